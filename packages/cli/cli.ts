@@ -1,0 +1,135 @@
+import { parseArgs } from 'node:util';
+import { errorMessage } from '../kit/index.js';
+import {
+  DEFAULT_FORMAT,
+  nextHotfix,
+  nextVersion,
+  parseVersions,
+  VersionFormat,
+} from '../version/index.js';
+
+export interface CliIo {
+  readonly stdin: () => Promise<string>;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+export const USAGE = `gitops-release: release a containerised application the GitOps way, from a terminal.
+
+Usage:
+  gitops-release version sort [--format F] [--git-tag-prefix P]
+      Reads tag names, one per line, on stdin; prints those that match the format, oldest
+      release first (numeric order: v0.0.999 < v0.0.1000; v0.0.417 < v0.0.417-1 < v0.0.418).
+  gitops-release version next [--format F] [--git-tag-prefix P] [--hotfix-of V] [--start-at N]
+      Reads tag names on stdin; prints the next version: the highest N + 1, or with --hotfix-of
+      the next hotfix V-k of release V (which must be among the tags).
+  gitops-release --help
+
+Options:
+  --format F          Tag template with exactly one {n} (default ${DEFAULT_FORMAT}).
+  --git-tag-prefix P  Prefix the git tags carry but image tags do not (e.g. cms/). Lines are
+                      read as git tags when it is set, and printed as they were read.
+  --hotfix-of V       Release to hotfix, e.g. v0.0.417.
+  --start-at N        First N when no tag matches (default 1; also a floor).
+
+Lines that do not match the format (latest, sha-abc, v0.0.07) are ignored.
+Exit codes: 0 success, 1 bad input or failure.
+`;
+
+class UsageError extends Error {}
+
+function parseStartAt(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  const value = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(`--start-at "${raw}" is not a positive whole number: use 1, 2, 3, ...`);
+  }
+  return value;
+}
+
+function formatOption(values: { format?: string; 'git-tag-prefix'?: string }): VersionFormat {
+  try {
+    return VersionFormat.parse(values.format ?? DEFAULT_FORMAT, values['git-tag-prefix'] ?? '');
+  } catch (error) {
+    const option =
+      values.format !== undefined && errorMessage(error).includes('{n}')
+        ? '--format'
+        : '--format/--git-tag-prefix';
+    throw new UsageError(`${option}: ${errorMessage(error)}`);
+  }
+}
+
+async function versionCommand(
+  command: string | undefined,
+  args: string[],
+  io: CliIo,
+): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string' },
+      'git-tag-prefix': { type: 'string' },
+      'hotfix-of': { type: 'string' },
+      'start-at': { type: 'string' },
+    },
+  });
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument "${positionals.join(' ')}"`);
+  const format = formatOption(values);
+  const lines = (await io.stdin()).split(/\r?\n/).map((line) => line.trim());
+  const parse = (name: string) =>
+    format.gitTagPrefix === '' ? format.parse(name) : format.parseGitTag(name);
+  if (command === 'sort') {
+    if (values['hotfix-of'] !== undefined || values['start-at'] !== undefined) {
+      throw new UsageError('--hotfix-of and --start-at belong to "version next"');
+    }
+    // Print each name as it was read, so git tags keep their prefix.
+    const named = new Map<string, string>();
+    for (const line of lines) {
+      const version = parse(line);
+      if (version) named.set(version.tag, line);
+    }
+    const sorted = parseVersions(named.keys(), (tag) => format.parse(tag));
+    io.stdout(sorted.map((version) => `${named.get(version.tag) ?? version.tag}\n`).join(''));
+    return;
+  }
+  const versions = parseVersions(lines, parse);
+  const hotfixOf = values['hotfix-of'];
+  const next =
+    hotfixOf === undefined
+      ? nextVersion(format, versions, { startAt: parseStartAt(values['start-at']) })
+      : nextHotfix(format, versions, hotfixOf);
+  io.stdout(`${next.tag}\n`);
+}
+
+/** Runs one command line; returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [group, command, ...rest] = argv;
+  try {
+    if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
+      io.stdout(USAGE);
+      return group === undefined ? 1 : 0;
+    }
+    if (group !== 'version')
+      throw new UsageError(`unknown command "${group}": see gitops-release --help`);
+    if (command === '--help' || command === '-h') {
+      io.stdout(USAGE);
+      return 0;
+    }
+    if (command !== 'sort' && command !== 'next') {
+      throw new UsageError(
+        `unknown command "version ${command ?? ''}": use "version sort" or "version next"`,
+      );
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout(USAGE);
+      return 0;
+    }
+    await versionCommand(command, rest, io);
+    return 0;
+  } catch (error) {
+    io.stderr(`gitops-release: ${errorMessage(error)}\n`);
+    return 1;
+  }
+}

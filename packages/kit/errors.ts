@@ -1,0 +1,30 @@
+/** Bad input: names the input, what is wrong and how to fix it, in one line. */
+export class InputError extends Error {
+  override name = 'InputError';
+  readonly input: string;
+
+  constructor(input: string, problem: string) {
+    super(`input '${input}': ${problem}`);
+    this.input = input;
+  }
+}
+
+/** The message of anything thrown, without a stack; non-Error throws become text. */
+export function errorMessage(error: unknown): string {
+  // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const { message } = error as { message: unknown };
+    if (typeof message === 'string') return message;
+  }
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}
+
+/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
+export function failureLine(action: string, error: unknown): string {
+  return `${action} failed: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}`;
+}

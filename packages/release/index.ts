@@ -1,0 +1,7 @@
+export { computeVersion } from './compute-version.js';
+export type {
+  ComputeVersionRequest,
+  ComputedVersion,
+  Reservation,
+  VersionSource,
+} from './compute-version.js';
