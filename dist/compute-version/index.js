@@ -39627,6 +39627,8 @@ async function computeVersion(request) {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         const gitVersions = await listGitVersions(repository, format);
         const all = [...gitVersions, ...extraVersions];
+        // A hotfix of a release that does not exist is refused before anything else is looked at.
+        const hotfix = hotfixOf === '' ? undefined : nextHotfix(format, all, hotfixOf);
         const onCommit = await versionsOnCommit(repository, gitVersions, sha);
         const existing = pickExisting(onCommit, hotfixOf, format);
         if (existing) {
@@ -39634,7 +39636,7 @@ async function computeVersion(request) {
         }
         let candidate;
         let previous;
-        if (hotfixOf === '') {
+        if (!hotfix) {
             candidate = nextVersion(format, all, { startAt: request.startAt });
             previous = latestVersion(all);
             const guard = await guardAgainstOlderCommit(repository, gitVersions, sha, logger);
@@ -39653,7 +39655,7 @@ async function computeVersion(request) {
             }
         }
         else {
-            candidate = nextHotfix(format, all, hotfixOf);
+            candidate = hotfix;
             previous = latestVersion(all.filter((version) => version.number === candidate.number));
         }
         const gitTag = format.gitTag(candidate);

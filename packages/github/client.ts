@@ -75,7 +75,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 /** The HTTP status of an Octokit RequestError, if the thrown value is one. */
 export function httpStatus(error: unknown): number | undefined {
   if (typeof error === 'object' && error !== null && 'status' in error) {
-    const { status } = error as { status: unknown };
+    const { status } = error;
     if (typeof status === 'number') return status;
   }
   return undefined;

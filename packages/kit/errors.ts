@@ -13,7 +13,7 @@ export class InputError extends Error {
 export function errorMessage(error: unknown): string {
   // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
   if (typeof error === 'object' && error !== null && 'message' in error) {
-    const { message } = error as { message: unknown };
+    const { message } = error;
     if (typeof message === 'string') return message;
   }
   if (typeof error === 'string') return error;

@@ -108,6 +108,8 @@ export async function computeVersion(request: ComputeVersionRequest): Promise<Co
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const gitVersions = await listGitVersions(repository, format);
     const all: Version[] = [...gitVersions, ...extraVersions];
+    // A hotfix of a release that does not exist is refused before anything else is looked at.
+    const hotfix = hotfixOf === '' ? undefined : nextHotfix(format, all, hotfixOf);
     const onCommit = await versionsOnCommit(repository, gitVersions, sha);
     const existing = pickExisting(onCommit, hotfixOf, format);
     if (existing) {
@@ -116,7 +118,7 @@ export async function computeVersion(request: ComputeVersionRequest): Promise<Co
 
     let candidate: Version;
     let previous: Version | undefined;
-    if (hotfixOf === '') {
+    if (!hotfix) {
       candidate = nextVersion(format, all, { startAt: request.startAt });
       previous = latestVersion(all);
       const guard = await guardAgainstOlderCommit(repository, gitVersions, sha, logger);
@@ -136,7 +138,7 @@ export async function computeVersion(request: ComputeVersionRequest): Promise<Co
         };
       }
     } else {
-      candidate = nextHotfix(format, all, hotfixOf);
+      candidate = hotfix;
       previous = latestVersion(all.filter((version) => version.number === candidate.number));
     }
 

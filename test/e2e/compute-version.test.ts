@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { node24Path, runAction } from '../support/action-runner.js';
+import {
+  startGitHubServer,
+  type GitHubTestServer,
+  type TestRepo,
+} from '../support/github-server.js';
+
+// The committed bundle, under Node 24, with the runner's environment: what a workflow gets.
+let server: GitHubTestServer;
+let repo: TestRepo;
+
+beforeAll(async () => {
+  node24Path();
+  server = await startGitHubServer();
+  repo = await server.createRepo('octo-org/cms');
+  await repo.createTags(['v0.0.998', 'v0.0.999', 'latest'], await repo.head());
+}, 120_000);
+
+afterAll(async () => {
+  await server.close();
+});
+
+const action = 'actions/compute-version';
+const env = () => ({ GITHUB_API_URL: server.url });
+const github = (sha: string) => ({ token: 'ghs_e2e_secret_token', repository: repo.fullName, sha });
+
+describe('dist/compute-version under Node 24', () => {
+  it('runs on Node 24', () => {
+    expect(execFileSync(node24Path(), ['--version'], { encoding: 'utf8' })).toMatch(/^v24\./);
+  });
+
+  it('reserves the next version, writes outputs and one summary table, masks the token', async () => {
+    const sha = await repo.commit('feature', { 'f.txt': 'f' });
+    const run = await runAction({ action, github: github(sha), env: env() });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toEqual({
+      version: 'v0.0.1000',
+      number: '1000',
+      'git-tag': 'v0.0.1000',
+      'previous-version': 'v0.0.999',
+      sha,
+      'is-hotfix': 'false',
+      reservation: 'created',
+      skipped: 'false',
+      'skip-reason': '',
+    });
+    expect(run.stdout).toContain('::add-mask::ghs_e2e_secret_token');
+    expect(run.stdout.replace('::add-mask::ghs_e2e_secret_token', '')).not.toContain(
+      'ghs_e2e_secret_token',
+    );
+    expect(run.summary).toContain('| Previous | New | Commit | Tag | Skipped |');
+    expect(run.summary).toContain(
+      `| v0.0.999 | v0.0.1000 | octo-org/cms@${sha.slice(0, 12)} | v0.0.1000: reserved now | no |`,
+    );
+    // One table: one header separator line.
+    expect(run.summary.split('\n').filter((line) => line.startsWith('| --- |'))).toHaveLength(1);
+    expect((await repo.tags()).get('v0.0.1000')).toBe(sha);
+
+    const again = await runAction({ action, github: github(sha), env: env() });
+    expect(again.outputs).toMatchObject({
+      version: 'v0.0.1000',
+      reservation: 'reused',
+      skipped: 'false',
+    });
+
+    repo.createRelease('v0.0.1000');
+    const scheduled = await runAction({ action, github: github(sha), env: env() });
+    expect(scheduled.exitCode).toBe(0);
+    expect(scheduled.outputs).toMatchObject({
+      skipped: 'true',
+      reservation: 'released',
+      'skip-reason': `commit ${sha.slice(0, 7)} was already released as v0.0.1000`,
+    });
+    expect(scheduled.summary).toContain('yes: commit');
+  }, 60_000);
+
+  it('makes a hotfix with git-tag-prefix-free inputs', async () => {
+    const sha = await repo.commit('fix', { 'fix.txt': '1' }, { branch: 'hotfix-999' });
+    const run = await runAction({
+      action,
+      github: github(sha),
+      env: env(),
+      inputs: { 'hotfix-of': 'v0.0.999', 'skip-if-released': 'false' },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({
+      version: 'v0.0.999-1',
+      'is-hotfix': 'true',
+      number: '999',
+    });
+  }, 30_000);
+
+  it.each([
+    [{ format: 'v0.0.' }, 'input \'format\': "v0.0." must contain {n} exactly once'],
+    [{ format: '{n}-{n}' }, "input 'format'"],
+    [{ 'start-at': '0' }, 'input \'start-at\': "0" is not a positive whole number'],
+    [{ repository: 'no-slash' }, "input 'repository'"],
+    [{ sha: 'not-a-sha' }, "input 'sha'"],
+    [{ sha: 'abcdef1234' }, "input 'sha': commit abcdef1234 was not found in octo-org/cms"],
+    [{ token: '' }, "input 'token': is empty"],
+    [{ 'hotfix-of': 'v0.0.5' }, 'release v0.0.5 does not exist, so it cannot be hotfixed'],
+    [{ 'hotfix-of': 'nope' }, 'input \'hotfix-of\': "nope" does not match the format'],
+  ])(
+    'fails %j with exit code 1, one error line, no outputs and no new tag',
+    async (inputs, message) => {
+      const tagsBefore = await repo.tags();
+      const sha = await repo.head();
+      const run = await runAction({ action, github: github(sha), env: env(), inputs });
+      expect(run.exitCode).toBe(1);
+      const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error::'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(`compute-version failed: ${message}`);
+      expect(run.outputs).toEqual({});
+      expect(await repo.tags()).toEqual(tagsBefore);
+    },
+    30_000,
+  );
+});

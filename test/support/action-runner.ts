@@ -1,0 +1,144 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+let node24: string | undefined;
+
+/**
+ * A Node 24 binary, as the runner uses for `runs.using: node24`: $NODE24, else npm's `node@24`
+ * package through npx (cached after the first call).
+ */
+export function node24Path(): string {
+  node24 ??=
+    process.env.NODE24 ??
+    execFileSync('npx', ['-y', 'node@24', '-p', 'process.execPath'], { encoding: 'utf8' }).trim();
+  return node24;
+}
+
+/** The github context values the runner substitutes into `${{ github.x }}` input defaults. */
+export type GitHubContext = Record<string, string>;
+
+export interface ActionRun {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly outputs: Record<string, string>;
+  readonly summary: string;
+  readonly state: Record<string, string>;
+}
+
+export interface RunActionOptions {
+  /** `actions/<name>` folder or a path to an action.yml's folder. */
+  readonly action: string;
+  readonly inputs?: Record<string, string>;
+  readonly github?: GitHubContext;
+  readonly env?: Record<string, string>;
+  /** Node binary; default Node 24 (see node24Path), as the runner uses for `node24`. */
+  readonly node?: string;
+}
+
+interface ActionManifest {
+  inputs?: Record<string, { default?: string }>;
+  runs: { using: string; main: string };
+}
+
+/** Reads `name<<delimiter` blocks and `name=value` lines, as the runner does for GITHUB_OUTPUT. */
+export function parseCommandFile(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index] ?? '';
+    if (line === '') continue;
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc?.[1] && heredoc[2]) {
+      const body: string[] = [];
+      const delimiter = heredoc[2];
+      for (index++; index < lines.length && lines[index] !== delimiter; index++) {
+        body.push(lines[index] ?? '');
+      }
+      values[heredoc[1]] = body.join('\n');
+      continue;
+    }
+    const separator = line.indexOf('=');
+    if (separator > 0) values[line.slice(0, separator)] = line.slice(separator + 1);
+  }
+  return values;
+}
+
+function substituteGitHubContext(value: string, github: GitHubContext): string {
+  return value.replace(
+    /\$\{\{\s*github\.([A-Za-z_]+)\s*\}\}/g,
+    (_match, key: string) => github[key] ?? '',
+  );
+}
+
+/**
+ * Runs a JavaScript action's committed bundle the way the Actions runner does: every declared input
+ * as INPUT_<NAME> (defaults applied, `${{ github.* }}` substituted), file commands in temp files,
+ * no TTY, and the exit code as the step's result.
+ */
+export async function runAction(options: RunActionOptions): Promise<ActionRun> {
+  const actionDir = resolve(ROOT, options.action);
+  const manifest = parseYaml(
+    await readFile(join(actionDir, 'action.yml'), 'utf8'),
+  ) as ActionManifest;
+  const github = options.github ?? {};
+  const workDir = await mkdtemp(join(tmpdir(), 'action-run-'));
+  try {
+    const files = {
+      GITHUB_OUTPUT: join(workDir, 'output'),
+      GITHUB_STEP_SUMMARY: join(workDir, 'summary'),
+      GITHUB_STATE: join(workDir, 'state'),
+      GITHUB_ENV: join(workDir, 'env'),
+      GITHUB_PATH: join(workDir, 'path'),
+    };
+    await Promise.all(Object.values(files).map((file) => writeFile(file, '')));
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? workDir,
+      GITHUB_ACTIONS: 'true',
+      CI: 'true',
+      RUNNER_TEMP: workDir,
+      RUNNER_OS: 'Linux',
+      ...files,
+      ...options.env,
+    };
+    for (const [name, spec] of Object.entries(manifest.inputs ?? {})) {
+      const given = options.inputs?.[name];
+      const value = given ?? substituteGitHubContext(spec.default ?? '', github);
+      env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+    }
+    const node = options.node ?? node24Path();
+    const main = resolve(actionDir, manifest.runs.main);
+    const { exitCode, stdout, stderr } = await new Promise<{
+      exitCode: number;
+      stdout: string;
+      stderr: string;
+    }>((resolvePromise) => {
+      execFile(
+        node,
+        [main],
+        { env, cwd: workDir, maxBuffer: 64 * 1024 * 1024 },
+        (error, out, err) => {
+          const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0;
+          resolvePromise({ exitCode: code, stdout: out, stderr: err });
+        },
+      );
+    });
+    return {
+      exitCode,
+      stdout,
+      stderr,
+      outputs: parseCommandFile(await readFile(files.GITHUB_OUTPUT, 'utf8')),
+      summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
+      state: parseCommandFile(await readFile(files.GITHUB_STATE, 'utf8')),
+    };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
