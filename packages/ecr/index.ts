@@ -1,0 +1,39 @@
+export {
+  createEcrClient,
+  EcrClient,
+  DEFAULT_MAX_ATTEMPTS,
+  MANIFEST_MEDIA_TYPES,
+} from './client.js';
+export type {
+  EcrAuthorization,
+  EcrClientOptions,
+  EcrImageDetails,
+  ImageSelector,
+  PromoteRequest,
+  PromoteResult,
+} from './client.js';
+export { EcrError, sanitizeAwsMessage } from './errors.js';
+export type { EcrErrorKind } from './errors.js';
+export { toEcrError } from './aws-errors.js';
+export type { EcrCallContext } from './aws-errors.js';
+export {
+  accountIdProblem,
+  assertValid,
+  formatImageUri,
+  imageDigestProblem,
+  imageTagProblem,
+  knownRegions,
+  parseEcrImageUri,
+  parseImageReference,
+  regionInfo,
+  regionProblem,
+  registryHost,
+  repositoryNameProblem,
+} from './registry.js';
+export type {
+  EcrImageUri,
+  ImageReference,
+  Partition,
+  RegionInfo,
+  RegistryAddress,
+} from './registry.js';
