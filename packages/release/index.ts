@@ -5,3 +5,4 @@ export type {
   Reservation,
   VersionSource,
 } from './compute-version.js';
+export { ecrVersionSource } from './ecr-source.js';

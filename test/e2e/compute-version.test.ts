@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { node24Path, runAction } from '../support/action-runner.js';
+import { registryAvailability, startRegistry } from '../support/docker/index.js';
+import { startEcrServer } from '../support/ecr-server/index.js';
 import {
   startGitHubServer,
   type GitHubTestServer,
@@ -116,5 +119,69 @@ describe('dist/compute-version under Node 24', () => {
       expect(await repo.tags()).toEqual(tagsBefore);
     },
     30_000,
+  );
+});
+
+describe('dist/compute-version with ECR as a second source of numbers', () => {
+  const availability = registryAvailability();
+  const maybe = availability.ok ? it : it.skip;
+  if (!availability.ok) process.stderr.write(`ECR source e2e skipped: ${availability.reason}\n`);
+
+  maybe(
+    'counts image tags in ECR: the next N is above both sources',
+    async () => {
+      const registry = await startRegistry();
+      const ecr = await startEcrServer({
+        registry,
+        accountId: '008577686731',
+        region: 'us-gov-west-1',
+      });
+      try {
+        const repository = `dsva/cms-drupal-${randomBytes(3).toString('hex')}`;
+        await ecr.createRepository(repository, { imageTagMutability: 'IMMUTABLE' });
+        // An image pushed by an older pipeline as v0.0.1500, never tagged in git.
+        for (const tag of ['v0.0.1500', 'latest', 'cache']) {
+          await registry.api.pushSyntheticImage(repository, tag, {
+            format: 'docker',
+            content: tag,
+          });
+        }
+        const sha = await repo.commit('ecr source', { 'e.txt': 'e' });
+        const awsEnv = {
+          ...env(),
+          AWS_ACCESS_KEY_ID: 'AKIAGITOPSTEST000002',
+          AWS_SECRET_ACCESS_KEY: randomBytes(30).toString('base64'),
+          AWS_ENDPOINT_URL_ECR: ecr.endpoint,
+          AWS_EC2_METADATA_DISABLED: 'true',
+        };
+        const inputs = {
+          sources: 'git,ecr',
+          'ecr-repository': repository,
+          registry: '008577686731.dkr.ecr.us-gov-west-1.amazonaws.com',
+        };
+        const run = await runAction({ action, github: github(sha), env: awsEnv, inputs });
+        expect(run.stderr).not.toContain('Could not load credentials');
+        expect(run.exitCode).toBe(0);
+        expect(run.outputs).toMatchObject({
+          version: 'v0.0.1501',
+          'previous-version': 'v0.0.1500',
+        });
+
+        const badRegion = await runAction({
+          action,
+          github: github(sha),
+          env: awsEnv,
+          inputs: { ...inputs, registry: '', region: 'us-gov-west-9' },
+        });
+        expect(badRegion.exitCode).toBe(1);
+        expect(badRegion.stdout).toContain(
+          'input \'region\': "us-gov-west-9" is not a known AWS region',
+        );
+      } finally {
+        await ecr.close();
+        await registry.stop();
+      }
+    },
+    60_000,
   );
 });

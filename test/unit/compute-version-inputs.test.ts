@@ -41,3 +41,59 @@ describe('compute-version inputs', () => {
     expect(() => inputs(overrides)).toThrow(message);
   });
 });
+
+describe('compute-version ECR source inputs', () => {
+  const ecrInputs = (overrides: Record<string, string>, env: NodeJS.ProcessEnv = {}) =>
+    getInputs(
+      (name) =>
+        ({ ...DEFAULTS, sources: 'git,ecr', 'ecr-repository': 'dsva/cms-drupal', ...overrides })[
+          name
+        ] ?? '',
+      env,
+    );
+
+  it('takes account and region from a GovCloud registry host', () => {
+    expect(ecrInputs({ registry: '008577686731.dkr.ecr.us-gov-west-1.amazonaws.com' }).ecr).toEqual(
+      {
+        repository: 'dsva/cms-drupal',
+        region: 'us-gov-west-1',
+        registryId: '008577686731',
+      },
+    );
+  });
+
+  it('takes the region from AWS_REGION with an account id, and needs no registry', () => {
+    expect(ecrInputs({ registry: '008577686731' }, { AWS_REGION: 'us-east-1' }).ecr).toMatchObject({
+      region: 'us-east-1',
+      registryId: '008577686731',
+    });
+    expect(ecrInputs({}, { AWS_DEFAULT_REGION: 'eu-west-1' }).ecr?.registryId).toBeUndefined();
+    expect(inputs().ecr).toBeUndefined();
+  });
+
+  it.each([
+    [{ sources: 'git,s3' }, {}, /^input 'sources': "s3" is not a source/],
+    [{ sources: 'ecr' }, {}, /^input 'sources': must include git/],
+    [{ 'ecr-repository': '' }, { AWS_REGION: 'us-east-1' }, /^input 'ecr-repository': is required/],
+    [{ 'ecr-repository': 'Bad_Name' }, { AWS_REGION: 'us-east-1' }, /^input 'ecr-repository'/],
+    [
+      { registry: '1234' },
+      { AWS_REGION: 'us-east-1' },
+      /^input 'registry': "1234" is not an AWS account id/,
+    ],
+    [
+      { registry: 'ghcr.io' },
+      { AWS_REGION: 'us-east-1' },
+      /^input 'registry': "ghcr.io" is neither/,
+    ],
+    [{}, {}, /^input 'region': is required/],
+    [{ region: 'mars-1' }, {}, /^input 'region'/],
+    [
+      { registry: '008577686731.dkr.ecr.us-gov-west-1.amazonaws.com', region: 'us-east-1' },
+      {},
+      /^input 'region': us-east-1 differs from the registry host's region us-gov-west-1/,
+    ],
+  ])('refuses %j (env %j)', (overrides, env, message) => {
+    expect(() => ecrInputs(overrides, env)).toThrow(message);
+  });
+});

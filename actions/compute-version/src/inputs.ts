@@ -8,7 +8,22 @@ import {
   requireInput,
   type RepositoryRef,
 } from '../../../packages/kit/index.js';
+import {
+  accountIdProblem,
+  EcrError,
+  parseEcrImageUri,
+  regionProblem,
+  repositoryNameProblem,
+} from '../../../packages/ecr/index.js';
 import { DEFAULT_FORMAT, VersionError, VersionFormat } from '../../../packages/version/index.js';
+
+/** Where ECR image tags are read from, when `sources` includes `ecr`. */
+export interface EcrSourceInputs {
+  readonly repository: string;
+  readonly region: string;
+  /** Account id; undefined for the credentials' own account. */
+  readonly registryId: string | undefined;
+}
 
 export interface Inputs {
   readonly token: string;
@@ -20,12 +35,73 @@ export interface Inputs {
   readonly reserve: boolean;
   readonly skipIfReleased: boolean;
   readonly requireChecks: string[];
+  readonly ecr: EcrSourceInputs | undefined;
 }
 
 export type GetInput = (name: string) => string;
 
+const SOURCES = new Set(['git', 'ecr']);
+
+function getEcrSource(getInput: GetInput, env: NodeJS.ProcessEnv): EcrSourceInputs | undefined {
+  const sources = parseListInput(getInput('sources').toLowerCase());
+  for (const source of sources) {
+    if (!SOURCES.has(source)) {
+      throw new InputError('sources', `"${source}" is not a source: use git or git,ecr`);
+    }
+  }
+  if (sources.length > 0 && !sources.includes('git')) {
+    throw new InputError('sources', 'must include git: the version is reserved as a git tag');
+  }
+  if (!sources.includes('ecr')) return undefined;
+
+  const repository = getInput('ecr-repository').trim();
+  if (repository === '') {
+    throw new InputError(
+      'ecr-repository',
+      'is required when sources includes ecr, e.g. dsva/cms-drupal',
+    );
+  }
+  const repositoryProblem = repositoryNameProblem(repository);
+  if (repositoryProblem) throw new InputError('ecr-repository', repositoryProblem);
+
+  const registry = getInput('registry').trim();
+  let registryId: string | undefined;
+  let hostRegion: string | undefined;
+  if (/^[0-9]+$/.test(registry)) {
+    const problem = accountIdProblem(registry);
+    if (problem) throw new InputError('registry', problem);
+    registryId = registry;
+  } else if (registry !== '') {
+    try {
+      const parsed = parseEcrImageUri(`${registry}/${repository}`);
+      registryId = parsed.accountId;
+      hostRegion = parsed.region;
+    } catch (error) {
+      if (!(error instanceof EcrError)) throw error;
+      throw new InputError(
+        'registry',
+        `"${registry}" is neither an account id nor an ECR registry host like 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`,
+      );
+    }
+  }
+  const region =
+    getInput('region').trim() || hostRegion || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
+  if (region === '') {
+    throw new InputError('region', 'is required for the ecr source: set it or AWS_REGION');
+  }
+  const problem = regionProblem(region);
+  if (problem) throw new InputError('region', problem);
+  if (hostRegion !== undefined && hostRegion !== region) {
+    throw new InputError(
+      'region',
+      `${region} differs from the registry host's region ${hostRegion}`,
+    );
+  }
+  return { repository, region, registryId };
+}
+
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
-export function getInputs(getInput: GetInput): Inputs {
+export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.env): Inputs {
   const token = getInput('token').trim();
   if (token === '') {
     throw new InputError(
@@ -57,5 +133,6 @@ export function getInputs(getInput: GetInput): Inputs {
     reserve: parseBooleanInput('reserve', getInput('reserve'), true),
     skipIfReleased: parseBooleanInput('skip-if-released', getInput('skip-if-released'), true),
     requireChecks: parseListInput(getInput('require-checks')),
+    ecr: getEcrSource(getInput, env),
   };
 }

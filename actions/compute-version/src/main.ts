@@ -1,7 +1,13 @@
 import * as core from '@actions/core';
 import { createGitHubClient, GitHubRepository } from '../../../packages/github/index.js';
 import { failureLine, markdownTable, type Logger } from '../../../packages/kit/index.js';
-import { computeVersion, type ComputedVersion } from '../../../packages/release/index.js';
+import { createEcrClient } from '../../../packages/ecr/index.js';
+import {
+  computeVersion,
+  ecrVersionSource,
+  type ComputedVersion,
+  type VersionSource,
+} from '../../../packages/release/index.js';
 import { getInputs } from './inputs.js';
 
 const ACTION = 'compute-version';
@@ -15,6 +21,15 @@ export async function run(): Promise<void> {
     const logger: Logger = core;
     const client = createGitHubClient({ token: inputs.token, logger });
     const repository = new GitHubRepository(client, inputs.repository);
+    const extraSources: VersionSource[] = [];
+    if (inputs.ecr) {
+      const ecr = createEcrClient({
+        region: inputs.ecr.region,
+        registryId: inputs.ecr.registryId,
+        logger,
+      });
+      extraSources.push(ecrVersionSource(ecr, inputs.ecr.repository));
+    }
     const result = await computeVersion({
       repository,
       sha: inputs.sha,
@@ -24,6 +39,7 @@ export async function run(): Promise<void> {
       reserve: inputs.reserve,
       skipIfReleased: inputs.skipIfReleased,
       requireChecks: inputs.requireChecks,
+      extraSources,
       logger,
     });
     setOutputs(result);
