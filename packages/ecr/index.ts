@@ -37,3 +37,5 @@ export type {
   RegionInfo,
   RegistryAddress,
 } from './registry.js';
+export { resolveEcrRegistry } from './target.js';
+export type { EcrRegistryInputs, EcrRegistryTarget } from './target.js';

@@ -8,13 +8,7 @@ import {
   requireInput,
   type RepositoryRef,
 } from '../../../packages/kit/index.js';
-import {
-  accountIdProblem,
-  EcrError,
-  parseEcrImageUri,
-  regionProblem,
-  repositoryNameProblem,
-} from '../../../packages/ecr/index.js';
+import { repositoryNameProblem, resolveEcrRegistry } from '../../../packages/ecr/index.js';
 import { DEFAULT_FORMAT, VersionError, VersionFormat } from '../../../packages/version/index.js';
 
 /** Where ECR image tags are read from, when `sources` includes `ecr`. */
@@ -64,40 +58,11 @@ function getEcrSource(getInput: GetInput, env: NodeJS.ProcessEnv): EcrSourceInpu
   const repositoryProblem = repositoryNameProblem(repository);
   if (repositoryProblem) throw new InputError('ecr-repository', repositoryProblem);
 
-  const registry = getInput('registry').trim();
-  let registryId: string | undefined;
-  let hostRegion: string | undefined;
-  if (/^[0-9]+$/.test(registry)) {
-    const problem = accountIdProblem(registry);
-    if (problem) throw new InputError('registry', problem);
-    registryId = registry;
-  } else if (registry !== '') {
-    try {
-      const parsed = parseEcrImageUri(`${registry}/${repository}`);
-      registryId = parsed.accountId;
-      hostRegion = parsed.region;
-    } catch (error) {
-      if (!(error instanceof EcrError)) throw error;
-      throw new InputError(
-        'registry',
-        `"${registry}" is neither an account id nor an ECR registry host like 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`,
-      );
-    }
-  }
-  const region =
-    getInput('region').trim() || hostRegion || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
-  if (region === '') {
-    throw new InputError('region', 'is required for the ecr source: set it or AWS_REGION');
-  }
-  const problem = regionProblem(region);
-  if (problem) throw new InputError('region', problem);
-  if (hostRegion !== undefined && hostRegion !== region) {
-    throw new InputError(
-      'region',
-      `${region} differs from the registry host's region ${hostRegion}`,
-    );
-  }
-  return { repository, region, registryId };
+  const target = resolveEcrRegistry(
+    { registry: getInput('registry'), region: getInput('region') },
+    env,
+  );
+  return { repository, ...target };
 }
 
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */

@@ -1,0 +1,121 @@
+/**
+ * Finds the references to one image in a YAML text and points them at a new tag by splicing the
+ * source: every byte outside the changed scalars stays as it was. The result is parsed again and
+ * compared node by node with the original, so a splice that changed anything else is caught here.
+ */
+import { isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import { applyEdits, type TextEdit } from './diff.js';
+import { NotYamlError } from './errors.js';
+import { formatImageName, formatReference } from './reference.js';
+import { applySetEntries, detectReferences } from './detect.js';
+import {
+  FileRewrite,
+  markFlowScalars,
+  type ParsedDocument,
+  type Reference,
+  type RewriteOptions,
+  type Scope,
+} from './plan.js';
+import { compileEdits, verifyRewrite } from './splice.js';
+
+export type { Reference, ReferenceKind, RewriteOptions } from './plan.js';
+
+export interface RewriteResult {
+  readonly text: string;
+  readonly references: Reference[];
+  /** The `raw` of every set entry that named a value in this text. */
+  readonly setHits: Set<string>;
+  /** The splices that turn the input into `text`, for the diff. */
+  readonly edits: readonly TextEdit[];
+}
+
+const TEMPLATE_ACTION = /\{\{[\s\S]*?\}\}/;
+
+function isUnderTemplates(file: string): boolean {
+  return /(^|\/)templates\//.test(file);
+}
+
+function collectScalarRanges(node: unknown, ranges: [number, number][]): void {
+  if (isScalar(node)) {
+    if (node.range && typeof node.value === 'string') ranges.push([node.range[0], node.range[1]]);
+  } else if (isMap(node)) {
+    for (const pair of node.items) {
+      collectScalarRanges(pair.key, ranges);
+      collectScalarRanges(pair.value, ranges);
+    }
+  } else if (isSeq(node)) {
+    for (const item of node.items) collectScalarRanges(item, ranges);
+  }
+}
+
+function hasTemplateDirectiveOutsideStrings(
+  text: string,
+  docs: readonly ParsedDocument[],
+): boolean {
+  if (!TEMPLATE_ACTION.test(text)) return false;
+  const ranges: [number, number][] = [];
+  for (const doc of docs) collectScalarRanges(doc.contents, ranges);
+  for (let at = text.indexOf('{{'); at >= 0; at = text.indexOf('{{', at + 2)) {
+    if (ranges.some(([start, end]) => at >= start && at < end)) continue;
+    const lineStart = text.lastIndexOf('\n', at) + 1;
+    const before = text.slice(lineStart, at);
+    if (/^\s*#|\s#/.test(before)) continue;
+    return true;
+  }
+  return false;
+}
+
+function parseYaml(text: string, file: string): ParsedDocument[] {
+  const hasTemplateAction = TEMPLATE_ACTION.test(text);
+  if (hasTemplateAction && isUnderTemplates(file)) {
+    throw new NotYamlError(
+      file,
+      'is a Helm template ({{ }}), not YAML',
+      undefined,
+      "Helm renders it from values: name the values file instead, or leave the template out of 'files'",
+    );
+  }
+  const docs = parseAllDocuments(text, { keepSourceTokens: true });
+  for (const doc of docs) {
+    const error = doc.errors[0];
+    if (error) {
+      const problem = error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
+      throw new NotYamlError(
+        file,
+        hasTemplateAction
+          ? `holds template directives ({{ }}) and is not valid YAML (${problem})`
+          : `is not valid YAML: ${problem}`,
+        error.linePos?.[0].line,
+      );
+    }
+  }
+  if (hasTemplateDirectiveOutsideStrings(text, docs)) {
+    throw new NotYamlError(
+      file,
+      'holds template directives ({{ }}) outside strings, so it is a template, not YAML',
+    );
+  }
+  return docs;
+}
+
+/** Points every reference to `options.image` in `text` at the new tag; pure, for tests and benches. */
+export function rewriteYaml(text: string, file: string, options: RewriteOptions): RewriteResult {
+  const docs = parseYaml(text, file);
+  const rewrite = new FileRewrite(text, file, options);
+  const placeholders = {
+    tag: options.tag,
+    image: formatReference(formatImageName(options.image), options.tag, rewrite.digest),
+    ...(rewrite.digest === undefined ? {} : { digest: rewrite.digest }),
+    ...(options.placeholders?.sha === undefined ? {} : { sha: options.placeholders.sha }),
+  };
+  for (const doc of docs) {
+    const scope: Scope = { rewrite, doc };
+    markFlowScalars(rewrite, doc.contents, false);
+    detectReferences(scope);
+    if (options.set && options.set.length > 0) applySetEntries(scope, options.set, placeholders);
+  }
+  const edits = compileEdits(rewrite);
+  const output = applyEdits(text, edits);
+  if (edits.length > 0) verifyRewrite(rewrite, docs, output);
+  return { text: output, references: rewrite.references(), setHits: rewrite.setHits, edits };
+}
