@@ -58671,7 +58671,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6969);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(906);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -58680,7 +58680,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6969:
+/***/ 906:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67612,6 +67612,22 @@ function parseEcrImageUri(uri) {
         fips,
     };
 }
+/**
+ * Parses a private ECR registry host such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`, or
+ * returns undefined when `host` is not one (a local registry, Docker Hub, a malformed name).
+ */
+function parseEcrRegistryHost(host) {
+    const [, accountId, fipsSuffix, region, dnsSuffix] = ECR_HOST_PATTERN.exec(host) ?? [];
+    if (accountId === undefined || region === undefined || dnsSuffix === undefined)
+        return undefined;
+    const info = findRegion(region);
+    if (info?.dnsSuffix !== dnsSuffix)
+        return undefined;
+    const fips = fipsSuffix !== undefined;
+    if (fips && !info.fipsAvailable)
+        return undefined;
+    return { host, accountId, region, partition: info.partition, fips };
+}
 /** `registry/repository[:tag][@digest]`, the inverse of parseImageReference. */
 function formatImageUri(image) {
     return (`${image.registry}/${image.repository}` +
@@ -67897,6 +67913,27 @@ class EcrClient {
         return output.repositories?.[0]?.imageTagMutability ?? 'MUTABLE';
     }
     /**
+     * The manifest a tag names (BatchGetImage, every manifest media type accepted), or undefined when the
+     * tag doesn't exist. For comparing an image with a local build before pushing: a single-platform
+     * manifest's `config.digest` is the image id docker reports.
+     */
+    async getImageManifest(repository, tag) {
+        assertValid(repositoryNameProblem(repository));
+        assertValid(imageTagProblem(tag));
+        const output = await this.call({ operation: 'BatchGetImage', repository, tag }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
+            repositoryName: repository,
+            registryId: this.registryId,
+            imageIds: [{ imageTag: tag }],
+            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+        })));
+        const image = output.images?.find((candidate) => candidate.imageId?.imageTag === tag);
+        const manifest = image?.imageManifest;
+        const digest = image?.imageId?.imageDigest;
+        if (manifest === undefined || digest === undefined)
+            return undefined;
+        return { digest, mediaType: image?.imageManifestMediaType ?? mediaTypeOf(manifest), manifest };
+    }
+    /**
      * Tags an existing image with `targetTag` by copying its manifest (BatchGetImage, then PutImage with
      * the same bytes and media type): no pull, no push, no layer moves, the digest is unchanged.
      * Re-running is safe: when the target tag already names the digest, nothing is written and
@@ -68006,7 +68043,53 @@ function createEcrClient(options) {
     return new EcrClient(sdk, options);
 }
 
+;// CONCATENATED MODULE: ./packages/ecr/target.ts
+
+
+
+/**
+ * Resolves the registry and region inputs shared by the actions, in the order a user expects: the
+ * inputs, then the region inside a registry host, then AWS_REGION / AWS_DEFAULT_REGION.
+ */
+function resolveEcrRegistry(inputs, env) {
+    const registry = inputs.registry.trim();
+    let registryId;
+    let hostRegion;
+    const host = registry === '' ? inputs.hostHint : registry;
+    if (/^[0-9]+$/.test(registry)) {
+        const problem = accountIdProblem(registry);
+        if (problem)
+            throw new InputError('registry', problem);
+        registryId = registry;
+    }
+    else if (host !== undefined && host !== '') {
+        try {
+            const parsed = parseEcrImageUri(`${host}/image`);
+            registryId = parsed.accountId;
+            hostRegion = parsed.region;
+        }
+        catch (error) {
+            if (!(error instanceof EcrError))
+                throw error;
+            throw new InputError(registry === '' ? 'image' : 'registry', `"${host}" is neither an account id nor an ECR registry host like 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`);
+        }
+    }
+    // Empty inputs and variables count as unset, as the runner passes every input as a string.
+    const region = [inputs.region.trim(), hostRegion, env.AWS_REGION, env.AWS_DEFAULT_REGION].find((candidate) => candidate !== undefined && candidate !== '') ?? '';
+    if (region === '') {
+        throw new InputError('region', 'is required to reach ECR: set it or AWS_REGION');
+    }
+    const problem = regionProblem(region);
+    if (problem)
+        throw new InputError('region', problem);
+    if (hostRegion !== undefined && hostRegion !== region) {
+        throw new InputError('region', `${region} differs from the registry host's region ${hostRegion}`);
+    }
+    return { registryId, region };
+}
+
 ;// CONCATENATED MODULE: ./packages/ecr/index.ts
+
 
 
 
@@ -68437,38 +68520,8 @@ function getEcrSource(getInput, env) {
     const repositoryProblem = repositoryNameProblem(repository);
     if (repositoryProblem)
         throw new InputError('ecr-repository', repositoryProblem);
-    const registry = getInput('registry').trim();
-    let registryId;
-    let hostRegion;
-    if (/^[0-9]+$/.test(registry)) {
-        const problem = accountIdProblem(registry);
-        if (problem)
-            throw new InputError('registry', problem);
-        registryId = registry;
-    }
-    else if (registry !== '') {
-        try {
-            const parsed = parseEcrImageUri(`${registry}/${repository}`);
-            registryId = parsed.accountId;
-            hostRegion = parsed.region;
-        }
-        catch (error) {
-            if (!(error instanceof EcrError))
-                throw error;
-            throw new InputError('registry', `"${registry}" is neither an account id nor an ECR registry host like 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`);
-        }
-    }
-    const region = getInput('region').trim() || hostRegion || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
-    if (region === '') {
-        throw new InputError('region', 'is required for the ecr source: set it or AWS_REGION');
-    }
-    const problem = regionProblem(region);
-    if (problem)
-        throw new InputError('region', problem);
-    if (hostRegion !== undefined && hostRegion !== region) {
-        throw new InputError('region', `${region} differs from the registry host's region ${hostRegion}`);
-    }
-    return { repository, region, registryId };
+    const target = resolveEcrRegistry({ registry: getInput('registry'), region: getInput('region') }, env);
+    return { repository, ...target };
 }
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
 function getInputs(getInput, env = process.env) {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { errorMessage } from '../kit/index.js';
+import { errorMessage, type Logger } from '../kit/index.js';
+import { updateManifests } from '../manifest/index.js';
 import {
   DEFAULT_FORMAT,
   nextHotfix,
@@ -23,6 +24,14 @@ Usage:
   gitops-release version next [--format F] [--git-tag-prefix P] [--hotfix-of V] [--start-at N]
       Reads tag names on stdin; prints the next version: the highest N + 1, or with --hotfix-of
       the next hotfix V-k of release V (which must be among the tags).
+  gitops-release manifest set-image --image I --tag T [--path D] [--files G]... [--set S]...
+                                   [--digest D] [--format F] [--allow-downgrade --reason R]
+                                   [--dry-run] [--json]
+      Points every reference to image I in the YAML files under D (default .) at tag T, changing
+      nothing else byte-for-byte; prints the changed files (--dry-run: the diff, writes nothing;
+      --json: the references and files as JSON). --files takes globs relative to D (default every
+      *.yaml/*.yml); --set takes explicit paths such as web.env[name=DD_VERSION].value={version}.
+      A reference newer than T is refused unless --allow-downgrade with a --reason.
   gitops-release --help
 
 Options:
@@ -103,6 +112,87 @@ async function versionCommand(
   io.stdout(`${next.tag}\n`);
 }
 
+async function manifestCommand(
+  command: string | undefined,
+  args: string[],
+  io: CliIo,
+): Promise<void> {
+  if (command !== 'set-image') {
+    throw new UsageError(`unknown command "manifest ${command ?? ''}": use "manifest set-image"`);
+  }
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      image: { type: 'string' },
+      tag: { type: 'string' },
+      path: { type: 'string' },
+      files: { type: 'string', multiple: true },
+      set: { type: 'string', multiple: true },
+      digest: { type: 'string' },
+      format: { type: 'string' },
+      'allow-downgrade': { type: 'boolean' },
+      reason: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument "${positionals.join(' ')}"`);
+  if (values.image === undefined)
+    throw new UsageError('--image is required, e.g. --image dsva/cms-drupal');
+  if (values.tag === undefined) throw new UsageError('--tag is required, e.g. --tag v0.0.418');
+  const warnings: string[] = [];
+  const logger: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: (message) => warnings.push(message),
+    error: (message) => warnings.push(message),
+  };
+  const dryRun = values['dry-run'] === true;
+  const result = await updateManifests({
+    root: values.path ?? '.',
+    ...(values.files ? { files: values.files } : {}),
+    image: values.image,
+    tag: values.tag,
+    ...(values.digest === undefined ? {} : { digest: values.digest }),
+    set: values.set ?? [],
+    ...(values.format === undefined ? {} : { format: formatOption({ format: values.format }) }),
+    allowDowngrade: values['allow-downgrade'] === true,
+    downgradeReason: values.reason ?? '',
+    dryRun,
+    logger,
+  });
+  for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
+  if (values.json === true) {
+    io.stdout(
+      `${JSON.stringify(
+        {
+          changedFiles: result.changedFiles,
+          previousVersion: result.previousVersion ?? null,
+          references: result.references.map(({ file, line, keyPath, oldValue, newValue }) => ({
+            file,
+            line,
+            keyPath,
+            oldValue,
+            newValue,
+          })),
+          dryRun,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return;
+  }
+  if (result.references.length === 0) {
+    throw new UsageError(
+      `no reference to ${values.image} found under ${values.path ?? '.'}: check --image and --files`,
+    );
+  }
+  io.stdout(dryRun ? result.diff : result.changedFiles.map((file) => `${file}\n`).join(''));
+}
+
 /** Runs one command line; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [group, command, ...rest] = argv;
@@ -111,20 +201,26 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(USAGE);
       return group === undefined ? 1 : 0;
     }
-    if (group !== 'version')
+    if (group !== 'version' && group !== 'manifest') {
       throw new UsageError(`unknown command "${group}": see gitops-release --help`);
-    if (command === '--help' || command === '-h') {
+    }
+    if (
+      command === '--help' ||
+      command === '-h' ||
+      rest.includes('--help') ||
+      rest.includes('-h')
+    ) {
       io.stdout(USAGE);
+      return 0;
+    }
+    if (group === 'manifest') {
+      await manifestCommand(command, rest, io);
       return 0;
     }
     if (command !== 'sort' && command !== 'next') {
       throw new UsageError(
         `unknown command "version ${command ?? ''}": use "version sort" or "version next"`,
       );
-    }
-    if (rest.includes('--help') || rest.includes('-h')) {
-      io.stdout(USAGE);
-      return 0;
     }
     await versionCommand(command, rest, io);
     return 0;

@@ -46,8 +46,11 @@ export function resolveEcrRegistry(
       );
     }
   }
+  // Empty inputs and variables count as unset, as the runner passes every input as a string.
   const region =
-    inputs.region.trim() || hostRegion || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
+    [inputs.region.trim(), hostRegion, env.AWS_REGION, env.AWS_DEFAULT_REGION].find(
+      (candidate) => candidate !== undefined && candidate !== '',
+    ) ?? '';
   if (region === '') {
     throw new InputError('region', 'is required to reach ECR: set it or AWS_REGION');
   }

@@ -90,3 +90,104 @@ describe('gitops-release version', () => {
     expect((await cli(['version', 'next', '--help'])).code).toBe(0);
   });
 });
+
+describe('gitops-release manifest set-image', () => {
+  const IMAGE = '008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/dsva/cms-drupal';
+
+  async function tree(): Promise<string> {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'cli-manifest-'));
+    await writeFile(
+      join(dir, 'values.yaml'),
+      `# cms\ndeployment:\n  container:\n    image: "${IMAGE}:v0.0.417" # pinned\n`,
+    );
+    return dir;
+  }
+
+  it('edits in place and prints the changed files; a second run changes nothing', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const dir = await tree();
+    const result = await cli([
+      'manifest',
+      'set-image',
+      '--image',
+      IMAGE,
+      '--tag',
+      'v0.0.418',
+      '--path',
+      dir,
+    ]);
+    expect(result).toEqual({ code: 0, out: 'values.yaml\n', err: '' });
+    expect(await readFile(`${dir}/values.yaml`, 'utf8')).toBe(
+      `# cms\ndeployment:\n  container:\n    image: "${IMAGE}:v0.0.418" # pinned\n`,
+    );
+    const again = await cli([
+      'manifest',
+      'set-image',
+      '--image',
+      IMAGE,
+      '--tag',
+      'v0.0.418',
+      '--path',
+      dir,
+    ]);
+    expect(again).toEqual({ code: 0, out: '', err: '' });
+  });
+
+  it('prints the diff with --dry-run and JSON with --json, writing nothing', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const dir = await tree();
+    const before = await readFile(`${dir}/values.yaml`, 'utf8');
+    const dry = await cli([
+      'manifest',
+      'set-image',
+      '--image',
+      'dsva/cms-drupal',
+      '--tag',
+      'v0.0.500',
+      '--path',
+      dir,
+      '--dry-run',
+    ]);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain('--- a/values.yaml');
+    expect(dry.out).toContain(`+    image: "${IMAGE}:v0.0.500" # pinned`);
+    const json = await cli([
+      'manifest',
+      'set-image',
+      '--image',
+      'dsva/cms-drupal',
+      '--tag',
+      'v0.0.500',
+      '--path',
+      dir,
+      '--dry-run',
+      '--json',
+    ]);
+    expect(JSON.parse(json.out)).toMatchObject({
+      changedFiles: ['values.yaml'],
+      previousVersion: 'v0.0.417',
+      dryRun: true,
+    });
+    expect(await readFile(`${dir}/values.yaml`, 'utf8')).toBe(before);
+  });
+
+  it.each([
+    [['--tag', 'v0.0.418'], /--image is required/],
+    [['--image', IMAGE], /--tag is required/],
+    [['--image', IMAGE, '--tag', 'v0.0.416'], /refusing to downgrade to v0.0.416/],
+    [['--image', IMAGE, '--tag', 'v0.0.416', '--allow-downgrade'], /downgrade-reason/],
+    [['--image', 'dsva/nothing', '--tag', 'v0.0.418'], /no reference to dsva\/nothing found/],
+  ])('fails %j with one line and exit 1, nothing written', async (args, message) => {
+    const { readFile } = await import('node:fs/promises');
+    const dir = await tree();
+    const before = await readFile(`${dir}/values.yaml`, 'utf8');
+    const result = await cli(['manifest', 'set-image', '--path', dir, ...args]);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(message);
+    expect(result.err.trimEnd().split('\n')).toHaveLength(1);
+    expect(await readFile(`${dir}/values.yaml`, 'utf8')).toBe(before);
+  });
+});

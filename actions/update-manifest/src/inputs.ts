@@ -1,0 +1,88 @@
+import { resolve } from 'node:path';
+import {
+  repositoryNameProblem,
+  resolveEcrRegistry,
+  type EcrRegistryTarget,
+} from '../../../packages/ecr/index.js';
+import { InputError, parseBooleanInput, requireInput } from '../../../packages/kit/index.js';
+import { parseImageName, type ImageName } from '../../../packages/manifest/index.js';
+import { DEFAULT_FORMAT, VersionError, VersionFormat } from '../../../packages/version/index.js';
+
+export interface VerifyImageInputs extends EcrRegistryTarget {
+  readonly repository: string;
+}
+
+export interface Inputs {
+  /** Absolute root of the manifests checkout. */
+  readonly path: string;
+  readonly files: string[] | undefined;
+  readonly image: string;
+  readonly imageName: ImageName;
+  readonly tag: string;
+  readonly digest: string | undefined;
+  readonly set: string[];
+  readonly format: VersionFormat;
+  readonly allowDowngrade: boolean;
+  readonly downgradeReason: string;
+  readonly failIfNone: boolean;
+  readonly dryRun: boolean;
+  readonly verifyImage: VerifyImageInputs | undefined;
+}
+
+export type GetInput = (name: string) => string;
+
+const lines = (raw: string): string[] =>
+  raw
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+
+/** Reads and validates every input once; the first bad one throws a one-line InputError. */
+export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.env): Inputs {
+  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+  const image = requireInput('image', getInput('image'));
+  // parseImageName names the 'image' input in its errors.
+  const imageName = parseImageName(image);
+  const tag = requireInput('tag', getInput('tag'));
+  let format: VersionFormat;
+  try {
+    format = VersionFormat.parse(getInput('format').trim() || DEFAULT_FORMAT);
+  } catch (error) {
+    if (error instanceof VersionError) throw new InputError('format', error.message);
+    throw error;
+  }
+  const files = lines(getInput('files'));
+  const digest = getInput('digest').trim();
+  const verify = parseBooleanInput('verify-image', getInput('verify-image'), false);
+  let verifyImage: VerifyImageInputs | undefined;
+  if (verify) {
+    const problem = repositoryNameProblem(imageName.repository);
+    if (problem) throw new InputError('image', problem);
+    verifyImage = {
+      repository: imageName.repository,
+      ...resolveEcrRegistry(
+        {
+          registry: getInput('registry'),
+          region: getInput('region'),
+          hostHint: imageName.registry,
+        },
+        env,
+      ),
+    };
+  }
+  return {
+    path: resolve(workspace, getInput('path').trim() || '.'),
+    files: files.length > 0 ? files : undefined,
+    image,
+    imageName,
+    tag,
+    digest: digest === '' ? undefined : digest,
+    set: lines(getInput('set')),
+    format,
+    allowDowngrade: parseBooleanInput('allow-downgrade', getInput('allow-downgrade'), false),
+    downgradeReason: getInput('downgrade-reason').trim(),
+    failIfNone: parseBooleanInput('fail-if-none', getInput('fail-if-none'), true),
+    dryRun: parseBooleanInput('dry-run', getInput('dry-run'), false),
+    verifyImage,
+  };
+}

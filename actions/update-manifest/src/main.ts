@@ -1,0 +1,103 @@
+import * as core from '@actions/core';
+import { createEcrClient } from '../../../packages/ecr/index.js';
+import { failureLine, markdownTable, type Logger } from '../../../packages/kit/index.js';
+import { updateManifests, type UpdateManifestsResult } from '../../../packages/manifest/index.js';
+import { getInputs, type Inputs } from './inputs.js';
+
+const ACTION = 'update-manifest';
+
+export async function run(): Promise<void> {
+  try {
+    const inputs = getInputs((name) => core.getInput(name));
+    const logger: Logger = core;
+    if (inputs.verifyImage) await verifyImageInEcr(inputs, logger);
+    const result = await updateManifests({
+      root: inputs.path,
+      ...(inputs.files ? { files: inputs.files } : {}),
+      image: inputs.image,
+      tag: inputs.tag,
+      ...(inputs.digest ? { digest: inputs.digest } : {}),
+      set: inputs.set,
+      format: inputs.format,
+      allowDowngrade: inputs.allowDowngrade,
+      downgradeReason: inputs.downgradeReason,
+      ...(process.env.GITHUB_SHA ? { sha: process.env.GITHUB_SHA } : {}),
+      dryRun: inputs.dryRun,
+      logger,
+    });
+    if (result.references.length === 0 && inputs.failIfNone) {
+      throw new Error(
+        `no reference to ${inputs.image} found in ${String(result.files.length)} YAML file(s) under ${inputs.path}: check 'image' and 'files', or set fail-if-none: false`,
+      );
+    }
+    setOutputs(result);
+    await writeSummary(inputs, result);
+  } catch (error) {
+    core.setFailed(failureLine(ACTION, error));
+  }
+}
+
+/** Refuses a tag ECR does not hold: Argo CD would deploy a manifest whose image cannot be pulled. */
+async function verifyImageInEcr(inputs: Inputs, logger: Logger): Promise<void> {
+  const target = inputs.verifyImage;
+  if (!target) return;
+  const ecr = createEcrClient({ region: target.region, registryId: target.registryId, logger });
+  const digest = await ecr.getImageDigest(target.repository, inputs.tag);
+  if (digest === undefined) {
+    throw new Error(
+      `image ${target.repository}:${inputs.tag} is not in ECR (${target.region}): push it first, or check 'image' and 'tag'`,
+    );
+  }
+  if (inputs.digest !== undefined && inputs.digest !== digest) {
+    throw new Error(
+      `image ${target.repository}:${inputs.tag} in ECR has digest ${digest}, not ${inputs.digest}: check 'digest'`,
+    );
+  }
+  logger.info(`verified ${target.repository}:${inputs.tag} is in ECR (${digest})`);
+}
+
+function setOutputs(result: UpdateManifestsResult): void {
+  core.setOutput('changed', String(result.changedFiles.length > 0));
+  core.setOutput('changed-files', JSON.stringify(result.changedFiles));
+  core.setOutput('previous-version', result.previousVersion ?? '');
+  core.setOutput(
+    'references',
+    JSON.stringify(
+      result.references.map(({ file, line, keyPath, oldValue, newValue }) => ({
+        file,
+        line,
+        keyPath,
+        oldValue,
+        newValue,
+      })),
+    ),
+  );
+  core.setOutput('diff', result.diff);
+}
+
+async function writeSummary(inputs: Inputs, result: UpdateManifestsResult): Promise<void> {
+  const heading = `${inputs.dryRun ? 'Manifest update (dry run)' : 'Manifest update'}: ${inputs.image} → ${inputs.tag}`;
+  const table = markdownTable(
+    ['File', 'Line', 'Key', 'Old', 'New'],
+    result.references.map((reference) => [
+      reference.file,
+      String(reference.line),
+      reference.keyPath,
+      reference.oldValue,
+      reference.newValue,
+    ]),
+  );
+  const summary = core.summary.addHeading(heading, 3).addRaw(table, true);
+  if (result.downgradeReason) {
+    summary.addRaw(`\n> [!WARNING]\n> Downgrade allowed: ${result.downgradeReason}\n`, true);
+  }
+  const changed = result.changedFiles.length;
+  summary.addRaw(
+    `\n${String(changed)} file(s) ${inputs.dryRun ? 'would change' : 'changed'}${
+      result.previousVersion ? `; previous version ${result.previousVersion}` : ''
+    }.\n`,
+    true,
+  );
+  if (result.diff !== '') summary.addDetails('Diff', `\n\n\`\`\`diff\n${result.diff}\`\`\`\n`);
+  await summary.write();
+}
