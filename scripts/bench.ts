@@ -10,6 +10,7 @@ import { computeVersion } from '../packages/release/index.js';
 import { nextVersion, parseVersions, VersionFormat } from '../packages/version/index.js';
 import { node24Path, ROOT } from '../test/support/action-runner.js';
 import { startGitHubServer } from '../test/support/github-server.js';
+import { benchManifest } from './bench-manifest.js';
 
 const format = VersionFormat.parse('v0.0.{n}');
 const tagNames = (count: number): string[] =>
@@ -123,4 +124,8 @@ report(
   await timeMedian(15, bare),
   'ms',
 );
+// 5. Manifest rewrites: throughput and the yq comparison.
+await benchManifest((line) => {
+  console.log(line);
+});
 console.log(`node: ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}`);
