@@ -72,6 +72,13 @@ export interface EcrImageDetails {
   readonly manifestMediaType: string | undefined;
 }
 
+export interface EcrImageManifest {
+  readonly digest: string;
+  readonly mediaType: string;
+  /** The manifest exactly as stored (its sha256 is `digest`). */
+  readonly manifest: string;
+}
+
 /** The image to promote: by tag, or by digest (promotes exactly what was tested). */
 export type ImageSelector = { readonly tag: string } | { readonly digest: string };
 
@@ -264,6 +271,50 @@ export class EcrClient {
     );
     // ECR's default when a repository was created without the setting.
     return output.repositories?.[0]?.imageTagMutability ?? 'MUTABLE';
+  }
+
+  /**
+   * The manifest a tag names (BatchGetImage, every manifest media type accepted), or undefined when the
+   * tag doesn't exist. For comparing an image with a local build before pushing: a single-platform
+   * manifest's `config.digest` is the image id docker reports.
+   */
+  async getImageManifest(repository: string, tag: string): Promise<EcrImageManifest | undefined> {
+    return (await this.getImageManifests(repository, [tag])).get(tag);
+  }
+
+  /**
+   * The manifests several tags name, in one BatchGetImage call; tags that don't exist are absent from
+   * the map.
+   */
+  async getImageManifests(
+    repository: string,
+    tags: readonly string[],
+  ): Promise<Map<string, EcrImageManifest>> {
+    assertValid(repositoryNameProblem(repository));
+    for (const tag of tags) assertValid(imageTagProblem(tag));
+    const output = await this.call({ operation: 'BatchGetImage', repository, tag: tags[0] }, () =>
+      this.sdk.send(
+        new BatchGetImageCommand({
+          repositoryName: repository,
+          registryId: this.registryId,
+          imageIds: tags.map((imageTag) => ({ imageTag })),
+          acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+        }),
+      ),
+    );
+    const manifests = new Map<string, EcrImageManifest>();
+    for (const image of output.images ?? []) {
+      const tag = image.imageId?.imageTag;
+      const manifest = image.imageManifest;
+      const digest = image.imageId?.imageDigest;
+      if (tag === undefined || manifest === undefined || digest === undefined) continue;
+      manifests.set(tag, {
+        digest,
+        mediaType: image.imageManifestMediaType ?? mediaTypeOf(manifest),
+        manifest,
+      });
+    }
+    return manifests;
   }
 
   /**

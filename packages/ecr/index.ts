@@ -8,6 +8,7 @@ export type {
   EcrAuthorization,
   EcrClientOptions,
   EcrImageDetails,
+  EcrImageManifest,
   ImageSelector,
   PromoteRequest,
   PromoteResult,
@@ -24,6 +25,7 @@ export {
   imageTagProblem,
   knownRegions,
   parseEcrImageUri,
+  parseEcrRegistryHost,
   parseImageReference,
   regionInfo,
   regionProblem,
@@ -32,6 +34,7 @@ export {
 } from './registry.js';
 export type {
   EcrImageUri,
+  EcrRegistryHost,
   ImageReference,
   Partition,
   RegionInfo,

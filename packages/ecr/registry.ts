@@ -300,6 +300,27 @@ export function parseEcrImageUri(uri: string): EcrImageUri {
   };
 }
 
+/** A private ECR registry host split into its parts (the inverse of registryHost). */
+export interface EcrRegistryHost extends RegistryAddress {
+  readonly host: string;
+  readonly partition: Partition;
+  readonly fips: boolean;
+}
+
+/**
+ * Parses a private ECR registry host such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`, or
+ * returns undefined when `host` is not one (a local registry, Docker Hub, a malformed name).
+ */
+export function parseEcrRegistryHost(host: string): EcrRegistryHost | undefined {
+  const [, accountId, fipsSuffix, region, dnsSuffix] = ECR_HOST_PATTERN.exec(host) ?? [];
+  if (accountId === undefined || region === undefined || dnsSuffix === undefined) return undefined;
+  const info = findRegion(region);
+  if (info?.dnsSuffix !== dnsSuffix) return undefined;
+  const fips = fipsSuffix !== undefined;
+  if (fips && !info.fipsAvailable) return undefined;
+  return { host, accountId, region, partition: info.partition, fips };
+}
+
 /** `registry/repository[:tag][@digest]`, the inverse of parseImageReference. */
 export function formatImageUri(image: {
   readonly registry: string;

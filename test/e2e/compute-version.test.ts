@@ -138,7 +138,7 @@ describe('dist/compute-version with ECR as a second source of numbers', () => {
       });
       try {
         const repository = `dsva/cms-drupal-${randomBytes(3).toString('hex')}`;
-        await ecr.createRepository(repository, { imageTagMutability: 'IMMUTABLE' });
+        ecr.createRepository(repository, { imageTagMutability: 'IMMUTABLE' });
         // An image pushed by an older pipeline as v0.0.1500, never tagged in git.
         for (const tag of ['v0.0.1500', 'latest', 'cache']) {
           await registry.api.pushSyntheticImage(repository, tag, {

@@ -147,7 +147,7 @@ describe('dist/update-manifest verify-image against the ECR API', () => {
       registry = await startRegistry();
       ecr = await startEcrServer({ registry, accountId: '008577686731', region: 'us-gov-west-1' });
       const repository = `dsva/cms-drupal-${randomBytes(3).toString('hex')}`;
-      await ecr.createRepository(repository, { imageTagMutability: 'IMMUTABLE' });
+      ecr.createRepository(repository, { imageTagMutability: 'IMMUTABLE' });
       const pushed = await registry.api.pushSyntheticImage(repository, 'v0.0.418', {
         format: 'docker',
         content: 'release 418',

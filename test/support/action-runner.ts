@@ -40,11 +40,18 @@ export interface RunActionOptions {
   readonly env?: Record<string, string>;
   /** Node binary; default Node 24 (see node24Path), as the runner uses for `node24`. */
   readonly node?: string;
+  /** `post` runs `runs.post` (after the job's steps), as the runner does; default `main`. */
+  readonly step?: 'main' | 'post';
+  /**
+   * What earlier steps saved through GITHUB_STATE (e.g. the main step's `state`), handed over as
+   * STATE_<name> the way the runner gives it to the post step.
+   */
+  readonly state?: Record<string, string>;
 }
 
 interface ActionManifest {
   inputs?: Record<string, { default?: string }>;
-  runs: { using: string; main: string };
+  runs: { using: string; main: string; post?: string };
 }
 
 /** Reads `name<<delimiter` blocks and `name=value` lines, as the runner does for GITHUB_OUTPUT. */
@@ -113,8 +120,11 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
       const value = given ?? substituteGitHubContext(spec.default ?? '', github);
       env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
     }
+    for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value;
     const node = options.node ?? node24Path();
-    const main = resolve(actionDir, manifest.runs.main);
+    const script = options.step === 'post' ? manifest.runs.post : manifest.runs.main;
+    if (script === undefined) throw new Error(`${options.action}/action.yml has no runs.post`);
+    const main = resolve(actionDir, script);
     const { exitCode, stdout, stderr } = await new Promise<{
       exitCode: number;
       stdout: string;

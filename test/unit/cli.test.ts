@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../../packages/cli/cli.js';
 
 async function cli(
@@ -95,9 +98,6 @@ describe('gitops-release manifest set-image', () => {
   const IMAGE = '008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/dsva/cms-drupal';
 
   async function tree(): Promise<string> {
-    const { mkdtemp, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const dir = await mkdtemp(join(tmpdir(), 'cli-manifest-'));
     await writeFile(
       join(dir, 'values.yaml'),
@@ -107,7 +107,6 @@ describe('gitops-release manifest set-image', () => {
   }
 
   it('edits in place and prints the changed files; a second run changes nothing', async () => {
-    const { readFile } = await import('node:fs/promises');
     const dir = await tree();
     const result = await cli([
       'manifest',
@@ -137,7 +136,6 @@ describe('gitops-release manifest set-image', () => {
   });
 
   it('prints the diff with --dry-run and JSON with --json, writing nothing', async () => {
-    const { readFile } = await import('node:fs/promises');
     const dir = await tree();
     const before = await readFile(`${dir}/values.yaml`, 'utf8');
     const dry = await cli([
@@ -181,7 +179,6 @@ describe('gitops-release manifest set-image', () => {
     [['--image', IMAGE, '--tag', 'v0.0.416', '--allow-downgrade'], /downgrade-reason/],
     [['--image', 'dsva/nothing', '--tag', 'v0.0.418'], /no reference to dsva\/nothing found/],
   ])('fails %j with one line and exit 1, nothing written', async (args, message) => {
-    const { readFile } = await import('node:fs/promises');
     const dir = await tree();
     const before = await readFile(`${dir}/values.yaml`, 'utf8');
     const result = await cli(['manifest', 'set-image', '--path', dir, ...args]);

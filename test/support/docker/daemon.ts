@@ -1,9 +1,8 @@
 /**
  * A real Docker Engine (Debian's `dockerd`) private to the test run: its own data root, exec root,
- * pidfile, unix socket and bridge, nothing shared with a system daemon, no firewall or forwarding changes.
+ * pidfile and unix socket, nothing shared with a system daemon, no bridge, no firewall or forwarding changes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   mkdirSync,
@@ -46,7 +45,7 @@ export interface DockerDaemon {
   readonly env: { readonly DOCKER_HOST: string; readonly PATH: string };
   readonly storageDriver: string;
   /**
-   * Whether containers and BuildKit RUN steps get a (private, unrouted) bridge network. Without one,
+   * Whether the daemon has a bridge network. The daemons started here never do (`--bridge=none`), so
    * `docker build` needs `--network=none` or `--network=host` ("network bridge not found").
    */
   readonly bridge: boolean;
@@ -149,45 +148,13 @@ async function reuseDaemon(host: string): Promise<DockerDaemon> {
   return makeDaemon(host, binDir, { ...details, reused: true }, () => Promise.resolve());
 }
 
-interface Bridge {
-  readonly name: string;
-  remove(): Promise<void>;
-}
-
-/**
- * A bridge of the daemon's own (dockerd won't make one with --iptables=false, and the default docker0
- * would clash between daemons). No forwarding, no NAT: containers reach each other and the host only.
- */
-async function createBridge(): Promise<Bridge> {
-  const name = `gtd${randomBytes(4).toString('hex')}`;
-  const addresses = (await run('ip', ['-4', '-o', 'addr', 'show'])).stdout;
-  let subnet = '';
-  for (let tries = 0; tries < 20 && subnet === ''; tries++) {
-    const candidate = `10.${String(200 + Math.floor(Math.random() * 50))}.${String(Math.floor(Math.random() * 256))}`;
-    if (!addresses.includes(` ${candidate}.`)) subnet = candidate;
-  }
-  if (subnet === '') throw new Error('no free 10.x subnet for the bridge');
-  await run('ip', ['link', 'add', 'name', name, 'type', 'bridge']);
-  const remove = async (): Promise<void> => {
-    await run('ip', ['link', 'delete', name]).catch(() => undefined);
-  };
-  try {
-    await run('ip', ['addr', 'add', `${subnet}.1/24`, 'dev', name]);
-    await run('ip', ['link', 'set', name, 'up']);
-  } catch (error: unknown) {
-    await remove();
-    throw error;
-  }
-  return { name, remove };
-}
-
 interface Launched {
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
   hasExited(): boolean;
 }
 
-function launch(dir: string, driver: string, bridge: string | undefined): Launched {
+function launch(dir: string, driver: string): Launched {
   const log = openSync(join(dir, `dockerd-${driver}.log`), 'a');
   const child = spawn(
     DOCKERD,
@@ -208,7 +175,9 @@ function launch(dir: string, driver: string, bridge: string | undefined): Launch
       '--iptables=false',
       '--ip-forward=false',
       '--ip-masq=false',
-      `--bridge=${bridge ?? 'none'}`,
+      // No bridge at all: no private-range (10.x) interface on the host, and no container network that
+      // could send DNS to the host's resolver. Builds run with `--network none` (or host).
+      '--bridge=none',
     ],
     { stdio: ['ignore', log, log] },
   );
@@ -253,21 +222,11 @@ export async function startDockerDaemon(): Promise<DockerDaemon> {
   const host = `unix://${socket}`;
   writeFileSync(join(dir, 'daemon.json'), '{}\n');
 
-  let bridge: Bridge | undefined;
-  try {
-    bridge = await createBridge();
-  } catch (error: unknown) {
-    process.stderr.write(
-      `docker test daemon: no bridge (${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}); ` +
-        'builds need --network=none or --network=host\n',
-    );
-  }
-
   let daemon: Launched | undefined;
   let driver = '';
   const failures: string[] = [];
   for (const candidate of ['overlay2', 'vfs']) {
-    const launched = launch(dir, candidate, bridge?.name);
+    const launched = launch(dir, candidate);
     try {
       await waitUntil(`dockerd (${candidate})`, () => ping(socket), {
         timeoutMs: 30_000,
@@ -285,7 +244,6 @@ export async function startDockerDaemon(): Promise<DockerDaemon> {
     }
   }
   if (daemon === undefined) {
-    await bridge?.remove();
     throw new Error(`could not start dockerd (logs in ${dir}):\n${failures.join('\n')}`);
   }
   const running = daemon;
@@ -307,7 +265,6 @@ export async function startDockerDaemon(): Promise<DockerDaemon> {
     }
     // After a clean stop this is a no-op; after SIGKILL the data root stays bind-mounted.
     await run('umount', [join(dir, `data-${driver}`)]).catch(() => undefined);
-    await bridge?.remove();
     rmSync(dir, { recursive: true, force: true });
   };
   return makeDaemon(host, binDir, { ...details, reused: false }, shutdown);

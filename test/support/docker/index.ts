@@ -33,5 +33,7 @@ export type {
   StoredManifest,
   SyntheticImageOptions,
 } from './registry-api.js';
+export { dockerManifestPut, startFaultyProxy } from './faulty-proxy.js';
+export type { FaultyProxy, ProxyFault } from './faulty-proxy.js';
 export { CommandError, run } from './process.js';
 export type { Availability, RunOptions, RunResult } from './process.js';

@@ -1,0 +1,322 @@
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { IF_TAG_EXISTS, type IfTagExists, type SecretEnv } from '../../../packages/docker/index.js';
+import {
+  imageTagProblem,
+  parseEcrRegistryHost,
+  regionProblem,
+  registryHost,
+  repositoryNameProblem,
+} from '../../../packages/ecr/index.js';
+import { InputError, parseBooleanInput, parseListInput } from '../../../packages/kit/index.js';
+
+export interface BuildInputs {
+  /** Absolute path inside the workspace. */
+  readonly context: string;
+  /** Absolute path of the Dockerfile. */
+  readonly file: string;
+  readonly buildArgs: string[];
+  readonly labels: Record<string, string>;
+  readonly target: string | undefined;
+  readonly platform: string | undefined;
+  readonly network: string | undefined;
+  readonly cacheFrom: string[];
+  readonly cacheTo: string[];
+  readonly pull: boolean;
+  readonly noCache: boolean;
+  readonly secretEnvs: SecretEnv[];
+  readonly push: boolean;
+}
+
+export interface Inputs {
+  readonly region: string;
+  /** The account named by `registry`; undefined for the credentials' own registry. */
+  readonly accountId: string | undefined;
+  /** The ECR host computed from `registry` and the region, when `registry` is given. */
+  readonly registryHost: string | undefined;
+  /** The registry host names the FIPS endpoint. */
+  readonly fips: boolean;
+  readonly repository: string;
+  /** Deduplicated; the first is the release tag. */
+  readonly tags: string[];
+  readonly ifTagExists: IfTagExists;
+  readonly promoteFrom: string | undefined;
+  /** Undefined when promoting. */
+  readonly build: BuildInputs | undefined;
+}
+
+export type GetInput = (name: string) => string;
+
+/** The environment variables inputs fall back on. */
+export type InputEnvironment = Readonly<Record<string, string | undefined>>;
+
+const BUILD_INPUTS = [
+  'context',
+  'file',
+  'build-args',
+  'labels',
+  'target',
+  'platform',
+  'network',
+  'cache-from',
+  'cache-to',
+  'secret-envs',
+] as const;
+
+/** One item per line: these values may contain commas (`type=registry,ref=...`, `A=1,2`). */
+function lines(raw: string): string[] {
+  return raw
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
+function optional(raw: string): string | undefined {
+  const value = raw.trim();
+  return value === '' ? undefined : value;
+}
+
+function keyValues(name: string, raw: string, keyPattern: RegExp, example: string): string[] {
+  const items = lines(raw);
+  for (const item of items) {
+    const separator = item.indexOf('=');
+    if (separator <= 0 || !keyPattern.test(item.slice(0, separator))) {
+      throw new InputError(name, `"${item}" is not KEY=VALUE: give one per line, e.g. ${example}`);
+    }
+  }
+  return items;
+}
+
+function parseRegion(getInput: GetInput, env: InputEnvironment, hostRegion?: string): string {
+  const region =
+    optional(getInput('region')) ??
+    optional(env.AWS_REGION ?? '') ??
+    optional(env.AWS_DEFAULT_REGION ?? '') ??
+    hostRegion ??
+    '';
+  if (region === '') {
+    throw new InputError(
+      'region',
+      'is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set: give the region, e.g. us-gov-west-1 ' +
+        '(aws-actions/configure-aws-credentials sets AWS_REGION)',
+    );
+  }
+  const problem = regionProblem(region);
+  if (problem !== undefined) throw new InputError('region', problem);
+  if (hostRegion !== undefined && region !== hostRegion) {
+    throw new InputError(
+      'region',
+      `"${region}" does not match the registry host's region ${hostRegion}: leave region empty or use ${hostRegion}`,
+    );
+  }
+  return region;
+}
+
+function parseRegistry(
+  getInput: GetInput,
+  env: InputEnvironment,
+): Pick<Inputs, 'region' | 'accountId' | 'registryHost' | 'fips'> {
+  const raw = getInput('registry').trim();
+  if (raw === '') {
+    return {
+      region: parseRegion(getInput, env),
+      accountId: undefined,
+      registryHost: undefined,
+      fips: false,
+    };
+  }
+  if (/^[0-9]{12}$/.test(raw)) {
+    const region = parseRegion(getInput, env);
+    return {
+      region,
+      accountId: raw,
+      registryHost: registryHost({ accountId: raw, region }),
+      fips: false,
+    };
+  }
+  const host = parseEcrRegistryHost(raw.replace(/^https?:\/\//, '').replace(/\/+$/, ''));
+  if (host === undefined) {
+    throw new InputError(
+      'registry',
+      `"${raw}" is neither an AWS account id nor an ECR registry host: use the 12-digit account id, ` +
+        'or <account>.dkr.ecr.<region>.amazonaws.com',
+    );
+  }
+  // An explicit region input must agree with the host's; the environment's region doesn't override it.
+  const region = parseRegion(getInput, {}, host.region);
+  return { region, accountId: host.accountId, registryHost: host.host, fips: host.fips };
+}
+
+function parseTags(raw: string): string[] {
+  const tags = [...new Set(parseListInput(raw))];
+  if (tags.length === 0) {
+    throw new InputError(
+      'tags',
+      'is empty: give at least the release tag, e.g. ${{ steps.version.outputs.version }}',
+    );
+  }
+  for (const tag of tags) {
+    const problem = imageTagProblem(tag);
+    if (problem !== undefined) throw new InputError('tags', problem);
+  }
+  return tags;
+}
+
+function parseIfTagExists(raw: string): IfTagExists {
+  const value = raw.trim() || 'skip-same-digest';
+  const known = IF_TAG_EXISTS.find((option) => option === value);
+  if (known === undefined) {
+    throw new InputError('if-tag-exists', `"${raw}" is not one of ${IF_TAG_EXISTS.join(', ')}`);
+  }
+  return known;
+}
+
+/** The real path of `path`, which must be inside `workspace`; `input` names the input for errors. */
+function insideWorkspace(input: string, raw: string, path: string, workspace: string): string {
+  const real = realpathSync(path);
+  const fromWorkspace = relative(realpathSync(workspace), real);
+  if (fromWorkspace.startsWith('..') || isAbsolute(fromWorkspace)) {
+    throw new InputError(
+      input,
+      `"${raw}" is outside the workspace (${workspace}): use a path inside the repository checkout`,
+    );
+  }
+  return real;
+}
+
+function parseBuild(getInput: GetInput, env: InputEnvironment): BuildInputs {
+  const workspace = optional(env.GITHUB_WORKSPACE ?? '') ?? process.cwd();
+  const contextRaw = getInput('context').trim() || '.';
+  const contextPath = resolve(workspace, contextRaw);
+  if (!existsSync(contextPath) || !statSync(contextPath).isDirectory()) {
+    throw new InputError(
+      'context',
+      `"${contextRaw}" is not a directory in the workspace (${workspace})`,
+    );
+  }
+  const context = insideWorkspace('context', contextRaw, contextPath, workspace);
+  const fileRaw = getInput('file').trim();
+  const filePath = fileRaw === '' ? join(context, 'Dockerfile') : resolve(workspace, fileRaw);
+  if (!existsSync(filePath) || !statSync(filePath).isFile()) {
+    throw new InputError(
+      'file',
+      `no Dockerfile at ${relative(workspace, filePath) || filePath}: add one, or name it with file: (relative to the workspace)`,
+    );
+  }
+  const file = insideWorkspace('file', fileRaw || filePath, filePath, workspace);
+
+  const platform = optional(getInput('platform'));
+  if (platform !== undefined && !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform)) {
+    throw new InputError(
+      'platform',
+      `"${platform}" is not one platform like linux/amd64 or linux/arm64 (multi-platform images are not supported)`,
+    );
+  }
+  const network = optional(getInput('network'));
+  if (network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network)) {
+    throw new InputError(
+      'network',
+      `"${network}" is not a network: use none, host, default or a network name`,
+    );
+  }
+  const labels: Record<string, string> = {};
+  for (const item of keyValues(
+    'labels',
+    getInput('labels'),
+    /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
+    'com.example.team=cms',
+  )) {
+    const separator = item.indexOf('=');
+    labels[item.slice(0, separator)] = item.slice(separator + 1);
+  }
+  const secretEnvs = keyValues(
+    'secret-envs',
+    getInput('secret-envs'),
+    /^[A-Za-z0-9_.-]+$/,
+    'npm_token=NPM_TOKEN',
+  ).map((item) => {
+    const separator = item.indexOf('=');
+    const secret = { id: item.slice(0, separator), env: item.slice(separator + 1) };
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(secret.env)) {
+      throw new InputError('secret-envs', `"${secret.env}" is not an environment variable name`);
+    }
+    if (env[secret.env] === undefined) {
+      throw new InputError(
+        'secret-envs',
+        `environment variable ${secret.env} (secret ${secret.id}) is not set: set it in the step's env:`,
+      );
+    }
+    return secret;
+  });
+  return {
+    context,
+    file,
+    buildArgs: keyValues(
+      'build-args',
+      getInput('build-args'),
+      /^[A-Za-z_][A-Za-z0-9_]*$/,
+      'NODE_ENV=production',
+    ),
+    labels,
+    target: optional(getInput('target')),
+    platform,
+    network,
+    cacheFrom: lines(getInput('cache-from')),
+    cacheTo: lines(getInput('cache-to')),
+    pull: parseBooleanInput('pull', getInput('pull'), false),
+    noCache: parseBooleanInput('no-cache', getInput('no-cache'), false),
+    secretEnvs,
+    push: parseBooleanInput('push', getInput('push'), true),
+  };
+}
+
+/** Reads and validates every input once; the first bad one throws a one-line InputError. */
+export function getInputs(getInput: GetInput, env: InputEnvironment): Inputs {
+  const registry = parseRegistry(getInput, env);
+  const repository = getInput('repository').trim();
+  if (repository === '')
+    throw new InputError('repository', 'is required: give the ECR repository name, e.g. team/cms');
+  // A valid repository name can look like a host, but nobody means `<account>.dkr.ecr...` as a name.
+  if (/\.dkr\.ecr(-fips)?\./.test(repository)) {
+    throw new InputError(
+      'repository',
+      `"${repository}" names a registry: give the repository name only and the host in registry:`,
+    );
+  }
+  const repositoryProblem = repositoryNameProblem(repository);
+  if (repositoryProblem !== undefined) throw new InputError('repository', repositoryProblem);
+  const tags = parseTags(getInput('tags'));
+  const ifTagExists = parseIfTagExists(getInput('if-tag-exists'));
+  const promoteFrom = optional(getInput('promote-from'));
+  if (promoteFrom === undefined) {
+    return {
+      ...registry,
+      repository,
+      tags,
+      ifTagExists,
+      promoteFrom,
+      build: parseBuild(getInput, env),
+    };
+  }
+  const tagProblem = imageTagProblem(promoteFrom);
+  if (tagProblem !== undefined) throw new InputError('promote-from', tagProblem);
+  const buildInputs: string[] = BUILD_INPUTS.filter((name) => getInput(name).trim() !== '');
+  // Booleans have defaults, so only a value that asks for a build counts.
+  if (parseBooleanInput('pull', getInput('pull'), false)) buildInputs.push('pull');
+  if (parseBooleanInput('no-cache', getInput('no-cache'), false)) buildInputs.push('no-cache');
+  if (!parseBooleanInput('push', getInput('push'), true)) buildInputs.push('push');
+  if (buildInputs.length > 0) {
+    throw new InputError(
+      'promote-from',
+      `cannot be combined with ${buildInputs.join(', ')}: promoting retags an existing image without building; ` +
+        'drop those inputs or promote-from',
+    );
+  }
+  if (tags.includes(promoteFrom)) {
+    throw new InputError(
+      'promote-from',
+      `"${promoteFrom}" is also in tags: promote it to a new tag`,
+    );
+  }
+  return { ...registry, repository, tags, ifTagExists, promoteFrom, build: undefined };
+}

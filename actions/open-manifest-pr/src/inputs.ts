@@ -1,0 +1,179 @@
+import { isAbsolute, relative, resolve } from 'node:path';
+import {
+  InputError,
+  parseBooleanInput,
+  parseListInput,
+  parseRepositoryInput,
+  requireInput,
+  type RepositoryRef,
+} from '../../../packages/kit/index.js';
+
+export type Mode = 'pull-request' | 'direct';
+export type AutoMerge = 'off' | 'merge' | 'squash' | 'rebase';
+
+export interface Inputs {
+  readonly token: string;
+  readonly repository: RepositoryRef;
+  readonly base: string;
+  /** Absolute path of the manifests checkout. */
+  readonly path: string;
+  /** Changed files relative to `path` (`/`-separated); undefined = ask git. */
+  readonly files: string[] | undefined;
+  readonly mode: Mode;
+  readonly app: string;
+  readonly version: string;
+  readonly previousVersion: string;
+  readonly image: string;
+  readonly digest: string;
+  readonly branch: string;
+  readonly title: string;
+  readonly body: string;
+  readonly commitMessage: string;
+  readonly releaseNotesFrom: RepositoryRef | undefined;
+  readonly appToken: string;
+  readonly gitTagPrefix: string;
+  readonly releaseTag: string;
+  readonly labels: string[];
+  readonly reviewers: string[];
+  readonly teamReviewers: string[];
+  readonly draft: boolean;
+  readonly autoMerge: AutoMerge;
+  readonly supersede: boolean;
+  readonly downgradeReason: string;
+}
+
+export type GetInput = (name: string) => string;
+
+const MODES: readonly Mode[] = ['pull-request', 'direct'];
+const AUTO_MERGE: readonly AutoMerge[] = ['off', 'merge', 'squash', 'rebase'];
+// Git's ref rules, narrowed to what is sensible in a branch name.
+const BRANCH = /^(?!\/|.*\/\/|.*\/$|.*\.\.|.*\.lock$|.*@\{)[A-Za-z0-9._/-]{1,200}$/;
+const APP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[], fallback: T): T {
+  const value = raw.trim() === '' ? fallback : raw.trim().toLowerCase();
+  const match = allowed.find((candidate) => candidate === value);
+  if (!match) throw new InputError(name, `"${raw}" is not one of ${allowed.join(', ')}`);
+  return match;
+}
+
+/** `changed-files` is a JSON array (update-manifest's output) or one path per line. */
+export function parseFilesInput(raw: string): string[] | undefined {
+  const value = raw.trim();
+  if (value === '') return undefined;
+  if (value.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new InputError(
+        'files',
+        "starts with [ but is not a JSON array: pass update-manifest's changed-files output as it is",
+      );
+    }
+    if (
+      !Array.isArray(parsed) ||
+      !parsed.every((item): item is string => typeof item === 'string')
+    ) {
+      throw new InputError(
+        'files',
+        'must be a JSON array of strings, e.g. ["apps/vsp-cms/values.yaml"]',
+      );
+    }
+    return parsed;
+  }
+  return value
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
+/** A changed file must lie inside the checkout: it is committed under the same path in the repository. */
+export function checkedFilePath(root: string, file: string): string {
+  const absolute = resolve(root, file);
+  const inside = relative(root, absolute);
+  if (
+    file.trim() === '' ||
+    isAbsolute(file) ||
+    inside === '' ||
+    inside.startsWith('..') ||
+    isAbsolute(inside)
+  ) {
+    throw new InputError(
+      'files',
+      `"${file}" is outside the checkout at 'path': give paths relative to it`,
+    );
+  }
+  return inside.split('\\').join('/');
+}
+
+export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.env): Inputs {
+  const token = getInput('token').trim();
+  if (token === '') {
+    throw new InputError(
+      'token',
+      'is empty: pass a token for the manifests repository with contents: write and pull-requests: write',
+    );
+  }
+  const app = requireInput('app', getInput('app'));
+  if (!APP.test(app)) {
+    throw new InputError(
+      'app',
+      `"${app}" must be letters, digits, '.', '_' or '-' (it goes into branch names and labels)`,
+    );
+  }
+  const version = requireInput('version', getInput('version'));
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(version)) {
+    throw new InputError(
+      'version',
+      `"${version}" is not an image tag: pass compute-version's version output`,
+    );
+  }
+  const branch = getInput('branch').trim() || `release/${app}/${version}`;
+  if (!BRANCH.test(branch))
+    throw new InputError('branch', `"${branch}" is not a valid branch name`);
+  const base = getInput('base').trim();
+  if (base !== '' && !BRANCH.test(base))
+    throw new InputError('base', `"${base}" is not a valid branch name`);
+  const path = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), getInput('path').trim() || '.');
+  const files = parseFilesInput(getInput('files'))?.map((file) => checkedFilePath(path, file));
+  const releaseNotesFrom = getInput('release-notes-from').trim();
+  const digest = getInput('digest').trim();
+  if (digest !== '' && !/^sha256:[a-f0-9]{64}$/.test(digest)) {
+    throw new InputError('digest', `"${digest}" is not a digest: use sha256: and 64 hex digits`);
+  }
+  return {
+    token,
+    repository: parseRepositoryInput(
+      'repository',
+      requireInput('repository', getInput('repository')),
+    ),
+    base,
+    path,
+    files,
+    mode: oneOf('mode', getInput('mode'), MODES, 'pull-request'),
+    app,
+    version,
+    previousVersion: getInput('previous-version').trim(),
+    image: getInput('image').trim(),
+    digest,
+    branch,
+    title: getInput('title').trim() || 'Release {app} {version}',
+    body: getInput('body'),
+    commitMessage: getInput('commit-message').trim() || 'Release {app} {version}',
+    releaseNotesFrom:
+      releaseNotesFrom === ''
+        ? undefined
+        : parseRepositoryInput('release-notes-from', releaseNotesFrom),
+    appToken: getInput('app-token').trim(),
+    gitTagPrefix: getInput('git-tag-prefix').trim(),
+    releaseTag: getInput('release-tag').trim(),
+    labels: parseListInput(getInput('labels')),
+    reviewers: parseListInput(getInput('reviewers')),
+    teamReviewers: parseListInput(getInput('team-reviewers')),
+    draft: parseBooleanInput('draft', getInput('draft'), false),
+    autoMerge: oneOf('auto-merge', getInput('auto-merge'), AUTO_MERGE, 'off'),
+    supersede: parseBooleanInput('supersede', getInput('supersede'), true),
+    downgradeReason: getInput('downgrade-reason').trim(),
+  };
+}

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+
+export interface ExecOptions {
+  /** Written to stdin, then stdin is closed: the only way a secret reaches a command. */
+  readonly input?: string;
+  /** Added to the inherited environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** Called with each line of stdout and stderr as it arrives, for streaming into a log. */
+  readonly onLine?: (line: string) => void;
+}
+
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * The process port: runs a command to completion and reports its exit code (a non-zero exit is a
+ * result, not a throw). Rejects only when the command can't be started at all.
+ */
+export type Exec = (
+  command: string,
+  args: readonly string[],
+  options?: ExecOptions,
+) => Promise<ExecResult>;
+
+// A build can print a lot; what callers read (digests, error lines) is near the end.
+const KEPT_OUTPUT = 4 * 1024 * 1024;
+
+function collector(onLine: ((line: string) => void) | undefined) {
+  let text = '';
+  let partial = '';
+  return {
+    add(chunk: Buffer): void {
+      const piece = chunk.toString('utf8');
+      text = (text + piece).slice(-KEPT_OUTPUT);
+      if (onLine === undefined) return;
+      const lines = (partial + piece).split(/\r?\n/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    },
+    finish(): string {
+      if (onLine !== undefined && partial !== '') onLine(partial);
+      partial = '';
+      return text;
+    },
+  };
+}
+
+/** The Exec port over node:child_process, with no shell: argv goes to the program as it is. */
+export const processExec: Exec = (command, args, options = {}) =>
+  new Promise<ExecResult>((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stdout = collector(options.onLine);
+    const stderr = collector(options.onLine);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout.add(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr.add(chunk);
+    });
+    child.on('error', (error) => {
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      resolve({
+        exitCode: code ?? (signal === null ? 1 : 128),
+        stdout: stdout.finish(),
+        stderr: stderr.finish(),
+      });
+    });
+    // A command that exits without reading stdin makes the write fail with EPIPE; its exit code tells more.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
