@@ -128,4 +128,9 @@ report(
 await benchManifest((line) => {
   console.log(line);
 });
+// 6. Docker and ECR: cached rebuild+push vs raw docker, promote vs rebuild (needs dockerd and the registry).
+const ecrBench = spawnSync(process.execPath, ['--import', 'tsx', `${ROOT}/scripts/bench-ecr.ts`], {
+  stdio: 'inherit',
+});
+if (ecrBench.status !== 0) console.log('ecr-build-push bench: did not run (see above)');
 console.log(`node: ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}`);

@@ -8,3 +8,59 @@ export type {
   CreateRefResult,
   TagRef,
 } from './repository.js';
+export {
+  acceptedPermissions,
+  explainGitHubError,
+  explained,
+  gitHubMessage,
+  GitHubApiError,
+  isForbidden,
+} from './errors.js';
+export type { GitHubAttempt } from './errors.js';
+export {
+  commitFiles,
+  deleteBranch,
+  gitBlobSha,
+  listTreeBlobs,
+  NotFastForwardError,
+  readBranchTip,
+} from './commit-files.js';
+export type {
+  BranchTip,
+  CommitAuthor,
+  CommitFilesRequest,
+  CommitFilesResult,
+  CommitOperation,
+  FileChange,
+  FileMode,
+  KnownBlob,
+} from './commit-files.js';
+export { commitEditsToBranch, fastForwardBase, readBlob, readFile } from './commit-edits.js';
+export type {
+  CommitEditsRequest,
+  CommitEditsResult,
+  FastForwardRequest,
+  FastForwardResult,
+  FileEdit,
+  RepositoryFile,
+} from './commit-edits.js';
+export {
+  commentOnPullRequest,
+  enableAutoMerge,
+  findOpenPullRequest,
+  supersedePullRequests,
+  upsertPullRequest,
+} from './pull-requests.js';
+export type {
+  AutoMergeMethod,
+  AutoMergeResult,
+  PullRequestOperation,
+  PullRequestRequest,
+  PullRequestResult,
+  SupersedeCandidate,
+  SupersedeRequest,
+} from './pull-requests.js';
+export { commitAndOpenPullRequest } from './change-pull-request.js';
+export type { ChangePullRequestRequest, ChangePullRequestResult } from './change-pull-request.js';
+export { releaseNotes } from './release-notes.js';
+export type { ReleaseNoteCommit, ReleaseNotes, ReleaseNotesRequest } from './release-notes.js';

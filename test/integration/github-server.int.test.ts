@@ -119,6 +119,42 @@ const validate = {
   releaseByTag: responseValidator('GET', '/repos/{owner}/{repo}/releases/tags/{tag}', 200),
   createdRelease: responseValidator('POST', '/repos/{owner}/{repo}/releases', 201),
   createReleaseFailed: responseValidator('POST', '/repos/{owner}/{repo}/releases', 422),
+  createdBlob: responseValidator('POST', '/repos/{owner}/{repo}/git/blobs', 201),
+  blob: responseValidator('GET', '/repos/{owner}/{repo}/git/blobs/{file_sha}', 200),
+  createdTree: responseValidator('POST', '/repos/{owner}/{repo}/git/trees', 201),
+  createTreeFailed: responseValidator('POST', '/repos/{owner}/{repo}/git/trees', 422),
+  tree: responseValidator('GET', '/repos/{owner}/{repo}/git/trees/{tree_sha}', 200),
+  createdCommit: responseValidator('POST', '/repos/{owner}/{repo}/git/commits', 201),
+  updatedRef: responseValidator('PATCH', '/repos/{owner}/{repo}/git/refs/{ref}', 200),
+  updateRefFailed: responseValidator('PATCH', '/repos/{owner}/{repo}/git/refs/{ref}', 422),
+  content: responseValidator('GET', '/repos/{owner}/{repo}/contents/{path}', 200),
+  commits: responseValidator('GET', '/repos/{owner}/{repo}/commits', 200),
+  pulls: responseValidator('GET', '/repos/{owner}/{repo}/pulls', 200),
+  createdPull: responseValidator('POST', '/repos/{owner}/{repo}/pulls', 201),
+  createPullFailed: responseValidator('POST', '/repos/{owner}/{repo}/pulls', 422),
+  createPullForbidden: responseValidator('POST', '/repos/{owner}/{repo}/pulls', 403),
+  pull: responseValidator('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', 200),
+  updatedPull: responseValidator('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', 200),
+  merged: responseValidator('PUT', '/repos/{owner}/{repo}/pulls/{pull_number}/merge', 200),
+  mergeRefused: responseValidator('PUT', '/repos/{owner}/{repo}/pulls/{pull_number}/merge', 405),
+  requestedReviewers: responseValidator(
+    'POST',
+    '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
+    201,
+  ),
+  reviewRequests: responseValidator(
+    'GET',
+    '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
+    200,
+  ),
+  addedLabels: responseValidator('POST', '/repos/{owner}/{repo}/issues/{issue_number}/labels', 200),
+  labels: responseValidator('GET', '/repos/{owner}/{repo}/issues/{issue_number}/labels', 200),
+  createdComment: responseValidator(
+    'POST',
+    '/repos/{owner}/{repo}/issues/{issue_number}/comments',
+    201,
+  ),
+  comments: responseValidator('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', 200),
 };
 
 beforeAll(async () => {
@@ -755,6 +791,658 @@ describe('releases', () => {
     expect(validate.releases(all)).toEqual([]);
     expect(firstPage.headers.link).toMatch(/rel="next"/);
     expect(all.map((release) => release.tag_name)).toEqual(['v2.0.0', 'v1.0.0', 'v0.9.0']);
+  });
+});
+
+describe('git data', () => {
+  let repo: TestRepo;
+  let root: string;
+  const params = { owner: 'acme', repo: 'git-data' };
+
+  beforeAll(async () => {
+    repo = await server.createRepo('acme/git-data');
+    root = await repo.commit('chore: layout', {
+      'apps/cms/values.yaml': 'image:\n  tag: v0.0.1\n',
+      'apps/web/values.yaml': 'image:\n  tag: v1.0.0\n',
+    });
+  });
+
+  it('stores blobs from utf-8 and base64 content, byte for byte', async () => {
+    const octokit = bareClient();
+    const binary = Buffer.from([0, 159, 146, 150, 255, 10]);
+    const text = await octokit.rest.git.createBlob({ ...params, content: 'héllo\n' });
+    const bytes = await octokit.rest.git.createBlob({
+      ...params,
+      content: binary.toString('base64'),
+      encoding: 'base64',
+    });
+    const read = await octokit.rest.git.getBlob({ ...params, file_sha: bytes.data.sha });
+
+    expect(text.status).toBe(201);
+    expect(validate.createdBlob(text.data)).toEqual([]);
+    expect(validate.blob(read.data)).toEqual([]);
+    expect(await gitIn(repo.gitDir, 'cat-file', 'blob', text.data.sha)).toBe('héllo');
+    expect(Buffer.from(read.data.content, 'base64')).toEqual(binary);
+    expect(read.data.size).toBe(binary.length);
+  });
+
+  it('builds a tree on base_tree from content, sha and deletions, and lists it recursively', async () => {
+    const octokit = bareClient();
+    const baseTree = await gitIn(repo.gitDir, 'rev-parse', `${root}^{tree}`);
+    const blob = await octokit.rest.git.createBlob({ ...params, content: 'new file\n' });
+    const { data, status } = await octokit.rest.git.createTree({
+      ...params,
+      base_tree: baseTree,
+      tree: [
+        {
+          path: 'apps/cms/values.yaml',
+          mode: '100644',
+          type: 'blob',
+          content: 'image:\n  tag: v0.0.2\n',
+        },
+        { path: 'docs/notes.md', mode: '100644', type: 'blob', sha: blob.data.sha },
+        { path: 'apps/web/values.yaml', mode: '100644', type: 'blob', sha: null },
+      ],
+    });
+    const listed = await octokit.rest.git.getTree({
+      ...params,
+      tree_sha: data.sha,
+      recursive: '1',
+    });
+
+    expect(status).toBe(201);
+    expect(validate.createdTree(data)).toEqual([]);
+    expect(validate.tree(listed.data)).toEqual([]);
+    expect(listed.data.tree.map((entry) => [entry.path, entry.type])).toEqual([
+      ['README.md', 'blob'],
+      ['apps', 'tree'],
+      ['apps/cms', 'tree'],
+      ['apps/cms/values.yaml', 'blob'],
+      ['docs', 'tree'],
+      ['docs/notes.md', 'blob'],
+    ]);
+    expect(await gitIn(repo.gitDir, 'show', `${data.sha}:apps/cms/values.yaml`)).toBe(
+      'image:\n  tag: v0.0.2',
+    );
+  });
+
+  it('refuses to delete a path the base tree lacks, and entries with both sha and content', async () => {
+    const octokit = bareClient();
+    const baseTree = await gitIn(repo.gitDir, 'rev-parse', `${root}^{tree}`);
+    const missing = await rejectionOf(
+      octokit.rest.git.createTree({
+        ...params,
+        base_tree: baseTree,
+        tree: [{ path: 'nope.txt', mode: '100644', type: 'blob', sha: null }],
+      }),
+    );
+    const both = await rejectionOf(
+      octokit.request('POST /repos/{owner}/{repo}/git/trees', {
+        ...params,
+        tree: [{ path: 'a', mode: '100644', type: 'blob', sha: 'a'.repeat(40), content: 'x' }],
+      }),
+    );
+
+    expect(missing.status).toBe(422);
+    expect(validate.createTreeFailed(missing.data)).toEqual([]);
+    expect(messageOf(missing.data)).toBe('GitRPC::BadObjectState');
+    expect(both.status).toBe(422);
+    expect(messageOf(both.data)).toMatch(/either tree.sha or tree.content/);
+  });
+
+  it('creates commits with the author given (or the bot) that git log shows', async () => {
+    const octokit = bareClient();
+    const tree = await gitIn(repo.gitDir, 'rev-parse', `${root}^{tree}`);
+    const byPerson = await octokit.rest.git.createCommit({
+      ...params,
+      message: 'chore: by a person\n\nWith a body.',
+      tree,
+      parents: [root],
+      author: { name: 'Ada Lovelace', email: 'ada@example.com', date: '2024-02-03T04:05:06Z' },
+    });
+    const byBot = await octokit.rest.git.createCommit({
+      ...params,
+      message: 'chore: by the bot',
+      tree,
+      parents: [byPerson.data.sha],
+    });
+
+    expect(byPerson.status).toBe(201);
+    expect(validate.createdCommit(byPerson.data)).toEqual([]);
+    expect(byPerson.data).toMatchObject({
+      author: { name: 'Ada Lovelace', email: 'ada@example.com', date: '2024-02-03T04:05:06Z' },
+      committer: { name: 'Ada Lovelace' },
+      parents: [{ sha: root }],
+    });
+    expect(
+      await gitIn(repo.gitDir, 'log', '--format=%an <%ae> %aI|%cn|%s', '-n', '2', byBot.data.sha),
+    ).toBe(
+      'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com> ' +
+        `${await gitIn(repo.gitDir, 'log', '-1', '--format=%aI', byBot.data.sha)}|github-actions[bot]|chore: by the bot\n` +
+        'Ada Lovelace <ada@example.com> 2024-02-03T04:05:06+00:00|Ada Lovelace|chore: by a person',
+    );
+  });
+
+  it('moves a ref only as a fast-forward unless forced, and deletes it', async () => {
+    const octokit = bareClient();
+    const tree = await gitIn(repo.gitDir, 'rev-parse', `${root}^{tree}`);
+    const commitOn = async (parent: string, message: string) =>
+      (await octokit.rest.git.createCommit({ ...params, message, tree, parents: [parent] })).data
+        .sha;
+    await octokit.rest.git.createRef({ ...params, ref: 'refs/heads/topic', sha: root });
+    const ahead = await commitOn(root, 'ahead');
+    const sideways = await commitOn(root, 'sideways');
+
+    const forward = await octokit.rest.git.updateRef({ ...params, ref: 'heads/topic', sha: ahead });
+    const refused = await rejectionOf(
+      octokit.rest.git.updateRef({ ...params, ref: 'heads/topic', sha: sideways }),
+    );
+    expect(await gitIn(repo.gitDir, 'rev-parse', 'refs/heads/topic')).toBe(ahead);
+    const forced = await octokit.rest.git.updateRef({
+      ...params,
+      ref: 'heads/topic',
+      sha: sideways,
+      force: true,
+    });
+    const deleted = await octokit.rest.git.deleteRef({ ...params, ref: 'heads/topic' });
+    const deletedAgain = await rejectionOf(
+      octokit.rest.git.deleteRef({ ...params, ref: 'heads/topic' }),
+    );
+    const missing = await rejectionOf(
+      octokit.rest.git.updateRef({ ...params, ref: 'heads/nope', sha: ahead }),
+    );
+
+    expect(validate.updatedRef(forward.data)).toEqual([]);
+    expect(forward.data.object.sha).toBe(ahead);
+    expect(refused.status).toBe(422);
+    expect(validate.updateRefFailed(refused.data)).toEqual([]);
+    expect(messageOf(refused.data)).toBe('Update is not a fast forward');
+    expect(forced.data.object.sha).toBe(sideways);
+    expect(deleted.status).toBe(204);
+    expect(await gitIn(repo.gitDir, 'for-each-ref', 'refs/heads/topic')).toBe('');
+    expect([deletedAgain.status, messageOf(deletedAgain.data)]).toEqual([
+      422,
+      'Reference does not exist',
+    ]);
+    expect(messageOf(missing.data)).toBe('Reference does not exist');
+  });
+
+  it('reads files and directories through the contents API at a ref', async () => {
+    const octokit = bareClient();
+    const newer = await repo.commit('chore: bump', {
+      'apps/cms/values.yaml': 'image:\n  tag: v0.0.9\n',
+    });
+    const file = await octokit.rest.repos.getContent({
+      ...params,
+      path: 'apps/cms/values.yaml',
+      ref: root,
+    });
+    const latest = await octokit.rest.repos.getContent({ ...params, path: 'apps/cms/values.yaml' });
+    const directory = await octokit.rest.repos.getContent({ ...params, path: 'apps' });
+    const missing = await rejectionOf(
+      octokit.rest.repos.getContent({ ...params, path: 'apps/none.yaml' }),
+    );
+
+    for (const { data } of [file, latest, directory]) expect(validate.content(data)).toEqual([]);
+    const decoded = (data: unknown) =>
+      isRecord(data) && typeof data.content === 'string'
+        ? Buffer.from(data.content, 'base64').toString('utf8')
+        : undefined;
+    expect(decoded(file.data)).toBe('image:\n  tag: v0.0.1\n');
+    expect(decoded(latest.data)).toBe('image:\n  tag: v0.0.9\n');
+    expect(file.data).toMatchObject({
+      type: 'file',
+      sha: await gitIn(repo.gitDir, 'rev-parse', `${root}:apps/cms/values.yaml`),
+    });
+    expect(
+      Array.isArray(directory.data) && directory.data.map((entry) => [entry.path, entry.type]),
+    ).toEqual([
+      ['apps/cms', 'dir'],
+      ['apps/web', 'dir'],
+    ]);
+    expect(missing.status).toBe(404);
+    expect(await repo.head()).toBe(newer);
+  });
+
+  it('lists commits of a ref, newest first, paginated', async () => {
+    const octokit = bareClient();
+    const firstPage = await octokit.rest.repos.listCommits({ ...params, sha: 'main', per_page: 2 });
+    const all = await octokit.paginate(octokit.rest.repos.listCommits, { ...params, per_page: 2 });
+
+    expect(validate.commits(firstPage.data)).toEqual([]);
+    expect(firstPage.headers.link).toMatch(/rel="next"/);
+    expect(all.map((commit) => commit.sha)).toEqual(
+      (await gitIn(repo.gitDir, 'rev-list', 'main')).split('\n'),
+    );
+  });
+});
+
+describe('pull requests', () => {
+  let repo: TestRepo;
+  const params = { owner: 'acme', repo: 'pulls' };
+
+  beforeAll(async () => {
+    repo = await server.createRepo('acme/pulls');
+    repo.addCollaborator('Reviewer-One');
+    repo.addTeam('cms-infrastructure');
+    await repo.commit(
+      'feat: one',
+      { 'apps/cms/values.yaml': 'tag: v1\n' },
+      { branch: 'release/one' },
+    );
+    await repo.commit(
+      'feat: two',
+      { 'apps/cms/values.yaml': 'tag: v2\n' },
+      { branch: 'release/two' },
+    );
+    await repo.commit(
+      'feat: squash me',
+      { 'apps/web.yaml': 'x: 1\n' },
+      { branch: 'release/squash' },
+    );
+  });
+
+  it('opens a pull request (201) with GitHub shape, and refuses a second for the same head', async () => {
+    const octokit = bareClient();
+    const { data, status } = await octokit.rest.pulls.create({
+      ...params,
+      head: 'acme:release/one',
+      base: 'main',
+      title: 'Release v1',
+      body: 'Notes',
+      draft: true,
+    });
+    const again = await rejectionOf(
+      octokit.rest.pulls.create({ ...params, head: 'release/one', base: 'main', title: 'again' }),
+    );
+    const empty = await rejectionOf(
+      octokit.rest.pulls.create({ ...params, head: 'main', base: 'main', title: 'nothing' }),
+    );
+    const noBase = await rejectionOf(
+      octokit.rest.pulls.create({ ...params, head: 'release/one', base: 'nope', title: 'x' }),
+    );
+
+    expect(status).toBe(201);
+    expect(validate.createdPull(data)).toEqual([]);
+    expect(data).toMatchObject({
+      number: 1,
+      state: 'open',
+      draft: true,
+      title: 'Release v1',
+      head: { ref: 'release/one', sha: await repo.head('release/one'), label: 'acme:release/one' },
+      base: { ref: 'main', sha: await repo.head() },
+      commits: 1,
+      changed_files: 1,
+      mergeable: true,
+      mergeable_state: 'draft',
+      auto_merge: null,
+    });
+    expect(again.status).toBe(422);
+    expect(validate.createPullFailed(again.data)).toEqual([]);
+    expect(again.data).toMatchObject({
+      message: 'Validation Failed',
+      errors: [{ message: 'A pull request already exists for acme:release/one.' }],
+    });
+    expect(empty.data).toMatchObject({ errors: [{ message: 'No commits between main and main' }] });
+    expect(noBase.data).toMatchObject({ errors: [{ field: 'base', code: 'invalid' }] });
+  });
+
+  it('lists pull requests filtered by head, base and state, newest first, paginated', async () => {
+    const octokit = bareClient();
+    await octokit.rest.pulls.create({
+      ...params,
+      head: 'release/two',
+      base: 'main',
+      title: 'Release v2',
+    });
+    const byHead = await octokit.rest.pulls.list({ ...params, head: 'acme:release/two' });
+    const otherOwner = await octokit.rest.pulls.list({ ...params, head: 'someone:release/two' });
+    const firstPage = await octokit.rest.pulls.list({ ...params, base: 'main', per_page: 1 });
+    const closed = await octokit.rest.pulls.list({ ...params, state: 'closed' });
+
+    expect(validate.pulls(firstPage.data)).toEqual([]);
+    expect(byHead.data.map((pull) => pull.number)).toEqual([2]);
+    expect(otherOwner.data).toEqual([]);
+    expect(firstPage.data.map((pull) => pull.number)).toEqual([2]);
+    expect(firstPage.headers.link).toMatch(/rel="next"/);
+    expect(closed.data).toEqual([]);
+  });
+
+  it('labels (created on the fly), comments and updates a pull request', async () => {
+    const octokit = bareClient();
+    const labelled = await octokit.rest.issues.addLabels({
+      ...params,
+      issue_number: 1,
+      labels: ['release', 'cms'],
+    });
+    await octokit.rest.issues.addLabels({ ...params, issue_number: 1, labels: ['Release'] });
+    const labels = await octokit.rest.issues.listLabelsOnIssue({ ...params, issue_number: 1 });
+    const comment = await octokit.rest.issues.createComment({
+      ...params,
+      issue_number: 1,
+      body: 'Deploying soon',
+    });
+    const comments = await octokit.rest.issues.listComments({ ...params, issue_number: 1 });
+    const updated = await octokit.rest.pulls.update({
+      ...params,
+      pull_number: 1,
+      title: 'Release v1 (updated)',
+    });
+    const one = await octokit.rest.pulls.get({ ...params, pull_number: 1 });
+
+    expect(validate.addedLabels(labelled.data)).toEqual([]);
+    expect(validate.labels(labels.data)).toEqual([]);
+    expect(labels.data.map((label) => label.name)).toEqual(['release', 'cms']);
+    expect(comment.status).toBe(201);
+    expect(validate.createdComment(comment.data)).toEqual([]);
+    expect(validate.comments(comments.data)).toEqual([]);
+    expect(comments.data.map((entry) => entry.body)).toEqual(['Deploying soon']);
+    expect(validate.updatedPull(updated.data)).toEqual([]);
+    expect(validate.pull(one.data)).toEqual([]);
+    expect(one.data).toMatchObject({ title: 'Release v1 (updated)', comments: 1 });
+  });
+
+  it('requests reviews from collaborators and teams; 422 for anyone else, requesting none', async () => {
+    const octokit = bareClient();
+    const requested = await octokit.rest.pulls.requestReviewers({
+      ...params,
+      pull_number: 1,
+      reviewers: ['reviewer-one'],
+      team_reviewers: ['cms-infrastructure'],
+    });
+    const refused = await rejectionOf(
+      octokit.rest.pulls.requestReviewers({
+        ...params,
+        pull_number: 2,
+        reviewers: ['reviewer-one', 'stranger'],
+      }),
+    );
+    const listed = await octokit.rest.pulls.listRequestedReviewers({ ...params, pull_number: 1 });
+
+    expect(requested.status).toBe(201);
+    expect(validate.requestedReviewers(requested.data)).toEqual([]);
+    expect(validate.reviewRequests(listed.data)).toEqual([]);
+    expect(listed.data.users.map((user) => user.login)).toEqual(['Reviewer-One']);
+    expect(listed.data.teams.map((team) => team.slug)).toEqual(['cms-infrastructure']);
+    expect(refused.status).toBe(422);
+    expect(messageOf(refused.data)).toBe(
+      'Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the acme/pulls repository.',
+    );
+    const [first, second] = await repo.pulls();
+    expect(first).toMatchObject({
+      number: 1,
+      draft: true,
+      labels: ['release', 'cms'],
+      requestedReviewers: ['Reviewer-One'],
+      requestedTeams: ['cms-infrastructure'],
+      comments: ['Deploying soon'],
+    });
+    expect(second?.requestedReviewers).toEqual([]);
+  });
+
+  it('merges with a real merge commit and squashes, moving the base branch', async () => {
+    const octokit = bareClient();
+    const draftRefused = await rejectionOf(octokit.rest.pulls.merge({ ...params, pull_number: 1 }));
+    const baseBefore = await repo.head();
+    const twoHead = await repo.head('release/two');
+    const merged = await octokit.rest.pulls.merge({ ...params, pull_number: 2 });
+    const squashPull = await octokit.rest.pulls.create({
+      ...params,
+      head: 'release/squash',
+      base: 'main',
+      title: 'Squash me',
+    });
+    const squashed = await octokit.rest.pulls.merge({
+      ...params,
+      pull_number: squashPull.data.number,
+      merge_method: 'squash',
+    });
+
+    expect(draftRefused.status).toBe(405);
+    expect(validate.mergeRefused(draftRefused.data)).toEqual([]);
+    expect(validate.merged(merged.data)).toEqual([]);
+    expect(merged.data.merged).toBe(true);
+    expect(await gitIn(repo.gitDir, 'log', '-1', '--format=%P|%s', merged.data.sha)).toBe(
+      `${baseBefore} ${twoHead}|Merge pull request #2 from release/two`,
+    );
+    expect(await gitIn(repo.gitDir, 'log', '-1', '--format=%P|%s', squashed.data.sha)).toBe(
+      `${merged.data.sha}|Squash me (#3)`,
+    );
+    expect(await repo.head()).toBe(squashed.data.sha);
+    expect(await gitIn(repo.gitDir, 'show', 'main:apps/web.yaml')).toBe('x: 1');
+    const pulls = await repo.pulls();
+    expect(pulls.map((pull) => [pull.number, pull.state, pull.merged])).toEqual([
+      [1, 'open', false],
+      [2, 'closed', true],
+      [3, 'closed', true],
+    ]);
+  });
+
+  it('closes the open pull requests of a deleted head branch, as GitHub does', async () => {
+    const octokit = bareClient();
+    await repo.commit('feat: doomed', { 'doomed.txt': 'x\n' }, { branch: 'release/doomed' });
+    const opened = await repo.openPullRequest({
+      head: 'release/doomed',
+      title: 'Doomed',
+      labels: ['release'],
+    });
+    await octokit.rest.git.deleteRef({ ...params, ref: 'heads/release/doomed' });
+    const { data } = await octokit.rest.pulls.get({ ...params, pull_number: opened.number });
+
+    expect(data.state).toBe('closed');
+    expect(validate.pull(data)).toEqual([]);
+  });
+});
+
+describe('graphql', () => {
+  let repo: TestRepo;
+  let nodeId: string;
+
+  beforeAll(async () => {
+    repo = await server.createRepo('acme/graphql');
+    await repo.commit('feat: x', { 'x.txt': 'x\n' }, { branch: 'release/x' });
+    nodeId = (await repo.openPullRequest({ head: 'release/x', title: 'X' })).nodeId;
+  });
+
+  const readAutoMerge = `query($owner: String!, $name: String!, $number: Int!) {
+    repository(owner: $owner, name: $name) {
+      pullRequest(number: $number) { number autoMergeRequest { mergeMethod enabledBy { login } } }
+    }
+  }`;
+
+  it('enables auto-merge by node id and reads it back by number and by node', async () => {
+    const octokit = productionClient();
+    const enabled = await octokit.graphql<{
+      enablePullRequestAutoMerge: { pullRequest: { autoMergeRequest: { mergeMethod: string } } };
+    }>(
+      `mutation($id: ID!) {
+        enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: SQUASH}) {
+          pullRequest { autoMergeRequest { mergeMethod } }
+        }
+      }`,
+      { id: nodeId },
+    );
+    const byNumber = await octokit.graphql(readAutoMerge, {
+      owner: 'acme',
+      name: 'graphql',
+      number: 1,
+    });
+    const byNode = await octokit.graphql(
+      `{ node(id: "${nodeId}") { __typename ... on PullRequest { state isDraft am: autoMergeRequest { mergeMethod } } } }`,
+    );
+    const { data: rest } = await octokit.rest.pulls.get({
+      owner: 'acme',
+      repo: 'graphql',
+      pull_number: 1,
+    });
+
+    expect(enabled.enablePullRequestAutoMerge.pullRequest.autoMergeRequest.mergeMethod).toBe(
+      'SQUASH',
+    );
+    expect(byNumber).toEqual({
+      repository: {
+        pullRequest: {
+          number: 1,
+          autoMergeRequest: { mergeMethod: 'SQUASH', enabledBy: { login: 'github-actions[bot]' } },
+        },
+      },
+    });
+    expect(byNode).toEqual({
+      node: {
+        __typename: 'PullRequest',
+        state: 'OPEN',
+        isDraft: false,
+        am: { mergeMethod: 'SQUASH' },
+      },
+    });
+    expect(validate.pull(rest)).toEqual([]);
+    expect(rest.auto_merge).toMatchObject({
+      merge_method: 'squash',
+      enabled_by: { login: 'github-actions[bot]' },
+    });
+    expect((await repo.pulls())[0]?.autoMerge).toEqual({
+      mergeMethod: 'squash',
+      enabledBy: 'github-actions[bot]',
+    });
+  });
+
+  it("answers GitHub's errors: unknown fields, unknown nodes, auto-merge not allowed", async () => {
+    const octokit = bareClient();
+    const unknownField = await octokit
+      .graphql('{ repository(owner: "acme", name: "graphql") { pullRequest(number: 1) { nope } } }')
+      .catch((error: unknown) => error);
+    const unknownNode = await octokit
+      .graphql(
+        'mutation { enablePullRequestAutoMerge(input: {pullRequestId: "PR_nope"}) { clientMutationId } }',
+      )
+      .catch((error: unknown) => error);
+    repo.setAllowAutoMerge(false);
+    const notAllowed = await octokit
+      .graphql(
+        'mutation($id: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: $id}) { clientMutationId } }',
+        { id: nodeId },
+      )
+      .catch((error: unknown) => error);
+    repo.setAllowAutoMerge(true);
+
+    const errorsOf = (error: unknown) =>
+      isRecord(error) && Array.isArray(error.errors) ? (error.errors as unknown[]) : undefined;
+    expect(errorsOf(unknownField)).toEqual([
+      expect.objectContaining({
+        message: "Field 'nope' doesn't exist on type 'PullRequest'",
+        extensions: expect.objectContaining({ code: 'undefinedField' }) as unknown,
+      }),
+    ]);
+    expect(errorsOf(unknownNode)).toEqual([
+      expect.objectContaining({ type: 'NOT_FOUND', path: ['enablePullRequestAutoMerge'] }),
+    ]);
+    expect(errorsOf(notAllowed)).toEqual([
+      expect.objectContaining({
+        type: 'UNPROCESSABLE',
+        message: 'Pull request Auto merge is not allowed for this repository',
+      }),
+    ]);
+  });
+});
+
+describe('token permissions', () => {
+  let repo: TestRepo;
+  const params = { owner: 'acme', repo: 'permissions' };
+
+  beforeAll(async () => {
+    repo = await server.createRepo('acme/permissions');
+    repo.setTokenPermissions('read-token', { contents: 'read', pull_requests: 'read' });
+    repo.setTokenPermissions('no-pulls-token', { contents: 'write' });
+  });
+
+  it('answers 403 with x-accepted-github-permissions for writes the token may not do', async () => {
+    const readOnly = getOctokit('read-token', { baseUrl: server.url });
+    const noPulls = getOctokit('no-pulls-token', { baseUrl: server.url });
+    const tree = await readOnly.rest.git.getTree({ ...params, tree_sha: 'main' });
+    const write = await rejectionOf(
+      readOnly.rest.git.createRef({ ...params, ref: 'refs/heads/x', sha: await repo.head() }),
+    );
+    const pulls = await rejectionOf(noPulls.rest.pulls.list(params));
+    const labels = await rejectionOf(
+      noPulls.rest.issues.addLabels({ ...params, issue_number: 1, labels: ['x'] }),
+    );
+    const anyToken = await bareClient().rest.pulls.list(params);
+
+    expect(tree.status).toBe(200);
+    expect(write.status).toBe(403);
+    expect(validate.createPullForbidden(write.data)).toEqual([]);
+    expect(messageOf(write.data)).toBe('Resource not accessible by integration');
+    expect(write.headers['x-accepted-github-permissions']).toBe('contents=write');
+    expect(pulls.headers['x-accepted-github-permissions']).toBe('pull_requests=read');
+    expect(labels.headers['x-accepted-github-permissions']).toBe(
+      'issues=write; pull_requests=write',
+    );
+    expect(anyToken.status).toBe(200);
+    expect(await gitIn(repo.gitDir, 'for-each-ref', 'refs/heads/x')).toBe('');
+    expect(server.requests.filter((request) => request.token === 'read-token')).toHaveLength(2);
+  });
+});
+
+describe('compare pagination and request hooks', () => {
+  let repo: TestRepo;
+  let first: string;
+
+  beforeAll(async () => {
+    repo = await server.createRepo('acme/paged-compare');
+    first = await repo.head();
+    await repo.createTag('v1', first);
+    for (let index = 1; index <= 5; index++) {
+      await repo.commit(`feat: change ${String(index)}`, {
+        [`f${String(index)}.txt`]: `${String(index)}\n`,
+      });
+    }
+  });
+
+  it('pages the commits of a tag...branch comparison with per_page/page', async () => {
+    const octokit = bareClient();
+    const pages = await Promise.all(
+      [1, 2, 3].map((page) =>
+        octokit.rest.repos.compareCommitsWithBasehead({
+          owner: 'acme',
+          repo: 'paged-compare',
+          basehead: 'v1...main',
+          per_page: 2,
+          page,
+        }),
+      ),
+    );
+
+    for (const { data } of pages) expect(validate.compare(data)).toEqual([]);
+    expect(pages.map(({ data }) => data.commits.map((commit) => commit.commit.message))).toEqual([
+      ['feat: change 1', 'feat: change 2'],
+      ['feat: change 3', 'feat: change 4'],
+      ['feat: change 5'],
+    ]);
+    expect(pages[0]?.data.total_commits).toBe(5);
+    expect(pages[0]?.headers.link).toMatch(/[?&]page=3>; rel="last"/);
+    expect(pages[0]?.data.commits[0]).toMatchObject({
+      html_url: expect.stringContaining('/commit/') as unknown,
+      author: { login: 'github-actions[bot]' },
+    });
+  });
+
+  it("runs a 'before' hook ahead of the request, which then sees its effect", async () => {
+    const pushed: string[] = [];
+    server.faults.add({
+      route: 'GET /repos/acme/paged-compare/git/ref/heads/main',
+      kind: 'before',
+      before: async () => {
+        pushed.push(await repo.commit('chore: concurrent push', { 'late.txt': 'late\n' }));
+      },
+    });
+    const { data } = await bareClient().rest.git.getRef({
+      owner: 'acme',
+      repo: 'paged-compare',
+      ref: 'heads/main',
+    });
+
+    expect(pushed).toHaveLength(1);
+    expect(data.object.sha).toBe(pushed[0]);
   });
 });
 

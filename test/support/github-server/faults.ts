@@ -8,12 +8,17 @@ interface ActiveFault {
 
 /** What the server does with a request a fault matched. */
 export type FaultAction =
-  { type: 'reply'; reply: Reply } | { type: 'delay'; delayMs: number } | { type: 'drop' };
+  | { type: 'reply'; reply: Reply }
+  | { type: 'delay'; delayMs: number }
+  | { type: 'drop' }
+  | { type: 'before'; run: () => Promise<unknown> };
 
 export class Faults implements FaultInjector {
   private active: ActiveFault[] = [];
 
   add(fault: Fault): void {
+    if (fault.kind === 'before' && fault.before === undefined)
+      throw new Error("a 'before' fault needs a `before` function");
     const times = fault.times ?? 1;
     if (!Number.isInteger(times) || times < 1)
       throw new Error(`fault.times must be >= 1, got ${String(times)}`);
@@ -85,6 +90,8 @@ function actionFor(fault: Fault): FaultAction {
       return { type: 'delay', delayMs: fault.delayMs ?? 1000 };
     case 'drop':
       return { type: 'drop' };
+    case 'before':
+      return { type: 'before', run: fault.before ?? (() => Promise.resolve()) };
   }
 }
 

@@ -47,8 +47,8 @@ export class GitError extends Error {
 }
 
 export interface GitOptions {
-  /** Written to the process's stdin. */
-  input?: string;
+  /** Written to the process's stdin (a Buffer for binary blobs). */
+  input?: string | Buffer;
   /** Overrides for the deterministic environment (e.g. commit dates). */
   env?: NodeJS.ProcessEnv;
 }
@@ -76,6 +76,27 @@ export async function git(gitDir: string, args: readonly string[], options: GitO
     maxBuffer: 512 * 1024 * 1024,
   });
   // A git that exits before reading its input makes stdin fail with EPIPE; the exit code says why.
+  pending.child.stdin?.on('error', () => undefined);
+  pending.child.stdin?.end(options.input ?? '');
+  try {
+    const { stdout } = await pending;
+    return stdout;
+  } catch (error: unknown) {
+    throw new GitError(args, exitCodeOf(error), stderrOf(error));
+  }
+}
+
+/** Like `git` but resolves with stdout as bytes: blob contents may be binary. */
+export async function gitBytes(
+  gitDir: string,
+  args: readonly string[],
+  options: GitOptions = {},
+): Promise<Buffer> {
+  const pending = execFileAsync('git', [`--git-dir=${gitDir}`, ...args], {
+    env: { ...baseEnv, ...options.env },
+    encoding: 'buffer',
+    maxBuffer: 512 * 1024 * 1024,
+  });
   pending.child.stdin?.on('error', () => undefined);
   pending.child.stdin?.end(options.input ?? '');
   try {

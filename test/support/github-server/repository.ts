@@ -25,7 +25,16 @@ import {
   type StatusRecord,
   type TagInfo,
 } from './model.js';
-import type { CheckRunInput, CommitStatusInput, ReleaseInput, TestRepo } from './types.js';
+import { PullStore } from './pull-store.js';
+import type {
+  CheckRunInput,
+  CommitStatusInput,
+  PullRequestInput,
+  PullRequestState,
+  ReleaseInput,
+  TestRepo,
+  TokenPermissions,
+} from './types.js';
 
 /** Hands out ids that are unique across the whole server, like GitHub's database ids. */
 export type NextId = () => number;
@@ -114,10 +123,16 @@ function parseDiff(output: string): FileChange[] {
   return [...changes.values()];
 }
 
-interface TreeEntry {
+export interface TreeEntry {
   mode: string;
   type: string;
   sha: string;
+}
+
+/** One path of a tree being built: the entry to write there, or null to delete it. */
+export interface TreeChange {
+  path: string;
+  entry: TreeEntry | null;
 }
 
 /** A directory of the tree being built; `sha` is reusable while nothing below it changed. */
@@ -147,6 +162,9 @@ export class GitRepository implements TestRepo, RepoIdentity {
   readonly checkRuns: CheckRunRecord[] = [];
   readonly statuses: StatusRecord[] = [];
   readonly releases: ReleaseRecord[] = [];
+  readonly pullStore: PullStore;
+  /** Tokens registered with setTokenPermissions; others may do everything. */
+  readonly tokenPermissions = new Map<string, TokenPermissions>();
 
   /** Commit/tag dates advance one second per object so that shas are reproducible. */
   private clock = 0;
@@ -164,6 +182,12 @@ export class GitRepository implements TestRepo, RepoIdentity {
     private readonly nextId: NextId,
   ) {
     this.fullName = `${owner}/${name}`;
+    this.pullStore = new PullStore(nextId, this.fullName);
+  }
+
+  /** The next reproducible commit date: one second after the previous object's. */
+  nextGitDate(): string {
+    return gitDate(++this.clock);
   }
 
   /** Runs writes one at a time in call order, the way GitHub serialises pushes to a repository. */
@@ -445,6 +469,25 @@ export class GitRepository implements TestRepo, RepoIdentity {
   ): Promise<string> {
     const paths = Object.keys(files);
     if (baseTree !== undefined && paths.length === 0) return baseTree;
+    const blobs = await Promise.all(
+      paths.map((path) =>
+        git(this.gitDir, ['hash-object', '-w', '--stdin'], { input: files[path] ?? '' }),
+      ),
+    );
+    return this.buildTree(
+      baseTree,
+      paths.map((path, index) => ({
+        path,
+        entry: { mode: '100644', type: 'blob', sha: (blobs[index] ?? '').trim() },
+      })),
+    );
+  }
+
+  /**
+   * Tree of `baseTree` with `changes` applied (a null entry deletes the path, as `sha: null` does
+   * in POST /git/trees), rebuilding only the directories touched; emptied directories disappear.
+   */
+  async buildTree(baseTree: string | undefined, changes: readonly TreeChange[]): Promise<string> {
     const root = new DirectoryNode(baseTree);
     if (baseTree !== undefined) {
       const listing = await git(this.gitDir, ['ls-tree', '-r', '-t', '-z', baseTree]);
@@ -458,22 +501,37 @@ export class GitRepository implements TestRepo, RepoIdentity {
         parent.entries.set(leaf, type === 'tree' ? new DirectoryNode(sha) : { mode, type, sha });
       }
     }
-    const blobs = await Promise.all(
-      paths.map((path) =>
-        git(this.gitDir, ['hash-object', '-w', '--stdin'], { input: files[path] ?? '' }),
-      ),
-    );
-    paths.forEach((path, index) => {
+    for (const { path, entry } of changes) {
       const segments = pathSegments(path);
       const leaf = segments.pop() ?? '';
+      if (entry === null) {
+        const parent = this.existingDirectoryAt(root, segments);
+        // GitHub refuses to delete what the base tree does not have.
+        if (parent?.entries.has(leaf) !== true) throw new ApiError(422, 'GitRPC::BadObjectState');
+        this.directoryAt(root, segments, true).entries.delete(leaf);
+        continue;
+      }
       const directory = this.directoryAt(root, segments, true);
-      directory.entries.set(leaf, {
-        mode: '100644',
-        type: 'blob',
-        sha: (blobs[index] ?? '').trim(),
-      });
-    });
-    return this.writeDirectory(root);
+      directory.entries.set(
+        leaf,
+        entry.type === 'tree' ? new DirectoryNode(entry.sha) : { ...entry },
+      );
+    }
+    return (await this.writeDirectory(root)) ?? (await this.writeEmptyTree());
+  }
+
+  private async writeEmptyTree(): Promise<string> {
+    return (await git(this.gitDir, ['mktree', '-z'], { input: '' })).trim();
+  }
+
+  private existingDirectoryAt(root: DirectoryNode, segments: string[]): DirectoryNode | undefined {
+    let directory = root;
+    for (const segment of segments) {
+      const child = directory.entries.get(segment);
+      if (!(child instanceof DirectoryNode)) return undefined;
+      directory = child;
+    }
+    return directory;
   }
 
   private directoryAt(root: DirectoryNode, segments: string[], markDirty: boolean): DirectoryNode {
@@ -491,17 +549,75 @@ export class GitRepository implements TestRepo, RepoIdentity {
     return directory;
   }
 
-  private async writeDirectory(directory: DirectoryNode): Promise<string> {
+  /** Writes the directory's tree object; undefined for a directory left empty (git drops it). */
+  private async writeDirectory(directory: DirectoryNode): Promise<string | undefined> {
     if (!directory.dirty && directory.sha !== undefined) return directory.sha;
     const lines = await Promise.all(
-      [...directory.entries].map(async ([name, entry]) =>
-        entry instanceof DirectoryNode
-          ? `040000 tree ${await this.writeDirectory(entry)}\t${name}`
-          : `${entry.mode} ${entry.type} ${entry.sha}\t${name}`,
-      ),
+      [...directory.entries].map(async ([name, entry]) => {
+        if (!(entry instanceof DirectoryNode))
+          return `${entry.mode} ${entry.type} ${entry.sha}\t${name}`;
+        const sha = await this.writeDirectory(entry);
+        return sha === undefined ? undefined : `040000 tree ${sha}\t${name}`;
+      }),
     );
-    const input = lines.map((line) => `${line}\0`).join('');
+    const present = lines.filter((line) => line !== undefined);
+    if (present.length === 0) return undefined;
+    const input = present.map((line) => `${line}\0`).join('');
     return (await git(this.gitDir, ['mktree', '-z'], { input })).trim();
+  }
+
+  // ---- pull requests, collaborators, permissions --------------------------------------------
+
+  addCollaborator(login: string): void {
+    this.pullStore.addCollaborator(login);
+  }
+
+  addTeam(slug: string): void {
+    this.pullStore.addTeam(slug);
+  }
+
+  setTokenPermissions(token: string, permissions: TokenPermissions): void {
+    this.tokenPermissions.set(token, { ...permissions });
+  }
+
+  setAllowAutoMerge(allowed: boolean): void {
+    this.pullStore.allowAutoMerge = allowed;
+  }
+
+  /** Tip of `refs/heads/<branch>`, or undefined when there is no such branch. */
+  async branchTip(branch: string): Promise<string | undefined> {
+    return (await this.refs()).byName.get(`refs/heads/${branch}`)?.sha;
+  }
+
+  openPullRequest(input: PullRequestInput): Promise<PullRequestState> {
+    return this.exclusive(async () => {
+      const base = input.base ?? this.defaultBranch;
+      const headSha = await this.branchTip(input.head);
+      if (headSha === undefined) throw new Error(`${this.fullName} has no branch ${input.head}`);
+      if ((await this.branchTip(base)) === undefined) {
+        throw new Error(`${this.fullName} has no branch ${base}`);
+      }
+      if (this.pullStore.openFor(input.head, base) !== undefined) {
+        throw new Error(`${this.fullName} already has an open pull request for ${input.head}`);
+      }
+      const record = this.pullStore.create({
+        head: input.head,
+        base,
+        title: input.title,
+        body: input.body ?? null,
+        draft: input.draft ?? false,
+        headSha,
+      });
+      this.pullStore.addLabels(record, input.labels ?? []);
+      return this.pullStore.snapshot(record, headSha);
+    });
+  }
+
+  async pulls(): Promise<PullRequestState[]> {
+    const { byName } = await this.refs();
+    return this.pullStore.records.map((record) =>
+      this.pullStore.snapshot(record, byName.get(`refs/heads/${record.head}`)?.sha),
+    );
   }
 
   // ---- checks, statuses, releases ---------------------------------------------------------

@@ -11,7 +11,11 @@ import {
   type PageLocation,
   type Reply,
 } from './http.js';
+import { gitDataRoutes } from './git-data-routes.js';
 import type { MakeLatest } from './model.js';
+import { accepts, type AcceptedPermissions } from './permissions.js';
+import type { PullRepresentations } from './pull-representations.js';
+import { pullRoutes } from './pull-routes.js';
 import type { Representations } from './representations.js';
 import type { GitRepository } from './repository.js';
 
@@ -23,13 +27,19 @@ export interface RouteContext {
   location: PageLocation;
   readBody: () => Promise<JsonObject>;
   views: Representations;
+  pullViews: PullRepresentations;
 }
 
-interface Route {
+export interface Route {
   method: string;
   pattern: RegExp;
+  /** What a token registered with setTokenPermissions needs; default: metadata read. */
+  accepted?: AcceptedPermissions;
   handle: (context: RouteContext) => Promise<Reply>;
 }
+
+const READ_CONTENTS = accepts('contents', 'read');
+const WRITE_CONTENTS = accepts('contents', 'write');
 
 function ok(body: unknown, headers?: Record<string, string>): Reply {
   return { status: 200, body, headers };
@@ -55,7 +65,7 @@ function combinedState(states: readonly string[]): string {
   return 'success';
 }
 
-export const routes: readonly Route[] = [
+const repositoryRoutes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^$/,
@@ -64,6 +74,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/git\/ref\/(.+)$/,
+    accepted: READ_CONTENTS,
     handle: async (context) => {
       const entry = (await context.repo.refs()).byName.get(`refs/${param(context, 0)}`);
       if (entry === undefined) throw notFound();
@@ -73,6 +84,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/git\/matching-refs\/(.*)$/,
+    accepted: READ_CONTENTS,
     handle: async (context) => {
       const matches = await context.repo.matchingRefs(`refs/${param(context, 0)}`);
       const page = paginate(matches, context.location);
@@ -85,6 +97,7 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     pattern: /^\/git\/refs$/,
+    accepted: WRITE_CONTENTS,
     handle: async (context) => {
       const body = await context.readBody();
       const ref = requiredString(body, 'ref');
@@ -97,6 +110,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/git\/tags\/([^/]+)$/,
+    accepted: READ_CONTENTS,
     handle: async (context) => {
       const tag = await context.repo.readTag(param(context, 0));
       if (tag === undefined) throw notFound();
@@ -106,6 +120,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/git\/commits\/([^/]+)$/,
+    accepted: READ_CONTENTS,
     handle: async (context) => {
       const sha = param(context, 0);
       if ((await context.repo.objectType(sha)) !== 'commit') throw notFound();
@@ -115,6 +130,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/commits\/(.+)\/check-runs$/,
+    accepted: accepts('checks', 'read'),
     handle: async (context) => {
       const sha = await commitFor(context, param(context, 0));
       const checkName = context.query.get('check_name');
@@ -144,6 +160,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/commits\/(.+)\/status$/,
+    accepted: accepts('statuses', 'read'),
     handle: async (context) => {
       const { repo, views } = context;
       const sha = await commitFor(context, param(context, 0));
@@ -167,6 +184,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/commits\/(.+)$/,
+    accepted: READ_CONTENTS,
     handle: async (context) => {
       const { repo } = context;
       const commit = await repo.readCommit(await commitFor(context, param(context, 0)));
@@ -177,6 +195,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/compare\/(.+?)\.{2,3}(.+)$/,
+    accepted: READ_CONTENTS,
     handle: async (context) => {
       const { repo, views } = context;
       const [baseName, headName] = [param(context, 0), param(context, 1)];
@@ -228,6 +247,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/releases$/,
+    accepted: READ_CONTENTS,
     handle: ({ repo, views, location }) => {
       const newestFirst = [...repo.releases].reverse();
       const page = paginate(newestFirst, location);
@@ -242,6 +262,7 @@ export const routes: readonly Route[] = [
   {
     method: 'POST',
     pattern: /^\/releases$/,
+    accepted: WRITE_CONTENTS,
     handle: async (context) => {
       const body = await context.readBody();
       const makeLatest = optionalString(body, 'make_latest') ?? 'true';
@@ -263,6 +284,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/releases\/latest$/,
+    accepted: READ_CONTENTS,
     handle: ({ repo, views }) => {
       const release = repo.latestRelease();
       if (release === undefined) throw notFound();
@@ -272,6 +294,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/releases\/tags\/(.+)$/,
+    accepted: READ_CONTENTS,
     handle: (context) => {
       const tagName = param(context, 0);
       // Drafts have no tag yet, so GitHub does not find them by tag.
@@ -285,6 +308,7 @@ export const routes: readonly Route[] = [
   {
     method: 'GET',
     pattern: /^\/releases\/(\d+)$/,
+    accepted: READ_CONTENTS,
     handle: (context) => {
       const id = Number(param(context, 0));
       const release = context.repo.releases.find((candidate) => candidate.id === id);
@@ -293,3 +317,5 @@ export const routes: readonly Route[] = [
     },
   },
 ];
+
+export const routes: readonly Route[] = [...repositoryRoutes, ...gitDataRoutes, ...pullRoutes];

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Faults } from './faults.js';
+import { executeGraphql } from './graphql.js';
 import { ApiError, notFound, readJsonBody, type Reply } from './http.js';
+import { forbidden, isAllowed, METADATA_READ, tokenOf } from './permissions.js';
+import { PullRepresentations } from './pull-representations.js';
 import { Representations } from './representations.js';
 import { GitRepository } from './repository.js';
 import { routes } from './routes.js';
@@ -26,6 +29,7 @@ class TestServer implements GitHubTestServer {
   private readonly repos = new Map<string, GitRepository>();
   private readonly ownerIds = new Map<string, number>();
   private readonly views: Representations;
+  private readonly pullViews: PullRepresentations;
   private readonly closing = new AbortController();
   private closed: Promise<void> | undefined;
   private lastId = 1000;
@@ -37,6 +41,7 @@ class TestServer implements GitHubTestServer {
     private readonly rootDir: string,
   ) {
     this.views = new Representations(url);
+    this.pullViews = new PullRepresentations(this.views, url);
     http.on('request', (request: IncomingMessage, response: ServerResponse) => {
       void this.handle(request, response);
     });
@@ -112,10 +117,12 @@ class TestServer implements GitHubTestServer {
     } catch {
       // Malformed escapes: route on the raw path, which then matches nothing.
     }
+    const token = tokenOf(request.headers.authorization);
     const record: MutableRecordedRequest = {
       method,
       path,
       query: Object.fromEntries(url.searchParams),
+      token,
       status: 0,
       durationMs: 0,
     };
@@ -130,10 +137,11 @@ class TestServer implements GitHubTestServer {
       if (fault?.type === 'delay') {
         await delay(fault.delayMs, undefined, { signal: this.closing.signal });
       }
+      if (fault?.type === 'before') await fault.run();
       const reply =
         fault?.type === 'reply'
           ? fault.reply
-          : await this.dispatch(request, method, path, {
+          : await this.dispatch(request, method, path, token, {
               baseUrl: this.url,
               rawPath: url.pathname,
               query: url.searchParams,
@@ -153,8 +161,10 @@ class TestServer implements GitHubTestServer {
     request: IncomingMessage,
     method: string,
     path: string,
+    token: string | undefined,
     location: { baseUrl: string; rawPath: string; query: URLSearchParams },
   ): Promise<Reply> {
+    if (path === '/graphql' && method === 'POST') return this.graphql(request, token);
     const match = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
     const [, owner = '', name = '', rest = ''] = match ?? [];
     const repo = this.repos.get(`${owner}/${name}`.toLowerCase());
@@ -163,6 +173,9 @@ class TestServer implements GitHubTestServer {
       if (route.method !== method) continue;
       const params = route.pattern.exec(rest);
       if (params === null) continue;
+      const granted = token === undefined ? undefined : repo.tokenPermissions.get(token);
+      const accepted = route.accepted ?? METADATA_READ;
+      if (granted !== undefined && !isAllowed(granted, accepted)) throw forbidden(accepted);
       const handle = () =>
         route.handle({
           repo,
@@ -171,12 +184,30 @@ class TestServer implements GitHubTestServer {
           location,
           readBody: () => readJsonBody(request),
           views: this.views,
+          pullViews: this.pullViews,
         });
       // Writes queue per repository from the moment they arrive, body reading included, so
       // concurrent creates are decided in arrival order as on GitHub.
       return method === 'GET' ? handle() : repo.exclusive(handle);
     }
     throw notFound();
+  }
+
+  private async graphql(request: IncomingMessage, token: string | undefined): Promise<Reply> {
+    const body = await readJsonBody(request);
+    const result = await executeGraphql(body, {
+      token,
+      baseUrl: this.url,
+      repository: (owner, name) => this.repos.get(`${owner}/${name}`.toLowerCase()),
+      pullById: (id) => {
+        for (const repo of this.repos.values()) {
+          const pull = repo.pullStore.byId(id);
+          if (pull !== undefined) return { repo, pull };
+        }
+        return undefined;
+      },
+    });
+    return { status: 200, body: result };
   }
 
   private send(
@@ -186,9 +217,10 @@ class TestServer implements GitHubTestServer {
     arrivedAt: number,
   ): void {
     if (response.destroyed) return;
-    const body = JSON.stringify(reply.body);
+    // 204 No Content (e.g. DELETE /git/refs) has no body and no content type.
+    const body = reply.status === 204 ? '' : JSON.stringify(reply.body);
     response.writeHead(reply.status, {
-      'content-type': 'application/json; charset=utf-8',
+      ...(reply.status === 204 ? {} : { 'content-type': 'application/json; charset=utf-8' }),
       'content-length': String(Buffer.byteLength(body)),
       'x-github-media-type': 'github.v3; format=json',
       'x-github-api-version-selected': '2022-11-28',

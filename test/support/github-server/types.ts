@@ -43,6 +43,49 @@ export interface ReleaseInput {
   targetCommitish?: string;
 }
 
+export type PermissionName =
+  'contents' | 'pull_requests' | 'issues' | 'checks' | 'statuses' | 'metadata';
+export type PermissionLevel = 'none' | 'read' | 'write';
+/** A fine-grained token's grants; a permission left out is `none` (metadata is always readable). */
+export type TokenPermissions = Partial<Record<PermissionName, PermissionLevel>>;
+
+export type MergeMethod = 'merge' | 'squash' | 'rebase';
+
+/** A pull request opened through the test helper, as if a person had opened it on github.com. */
+export interface PullRequestInput {
+  /** Head branch of this repository; it must exist. */
+  head: string;
+  /** Defaults to the default branch. */
+  base?: string;
+  title: string;
+  body?: string;
+  draft?: boolean;
+  labels?: string[];
+}
+
+/** The server's record of a pull request, for assertions. */
+export interface PullRequestState {
+  readonly number: number;
+  /** The id GraphQL mutations take (`pullRequestId`). */
+  readonly nodeId: string;
+  readonly title: string;
+  readonly body: string | null;
+  readonly state: 'open' | 'closed';
+  readonly draft: boolean;
+  readonly merged: boolean;
+  readonly head: string;
+  readonly base: string;
+  /** Head branch tip now, or its last tip when the branch is gone. */
+  readonly headSha: string;
+  readonly mergeCommitSha: string | null;
+  readonly labels: readonly string[];
+  readonly requestedReviewers: readonly string[];
+  readonly requestedTeams: readonly string[];
+  readonly autoMerge: { readonly mergeMethod: MergeMethod; readonly enabledBy: string } | null;
+  /** Comment bodies, oldest first. */
+  readonly comments: readonly string[];
+}
+
 export interface TestRepo {
   readonly owner: string;
   readonly name: string;
@@ -79,9 +122,26 @@ export interface TestRepo {
   createRelease(tagName: string, options?: ReleaseInput): void;
   /** Call after writing to `gitDir` behind the server's back (e.g. `git push`): drops cached refs. */
   invalidateRefCache(): void;
+  /** Users reviews may be requested from (case-insensitive); others get GitHub's 422. */
+  addCollaborator(login: string): void;
+  /** Teams (by slug) with access to the repository, so reviews may be requested from them. */
+  addTeam(slug: string): void;
+  /**
+   * Limits what `token` may do in this repository: requests it lacks a permission for get 403
+   * `Resource not accessible by integration` with `x-accepted-github-permissions`. Tokens never
+   * registered may do everything.
+   */
+  setTokenPermissions(token: string, permissions: TokenPermissions): void;
+  /** The repository's "Allow auto-merge" setting; on by default. */
+  setAllowAutoMerge(allowed: boolean): void;
+  /** Opens a pull request in the server's state without going through the API. */
+  openPullRequest(input: PullRequestInput): Promise<PullRequestState>;
+  /** Every pull request, by number. */
+  pulls(): Promise<PullRequestState[]>;
 }
 
-export type FaultKind = 'server-error' | 'secondary-rate-limit' | 'rate-limit' | 'slow' | 'drop';
+export type FaultKind =
+  'server-error' | 'secondary-rate-limit' | 'rate-limit' | 'slow' | 'drop' | 'before';
 
 export interface Fault {
   /** Matched against `${METHOD} ${path}` (decoded path, no query): substring or RegExp. */
@@ -97,6 +157,11 @@ export interface Fault {
   retryAfterSeconds?: number;
   /** slow: delay before the real answer; default 1000. */
   delayMs?: number;
+  /**
+   * before: runs just before the request is handled, which then gets its real answer. Lets a test
+   * land a concurrent change (say a push to the base branch) between a client's read and write.
+   */
+  before?: () => Promise<unknown>;
 }
 
 export interface FaultInjector {
@@ -111,6 +176,8 @@ export interface RecordedRequest {
   /** Percent-decoded path without the query string. */
   readonly path: string;
   readonly query: Record<string, string>;
+  /** The token of the Authorization header, if any: tells simulated runs apart. */
+  readonly token: string | undefined;
   /** 0 until the answer is sent; stays 0 when the socket was dropped. */
   readonly status: number;
   /** Time from arrival to the answer being written (0 until then), injected delays included. */
