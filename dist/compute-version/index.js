@@ -58671,7 +58671,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(906);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2845);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -58680,7 +58680,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 906:
+/***/ 2845:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67048,7 +67048,7 @@ function createGitHubClient(options) {
     }, retry, throttling);
 }
 /** The HTTP status of an Octokit RequestError, if the thrown value is one. */
-function httpStatus(error) {
+function client_httpStatus(error) {
     if (typeof error === 'object' && error !== null && 'status' in error) {
         const { status } = error;
         if (typeof status === 'number')
@@ -67079,15 +67079,40 @@ class GitHubRepository {
     }
     /** Fails with a clear line when the repository is missing or the token cannot see it. */
     async assertExists() {
+        await this.getRepository();
+    }
+    /** The default branch, e.g. `main`. */
+    async defaultBranch() {
+        return (await this.getRepository()).default_branch;
+    }
+    async getRepository() {
         try {
-            await this.client.rest.repos.get(this.params);
+            const { data } = await this.client.rest.repos.get(this.params);
+            return data;
         }
         catch (error) {
-            if (httpStatus(error) === 404) {
+            if (client_httpStatus(error) === 404) {
                 throw new Error(`repository ${this.fullName} was not found, or the token cannot read it (check the repository name and the token's access)`);
             }
             throw error;
         }
+    }
+    /**
+     * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
+     * reads it). Idempotent: an existing release for the tag is returned as it is.
+     */
+    async publishRelease(tag, options) {
+        const existing = await this.getReleaseByTag(tag);
+        if (existing)
+            return { htmlUrl: existing.htmlUrl, created: false };
+        const { data } = await this.client.rest.repos.createRelease({
+            ...this.params,
+            tag_name: tag,
+            name: options.name,
+            body: options.body,
+            make_latest: 'true',
+        });
+        return { htmlUrl: data.html_url, created: true };
     }
     /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */
     async resolveCommit(ref) {
@@ -67096,7 +67121,7 @@ class GitHubRepository {
             return data.sha;
         }
         catch (error) {
-            const status = httpStatus(error);
+            const status = client_httpStatus(error);
             if (status === 404 || status === 422)
                 return undefined;
             throw error;
@@ -67130,7 +67155,7 @@ class GitHubRepository {
             return 'created';
         }
         catch (error) {
-            const status = httpStatus(error);
+            const status = client_httpStatus(error);
             if (status === 409 || (status === 422 && /already exists/i.test(String(error)))) {
                 return 'exists';
             }
@@ -67144,7 +67169,7 @@ class GitHubRepository {
             return { draft: data.draft, htmlUrl: data.html_url };
         }
         catch (error) {
-            if (httpStatus(error) === 404)
+            if (client_httpStatus(error) === 404)
                 return undefined;
             throw error;
         }
@@ -67206,12 +67231,422 @@ class GitHubRepository {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/github/index.ts
+;// CONCATENATED MODULE: ./packages/github/errors.ts
+/**
+ * Turns GitHub's refusals into one line that says what failed, where, and how to fix it
+ * (the suite's `<what> (<where>): <how to fix>` shape; the action adds `<action> failed:`).
+ */
+
+/** A GitHub API refusal explained; `cause` keeps Octokit's error. */
+class GitHubApiError extends Error {
+    status;
+    missingPermission;
+    name = 'GitHubApiError';
+    constructor(message, status, 
+    /** The permission the token lacks (`contents: write`), for 403s. */
+    missingPermission, options) {
+        super(message, options);
+        this.status = status;
+        this.missingPermission = missingPermission;
+    }
+}
+function record(value) {
+    return typeof value === 'object' && value !== null ? value : {};
+}
+function responseOf(error) {
+    const response = record(record(error).response);
+    return { data: record(response.data), headers: record(response.headers) };
+}
+/** GitHub's own message plus the messages of its `errors` array, if any. */
+function errors_gitHubMessage(error) {
+    const { data } = responseOf(error);
+    const message = typeof data.message === 'string' ? data.message : undefined;
+    const details = Array.isArray(data.errors)
+        ? data.errors
+            .map((item) => {
+            const detail = record(item);
+            if (typeof detail.message === 'string')
+                return detail.message;
+            if (typeof detail.field === 'string' && typeof detail.code === 'string') {
+                return `${detail.field} ${detail.code}`;
+            }
+            return undefined;
+        })
+            .filter((text) => text !== undefined)
+        : [];
+    if (message === undefined)
+        return error instanceof Error ? error.message : String(error);
+    return details.length === 0 ? message : `${message}: ${details.join('; ')}`;
+}
+/**
+ * The permissions GitHub's `x-accepted-github-permissions` header names, in workflow syntax:
+ * `contents=write` -> `contents: write`; alternatives (`;`) joined with "or", sets (`,`) with "and".
+ */
+function acceptedPermissions(error) {
+    const header = responseOf(error).headers['x-accepted-github-permissions'];
+    if (typeof header !== 'string' || header.trim() === '')
+        return undefined;
+    return header
+        .split(';')
+        .map((set) => set
+        .split(',')
+        .map((entry) => {
+        const [name = '', level = ''] = entry.trim().split('=');
+        return `${name.replace(/_/g, '-')}: ${level}`;
+    })
+        .join(' and '))
+        .join(' or ');
+}
+function isRateLimit(error) {
+    const { headers } = responseOf(error);
+    return headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(errors_gitHubMessage(error));
+}
+/** True for GitHub's "the token may not do this" answer (403 that is not a rate limit). */
+function isForbidden(error) {
+    return httpStatus(error) === 403 && !isRateLimit(error);
+}
+/** The clear error for a failed call; anything that is not an HTTP error is returned unchanged. */
+function errors_explainGitHubError(error, attempt) {
+    const status = httpStatus(error);
+    if (status === undefined || error instanceof GitHubApiError)
+        return error;
+    const where = `(${attempt.repository})`;
+    const said = errors_gitHubMessage(error);
+    if (isForbidden(error)) {
+        const permission = acceptedPermissions(error) ?? attempt.permission;
+        const lacks = permission === undefined
+            ? 'it lacks a permission this needs'
+            : `it lacks the "${permission}" permission`;
+        const fix = permission === undefined
+            ? 'check the permissions of the workflow job and of the token'
+            : `grant "${permission}" in the job's "permissions:" block, or use a token that has it`;
+        return new GitHubApiError(`the token may not ${attempt.action} ${where}: ${lacks} (GitHub said: ${said}); ${fix}`, status, permission, { cause: error });
+    }
+    if (status === 404) {
+        const target = attempt.missing === undefined ? '' : ` or ${attempt.missing}`;
+        return new GitHubApiError(`could not ${attempt.action} ${where}: the repository${target} was not found, or the token cannot see it (GitHub said: ${said}); check the names and the token's repository access`, status, undefined, { cause: error });
+    }
+    if (status === 422) {
+        return new GitHubApiError(`GitHub refused to ${attempt.action} ${where}: ${said}`, status, undefined, { cause: error });
+    }
+    return new GitHubApiError(`could not ${attempt.action} ${where}: GitHub answered ${String(status)} (${said})`, status, undefined, { cause: error });
+}
+/** Runs one GitHub call; a refusal becomes the explained error. */
+async function errors_explained(attempt, call) {
+    try {
+        return await call();
+    }
+    catch (error) {
+        throw errors_explainGitHubError(error, attempt);
+    }
+}
+
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __nccwpck_require__(4573);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./packages/github/commit-files.ts
+/**
+ * Commits files to a branch through the Git Data API (trees, commits, refs): no clone and no git
+ * binary at run time. Every read that can replace a write does, and content identical to what a
+ * tree already holds is recognised by its git blob sha, computed locally, so it costs no call.
+ */
 
 
+
+
+/** Someone else moved the branch between our read and our write: read again and retry. */
+class commit_files_NotFastForwardError extends Error {
+    branch;
+    repository;
+    name = 'NotFastForwardError';
+    constructor(branch, repository) {
+        super(`branch ${branch} (${repository}) moved while this commit was being made: read it again and retry`);
+        this.branch = branch;
+        this.repository = repository;
+    }
+}
+/** The sha git and GitHub give a blob of these bytes: sha1 of `blob <length>\0` + content. */
+function gitBlobSha(content) {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    return createHash('sha1')
+        .update(`blob ${String(bytes.length)}\0`)
+        .update(bytes)
+        .digest('hex');
+}
+function bytesOf(content) {
+    return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+}
+/**
+ * Tip of `refs/heads/<branch>` in one call (GET /commits/heads/<branch> carries the tree sha that
+ * GET /git/ref would need a second call for); undefined when the branch does not exist.
+ */
+async function commit_files_readBranchTip(repository, branch) {
+    try {
+        const { data } = await repository.client.rest.repos.getCommit({
+            owner: repository.owner,
+            repo: repository.repo,
+            ref: `heads/${branch}`,
+            per_page: 1,
+        });
+        return { sha: data.sha, treeSha: data.commit.tree.sha };
+    }
+    catch (error) {
+        // GitHub answers an unknown ref with 422 "No commit found for SHA"; a 404 (no such
+        // repository, or one the token cannot see) reads as "no branch" too, and the caller's
+        // missing-base message names both causes.
+        const status = httpStatus(error);
+        if (status === 422 || status === 404)
+            return undefined;
+        throw explainGitHubError(error, {
+            action: `read the branch ${branch}`,
+            repository: repository.fullName,
+            permission: 'contents: read',
+        });
+    }
+}
+/** Blob entries of a tree, by path; undefined when GitHub truncated the listing (huge trees). */
+async function commit_files_listTreeBlobs(repository, treeSha) {
+    const { data } = await explained({ action: 'read a tree', repository: repository.fullName, permission: 'contents: read' }, () => repository.client.rest.git.getTree({
+        owner: repository.owner,
+        repo: repository.repo,
+        tree_sha: treeSha,
+        recursive: 'true',
+    }));
+    if (data.truncated)
+        return undefined;
+    const blobs = new Map();
+    for (const entry of data.tree) {
+        if (entry.type === 'blob')
+            blobs.set(entry.path, { mode: entry.mode, sha: entry.sha });
+    }
+    return blobs;
+}
+function needsTreeListing(files) {
+    // Deleting a path the tree lacks is an error on GitHub; binary content needs a blob call,
+    // which knowing the current sha may save.
+    return files.some((file) => file.content === null || !isUtf8(bytesOf(file.content)));
+}
+/**
+ * Tree entries for the files that differ from `known` (all of them when it is undefined). UTF-8
+ * text goes inline as `content`, so only binary files cost a blob call.
+ */
+async function commit_files_changedTreeEntries(repository, files, known) {
+    const entries = [];
+    for (const file of files) {
+        const current = known?.get(file.path);
+        if (file.content === null) {
+            if (known === undefined || current !== undefined) {
+                entries.push({ path: file.path, mode: modeOf(current?.mode), type: 'blob', sha: null });
+            }
+            continue;
+        }
+        const bytes = bytesOf(file.content);
+        const mode = file.mode ?? modeOf(current?.mode);
+        if (current?.sha === gitBlobSha(bytes) && current.mode === mode)
+            continue;
+        if (isUtf8(bytes)) {
+            entries.push({ path: file.path, mode, type: 'blob', content: bytes.toString('utf8') });
+            continue;
+        }
+        const { data } = await explained({
+            action: `upload ${file.path}`,
+            repository: repository.fullName,
+            permission: 'contents: write',
+        }, () => repository.client.rest.git.createBlob({
+            owner: repository.owner,
+            repo: repository.repo,
+            content: bytes.toString('base64'),
+            encoding: 'base64',
+        }));
+        entries.push({ path: file.path, mode, type: 'blob', sha: data.sha });
+    }
+    return entries;
+}
+function modeOf(mode) {
+    return mode === '100755' ? '100755' : '100644';
+}
+/** POST /git/trees on `baseTree`; no call when there is nothing to change. */
+async function commit_files_writeTree(repository, baseTree, entries, branch) {
+    if (entries.length === 0)
+        return baseTree;
+    const { data } = await explained({
+        action: `commit to ${branch}`,
+        repository: repository.fullName,
+        permission: 'contents: write',
+    }, () => repository.client.rest.git.createTree({
+        owner: repository.owner,
+        repo: repository.repo,
+        base_tree: baseTree,
+        tree: [...entries],
+    }));
+    return data.sha;
+}
+/** POST /git/commits: one parent, the given tree. */
+async function commit_files_writeCommit(repository, commit) {
+    const { data } = await explained({
+        action: `commit to ${commit.branch}`,
+        repository: repository.fullName,
+        permission: 'contents: write',
+    }, () => repository.client.rest.git.createCommit({
+        owner: repository.owner,
+        repo: repository.repo,
+        message: commit.message,
+        tree: commit.tree,
+        parents: [commit.parent],
+        ...(commit.author === undefined ? {} : { author: { ...commit.author } }),
+    }));
+    return data.sha;
+}
+/**
+ * Moves `refs/heads/<branch>` to `sha`. Without force GitHub checks the move is a fast-forward;
+ * a refusal becomes NotFastForwardError, the signal to read again.
+ */
+async function commit_files_moveBranch(repository, branch, sha, force) {
+    try {
+        await repository.client.rest.git.updateRef({
+            owner: repository.owner,
+            repo: repository.repo,
+            ref: `heads/${branch}`,
+            sha,
+            force,
+        });
+    }
+    catch (error) {
+        if (httpStatus(error) === 422 && /fast.?forward/i.test(gitHubMessage(error))) {
+            throw new commit_files_NotFastForwardError(branch, repository.fullName);
+        }
+        throw explainGitHubError(error, {
+            action: `update the branch ${branch}`,
+            repository: repository.fullName,
+            permission: 'contents: write',
+        });
+    }
+}
+async function createBranch(repository, branch, sha) {
+    try {
+        await repository.client.rest.git.createRef({
+            owner: repository.owner,
+            repo: repository.repo,
+            ref: `refs/heads/${branch}`,
+            sha,
+        });
+    }
+    catch (error) {
+        // Another run created it since we looked: read it again.
+        if (httpStatus(error) === 422 && /already exists/i.test(gitHubMessage(error))) {
+            throw new commit_files_NotFastForwardError(branch, repository.fullName);
+        }
+        throw explainGitHubError(error, {
+            action: `create the branch ${branch}`,
+            repository: repository.fullName,
+            permission: 'contents: write',
+        });
+    }
+}
+/** Deletes `refs/heads/<branch>`; false when it was already gone. */
+async function commit_files_deleteBranch(repository, branch) {
+    try {
+        await repository.client.rest.git.deleteRef({
+            owner: repository.owner,
+            repo: repository.repo,
+            ref: `heads/${branch}`,
+        });
+        return true;
+    }
+    catch (error) {
+        if (httpStatus(error) === 422 && /does not exist/i.test(gitHubMessage(error)))
+            return false;
+        throw explainGitHubError(error, {
+            action: `delete the branch ${branch}`,
+            repository: repository.fullName,
+            permission: 'contents: write',
+        });
+    }
+}
+function missingBranch(repository, branch) {
+    return new Error(`branch ${branch} was not found (${repository.fullName}): check the base branch name, and that the token can read the repository`);
+}
+async function commitOnce(repository, request) {
+    const { branch } = request;
+    const base = request.base ?? branch;
+    const direct = base === branch;
+    const branchTip = await commit_files_readBranchTip(repository, branch);
+    let start;
+    if (branchTip !== undefined && (direct || request.force !== true)) {
+        start = branchTip;
+    }
+    else {
+        const baseTip = direct ? undefined : await commit_files_readBranchTip(repository, base);
+        if (baseTip === undefined)
+            throw missingBranch(repository, base);
+        start = baseTip;
+    }
+    // Updating a branch in place: one read of its tree tells an unchanged re-run apart without a
+    // write. A new branch skips it: the tree write is needed anyway and shows no-ops by its sha.
+    const known = start === branchTip || needsTreeListing(request.files)
+        ? await commit_files_listTreeBlobs(repository, start.treeSha)
+        : undefined;
+    const entries = await commit_files_changedTreeEntries(repository, request.files, known);
+    const treeSha = await commit_files_writeTree(repository, start.treeSha, entries, branch);
+    const unchanged = (tip, exists) => ({
+        commitSha: tip.sha,
+        treeSha: tip.treeSha,
+        changed: false,
+        operation: 'unchanged',
+        branchExists: exists,
+    });
+    if (treeSha === branchTip?.treeSha)
+        return unchanged(branchTip, true);
+    // The files already match where the branch would start: there is nothing to commit.
+    if (treeSha === start.treeSha)
+        return unchanged(branchTip ?? start, branchTip !== undefined);
+    const commitSha = await commit_files_writeCommit(repository, {
+        tree: treeSha,
+        parent: start.sha,
+        message: request.message,
+        author: request.author,
+        branch,
+    });
+    if (branchTip === undefined) {
+        await createBranch(repository, branch, commitSha);
+        return { commitSha, treeSha, changed: true, operation: 'created', branchExists: true };
+    }
+    await commit_files_moveBranch(repository, branch, commitSha, start !== branchTip);
+    return { commitSha, treeSha, changed: true, operation: 'updated', branchExists: true };
+}
+/** Attempts for a branch of our own that another run moves (or creates) at the same moment. */
+const BRANCH_ATTEMPTS = 3;
+/**
+ * Commits `files` to `branch` (creating it from `base` when missing) through the Git Data API:
+ * read the tip, write a tree on its tree, a commit, then create or move the ref.
+ *
+ * Calls for a one-file text change: 5 on a new branch (tip of branch (404), tip of base, tree,
+ * commit, ref); 2 reads and no write for an unchanged re-run; 5 to update (tip, tree listing,
+ * tree, commit, ref). On the base branch itself (`base` omitted or equal) a concurrent push
+ * fails with NotFastForwardError rather than being retried over: the caller must re-read and
+ * re-apply its edit (see `commitEditsToBranch`). On another branch the commit is rebuilt on the
+ * moved tip, bounded.
+ */
+async function commit_files_commitFiles(repository, request) {
+    const direct = (request.base ?? request.branch) === request.branch;
+    if (direct && request.force === true) {
+        throw new Error(`refusing to force-move ${request.branch} (${repository.fullName}): it is the base branch, and forcing would drop other people's commits`);
+    }
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await commitOnce(repository, request);
+        }
+        catch (error) {
+            if (!(error instanceof commit_files_NotFastForwardError) || direct || attempt >= BRANCH_ATTEMPTS) {
+                throw error;
+            }
+        }
+    }
+}
 
 ;// CONCATENATED MODULE: ./packages/kit/logger.ts
-const silentLogger = {
+const logger_silentLogger = {
     debug: () => undefined,
     info: () => undefined,
     warning: () => undefined,
@@ -67243,7 +67678,7 @@ class InputError extends Error {
     }
 }
 /** The message of anything thrown, without a stack; non-Error throws become text. */
-function errorMessage(error) {
+function errors_errorMessage(error) {
     // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
     if (typeof error === 'object' && error !== null && 'message' in error) {
         const { message } = error;
@@ -67261,7 +67696,7 @@ function errorMessage(error) {
 }
 /** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
 function failureLine(action, error) {
-    return `${action} failed: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}`;
+    return `${action} failed: ${errors_errorMessage(error).replace(/\s*\n\s*/g, ' ')}`;
 }
 
 ;// CONCATENATED MODULE: ./packages/kit/inputs.ts
@@ -67340,6 +67775,672 @@ function markdownTable(header, rows) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kit/index.ts
+
+
+
+
+
+;// CONCATENATED MODULE: ./packages/github/commit-edits.ts
+/**
+ * Direct mode: commit straight to the base branch without ever overwriting someone else's change.
+ * Each attempt reads the tip, applies the caller's edits to the files as they are there, and moves
+ * the branch only as a fast-forward (`force: false`). When another push lands in between, GitHub
+ * refuses the move and the attempt starts over from the new tip, bounded.
+ */
+
+
+
+
+/** Bytes of a blob by sha. */
+async function readBlob(repository, sha) {
+    const { data } = await explained({ action: `read blob ${sha}`, repository: repository.fullName, permission: 'contents: read' }, () => repository.client.rest.git.getBlob({
+        owner: repository.owner,
+        repo: repository.repo,
+        file_sha: sha,
+    }));
+    return Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8');
+}
+/** A file at `ref` through the contents API; undefined when there is no file at that path. */
+async function readFile(repository, path, ref) {
+    let data;
+    try {
+        ({ data } = await repository.client.rest.repos.getContent({
+            owner: repository.owner,
+            repo: repository.repo,
+            path,
+            ref,
+        }));
+    }
+    catch (error) {
+        if (httpStatus(error) === 404)
+            return undefined;
+        throw explainGitHubError(error, {
+            action: `read ${path} at ${ref}`,
+            repository: repository.fullName,
+            permission: 'contents: read',
+        });
+    }
+    if (Array.isArray(data) || typeof data !== 'object' || data === null) {
+        throw new Error(`${path} at ${ref} (${repository.fullName}) is a directory, not a file`);
+    }
+    const file = data;
+    if (file.type !== 'file' || typeof file.sha !== 'string') {
+        throw new Error(`${path} at ${ref} (${repository.fullName}) is not a regular file`);
+    }
+    // Files over 1 MB come without content ("encoding": "none"); the blob API has them.
+    const content = file.encoding === 'base64' && typeof file.content === 'string'
+        ? Buffer.from(file.content, 'base64')
+        : await readBlob(repository, file.sha);
+    return { path, sha: file.sha, content };
+}
+/**
+ * One attempt: a commit of `files` on `parent`, then a fast-forward of the branch to it. Returns
+ * `branch-moved` when the branch is no longer at `parent` (GitHub: "Update is not a fast
+ * forward"): re-read and re-apply then; never force.
+ */
+async function fastForwardBase(repository, request) {
+    const { branch, parent } = request;
+    const entries = await changedTreeEntries(repository, request.files, request.known);
+    const treeSha = await writeTree(repository, parent.treeSha, entries, branch);
+    if (treeSha === parent.treeSha)
+        return { outcome: 'unchanged', commitSha: parent.sha, treeSha };
+    const commitSha = await writeCommit(repository, {
+        tree: treeSha,
+        parent: parent.sha,
+        message: request.message,
+        author: request.author,
+        branch,
+    });
+    try {
+        await moveBranch(repository, branch, commitSha, false);
+    }
+    catch (error) {
+        if (error instanceof NotFastForwardError)
+            return { outcome: 'branch-moved' };
+        throw error;
+    }
+    return { outcome: 'committed', commitSha, treeSha };
+}
+/**
+ * Applies `edits` to the branch tip and fast-forwards the branch, starting over from the new tip
+ * when someone else pushed in between. Calls per attempt for one file: tip, tree listing, blob,
+ * tree, commit, ref update (6); blob reads are reused across attempts while a file is unchanged.
+ */
+async function commitEditsToBranch(repository, request) {
+    const maxAttempts = request.maxAttempts ?? 5;
+    const logger = request.logger ?? silentLogger;
+    const blobCache = new Map();
+    const contentOf = async (sha) => {
+        const cached = blobCache.get(sha);
+        if (cached !== undefined)
+            return cached;
+        const content = await readBlob(repository, sha);
+        blobCache.set(sha, content);
+        return content;
+    };
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        const tip = await readBranchTip(repository, request.branch);
+        if (tip === undefined) {
+            throw new Error(`branch ${request.branch} was not found (${repository.fullName}): check the branch name, and that the token can read the repository`);
+        }
+        const known = await knownBlobs(repository, tip, request.edits);
+        const files = [];
+        for (const { path, edit } of request.edits) {
+            const blob = known.get(path);
+            const current = blob === undefined ? undefined : (await contentOf(blob.sha)).toString('utf8');
+            files.push({ path, content: edit(current) });
+        }
+        const result = await fastForwardBase(repository, {
+            branch: request.branch,
+            parent: tip,
+            files,
+            known,
+            message: request.message,
+            author: request.author,
+        });
+        if (result.outcome === 'branch-moved') {
+            logger.info(`${request.branch} moved while committing (attempt ${String(attempt)} of ${String(maxAttempts)}): applying the change again on the new tip`);
+            continue;
+        }
+        return {
+            commitSha: result.commitSha,
+            treeSha: result.treeSha,
+            changed: result.outcome === 'committed',
+            operation: result.outcome === 'committed' ? 'updated' : 'unchanged',
+            branchExists: true,
+            attempts: attempt,
+        };
+    }
+    throw new Error(`branch ${request.branch} kept moving (${repository.fullName}): gave up after ${String(maxAttempts)} attempts to fast-forward it; run the release again when pushes to ${request.branch} quiet down`);
+}
+/** The tip's blobs for the edited paths: one tree listing, or per-file reads for huge trees. */
+async function knownBlobs(repository, tip, edits) {
+    const listing = await listTreeBlobs(repository, tip.treeSha);
+    if (listing !== undefined)
+        return listing;
+    const known = new Map();
+    for (const { path } of edits) {
+        const file = await readFile(repository, path, tip.sha);
+        // The contents API does not say the mode; manifests are plain files.
+        if (file !== undefined)
+            known.set(path, { mode: '100644', sha: file.sha });
+    }
+    return known;
+}
+
+;// CONCATENATED MODULE: ./packages/github/pull-requests.ts
+/**
+ * Pull requests of a head branch: open or update one, label it, request reviews, turn on
+ * auto-merge (GraphQL), comment, and close the older release pull requests a new one supersedes.
+ * Each step asks GitHub only for what is missing, so a re-run that changes nothing writes nothing.
+ */
+
+
+
+function sameName(a, b) {
+    return a.toLowerCase() === b.toLowerCase();
+}
+/** The open pull request from `head` into `base`, if any (one call). */
+async function pull_requests_findOpenPullRequest(repository, head, base) {
+    const { data } = await explained({
+        action: `look up the pull request of ${head}`,
+        repository: repository.fullName,
+        permission: 'pull-requests: read',
+    }, () => repository.client.rest.pulls.list({
+        owner: repository.owner,
+        repo: repository.repo,
+        head: `${repository.owner}:${head}`,
+        base,
+        state: 'open',
+        per_page: 1,
+    }));
+    return data[0];
+}
+function isAlreadyExists(error) {
+    return httpStatus(error) === 422 && /already exists/i.test(gitHubMessage(error));
+}
+async function createPullRequest(repository, request) {
+    try {
+        const { data } = await repository.client.rest.pulls.create({
+            owner: repository.owner,
+            repo: repository.repo,
+            head: request.head,
+            base: request.base,
+            title: request.title,
+            body: request.body,
+            draft: request.draft ?? false,
+        });
+        return data;
+    }
+    catch (error) {
+        // Another run opened it since we looked (or a retried POST already had): update that one.
+        if (isAlreadyExists(error))
+            return undefined;
+        throw explainGitHubError(error, {
+            action: `open a pull request from ${request.head} into ${request.base}`,
+            repository: repository.fullName,
+            permission: 'pull-requests: write',
+            missing: `the branch ${request.base}`,
+        });
+    }
+}
+async function updateText(repository, pull, request) {
+    if (pull.title === request.title && (pull.body ?? '') === request.body)
+        return false;
+    await explained({
+        action: `update pull request #${String(pull.number)}`,
+        repository: repository.fullName,
+        permission: 'pull-requests: write',
+    }, () => repository.client.rest.pulls.update({
+        owner: repository.owner,
+        repo: repository.repo,
+        pull_number: pull.number,
+        title: request.title,
+        body: request.body,
+    }));
+    return true;
+}
+async function addMissingLabels(repository, pull, labels) {
+    const missing = labels.filter((label) => !pull.labels.some((present) => sameName(present.name ?? '', label)));
+    if (missing.length === 0)
+        return;
+    await explained({
+        action: `label pull request #${String(pull.number)}`,
+        repository: repository.fullName,
+        permission: 'pull-requests: write',
+    }, () => repository.client.rest.issues.addLabels({
+        owner: repository.owner,
+        repo: repository.repo,
+        issue_number: pull.number,
+        labels: missing,
+    }));
+}
+function isNotCollaborator(error) {
+    return httpStatus(error) === 422 && /collaborator/i.test(gitHubMessage(error));
+}
+/**
+ * Requests the reviews not already requested. GitHub refuses the whole request when one login or
+ * team may not review (422 "Reviews may only be requested from collaborators"); then each is
+ * requested alone, so the others still get asked, and the refused ones become warnings.
+ */
+async function requestMissingReviews(repository, pull, reviewers, teams) {
+    const users = reviewers.filter((login) => !(pull.requested_reviewers ?? []).some((user) => sameName(user.login, login)));
+    const teamSlugs = teams.filter((slug) => !(pull.requested_teams ?? []).some((team) => sameName(team.slug, slug)));
+    if (users.length === 0 && teamSlugs.length === 0)
+        return [];
+    const request = (reviewerLogins, teamReviewers) => repository.client.rest.pulls.requestReviewers({
+        owner: repository.owner,
+        repo: repository.repo,
+        pull_number: pull.number,
+        reviewers: reviewerLogins,
+        team_reviewers: teamReviewers,
+    });
+    const attempt = {
+        action: `request reviews on pull request #${String(pull.number)}`,
+        repository: repository.fullName,
+        permission: 'pull-requests: write',
+    };
+    try {
+        await request(users, teamSlugs);
+        return [];
+    }
+    catch (error) {
+        if (!isNotCollaborator(error))
+            throw explainGitHubError(error, attempt);
+    }
+    if (users.length + teamSlugs.length === 1) {
+        return [notCollaboratorWarning(repository, pull, users[0] ?? `team ${teamSlugs[0] ?? ''}`)];
+    }
+    const warnings = [];
+    const singles = [
+        ...teamSlugs.map((slug) => [
+            `team ${slug}`,
+            () => request([], [slug]),
+        ]),
+        ...users.map((login) => [login, () => request([login], [])]),
+    ];
+    for (const [who, single] of singles) {
+        try {
+            await single();
+        }
+        catch (error) {
+            if (!isNotCollaborator(error))
+                throw explainGitHubError(error, attempt);
+            warnings.push(notCollaboratorWarning(repository, pull, who));
+        }
+    }
+    return warnings;
+}
+function notCollaboratorWarning(repository, pull, who) {
+    return `could not request a review from ${who} on pull request #${String(pull.number)} (${repository.fullName}): not a collaborator of the repository; add them to it, or remove them from the reviewers`;
+}
+/**
+ * Opens the pull request from `head` into `base`, or updates the open one (title, body), then
+ * adds the labels and requests the reviews it lacks. Calls when creating: create, labels,
+ * reviewers (3); for an unchanged re-run: the lookup only (1).
+ */
+async function pull_requests_upsertPullRequest(repository, request) {
+    let pull = request.headIsNew === true
+        ? undefined
+        : await pull_requests_findOpenPullRequest(repository, request.head, request.base);
+    let operation;
+    if (pull === undefined) {
+        pull = await createPullRequest(repository, request);
+        if (pull === undefined) {
+            pull = await pull_requests_findOpenPullRequest(repository, request.head, request.base);
+            if (pull === undefined) {
+                throw new Error(`GitHub says a pull request from ${request.head} exists (${repository.fullName}), but none is open into ${request.base}: retry, or open it by hand`);
+            }
+            operation = (await updateText(repository, pull, request)) ? 'updated' : 'unchanged';
+        }
+        else {
+            operation = 'created';
+        }
+    }
+    else {
+        operation = (await updateText(repository, pull, request)) ? 'updated' : 'unchanged';
+    }
+    await addMissingLabels(repository, pull, request.labels ?? []);
+    const warnings = operation === 'created' || request.rerequestReviews === true
+        ? await requestMissingReviews(repository, pull, request.reviewers ?? [], request.teamReviewers ?? [])
+        : [];
+    return {
+        number: pull.number,
+        nodeId: pull.node_id,
+        htmlUrl: pull.html_url,
+        operation,
+        draft: pull.draft ?? false,
+        autoMerge: pull.auto_merge?.merge_method,
+        warnings,
+    };
+}
+const ENABLE_AUTO_MERGE = (/* unused pure expression or super */ null && (`mutation enableAutoMerge($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod!) {
+  enablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId, mergeMethod: $mergeMethod}) {
+    pullRequest { autoMergeRequest { mergeMethod } }
+  }
+}`));
+function graphqlErrors(error) {
+    if (typeof error !== 'object' || error === null || !('errors' in error))
+        return undefined;
+    const { errors } = error;
+    if (!Array.isArray(errors))
+        return undefined;
+    return errors.map((item) => {
+        const entry = typeof item === 'object' && item !== null ? item : {};
+        return {
+            type: typeof entry.type === 'string' ? entry.type : undefined,
+            message: typeof entry.message === 'string' ? entry.message : JSON.stringify(item),
+        };
+    });
+}
+/**
+ * Turns on auto-merge (GraphQL `enablePullRequestAutoMerge`, the only API for it): GitHub merges
+ * once the required reviews and checks pass. GitHub's refusals come back as a warning, because
+ * the pull request itself is fine without it.
+ */
+async function pull_requests_enableAutoMerge(repository, pullRequestNodeId, method) {
+    try {
+        await repository.client.graphql(ENABLE_AUTO_MERGE, {
+            pullRequestId: pullRequestNodeId,
+            mergeMethod: method.toUpperCase(),
+        });
+        return { enabled: true };
+    }
+    catch (error) {
+        const errors = graphqlErrors(error);
+        if (errors === undefined) {
+            throw explainGitHubError(error, {
+                action: 'enable auto-merge',
+                repository: repository.fullName,
+                permission: 'pull-requests: write',
+            });
+        }
+        const forbidden = errors.some((entry) => entry.type === 'FORBIDDEN');
+        const reasons = errors.map((entry) => entry.message).join('; ');
+        return {
+            enabled: false,
+            warning: forbidden
+                ? `auto-merge was not enabled (${repository.fullName}): the token may not (GitHub said: ${reasons}); grant "contents: write" and "pull-requests: write"`
+                : `auto-merge was not enabled (${repository.fullName}): ${reasons}; allow auto-merge in the repository settings, or merge by hand once approved`,
+        };
+    }
+}
+async function commentOnPullRequest(repository, number, body) {
+    const { data } = await explained({
+        action: `comment on pull request #${String(number)}`,
+        repository: repository.fullName,
+        permission: 'pull-requests: write',
+    }, () => repository.client.rest.issues.createComment({
+        owner: repository.owner,
+        repo: repository.repo,
+        issue_number: number,
+        body,
+    }));
+    return { id: data.id, htmlUrl: data.html_url };
+}
+/** The head's repository; null on GitHub once a fork is deleted, whatever the types say. */
+function headRepository(pull) {
+    return pull.head.repo?.full_name;
+}
+/**
+ * Closes the open release pull requests `keep` replaces (label AND branch prefix, head in this
+ * repository), each with `comment` first, and deletes their branches. Returns the numbers closed.
+ */
+async function pull_requests_supersedePullRequests(repository, request) {
+    const open = await explained({
+        action: 'list open pull requests',
+        repository: repository.fullName,
+        permission: 'pull-requests: read',
+    }, () => repository.client.paginate(repository.client.rest.pulls.list, {
+        owner: repository.owner,
+        repo: repository.repo,
+        state: 'open',
+        ...(request.base === undefined ? {} : { base: request.base }),
+        per_page: 100,
+    }));
+    const supersedes = request.supersedes ?? (() => true);
+    const older = open.filter((pull) => pull.number !== request.keep &&
+        pull.head.ref.startsWith(request.branchPrefix) &&
+        sameName(headRepository(pull) ?? '', repository.fullName) &&
+        pull.labels.some((label) => sameName(label.name, request.label)) &&
+        supersedes({ number: pull.number, headRef: pull.head.ref, title: pull.title }));
+    const closed = [];
+    for (const pull of older.sort((a, b) => a.number - b.number)) {
+        await commentOnPullRequest(repository, pull.number, request.comment);
+        await explained({
+            action: `close pull request #${String(pull.number)}`,
+            repository: repository.fullName,
+            permission: 'pull-requests: write',
+        }, () => repository.client.rest.pulls.update({
+            owner: repository.owner,
+            repo: repository.repo,
+            pull_number: pull.number,
+            state: 'closed',
+        }));
+        await deleteBranch(repository, pull.head.ref);
+        closed.push(pull.number);
+    }
+    return closed;
+}
+
+;// CONCATENATED MODULE: ./packages/github/change-pull-request.ts
+/**
+ * The pull request mode of open-manifest-pr in one call: commit the files to a branch, open or
+ * update its pull request (labels, reviewers, draft), turn on auto-merge, and close the release
+ * pull requests it supersedes. A run that fails before its pull request exists deletes the branch
+ * it created, so a refused token leaves nothing behind.
+ */
+
+
+
+/**
+ * After a failure on a branch this run created: delete the branch unless its pull request got
+ * opened after all (then a later step failed, and the pull request is worth keeping).
+ */
+async function removeCreatedBranch(repository, branch, base, failure, logger) {
+    const opened = await findOpenPullRequest(repository, branch, base).catch(() => undefined);
+    if (opened !== undefined)
+        throw failure;
+    try {
+        await deleteBranch(repository, branch);
+        logger.info(`deleted the branch ${branch} again: its pull request could not be opened`);
+    }
+    catch (cleanup) {
+        logger.warning(`the branch ${branch} (${repository.fullName}) was left behind: deleting it failed (${errorMessage(cleanup)}); delete it by hand`);
+    }
+    throw failure;
+}
+/**
+ * Calls for a one-file change on a new branch with labels and reviewers: 8 (branch tip, base tip,
+ * tree, commit, ref, pull request, labels, reviewers); auto-merge adds 1, superseding adds 1
+ * plus 3 per closed pull request. An unchanged re-run: 3 reads.
+ */
+async function commitAndOpenPullRequest(repository, request) {
+    const logger = request.logger ?? silentLogger;
+    if (request.branch === request.base) {
+        throw new Error(`the pull request branch is the base branch ${request.base} (${repository.fullName}): choose another branch, or commit directly`);
+    }
+    const commit = await commitFiles(repository, {
+        branch: request.branch,
+        base: request.base,
+        files: request.files,
+        message: request.message,
+        author: request.author,
+        force: request.force,
+    });
+    logger.info(`${request.branch}: ${commit.operation}${commit.changed ? ` at ${commit.commitSha}` : ''}`);
+    if (!commit.branchExists) {
+        return {
+            commit,
+            pullRequest: undefined,
+            autoMergeEnabled: false,
+            superseded: [],
+            warnings: [],
+        };
+    }
+    let pullRequest;
+    try {
+        pullRequest = await upsertPullRequest(repository, {
+            head: request.branch,
+            base: request.base,
+            title: request.title,
+            body: request.body,
+            draft: request.draft,
+            labels: request.labels,
+            reviewers: request.reviewers,
+            teamReviewers: request.teamReviewers,
+            headIsNew: commit.operation === 'created',
+            rerequestReviews: commit.operation === 'updated',
+        });
+    }
+    catch (error) {
+        if (commit.operation !== 'created')
+            throw error;
+        return removeCreatedBranch(repository, request.branch, request.base, error, logger);
+    }
+    logger.info(`pull request #${String(pullRequest.number)}: ${pullRequest.operation}`);
+    const warnings = [...pullRequest.warnings];
+    let autoMergeEnabled = request.autoMerge !== undefined && pullRequest.autoMerge === request.autoMerge;
+    if (request.autoMerge !== undefined && !autoMergeEnabled) {
+        const result = await enableAutoMerge(repository, pullRequest.nodeId, request.autoMerge);
+        autoMergeEnabled = result.enabled;
+        if (result.warning !== undefined)
+            warnings.push(result.warning);
+    }
+    const supersede = request.supersede;
+    const superseded = supersede === undefined
+        ? []
+        : await supersedePullRequests(repository, {
+            label: supersede.label,
+            branchPrefix: supersede.branchPrefix,
+            keep: pullRequest.number,
+            base: request.base,
+            comment: (supersede.comment ?? defaultSupersedeComment)(pullRequest),
+            supersedes: supersede.supersedes,
+        });
+    if (superseded.length > 0) {
+        logger.info(`closed ${superseded.map((number) => `#${String(number)}`).join(', ')}: superseded by #${String(pullRequest.number)}`);
+    }
+    for (const warning of warnings)
+        logger.warning(warning);
+    return { commit, pullRequest, autoMergeEnabled, superseded, warnings };
+}
+function defaultSupersedeComment(kept) {
+    return `Superseded by #${String(kept.number)}.`;
+}
+
+;// CONCATENATED MODULE: ./packages/github/release-notes.ts
+/**
+ * Release notes for the manifest pull request: the application's commits between the previous
+ * release and this one, newest first, capped, each linked to the commit in the app repository.
+ */
+
+
+const PAGE_SIZE = 100;
+function toNote(commit) {
+    const login = commit.author !== null && 'login' in commit.author ? commit.author.login : undefined;
+    return {
+        sha: commit.sha,
+        subject: commit.commit.message.split('\n')[0] ?? '',
+        url: commit.html_url,
+        author: login ?? commit.commit.author?.name ?? 'unknown',
+    };
+}
+/**
+ * Pages of `compare` that hold the newest `limit` of `total` commits (GitHub lists them oldest
+ * first): only those are fetched, so a release of 5,000 commits costs two or three calls.
+ */
+async function newestCompared(repository, basehead, limit) {
+    const fetchPage = (page) => explained({
+        action: `compare ${basehead}`,
+        repository: repository.fullName,
+        permission: 'contents: read',
+    }, () => repository.client.rest.repos.compareCommitsWithBasehead({
+        owner: repository.owner,
+        repo: repository.repo,
+        basehead,
+        per_page: PAGE_SIZE,
+        page,
+    }));
+    const first = (await fetchPage(1)).data;
+    const total = first.total_commits;
+    const wantedFrom = Math.max(0, total - limit);
+    const firstPage = Math.floor(wantedFrom / PAGE_SIZE) + 1;
+    const lastPage = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    const commits = [];
+    for (let page = firstPage; page <= lastPage; page++) {
+        const data = page === 1 ? first : (await fetchPage(page)).data;
+        commits.push(...data.commits);
+    }
+    const skipped = (firstPage - 1) * PAGE_SIZE;
+    return { commits: commits.slice(wantedFrom - skipped), total, htmlUrl: first.html_url };
+}
+/** Commit subjects can mention issues (#12) of the app repository; keep them pointing there. */
+function qualifyIssueLinks(subject, repository) {
+    return subject.replace(/(^|[\s(])#(\d+)\b/g, `$1${repository.fullName}#$2`);
+}
+function formatMarkdown(repository, notes) {
+    if (notes.commits.length === 0)
+        return '_No new commits._';
+    const lines = notes.commits.map((commit) => `- ${qualifyIssueLinks(commit.subject, repository)} ([${commit.sha.slice(0, 7)}](${commit.url})) by ${commit.author}`);
+    if (notes.omitted > 0) {
+        const more = `- … and ${String(notes.omitted)} more`;
+        lines.push(notes.compareUrl === undefined ? more : `${more} ([compare](${notes.compareUrl}))`);
+    }
+    return lines.join('\n');
+}
+/**
+ * The commits of `to` since `from` through the compare API, or the latest commits of `to` for a
+ * first release. Commit authors are named, not @-mentioned, so the manifest pull request does not
+ * notify everyone who committed.
+ */
+async function releaseNotes(appRepository, request) {
+    const limit = request.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1) {
+        throw new Error(`release notes limit must be a whole number >= 1, got ${String(limit)}`);
+    }
+    if (request.from !== undefined) {
+        const basehead = `${request.from}...${request.to}`;
+        try {
+            const { commits, total, htmlUrl } = await newestCompared(appRepository, basehead, limit);
+            const notes = {
+                commits: commits.map(toNote).reverse(),
+                total,
+                omitted: total - commits.length,
+                firstRelease: false,
+                compareUrl: htmlUrl,
+            };
+            return { ...notes, markdown: formatMarkdown(appRepository, notes) };
+        }
+        catch (error) {
+            // GitHub answers 404 when either end is unknown; only a missing `from` means "first".
+            if (httpStatus(error) !== 404)
+                throw error;
+            if ((await appRepository.resolveCommit(request.from)) !== undefined)
+                throw error;
+        }
+    }
+    const { data } = await explained({
+        action: `list the commits of ${request.to}`,
+        repository: appRepository.fullName,
+        permission: 'contents: read',
+        missing: request.to,
+    }, () => appRepository.client.rest.repos.listCommits({
+        owner: appRepository.owner,
+        repo: appRepository.repo,
+        sha: request.to,
+        per_page: Math.min(limit, PAGE_SIZE),
+    }));
+    const commits = data.slice(0, limit).map(toNote);
+    const notes = { commits, total: commits.length, omitted: 0, firstRelease: true };
+    return { ...notes, markdown: formatMarkdown(appRepository, notes) };
+}
+
+;// CONCATENATED MODULE: ./packages/github/index.ts
+
+
+
+
 
 
 
@@ -67918,20 +69019,36 @@ class EcrClient {
      * manifest's `config.digest` is the image id docker reports.
      */
     async getImageManifest(repository, tag) {
+        return (await this.getImageManifests(repository, [tag])).get(tag);
+    }
+    /**
+     * The manifests several tags name, in one BatchGetImage call; tags that don't exist are absent from
+     * the map.
+     */
+    async getImageManifests(repository, tags) {
         assertValid(repositoryNameProblem(repository));
-        assertValid(imageTagProblem(tag));
-        const output = await this.call({ operation: 'BatchGetImage', repository, tag }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
+        for (const tag of tags)
+            assertValid(imageTagProblem(tag));
+        const output = await this.call({ operation: 'BatchGetImage', repository, tag: tags[0] }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
             repositoryName: repository,
             registryId: this.registryId,
-            imageIds: [{ imageTag: tag }],
+            imageIds: tags.map((imageTag) => ({ imageTag })),
             acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
         })));
-        const image = output.images?.find((candidate) => candidate.imageId?.imageTag === tag);
-        const manifest = image?.imageManifest;
-        const digest = image?.imageId?.imageDigest;
-        if (manifest === undefined || digest === undefined)
-            return undefined;
-        return { digest, mediaType: image?.imageManifestMediaType ?? mediaTypeOf(manifest), manifest };
+        const manifests = new Map();
+        for (const image of output.images ?? []) {
+            const tag = image.imageId?.imageTag;
+            const manifest = image.imageManifest;
+            const digest = image.imageId?.imageDigest;
+            if (tag === undefined || manifest === undefined || digest === undefined)
+                continue;
+            manifests.set(tag, {
+                digest,
+                mediaType: image.imageManifestMediaType ?? mediaTypeOf(manifest),
+                manifest,
+            });
+        }
+        return manifests;
     }
     /**
      * Tags an existing image with `targetTag` by copying its manifest (BatchGetImage, then PutImage with

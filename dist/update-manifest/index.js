@@ -62388,20 +62388,36 @@ class EcrClient {
      * manifest's `config.digest` is the image id docker reports.
      */
     async getImageManifest(repository, tag) {
+        return (await this.getImageManifests(repository, [tag])).get(tag);
+    }
+    /**
+     * The manifests several tags name, in one BatchGetImage call; tags that don't exist are absent from
+     * the map.
+     */
+    async getImageManifests(repository, tags) {
         assertValid(repositoryNameProblem(repository));
-        assertValid(imageTagProblem(tag));
-        const output = await this.call({ operation: 'BatchGetImage', repository, tag }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
+        for (const tag of tags)
+            assertValid(imageTagProblem(tag));
+        const output = await this.call({ operation: 'BatchGetImage', repository, tag: tags[0] }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
             repositoryName: repository,
             registryId: this.registryId,
-            imageIds: [{ imageTag: tag }],
+            imageIds: tags.map((imageTag) => ({ imageTag })),
             acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
         })));
-        const image = output.images?.find((candidate) => candidate.imageId?.imageTag === tag);
-        const manifest = image?.imageManifest;
-        const digest = image?.imageId?.imageDigest;
-        if (manifest === undefined || digest === undefined)
-            return undefined;
-        return { digest, mediaType: image?.imageManifestMediaType ?? mediaTypeOf(manifest), manifest };
+        const manifests = new Map();
+        for (const image of output.images ?? []) {
+            const tag = image.imageId?.imageTag;
+            const manifest = image.imageManifest;
+            const digest = image.imageId?.imageDigest;
+            if (tag === undefined || manifest === undefined || digest === undefined)
+                continue;
+            manifests.set(tag, {
+                digest,
+                mediaType: image.imageManifestMediaType ?? mediaTypeOf(manifest),
+                manifest,
+            });
+        }
+        return manifests;
     }
     /**
      * Tags an existing image with `targetTag` by copying its manifest (BatchGetImage, then PutImage with

@@ -51,8 +51,18 @@ export class GitHubRepository {
 
   /** Fails with a clear line when the repository is missing or the token cannot see it. */
   async assertExists(): Promise<void> {
+    await this.getRepository();
+  }
+
+  /** The default branch, e.g. `main`. */
+  async defaultBranch(): Promise<string> {
+    return (await this.getRepository()).default_branch;
+  }
+
+  private async getRepository(): Promise<{ default_branch: string }> {
     try {
-      await this.client.rest.repos.get(this.params);
+      const { data } = await this.client.rest.repos.get(this.params);
+      return data;
     } catch (error) {
       if (httpStatus(error) === 404) {
         throw new Error(
@@ -61,6 +71,26 @@ export class GitHubRepository {
       }
       throw error;
     }
+  }
+
+  /**
+   * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
+   * reads it). Idempotent: an existing release for the tag is returned as it is.
+   */
+  async publishRelease(
+    tag: string,
+    options: { name: string; body: string },
+  ): Promise<{ htmlUrl: string; created: boolean }> {
+    const existing = await this.getReleaseByTag(tag);
+    if (existing) return { htmlUrl: existing.htmlUrl, created: false };
+    const { data } = await this.client.rest.repos.createRelease({
+      ...this.params,
+      tag_name: tag,
+      name: options.name,
+      body: options.body,
+      make_latest: 'true',
+    });
+    return { htmlUrl: data.html_url, created: true };
   }
 
   /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */

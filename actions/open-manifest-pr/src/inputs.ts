@@ -7,6 +7,7 @@ import {
   requireInput,
   type RepositoryRef,
 } from '../../../packages/kit/index.js';
+import { DEFAULT_FORMAT, VersionError, VersionFormat } from '../../../packages/version/index.js';
 
 export type Mode = 'pull-request' | 'direct';
 export type AutoMerge = 'off' | 'merge' | 'squash' | 'rebase';
@@ -40,6 +41,7 @@ export interface Inputs {
   readonly autoMerge: AutoMerge;
   readonly supersede: boolean;
   readonly downgradeReason: string;
+  readonly format: VersionFormat;
 }
 
 export type GetInput = (name: string) => string;
@@ -105,6 +107,15 @@ export function checkedFilePath(root: string, file: string): string {
     );
   }
   return inside.split('\\').join('/');
+}
+
+function parseFormat(raw: string): VersionFormat {
+  try {
+    return VersionFormat.parse(raw.trim() || DEFAULT_FORMAT);
+  } catch (error) {
+    if (error instanceof VersionError) throw new InputError('format', error.message);
+    throw error;
+  }
 }
 
 export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.env): Inputs {
@@ -175,5 +186,6 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     autoMerge: oneOf('auto-merge', getInput('auto-merge'), AUTO_MERGE, 'off'),
     supersede: parseBooleanInput('supersede', getInput('supersede'), true),
     downgradeReason: getInput('downgrade-reason').trim(),
+    format: parseFormat(getInput('format')),
   };
 }
