@@ -9,7 +9,11 @@ import { silentLogger } from '../packages/kit/index.js';
 import { computeVersion } from '../packages/release/index.js';
 import { nextVersion, parseVersions, VersionFormat } from '../packages/version/index.js';
 import { node24Path, ROOT } from '../test/support/action-runner.js';
-import { startGitHubServer } from '../test/support/github-server.js';
+import {
+  describeCalls,
+  measureReleaseCalls,
+  startGitHubServer,
+} from '../test/support/github-server.js';
 import { benchManifest } from './bench-manifest.js';
 
 const format = VersionFormat.parse('v0.0.{n}');
@@ -124,6 +128,15 @@ report(
   await timeMedian(15, bare),
   'ms',
 );
+// 5a. GitHub API calls for one release pull request (goal <= 8) and one direct commit.
+for (const mode of ['pull-request', 'direct'] as const) {
+  const calls = await measureReleaseCalls({ mode });
+  console.log(
+    `API calls per release, ${mode}: ${String(calls.calls.length)}${mode === 'pull-request' ? ' (goal <= 8)' : ''}`,
+  );
+  console.log(describeCalls(calls).replace(/^/gm, '    '));
+}
+
 // 5. Manifest rewrites: throughput and the yq comparison.
 await benchManifest((line) => {
   console.log(line);

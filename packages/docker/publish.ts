@@ -24,7 +24,7 @@ import {
   ociLabels,
   type Builder,
   type BuilderKind,
-  type SecretEnv,
+  type BuildSpec,
 } from './build-args.js';
 import type { DockerCli } from './cli.js';
 
@@ -38,21 +38,12 @@ export interface SourceInfo {
   readonly revision?: string | undefined;
 }
 
-export interface ImageBuild {
-  readonly context: string;
-  readonly file?: string | undefined;
-  readonly buildArgs?: readonly string[] | undefined;
+/** What to build: the docker build options, less what publishImage decides itself (tags, iid file). */
+export interface ImageBuild extends Omit<BuildSpec, 'tags' | 'iidFile' | 'labels' | 'cacheFrom'> {
   /** Added after (so they override) the OCI labels this sets. */
   readonly labels?: Readonly<Record<string, string>> | undefined;
-  readonly target?: string | undefined;
-  readonly platform?: string | undefined;
-  readonly network?: string | undefined;
   /** Replaces the default `<repository>:cache` source; the release tag is still read on a re-run. */
   readonly cacheFrom?: readonly string[] | undefined;
-  readonly cacheTo?: readonly string[] | undefined;
-  readonly pull?: boolean | undefined;
-  readonly noCache?: boolean | undefined;
-  readonly secretEnvs?: readonly SecretEnv[] | undefined;
   /** false: build only, nothing reaches the registry. */
   readonly push: boolean;
   readonly source: SourceInfo;
