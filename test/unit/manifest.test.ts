@@ -585,6 +585,20 @@ describe('updateManifests', () => {
     expect(await read('values.yaml')).toBe('image: dsva/cms-drupal:v0.0.417\n');
   });
 
+  it('does not parse globbed files that never name the image, but still parses named ones', async () => {
+    await makeRoot({
+      'values.yaml': 'image: dsva/cms-drupal:v0.0.417\n',
+      'other/broken.yaml': 'other: [unclosed\n',
+    });
+    const logger = recordingLogger();
+    const result = await updateManifests({ ...request, root, logger });
+    expect(result.changedFiles).toEqual(['values.yaml']);
+    expect(logger.records.filter((record) => record.level === 'warning')).toEqual([]);
+    await expect(
+      updateManifests({ ...request, root, files: ['other/broken.yaml'], logger }),
+    ).rejects.toThrow(/other\/broken\.yaml/);
+  });
+
   it('refuses a symlink to a file outside the root, named or globbed', async () => {
     await makeRoot({ 'values.yaml': 'image: dsva/cms-drupal:v0.0.417\n' });
     const outside = path.join(path.dirname(root), 'outside.yaml');
