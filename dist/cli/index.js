@@ -4574,6 +4574,7 @@ function describeDowngrade(reference, tag) {
 async function updateManifests(request) {
     const { logger } = request;
     const image = parseImageName(request.image);
+    const imageLeaf = image.repository.slice(image.repository.lastIndexOf('/') + 1);
     const { tag, digest, set, format } = validate(request);
     const root = await resolveRoot(request.root);
     const files = await resolveFiles(root, request.files, logger);
@@ -4593,6 +4594,13 @@ async function updateManifests(request) {
                 throw error;
             logger.warning(`${error.message} (skipped)`);
             skipped.push({ file: file.file, reason: error.reason });
+            continue;
+        }
+        // A file found by a glob that never names the image's last path part cannot reference it:
+        // skip parsing it (most files of a manifests repository). Set entries and named files are
+        // always parsed, so their errors still surface.
+        if (!file.explicit && set.length === 0 && !text.includes(imageLeaf)) {
+            results.push({ file: file.file, references: [], changed: false, diff: '' });
             continue;
         }
         let rewritten;
