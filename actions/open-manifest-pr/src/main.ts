@@ -71,7 +71,8 @@ export async function run(): Promise<void> {
         ? await commitDirectly(manifests, base, files, message, inputs, logger)
         : await openPullRequest(manifests, base, files, title, message, notes, inputs, logger);
 
-    if (inputs.releaseTag !== '' && appRepository && outcome.operation !== 'unchanged') {
+    // Also when unchanged: a run that committed but died before publishing is finished by a re-run.
+    if (inputs.releaseTag !== '' && appRepository) {
       const release = await appRepository.publishRelease(inputs.releaseTag, {
         name: `${inputs.app} ${inputs.version}`,
         body: releaseBody(inputs, outcome, notes),
