@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { processExec } from '../docker/index.js';
 import { errorMessage, type Logger } from '../kit/index.js';
 import { updateManifests } from '../manifest/index.js';
 import {
@@ -8,11 +10,22 @@ import {
   parseVersions,
   VersionFormat,
 } from '../version/index.js';
+import { RELEASE_USAGE, releaseCommand, type ReleaseIo } from './release-command.js';
+import { UsageError } from './release-options.js';
 
 export interface CliIo {
   readonly stdin: () => Promise<string>;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** For `release`: the environment (tokens, AWS, GITHUB_API_URL). Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** For `release`: a person can answer questions (stdin is a terminal). Default false. */
+  readonly interactive?: boolean;
+  /** For `release`: prints a question and reads one line of answer. */
+  readonly ask?: (question: string) => Promise<string>;
+  /** For `release`: runs git and docker. Default node:child_process. */
+  readonly exec?: ReleaseIo['exec'];
+  readonly readTextFile?: (path: string) => Promise<string>;
 }
 
 export const USAGE = `gitops-release: release a containerised application the GitOps way, from a terminal.
@@ -32,6 +45,9 @@ Usage:
       --json: the references and files as JSON). --files takes globs relative to D (default every
       *.yaml/*.yml); --set takes explicit paths such as web.env[name=DD_VERSION].value={version}.
       A reference newer than T is refused unless --allow-downgrade with a --reason.
+  gitops-release release --app A --repository R --manifests O/N [--manifests-path P] [...]
+      The whole release: next version, image build and push to ECR, manifest pull request (or
+      direct commit) and the GitHub release. See gitops-release release --help.
   gitops-release --help
 
 Options:
@@ -44,8 +60,6 @@ Options:
 Lines that do not match the format (latest, sha-abc, v0.0.07) are ignored.
 Exit codes: 0 success, 1 bad input or failure.
 `;
-
-class UsageError extends Error {}
 
 function parseStartAt(raw: string | undefined): number {
   if (raw === undefined) return 1;
@@ -201,6 +215,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(USAGE);
       return group === undefined ? 1 : 0;
     }
+    if (group === 'release') {
+      const args = argv.slice(1);
+      if (args.includes('--help') || args.includes('-h')) {
+        io.stdout(RELEASE_USAGE);
+        return 0;
+      }
+      return await releaseCommand(args, {
+        stdout: io.stdout,
+        stderr: io.stderr,
+        env: io.env ?? process.env,
+        interactive: io.interactive ?? false,
+        ask: io.ask ?? (() => Promise.reject(new UsageError('no terminal to ask on: pass --yes'))),
+        exec: io.exec ?? processExec,
+        readTextFile: io.readTextFile ?? ((path) => readFile(path, 'utf8')),
+      });
+    }
     if (group !== 'version' && group !== 'manifest') {
       throw new UsageError(`unknown command "${group}": see gitops-release --help`);
     }
@@ -225,7 +255,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await versionCommand(command, rest, io);
     return 0;
   } catch (error) {
-    io.stderr(`gitops-release: ${errorMessage(error)}\n`);
+    io.stderr(`gitops-release: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}\n`);
     return 1;
   }
 }

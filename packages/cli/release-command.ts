@@ -1,0 +1,389 @@
+/**
+ * `gitops-release release`: the whole chain from a terminal (emergency releases by hand, and the
+ * sandbox demo). Prints each step with its progress, asks before it writes unless --yes, and ends
+ * with the pull request link.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Exec } from '../docker/index.js';
+import { createEcrClient } from '../ecr/index.js';
+import { createGitHubClient } from '../github/index.js';
+import { errorMessage, type RepositoryRef } from '../kit/index.js';
+import {
+  runRelease,
+  type ReleaseConfig,
+  type ReleaseLogger,
+  type ReleaseResult,
+} from '../release/index.js';
+import {
+  confirmationRule,
+  parseReleaseConfig,
+  RELEASE_OPTIONS,
+  repositoryFromRemoteUrl,
+  resolveReleaseSettings,
+  tokenFromEnv,
+  UsageError,
+  type ReleaseFlags,
+  type ReleaseSettings,
+} from './release-options.js';
+
+export const RELEASE_USAGE = `gitops-release release: compute the next version, build and push the image to ECR, point
+the manifests at it and open the pull request (or commit directly), then publish the release.
+
+Usage:
+  gitops-release release --app A --repository R --manifests O/N [--manifests-path P] [options]
+  gitops-release release --config release.yaml [options]
+
+Where things are:
+  --app A               Short app name: branch release/A/<version>, label release:A (e.g. cms)
+  --registry R          ECR account id or registry host (default: the credentials' own registry)
+  --region R            AWS region (default AWS_REGION), e.g. us-gov-west-1
+  --repository R        ECR repository, e.g. dsva/cms-drupal
+  --app-repository O/N  The app's GitHub repository (default: git remote origin of --context)
+  --manifests O/N       The manifests repository
+  --manifests-path P    The app's directory in it, e.g. apps/vsp-cms (default: the root)
+  --files G             Paths or globs under --manifests-path (default every *.yaml, *.yml); repeatable
+  --set PATH=VALUE      Explicit value to set, e.g. web.envSecrets[name=DD_VERSION].value={version}
+  --pin-digest          Also write the pushed digest (tag@digest); default tags only
+  --base B              Branch Argo CD deploys from (default: the repository's default branch)
+
+What to release:
+  --context D           Build context, a checkout of the app repository (default .)
+  --file F              Dockerfile (default D/Dockerfile)
+  --build-arg K=V       Build argument; repeatable
+  --target T, --platform P, --network N
+                        docker build options (--network none for a daemon without a bridge)
+  --sha S               Commit to release (default: git rev-parse HEAD in --context)
+  --hotfix-of V         Release a hotfix V-k of release V (the commit carries the fix)
+  --promote-from TAG    Release an image already in ECR under TAG, without a build
+  --format F            Version template (default v0.0.{n}); --git-tag-prefix P for git tags only
+  --start-at N          First N when no version exists (default 1)
+  --ignore-ecr-tags     Count only git tags as release numbers, not ECR's image tags
+
+How:
+  --mode M              pull-request (default) or direct (commit straight to --base)
+  --reviewers U, --team-reviewers T, --labels L
+                        Pull request reviewers, team reviewers (slugs), extra labels; comma lists
+  --allow-downgrade --reason "<why>"
+                        Allow pointing the manifests at an older version (the reason goes into the PR)
+  --dry-run             Compute without reserving, build without pushing, change nothing; print the plan
+  --yes                 Do not ask before pushing and before opening the pull request
+  --config FILE         Values from a YAML or JSON file, keys named as the options (flags win);
+                        --yes, --config and --verbose are flags only
+  --verbose             Also print debug lines
+
+Environment: GH_TOKEN (or GITHUB_TOKEN) for both repositories; GITHUB_API_URL (default
+https://api.github.com); AWS credentials from the SDK's default chain (AWS_PROFILE, AWS_ACCESS_KEY_ID,
+SSO, ...); AWS_ENDPOINT_URL_ECR to reach another ECR endpoint. SOURCE_DATE_EPOCH fixes the image's
+created time (default: the commit time).
+
+Without --yes the command asks before it reserves the tag and pushes, and before it changes the
+manifests; with no terminal to ask on it refuses to start. Exit codes: 0 released, skipped (already
+released) or planned (--dry-run); 1 failure or declined.
+`;
+
+export interface ReleaseIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  /** A person can answer questions (stdin is a terminal). */
+  readonly interactive: boolean;
+  /** Prints `question` and reads one line of answer. */
+  readonly ask: (question: string) => Promise<string>;
+  readonly exec: Exec;
+  readonly readTextFile: (path: string) => Promise<string>;
+}
+
+/** Replaces every secret in a text with `***`: output never carries a token or a password. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) result = result.split(secret).join('***');
+  }
+  return result;
+}
+
+async function git(exec: Exec, context: string, args: readonly string[]): Promise<string> {
+  const result = await exec('git', ['-C', context, ...args]).catch((error: unknown) => {
+    throw new UsageError(`could not run git in ${context}: ${errorMessage(error)}`);
+  });
+  if (result.exitCode !== 0) {
+    const reason = result.stderr.trim().split('\n').at(-1) ?? '';
+    throw new UsageError(`git ${args.join(' ')} in ${context} failed: ${reason}`);
+  }
+  return result.stdout.trim();
+}
+
+async function appRepositoryOf(
+  settings: ReleaseSettings,
+  exec: Exec,
+  context: string,
+): Promise<RepositoryRef> {
+  if (settings.appRepository) return settings.appRepository;
+  const url = await git(exec, context, ['remote', 'get-url', 'origin']).catch(() => '');
+  const repository = repositoryFromRemoteUrl(url);
+  if (repository === undefined) {
+    throw new UsageError(
+      `--app-repository is required: ${context} has no GitHub remote origin${url === '' ? '' : ` (${url})`}`,
+    );
+  }
+  return repository;
+}
+
+/** SOURCE_DATE_EPOCH, else the commit's time: a re-run's cached build is then the same image. */
+async function createdTime(exec: Exec, context: string, sha: string, env: NodeJS.ProcessEnv) {
+  const epoch = env.SOURCE_DATE_EPOCH?.trim();
+  if (epoch !== undefined && /^[0-9]+$/.test(epoch)) return new Date(Number(epoch) * 1000);
+  const seconds = await git(exec, context, ['show', '-s', '--format=%ct', sha]).catch(() => '');
+  return /^[0-9]+$/.test(seconds) ? new Date(Number(seconds) * 1000) : new Date();
+}
+
+/** Progress on stdout: numbered steps, details indented, build and push output in a gutter. */
+function terminalLogger(io: ReleaseIo, verbose: boolean): ReleaseLogger {
+  let gutter = '';
+  const write = (stream: (text: string) => void, prefix: string, message: string): void => {
+    stream(
+      message
+        .split('\n')
+        .map((line) => `${gutter === '' ? '      ' : gutter}${prefix}${line}\n`)
+        .join(''),
+    );
+  };
+  return {
+    step: (event) => {
+      io.stdout(`\n[${String(event.index)}/${String(event.total)}] ${event.title}\n`);
+    },
+    debug: (message) => {
+      if (verbose) write(io.stdout, 'debug: ', message);
+    },
+    info: (message) => {
+      write(io.stdout, '', message);
+    },
+    warning: (message) => {
+      write(io.stderr, 'warning: ', message);
+    },
+    error: (message) => {
+      write(io.stderr, 'error: ', message);
+    },
+    startGroup: (name) => {
+      io.stdout(`      ${name}\n`);
+      gutter = '      │ ';
+    },
+    endGroup: () => {
+      gutter = '';
+    },
+  };
+}
+
+function summary(result: ReleaseResult, settings: ReleaseSettings): string {
+  const lines: string[] = [''];
+  const { version } = result;
+  if (result.status === 'skipped') {
+    lines.push(`Nothing to release: ${result.reason}.`);
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(
+    result.status === 'planned'
+      ? `Dry run: nothing was changed. The release would be ${settings.app} ${version.version}:`
+      : `Released ${settings.app} ${version.version}:`,
+  );
+  const row = (name: string, value: string): void => {
+    lines.push(`  ${name.padEnd(13)}${value}`);
+  };
+  row(
+    'version',
+    `${version.version} (git tag ${version.gitTag}, commit ${version.sha.slice(0, 12)}${
+      version.previousVersion ? `, previous ${version.previousVersion}` : ''
+    })`,
+  );
+  if (result.image) {
+    const digest = result.image.digest === undefined ? '' : `@${result.image.digest}`;
+    row('image', `${result.image.reference}${digest}`);
+    if (result.image.pushedTo !== result.image.reference) {
+      row(result.status === 'planned' ? 'would push' : 'pushed to', result.image.pushedTo);
+    }
+  }
+  if (result.manifests) {
+    const files = result.manifests.changes.map((change) => change.file);
+    row('manifests', files.length === 0 ? '(already at this version)' : files.join(', '));
+  }
+  if (result.commit && settings.mode === 'direct') {
+    row('commit', `${result.commit.sha} on ${result.commit.branch}`);
+  }
+  if (result.release) row('release', result.release.url);
+  const pull = result.pullRequest;
+  if (pull?.opened && pull.opened.superseded.length > 0) {
+    row('superseded', pull.opened.superseded.map((number) => `#${String(number)}`).join(', '));
+  }
+  if (pull && result.status === 'planned') {
+    row('pull request', `"${pull.title}" ${pull.branch} → ${pull.base} (${pull.repository})`);
+    row('labels', pull.labels.join(', '));
+  }
+  lines.push('');
+  if (pull?.opened) {
+    lines.push(`Pull request #${String(pull.opened.number)}: ${pull.opened.url}`);
+  } else if (result.status === 'released' && settings.mode === 'pull-request') {
+    lines.push('No pull request: the manifests already name this version.');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs `release`; returns the exit code. Errors are one line (the caller prints them). */
+export async function releaseCommand(args: readonly string[], io: ReleaseIo): Promise<number> {
+  const secrets: string[] = [];
+  try {
+    return await runReleaseCommand(args, io, secrets);
+  } catch (error: unknown) {
+    // Whatever failed, its message must not carry a token or the registry password.
+    if (error instanceof UsageError) throw new UsageError(redact(error.message, secrets));
+    throw new Error(redact(errorMessage(error), secrets), { cause: error });
+  }
+}
+
+async function runReleaseCommand(
+  args: readonly string[],
+  io: ReleaseIo,
+  secrets: string[],
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: RELEASE_OPTIONS,
+  });
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${positionals.join(' ')}"`);
+  }
+  const flags = values as ReleaseFlags;
+  const configPath = typeof values.config === 'string' ? values.config : undefined;
+  const config =
+    configPath === undefined
+      ? {}
+      : parseReleaseConfig(
+          await io.readTextFile(configPath).catch((error: unknown) => {
+            throw new UsageError(`--config ${configPath} cannot be read: ${errorMessage(error)}`);
+          }),
+          configPath,
+        );
+  const settings = resolveReleaseSettings(flags, config, io.env);
+  const confirmation = confirmationRule({
+    dryRun: settings.dryRun,
+    yes: settings.yes,
+    interactive: io.interactive,
+  });
+  if (confirmation === 'refuse') {
+    throw new UsageError(
+      'release asks before it pushes and before it opens the pull request, but there is no terminal to ask on: pass --yes to release without asking, or --dry-run to see the plan',
+    );
+  }
+  const token = tokenFromEnv(io.env);
+  if (token === undefined) {
+    throw new UsageError(
+      'set GH_TOKEN (or GITHUB_TOKEN) to a token that can create tags and releases in the app repository and pull requests in the manifests repository',
+    );
+  }
+  secrets.push(token);
+  const out: ReleaseIo = {
+    ...io,
+    stdout: (text) => {
+      io.stdout(redact(text, secrets));
+    },
+    stderr: (text) => {
+      io.stderr(redact(text, secrets));
+    },
+  };
+  const context = resolve(settings.context);
+  const appRepository = await appRepositoryOf(settings, io.exec, context);
+  const head = await git(io.exec, context, ['rev-parse', 'HEAD']).catch(() => undefined);
+  const sha = settings.sha ?? head;
+  if (sha === undefined) {
+    throw new UsageError(`--sha is required: ${context} is not a git checkout`);
+  }
+  const logger = terminalLogger(out, settings.verbose);
+  if (settings.promoteFrom === undefined && head !== undefined) {
+    if (!head.startsWith(sha.toLowerCase())) {
+      logger.warning(
+        `building ${context} at ${head.slice(0, 12)}, but releasing ${sha}: the image may not match the commit`,
+      );
+    }
+    const dirty = await git(io.exec, context, ['status', '--porcelain']).catch(() => '');
+    if (dirty !== '') {
+      logger.warning(`${context} has uncommitted changes: they go into the image, not into ${sha}`);
+    }
+  }
+
+  const github = createGitHubClient({
+    token,
+    logger,
+    ...(io.env.GITHUB_API_URL ? { baseUrl: io.env.GITHUB_API_URL } : {}),
+  });
+  const ecr = createEcrClient({
+    region: settings.region,
+    registryId: settings.registryId,
+    logger,
+  });
+  const releaseConfig: ReleaseConfig = {
+    app: settings.app,
+    appRepository,
+    sha,
+    format: settings.format,
+    startAt: settings.startAt,
+    hotfixOf: settings.hotfixOf,
+    ecrVersions: settings.ecrVersions,
+    image: {
+      repository: settings.repository,
+      region: settings.region,
+      registryId: settings.registryId,
+    },
+    build:
+      settings.promoteFrom === undefined
+        ? {
+            context,
+            file: settings.file === undefined ? undefined : resolve(settings.file),
+            buildArgs: settings.buildArgs,
+            target: settings.target,
+            platform: settings.platform,
+            network: settings.network,
+          }
+        : undefined,
+    promoteFrom: settings.promoteFrom,
+    manifests: {
+      repository: settings.manifests,
+      path: settings.manifestsPath,
+      files: settings.files,
+      set: settings.set,
+      base: settings.base,
+    },
+    mode: settings.mode,
+    reviewers: settings.reviewers,
+    teamReviewers: settings.teamReviewers,
+    labels: settings.labels,
+    allowDowngrade: settings.allowDowngrade,
+    downgradeReason: settings.downgradeReason,
+    pinDigest: settings.pinDigest,
+    dryRun: settings.dryRun,
+    serverUrl: io.env.GITHUB_SERVER_URL,
+  };
+  const created = await createdTime(io.exec, context, sha, io.env);
+  try {
+    const result = await runRelease(releaseConfig, {
+      logger,
+      confirm: async (question) => {
+        if (confirmation !== 'ask') return true;
+        const answer = await io.ask(`\n? ${redact(question, secrets)} [y/N] `);
+        return /^\s*y(es)?\s*$/i.test(answer);
+      },
+      exec: io.exec,
+      github,
+      ecr,
+      maskSecret: (secret) => {
+        secrets.push(secret);
+      },
+      clock: () => created,
+    });
+    if (result.status === 'cancelled') throw new UsageError(`cancelled: ${result.reason}`);
+    out.stdout(summary(result, settings));
+    return 0;
+  } finally {
+    ecr.sdk.destroy();
+  }
+}

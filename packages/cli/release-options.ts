@@ -1,0 +1,355 @@
+/**
+ * `gitops-release release` settings: flags, a config file holding the same values (flags win),
+ * and the environment. Pure, so every rule is table-tested without a network.
+ */
+import { parse as parseYaml } from 'yaml';
+import { resolveEcrRegistry } from '../ecr/index.js';
+import {
+  errorMessage,
+  InputError,
+  parseRepositoryInput,
+  type RepositoryRef,
+} from '../kit/index.js';
+import type { ReleaseMode } from '../release/index.js';
+import { DEFAULT_FORMAT, VersionFormat } from '../version/index.js';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Every option of `release`, as node:util parseArgs takes them. */
+export const RELEASE_OPTIONS = {
+  app: { type: 'string' },
+  registry: { type: 'string' },
+  region: { type: 'string' },
+  repository: { type: 'string' },
+  manifests: { type: 'string' },
+  'manifests-path': { type: 'string' },
+  files: { type: 'string', multiple: true },
+  set: { type: 'string', multiple: true },
+  base: { type: 'string' },
+  'app-repository': { type: 'string' },
+  context: { type: 'string' },
+  file: { type: 'string' },
+  'build-arg': { type: 'string', multiple: true },
+  target: { type: 'string' },
+  platform: { type: 'string' },
+  network: { type: 'string' },
+  sha: { type: 'string' },
+  'hotfix-of': { type: 'string' },
+  'promote-from': { type: 'string' },
+  mode: { type: 'string' },
+  reviewers: { type: 'string', multiple: true },
+  'team-reviewers': { type: 'string', multiple: true },
+  labels: { type: 'string', multiple: true },
+  format: { type: 'string' },
+  'git-tag-prefix': { type: 'string' },
+  'start-at': { type: 'string' },
+  'ignore-ecr-tags': { type: 'boolean' },
+  'pin-digest': { type: 'boolean' },
+  'allow-downgrade': { type: 'boolean' },
+  reason: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  yes: { type: 'boolean' },
+  config: { type: 'string' },
+  verbose: { type: 'boolean' },
+} as const;
+
+export type ReleaseOptionName = keyof typeof RELEASE_OPTIONS;
+type OptionValue = string | boolean | string[] | undefined;
+export type ReleaseFlags = Partial<Record<ReleaseOptionName, OptionValue>>;
+
+/**
+ * Options a config file may not hold: `--yes` must be given for each run, so a file can never turn
+ * the questions off unseen; `--config` and `--verbose` are about the invocation itself.
+ */
+const FLAG_ONLY: ReadonlySet<ReleaseOptionName> = new Set(['yes', 'config', 'verbose']);
+
+const MODES: readonly ReleaseMode[] = ['pull-request', 'direct'];
+
+export interface ReleaseSettings {
+  readonly app: string;
+  readonly registryId: string | undefined;
+  readonly region: string;
+  readonly repository: string;
+  readonly manifests: RepositoryRef;
+  readonly manifestsPath: string;
+  readonly files: string[] | undefined;
+  readonly set: string[];
+  readonly base: string | undefined;
+  /** Undefined: from the context's `git remote get-url origin`. */
+  readonly appRepository: RepositoryRef | undefined;
+  readonly context: string;
+  readonly file: string | undefined;
+  readonly buildArgs: string[];
+  readonly target: string | undefined;
+  readonly platform: string | undefined;
+  readonly network: string | undefined;
+  /** Undefined: the context's `git rev-parse HEAD`. */
+  readonly sha: string | undefined;
+  readonly hotfixOf: string | undefined;
+  readonly promoteFrom: string | undefined;
+  readonly mode: ReleaseMode;
+  readonly reviewers: string[];
+  readonly teamReviewers: string[];
+  readonly labels: string[];
+  readonly format: VersionFormat;
+  readonly startAt: number;
+  readonly ecrVersions: boolean;
+  readonly pinDigest: boolean;
+  readonly allowDowngrade: boolean;
+  readonly downgradeReason: string | undefined;
+  readonly dryRun: boolean;
+  readonly yes: boolean;
+  readonly verbose: boolean;
+}
+
+function isOptionName(name: string): name is ReleaseOptionName {
+  return Object.hasOwn(RELEASE_OPTIONS, name);
+}
+
+/**
+ * A config file's values, checked against the options: keys are the long option names (`app`,
+ * `manifests-path`, `team-reviewers`, ...); lists are YAML/JSON arrays or comma-separated strings.
+ * JSON is YAML, so one parser reads both. Every scalar is read as text (YAML's failsafe schema):
+ * the core schema would turn `registry: 008577686731` into the number 8577686731.
+ */
+export function parseReleaseConfig(text: string, source: string): ReleaseFlags {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text, { schema: 'failsafe' });
+  } catch (error: unknown) {
+    throw new UsageError(`--config ${source} is not YAML or JSON: ${errorMessage(error)}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError(`--config ${source} must hold a mapping of option names to values`);
+  }
+  const flags: ReleaseFlags = {};
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!isOptionName(key)) {
+      throw new UsageError(
+        `--config ${source}: unknown key "${key}" (keys are the long option names, e.g. manifests-path)`,
+      );
+    }
+    if (FLAG_ONLY.has(key)) {
+      throw new UsageError(`--config ${source}: "${key}" is a command-line flag only`);
+    }
+    const option = RELEASE_OPTIONS[key];
+    const wrong = (expected: string): UsageError =>
+      new UsageError(`--config ${source}: "${key}" must be ${expected}`);
+    if (option.type === 'boolean') {
+      if (value !== 'true' && value !== 'false') throw wrong('true or false');
+      flags[key] = value === 'true';
+    } else if ('multiple' in option) {
+      if (typeof value === 'string') flags[key] = [value];
+      else if (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+        flags[key] = value;
+      else throw wrong('a list of strings');
+    } else if (typeof value === 'string') {
+      flags[key] = value;
+    } else {
+      throw wrong('a string');
+    }
+  }
+  return flags;
+}
+
+function text(merged: ReleaseFlags, name: ReleaseOptionName): string | undefined {
+  const value = merged[name];
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function required(merged: ReleaseFlags, name: ReleaseOptionName, example: string): string {
+  const value = text(merged, name);
+  if (value === undefined) throw new UsageError(`--${name} is required, e.g. --${name} ${example}`);
+  return value;
+}
+
+/** Repeated flags, each of which may also be comma-separated. */
+function list(merged: ReleaseFlags, name: ReleaseOptionName): string[] {
+  const value = merged[name];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+  return items
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** `--set` and `--build-arg` values may contain commas: only repeated, never split. */
+function repeated(merged: ReleaseFlags, name: ReleaseOptionName): string[] {
+  const value = merged[name];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+  return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function repositoryOption(name: ReleaseOptionName, raw: string): RepositoryRef {
+  try {
+    return parseRepositoryInput(name, raw);
+  } catch (error: unknown) {
+    throw asUsageError(error);
+  }
+}
+
+/** An InputError from a shared parser, worded for the command line (`--region: ...`). */
+function asUsageError(error: unknown): Error {
+  if (error instanceof InputError) {
+    return new UsageError(`--${error.input}: ${error.message.replace(/^input '[^']*': /, '')}`);
+  }
+  return error instanceof Error ? error : new UsageError(errorMessage(error));
+}
+
+/** Flags over the config file's values, then checked and completed from the environment. */
+export function resolveReleaseSettings(
+  flags: ReleaseFlags,
+  config: ReleaseFlags,
+  env: NodeJS.ProcessEnv,
+): ReleaseSettings {
+  const merged: ReleaseFlags = { ...config };
+  for (const name of Object.keys(RELEASE_OPTIONS).filter(isOptionName)) {
+    const value = flags[name];
+    if (value !== undefined) merged[name] = value;
+  }
+  const app = required(merged, 'app', 'cms');
+  const repository = required(merged, 'repository', 'dsva/cms-drupal');
+  const manifests = repositoryOption(
+    'manifests',
+    required(merged, 'manifests', 'department-of-veterans-affairs/vsp-infra-application-manifests'),
+  );
+  let target: { registryId: string | undefined; region: string };
+  try {
+    target = resolveEcrRegistry(
+      { registry: text(merged, 'registry') ?? '', region: text(merged, 'region') ?? '' },
+      env,
+    );
+  } catch (error: unknown) {
+    throw asUsageError(error);
+  }
+  const appRepositoryText = text(merged, 'app-repository');
+  const mode = text(merged, 'mode') ?? 'pull-request';
+  const knownMode = MODES.find((candidate) => candidate === mode);
+  if (knownMode === undefined) {
+    throw new UsageError(`--mode "${mode}" is not one of ${MODES.join(', ')}`);
+  }
+  let format: VersionFormat;
+  try {
+    format = VersionFormat.parse(
+      text(merged, 'format') ?? DEFAULT_FORMAT,
+      text(merged, 'git-tag-prefix') ?? '',
+    );
+  } catch (error: unknown) {
+    throw new UsageError(`--format/--git-tag-prefix: ${errorMessage(error)}`);
+  }
+  const startAtText = text(merged, 'start-at') ?? '1';
+  const startAt = Number(startAtText);
+  if (!/^[0-9]+$/.test(startAtText) || !Number.isSafeInteger(startAt) || startAt < 1) {
+    throw new UsageError(
+      `--start-at "${startAtText}" is not a positive whole number: use 1, 2, 3, ...`,
+    );
+  }
+  const promoteFrom = text(merged, 'promote-from');
+  if (promoteFrom !== undefined) {
+    const buildOnly = (['file', 'build-arg', 'target', 'platform'] as const).find(
+      (name) => merged[name] !== undefined,
+    );
+    if (buildOnly !== undefined) {
+      throw new UsageError(
+        `--${buildOnly} configures a build, but --promote-from releases an existing image without one: drop one of them`,
+      );
+    }
+  }
+  const allowDowngrade = merged['allow-downgrade'] === true;
+  const downgradeReason = text(merged, 'reason');
+  if (allowDowngrade && downgradeReason === undefined) {
+    throw new UsageError(
+      '--allow-downgrade needs --reason "<why>": it goes into the pull request and the release',
+    );
+  }
+  const sha = text(merged, 'sha');
+  if (sha !== undefined && !/^[0-9a-fA-F]{7,40}$/.test(sha)) {
+    throw new UsageError(`--sha "${sha}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
+  }
+  return {
+    app,
+    registryId: target.registryId,
+    region: target.region,
+    repository,
+    manifests,
+    manifestsPath: text(merged, 'manifests-path') ?? '',
+    files: list(merged, 'files').length > 0 ? list(merged, 'files') : undefined,
+    set: repeated(merged, 'set'),
+    base: text(merged, 'base'),
+    appRepository:
+      appRepositoryText === undefined
+        ? undefined
+        : repositoryOption('app-repository', appRepositoryText),
+    context: text(merged, 'context') ?? '.',
+    file: text(merged, 'file'),
+    buildArgs: repeated(merged, 'build-arg'),
+    target: text(merged, 'target'),
+    platform: text(merged, 'platform'),
+    network: text(merged, 'network'),
+    sha,
+    hotfixOf: text(merged, 'hotfix-of'),
+    promoteFrom,
+    mode: knownMode,
+    reviewers: list(merged, 'reviewers'),
+    teamReviewers: list(merged, 'team-reviewers'),
+    labels: list(merged, 'labels'),
+    format,
+    startAt,
+    ecrVersions: merged['ignore-ecr-tags'] !== true,
+    pinDigest: merged['pin-digest'] === true,
+    allowDowngrade,
+    downgradeReason,
+    dryRun: merged['dry-run'] === true,
+    yes: merged.yes === true,
+    verbose: merged.verbose === true,
+  };
+}
+
+/**
+ * Whether the release may write without asking: a dry run writes nothing; `--yes` answers every
+ * question; otherwise a person must be there to answer, or the run is refused before it starts.
+ */
+export type Confirmation = 'not-needed' | 'assume-yes' | 'ask' | 'refuse';
+
+export function confirmationRule(options: {
+  readonly dryRun: boolean;
+  readonly yes: boolean;
+  readonly interactive: boolean;
+}): Confirmation {
+  if (options.dryRun) return 'not-needed';
+  if (options.yes) return 'assume-yes';
+  return options.interactive ? 'ask' : 'refuse';
+}
+
+/**
+ * `owner/name` of a GitHub remote URL: `https://github.com/o/n(.git)`, `git@github.com:o/n.git`,
+ * `ssh://git@github.com/o/n.git` (GitHub Enterprise hosts too); undefined for anything else.
+ */
+export function repositoryFromRemoteUrl(url: string): RepositoryRef | undefined {
+  const trimmed = url.trim();
+  const match =
+    /^(?:https?:\/\/(?:[^@/]+@)?|ssh:\/\/(?:[^@/]+@)?|git:\/\/)[^/]+(?::[0-9]+)?\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(
+      trimmed,
+    ) ?? /^[^@/:\s]+@[^:/\s]+:([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(trimmed);
+  const [, owner, repo] = match ?? [];
+  if (owner === undefined || repo === undefined) return undefined;
+  try {
+    return parseRepositoryInput('app-repository', `${owner}/${repo}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The GitHub token from the environment: GH_TOKEN (the gh CLI's), else GITHUB_TOKEN. */
+export function tokenFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  for (const name of ['GH_TOKEN', 'GITHUB_TOKEN']) {
+    const value = env[name]?.trim();
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
+}
