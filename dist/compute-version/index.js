@@ -58671,7 +58671,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2845);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5993);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -58680,7 +58680,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2845:
+/***/ 5993:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69609,10 +69609,6 @@ function ecrVersionSource(client, repository) {
     };
 }
 
-;// CONCATENATED MODULE: ./packages/release/index.ts
-
-
-
 ;// CONCATENATED MODULE: ./actions/compute-version/src/inputs.ts
 
 
@@ -69677,6 +69673,9 @@ function getInputs(getInput, env = process.env) {
 
 
 
+
+// Direct modules, not the package index: the index also exports the whole chain (docker, manifest),
+// which would triple this bundle.
 
 
 

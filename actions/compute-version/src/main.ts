@@ -2,12 +2,14 @@ import * as core from '@actions/core';
 import { createGitHubClient, GitHubRepository } from '../../../packages/github/index.js';
 import { failureLine, markdownTable, type Logger } from '../../../packages/kit/index.js';
 import { createEcrClient } from '../../../packages/ecr/index.js';
+// Direct modules, not the package index: the index also exports the whole chain (docker, manifest),
+// which would triple this bundle.
 import {
   computeVersion,
-  ecrVersionSource,
   type ComputedVersion,
   type VersionSource,
-} from '../../../packages/release/index.js';
+} from '../../../packages/release/compute-version.js';
+import { ecrVersionSource } from '../../../packages/release/ecr-source.js';
 import { getInputs } from './inputs.js';
 
 const ACTION = 'compute-version';
