@@ -61109,6 +61109,10 @@ function parseBuild(getInput, env) {
     if (platform !== undefined && !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform)) {
         throw new errors_InputError('platform', `"${platform}" is not one platform like linux/amd64 or linux/arm64 (multi-platform images are not supported)`);
     }
+    const revision = optional(getInput('revision'))?.toLowerCase();
+    if (revision !== undefined && !/^[0-9a-f]{40}$/.test(revision)) {
+        throw new errors_InputError('revision', `"${revision}" is not a full commit SHA: use the 40 hex characters`);
+    }
     const network = optional(getInput('network'));
     if (network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network)) {
         throw new errors_InputError('network', `"${network}" is not a network: use none, host, default or a network name`);
@@ -61137,6 +61141,7 @@ function parseBuild(getInput, env) {
         target: optional(getInput('target')),
         platform,
         network,
+        revision,
         cacheFrom: lines(getInput('cache-from')),
         cacheTo: lines(getInput('cache-to')),
         pull: parseBooleanInput('pull', getInput('pull'), false),
@@ -61222,13 +61227,12 @@ async function run() {
 /**
  * The time for `org.opencontainers.image.created`. A fixed one per commit makes a re-run's fully cached
  * build the same image, so it is recognised as already pushed: SOURCE_DATE_EPOCH (the reproducible
- * builds convention), else the commit time of GITHUB_SHA from the checkout, else now.
+ * builds convention), else the commit time of the `revision` commit from the checkout, else now.
  */
-async function createdTime(workspace) {
+async function createdTime(workspace, sha) {
     const epoch = process.env.SOURCE_DATE_EPOCH?.trim();
     if (epoch !== undefined && /^[0-9]+$/.test(epoch))
         return new Date(Number(epoch) * 1000);
-    const sha = process.env.GITHUB_SHA;
     if (sha !== undefined && /^[0-9a-f]{40}$/.test(sha)) {
         const shown = await processExec('git', [
             '-C',
@@ -61242,7 +61246,7 @@ async function createdTime(workspace) {
         if (/^[0-9]+$/.test(seconds))
             return new Date(Number(seconds) * 1000);
     }
-    info('image created time is now (no SOURCE_DATE_EPOCH, no checkout of GITHUB_SHA): a re-run builds a new image id');
+    info('image created time is now (no SOURCE_DATE_EPOCH, no checkout of the revision commit): a re-run builds a new image id');
     return new Date();
 }
 async function runMain() {
@@ -61262,7 +61266,7 @@ async function runMain() {
             const configDir = createDockerConfigDir(nonEmpty(process.env.RUNNER_TEMP) ?? (0,external_node_os_.tmpdir)());
             saveState(STATE.dockerConfig, configDir);
             docker = new DockerCli({ exec: processExec, logger, configDir });
-            created = await createdTime(nonEmpty(process.env.GITHUB_WORKSPACE) ?? process.cwd());
+            created = await createdTime(nonEmpty(process.env.GITHUB_WORKSPACE) ?? process.cwd(), inputs.build.revision ?? process.env.GITHUB_SHA);
         }
         const build = inputs.build;
         const result = await publishImage({
@@ -61278,7 +61282,7 @@ async function runMain() {
                     source: {
                         serverUrl: process.env.GITHUB_SERVER_URL,
                         repository: process.env.GITHUB_REPOSITORY,
-                        revision: process.env.GITHUB_SHA,
+                        revision: build.revision ?? process.env.GITHUB_SHA,
                     },
                 },
         }, {

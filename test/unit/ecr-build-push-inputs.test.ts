@@ -59,6 +59,7 @@ describe('getInputs', () => {
         target: undefined,
         platform: undefined,
         network: undefined,
+        revision: undefined,
         cacheFrom: [],
         cacheTo: [],
         pull: false,
@@ -238,6 +239,7 @@ describe('getInputs', () => {
     ],
     ['two platforms', { platform: 'linux/amd64,linux/arm64' }, "input 'platform'"],
     ['bad network', { network: 'none; rm -rf /' }, "input 'network'"],
+    ['short revision', { revision: 'abc1234' }, "input 'revision'"],
     ['bad boolean', { push: 'maybe' }, "input 'push'"],
   ])('%s', (_name, given, message) => {
     const error = inputError(given);
@@ -248,6 +250,14 @@ describe('getInputs', () => {
   it('needs a region from somewhere', () => {
     expect(inputError({}, { GITHUB_WORKSPACE: workspace }).message).toContain(
       "input 'region': is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set",
+    );
+  });
+});
+
+describe('revision', () => {
+  it('takes the full SHA of the commit built, lower-cased', () => {
+    expect(inputs({ revision: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01' }).build?.revision).toBe(
+      'abcdef0123456789abcdef0123456789abcdef01',
     );
   });
 });

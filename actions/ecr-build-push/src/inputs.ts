@@ -20,6 +20,8 @@ export interface BuildInputs {
   readonly target: string | undefined;
   readonly platform: string | undefined;
   readonly network: string | undefined;
+  /** Full SHA of the commit built; undefined when not given. */
+  readonly revision: string | undefined;
   readonly cacheFrom: string[];
   readonly cacheTo: string[];
   readonly pull: boolean;
@@ -212,6 +214,13 @@ function parseBuild(getInput: GetInput, env: InputEnvironment): BuildInputs {
       `"${platform}" is not one platform like linux/amd64 or linux/arm64 (multi-platform images are not supported)`,
     );
   }
+  const revision = optional(getInput('revision'))?.toLowerCase();
+  if (revision !== undefined && !/^[0-9a-f]{40}$/.test(revision)) {
+    throw new InputError(
+      'revision',
+      `"${revision}" is not a full commit SHA: use the 40 hex characters`,
+    );
+  }
   const network = optional(getInput('network'));
   if (network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network)) {
     throw new InputError(
@@ -261,6 +270,7 @@ function parseBuild(getInput: GetInput, env: InputEnvironment): BuildInputs {
     target: optional(getInput('target')),
     platform,
     network,
+    revision,
     cacheFrom: lines(getInput('cache-from')),
     cacheTo: lines(getInput('cache-to')),
     pull: parseBooleanInput('pull', getInput('pull'), false),

@@ -41,12 +41,11 @@ export async function run(): Promise<void> {
 /**
  * The time for `org.opencontainers.image.created`. A fixed one per commit makes a re-run's fully cached
  * build the same image, so it is recognised as already pushed: SOURCE_DATE_EPOCH (the reproducible
- * builds convention), else the commit time of GITHUB_SHA from the checkout, else now.
+ * builds convention), else the commit time of the `revision` commit from the checkout, else now.
  */
-async function createdTime(workspace: string): Promise<Date> {
+async function createdTime(workspace: string, sha: string | undefined): Promise<Date> {
   const epoch = process.env.SOURCE_DATE_EPOCH?.trim();
   if (epoch !== undefined && /^[0-9]+$/.test(epoch)) return new Date(Number(epoch) * 1000);
-  const sha = process.env.GITHUB_SHA;
   if (sha !== undefined && /^[0-9a-f]{40}$/.test(sha)) {
     const shown = await processExec('git', [
       '-C',
@@ -60,7 +59,7 @@ async function createdTime(workspace: string): Promise<Date> {
     if (/^[0-9]+$/.test(seconds)) return new Date(Number(seconds) * 1000);
   }
   core.info(
-    'image created time is now (no SOURCE_DATE_EPOCH, no checkout of GITHUB_SHA): a re-run builds a new image id',
+    'image created time is now (no SOURCE_DATE_EPOCH, no checkout of the revision commit): a re-run builds a new image id',
   );
   return new Date();
 }
@@ -82,7 +81,10 @@ async function runMain(): Promise<void> {
       const configDir = createDockerConfigDir(nonEmpty(process.env.RUNNER_TEMP) ?? tmpdir());
       core.saveState(STATE.dockerConfig, configDir);
       docker = new DockerCli({ exec: processExec, logger, configDir });
-      created = await createdTime(nonEmpty(process.env.GITHUB_WORKSPACE) ?? process.cwd());
+      created = await createdTime(
+        nonEmpty(process.env.GITHUB_WORKSPACE) ?? process.cwd(),
+        inputs.build.revision ?? process.env.GITHUB_SHA,
+      );
     }
     const build = inputs.build;
     const result = await publishImage(
@@ -100,7 +102,7 @@ async function runMain(): Promise<void> {
                 source: {
                   serverUrl: process.env.GITHUB_SERVER_URL,
                   repository: process.env.GITHUB_REPOSITORY,
-                  revision: process.env.GITHUB_SHA,
+                  revision: build.revision ?? process.env.GITHUB_SHA,
                 },
               },
       },
