@@ -7,29 +7,20 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { node24Path, runAction, type ActionRun } from '../support/action-runner.js';
 import {
   BASE_IMAGE,
-  dockerAvailability,
   ensureBaseImage,
-  registryAvailability,
   startDockerDaemon,
   startRegistry,
   type DockerDaemon,
   type TestRegistry,
+  describeWithDockerAndRegistry,
 } from '../support/docker/index.js';
 import { startEcrServer, type EcrTestServer } from '../support/ecr-server/index.js';
 
-const docker = dockerAvailability();
-const registryCheck = registryAvailability();
-const skipReason = !docker.ok
-  ? docker.reason
-  : !registryCheck.ok
-    ? registryCheck.reason
-    : undefined;
-if (skipReason !== undefined) process.stderr.write(`ecr-build-push e2e skipped: ${skipReason}\n`);
-const describeReal = skipReason === undefined ? describe : describe.skip;
+const describeReal = describeWithDockerAndRegistry('ecr-build-push e2e');
 
 const action = 'actions/ecr-build-push';
 const ACCOUNT_ID = '008577686731';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import {
   createDockerConfigDir,
   DockerCli,
@@ -22,27 +22,18 @@ import { createEcrClient, type EcrClient } from '../../packages/ecr/index.js';
 import { recordingLogger, type RecordedLog } from '../../packages/kit/index.js';
 import {
   BASE_IMAGE,
-  dockerAvailability,
   dockerManifestPut,
   ensureBaseImage,
-  registryAvailability,
   startDockerDaemon,
   startFaultyProxy,
   startRegistry,
   type DockerDaemon,
   type TestRegistry,
+  describeWithDockerAndRegistry,
 } from '../support/docker/index.js';
 import { startEcrServer, type EcrTestServer } from '../support/ecr-server/index.js';
 
-const docker = dockerAvailability();
-const registryCheck = registryAvailability();
-const skipReason = !docker.ok
-  ? docker.reason
-  : !registryCheck.ok
-    ? registryCheck.reason
-    : undefined;
-if (skipReason !== undefined) process.stderr.write(`ecr-build-push tests skipped: ${skipReason}\n`);
-const describeReal = skipReason === undefined ? describe : describe.skip;
+const describeReal = describeWithDockerAndRegistry('ecr-build-push tests');
 
 const REGION = 'us-gov-west-1';
 const ACCOUNT_ID = '008577686731';

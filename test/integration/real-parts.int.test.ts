@@ -6,29 +6,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import {
   BASE_IMAGE,
-  dockerAvailability,
   ensureBaseImage,
-  registryAvailability,
   startDockerDaemon,
   startRegistry,
   type DockerDaemon,
   type TestRegistry,
+  describeWithDockerAndRegistry,
 } from '../support/docker/index.js';
 
-const docker = dockerAvailability();
-const registryCheck = registryAvailability();
-const skipReason = !docker.ok
-  ? docker.reason
-  : !registryCheck.ok
-    ? registryCheck.reason
-    : undefined;
-if (skipReason !== undefined) {
-  process.stderr.write(`real-parts tests skipped: ${skipReason}\n`);
-}
-const describeReal = skipReason === undefined ? describe : describe.skip;
+const describeReal = describeWithDockerAndRegistry('real-parts tests');
 
 describeReal('real Docker Engine and OCI registry', () => {
   let daemon: DockerDaemon;

@@ -37,3 +37,4 @@ export { dockerManifestPut, startFaultyProxy } from './faulty-proxy.js';
 export type { FaultyProxy, ProxyFault } from './faulty-proxy.js';
 export { CommandError, run } from './process.js';
 export type { Availability, RunOptions, RunResult } from './process.js';
+export { describeWithDockerAndRegistry } from './real-parts.js';

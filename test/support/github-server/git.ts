@@ -68,25 +68,15 @@ function stderrOf(error: unknown): string {
 }
 
 /** Runs `git --git-dir=<gitDir> <args>` without a shell and resolves with its stdout. */
-export async function git(gitDir: string, args: readonly string[], options: GitOptions = {}) {
-  const pending = execFileAsync('git', [`--git-dir=${gitDir}`, ...args], {
-    env: { ...baseEnv, ...options.env },
-    encoding: 'utf8',
-    // 10,000 refs are ~1 MB of for-each-ref output, Node's default cap.
-    maxBuffer: 512 * 1024 * 1024,
-  });
-  // A git that exits before reading its input makes stdin fail with EPIPE; the exit code says why.
-  pending.child.stdin?.on('error', () => undefined);
-  pending.child.stdin?.end(options.input ?? '');
-  try {
-    const { stdout } = await pending;
-    return stdout;
-  } catch (error: unknown) {
-    throw new GitError(args, exitCodeOf(error), stderrOf(error));
-  }
+export async function git(
+  gitDir: string,
+  args: readonly string[],
+  options: GitOptions = {},
+): Promise<string> {
+  return (await gitBytes(gitDir, args, options)).toString('utf8');
 }
 
-/** Like `git` but resolves with stdout as bytes: blob contents may be binary. */
+/** Runs git and resolves with stdout as bytes: blob contents may be binary. */
 export async function gitBytes(
   gitDir: string,
   args: readonly string[],
