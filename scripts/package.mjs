@@ -6,6 +6,9 @@
 //   node scripts/package.mjs --out <dir>     build into another directory (scripts/check-dist.sh)
 //   node scripts/package.mjs --jobs <n>      parallel ncc processes (default: min(2, cores))
 //   node scripts/package.mjs <name>...       only these bundles (e.g. `compute-version cli`)
+//   PACKAGE_STATS_DIR=<dir> node scripts/package.mjs ...
+//                                            also write each bundle's webpack stats (the modules it
+//                                            holds) to <dir>/<name>.json, for scripts/check-deps.mjs
 //
 // Each bundle is built into a fresh folder that then replaces the old one (a failed build leaves
 // the old one in place); when building into the repository's dist/, folders that no source
@@ -16,6 +19,7 @@ import { spawn } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -76,10 +80,12 @@ export function discoverBundles() {
   return bundles;
 }
 
-function run(bundle, outDir) {
+function run(bundle, outDir, statsDir) {
   const started = process.hrtime.bigint();
   return new Promise((resolve) => {
     const args = [nccCli, 'build', bundle.entry, '-o', outDir, '--target', 'es2022', '--quiet'];
+    // Stats go outside the output folder: the bundle itself is the same with or without them.
+    if (statsDir) args.push('--stats-out', path.join(statsDir, `${bundle.name}.json`));
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     child.stdout.on('data', (d) => (log += String(d)));
@@ -140,6 +146,9 @@ async function main() {
     return;
   }
 
+  const statsDir = process.env.PACKAGE_STATS_DIR ? path.resolve(process.env.PACKAGE_STATS_DIR) : '';
+  if (statsDir) mkdirSync(statsDir, { recursive: true });
+
   const started = Date.now();
   const queue = [...bundles];
   const failures = [];
@@ -150,7 +159,7 @@ async function main() {
       // previous bundle, and no stale file survives a successful one.
       const staging = path.join(opts.out, `.${bundle.name}.building`);
       rmSync(staging, { recursive: true, force: true });
-      const result = await run(bundle, staging);
+      const result = await run(bundle, staging, statsDir);
       const rel = display(outDir);
       if (result.ok) {
         rmSync(outDir, { recursive: true, force: true });

@@ -4,8 +4,11 @@
 #   2. lint (eslint, prettier)    npm run lint
 #   3. workflows and action.yml   node scripts/lint-workflows.mjs
 #   4. README tables up to date   node scripts/docs.mjs --check
-#   5. dist/ matches the sources  bash scripts/check-dist.sh
-#   6. jest, all projects         unit, integration, e2e (e2e runs the bundles under $NODE24)
+#   5. dist/ matches the sources  bash scripts/check-dist.sh (its fresh build records each bundle's
+#                                 modules: PACKAGE_STATS_DIR)
+#   6. dependencies               node scripts/check-deps.mjs: npm audit of the production
+#                                 dependencies (high/critical fail), no dev dependency in a bundle
+#   7. jest, all projects         unit, integration, e2e (e2e runs the bundles under $NODE24)
 # Extra arguments go to jest, e.g. `npm test -- --selectProjects unit`.
 # The last line is always `tests: N passed, N failed[, N skipped]` once jest has run.
 set -euo pipefail
@@ -19,28 +22,30 @@ tmp="$(mktemp -d "${TMPDIR:-/tmp}/npm-test.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
 step_no=0
+steps=7
 # step <title> <command...>: announces, times and runs one step; exits on failure.
 step() {
   local title="$1"
   shift
   step_no=$((step_no + 1))
   echo
-  echo "==> [$step_no/6] $title: $*"
+  echo "==> [$step_no/$steps] $title: $*"
   local start=$SECONDS status=0
   "$@" || status=$?
   if [[ $status -ne 0 ]]; then
     echo >&2
-    echo "npm test: FAILED at step $step_no/6, $title (exit $status): $*" >&2
+    echo "npm test: FAILED at step $step_no/$steps, $title (exit $status): $*" >&2
     exit "$status"
   fi
-  echo "==> [$step_no/6] $title: ok ($((SECONDS - start)) s)"
+  echo "==> [$step_no/$steps] $title: ok ($((SECONDS - start)) s)"
 }
 
 step 'type-check' npm run --silent build
 step 'lint' npm run --silent lint
 step 'workflows and action.yml' node scripts/lint-workflows.mjs
 step 'README input/output tables' node scripts/docs.mjs --check
-step 'dist/ bundles' bash scripts/check-dist.sh
+step 'dist/ bundles' env PACKAGE_STATS_DIR="$tmp/bundle-stats" bash scripts/check-dist.sh
+step 'dependencies' node scripts/check-deps.mjs --stats "$tmp/bundle-stats"
 
 # Node 24 for the end-to-end tests (the actions declare runs.using: node24).
 if [[ -z "${NODE24:-}" ]]; then
@@ -62,14 +67,14 @@ results="$tmp/jest.json"
 jest_status=0
 step_no=$((step_no + 1))
 echo
-echo "==> [$step_no/6] jest (unit, integration, e2e)"
+echo "==> [$step_no/$steps] jest (unit, integration, e2e)"
 start=$SECONDS
 NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--experimental-vm-modules" \
   npx jest --ci --json --outputFile="$results" "$@" || jest_status=$?
-echo "==> [$step_no/6] jest: exit $jest_status ($((SECONDS - start)) s)"
+echo "==> [$step_no/$steps] jest: exit $jest_status ($((SECONDS - start)) s)"
 
 if [[ ! -s "$results" ]]; then
-  echo "npm test: FAILED at step $step_no/6, jest (exit $jest_status) wrote no results" >&2
+  echo "npm test: FAILED at step $step_no/$steps, jest (exit $jest_status) wrote no results" >&2
   exit "$((jest_status == 0 ? 1 : jest_status))"
 fi
 
@@ -89,7 +94,7 @@ summary="$(
 )" || jest_status=$((jest_status == 0 ? 1 : jest_status))
 
 if [[ $jest_status -ne 0 ]]; then
-  echo "npm test: FAILED at step $step_no/6, jest (exit $jest_status)" >&2
+  echo "npm test: FAILED at step $step_no/$steps, jest (exit $jest_status)" >&2
 fi
 echo "$summary"
 exit "$jest_status"

@@ -61172,7 +61172,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2742:
+/***/ 7872:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -61379,12 +61379,14 @@ class DockerError extends Error {
     /** The failure looked like a registry or network hiccup that a retry may get past. */
     transient;
     attempts;
+    kind;
     constructor(command, message, options = {}) {
         super(message.replace(/\s*\n\s*/g, ' ').trim(), options.cause === undefined ? undefined : { cause: options.cause });
         this.command = command;
         this.exitCode = options.exitCode;
         this.transient = options.transient ?? false;
         this.attempts = options.attempts ?? 1;
+        this.kind = options.kind;
     }
 }
 // What docker prints when a registry or the network failed in passing (5xx, resets, timeouts, 429).
@@ -61402,6 +61404,26 @@ const TRANSIENT_PATTERNS = [
 ];
 function isTransientFailure(output) {
     return TRANSIENT_PATTERNS.some((pattern) => pattern.test(output));
+}
+/**
+ * The registry refused the credentials: ECR's expired token ("denied: Your authorization token has
+ * expired. Reauthenticate and try again."), a 401 ("unauthorized: authentication required") or no login
+ * at all ("no basic auth credentials"). Not "denied: requested access to the resource is denied", which
+ * is a missing permission that a new token won't fix.
+ */
+function isCredentialsRejected(output) {
+    return /authorization token has expired|\bunauthorized: |no basic auth credentials/i.test(output);
+}
+/**
+ * The registry is out of storage: HTTP 507 Insufficient Storage, or the disk error itself where it
+ * reaches docker (Distribution answers a full disk with a 500 whose body docker discards).
+ */
+function isRegistryFull(output) {
+    return /\b507 Insufficient Storage\b|no space left on device|disk quota exceeded/i.test(output);
+}
+/** The engine's own layer-upload retries ("<layer>: Retrying in 5 seconds"), shown in push output. */
+function engineRetried(output) {
+    return /: Retrying in [0-9]+ seconds?$/m.test(output);
 }
 /** The line of docker's output that says what went wrong (the last error-looking line, else the last line). */
 function failureReason(output) {
@@ -61422,6 +61444,13 @@ function failureReason(output) {
 
 
 
+/** The system CLI plugin directories the docker client searches (cli-plugins/manager, 20.10+). */
+const SYSTEM_PLUGIN_DIRS = [
+    '/usr/local/lib/docker/cli-plugins',
+    '/usr/local/libexec/docker/cli-plugins',
+    '/usr/lib/docker/cli-plugins',
+    '/usr/libexec/docker/cli-plugins',
+];
 const defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 /** The tag part of `host[:port]/repo:tag`. */
 function tagOf(reference) {
@@ -61451,6 +61480,7 @@ class DockerCli {
     pushAttempts;
     retryDelayMs;
     sleep;
+    pluginDirs;
     constructor(options) {
         this.exec = options.exec;
         this.logger = options.logger;
@@ -61459,6 +61489,10 @@ class DockerCli {
         this.pushAttempts = options.pushAttempts ?? 3;
         this.retryDelayMs = options.retryDelayMs ?? 1000;
         this.sleep = options.sleep ?? defaultSleep;
+        this.pluginDirs = options.pluginDirs ?? [
+            (0,external_node_path_.join)(options.configDir, 'cli-plugins'),
+            ...SYSTEM_PLUGIN_DIRS,
+        ];
     }
     async run(args, options = {}) {
         try {
@@ -61494,14 +61528,43 @@ class DockerCli {
             endGroup.call(this.logger);
         }
     }
-    /** buildx when `docker buildx version` works, else the classic builder (BuildKit via DOCKER_BUILDKIT=1). */
+    /**
+     * buildx when the plugin is installed and `docker buildx inspect` works (its driver from the output),
+     * else the classic builder (BuildKit via DOCKER_BUILDKIT=1). Where no plugin file exists, no process
+     * is started: the answer is already known.
+     */
     async detectBuilder() {
-        const version = await this.run(['buildx', 'version']);
-        if (version.exitCode !== 0)
+        if (!this.pluginDirs.some((dir) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'docker-buildx')))) {
             return { kind: 'classic', driver: undefined };
+        }
         const inspect = await this.run(['buildx', 'inspect']);
-        const driver = /^Driver:\s*(\S+)/m.exec(inspect.stdout)?.[1];
-        return { kind: 'buildx', driver };
+        if (inspect.exitCode === 0) {
+            return { kind: 'buildx', driver: /^Driver:\s*(\S+)/m.exec(inspect.stdout)?.[1] };
+        }
+        const version = await this.run(['buildx', 'version']);
+        return version.exitCode === 0
+            ? { kind: 'buildx', driver: undefined }
+            : { kind: 'classic', driver: undefined };
+    }
+    /**
+     * Stores the registry credentials in this run's private config (`config.json`, mode 0600), as
+     * `docker login` would, without its process and registry round trip: the credentials are an ECR
+     * token just issued, and the push (or a cache pull) is what uses them. Nothing reaches argv; the
+     * password is only in the file (as `auth`, base64 of user:password, which the caller masks).
+     */
+    storeCredentials(registry, credentials) {
+        const file = (0,external_node_path_.join)(this.configDir, 'config.json');
+        let config = {};
+        if ((0,external_node_fs_.existsSync)(file)) {
+            config = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+        }
+        const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+        config.auths = { ...config.auths, [registry]: { auth } };
+        // Written whole and renamed into place: docker never reads half a file.
+        const partial = `${file}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+        (0,external_node_fs_.writeFileSync)(partial, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
+        (0,external_node_fs_.renameSync)(partial, file);
+        this.logger.info(`logged in to ${registry} (credentials kept in ${this.configDir})`);
     }
     /** `docker login --username <user> --password-stdin <registry>`: the password never enters argv. */
     async login(registry, credentials) {
@@ -61574,11 +61637,24 @@ class DockerCli {
                 return { ...pushed, attempts: attempt, seconds: (external_node_perf_hooks_.performance.now() - started) / 1000 };
             }
             const reason = failureReason(output);
+            const failed = `docker push ${reference} failed` +
+                (attempt > 1 ? ` after ${String(attempt)} attempts` : '');
+            if (isRegistryFull(output)) {
+                throw new DockerError('docker push', `${failed}: the registry is out of storage space (${reason}); nothing was tagged: ` +
+                    'free space (or raise the quota) on the registry, then re-run', { exitCode: result.exitCode, attempts: attempt, kind: 'registry-full' });
+            }
+            if (isCredentialsRejected(output)) {
+                throw new DockerError('docker push', `${failed}: the registry refused the credentials (${reason})`, {
+                    exitCode: result.exitCode,
+                    attempts: attempt,
+                    kind: 'credentials-rejected',
+                });
+            }
             const transient = isTransientFailure(output);
-            if (!transient || attempt >= this.pushAttempts) {
-                throw new DockerError('docker push', `docker push ${reference} failed` +
-                    (attempt > 1 ? ` after ${String(attempt)} attempts` : '') +
-                    `: ${reason}`, { exitCode: result.exitCode, transient, attempts: attempt });
+            // The engine retries each layer upload 5 times itself (about 50 s): another round adds minutes, not luck.
+            const retriedByEngine = engineRetried(output);
+            if (!transient || retriedByEngine || attempt >= this.pushAttempts) {
+                throw new DockerError('docker push', `${failed}${retriedByEngine ? ' (the docker engine retried each layer upload itself)' : ''}: ${reason}`, { exitCode: result.exitCode, transient, attempts: attempt });
             }
             const delay = this.retryDelayMs * 2 ** (attempt - 1);
             this.logger.warning(`docker push ${reference} failed (${reason}); retrying in ${String(delay / 1000)} s ` +
@@ -61588,20 +61664,42 @@ class DockerCli {
     }
 }
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./packages/docker/config-dir.ts
+
 
 
 const PREFIX = 'docker-config-';
 /**
- * A fresh `DOCKER_CONFIG` directory (mode 0700) under `parent` (RUNNER_TEMP on a runner) for one run's
- * registry credentials, so `~/.docker/config.json` is never written.
+ * What a private config keeps from the user's docker config: CLI plugins installed per user, and the
+ * buildx builders (e.g. the one docker/setup-buildx-action creates and selects). Without them the
+ * build would silently fall back to the classic builder.
  */
-function createDockerConfigDir(parent) {
-    return (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(parent, PREFIX));
+const INHERITED = ['cli-plugins', 'buildx'];
+/** The docker config directory the CLI would use: $DOCKER_CONFIG, else ~/.docker. */
+function userDockerConfigDir(env = process.env) {
+    const configured = env.DOCKER_CONFIG?.trim();
+    return configured !== undefined && configured !== '' ? configured : (0,external_node_path_.join)((0,external_node_os_.homedir)(), '.docker');
 }
 /**
- * Removes a directory made by createDockerConfigDir, credentials included. Refuses any other path, so a
- * tampered state value can't delete something else.
+ * A fresh `DOCKER_CONFIG` directory (mode 0700) under `parent` (RUNNER_TEMP on a runner) for one run's
+ * registry credentials, so `~/.docker/config.json` is never written. The user's plugins and buildx
+ * builders (from `inheritFrom`) are linked in, not copied: builder state stays where buildx keeps it.
+ */
+function createDockerConfigDir(parent, inheritFrom = userDockerConfigDir()) {
+    const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(parent, PREFIX));
+    for (const name of INHERITED) {
+        const source = (0,external_node_path_.join)(inheritFrom, name);
+        if ((0,external_node_fs_.existsSync)(source))
+            (0,external_node_fs_.symlinkSync)(source, (0,external_node_path_.join)(dir, name));
+    }
+    return dir;
+}
+/**
+ * Removes a directory made by createDockerConfigDir, credentials included; linked plugin and builder
+ * folders lose only the link. Refuses any other path, so a tampered state value can't delete
+ * something else.
  */
 function removeDockerConfigDir(dir) {
     if (!(0,external_node_path_.basename)(dir).startsWith(PREFIX)) {
@@ -62249,8 +62347,27 @@ class EcrClient {
                     ? ''
                     : `: ${failure.failureCode} ${failure.failureReason ?? ''}`.trimEnd()), { operation: 'BatchGetImage', awsError: failure?.failureCode });
         }
-        const mediaType = source.imageManifestMediaType ?? mediaTypeOf(manifest);
-        const previousDigest = target?.imageId?.imageDigest;
+        return this.tagManifest({
+            repository,
+            manifest: {
+                digest,
+                mediaType: source.imageManifestMediaType ?? mediaTypeOf(manifest),
+                manifest,
+            },
+            targetTag,
+            currentDigest: target?.imageId?.imageDigest,
+        });
+    }
+    /**
+     * Points `targetTag` at a manifest already read (e.g. by getImageManifests): one PutImage of the same
+     * bytes, no BatchGetImage. `currentDigest` is what the caller read the tag to name (undefined: absent);
+     * equal to the manifest's digest, nothing is written. Same errors and re-run behaviour as promoteImage.
+     */
+    async tagManifest(request) {
+        const { repository, targetTag, currentDigest: previousDigest } = request;
+        const { digest, mediaType, manifest } = request.manifest;
+        assertValid(repositoryNameProblem(repository));
+        assertValid(imageTagProblem(targetTag));
         if (previousDigest === digest) {
             this.logger.info(`${repository}:${targetTag} already is ${digest}: nothing to promote`);
             return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
@@ -62373,18 +62490,39 @@ function errorMessage(error) {
         return String(error);
     }
 }
+/**
+ * The input an error blames, for errors of packages that know it but do not speak in inputs
+ * (e.g. a VersionError about `hotfix-of`); undefined when it names none.
+ */
+function blamedInput(error) {
+    if (typeof error !== 'object' || error === null || !('input' in error))
+        return undefined;
+    // Only an input-like name: an error must never get other data (say a command's stdin) printed.
+    return typeof error.input === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(error.input)
+        ? error.input
+        : undefined;
+}
 /** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
 function failureLine(action, error) {
-    return `${action} failed: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}`;
+    let message = errorMessage(error)
+        .replace(/\s*\n\s*/g, ' ')
+        .trim();
+    const input = blamedInput(error);
+    if (input !== undefined && !message.startsWith(`input '${input}'`)) {
+        message = `input '${input}': ${message}`;
+    }
+    return `${action} failed: ${message}`;
 }
 
 ;// CONCATENATED MODULE: ./packages/kit/inputs.ts
 
 /** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
-function requireInput(name, raw) {
+/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
+function requireInput(name, raw, example) {
     const value = raw.trim();
-    if (value === '')
-        throw new InputError(name, 'is required and was empty');
+    if (value === '') {
+        throw new InputError(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
+    }
     return value;
 }
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
@@ -62511,20 +62649,65 @@ function resolveEcrRegistry(inputs, env) {
 
 
 
+;// CONCATENATED MODULE: ./packages/docker/registry-http.ts
+/**
+ * The one registry read the docker CLI can't do: an image's config blob (its labels), straight from the
+ * registry's HTTP API (`GET /v2/<name>/blobs/<digest>`) with the same basic credentials `docker login`
+ * uses. ECR answers a blob GET with a redirect to a pre-signed S3 URL; fetch follows it and drops the
+ * Authorization header on the way (a cross-origin redirect), as S3 requires.
+ */
+
+/** An image config's `config.Labels`; throws when the blob can't be read or isn't the digest asked for. */
+async function readImageLabels(request) {
+    const url = `${request.baseUrl.replace(/\/+$/, '')}/v2/${request.repository}/blobs/${request.configDigest}`;
+    const authorization = `Basic ${Buffer.from(`${request.username}:${request.password}`).toString('base64')}`;
+    const response = await (request.fetch ?? fetch)(url, {
+        headers: { authorization },
+        redirect: 'follow',
+        signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
+    });
+    if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`GET ${url} answered ${String(response.status)} ${response.statusText}`);
+    }
+    const body = Buffer.from(await response.arrayBuffer());
+    const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`;
+    if (digest !== request.configDigest) {
+        throw new Error(`the image config from ${url} has digest ${digest}`);
+    }
+    const parsed = JSON.parse(body.toString('utf8'));
+    const labels = parsed.config?.Labels;
+    const result = {};
+    if (typeof labels === 'object' && labels !== null) {
+        for (const [key, value] of Object.entries(labels)) {
+            if (typeof value === 'string')
+                result[key] = value;
+        }
+    }
+    return result;
+}
+
 ;// CONCATENATED MODULE: ./packages/docker/publish.ts
 /**
  * Releasing an image to ECR: build and push it, or promote (retag) one that is already there. The
  * core of actions/ecr-build-push, runtime-agnostic (ECR client, docker CLI, logger and clock are ports).
  *
- * Re-runs and existing tags: the release tag is looked up before building. After the build, the local
- * image id (the sha256 of the image config) is compared with the `config.digest` of the manifest the
- * tag names in ECR. Equal means the same image (same layers, same config, labels included), so nothing
- * is pushed and the existing digest is reported. This never writes the tag, so an immutable tag is never
- * touched, and it needs no scratch tag: the manifest digest itself can't be known before a push (layer
- * compression happens there), the config digest can. Re-runs reproduce the image id when the build is
- * fully cached (the release image carries inline cache and is read back with `--cache-from`) and the
- * `created` label comes from a fixed clock (the commit time).
+ * Re-runs and existing tags: the release tag is looked up before building. When it exists and its image
+ * config carries this build's revision, version and source labels (read from the registry with the ECR
+ * token), it already is this release: nothing is built or pushed (a runner killed after the push, a
+ * re-run of the job). The revision pins the sources, Dockerfile included; build inputs beyond them
+ * (build-args, target, platform) don't make another release (the README says so). Otherwise the build
+ * runs and its image id (the sha256 of the image config) is compared with the `config.digest` of the
+ * manifest the tag names. Equal means the same image, so nothing is pushed either. Neither path writes
+ * the tag, so an immutable tag is never touched, and neither needs a scratch tag.
+ *
+ * Nothing half-done is ever visible: the extra tags and the inline-cache tag move only once the release
+ * tag is confirmed to name the pushed image, and a push that fails leaves the tag as it was (a registry
+ * writes a tag only with the manifest, after every blob). An ECR token that expires mid-push gets one
+ * fresh login and one more push.
  */
+
+
 
 
 
@@ -62570,6 +62753,10 @@ function imageSizeOf(manifest) {
     }
 }
 const secondsSince = (started) => (external_node_perf_hooks_.performance.now() - started) / 1000;
+const REVISION_LABEL = 'org.opencontainers.image.revision';
+const VERSION_LABEL = 'org.opencontainers.image.version';
+const SOURCE_LABEL = 'org.opencontainers.image.source';
+/** A fresh ECR token (GetAuthorizationToken), masked before anything can print it. */
 async function authorize(request, ports) {
     const auth = await ports.ecr.getAuthorization();
     ports.maskSecret(auth.password);
@@ -62578,49 +62765,132 @@ async function authorize(request, ports) {
     if (registry !== auth.registry) {
         ports.logger.info(`pushing to ${registry} (the credentials' own registry is ${auth.registry})`);
     }
-    return { registry, username: auth.username, password: auth.password };
+    const baseUrl = registry === auth.registry ? auth.proxyEndpoint : `https://${registry}`;
+    return { registry, username: auth.username, password: auth.password, baseUrl };
 }
-/** Points each extra tag at `digest` through the ECR API (no layer moves; a re-run is a no-op). */
-async function followTags(request, ports, digest) {
-    for (const tag of request.tags.slice(1)) {
-        const result = await ports.ecr.promoteImage({
-            repository: request.repository,
-            source: { digest },
-            targetTag: tag,
-        });
-        if (!result.alreadyPresent)
-            ports.logger.info(`tagged ${request.repository}:${tag} -> ${digest}`);
-    }
+/** A fresh token, stored as docker's credentials for the registry (the run's private config). */
+async function logIn(request, ports, docker) {
+    const access = await authorize(request, ports);
+    docker.storeCredentials(access.registry, access);
+    ports.onLogin?.(access.registry);
+    return access;
 }
 /**
- * Moves `<repository>:cache` to the release image, whose inline cache the next build reads. Only where
- * the build didn't export a cache itself, and never fatal: an immutable `cache` tag just stays put.
+ * Points the extra tags, and `<repository>:cache` when `moveCacheTag`, at the release manifest. One
+ * BatchGetImage reads what they name now (unless the caller already has that), then one PutImage per tag
+ * that differs, all at once: copies inside ECR, no layer moves, a re-run writes nothing. Called only once
+ * the release tag names `release`, so no tag ever runs ahead of it. The cache tag is never fatal: an
+ * immutable or unwritable one just stays put (the next build reads less cache).
  */
-async function updateInlineCacheTag(request, ports, digest, mutability) {
-    if (request.tags.includes('cache'))
-        return;
-    if (mutability === 'IMMUTABLE') {
-        ports.logger.info(`not moving ${request.repository}:cache (immutable repository); give cache-from the previous ` +
+async function tagRelease(request, ports, release, moveCacheTag, mutability, known) {
+    const { ecr, logger } = ports;
+    const { repository } = request;
+    const followers = [...new Set(request.tags.slice(1))].filter((tag) => tag !== request.tags[0]);
+    let cacheTag = moveCacheTag && !request.tags.includes('cache');
+    if (cacheTag && mutability === 'IMMUTABLE') {
+        logger.info(`not moving ${repository}:cache (immutable repository); give cache-from the previous ` +
             'release tag, or exclude `cache` from immutability, to reuse layers on the next build');
+        cacheTag = false;
+    }
+    const tags = cacheTag ? [...followers, 'cache'] : followers;
+    if (tags.length === 0)
         return;
-    }
-    try {
-        await ports.ecr.promoteImage({
-            repository: request.repository,
-            source: { digest },
-            targetTag: 'cache',
-        });
-    }
-    catch (error) {
-        if (!(error instanceof EcrError))
-            throw error;
-        ports.logger.warning(`could not move ${request.repository}:cache: ${error.message}`);
-    }
+    const current = known ?? (await ecr.getImageManifests(repository, tags));
+    const cached = current.get('cache');
+    // A no-change rebuild: the cache image already has exactly these layers, so it caches as well.
+    const moving = tags.filter((tag) => tag !== 'cache' || cached === undefined || !sameLayers(cached, release));
+    await Promise.all(moving.map(async (tag) => {
+        try {
+            const moved = await ecr.tagManifest({
+                repository,
+                manifest: release,
+                targetTag: tag,
+                currentDigest: current.get(tag)?.digest,
+            });
+            if (!moved.alreadyPresent && tag !== 'cache') {
+                logger.info(`tagged ${repository}:${tag} -> ${release.digest}`);
+            }
+        }
+        catch (error) {
+            if (tag !== 'cache' || !(error instanceof EcrError))
+                throw error;
+            logger.warning(`could not move ${repository}:cache: ${error.message}`);
+        }
+    }));
+}
+/** Both are single-platform manifests with the very same layers (digests, in order). */
+function sameLayers(a, b) {
+    const layersOf = (manifest) => {
+        try {
+            const parsed = JSON.parse(manifest.manifest);
+            return parsed.layers === undefined
+                ? undefined
+                : JSON.stringify(parsed.layers.map((layer) => layer.digest));
+        }
+        catch {
+            return undefined;
+        }
+    };
+    const layers = layersOf(a);
+    return layers !== undefined && layers === layersOf(b);
 }
 function exportsOwnCache(builder, build) {
     if ((build.cacheTo ?? []).length > 0)
         return true;
     return builder.kind === 'buildx' && builder.driver !== undefined && builder.driver !== 'docker';
+}
+/**
+ * Whether the image the release tag names already is this release: its config carries this build's
+ * revision, version (the release tag) and source labels. The revision pins the source (Dockerfile
+ * included), so the only way it can be another image is other build inputs for the same release
+ * (build-args, target, platform): the README says that counts as the same release. Needs a revision;
+ * any failure to read the config just means "build and compare".
+ */
+async function isThisRelease(existing, labels, access, repository, logger) {
+    const revision = labels[REVISION_LABEL];
+    const configDigest = configDigestOf(existing.manifest);
+    if (revision === undefined || revision === '' || configDigest === undefined)
+        return false;
+    let found;
+    try {
+        found = await readImageLabels({
+            baseUrl: access.baseUrl,
+            repository,
+            configDigest,
+            username: access.username,
+            password: access.password,
+        });
+    }
+    catch (error) {
+        logger.info(`could not read the labels of ${repository}@${existing.digest} (${error instanceof Error ? error.message : String(error)}): building to compare`);
+        return false;
+    }
+    return [REVISION_LABEL, VERSION_LABEL, SOURCE_LABEL].every((key) => found[key] === labels[key]);
+}
+/**
+ * `docker push`; when the registry refuses the credentials part-way (an ECR token expires after 12 hours,
+ * a long build can outlive it), one fresh GetAuthorizationToken + `docker login` and one more push.
+ * Layers already uploaded are skipped by that push.
+ */
+async function pushWithFreshLogin(request, ports, docker, reference) {
+    try {
+        return await docker.push(reference);
+    }
+    catch (error) {
+        if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected')
+            throw error;
+        ports.logger.warning(`${error.message}: the ECR token may have expired; logging in again with a new one and pushing once more`);
+    }
+    await logIn(request, ports, docker);
+    try {
+        return await docker.push(reference);
+    }
+    catch (error) {
+        if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected')
+            throw error;
+        throw new PublishError(`${error.message}, also with a fresh ECR token: check that the role may push to this repository ` +
+            '(ecr:InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage); nothing was tagged', { cause: error });
+    }
 }
 async function publishBuild(request, build, ports, releaseTag) {
     const { ecr, logger } = ports;
@@ -62629,27 +62899,19 @@ async function publishBuild(request, build, ports, releaseTag) {
         throw new PublishError('building needs the docker CLI port');
     const { repository } = request;
     // Independent look-ups at once: credentials + login, repository settings, the tag, the builder.
-    const [registry, mutability, existing, builder] = await Promise.all([
-        authorize(request, ports).then(async (access) => {
-            await docker.login(access.registry, access);
-            ports.onLogin?.(access.registry);
-            return access.registry;
-        }),
+    const [access, mutability, existing, builder] = await Promise.all([
+        logIn(request, ports, docker),
         ecr.getTagMutability(repository),
         ecr.getImageManifest(repository, releaseTag),
         docker.detectBuilder(),
     ]);
+    const { registry } = access;
     if (existing !== undefined && build.push && request.ifTagExists === 'fail') {
         throw new PublishError(`tag '${releaseTag}' already exists in ECR repository '${repository}' (${existing.digest}) ` +
             'and if-tag-exists is fail: use a new tag');
     }
     const repositoryRef = `${registry}/${repository}`;
     const reference = `${repositoryRef}:${releaseTag}`;
-    const defaults = defaultCache(builder, repositoryRef, existing === undefined ? [] : [reference]);
-    const cacheFrom = (build.cacheFrom ?? []).length > 0
-        ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
-        : defaults.cacheFrom;
-    const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
     const labels = {
         ...ociLabels({
             ...build.source,
@@ -62658,6 +62920,41 @@ async function publishBuild(request, build, ports, releaseTag) {
         }),
         ...build.labels,
     };
+    const moveCacheTag = !exportsOwnCache(builder, build);
+    // A re-run of a release that is already in ECR (the job died after the push, or is run again):
+    // report it without building. A rebuild on a warm daemon need not reproduce the image id.
+    if (existing !== undefined &&
+        build.push &&
+        request.ifTagExists === 'skip-same-digest' &&
+        (await isThisRelease(existing, labels, access, repository, logger))) {
+        logger.info(`${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
+            `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`);
+        const started = external_node_perf_hooks_.performance.now();
+        await tagRelease(request, ports, existing, moveCacheTag, mutability);
+        return {
+            registry,
+            repository,
+            releaseTag,
+            tags: request.tags,
+            image: reference,
+            digest: existing.digest,
+            imageId: configDigestOf(existing.manifest),
+            sizeInBytes: imageSizeOf(existing.manifest),
+            built: false,
+            pushed: false,
+            outcome: 'already-present',
+            builder: undefined,
+            promotedFrom: undefined,
+            previousDigest: undefined,
+            buildSeconds: 0,
+            pushSeconds: secondsSince(started),
+        };
+    }
+    const defaults = defaultCache(builder, repositoryRef, existing === undefined ? [] : [reference]);
+    const cacheFrom = (build.cacheFrom ?? []).length > 0
+        ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
+        : defaults.cacheFrom;
+    const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
     const built = await docker.build({
         context: build.context,
         file: build.file,
@@ -62703,7 +63000,7 @@ async function publishBuild(request, build, ports, releaseTag) {
         if (same) {
             logger.info(`${repository}:${releaseTag} already is this image (${existing.digest}): nothing to push`);
             const started = external_node_perf_hooks_.performance.now();
-            await afterRelease(request, ports, existing.digest, !exportsOwnCache(builder, build), mutability);
+            await tagRelease(request, ports, existing, moveCacheTag, mutability);
             return {
                 ...result,
                 digest: existing.digest,
@@ -62718,17 +63015,17 @@ async function publishBuild(request, build, ports, releaseTag) {
         logger.warning(`overwriting ${repository}:${releaseTag} (was ${existing.digest})`);
     }
     const started = external_node_perf_hooks_.performance.now();
-    const pushed = await docker.push(reference);
-    // What ECR now serves under the tag must be what docker says it pushed. Checked while the other
-    // tags move to that digest: those copies are of the pushed image either way.
-    const [confirmed] = await Promise.all([
-        ecr.getImageManifest(repository, releaseTag),
-        afterRelease(request, ports, pushed.digest, !exportsOwnCache(builder, build), mutability),
-    ]);
+    const pushed = await pushWithFreshLogin(request, ports, docker, reference);
+    // One BatchGetImage: what ECR now serves under the release tag (it must be what docker says it
+    // pushed) and what the other tags name, which then move to it.
+    const others = [...request.tags.slice(1), ...(moveCacheTag ? ['cache'] : [])];
+    const manifests = await ecr.getImageManifests(repository, [...new Set([releaseTag, ...others])]);
+    const confirmed = manifests.get(releaseTag);
     if (confirmed?.digest !== pushed.digest) {
         throw new PublishError(`docker push reported ${pushed.digest} for ${reference}, but ECR reports ` +
             `${confirmed?.digest ?? 'no image'} for that tag: did another run push it at the same time?`);
     }
+    await tagRelease(request, ports, confirmed, moveCacheTag, mutability, manifests);
     return {
         ...result,
         digest: pushed.digest,
@@ -62738,13 +63035,6 @@ async function publishBuild(request, build, ports, releaseTag) {
         previousDigest,
         pushSeconds: secondsSince(started),
     };
-}
-/** Extra tags and the inline-cache tag, at once: both are manifest copies inside ECR. */
-async function afterRelease(request, ports, digest, moveCacheTag, mutability) {
-    await Promise.all([
-        followTags(request, ports, digest),
-        moveCacheTag ? updateInlineCacheTag(request, ports, digest, mutability) : Promise.resolve(),
-    ]);
 }
 /**
  * Whether the image the release tag names is the one just built; throws when it isn't and the policy
@@ -62769,10 +63059,10 @@ function sameImage(existing, imageId, request, releaseTag, mutability) {
 async function publishPromotion(request, promoteFrom, ports, releaseTag) {
     const { ecr } = ports;
     const { repository } = request;
-    // One BatchGetImage reads both the source and whatever the release tag names now.
+    // One BatchGetImage reads the source, whatever the release tag names now, and the extra tags.
     const [access, manifests] = await Promise.all([
         authorize(request, ports),
-        ecr.getImageManifests(repository, [promoteFrom, releaseTag]),
+        ecr.getImageManifests(repository, [...new Set([promoteFrom, ...request.tags])]),
     ]);
     const source = manifests.get(promoteFrom);
     const existing = manifests.get(releaseTag);
@@ -62780,6 +63070,7 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
         throw new EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${repository}' (${ecr.region})`);
     }
     let previousDigest;
+    let mutability = 'MUTABLE';
     if (existing !== undefined) {
         const what = `tag '${releaseTag}' already names ${existing.digest} in ECR repository '${repository}'`;
         if (request.ifTagExists === 'fail') {
@@ -62790,20 +63081,23 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
             if (request.ifTagExists !== 'overwrite') {
                 throw new PublishError(`${versus}; nothing was changed: use a new tag, or if-tag-exists: overwrite in a mutable repository`);
             }
-            if ((await ecr.getTagMutability(repository)) === 'IMMUTABLE') {
+            mutability = await ecr.getTagMutability(repository);
+            if (mutability === 'IMMUTABLE') {
                 throw new PublishError(`${versus}; the repository's tags are immutable, so it can't be overwritten: use a new tag`);
             }
             previousDigest = existing.digest;
         }
     }
     const started = external_node_perf_hooks_.performance.now();
-    // By digest: promotes exactly the image looked at, even if the source tag moves meanwhile.
-    const promoted = await ecr.promoteImage({
+    // The manifest read above, by digest: promotes exactly the image looked at, even if the source tag
+    // moves meanwhile. The release tag first, then the others (never ahead of it).
+    const promoted = await ecr.tagManifest({
         repository,
-        source: { digest: source.digest },
+        manifest: source,
         targetTag: releaseTag,
+        currentDigest: existing?.digest,
     });
-    await followTags(request, ports, source.digest);
+    await tagRelease(request, ports, source, false, mutability, manifests);
     if (!promoted.alreadyPresent) {
         ports.logger.info(`promoted ${repository}:${promoteFrom} (${source.digest}) to ${releaseTag}`);
     }
@@ -62959,6 +63253,9 @@ function parseImageName(image) {
         });
     }
     const reference = reference_parseImageReference(text);
+    if (!reference && text.includes('@')) {
+        throw new ManifestError(`'${text}' is not an image repository (it holds '@'); give the repository alone (${text.slice(0, text.indexOf('@'))}) and the digest, sha256: and 64 hex digits, in 'digest'`, { input: 'image' });
+    }
     if (!reference) {
         throw new ManifestError(`'${text}' is not an image repository; expected [registry/]path in lower case, e.g. 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/dsva/cms-drupal`, { input: 'image' });
     }
@@ -63392,6 +63689,12 @@ const DEFAULT_FORMAT = 'v0.0.{n}';
 /** A placeholder-free problem with a template, prefix or tag; callers add the input name. */
 class VersionError extends Error {
     name = 'VersionError';
+    /** The input (or CLI option) a caller should name, when this package knows it. */
+    input;
+    constructor(message, options = {}) {
+        super(message);
+        this.input = options.input;
+    }
 }
 const PLACEHOLDER = '{n}';
 // Docker's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
@@ -63446,6 +63749,16 @@ class VersionFormat {
     /** The literal start every matching git tag shares (`cms/v0.0.`). */
     get gitTagListPrefix() {
         return this.gitTagPrefix + this.head;
+    }
+    /**
+     * A tag that starts like this format's versions (ignoring case) but is not one: `v0.0.x`,
+     * `v0.0.-1`, `v0.0.1--2`, `V0.0.5`. Almost always a typo or a mis-wired output, never a tag this
+     * suite writes; a tag of another shape (`latest`, `sha-abc`) is not a lookalike.
+     */
+    isLookalike(tag) {
+        return (this.head !== '' &&
+            tag.toLowerCase().startsWith(this.head.toLowerCase()) &&
+            this.parse(tag) === undefined);
     }
     /** Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`). */
     parse(imageTag) {
@@ -63530,7 +63843,11 @@ function nextHotfix(format, versions, hotfixOf) {
     }
     let baseExists = false;
     let maxHotfix = 0;
+    let newestRelease;
     for (const version of versions) {
+        if (version.hotfix === 0 && (!newestRelease || version.number > newestRelease.number)) {
+            newestRelease = version;
+        }
         if (version.number !== requested.number)
             continue;
         if (version.hotfix === 0)
@@ -63539,7 +63856,7 @@ function nextHotfix(format, versions, hotfixOf) {
     }
     const base = format.render(requested.number);
     if (!baseExists) {
-        throw new VersionError(`release ${base.tag} does not exist, so it cannot be hotfixed`);
+        throw new VersionError(`release ${base.tag} does not exist, so it cannot be hotfixed: give a release that was made${newestRelease ? `, e.g. the newest, ${newestRelease.tag}` : ''}`, { input: 'hotfix-of' });
     }
     return format.render(requested.number, maxHotfix + 1);
 }
@@ -64407,9 +64724,77 @@ function compareNodes(rewrite, before, after, path) {
     }
     fail('an unknown node changed');
 }
+/** Lexer tokens that stand for no source text. */
+const ZERO_WIDTH = new Set([dist/* CST */.DB.DOCUMENT, dist/* CST */.DB.FLOW_END, dist/* CST */.DB.SCALAR]);
+/**
+ * The cheap proof, for the common rewrite that only replaces scalars (no key added or removed):
+ * both texts are lexed, and every token must be the same except that each edited scalar token is
+ * exactly the edit's range before and a one-line scalar of the same kind (plain, '…', "…") after.
+ * The lexer is where YAML's context lives (indentation, flow, quoting); with the same tokens the
+ * parser builds the same tree, and each new scalar is read alone to check its value. Whatever it
+ * cannot prove (tagged scalars, documents other than YAML 1.2, added or removed keys) goes to the
+ * full re-parse, which decides: this makes the check faster, never weaker.
+ */
+function provedByTokens(rewrite, before, text, edits) {
+    if (rewrite.removals.size > 0 || rewrite.insertions.size > 0)
+        return false;
+    if (before.some((doc) => doc.directives.yaml.version !== '1.2'))
+        return false;
+    const expectedAt = new Map();
+    for (const change of rewrite.changes.values()) {
+        if (change.unchanged)
+            continue;
+        const range = rangeOf(change.node);
+        if (!range || change.node.tag !== undefined)
+            return false;
+        expectedAt.set(range[0], change.expected);
+    }
+    if (expectedAt.size !== edits.length)
+        return false;
+    // In lock-step, without keeping the tokens: most of a file is not edited.
+    const oldTokens = new dist/* Lexer */.JG().lex(rewrite.text);
+    const newTokens = new dist/* Lexer */.JG().lex(text);
+    let offset = 0;
+    let next = 0;
+    for (;;) {
+        const oldStep = oldTokens.next();
+        const newStep = newTokens.next();
+        if (oldStep.done === true || newStep.done === true) {
+            if (oldStep.done !== newStep.done)
+                return false;
+            break;
+        }
+        const oldToken = oldStep.value;
+        const newToken = newStep.value;
+        const edit = edits[next];
+        if (edit?.start === offset && !ZERO_WIDTH.has(oldToken)) {
+            if (oldToken.length !== edit.end - edit.start ||
+                newToken !== edit.text ||
+                /[\r\n]/.test(edit.text) ||
+                dist/* CST */.DB.tokenType(oldToken) !== dist/* CST */.DB.tokenType(edit.text)) {
+                return false;
+            }
+            const alone = (0,dist/* parseDocument */.Tp)(edit.text);
+            if (alone.errors.length > 0 ||
+                !(0,dist/* isScalar */.jn)(alone.contents) ||
+                !sameValue(alone.contents.value, expectedAt.get(edit.start))) {
+                return false;
+            }
+            next++;
+        }
+        else if (oldToken !== newToken) {
+            return false;
+        }
+        offset += ZERO_WIDTH.has(oldToken) ? 0 : oldToken.length;
+    }
+    return next === edits.length;
+}
 /** Parses the new text and checks that exactly the planned values changed, and nothing else. */
-function verifyRewrite(rewrite, before, text) {
-    const after = (0,dist/* parseAllDocuments */.hR)(text);
+function verifyRewrite(rewrite, before, text, edits) {
+    if (edits !== undefined && provedByTokens(rewrite, before, text, edits))
+        return;
+    // No duplicate-key check: the input passed it and keys are never edited (and yaml's is quadratic).
+    const after = (0,dist/* parseAllDocuments */.hR)(text, { uniqueKeys: false });
     try {
         if (after.length !== before.length)
             throw new UnexpectedChange('the number of documents changed');
@@ -64477,12 +64862,99 @@ function hasTemplateDirectiveOutsideStrings(text, docs) {
     }
     return false;
 }
+/**
+ * The most nodes a document may stand for once its aliases are expanded. This suite never expands
+ * them, but Helm and Argo CD do: a "billion laughs" file (anchors of aliases of anchors) would take
+ * them down, so it is refused here rather than committed. Real values files stay far below.
+ */
+const MAX_EXPANDED_NODES = 100_000;
+/** Nodes `node` stands for with every alias expanded, memoised per node so the count is linear. */
+function expandedSize(node, doc, memo) {
+    const known = memo.get(node);
+    if (known !== undefined)
+        return known;
+    // A node being counted is an alias cycle (`&a [*a]`), which yaml reports; count it once.
+    memo.set(node, 1);
+    let size = 1;
+    if ((0,dist/* isAlias */.Vj)(node)) {
+        size = expandedSize(node.resolve(doc), doc, memo);
+    }
+    else if ((0,dist/* isMap */.jh)(node)) {
+        for (const pair of node.items) {
+            size += expandedSize(pair.key, doc, memo) + expandedSize(pair.value, doc, memo);
+            if (size > MAX_EXPANDED_NODES)
+                break;
+        }
+    }
+    else if ((0,dist/* isSeq */.oP)(node)) {
+        for (const item of node.items) {
+            size += expandedSize(item, doc, memo);
+            if (size > MAX_EXPANDED_NODES)
+                break;
+        }
+    }
+    memo.set(node, size);
+    return size;
+}
+function refuseAliasBomb(text, file, docs) {
+    if (!text.includes('*'))
+        return;
+    for (const doc of docs) {
+        if (expandedSize(doc.contents, doc, new Map()) > MAX_EXPANDED_NODES) {
+            throw new NotYamlError(file, `has aliases that expand to more than ${String(MAX_EXPANDED_NODES)} nodes (a YAML bomb)`, undefined, "Helm and Argo CD would expand them all: remove the nested aliases, or leave the file out of 'files'");
+        }
+    }
+}
+/**
+ * yaml's own duplicate-key check compares every key with every earlier one: a map of 10,000 keys
+ * took over a minute. It is turned off in parsing and done here with a set, in linear time, with
+ * the same verdict (scalar keys equal by value).
+ */
+const PARSE_OPTIONS = { keepSourceTokens: true, uniqueKeys: false };
+function lineAt(text, offset) {
+    let line = 1;
+    for (let at = text.indexOf('\n'); at >= 0 && at < offset; at = text.indexOf('\n', at + 1))
+        line++;
+    return line;
+}
+function findDuplicateKey(node) {
+    if ((0,dist/* isMap */.jh)(node)) {
+        const seen = new Set();
+        for (const pair of node.items) {
+            const { key } = pair;
+            if ((0,dist/* isScalar */.jn)(key) && !Number.isNaN(key.value)) {
+                if (seen.has(key.value))
+                    return key;
+                seen.add(key.value);
+            }
+            const nested = findDuplicateKey(key) ?? findDuplicateKey(pair.value);
+            if (nested)
+                return nested;
+        }
+    }
+    else if ((0,dist/* isSeq */.oP)(node)) {
+        for (const item of node.items) {
+            const nested = findDuplicateKey(item);
+            if (nested)
+                return nested;
+        }
+    }
+    return undefined;
+}
+function refuseDuplicateKeys(text, file, docs) {
+    for (const doc of docs) {
+        const duplicate = findDuplicateKey(doc.contents);
+        if (duplicate) {
+            throw new NotYamlError(file, 'is not valid YAML: Map keys must be unique', duplicate.range ? lineAt(text, duplicate.range[0]) : undefined);
+        }
+    }
+}
 function parseYaml(text, file) {
     const hasTemplateAction = TEMPLATE_ACTION.test(text);
     if (hasTemplateAction && isUnderTemplates(file)) {
         throw new NotYamlError(file, 'is a Helm template ({{ }}), not YAML', undefined, "Helm renders it from values: name the values file instead, or leave the template out of 'files'");
     }
-    const docs = (0,dist/* parseAllDocuments */.hR)(text, { keepSourceTokens: true });
+    const docs = (0,dist/* parseAllDocuments */.hR)(text, PARSE_OPTIONS);
     for (const doc of docs) {
         const error = doc.errors[0];
         if (error) {
@@ -64492,6 +64964,8 @@ function parseYaml(text, file) {
                 : `is not valid YAML: ${problem}`, error.linePos?.[0].line);
         }
     }
+    refuseDuplicateKeys(text, file, docs);
+    refuseAliasBomb(text, file, docs);
     if (hasTemplateDirectiveOutsideStrings(text, docs)) {
         throw new NotYamlError(file, 'holds template directives ({{ }}) outside strings, so it is a template, not YAML');
     }
@@ -64517,7 +64991,7 @@ function rewriteYaml(text, file, options) {
     const edits = compileEdits(rewrite);
     const output = applyEdits(text, edits);
     if (edits.length > 0)
-        verifyRewrite(rewrite, docs, output);
+        verifyRewrite(rewrite, docs, output, edits);
     return { text: output, references: rewrite.references(), setHits: rewrite.setHits, edits };
 }
 
@@ -64578,7 +65052,7 @@ function refuseEscape(entry, root) {
 async function confinedRealPath(root, relative, entry) {
     const real = await (0,promises_.realpath)(external_node_path_default().join(root, relative));
     if (!isInside(root, real)) {
-        throw new ManifestError(`'${entry}' is a symlink to ${real}, outside the root ${root}; name the real file inside the root`, { input: 'files' });
+        throw new ManifestError(`'${entry}' is a symlink to ${real}, outside the root ${root}; replace the link with the file, or leave it out of 'files'`, { input: 'files' });
     }
     return real;
 }
@@ -64748,6 +65222,17 @@ async function writeAllOrNothing(writes) {
 
 
 
+/**
+ * The largest manifest file parsed, in bytes. Kubernetes keeps an object in at most 1.5 MiB of
+ * etcd (and a Helm release, values included, in a 1 MiB Secret), so a real values file or manifest
+ * stays well below; parsing dense YAML costs seconds and hundreds of MB per MiB. A file named in
+ * `files` that is bigger fails before anything is read; a bigger file a glob found fails only if it
+ * names the image (it is not parsed otherwise, like every file that does not).
+ */
+const MAX_MANIFEST_BYTES = 2 * 1024 * 1024;
+function mebibytes(bytes) {
+    return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '');
+}
 function validate(request) {
     const tag = request.tag.trim();
     if (tag === '') {
@@ -64755,6 +65240,10 @@ function validate(request) {
     }
     if (!isValidDockerTag(tag)) {
         throw new ManifestError(`'${tag}' is not a valid image tag; use up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`, { input: 'tag' });
+    }
+    const format = request.format ?? VersionFormat.parse(DEFAULT_FORMAT);
+    if (format.isLookalike(tag)) {
+        throw new ManifestError(`'${tag}' looks like a ${format.template} version but is not one; give a release tag, e.g. ${format.render(418).tag} (hotfix ${format.render(418, 1).tag}), or set 'format'`, { input: 'tag' });
     }
     const digest = request.digest?.trim() === '' ? undefined : request.digest?.trim();
     if (digest !== undefined && !isValidDigest(digest)) {
@@ -64768,7 +65257,7 @@ function validate(request) {
     const set = (request.set ?? [])
         .filter((entry) => entry.trim() !== '')
         .map((entry) => parseSetEntry(entry.trim()));
-    return { tag, digest, set, format: request.format ?? VersionFormat.parse(DEFAULT_FORMAT) };
+    return { tag, digest, set, format };
 }
 function describeDowngrade(reference, tag) {
     return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.kind === 'set' ? reference.newTag : tag}`;
@@ -64784,6 +65273,15 @@ async function updateManifests(request) {
     const skipped = [];
     const writes = [];
     const setHits = new Set();
+    const tooBig = (file, size) => new ManifestError(`${file.file} is larger than the ${mebibytes(MAX_MANIFEST_BYTES)} MiB a manifest may be (${mebibytes(size)} MiB); leave it out of 'files' (e.g. name the values files), or split it`, { input: 'files' });
+    // Sizes first: a huge named file fails the run before anything is read.
+    const sizes = new Map();
+    for (const file of files) {
+        const { size } = await (0,promises_.stat)(file.absolutePath);
+        if (file.explicit && size > MAX_MANIFEST_BYTES)
+            throw tooBig(file, size);
+        sizes.set(file, size);
+    }
     for (const file of files) {
         const bytes = await (0,promises_.readFile)(file.absolutePath);
         let text;
@@ -64805,6 +65303,9 @@ async function updateManifests(request) {
             results.push({ file: file.file, references: [], changed: false, diff: '' });
             continue;
         }
+        const size = sizes.get(file) ?? 0;
+        if (size > MAX_MANIFEST_BYTES)
+            throw tooBig(file, size);
         let rewritten;
         try {
             rewritten = rewriteYaml(text, file.file, {
@@ -70267,180 +70768,6 @@ function httpStatus(error) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./packages/github/repository.ts
-
-// GitHub treats these conclusions as passing for required status checks.
-const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
-/** One repository's Git and release API, the calls the release chain makes. */
-class GitHubRepository {
-    client;
-    owner;
-    repo;
-    constructor(client, ref) {
-        this.client = client;
-        this.owner = ref.owner;
-        this.repo = ref.repo;
-    }
-    get fullName() {
-        return `${this.owner}/${this.repo}`;
-    }
-    get params() {
-        return { owner: this.owner, repo: this.repo };
-    }
-    /** Fails with a clear line when the repository is missing or the token cannot see it. */
-    async assertExists() {
-        await this.getRepository();
-    }
-    /** The default branch, e.g. `main`. */
-    async defaultBranch() {
-        return (await this.getRepository()).default_branch;
-    }
-    async getRepository() {
-        try {
-            const { data } = await this.client.rest.repos.get(this.params);
-            return data;
-        }
-        catch (error) {
-            if (httpStatus(error) === 404) {
-                throw new Error(`repository ${this.fullName} was not found, or the token cannot read it (check the repository name and the token's access)`);
-            }
-            throw error;
-        }
-    }
-    /**
-     * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
-     * reads it). Idempotent: an existing release for the tag is returned as it is.
-     */
-    async publishRelease(tag, options) {
-        const existing = await this.getReleaseByTag(tag);
-        if (existing)
-            return { htmlUrl: existing.htmlUrl, created: false };
-        const { data } = await this.client.rest.repos.createRelease({
-            ...this.params,
-            tag_name: tag,
-            name: options.name,
-            body: options.body,
-            make_latest: 'true',
-        });
-        return { htmlUrl: data.html_url, created: true };
-    }
-    /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */
-    async resolveCommit(ref) {
-        try {
-            const { data } = await this.client.rest.repos.getCommit({ ...this.params, ref });
-            return data.sha;
-        }
-        catch (error) {
-            const status = httpStatus(error);
-            if (status === 404 || status === 422)
-                return undefined;
-            throw error;
-        }
-    }
-    /** Every tag whose name starts with `prefix`, through the paginated matching-refs endpoint. */
-    async listTags(prefix) {
-        const refs = await this.client.paginate(this.client.rest.git.listMatchingRefs, {
-            ...this.params,
-            ref: `tags/${prefix}`,
-            per_page: 100,
-        });
-        return refs.map((ref) => ({
-            name: ref.ref.replace(/^refs\/tags\//, ''),
-            objectSha: ref.object.sha,
-            objectType: ref.object.type,
-        }));
-    }
-    /** The commit an annotated tag object points at. */
-    async peelTag(tagObjectSha) {
-        const { data } = await this.client.rest.git.getTag({ ...this.params, tag_sha: tagObjectSha });
-        return data.object.type === 'tag' ? this.peelTag(data.object.sha) : data.object.sha;
-    }
-    /**
-     * Creates `refs/tags/<name>` at `sha`: a compare-and-swap, because GitHub refuses to create a ref
-     * that exists. GitHub answers that with 422 "Reference already exists" (documented as 409 too).
-     */
-    async createTag(name, sha) {
-        try {
-            await this.client.rest.git.createRef({ ...this.params, ref: `refs/tags/${name}`, sha });
-            return 'created';
-        }
-        catch (error) {
-            const status = httpStatus(error);
-            if (status === 409 || (status === 422 && /already exists/i.test(String(error)))) {
-                return 'exists';
-            }
-            throw error;
-        }
-    }
-    /** The release for a tag, if one exists (drafts included; the caller decides what counts). */
-    async getReleaseByTag(tag) {
-        try {
-            const { data } = await this.client.rest.repos.getReleaseByTag({ ...this.params, tag });
-            return { draft: data.draft, htmlUrl: data.html_url };
-        }
-        catch (error) {
-            if (httpStatus(error) === 404)
-                return undefined;
-            throw error;
-        }
-    }
-    /** How `head` relates to `base`: `behind` means every commit of head is already in base. */
-    async compareCommits(base, head) {
-        const { data } = await this.client.rest.repos.compareCommitsWithBasehead({
-            ...this.params,
-            basehead: `${base}...${head}`,
-            per_page: 1,
-        });
-        return { status: data.status, aheadBy: data.ahead_by, behindBy: data.behind_by };
-    }
-    /**
-     * The state of each named check on a commit: a check run (latest of that name) or, failing that,
-     * a commit status context of that name.
-     */
-    async checkStates(sha, names) {
-        if (names.length === 0)
-            return [];
-        const combined = await this.client.rest.repos.getCombinedStatusForRef({
-            ...this.params,
-            ref: sha,
-            per_page: 100,
-        });
-        const results = [];
-        for (const name of names) {
-            const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
-                ...this.params,
-                ref: sha,
-                check_name: name,
-                filter: 'latest',
-                per_page: 100,
-            });
-            const run = runs.find((candidate) => candidate.name === name);
-            if (run) {
-                const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
-                const pending = run.status !== 'completed';
-                results.push({
-                    name,
-                    state: passing ? 'success' : pending ? 'pending' : 'failure',
-                    detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
-                });
-                continue;
-            }
-            const status = combined.data.statuses.find((candidate) => candidate.context === name);
-            if (status) {
-                const state = status.state === 'success'
-                    ? 'success'
-                    : status.state === 'pending'
-                        ? 'pending'
-                        : 'failure';
-                results.push({ name, state, detail: `status ${status.state}` });
-                continue;
-            }
-            results.push({ name, state: 'missing', detail: 'not reported' });
-        }
-        return results;
-    }
-}
-
 ;// CONCATENATED MODULE: ./packages/github/errors.ts
 /**
  * Turns GitHub's refusals into one line that says what failed, where, and how to fix it
@@ -70548,6 +70875,203 @@ async function explained(attempt, call) {
     }
     catch (error) {
         throw explainGitHubError(error, attempt);
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/github/repository.ts
+
+
+// GitHub treats these conclusions as passing for required status checks.
+const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
+/** One repository's Git and release API, the calls the release chain makes. */
+class GitHubRepository {
+    client;
+    owner;
+    repo;
+    constructor(client, ref) {
+        this.client = client;
+        this.owner = ref.owner;
+        this.repo = ref.repo;
+    }
+    get fullName() {
+        return `${this.owner}/${this.repo}`;
+    }
+    get params() {
+        return { owner: this.owner, repo: this.repo };
+    }
+    /** Fails with a clear line when the repository is missing or the token cannot see it. */
+    async assertExists() {
+        await this.getRepository();
+    }
+    /** The default branch, e.g. `main`. */
+    async defaultBranch() {
+        return (await this.getRepository()).default_branch;
+    }
+    async getRepository() {
+        try {
+            const { data } = await this.client.rest.repos.get(this.params);
+            return data;
+        }
+        catch (error) {
+            if (httpStatus(error) === 404) {
+                throw new Error(`repository ${this.fullName} was not found, or the token cannot read it (check the repository name and the token's access)`);
+            }
+            throw error;
+        }
+    }
+    /**
+     * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
+     * reads it). Idempotent: an existing release for the tag is returned as it is.
+     */
+    async publishRelease(tag, options) {
+        const existing = await this.getReleaseByTag(tag);
+        if (existing)
+            return { htmlUrl: existing.htmlUrl, created: false };
+        try {
+            const { data } = await this.client.rest.repos.createRelease({
+                ...this.params,
+                tag_name: tag,
+                name: options.name,
+                body: options.body,
+                make_latest: 'true',
+            });
+            return { htmlUrl: data.html_url, created: true };
+        }
+        catch (error) {
+            // 422 tag_name already_exists: another run published it since we looked, or a POST whose
+            // answer was lost on the way back landed and its retry is refused. Either way it exists.
+            const explainedError = explainGitHubError(error, {
+                action: `publish the release ${tag}`,
+                repository: this.fullName,
+                permission: 'contents: write',
+            });
+            if (httpStatus(error) !== 422 || !gitHubMessage(error).includes('already_exists')) {
+                throw explainedError;
+            }
+            const published = await this.getReleaseByTag(tag);
+            if (published === undefined)
+                throw explainedError;
+            return { htmlUrl: published.htmlUrl, created: false };
+        }
+    }
+    /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */
+    async resolveCommit(ref) {
+        try {
+            const { data } = await this.client.rest.repos.getCommit({ ...this.params, ref });
+            return data.sha;
+        }
+        catch (error) {
+            const status = httpStatus(error);
+            if (status === 404 || status === 422)
+                return undefined;
+            throw error;
+        }
+    }
+    /** Every tag whose name starts with `prefix`, through the paginated matching-refs endpoint. */
+    async listTags(prefix) {
+        const refs = await this.client.paginate(this.client.rest.git.listMatchingRefs, {
+            ...this.params,
+            ref: `tags/${prefix}`,
+            per_page: 100,
+        });
+        return refs.map((ref) => ({
+            name: ref.ref.replace(/^refs\/tags\//, ''),
+            objectSha: ref.object.sha,
+            objectType: ref.object.type,
+        }));
+    }
+    /** The commit an annotated tag object points at. */
+    async peelTag(tagObjectSha) {
+        const { data } = await this.client.rest.git.getTag({ ...this.params, tag_sha: tagObjectSha });
+        return data.object.type === 'tag' ? this.peelTag(data.object.sha) : data.object.sha;
+    }
+    /**
+     * Creates `refs/tags/<name>` at `sha`: a compare-and-swap, because GitHub refuses to create a ref
+     * that exists. GitHub answers that with 422 "Reference already exists" (documented as 409 too).
+     */
+    async createTag(name, sha) {
+        try {
+            await this.client.rest.git.createRef({ ...this.params, ref: `refs/tags/${name}`, sha });
+            return 'created';
+        }
+        catch (error) {
+            const status = httpStatus(error);
+            if (status === 409 || (status === 422 && /already exists/i.test(String(error)))) {
+                return 'exists';
+            }
+            throw explainGitHubError(error, {
+                action: `reserve the tag ${name}`,
+                repository: this.fullName,
+                permission: 'contents: write',
+            });
+        }
+    }
+    /** The release for a tag, if one exists (drafts included; the caller decides what counts). */
+    async getReleaseByTag(tag) {
+        try {
+            const { data } = await this.client.rest.repos.getReleaseByTag({ ...this.params, tag });
+            return { draft: data.draft, htmlUrl: data.html_url };
+        }
+        catch (error) {
+            if (httpStatus(error) === 404)
+                return undefined;
+            throw error;
+        }
+    }
+    /** How `head` relates to `base`: `behind` means every commit of head is already in base. */
+    async compareCommits(base, head) {
+        const { data } = await this.client.rest.repos.compareCommitsWithBasehead({
+            ...this.params,
+            basehead: `${base}...${head}`,
+            per_page: 1,
+        });
+        return { status: data.status, aheadBy: data.ahead_by, behindBy: data.behind_by };
+    }
+    /**
+     * The state of each named check on a commit: a check run (latest of that name) or, failing that,
+     * a commit status context of that name.
+     */
+    async checkStates(sha, names) {
+        if (names.length === 0)
+            return [];
+        const combined = await this.client.rest.repos.getCombinedStatusForRef({
+            ...this.params,
+            ref: sha,
+            per_page: 100,
+        });
+        const results = [];
+        for (const name of names) {
+            const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
+                ...this.params,
+                ref: sha,
+                check_name: name,
+                filter: 'latest',
+                per_page: 100,
+            });
+            const run = runs.find((candidate) => candidate.name === name);
+            if (run) {
+                const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
+                const pending = run.status !== 'completed';
+                results.push({
+                    name,
+                    state: passing ? 'success' : pending ? 'pending' : 'failure',
+                    detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
+                });
+                continue;
+            }
+            const status = combined.data.statuses.find((candidate) => candidate.context === name);
+            if (status) {
+                const state = status.state === 'success'
+                    ? 'success'
+                    : status.state === 'pending'
+                        ? 'pending'
+                        : 'failure';
+                results.push({ name, state, detail: `status ${status.state}` });
+                continue;
+            }
+            results.push({ name, state: 'missing', detail: 'not reported' });
+        }
+        return results;
     }
 }
 
@@ -70934,14 +71458,17 @@ async function fastForwardBase(repository, request) {
     }
     return { outcome: 'committed', commitSha, treeSha };
 }
+const commit_edits_defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 /**
  * Applies `edits` to the branch tip and fast-forwards the branch, starting over from the new tip
- * when someone else pushed in between. Calls per attempt for one file: tip, tree listing, blob,
+ * (after a jittered backoff) when someone else pushed in between. Calls per attempt for one file: tip, tree listing, blob,
  * tree, commit, ref update (6); blob reads are reused across attempts while a file is unchanged.
  */
 async function commitEditsToBranch(repository, request) {
-    const maxAttempts = request.maxAttempts ?? 5;
+    const maxAttempts = request.maxAttempts ?? 10;
     const logger = request.logger ?? silentLogger;
+    const sleep = request.sleep ?? commit_edits_defaultSleep;
+    const random = request.random ?? Math.random;
     const blobCache = new Map();
     const contentOf = async (sha) => {
         const cached = blobCache.get(sha);
@@ -70972,7 +71499,12 @@ async function commitEditsToBranch(repository, request) {
             author: request.author,
         });
         if (result.outcome === 'branch-moved') {
-            logger.info(`${request.branch} moved while committing (attempt ${String(attempt)} of ${String(maxAttempts)}): applying the change again on the new tip`);
+            // Runs that lost the same race would otherwise all retry together and collide again:
+            // exponential backoff with full jitter spreads them out.
+            const delay = Math.round(random() * Math.min(250 * 2 ** attempt, 10_000));
+            logger.info(`${request.branch} moved while committing (attempt ${String(attempt)} of ${String(maxAttempts)}): applying the change again on the new tip in ${String(delay)} ms`);
+            if (attempt < maxAttempts)
+                await sleep(delay);
             continue;
         }
         return {
@@ -71260,6 +71792,10 @@ function headRepository(pull) {
  * repository), each with `comment` first, and deletes their branches. Returns the numbers closed.
  */
 async function supersedePullRequests(repository, request) {
+    return (await supersedeOrYield(repository, request)).closed;
+}
+/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
+async function supersedeOrYield(repository, request) {
     const open = await explained({
         action: 'list open pull requests',
         repository: repository.fullName,
@@ -71271,29 +71807,49 @@ async function supersedePullRequests(repository, request) {
         ...(request.base === undefined ? {} : { base: request.base }),
         per_page: 100,
     }));
-    const supersedes = request.supersedes ?? (() => true);
-    const older = open.filter((pull) => pull.number !== request.keep &&
+    const candidates = open.filter((pull) => pull.number !== request.keep &&
         pull.head.ref.startsWith(request.branchPrefix) &&
         sameName(headRepository(pull) ?? '', repository.fullName) &&
-        pull.labels.some((label) => sameName(label.name, request.label)) &&
-        supersedes({ number: pull.number, headRef: pull.head.ref, title: pull.title }));
+        pull.labels.some((label) => sameName(label.name, request.label)));
+    const candidate = (pull) => ({
+        number: pull.number,
+        headRef: pull.head.ref,
+        title: pull.title,
+    });
+    const supersedes = request.supersedes ?? (() => true);
+    const { yieldComment } = request;
+    const newest = candidates
+        .filter((pull) => request.supersedes !== undefined && !supersedes(candidate(pull)))
+        .sort((a, b) => b.number - a.number)[0];
+    if (newest !== undefined && yieldComment !== undefined) {
+        // Already closed (a newer run got to it first) when it is not in the list.
+        const kept = open.find((pull) => pull.number === request.keep);
+        if (kept !== undefined)
+            await closeWithComment(repository, kept, yieldComment(candidate(newest)));
+        return { closed: [], supersededBy: newest.number };
+    }
+    const older = candidates.filter((pull) => supersedes(candidate(pull)));
     const closed = [];
     for (const pull of older.sort((a, b) => a.number - b.number)) {
-        await commentOnPullRequest(repository, pull.number, request.comment);
-        await explained({
-            action: `close pull request #${String(pull.number)}`,
-            repository: repository.fullName,
-            permission: 'pull-requests: write',
-        }, () => repository.client.rest.pulls.update({
-            owner: repository.owner,
-            repo: repository.repo,
-            pull_number: pull.number,
-            state: 'closed',
-        }));
-        await deleteBranch(repository, pull.head.ref);
+        await closeWithComment(repository, pull, request.comment);
         closed.push(pull.number);
     }
-    return closed;
+    return { closed, supersededBy: undefined };
+}
+/** Comments, closes, and deletes the head branch (already gone is fine). */
+async function closeWithComment(repository, pull, comment) {
+    await commentOnPullRequest(repository, pull.number, comment);
+    await explained({
+        action: `close pull request #${String(pull.number)}`,
+        repository: repository.fullName,
+        permission: 'pull-requests: write',
+    }, () => repository.client.rest.pulls.update({
+        owner: repository.owner,
+        repo: repository.repo,
+        pull_number: pull.number,
+        state: 'closed',
+    }));
+    await deleteBranch(repository, pull.head.ref);
 }
 
 ;// CONCATENATED MODULE: ./packages/github/change-pull-request.ts
@@ -71348,6 +71904,7 @@ async function commitAndOpenPullRequest(repository, request) {
             pullRequest: undefined,
             autoMergeEnabled: false,
             superseded: [],
+            supersededBy: undefined,
             warnings: [],
         };
     }
@@ -71381,25 +71938,36 @@ async function commitAndOpenPullRequest(repository, request) {
             warnings.push(result.warning);
     }
     const supersede = request.supersede;
-    const superseded = supersede === undefined
-        ? []
-        : await supersedePullRequests(repository, {
+    const { closed: superseded, supersededBy } = supersede === undefined
+        ? { closed: [], supersededBy: undefined }
+        : await supersedeOrYield(repository, {
             label: supersede.label,
             branchPrefix: supersede.branchPrefix,
             keep: pullRequest.number,
             base: request.base,
             comment: (supersede.comment ?? defaultSupersedeComment)(pullRequest),
-            supersedes: supersede.supersedes,
+            ...(supersede.supersedes === undefined
+                ? {}
+                : {
+                    supersedes: supersede.supersedes,
+                    yieldComment: supersede.yieldComment ?? defaultYieldComment,
+                }),
         });
+    if (supersededBy !== undefined) {
+        warnings.push(`pull request #${String(pullRequest.number)} was closed: the newer release pull request #${String(supersededBy)} is open (${repository.fullName}), and merging this one after it would deploy an older version`);
+    }
     if (superseded.length > 0) {
         logger.info(`closed ${superseded.map((number) => `#${String(number)}`).join(', ')}: superseded by #${String(pullRequest.number)}`);
     }
     for (const warning of warnings)
         logger.warning(warning);
-    return { commit, pullRequest, autoMergeEnabled, superseded, warnings };
+    return { commit, pullRequest, autoMergeEnabled, superseded, supersededBy, warnings };
 }
 function defaultSupersedeComment(kept) {
     return `Superseded by #${String(kept.number)}.`;
+}
+function defaultYieldComment(newer) {
+    return `Superseded by #${String(newer.number)}, a newer release that was already open: merging this one after it would deploy an older version.`;
 }
 
 ;// CONCATENATED MODULE: ./packages/github/release-notes.ts
@@ -71733,8 +72301,6 @@ async function guardAgainstOlderCommit(repository, sortedGitVersions, sha, logge
     return undefined;
 }
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./packages/release/ecr-source.ts
 
 /**
@@ -72398,6 +72964,7 @@ async function openPullRequest(manifests, plan, changes, format, version, logger
             url: pull.htmlUrl,
             operation: pull.operation,
             superseded: result.superseded,
+            supersededBy: result.supersededBy,
         },
     };
 }
@@ -73274,7 +73841,7 @@ async function runCli(argv, io) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var node_readline_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6848);
 /* harmony import */ var node_readline_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_readline_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2742);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7872);
 
 
 async function readStdin() {
@@ -76221,13 +76788,13 @@ __webpack_unused_export__ = Pair.Pair;
 __webpack_unused_export__ = Scalar.Scalar;
 __webpack_unused_export__ = YAMLMap.YAMLMap;
 __webpack_unused_export__ = YAMLSeq.YAMLSeq;
-__webpack_unused_export__ = cst;
-__webpack_unused_export__ = lexer.Lexer;
+exports.DB = cst;
+exports.JG = lexer.Lexer;
 __webpack_unused_export__ = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 exports.qg = publicApi.parse;
 exports.hR = publicApi.parseAllDocuments;
-__webpack_unused_export__ = publicApi.parseDocument;
+exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
 __webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;

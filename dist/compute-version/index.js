@@ -58671,7 +58671,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5993);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5867);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -58680,7 +58680,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5993:
+/***/ 5867:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67057,180 +67057,6 @@ function client_httpStatus(error) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./packages/github/repository.ts
-
-// GitHub treats these conclusions as passing for required status checks.
-const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
-/** One repository's Git and release API, the calls the release chain makes. */
-class GitHubRepository {
-    client;
-    owner;
-    repo;
-    constructor(client, ref) {
-        this.client = client;
-        this.owner = ref.owner;
-        this.repo = ref.repo;
-    }
-    get fullName() {
-        return `${this.owner}/${this.repo}`;
-    }
-    get params() {
-        return { owner: this.owner, repo: this.repo };
-    }
-    /** Fails with a clear line when the repository is missing or the token cannot see it. */
-    async assertExists() {
-        await this.getRepository();
-    }
-    /** The default branch, e.g. `main`. */
-    async defaultBranch() {
-        return (await this.getRepository()).default_branch;
-    }
-    async getRepository() {
-        try {
-            const { data } = await this.client.rest.repos.get(this.params);
-            return data;
-        }
-        catch (error) {
-            if (client_httpStatus(error) === 404) {
-                throw new Error(`repository ${this.fullName} was not found, or the token cannot read it (check the repository name and the token's access)`);
-            }
-            throw error;
-        }
-    }
-    /**
-     * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
-     * reads it). Idempotent: an existing release for the tag is returned as it is.
-     */
-    async publishRelease(tag, options) {
-        const existing = await this.getReleaseByTag(tag);
-        if (existing)
-            return { htmlUrl: existing.htmlUrl, created: false };
-        const { data } = await this.client.rest.repos.createRelease({
-            ...this.params,
-            tag_name: tag,
-            name: options.name,
-            body: options.body,
-            make_latest: 'true',
-        });
-        return { htmlUrl: data.html_url, created: true };
-    }
-    /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */
-    async resolveCommit(ref) {
-        try {
-            const { data } = await this.client.rest.repos.getCommit({ ...this.params, ref });
-            return data.sha;
-        }
-        catch (error) {
-            const status = client_httpStatus(error);
-            if (status === 404 || status === 422)
-                return undefined;
-            throw error;
-        }
-    }
-    /** Every tag whose name starts with `prefix`, through the paginated matching-refs endpoint. */
-    async listTags(prefix) {
-        const refs = await this.client.paginate(this.client.rest.git.listMatchingRefs, {
-            ...this.params,
-            ref: `tags/${prefix}`,
-            per_page: 100,
-        });
-        return refs.map((ref) => ({
-            name: ref.ref.replace(/^refs\/tags\//, ''),
-            objectSha: ref.object.sha,
-            objectType: ref.object.type,
-        }));
-    }
-    /** The commit an annotated tag object points at. */
-    async peelTag(tagObjectSha) {
-        const { data } = await this.client.rest.git.getTag({ ...this.params, tag_sha: tagObjectSha });
-        return data.object.type === 'tag' ? this.peelTag(data.object.sha) : data.object.sha;
-    }
-    /**
-     * Creates `refs/tags/<name>` at `sha`: a compare-and-swap, because GitHub refuses to create a ref
-     * that exists. GitHub answers that with 422 "Reference already exists" (documented as 409 too).
-     */
-    async createTag(name, sha) {
-        try {
-            await this.client.rest.git.createRef({ ...this.params, ref: `refs/tags/${name}`, sha });
-            return 'created';
-        }
-        catch (error) {
-            const status = client_httpStatus(error);
-            if (status === 409 || (status === 422 && /already exists/i.test(String(error)))) {
-                return 'exists';
-            }
-            throw error;
-        }
-    }
-    /** The release for a tag, if one exists (drafts included; the caller decides what counts). */
-    async getReleaseByTag(tag) {
-        try {
-            const { data } = await this.client.rest.repos.getReleaseByTag({ ...this.params, tag });
-            return { draft: data.draft, htmlUrl: data.html_url };
-        }
-        catch (error) {
-            if (client_httpStatus(error) === 404)
-                return undefined;
-            throw error;
-        }
-    }
-    /** How `head` relates to `base`: `behind` means every commit of head is already in base. */
-    async compareCommits(base, head) {
-        const { data } = await this.client.rest.repos.compareCommitsWithBasehead({
-            ...this.params,
-            basehead: `${base}...${head}`,
-            per_page: 1,
-        });
-        return { status: data.status, aheadBy: data.ahead_by, behindBy: data.behind_by };
-    }
-    /**
-     * The state of each named check on a commit: a check run (latest of that name) or, failing that,
-     * a commit status context of that name.
-     */
-    async checkStates(sha, names) {
-        if (names.length === 0)
-            return [];
-        const combined = await this.client.rest.repos.getCombinedStatusForRef({
-            ...this.params,
-            ref: sha,
-            per_page: 100,
-        });
-        const results = [];
-        for (const name of names) {
-            const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
-                ...this.params,
-                ref: sha,
-                check_name: name,
-                filter: 'latest',
-                per_page: 100,
-            });
-            const run = runs.find((candidate) => candidate.name === name);
-            if (run) {
-                const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
-                const pending = run.status !== 'completed';
-                results.push({
-                    name,
-                    state: passing ? 'success' : pending ? 'pending' : 'failure',
-                    detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
-                });
-                continue;
-            }
-            const status = combined.data.statuses.find((candidate) => candidate.context === name);
-            if (status) {
-                const state = status.state === 'success'
-                    ? 'success'
-                    : status.state === 'pending'
-                        ? 'pending'
-                        : 'failure';
-                results.push({ name, state, detail: `status ${status.state}` });
-                continue;
-            }
-            results.push({ name, state: 'missing', detail: 'not reported' });
-        }
-        return results;
-    }
-}
-
 ;// CONCATENATED MODULE: ./packages/github/errors.ts
 /**
  * Turns GitHub's refusals into one line that says what failed, where, and how to fix it
@@ -67303,11 +67129,11 @@ function isRateLimit(error) {
 }
 /** True for GitHub's "the token may not do this" answer (403 that is not a rate limit). */
 function isForbidden(error) {
-    return httpStatus(error) === 403 && !isRateLimit(error);
+    return client_httpStatus(error) === 403 && !isRateLimit(error);
 }
 /** The clear error for a failed call; anything that is not an HTTP error is returned unchanged. */
 function errors_explainGitHubError(error, attempt) {
-    const status = httpStatus(error);
+    const status = client_httpStatus(error);
     if (status === undefined || error instanceof GitHubApiError)
         return error;
     const where = `(${attempt.repository})`;
@@ -67338,6 +67164,203 @@ async function errors_explained(attempt, call) {
     }
     catch (error) {
         throw errors_explainGitHubError(error, attempt);
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/github/repository.ts
+
+
+// GitHub treats these conclusions as passing for required status checks.
+const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
+/** One repository's Git and release API, the calls the release chain makes. */
+class GitHubRepository {
+    client;
+    owner;
+    repo;
+    constructor(client, ref) {
+        this.client = client;
+        this.owner = ref.owner;
+        this.repo = ref.repo;
+    }
+    get fullName() {
+        return `${this.owner}/${this.repo}`;
+    }
+    get params() {
+        return { owner: this.owner, repo: this.repo };
+    }
+    /** Fails with a clear line when the repository is missing or the token cannot see it. */
+    async assertExists() {
+        await this.getRepository();
+    }
+    /** The default branch, e.g. `main`. */
+    async defaultBranch() {
+        return (await this.getRepository()).default_branch;
+    }
+    async getRepository() {
+        try {
+            const { data } = await this.client.rest.repos.get(this.params);
+            return data;
+        }
+        catch (error) {
+            if (client_httpStatus(error) === 404) {
+                throw new Error(`repository ${this.fullName} was not found, or the token cannot read it (check the repository name and the token's access)`);
+            }
+            throw error;
+        }
+    }
+    /**
+     * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
+     * reads it). Idempotent: an existing release for the tag is returned as it is.
+     */
+    async publishRelease(tag, options) {
+        const existing = await this.getReleaseByTag(tag);
+        if (existing)
+            return { htmlUrl: existing.htmlUrl, created: false };
+        try {
+            const { data } = await this.client.rest.repos.createRelease({
+                ...this.params,
+                tag_name: tag,
+                name: options.name,
+                body: options.body,
+                make_latest: 'true',
+            });
+            return { htmlUrl: data.html_url, created: true };
+        }
+        catch (error) {
+            // 422 tag_name already_exists: another run published it since we looked, or a POST whose
+            // answer was lost on the way back landed and its retry is refused. Either way it exists.
+            const explainedError = errors_explainGitHubError(error, {
+                action: `publish the release ${tag}`,
+                repository: this.fullName,
+                permission: 'contents: write',
+            });
+            if (client_httpStatus(error) !== 422 || !errors_gitHubMessage(error).includes('already_exists')) {
+                throw explainedError;
+            }
+            const published = await this.getReleaseByTag(tag);
+            if (published === undefined)
+                throw explainedError;
+            return { htmlUrl: published.htmlUrl, created: false };
+        }
+    }
+    /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */
+    async resolveCommit(ref) {
+        try {
+            const { data } = await this.client.rest.repos.getCommit({ ...this.params, ref });
+            return data.sha;
+        }
+        catch (error) {
+            const status = client_httpStatus(error);
+            if (status === 404 || status === 422)
+                return undefined;
+            throw error;
+        }
+    }
+    /** Every tag whose name starts with `prefix`, through the paginated matching-refs endpoint. */
+    async listTags(prefix) {
+        const refs = await this.client.paginate(this.client.rest.git.listMatchingRefs, {
+            ...this.params,
+            ref: `tags/${prefix}`,
+            per_page: 100,
+        });
+        return refs.map((ref) => ({
+            name: ref.ref.replace(/^refs\/tags\//, ''),
+            objectSha: ref.object.sha,
+            objectType: ref.object.type,
+        }));
+    }
+    /** The commit an annotated tag object points at. */
+    async peelTag(tagObjectSha) {
+        const { data } = await this.client.rest.git.getTag({ ...this.params, tag_sha: tagObjectSha });
+        return data.object.type === 'tag' ? this.peelTag(data.object.sha) : data.object.sha;
+    }
+    /**
+     * Creates `refs/tags/<name>` at `sha`: a compare-and-swap, because GitHub refuses to create a ref
+     * that exists. GitHub answers that with 422 "Reference already exists" (documented as 409 too).
+     */
+    async createTag(name, sha) {
+        try {
+            await this.client.rest.git.createRef({ ...this.params, ref: `refs/tags/${name}`, sha });
+            return 'created';
+        }
+        catch (error) {
+            const status = client_httpStatus(error);
+            if (status === 409 || (status === 422 && /already exists/i.test(String(error)))) {
+                return 'exists';
+            }
+            throw errors_explainGitHubError(error, {
+                action: `reserve the tag ${name}`,
+                repository: this.fullName,
+                permission: 'contents: write',
+            });
+        }
+    }
+    /** The release for a tag, if one exists (drafts included; the caller decides what counts). */
+    async getReleaseByTag(tag) {
+        try {
+            const { data } = await this.client.rest.repos.getReleaseByTag({ ...this.params, tag });
+            return { draft: data.draft, htmlUrl: data.html_url };
+        }
+        catch (error) {
+            if (client_httpStatus(error) === 404)
+                return undefined;
+            throw error;
+        }
+    }
+    /** How `head` relates to `base`: `behind` means every commit of head is already in base. */
+    async compareCommits(base, head) {
+        const { data } = await this.client.rest.repos.compareCommitsWithBasehead({
+            ...this.params,
+            basehead: `${base}...${head}`,
+            per_page: 1,
+        });
+        return { status: data.status, aheadBy: data.ahead_by, behindBy: data.behind_by };
+    }
+    /**
+     * The state of each named check on a commit: a check run (latest of that name) or, failing that,
+     * a commit status context of that name.
+     */
+    async checkStates(sha, names) {
+        if (names.length === 0)
+            return [];
+        const combined = await this.client.rest.repos.getCombinedStatusForRef({
+            ...this.params,
+            ref: sha,
+            per_page: 100,
+        });
+        const results = [];
+        for (const name of names) {
+            const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
+                ...this.params,
+                ref: sha,
+                check_name: name,
+                filter: 'latest',
+                per_page: 100,
+            });
+            const run = runs.find((candidate) => candidate.name === name);
+            if (run) {
+                const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
+                const pending = run.status !== 'completed';
+                results.push({
+                    name,
+                    state: passing ? 'success' : pending ? 'pending' : 'failure',
+                    detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
+                });
+                continue;
+            }
+            const status = combined.data.statuses.find((candidate) => candidate.context === name);
+            if (status) {
+                const state = status.state === 'success'
+                    ? 'success'
+                    : status.state === 'pending'
+                        ? 'pending'
+                        : 'failure';
+                results.push({ name, state, detail: `status ${status.state}` });
+                continue;
+            }
+            results.push({ name, state: 'missing', detail: 'not reported' });
+        }
+        return results;
     }
 }
 
@@ -67694,18 +67717,39 @@ function errors_errorMessage(error) {
         return String(error);
     }
 }
+/**
+ * The input an error blames, for errors of packages that know it but do not speak in inputs
+ * (e.g. a VersionError about `hotfix-of`); undefined when it names none.
+ */
+function blamedInput(error) {
+    if (typeof error !== 'object' || error === null || !('input' in error))
+        return undefined;
+    // Only an input-like name: an error must never get other data (say a command's stdin) printed.
+    return typeof error.input === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(error.input)
+        ? error.input
+        : undefined;
+}
 /** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
 function failureLine(action, error) {
-    return `${action} failed: ${errors_errorMessage(error).replace(/\s*\n\s*/g, ' ')}`;
+    let message = errors_errorMessage(error)
+        .replace(/\s*\n\s*/g, ' ')
+        .trim();
+    const input = blamedInput(error);
+    if (input !== undefined && !message.startsWith(`input '${input}'`)) {
+        message = `input '${input}': ${message}`;
+    }
+    return `${action} failed: ${message}`;
 }
 
 ;// CONCATENATED MODULE: ./packages/kit/inputs.ts
 
 /** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
-function requireInput(name, raw) {
+/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
+function requireInput(name, raw, example) {
     const value = raw.trim();
-    if (value === '')
-        throw new InputError(name, 'is required and was empty');
+    if (value === '') {
+        throw new InputError(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
+    }
     return value;
 }
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
@@ -67861,14 +67905,17 @@ async function fastForwardBase(repository, request) {
     }
     return { outcome: 'committed', commitSha, treeSha };
 }
+const defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 /**
  * Applies `edits` to the branch tip and fast-forwards the branch, starting over from the new tip
- * when someone else pushed in between. Calls per attempt for one file: tip, tree listing, blob,
+ * (after a jittered backoff) when someone else pushed in between. Calls per attempt for one file: tip, tree listing, blob,
  * tree, commit, ref update (6); blob reads are reused across attempts while a file is unchanged.
  */
 async function commitEditsToBranch(repository, request) {
-    const maxAttempts = request.maxAttempts ?? 5;
+    const maxAttempts = request.maxAttempts ?? 10;
     const logger = request.logger ?? silentLogger;
+    const sleep = request.sleep ?? defaultSleep;
+    const random = request.random ?? Math.random;
     const blobCache = new Map();
     const contentOf = async (sha) => {
         const cached = blobCache.get(sha);
@@ -67899,7 +67946,12 @@ async function commitEditsToBranch(repository, request) {
             author: request.author,
         });
         if (result.outcome === 'branch-moved') {
-            logger.info(`${request.branch} moved while committing (attempt ${String(attempt)} of ${String(maxAttempts)}): applying the change again on the new tip`);
+            // Runs that lost the same race would otherwise all retry together and collide again:
+            // exponential backoff with full jitter spreads them out.
+            const delay = Math.round(random() * Math.min(250 * 2 ** attempt, 10_000));
+            logger.info(`${request.branch} moved while committing (attempt ${String(attempt)} of ${String(maxAttempts)}): applying the change again on the new tip in ${String(delay)} ms`);
+            if (attempt < maxAttempts)
+                await sleep(delay);
             continue;
         }
         return {
@@ -68186,7 +68238,11 @@ function headRepository(pull) {
  * Closes the open release pull requests `keep` replaces (label AND branch prefix, head in this
  * repository), each with `comment` first, and deletes their branches. Returns the numbers closed.
  */
-async function pull_requests_supersedePullRequests(repository, request) {
+async function supersedePullRequests(repository, request) {
+    return (await pull_requests_supersedeOrYield(repository, request)).closed;
+}
+/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
+async function pull_requests_supersedeOrYield(repository, request) {
     const open = await explained({
         action: 'list open pull requests',
         repository: repository.fullName,
@@ -68198,29 +68254,49 @@ async function pull_requests_supersedePullRequests(repository, request) {
         ...(request.base === undefined ? {} : { base: request.base }),
         per_page: 100,
     }));
-    const supersedes = request.supersedes ?? (() => true);
-    const older = open.filter((pull) => pull.number !== request.keep &&
+    const candidates = open.filter((pull) => pull.number !== request.keep &&
         pull.head.ref.startsWith(request.branchPrefix) &&
         sameName(headRepository(pull) ?? '', repository.fullName) &&
-        pull.labels.some((label) => sameName(label.name, request.label)) &&
-        supersedes({ number: pull.number, headRef: pull.head.ref, title: pull.title }));
+        pull.labels.some((label) => sameName(label.name, request.label)));
+    const candidate = (pull) => ({
+        number: pull.number,
+        headRef: pull.head.ref,
+        title: pull.title,
+    });
+    const supersedes = request.supersedes ?? (() => true);
+    const { yieldComment } = request;
+    const newest = candidates
+        .filter((pull) => request.supersedes !== undefined && !supersedes(candidate(pull)))
+        .sort((a, b) => b.number - a.number)[0];
+    if (newest !== undefined && yieldComment !== undefined) {
+        // Already closed (a newer run got to it first) when it is not in the list.
+        const kept = open.find((pull) => pull.number === request.keep);
+        if (kept !== undefined)
+            await closeWithComment(repository, kept, yieldComment(candidate(newest)));
+        return { closed: [], supersededBy: newest.number };
+    }
+    const older = candidates.filter((pull) => supersedes(candidate(pull)));
     const closed = [];
     for (const pull of older.sort((a, b) => a.number - b.number)) {
-        await commentOnPullRequest(repository, pull.number, request.comment);
-        await explained({
-            action: `close pull request #${String(pull.number)}`,
-            repository: repository.fullName,
-            permission: 'pull-requests: write',
-        }, () => repository.client.rest.pulls.update({
-            owner: repository.owner,
-            repo: repository.repo,
-            pull_number: pull.number,
-            state: 'closed',
-        }));
-        await deleteBranch(repository, pull.head.ref);
+        await closeWithComment(repository, pull, request.comment);
         closed.push(pull.number);
     }
-    return closed;
+    return { closed, supersededBy: undefined };
+}
+/** Comments, closes, and deletes the head branch (already gone is fine). */
+async function closeWithComment(repository, pull, comment) {
+    await commentOnPullRequest(repository, pull.number, comment);
+    await explained({
+        action: `close pull request #${String(pull.number)}`,
+        repository: repository.fullName,
+        permission: 'pull-requests: write',
+    }, () => repository.client.rest.pulls.update({
+        owner: repository.owner,
+        repo: repository.repo,
+        pull_number: pull.number,
+        state: 'closed',
+    }));
+    await deleteBranch(repository, pull.head.ref);
 }
 
 ;// CONCATENATED MODULE: ./packages/github/change-pull-request.ts
@@ -68275,6 +68351,7 @@ async function commitAndOpenPullRequest(repository, request) {
             pullRequest: undefined,
             autoMergeEnabled: false,
             superseded: [],
+            supersededBy: undefined,
             warnings: [],
         };
     }
@@ -68308,25 +68385,36 @@ async function commitAndOpenPullRequest(repository, request) {
             warnings.push(result.warning);
     }
     const supersede = request.supersede;
-    const superseded = supersede === undefined
-        ? []
-        : await supersedePullRequests(repository, {
+    const { closed: superseded, supersededBy } = supersede === undefined
+        ? { closed: [], supersededBy: undefined }
+        : await supersedeOrYield(repository, {
             label: supersede.label,
             branchPrefix: supersede.branchPrefix,
             keep: pullRequest.number,
             base: request.base,
             comment: (supersede.comment ?? defaultSupersedeComment)(pullRequest),
-            supersedes: supersede.supersedes,
+            ...(supersede.supersedes === undefined
+                ? {}
+                : {
+                    supersedes: supersede.supersedes,
+                    yieldComment: supersede.yieldComment ?? defaultYieldComment,
+                }),
         });
+    if (supersededBy !== undefined) {
+        warnings.push(`pull request #${String(pullRequest.number)} was closed: the newer release pull request #${String(supersededBy)} is open (${repository.fullName}), and merging this one after it would deploy an older version`);
+    }
     if (superseded.length > 0) {
         logger.info(`closed ${superseded.map((number) => `#${String(number)}`).join(', ')}: superseded by #${String(pullRequest.number)}`);
     }
     for (const warning of warnings)
         logger.warning(warning);
-    return { commit, pullRequest, autoMergeEnabled, superseded, warnings };
+    return { commit, pullRequest, autoMergeEnabled, superseded, supersededBy, warnings };
 }
 function defaultSupersedeComment(kept) {
     return `Superseded by #${String(kept.number)}.`;
+}
+function defaultYieldComment(newer) {
+    return `Superseded by #${String(newer.number)}, a newer release that was already open: merging this one after it would deploy an older version.`;
 }
 
 ;// CONCATENATED MODULE: ./packages/github/release-notes.ts
@@ -68446,772 +68534,6 @@ async function releaseNotes(appRepository, request) {
 
 
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(8249);
-;// CONCATENATED MODULE: ./packages/ecr/errors.ts
-class EcrError extends Error {
-    name = 'EcrError';
-    kind;
-    operation;
-    awsError;
-    attempts;
-    constructor(kind, message, options = {}) {
-        super(oneLine(message), options.cause === undefined ? undefined : { cause: options.cause });
-        this.kind = kind;
-        this.operation = options.operation;
-        this.awsError = options.awsError;
-        this.attempts = options.attempts;
-    }
-}
-function oneLine(text) {
-    return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-// Access key ids are not secret, but they identify a principal; signatures and tokens would be.
-// AWS messages should contain none of them; this is a second line of defence.
-const CREDENTIAL_PATTERNS = [
-    /\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g,
-    /Signature=[0-9a-f]+/gi,
-    /Credential=[^\s,]+/gi,
-    /X-Amz-Security-Token=[^\s&]+/gi,
-];
-/** Text from AWS made safe for a log line: one line, no credential material. */
-function sanitizeAwsMessage(text) {
-    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), oneLine(text));
-}
-
-;// CONCATENATED MODULE: ./packages/ecr/registry.ts
-/**
- * Where ECR registries live: regions, partitions, registry hosts, repository names and image URIs.
- * This module is the one place that knows these rules; everything else asks it.
- */
-
-// From the AWS SDK's partition data (@aws-sdk/core util-endpoints, 2026-11). The isolated partitions
-// (aws-iso*, aws-eusc) are left out on purpose: their hosts and tooling differ and nothing here targets them.
-const PARTITIONS = [
-    {
-        partition: 'aws',
-        dnsSuffix: 'amazonaws.com',
-        regions: [
-            'af-south-1',
-            'ap-east-1',
-            'ap-east-2',
-            'ap-northeast-1',
-            'ap-northeast-2',
-            'ap-northeast-3',
-            'ap-south-1',
-            'ap-south-2',
-            'ap-southeast-1',
-            'ap-southeast-2',
-            'ap-southeast-3',
-            'ap-southeast-4',
-            'ap-southeast-5',
-            'ap-southeast-6',
-            'ap-southeast-7',
-            'ca-central-1',
-            'ca-west-1',
-            'eu-central-1',
-            'eu-central-2',
-            'eu-north-1',
-            'eu-south-1',
-            'eu-south-2',
-            'eu-west-1',
-            'eu-west-2',
-            'eu-west-3',
-            'il-central-1',
-            'me-central-1',
-            'me-south-1',
-            'me-west-1',
-            'mx-central-1',
-            'sa-east-1',
-            'sa-west-1',
-            'us-east-1',
-            'us-east-2',
-            'us-west-1',
-            'us-west-2',
-        ],
-    },
-    { partition: 'aws-cn', dnsSuffix: 'amazonaws.com.cn', regions: ['cn-north-1', 'cn-northwest-1'] },
-    {
-        partition: 'aws-us-gov',
-        dnsSuffix: 'amazonaws.com',
-        regions: ['us-gov-east-1', 'us-gov-west-1'],
-    },
-];
-/** Regions with `ecr-fips` endpoints (AWS's FIPS endpoint list). */
-const FIPS_REGIONS = new Set([
-    'us-east-1',
-    'us-east-2',
-    'us-west-1',
-    'us-west-2',
-    'us-gov-east-1',
-    'us-gov-west-1',
-]);
-const REGION_PATTERN = /^[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}$/;
-function findRegion(region) {
-    for (const data of PARTITIONS) {
-        if (data.regions.includes(region)) {
-            return {
-                region,
-                partition: data.partition,
-                dnsSuffix: data.dnsSuffix,
-                fipsAvailable: FIPS_REGIONS.has(region),
-            };
-        }
-    }
-    return undefined;
-}
-/** Every region this module knows, e.g. for documentation. */
-function knownRegions() {
-    return PARTITIONS.flatMap((data) => data.regions);
-}
-/** Why `region` can't be used, or undefined when it can. For callers that report input errors. */
-function regionProblem(region) {
-    if (!REGION_PATTERN.test(region)) {
-        return `"${region}" is not an AWS region code: use a code like us-east-1 or us-gov-west-1`;
-    }
-    if (findRegion(region))
-        return undefined;
-    // Suggest the regions sharing the longest prefix: us-east-9 -> us-east-*, us-gov-north-1 -> us-gov-*.
-    const words = region.split('-').slice(0, -1);
-    let sameArea = [];
-    for (let length = words.length; length > 0 && sameArea.length === 0; length--) {
-        const prefix = `${words.slice(0, length).join('-')}-`;
-        sameArea = knownRegions().filter((known) => known.startsWith(prefix));
-    }
-    return (`"${region}" is not a known AWS region` +
-        (sameArea.length > 0 ? ` (did you mean ${sameArea.join(', ')}?)` : '') +
-        '; isolated partitions (aws-iso*) are not supported');
-}
-/** The region's partition and DNS suffix; throws EcrError for an unknown or malformed region. */
-function regionInfo(region) {
-    const info = findRegion(region);
-    if (info)
-        return info;
-    throw new EcrError('invalid-argument', regionProblem(region) ?? `unknown region "${region}"`);
-}
-function accountIdProblem(accountId) {
-    return /^[0-9]{12}$/.test(accountId)
-        ? undefined
-        : `"${accountId}" is not an AWS account id: use the 12 digits, e.g. 008577686731`;
-}
-// ECR's own rule (API model `RepositoryName`): lower case, '/'-separated parts, single '.', '_' or '-'
-// between alphanumerics, 2 to 256 characters.
-const REPOSITORY_PATTERN = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-function repositoryNameProblem(name) {
-    if (name.length < 2 || name.length > 256) {
-        return `repository name "${name}" must be 2 to 256 characters long`;
-    }
-    if (!REPOSITORY_PATTERN.test(name)) {
-        return (`"${name}" is not a valid ECR repository name: use lower-case letters and digits, ` +
-            `separated by single '.', '_' or '-', in '/'-separated parts (e.g. team/my-app)`);
-    }
-    return undefined;
-}
-// ECR accepts up to 300 characters without a pattern, but docker and every OCI client use this rule,
-// and a tag they can't parse can't be pulled.
-const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-function imageTagProblem(tag) {
-    return TAG_PATTERN.test(tag)
-        ? undefined
-        : `"${tag}" is not a valid image tag: use up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`;
-}
-const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
-function imageDigestProblem(digest) {
-    return DIGEST_PATTERN.test(digest)
-        ? undefined
-        : `"${digest}" is not an image digest: use sha256: followed by 64 lower-case hex digits`;
-}
-/** Throws EcrError('invalid-argument') with the problem text, if there is one. */
-function assertValid(problem) {
-    if (problem !== undefined)
-        throw new EcrError('invalid-argument', problem);
-}
-/**
- * The private registry host of an account in a region, e.g.
- * `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com` or `123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn`.
- */
-function registryHost(address) {
-    assertValid(accountIdProblem(address.accountId));
-    const info = regionInfo(address.region);
-    if (address.fips === true && !info.fipsAvailable) {
-        throw new EcrError('invalid-argument', `ECR has no FIPS endpoint in ${address.region}: FIPS registries exist in ${[...FIPS_REGIONS].join(', ')}`);
-    }
-    const service = address.fips === true ? 'ecr-fips' : 'ecr';
-    return `${address.accountId}.dkr.${service}.${address.region}.${info.dnsSuffix}`;
-}
-/**
- * Splits `[registry/]repository[:tag][@digest]` (docker's reference grammar; the first part is a registry
- * when it has a '.' or ':' or is `localhost`). Validates the repository against ECR's rule.
- */
-function parseImageReference(reference) {
-    const invalid = (why) => new EcrError('invalid-argument', `"${reference}" is not an image reference: ${why}`);
-    if (reference.includes('://'))
-        throw invalid('leave out the scheme (https://)');
-    let rest = reference;
-    let digest;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        const problem = imageDigestProblem(digest);
-        if (problem)
-            throw invalid(problem);
-    }
-    let registry;
-    const slash = rest.indexOf('/');
-    if (slash >= 0) {
-        const first = rest.slice(0, slash);
-        if (first.includes('.') || first.includes(':') || first === 'localhost') {
-            registry = first;
-            rest = rest.slice(slash + 1);
-        }
-    }
-    let tag;
-    const colon = rest.lastIndexOf(':');
-    if (colon >= 0) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        const problem = imageTagProblem(tag);
-        if (problem)
-            throw invalid(problem);
-    }
-    const problem = repositoryNameProblem(rest);
-    if (problem)
-        throw invalid(problem);
-    return { registry, repository: rest, tag, digest };
-}
-// The host forms registryHost produces (and amazon-ecr-credential-helper accepts).
-const ECR_HOST_PATTERN = /^([0-9]{12})\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)$/;
-/**
- * Parses an ECR image URI such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/team/app:1.2.3`
- * (tag and/or `@sha256:` digest optional) into account, region, repository, tag and digest.
- * The host must be a private ECR registry host consistent with the region's partition.
- */
-function parseEcrImageUri(uri) {
-    const reference = parseImageReference(uri);
-    const match = reference.registry === undefined ? null : ECR_HOST_PATTERN.exec(reference.registry);
-    const [, accountId, fipsSuffix, region, dnsSuffix] = match ?? [];
-    if (reference.registry === undefined ||
-        accountId === undefined ||
-        region === undefined ||
-        dnsSuffix === undefined) {
-        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: expected <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]`);
-    }
-    const info = regionInfo(region);
-    if (info.dnsSuffix !== dnsSuffix) {
-        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: registries in ${region} end in .${info.dnsSuffix}, not .${dnsSuffix}`);
-    }
-    const fips = fipsSuffix !== undefined;
-    // Validates FIPS availability as well.
-    registryHost({ accountId, region, fips });
-    return {
-        ...reference,
-        registry: reference.registry,
-        accountId,
-        region,
-        partition: info.partition,
-        fips,
-    };
-}
-/**
- * Parses a private ECR registry host such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`, or
- * returns undefined when `host` is not one (a local registry, Docker Hub, a malformed name).
- */
-function parseEcrRegistryHost(host) {
-    const [, accountId, fipsSuffix, region, dnsSuffix] = ECR_HOST_PATTERN.exec(host) ?? [];
-    if (accountId === undefined || region === undefined || dnsSuffix === undefined)
-        return undefined;
-    const info = findRegion(region);
-    if (info?.dnsSuffix !== dnsSuffix)
-        return undefined;
-    const fips = fipsSuffix !== undefined;
-    if (fips && !info.fipsAvailable)
-        return undefined;
-    return { host, accountId, region, partition: info.partition, fips };
-}
-/** `registry/repository[:tag][@digest]`, the inverse of parseImageReference. */
-function formatImageUri(image) {
-    return (`${image.registry}/${image.repository}` +
-        (image.tag === undefined ? '' : `:${image.tag}`) +
-        (image.digest === undefined ? '' : `@${image.digest}`));
-}
-
-;// CONCATENATED MODULE: ./packages/ecr/aws-errors.ts
-
-
-function field(value, key) {
-    return value[key];
-}
-function shapeOf(error) {
-    if (typeof error !== 'object' || error === null) {
-        return {
-            name: 'Error',
-            message: String(error),
-            status: undefined,
-            attempts: undefined,
-            fault: undefined,
-            code: undefined,
-        };
-    }
-    const metadata = field(error, '$metadata');
-    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
-    const text = (value) => typeof value === 'string' ? value : undefined;
-    const count = (value) => typeof value === 'number' ? value : undefined;
-    return {
-        name: text(field(error, 'name')) ?? 'Error',
-        message: text(field(error, 'message')) ?? '',
-        status: count(field(meta, 'httpStatusCode')),
-        attempts: count(field(meta, 'attempts')),
-        fault: text(field(error, '$fault')),
-        code: text(field(error, 'code')),
-    };
-}
-const CREDENTIAL_ERRORS = new Set([
-    'UnrecognizedClientException',
-    'InvalidSignatureException',
-    'IncompleteSignatureException',
-    'MissingAuthenticationTokenException',
-    'ExpiredTokenException',
-    'InvalidClientTokenId',
-]);
-const THROTTLING_ERRORS = new Set([
-    'ThrottlingException',
-    'TooManyRequestsException',
-    'RequestLimitExceeded',
-]);
-const NETWORK_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ENOTFOUND',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-]);
-function registryText(context, awsMessage) {
-    // ECR names the registry in its message ("... in the registry with id '008577686731'").
-    const accountId = /registry with id '([0-9]{12})'/.exec(awsMessage)?.[1] ?? context.registryId;
-    if (accountId === undefined)
-        return `the credentials' own registry in ${context.region}`;
-    try {
-        return `registry ${registryHost({ accountId, region: context.region })} (${context.region})`;
-    }
-    catch {
-        return `registry ${accountId} (${context.region})`;
-    }
-}
-function attemptsText(attempts) {
-    return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
-}
-/**
- * Turns whatever the SDK threw into an EcrError with one clear line. Messages never carry credential
- * material: the SDK's messages don't, and what AWS sends back is sanitised on top.
- */
-function toEcrError(error, context) {
-    if (error instanceof EcrError)
-        return error;
-    const aws = shapeOf(error);
-    const awsMessage = sanitizeAwsMessage(aws.message);
-    const options = {
-        operation: context.operation,
-        awsError: aws.name,
-        attempts: aws.attempts,
-        cause: error,
-    };
-    const repository = context.repository === undefined ? '' : ` '${context.repository}'`;
-    const permission = `ecr:${context.operation}`;
-    if (aws.name === 'CredentialsProviderError') {
-        return new EcrError('credentials', `no AWS credentials for ${permission}: configure them before this step ` +
-            `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
-    }
-    if (CREDENTIAL_ERRORS.has(aws.name)) {
-        return new EcrError('credentials', `AWS rejected the credentials for ${permission} in ${context.region} (${aws.name}): ${awsMessage}`, options);
-    }
-    if (aws.name === 'AccessDeniedException') {
-        const denied = /perform: (ecr:[A-Za-z]+)/.exec(awsMessage)?.[1] ?? permission;
-        return new EcrError('access-denied', `access denied: the AWS credentials lack ${denied}` +
-            (context.repository === undefined ? '' : ` on repository '${context.repository}'`) +
-            ` in ${context.region}; allow ${denied} in the role's policy`, options);
-    }
-    if (aws.name === 'RepositoryNotFoundException') {
-        return new EcrError('repository-not-found', `ECR repository${repository} not found in ${registryText(context, awsMessage)}: ` +
-            'create it, or check the repository name, account and region', options);
-    }
-    if (aws.name === 'ImageNotFoundException') {
-        return new EcrError('image-not-found', `image${context.tag === undefined ? '' : ` tag '${context.tag}'`} not found in ECR repository${repository} ` +
-            `(${context.region})`, options);
-    }
-    if (aws.name === 'ImageTagAlreadyExistsException') {
-        return new EcrError('tag-immutable', `tag${context.tag === undefined ? '' : ` '${context.tag}'`} already exists in ECR repository${repository}, ` +
-            'whose tags are immutable: use a new tag', options);
-    }
-    if (THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
-        return new EcrError('throttled', `ECR kept throttling ${context.operation}${attemptsText(aws.attempts)} (${aws.name}); try again later`, options);
-    }
-    if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
-        return new EcrError('service', `ECR ${context.operation} failed with a service error${attemptsText(aws.attempts)} ` +
-            `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`}): ${awsMessage}`, options);
-    }
-    if (aws.code !== undefined && NETWORK_CODES.has(aws.code)) {
-        return new EcrError('service', `could not reach the ECR API in ${context.region} for ${context.operation}${attemptsText(aws.attempts)}: ` +
-            aws.code, options);
-    }
-    return new EcrError('unknown', `ECR ${context.operation}${repository} failed (${aws.name}): ${awsMessage}`, options);
-}
-
-;// CONCATENATED MODULE: ./packages/ecr/client.ts
-
-
-
-
-/** Every manifest kind a promote may copy: single-platform and multi-platform, Docker and OCI. */
-const MANIFEST_MEDIA_TYPES = [
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.docker.distribution.manifest.v2+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-];
-const DEFAULT_MAX_ATTEMPTS = 5;
-function selectorText(selector) {
-    return 'tag' in selector ? `tag '${selector.tag}'` : `digest ${selector.digest}`;
-}
-function validateSelector(selector) {
-    if ('tag' in selector) {
-        assertValid(imageTagProblem(selector.tag));
-        return { imageTag: selector.tag };
-    }
-    assertValid(imageDigestProblem(selector.digest));
-    return { imageDigest: selector.digest };
-}
-/**
- * ECR through `@aws-sdk/client-ecr`. Credentials come from the SDK's default chain (environment,
- * web identity, shared config, instance roles): nothing here takes keys. Every failure is an EcrError.
- */
-class EcrClient {
-    sdk;
-    region;
-    registryId;
-    logger;
-    constructor(sdk, options) {
-        this.sdk = sdk;
-        this.region = options.region;
-        this.registryId = options.registryId;
-        this.logger = options.logger;
-    }
-    /** Runs one API call, mapping failures to EcrError and noting retries. */
-    async call(context, send) {
-        const full = { ...context, region: this.region, registryId: this.registryId };
-        try {
-            const output = await send();
-            const attempts = output.$metadata.attempts ?? 1;
-            if (attempts > 1) {
-                this.logger.info(`ECR ${context.operation} succeeded after ${String(attempts)} attempts`);
-            }
-            return output;
-        }
-        catch (error) {
-            throw toEcrError(error, full);
-        }
-    }
-    /**
-     * Docker credentials for the registry. The returned `password` is SECRET: the CALLER must mask it
-     * (`core.setSecret`) before logging anything, and must pass it on stdin, never in argv.
-     */
-    async getAuthorization() {
-        const output = await this.call({ operation: 'GetAuthorizationToken' }, () => this.sdk.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({})));
-        const data = output.authorizationData?.[0];
-        const token = data?.authorizationToken;
-        const proxyEndpoint = data?.proxyEndpoint;
-        if (token === undefined || proxyEndpoint === undefined) {
-            throw new EcrError('service', 'ECR GetAuthorizationToken returned no authorization data (token or proxy endpoint missing)', { operation: 'GetAuthorizationToken' });
-        }
-        const decoded = Buffer.from(token, 'base64').toString('utf8');
-        const separator = decoded.indexOf(':');
-        if (separator <= 0) {
-            // Never echo the token: it is the credential.
-            throw new EcrError('service', 'ECR GetAuthorizationToken returned a token that is not base64 of user:password', { operation: 'GetAuthorizationToken' });
-        }
-        let registry;
-        try {
-            registry = new URL(proxyEndpoint).host;
-        }
-        catch {
-            throw new EcrError('service', `ECR GetAuthorizationToken returned a proxy endpoint that is not a URL: "${proxyEndpoint}"`, { operation: 'GetAuthorizationToken' });
-        }
-        return {
-            username: decoded.slice(0, separator),
-            password: decoded.slice(separator + 1),
-            proxyEndpoint,
-            registry,
-            expiresAt: data?.expiresAt,
-        };
-    }
-    /** All tags in a repository, sorted; follows ListImages pagination (`pageSize` = maxResults, default ECR's 100). */
-    async listImageTags(repository, options = {}) {
-        assertValid(repositoryNameProblem(repository));
-        const tags = new Set();
-        const pages = (0,dist_cjs/* paginateListImages */._Pg)({
-            client: this.sdk,
-            ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
-        }, { repositoryName: repository, registryId: this.registryId, filter: { tagStatus: 'TAGGED' } });
-        await this.call({ operation: 'ListImages', repository }, async () => {
-            let attempts = 1;
-            for await (const page of pages) {
-                attempts = Math.max(attempts, page.$metadata.attempts ?? 1);
-                for (const id of page.imageIds ?? []) {
-                    if (id.imageTag !== undefined)
-                        tags.add(id.imageTag);
-                }
-            }
-            return { $metadata: { attempts } };
-        });
-        return [...tags].sort();
-    }
-    /** The image a tag names, or undefined when the tag doesn't exist. */
-    async describeImage(repository, tag) {
-        assertValid(repositoryNameProblem(repository));
-        assertValid(imageTagProblem(tag));
-        let output;
-        try {
-            output = await this.call({ operation: 'DescribeImages', repository, tag }, () => this.sdk.send(new dist_cjs/* DescribeImagesCommand */.ji5({
-                repositoryName: repository,
-                registryId: this.registryId,
-                imageIds: [{ imageTag: tag }],
-            })));
-        }
-        catch (error) {
-            if (error instanceof EcrError && error.kind === 'image-not-found')
-                return undefined;
-            throw error;
-        }
-        const detail = output.imageDetails?.[0];
-        if (detail?.imageDigest === undefined)
-            return undefined;
-        return {
-            digest: detail.imageDigest,
-            tags: [...(detail.imageTags ?? [])].sort(),
-            sizeInBytes: detail.imageSizeInBytes,
-            pushedAt: detail.imagePushedAt,
-            manifestMediaType: detail.imageManifestMediaType,
-        };
-    }
-    /** `sha256:...` of the image a tag names, or undefined when the tag doesn't exist. */
-    async getImageDigest(repository, tag) {
-        return (await this.describeImage(repository, tag))?.digest;
-    }
-    async tagExists(repository, tag) {
-        return (await this.getImageDigest(repository, tag)) !== undefined;
-    }
-    /**
-     * The repository's tag mutability. The `*_WITH_EXCLUSION` values mean some tags (matching the
-     * repository's exclusion filters) behave the other way.
-     */
-    async getTagMutability(repository) {
-        assertValid(repositoryNameProblem(repository));
-        const output = await this.call({ operation: 'DescribeRepositories', repository }, () => this.sdk.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({
-            repositoryNames: [repository],
-            registryId: this.registryId,
-        })));
-        // ECR's default when a repository was created without the setting.
-        return output.repositories?.[0]?.imageTagMutability ?? 'MUTABLE';
-    }
-    /**
-     * The manifest a tag names (BatchGetImage, every manifest media type accepted), or undefined when the
-     * tag doesn't exist. For comparing an image with a local build before pushing: a single-platform
-     * manifest's `config.digest` is the image id docker reports.
-     */
-    async getImageManifest(repository, tag) {
-        return (await this.getImageManifests(repository, [tag])).get(tag);
-    }
-    /**
-     * The manifests several tags name, in one BatchGetImage call; tags that don't exist are absent from
-     * the map.
-     */
-    async getImageManifests(repository, tags) {
-        assertValid(repositoryNameProblem(repository));
-        for (const tag of tags)
-            assertValid(imageTagProblem(tag));
-        const output = await this.call({ operation: 'BatchGetImage', repository, tag: tags[0] }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
-            repositoryName: repository,
-            registryId: this.registryId,
-            imageIds: tags.map((imageTag) => ({ imageTag })),
-            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
-        })));
-        const manifests = new Map();
-        for (const image of output.images ?? []) {
-            const tag = image.imageId?.imageTag;
-            const manifest = image.imageManifest;
-            const digest = image.imageId?.imageDigest;
-            if (tag === undefined || manifest === undefined || digest === undefined)
-                continue;
-            manifests.set(tag, {
-                digest,
-                mediaType: image.imageManifestMediaType ?? mediaTypeOf(manifest),
-                manifest,
-            });
-        }
-        return manifests;
-    }
-    /**
-     * Tags an existing image with `targetTag` by copying its manifest (BatchGetImage, then PutImage with
-     * the same bytes and media type): no pull, no push, no layer moves, the digest is unchanged.
-     * Re-running is safe: when the target tag already names the digest, nothing is written and
-     * `alreadyPresent` is true. On an immutable repository, a target tag naming another digest is an
-     * EcrError('tag-immutable') naming both digests; on a mutable one the tag moves (`previousDigest`).
-     */
-    async promoteImage(request) {
-        const { repository, targetTag } = request;
-        assertValid(repositoryNameProblem(repository));
-        assertValid(imageTagProblem(targetTag));
-        const sourceId = validateSelector(request.source);
-        // One call reads both: the source manifest and whatever the target tag names now.
-        const output = await this.call({ operation: 'BatchGetImage', repository }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
-            repositoryName: repository,
-            registryId: this.registryId,
-            imageIds: [sourceId, { imageTag: targetTag }],
-            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
-        })));
-        const images = output.images ?? [];
-        const matches = (id) => sourceId.imageTag !== undefined
-            ? id?.imageTag === sourceId.imageTag
-            : id?.imageDigest === sourceId.imageDigest;
-        const source = images.find((image) => matches(image.imageId));
-        const target = images.find((image) => image.imageId?.imageTag === targetTag);
-        const manifest = source?.imageManifest;
-        const digest = source?.imageId?.imageDigest;
-        if (source === undefined || manifest === undefined || digest === undefined) {
-            const failure = output.failures?.find((f) => matches(f.imageId));
-            throw new EcrError('image-not-found', `cannot promote: ${selectorText(request.source)} not found in ECR repository '${repository}' ` +
-                `(${this.region})` +
-                (failure?.failureCode === undefined || failure.failureCode === 'ImageNotFound'
-                    ? ''
-                    : `: ${failure.failureCode} ${failure.failureReason ?? ''}`.trimEnd()), { operation: 'BatchGetImage', awsError: failure?.failureCode });
-        }
-        const mediaType = source.imageManifestMediaType ?? mediaTypeOf(manifest);
-        const previousDigest = target?.imageId?.imageDigest;
-        if (previousDigest === digest) {
-            this.logger.info(`${repository}:${targetTag} already is ${digest}: nothing to promote`);
-            return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
-        }
-        try {
-            await this.call({ operation: 'PutImage', repository, tag: targetTag }, () => this.sdk.send(new dist_cjs/* PutImageCommand */.SUU({
-                repositoryName: repository,
-                registryId: this.registryId,
-                imageManifest: manifest,
-                imageManifestMediaType: mediaType,
-                imageTag: targetTag,
-                imageDigest: digest,
-            })));
-        }
-        catch (error) {
-            if (!(error instanceof EcrError))
-                throw error;
-            // Someone else promoted the same image in between: that is the state we wanted.
-            if (error.awsError === 'ImageAlreadyExistsException') {
-                return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
-            }
-            if (error.kind === 'tag-immutable') {
-                const existing = previousDigest ?? (await this.getImageDigest(repository, targetTag));
-                throw new EcrError('tag-immutable', `cannot promote ${digest} to '${repository}:${targetTag}': the tag already names ` +
-                    `${existing ?? 'another image'} and the repository's tags are immutable; use a new tag`, { operation: 'PutImage', awsError: error.awsError, cause: error });
-            }
-            throw error;
-        }
-        if (previousDigest !== undefined) {
-            this.logger.info(`moved ${repository}:${targetTag} from ${previousDigest} to ${digest}`);
-        }
-        return { digest, mediaType, alreadyPresent: false, previousDigest };
-    }
-}
-/** The `mediaType` field of a manifest, for registries that don't report it separately. */
-function mediaTypeOf(manifest) {
-    try {
-        const parsed = JSON.parse(manifest);
-        if (typeof parsed === 'object' && parsed !== null && 'mediaType' in parsed) {
-            const { mediaType } = parsed;
-            if (typeof mediaType === 'string')
-                return mediaType;
-        }
-    }
-    catch {
-        // Not JSON: fall through to the error below.
-    }
-    throw new EcrError('service', 'ECR returned a manifest without a media type', {
-        operation: 'BatchGetImage',
-    });
-}
-/**
- * An EcrClient with the SDK's standard retry strategy (throttling and 5xx retried with backoff, at
- * most `maxAttempts` attempts, default 5). Validates the region and registry id first.
- */
-function createEcrClient(options) {
-    regionInfo(options.region);
-    if (options.registryId !== undefined)
-        assertValid(accountIdProblem(options.registryId));
-    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
-        throw new EcrError('invalid-argument', `maxAttempts must be 1 to 10, got ${String(maxAttempts)}`);
-    }
-    const sdk = new dist_cjs/* ECRClient */.S70({
-        region: options.region,
-        maxAttempts,
-        retryMode: 'standard',
-        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-        ...(options.fips === true ? { useFipsEndpoint: true } : {}),
-    });
-    return new EcrClient(sdk, options);
-}
-
-;// CONCATENATED MODULE: ./packages/ecr/target.ts
-
-
-
-/**
- * Resolves the registry and region inputs shared by the actions, in the order a user expects: the
- * inputs, then the region inside a registry host, then AWS_REGION / AWS_DEFAULT_REGION.
- */
-function resolveEcrRegistry(inputs, env) {
-    const registry = inputs.registry.trim();
-    let registryId;
-    let hostRegion;
-    const host = registry === '' ? inputs.hostHint : registry;
-    if (/^[0-9]+$/.test(registry)) {
-        const problem = accountIdProblem(registry);
-        if (problem)
-            throw new InputError('registry', problem);
-        registryId = registry;
-    }
-    else if (host !== undefined && host !== '') {
-        try {
-            const parsed = parseEcrImageUri(`${host}/image`);
-            registryId = parsed.accountId;
-            hostRegion = parsed.region;
-        }
-        catch (error) {
-            if (!(error instanceof EcrError))
-                throw error;
-            throw new InputError(registry === '' ? 'image' : 'registry', `"${host}" is neither an account id nor an ECR registry host like 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`);
-        }
-    }
-    // Empty inputs and variables count as unset, as the runner passes every input as a string.
-    const region = [inputs.region.trim(), hostRegion, env.AWS_REGION, env.AWS_DEFAULT_REGION].find((candidate) => candidate !== undefined && candidate !== '') ?? '';
-    if (region === '') {
-        throw new InputError('region', 'is required to reach ECR: set it or AWS_REGION');
-    }
-    const problem = regionProblem(region);
-    if (problem)
-        throw new InputError('region', problem);
-    if (hostRegion !== undefined && hostRegion !== region) {
-        throw new InputError('region', `${region} differs from the registry host's region ${hostRegion}`);
-    }
-    return { registryId, region };
-}
-
-;// CONCATENATED MODULE: ./packages/ecr/index.ts
-
-
-
-
-
-
 ;// CONCATENATED MODULE: ./packages/version/index.ts
 /**
  * Release version tags: parse, order and step them.
@@ -69227,6 +68549,12 @@ const DEFAULT_FORMAT = 'v0.0.{n}';
 /** A placeholder-free problem with a template, prefix or tag; callers add the input name. */
 class VersionError extends Error {
     name = 'VersionError';
+    /** The input (or CLI option) a caller should name, when this package knows it. */
+    input;
+    constructor(message, options = {}) {
+        super(message);
+        this.input = options.input;
+    }
 }
 const PLACEHOLDER = '{n}';
 // Docker's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
@@ -69281,6 +68609,16 @@ class VersionFormat {
     /** The literal start every matching git tag shares (`cms/v0.0.`). */
     get gitTagListPrefix() {
         return this.gitTagPrefix + this.head;
+    }
+    /**
+     * A tag that starts like this format's versions (ignoring case) but is not one: `v0.0.x`,
+     * `v0.0.-1`, `v0.0.1--2`, `V0.0.5`. Almost always a typo or a mis-wired output, never a tag this
+     * suite writes; a tag of another shape (`latest`, `sha-abc`) is not a lookalike.
+     */
+    isLookalike(tag) {
+        return (this.head !== '' &&
+            tag.toLowerCase().startsWith(this.head.toLowerCase()) &&
+            this.parse(tag) === undefined);
     }
     /** Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`). */
     parse(imageTag) {
@@ -69365,7 +68703,11 @@ function nextHotfix(format, versions, hotfixOf) {
     }
     let baseExists = false;
     let maxHotfix = 0;
+    let newestRelease;
     for (const version of versions) {
+        if (version.hotfix === 0 && (!newestRelease || version.number > newestRelease.number)) {
+            newestRelease = version;
+        }
         if (version.number !== requested.number)
             continue;
         if (version.hotfix === 0)
@@ -69374,7 +68716,7 @@ function nextHotfix(format, versions, hotfixOf) {
     }
     const base = format.render(requested.number);
     if (!baseExists) {
-        throw new VersionError(`release ${base.tag} does not exist, so it cannot be hotfixed`);
+        throw new VersionError(`release ${base.tag} does not exist, so it cannot be hotfixed: give a release that was made${newestRelease ? `, e.g. the newest, ${newestRelease.tag}` : ''}`, { input: 'hotfix-of' });
     }
     return format.render(requested.number, maxHotfix + 1);
 }
@@ -69384,7 +68726,7 @@ function nextHotfix(format, versions, hotfixOf) {
 
 // Annotated tags need one extra call each to find their commit; only the newest are looked at.
 const ANNOTATED_TAGS_PEELED = 50;
-const defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+const compute_version_defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 /**
  * Picks and reserves the next release tag for a commit.
  *
@@ -69399,7 +68741,7 @@ const defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resol
 async function computeVersion(request) {
     const { repository, format, logger } = request;
     const maxAttempts = request.maxAttempts ?? 30;
-    const sleep = request.sleep ?? defaultSleep;
+    const sleep = request.sleep ?? compute_version_defaultSleep;
     const random = request.random ?? Math.random;
     const hotfixOf = request.hotfixOf?.trim() ?? '';
     await repository.assertExists();
@@ -69609,6 +68951,66 @@ function ecrVersionSource(client, repository) {
     };
 }
 
+// EXTERNAL MODULE: ./packages/ecr/client.ts
+var client = __nccwpck_require__(80);
+// EXTERNAL MODULE: ./packages/ecr/errors.ts
+var errors = __nccwpck_require__(2484);
+// EXTERNAL MODULE: ./packages/ecr/aws-errors.ts
+var aws_errors = __nccwpck_require__(1060);
+// EXTERNAL MODULE: ./packages/ecr/registry.ts
+var ecr_registry = __nccwpck_require__(7864);
+;// CONCATENATED MODULE: ./packages/ecr/target.ts
+
+
+
+/**
+ * Resolves the registry and region inputs shared by the actions, in the order a user expects: the
+ * inputs, then the region inside a registry host, then AWS_REGION / AWS_DEFAULT_REGION.
+ */
+function resolveEcrRegistry(inputs, env) {
+    const registry = inputs.registry.trim();
+    let registryId;
+    let hostRegion;
+    const host = registry === '' ? inputs.hostHint : registry;
+    if (/^[0-9]+$/.test(registry)) {
+        const problem = (0,ecr_registry/* accountIdProblem */.gN)(registry);
+        if (problem)
+            throw new InputError('registry', problem);
+        registryId = registry;
+    }
+    else if (host !== undefined && host !== '') {
+        try {
+            const parsed = (0,ecr_registry/* parseEcrImageUri */.To)(`${host}/image`);
+            registryId = parsed.accountId;
+            hostRegion = parsed.region;
+        }
+        catch (error) {
+            if (!(error instanceof errors/* EcrError */.J))
+                throw error;
+            throw new InputError(registry === '' ? 'image' : 'registry', `"${host}" is neither an account id nor an ECR registry host like 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`);
+        }
+    }
+    // Empty inputs and variables count as unset, as the runner passes every input as a string.
+    const region = [inputs.region.trim(), hostRegion, env.AWS_REGION, env.AWS_DEFAULT_REGION].find((candidate) => candidate !== undefined && candidate !== '') ?? '';
+    if (region === '') {
+        throw new InputError('region', 'is required to reach ECR: set it or AWS_REGION');
+    }
+    const problem = (0,ecr_registry/* regionProblem */.Og)(region);
+    if (problem)
+        throw new InputError('region', problem);
+    if (hostRegion !== undefined && hostRegion !== region) {
+        throw new InputError('region', `${region} differs from the registry host's region ${hostRegion}`);
+    }
+    return { registryId, region };
+}
+
+;// CONCATENATED MODULE: ./packages/ecr/index.ts
+
+
+
+
+
+
 ;// CONCATENATED MODULE: ./actions/compute-version/src/inputs.ts
 
 
@@ -69630,7 +69032,7 @@ function getEcrSource(getInput, env) {
     if (repository === '') {
         throw new InputError('ecr-repository', 'is required when sources includes ecr, e.g. dsva/cms-drupal');
     }
-    const repositoryProblem = repositoryNameProblem(repository);
+    const repositoryProblem = (0,ecr_registry/* repositoryNameProblem */.LB)(repository);
     if (repositoryProblem)
         throw new InputError('ecr-repository', repositoryProblem);
     const target = resolveEcrRegistry({ registry: getInput('registry'), region: getInput('region') }, env);
@@ -69673,7 +69075,6 @@ function getInputs(getInput, env = process.env) {
 
 
 
-
 // Direct modules, not the package index: the index also exports the whole chain (docker, manifest),
 // which would triple this bundle.
 
@@ -69692,6 +69093,9 @@ async function run() {
         const repository = new GitHubRepository(client, inputs.repository);
         const extraSources = [];
         if (inputs.ecr) {
+            // Loaded only when asked for: the AWS SDK is a separate chunk of the bundle, and loading it
+            // on every run would put this action over 100 MB of peak memory.
+            const { createEcrClient } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 80));
             const ecr = createEcrClient({
                 region: inputs.ecr.region,
                 registryId: inputs.ecr.registryId,
@@ -69746,6 +69150,787 @@ async function writeSummary(repository, result) {
         ],
     ]);
     await summary.addHeading('Release version', 3).addRaw(table, true).write();
+}
+
+
+/***/ }),
+
+/***/ 1060:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   s: () => (/* binding */ toEcrError)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2484);
+/* harmony import */ var _registry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7864);
+
+
+function field(value, key) {
+    return value[key];
+}
+function shapeOf(error) {
+    if (typeof error !== 'object' || error === null) {
+        return {
+            name: 'Error',
+            message: String(error),
+            status: undefined,
+            attempts: undefined,
+            fault: undefined,
+            code: undefined,
+        };
+    }
+    const metadata = field(error, '$metadata');
+    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
+    const text = (value) => typeof value === 'string' ? value : undefined;
+    const count = (value) => typeof value === 'number' ? value : undefined;
+    return {
+        name: text(field(error, 'name')) ?? 'Error',
+        message: text(field(error, 'message')) ?? '',
+        status: count(field(meta, 'httpStatusCode')),
+        attempts: count(field(meta, 'attempts')),
+        fault: text(field(error, '$fault')),
+        code: text(field(error, 'code')),
+    };
+}
+const CREDENTIAL_ERRORS = new Set([
+    'UnrecognizedClientException',
+    'InvalidSignatureException',
+    'IncompleteSignatureException',
+    'MissingAuthenticationTokenException',
+    'ExpiredTokenException',
+    'InvalidClientTokenId',
+]);
+const THROTTLING_ERRORS = new Set([
+    'ThrottlingException',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+]);
+const NETWORK_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+]);
+function registryText(context, awsMessage) {
+    // ECR names the registry in its message ("... in the registry with id '008577686731'").
+    const accountId = /registry with id '([0-9]{12})'/.exec(awsMessage)?.[1] ?? context.registryId;
+    if (accountId === undefined)
+        return `the credentials' own registry in ${context.region}`;
+    try {
+        return `registry ${(0,_registry_js__WEBPACK_IMPORTED_MODULE_1__/* .registryHost */ .U$)({ accountId, region: context.region })} (${context.region})`;
+    }
+    catch {
+        return `registry ${accountId} (${context.region})`;
+    }
+}
+function attemptsText(attempts) {
+    return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
+}
+/**
+ * Turns whatever the SDK threw into an EcrError with one clear line. Messages never carry credential
+ * material: the SDK's messages don't, and what AWS sends back is sanitised on top.
+ */
+function toEcrError(error, context) {
+    if (error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J)
+        return error;
+    const aws = shapeOf(error);
+    const awsMessage = (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .sanitizeAwsMessage */ .Y)(aws.message);
+    const options = {
+        operation: context.operation,
+        awsError: aws.name,
+        attempts: aws.attempts,
+        cause: error,
+    };
+    const repository = context.repository === undefined ? '' : ` '${context.repository}'`;
+    const permission = `ecr:${context.operation}`;
+    if (aws.name === 'CredentialsProviderError') {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('credentials', `no AWS credentials for ${permission}: configure them before this step ` +
+            `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
+    }
+    if (CREDENTIAL_ERRORS.has(aws.name)) {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('credentials', `AWS rejected the credentials for ${permission} in ${context.region} (${aws.name}): ${awsMessage}`, options);
+    }
+    if (aws.name === 'AccessDeniedException') {
+        const denied = /perform: (ecr:[A-Za-z]+)/.exec(awsMessage)?.[1] ?? permission;
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('access-denied', `access denied: the AWS credentials lack ${denied}` +
+            (context.repository === undefined ? '' : ` on repository '${context.repository}'`) +
+            ` in ${context.region}; allow ${denied} in the role's policy`, options);
+    }
+    if (aws.name === 'RepositoryNotFoundException') {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('repository-not-found', `ECR repository${repository} not found in ${registryText(context, awsMessage)}: ` +
+            'create it, or check the repository name, account and region', options);
+    }
+    if (aws.name === 'ImageNotFoundException') {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('image-not-found', `image${context.tag === undefined ? '' : ` tag '${context.tag}'`} not found in ECR repository${repository} ` +
+            `(${context.region})`, options);
+    }
+    if (aws.name === 'ImageTagAlreadyExistsException') {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('tag-immutable', `tag${context.tag === undefined ? '' : ` '${context.tag}'`} already exists in ECR repository${repository}, ` +
+            'whose tags are immutable: use a new tag', options);
+    }
+    if (THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('throttled', `ECR kept throttling ${context.operation}${attemptsText(aws.attempts)} (${aws.name}); try again later`, options);
+    }
+    if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('service', `ECR ${context.operation} failed with a service error${attemptsText(aws.attempts)} ` +
+            `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`}): ${awsMessage}`, options);
+    }
+    if (aws.code !== undefined && NETWORK_CODES.has(aws.code)) {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('service', `could not reach the ECR API in ${context.region} for ${context.operation}${attemptsText(aws.attempts)}: ` +
+            aws.code, options);
+    }
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('unknown', `ECR ${context.operation}${repository} failed (${aws.name}): ${awsMessage}`, options);
+}
+
+
+/***/ }),
+
+/***/ 80:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   createEcrClient: () => (/* binding */ createEcrClient)
+/* harmony export */ });
+/* unused harmony exports MANIFEST_MEDIA_TYPES, DEFAULT_MAX_ATTEMPTS, EcrClient */
+/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8249);
+/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1060);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2484);
+/* harmony import */ var _registry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7864);
+
+
+
+
+/** Every manifest kind a promote may copy: single-platform and multi-platform, Docker and OCI. */
+const MANIFEST_MEDIA_TYPES = [
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+const DEFAULT_MAX_ATTEMPTS = 5;
+function selectorText(selector) {
+    return 'tag' in selector ? `tag '${selector.tag}'` : `digest ${selector.digest}`;
+}
+function validateSelector(selector) {
+    if ('tag' in selector) {
+        (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .imageTagProblem */ .Zi)(selector.tag));
+        return { imageTag: selector.tag };
+    }
+    (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .imageDigestProblem */ .ZK)(selector.digest));
+    return { imageDigest: selector.digest };
+}
+/**
+ * ECR through `@aws-sdk/client-ecr`. Credentials come from the SDK's default chain (environment,
+ * web identity, shared config, instance roles): nothing here takes keys. Every failure is an EcrError.
+ */
+class EcrClient {
+    sdk;
+    region;
+    registryId;
+    logger;
+    constructor(sdk, options) {
+        this.sdk = sdk;
+        this.region = options.region;
+        this.registryId = options.registryId;
+        this.logger = options.logger;
+    }
+    /** Runs one API call, mapping failures to EcrError and noting retries. */
+    async call(context, send) {
+        const full = { ...context, region: this.region, registryId: this.registryId };
+        try {
+            const output = await send();
+            const attempts = output.$metadata.attempts ?? 1;
+            if (attempts > 1) {
+                this.logger.info(`ECR ${context.operation} succeeded after ${String(attempts)} attempts`);
+            }
+            return output;
+        }
+        catch (error) {
+            throw (0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .toEcrError */ .s)(error, full);
+        }
+    }
+    /**
+     * Docker credentials for the registry. The returned `password` is SECRET: the CALLER must mask it
+     * (`core.setSecret`) before logging anything, and must pass it on stdin, never in argv.
+     */
+    async getAuthorization() {
+        const output = await this.call({ operation: 'GetAuthorizationToken' }, () => this.sdk.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .GetAuthorizationTokenCommand */ .Eu6({})));
+        const data = output.authorizationData?.[0];
+        const token = data?.authorizationToken;
+        const proxyEndpoint = data?.proxyEndpoint;
+        if (token === undefined || proxyEndpoint === undefined) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('service', 'ECR GetAuthorizationToken returned no authorization data (token or proxy endpoint missing)', { operation: 'GetAuthorizationToken' });
+        }
+        const decoded = Buffer.from(token, 'base64').toString('utf8');
+        const separator = decoded.indexOf(':');
+        if (separator <= 0) {
+            // Never echo the token: it is the credential.
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('service', 'ECR GetAuthorizationToken returned a token that is not base64 of user:password', { operation: 'GetAuthorizationToken' });
+        }
+        let registry;
+        try {
+            registry = new URL(proxyEndpoint).host;
+        }
+        catch {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('service', `ECR GetAuthorizationToken returned a proxy endpoint that is not a URL: "${proxyEndpoint}"`, { operation: 'GetAuthorizationToken' });
+        }
+        return {
+            username: decoded.slice(0, separator),
+            password: decoded.slice(separator + 1),
+            proxyEndpoint,
+            registry,
+            expiresAt: data?.expiresAt,
+        };
+    }
+    /** All tags in a repository, sorted; follows ListImages pagination (`pageSize` = maxResults, default ECR's 100). */
+    async listImageTags(repository, options = {}) {
+        (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .repositoryNameProblem */ .LB)(repository));
+        const tags = new Set();
+        const pages = (0,_aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .paginateListImages */ ._Pg)({
+            client: this.sdk,
+            ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+        }, { repositoryName: repository, registryId: this.registryId, filter: { tagStatus: 'TAGGED' } });
+        await this.call({ operation: 'ListImages', repository }, async () => {
+            let attempts = 1;
+            for await (const page of pages) {
+                attempts = Math.max(attempts, page.$metadata.attempts ?? 1);
+                for (const id of page.imageIds ?? []) {
+                    if (id.imageTag !== undefined)
+                        tags.add(id.imageTag);
+                }
+            }
+            return { $metadata: { attempts } };
+        });
+        return [...tags].sort();
+    }
+    /** The image a tag names, or undefined when the tag doesn't exist. */
+    async describeImage(repository, tag) {
+        (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .repositoryNameProblem */ .LB)(repository));
+        (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .imageTagProblem */ .Zi)(tag));
+        let output;
+        try {
+            output = await this.call({ operation: 'DescribeImages', repository, tag }, () => this.sdk.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .DescribeImagesCommand */ .ji5({
+                repositoryName: repository,
+                registryId: this.registryId,
+                imageIds: [{ imageTag: tag }],
+            })));
+        }
+        catch (error) {
+            if (error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J && error.kind === 'image-not-found')
+                return undefined;
+            throw error;
+        }
+        const detail = output.imageDetails?.[0];
+        if (detail?.imageDigest === undefined)
+            return undefined;
+        return {
+            digest: detail.imageDigest,
+            tags: [...(detail.imageTags ?? [])].sort(),
+            sizeInBytes: detail.imageSizeInBytes,
+            pushedAt: detail.imagePushedAt,
+            manifestMediaType: detail.imageManifestMediaType,
+        };
+    }
+    /** `sha256:...` of the image a tag names, or undefined when the tag doesn't exist. */
+    async getImageDigest(repository, tag) {
+        return (await this.describeImage(repository, tag))?.digest;
+    }
+    async tagExists(repository, tag) {
+        return (await this.getImageDigest(repository, tag)) !== undefined;
+    }
+    /**
+     * The repository's tag mutability. The `*_WITH_EXCLUSION` values mean some tags (matching the
+     * repository's exclusion filters) behave the other way.
+     */
+    async getTagMutability(repository) {
+        (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .repositoryNameProblem */ .LB)(repository));
+        const output = await this.call({ operation: 'DescribeRepositories', repository }, () => this.sdk.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .DescribeRepositoriesCommand */ .pE_({
+            repositoryNames: [repository],
+            registryId: this.registryId,
+        })));
+        // ECR's default when a repository was created without the setting.
+        return output.repositories?.[0]?.imageTagMutability ?? 'MUTABLE';
+    }
+    /**
+     * The manifest a tag names (BatchGetImage, every manifest media type accepted), or undefined when the
+     * tag doesn't exist. For comparing an image with a local build before pushing: a single-platform
+     * manifest's `config.digest` is the image id docker reports.
+     */
+    async getImageManifest(repository, tag) {
+        return (await this.getImageManifests(repository, [tag])).get(tag);
+    }
+    /**
+     * The manifests several tags name, in one BatchGetImage call; tags that don't exist are absent from
+     * the map.
+     */
+    async getImageManifests(repository, tags) {
+        (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .repositoryNameProblem */ .LB)(repository));
+        for (const tag of tags)
+            (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .imageTagProblem */ .Zi)(tag));
+        const output = await this.call({ operation: 'BatchGetImage', repository, tag: tags[0] }, () => this.sdk.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .BatchGetImageCommand */ .P8n({
+            repositoryName: repository,
+            registryId: this.registryId,
+            imageIds: tags.map((imageTag) => ({ imageTag })),
+            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+        })));
+        const manifests = new Map();
+        for (const image of output.images ?? []) {
+            const tag = image.imageId?.imageTag;
+            const manifest = image.imageManifest;
+            const digest = image.imageId?.imageDigest;
+            if (tag === undefined || manifest === undefined || digest === undefined)
+                continue;
+            manifests.set(tag, {
+                digest,
+                mediaType: image.imageManifestMediaType ?? mediaTypeOf(manifest),
+                manifest,
+            });
+        }
+        return manifests;
+    }
+    /**
+     * Tags an existing image with `targetTag` by copying its manifest (BatchGetImage, then PutImage with
+     * the same bytes and media type): no pull, no push, no layer moves, the digest is unchanged.
+     * Re-running is safe: when the target tag already names the digest, nothing is written and
+     * `alreadyPresent` is true. On an immutable repository, a target tag naming another digest is an
+     * EcrError('tag-immutable') naming both digests; on a mutable one the tag moves (`previousDigest`).
+     */
+    async promoteImage(request) {
+        const { repository, targetTag } = request;
+        (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .repositoryNameProblem */ .LB)(repository));
+        (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .imageTagProblem */ .Zi)(targetTag));
+        const sourceId = validateSelector(request.source);
+        // One call reads both: the source manifest and whatever the target tag names now.
+        const output = await this.call({ operation: 'BatchGetImage', repository }, () => this.sdk.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .BatchGetImageCommand */ .P8n({
+            repositoryName: repository,
+            registryId: this.registryId,
+            imageIds: [sourceId, { imageTag: targetTag }],
+            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+        })));
+        const images = output.images ?? [];
+        const matches = (id) => sourceId.imageTag !== undefined
+            ? id?.imageTag === sourceId.imageTag
+            : id?.imageDigest === sourceId.imageDigest;
+        const source = images.find((image) => matches(image.imageId));
+        const target = images.find((image) => image.imageId?.imageTag === targetTag);
+        const manifest = source?.imageManifest;
+        const digest = source?.imageId?.imageDigest;
+        if (source === undefined || manifest === undefined || digest === undefined) {
+            const failure = output.failures?.find((f) => matches(f.imageId));
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('image-not-found', `cannot promote: ${selectorText(request.source)} not found in ECR repository '${repository}' ` +
+                `(${this.region})` +
+                (failure?.failureCode === undefined || failure.failureCode === 'ImageNotFound'
+                    ? ''
+                    : `: ${failure.failureCode} ${failure.failureReason ?? ''}`.trimEnd()), { operation: 'BatchGetImage', awsError: failure?.failureCode });
+        }
+        return this.tagManifest({
+            repository,
+            manifest: {
+                digest,
+                mediaType: source.imageManifestMediaType ?? mediaTypeOf(manifest),
+                manifest,
+            },
+            targetTag,
+            currentDigest: target?.imageId?.imageDigest,
+        });
+    }
+    /**
+     * Points `targetTag` at a manifest already read (e.g. by getImageManifests): one PutImage of the same
+     * bytes, no BatchGetImage. `currentDigest` is what the caller read the tag to name (undefined: absent);
+     * equal to the manifest's digest, nothing is written. Same errors and re-run behaviour as promoteImage.
+     */
+    async tagManifest(request) {
+        const { repository, targetTag, currentDigest: previousDigest } = request;
+        const { digest, mediaType, manifest } = request.manifest;
+        (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .repositoryNameProblem */ .LB)(repository));
+        (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .imageTagProblem */ .Zi)(targetTag));
+        if (previousDigest === digest) {
+            this.logger.info(`${repository}:${targetTag} already is ${digest}: nothing to promote`);
+            return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
+        }
+        try {
+            await this.call({ operation: 'PutImage', repository, tag: targetTag }, () => this.sdk.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .PutImageCommand */ .SUU({
+                repositoryName: repository,
+                registryId: this.registryId,
+                imageManifest: manifest,
+                imageManifestMediaType: mediaType,
+                imageTag: targetTag,
+                imageDigest: digest,
+            })));
+        }
+        catch (error) {
+            if (!(error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J))
+                throw error;
+            // Someone else promoted the same image in between: that is the state we wanted.
+            if (error.awsError === 'ImageAlreadyExistsException') {
+                return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
+            }
+            if (error.kind === 'tag-immutable') {
+                const existing = previousDigest ?? (await this.getImageDigest(repository, targetTag));
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('tag-immutable', `cannot promote ${digest} to '${repository}:${targetTag}': the tag already names ` +
+                    `${existing ?? 'another image'} and the repository's tags are immutable; use a new tag`, { operation: 'PutImage', awsError: error.awsError, cause: error });
+            }
+            throw error;
+        }
+        if (previousDigest !== undefined) {
+            this.logger.info(`moved ${repository}:${targetTag} from ${previousDigest} to ${digest}`);
+        }
+        return { digest, mediaType, alreadyPresent: false, previousDigest };
+    }
+}
+/** The `mediaType` field of a manifest, for registries that don't report it separately. */
+function mediaTypeOf(manifest) {
+    try {
+        const parsed = JSON.parse(manifest);
+        if (typeof parsed === 'object' && parsed !== null && 'mediaType' in parsed) {
+            const { mediaType } = parsed;
+            if (typeof mediaType === 'string')
+                return mediaType;
+        }
+    }
+    catch {
+        // Not JSON: fall through to the error below.
+    }
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('service', 'ECR returned a manifest without a media type', {
+        operation: 'BatchGetImage',
+    });
+}
+/**
+ * An EcrClient with the SDK's standard retry strategy (throttling and 5xx retried with backoff, at
+ * most `maxAttempts` attempts, default 5). Validates the region and registry id first.
+ */
+function createEcrClient(options) {
+    (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .regionInfo */ .PD)(options.region);
+    if (options.registryId !== undefined)
+        (0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .assertValid */ .pP)((0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .accountIdProblem */ .gN)(options.registryId));
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('invalid-argument', `maxAttempts must be 1 to 10, got ${String(maxAttempts)}`);
+    }
+    const sdk = new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .ECRClient */ .S70({
+        region: options.region,
+        maxAttempts,
+        retryMode: 'standard',
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.fips === true ? { useFipsEndpoint: true } : {}),
+    });
+    return new EcrClient(sdk, options);
+}
+
+
+/***/ }),
+
+/***/ 2484:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   J: () => (/* binding */ EcrError),
+/* harmony export */   Y: () => (/* binding */ sanitizeAwsMessage)
+/* harmony export */ });
+class EcrError extends Error {
+    name = 'EcrError';
+    kind;
+    operation;
+    awsError;
+    attempts;
+    constructor(kind, message, options = {}) {
+        super(oneLine(message), options.cause === undefined ? undefined : { cause: options.cause });
+        this.kind = kind;
+        this.operation = options.operation;
+        this.awsError = options.awsError;
+        this.attempts = options.attempts;
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+// Access key ids are not secret, but they identify a principal; signatures and tokens would be.
+// AWS messages should contain none of them; this is a second line of defence.
+const CREDENTIAL_PATTERNS = [
+    /\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g,
+    /Signature=[0-9a-f]+/gi,
+    /Credential=[^\s,]+/gi,
+    /X-Amz-Security-Token=[^\s&]+/gi,
+];
+/** Text from AWS made safe for a log line: one line, no credential material. */
+function sanitizeAwsMessage(text) {
+    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), oneLine(text));
+}
+
+
+/***/ }),
+
+/***/ 7864:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   LB: () => (/* binding */ repositoryNameProblem),
+/* harmony export */   Og: () => (/* binding */ regionProblem),
+/* harmony export */   PD: () => (/* binding */ regionInfo),
+/* harmony export */   To: () => (/* binding */ parseEcrImageUri),
+/* harmony export */   U$: () => (/* binding */ registryHost),
+/* harmony export */   ZK: () => (/* binding */ imageDigestProblem),
+/* harmony export */   Zi: () => (/* binding */ imageTagProblem),
+/* harmony export */   gN: () => (/* binding */ accountIdProblem),
+/* harmony export */   pP: () => (/* binding */ assertValid)
+/* harmony export */ });
+/* unused harmony exports knownRegions, parseImageReference, parseEcrRegistryHost, formatImageUri */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2484);
+/**
+ * Where ECR registries live: regions, partitions, registry hosts, repository names and image URIs.
+ * This module is the one place that knows these rules; everything else asks it.
+ */
+
+// From the AWS SDK's partition data (@aws-sdk/core util-endpoints, 2026-11). The isolated partitions
+// (aws-iso*, aws-eusc) are left out on purpose: their hosts and tooling differ and nothing here targets them.
+const PARTITIONS = [
+    {
+        partition: 'aws',
+        dnsSuffix: 'amazonaws.com',
+        regions: [
+            'af-south-1',
+            'ap-east-1',
+            'ap-east-2',
+            'ap-northeast-1',
+            'ap-northeast-2',
+            'ap-northeast-3',
+            'ap-south-1',
+            'ap-south-2',
+            'ap-southeast-1',
+            'ap-southeast-2',
+            'ap-southeast-3',
+            'ap-southeast-4',
+            'ap-southeast-5',
+            'ap-southeast-6',
+            'ap-southeast-7',
+            'ca-central-1',
+            'ca-west-1',
+            'eu-central-1',
+            'eu-central-2',
+            'eu-north-1',
+            'eu-south-1',
+            'eu-south-2',
+            'eu-west-1',
+            'eu-west-2',
+            'eu-west-3',
+            'il-central-1',
+            'me-central-1',
+            'me-south-1',
+            'me-west-1',
+            'mx-central-1',
+            'sa-east-1',
+            'sa-west-1',
+            'us-east-1',
+            'us-east-2',
+            'us-west-1',
+            'us-west-2',
+        ],
+    },
+    { partition: 'aws-cn', dnsSuffix: 'amazonaws.com.cn', regions: ['cn-north-1', 'cn-northwest-1'] },
+    {
+        partition: 'aws-us-gov',
+        dnsSuffix: 'amazonaws.com',
+        regions: ['us-gov-east-1', 'us-gov-west-1'],
+    },
+];
+/** Regions with `ecr-fips` endpoints (AWS's FIPS endpoint list). */
+const FIPS_REGIONS = new Set([
+    'us-east-1',
+    'us-east-2',
+    'us-west-1',
+    'us-west-2',
+    'us-gov-east-1',
+    'us-gov-west-1',
+]);
+const REGION_PATTERN = /^[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}$/;
+function findRegion(region) {
+    for (const data of PARTITIONS) {
+        if (data.regions.includes(region)) {
+            return {
+                region,
+                partition: data.partition,
+                dnsSuffix: data.dnsSuffix,
+                fipsAvailable: FIPS_REGIONS.has(region),
+            };
+        }
+    }
+    return undefined;
+}
+/** Every region this module knows, e.g. for documentation. */
+function knownRegions() {
+    return PARTITIONS.flatMap((data) => data.regions);
+}
+/** Why `region` can't be used, or undefined when it can. For callers that report input errors. */
+function regionProblem(region) {
+    if (!REGION_PATTERN.test(region)) {
+        return `"${region}" is not an AWS region code: use a code like us-east-1 or us-gov-west-1`;
+    }
+    if (findRegion(region))
+        return undefined;
+    // Suggest the regions sharing the longest prefix: us-east-9 -> us-east-*, us-gov-north-1 -> us-gov-*.
+    const words = region.split('-').slice(0, -1);
+    let sameArea = [];
+    for (let length = words.length; length > 0 && sameArea.length === 0; length--) {
+        const prefix = `${words.slice(0, length).join('-')}-`;
+        sameArea = knownRegions().filter((known) => known.startsWith(prefix));
+    }
+    return (`"${region}" is not a known AWS region` +
+        (sameArea.length > 0 ? ` (did you mean ${sameArea.join(', ')}?)` : '') +
+        '; isolated partitions (aws-iso*) are not supported');
+}
+/** The region's partition and DNS suffix; throws EcrError for an unknown or malformed region. */
+function regionInfo(region) {
+    const info = findRegion(region);
+    if (info)
+        return info;
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('invalid-argument', regionProblem(region) ?? `unknown region "${region}"`);
+}
+function accountIdProblem(accountId) {
+    return /^[0-9]{12}$/.test(accountId)
+        ? undefined
+        : `"${accountId}" is not an AWS account id: use the 12 digits, e.g. 008577686731`;
+}
+// ECR's own rule (API model `RepositoryName`): lower case, '/'-separated parts, single '.', '_' or '-'
+// between alphanumerics, 2 to 256 characters.
+const REPOSITORY_PATTERN = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+function repositoryNameProblem(name) {
+    if (name.length < 2 || name.length > 256) {
+        return `repository name "${name}" must be 2 to 256 characters long`;
+    }
+    if (!REPOSITORY_PATTERN.test(name)) {
+        return (`"${name}" is not a valid ECR repository name: use lower-case letters and digits, ` +
+            `separated by single '.', '_' or '-', in '/'-separated parts (e.g. team/my-app)`);
+    }
+    return undefined;
+}
+// ECR accepts up to 300 characters without a pattern, but docker and every OCI client use this rule,
+// and a tag they can't parse can't be pulled.
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+function imageTagProblem(tag) {
+    return TAG_PATTERN.test(tag)
+        ? undefined
+        : `"${tag}" is not a valid image tag: use up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`;
+}
+const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+function imageDigestProblem(digest) {
+    return DIGEST_PATTERN.test(digest)
+        ? undefined
+        : `"${digest}" is not an image digest: use sha256: followed by 64 lower-case hex digits`;
+}
+/** Throws EcrError('invalid-argument') with the problem text, if there is one. */
+function assertValid(problem) {
+    if (problem !== undefined)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('invalid-argument', problem);
+}
+/**
+ * The private registry host of an account in a region, e.g.
+ * `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com` or `123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn`.
+ */
+function registryHost(address) {
+    assertValid(accountIdProblem(address.accountId));
+    const info = regionInfo(address.region);
+    if (address.fips === true && !info.fipsAvailable) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('invalid-argument', `ECR has no FIPS endpoint in ${address.region}: FIPS registries exist in ${[...FIPS_REGIONS].join(', ')}`);
+    }
+    const service = address.fips === true ? 'ecr-fips' : 'ecr';
+    return `${address.accountId}.dkr.${service}.${address.region}.${info.dnsSuffix}`;
+}
+/**
+ * Splits `[registry/]repository[:tag][@digest]` (docker's reference grammar; the first part is a registry
+ * when it has a '.' or ':' or is `localhost`). Validates the repository against ECR's rule.
+ */
+function parseImageReference(reference) {
+    const invalid = (why) => new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('invalid-argument', `"${reference}" is not an image reference: ${why}`);
+    if (reference.includes('://'))
+        throw invalid('leave out the scheme (https://)');
+    let rest = reference;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        const problem = imageDigestProblem(digest);
+        if (problem)
+            throw invalid(problem);
+    }
+    let registry;
+    const slash = rest.indexOf('/');
+    if (slash >= 0) {
+        const first = rest.slice(0, slash);
+        if (first.includes('.') || first.includes(':') || first === 'localhost') {
+            registry = first;
+            rest = rest.slice(slash + 1);
+        }
+    }
+    let tag;
+    const colon = rest.lastIndexOf(':');
+    if (colon >= 0) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        const problem = imageTagProblem(tag);
+        if (problem)
+            throw invalid(problem);
+    }
+    const problem = repositoryNameProblem(rest);
+    if (problem)
+        throw invalid(problem);
+    return { registry, repository: rest, tag, digest };
+}
+// The host forms registryHost produces (and amazon-ecr-credential-helper accepts).
+const ECR_HOST_PATTERN = /^([0-9]{12})\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)$/;
+/**
+ * Parses an ECR image URI such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/team/app:1.2.3`
+ * (tag and/or `@sha256:` digest optional) into account, region, repository, tag and digest.
+ * The host must be a private ECR registry host consistent with the region's partition.
+ */
+function parseEcrImageUri(uri) {
+    const reference = parseImageReference(uri);
+    const match = reference.registry === undefined ? null : ECR_HOST_PATTERN.exec(reference.registry);
+    const [, accountId, fipsSuffix, region, dnsSuffix] = match ?? [];
+    if (reference.registry === undefined ||
+        accountId === undefined ||
+        region === undefined ||
+        dnsSuffix === undefined) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('invalid-argument', `"${uri}" is not an ECR image URI: expected <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]`);
+    }
+    const info = regionInfo(region);
+    if (info.dnsSuffix !== dnsSuffix) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('invalid-argument', `"${uri}" is not an ECR image URI: registries in ${region} end in .${info.dnsSuffix}, not .${dnsSuffix}`);
+    }
+    const fips = fipsSuffix !== undefined;
+    // Validates FIPS availability as well.
+    registryHost({ accountId, region, fips });
+    return {
+        ...reference,
+        registry: reference.registry,
+        accountId,
+        region,
+        partition: info.partition,
+        fips,
+    };
+}
+/**
+ * Parses a private ECR registry host such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`, or
+ * returns undefined when `host` is not one (a local registry, Docker Hub, a malformed name).
+ */
+function parseEcrRegistryHost(host) {
+    const [, accountId, fipsSuffix, region, dnsSuffix] = ECR_HOST_PATTERN.exec(host) ?? [];
+    if (accountId === undefined || region === undefined || dnsSuffix === undefined)
+        return undefined;
+    const info = findRegion(region);
+    if (info?.dnsSuffix !== dnsSuffix)
+        return undefined;
+    const fips = fipsSuffix !== undefined;
+    if (fips && !info.fipsAvailable)
+        return undefined;
+    return { host, accountId, region, partition: info.partition, fips };
+}
+/** `registry/repository[:tag][@digest]`, the inverse of parseImageReference. */
+function formatImageUri(image) {
+    return (`${image.registry}/${image.repository}` +
+        (image.tag === undefined ? '' : `:${image.tag}`) +
+        (image.digest === undefined ? '' : `@${image.digest}`));
 }
 
 

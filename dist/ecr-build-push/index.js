@@ -56300,7 +56300,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6265);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8593);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -56309,7 +56309,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6265:
+/***/ 8593:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -59504,12 +59504,14 @@ class DockerError extends Error {
     /** The failure looked like a registry or network hiccup that a retry may get past. */
     transient;
     attempts;
+    kind;
     constructor(command, message, options = {}) {
         super(message.replace(/\s*\n\s*/g, ' ').trim(), options.cause === undefined ? undefined : { cause: options.cause });
         this.command = command;
         this.exitCode = options.exitCode;
         this.transient = options.transient ?? false;
         this.attempts = options.attempts ?? 1;
+        this.kind = options.kind;
     }
 }
 // What docker prints when a registry or the network failed in passing (5xx, resets, timeouts, 429).
@@ -59527,6 +59529,26 @@ const TRANSIENT_PATTERNS = [
 ];
 function isTransientFailure(output) {
     return TRANSIENT_PATTERNS.some((pattern) => pattern.test(output));
+}
+/**
+ * The registry refused the credentials: ECR's expired token ("denied: Your authorization token has
+ * expired. Reauthenticate and try again."), a 401 ("unauthorized: authentication required") or no login
+ * at all ("no basic auth credentials"). Not "denied: requested access to the resource is denied", which
+ * is a missing permission that a new token won't fix.
+ */
+function isCredentialsRejected(output) {
+    return /authorization token has expired|\bunauthorized: |no basic auth credentials/i.test(output);
+}
+/**
+ * The registry is out of storage: HTTP 507 Insufficient Storage, or the disk error itself where it
+ * reaches docker (Distribution answers a full disk with a 500 whose body docker discards).
+ */
+function isRegistryFull(output) {
+    return /\b507 Insufficient Storage\b|no space left on device|disk quota exceeded/i.test(output);
+}
+/** The engine's own layer-upload retries ("<layer>: Retrying in 5 seconds"), shown in push output. */
+function engineRetried(output) {
+    return /: Retrying in [0-9]+ seconds?$/m.test(output);
 }
 /** The line of docker's output that says what went wrong (the last error-looking line, else the last line). */
 function failureReason(output) {
@@ -59547,6 +59569,13 @@ function failureReason(output) {
 
 
 
+/** The system CLI plugin directories the docker client searches (cli-plugins/manager, 20.10+). */
+const SYSTEM_PLUGIN_DIRS = [
+    '/usr/local/lib/docker/cli-plugins',
+    '/usr/local/libexec/docker/cli-plugins',
+    '/usr/lib/docker/cli-plugins',
+    '/usr/libexec/docker/cli-plugins',
+];
 const defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 /** The tag part of `host[:port]/repo:tag`. */
 function tagOf(reference) {
@@ -59576,6 +59605,7 @@ class DockerCli {
     pushAttempts;
     retryDelayMs;
     sleep;
+    pluginDirs;
     constructor(options) {
         this.exec = options.exec;
         this.logger = options.logger;
@@ -59584,6 +59614,10 @@ class DockerCli {
         this.pushAttempts = options.pushAttempts ?? 3;
         this.retryDelayMs = options.retryDelayMs ?? 1000;
         this.sleep = options.sleep ?? defaultSleep;
+        this.pluginDirs = options.pluginDirs ?? [
+            (0,external_node_path_.join)(options.configDir, 'cli-plugins'),
+            ...SYSTEM_PLUGIN_DIRS,
+        ];
     }
     async run(args, options = {}) {
         try {
@@ -59619,14 +59653,43 @@ class DockerCli {
             endGroup.call(this.logger);
         }
     }
-    /** buildx when `docker buildx version` works, else the classic builder (BuildKit via DOCKER_BUILDKIT=1). */
+    /**
+     * buildx when the plugin is installed and `docker buildx inspect` works (its driver from the output),
+     * else the classic builder (BuildKit via DOCKER_BUILDKIT=1). Where no plugin file exists, no process
+     * is started: the answer is already known.
+     */
     async detectBuilder() {
-        const version = await this.run(['buildx', 'version']);
-        if (version.exitCode !== 0)
+        if (!this.pluginDirs.some((dir) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'docker-buildx')))) {
             return { kind: 'classic', driver: undefined };
+        }
         const inspect = await this.run(['buildx', 'inspect']);
-        const driver = /^Driver:\s*(\S+)/m.exec(inspect.stdout)?.[1];
-        return { kind: 'buildx', driver };
+        if (inspect.exitCode === 0) {
+            return { kind: 'buildx', driver: /^Driver:\s*(\S+)/m.exec(inspect.stdout)?.[1] };
+        }
+        const version = await this.run(['buildx', 'version']);
+        return version.exitCode === 0
+            ? { kind: 'buildx', driver: undefined }
+            : { kind: 'classic', driver: undefined };
+    }
+    /**
+     * Stores the registry credentials in this run's private config (`config.json`, mode 0600), as
+     * `docker login` would, without its process and registry round trip: the credentials are an ECR
+     * token just issued, and the push (or a cache pull) is what uses them. Nothing reaches argv; the
+     * password is only in the file (as `auth`, base64 of user:password, which the caller masks).
+     */
+    storeCredentials(registry, credentials) {
+        const file = (0,external_node_path_.join)(this.configDir, 'config.json');
+        let config = {};
+        if ((0,external_node_fs_.existsSync)(file)) {
+            config = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+        }
+        const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+        config.auths = { ...config.auths, [registry]: { auth } };
+        // Written whole and renamed into place: docker never reads half a file.
+        const partial = `${file}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+        (0,external_node_fs_.writeFileSync)(partial, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
+        (0,external_node_fs_.renameSync)(partial, file);
+        this.logger.info(`logged in to ${registry} (credentials kept in ${this.configDir})`);
     }
     /** `docker login --username <user> --password-stdin <registry>`: the password never enters argv. */
     async login(registry, credentials) {
@@ -59699,11 +59762,24 @@ class DockerCli {
                 return { ...pushed, attempts: attempt, seconds: (external_node_perf_hooks_.performance.now() - started) / 1000 };
             }
             const reason = failureReason(output);
+            const failed = `docker push ${reference} failed` +
+                (attempt > 1 ? ` after ${String(attempt)} attempts` : '');
+            if (isRegistryFull(output)) {
+                throw new DockerError('docker push', `${failed}: the registry is out of storage space (${reason}); nothing was tagged: ` +
+                    'free space (or raise the quota) on the registry, then re-run', { exitCode: result.exitCode, attempts: attempt, kind: 'registry-full' });
+            }
+            if (isCredentialsRejected(output)) {
+                throw new DockerError('docker push', `${failed}: the registry refused the credentials (${reason})`, {
+                    exitCode: result.exitCode,
+                    attempts: attempt,
+                    kind: 'credentials-rejected',
+                });
+            }
             const transient = isTransientFailure(output);
-            if (!transient || attempt >= this.pushAttempts) {
-                throw new DockerError('docker push', `docker push ${reference} failed` +
-                    (attempt > 1 ? ` after ${String(attempt)} attempts` : '') +
-                    `: ${reason}`, { exitCode: result.exitCode, transient, attempts: attempt });
+            // The engine retries each layer upload 5 times itself (about 50 s): another round adds minutes, not luck.
+            const retriedByEngine = engineRetried(output);
+            if (!transient || retriedByEngine || attempt >= this.pushAttempts) {
+                throw new DockerError('docker push', `${failed}${retriedByEngine ? ' (the docker engine retried each layer upload itself)' : ''}: ${reason}`, { exitCode: result.exitCode, transient, attempts: attempt });
             }
             const delay = this.retryDelayMs * 2 ** (attempt - 1);
             this.logger.warning(`docker push ${reference} failed (${reason}); retrying in ${String(delay / 1000)} s ` +
@@ -59716,17 +59792,37 @@ class DockerCli {
 ;// CONCATENATED MODULE: ./packages/docker/config-dir.ts
 
 
+
 const PREFIX = 'docker-config-';
 /**
- * A fresh `DOCKER_CONFIG` directory (mode 0700) under `parent` (RUNNER_TEMP on a runner) for one run's
- * registry credentials, so `~/.docker/config.json` is never written.
+ * What a private config keeps from the user's docker config: CLI plugins installed per user, and the
+ * buildx builders (e.g. the one docker/setup-buildx-action creates and selects). Without them the
+ * build would silently fall back to the classic builder.
  */
-function createDockerConfigDir(parent) {
-    return (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(parent, PREFIX));
+const INHERITED = ['cli-plugins', 'buildx'];
+/** The docker config directory the CLI would use: $DOCKER_CONFIG, else ~/.docker. */
+function userDockerConfigDir(env = process.env) {
+    const configured = env.DOCKER_CONFIG?.trim();
+    return configured !== undefined && configured !== '' ? configured : (0,external_node_path_.join)((0,external_node_os_.homedir)(), '.docker');
 }
 /**
- * Removes a directory made by createDockerConfigDir, credentials included. Refuses any other path, so a
- * tampered state value can't delete something else.
+ * A fresh `DOCKER_CONFIG` directory (mode 0700) under `parent` (RUNNER_TEMP on a runner) for one run's
+ * registry credentials, so `~/.docker/config.json` is never written. The user's plugins and buildx
+ * builders (from `inheritFrom`) are linked in, not copied: builder state stays where buildx keeps it.
+ */
+function createDockerConfigDir(parent, inheritFrom = userDockerConfigDir()) {
+    const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(parent, PREFIX));
+    for (const name of INHERITED) {
+        const source = (0,external_node_path_.join)(inheritFrom, name);
+        if ((0,external_node_fs_.existsSync)(source))
+            (0,external_node_fs_.symlinkSync)(source, (0,external_node_path_.join)(dir, name));
+    }
+    return dir;
+}
+/**
+ * Removes a directory made by createDockerConfigDir, credentials included; linked plugin and builder
+ * folders lose only the link. Refuses any other path, so a tampered state value can't delete
+ * something else.
  */
 function removeDockerConfigDir(dir) {
     if (!(0,external_node_path_.basename)(dir).startsWith(PREFIX)) {
@@ -60374,8 +60470,27 @@ class EcrClient {
                     ? ''
                     : `: ${failure.failureCode} ${failure.failureReason ?? ''}`.trimEnd()), { operation: 'BatchGetImage', awsError: failure?.failureCode });
         }
-        const mediaType = source.imageManifestMediaType ?? mediaTypeOf(manifest);
-        const previousDigest = target?.imageId?.imageDigest;
+        return this.tagManifest({
+            repository,
+            manifest: {
+                digest,
+                mediaType: source.imageManifestMediaType ?? mediaTypeOf(manifest),
+                manifest,
+            },
+            targetTag,
+            currentDigest: target?.imageId?.imageDigest,
+        });
+    }
+    /**
+     * Points `targetTag` at a manifest already read (e.g. by getImageManifests): one PutImage of the same
+     * bytes, no BatchGetImage. `currentDigest` is what the caller read the tag to name (undefined: absent);
+     * equal to the manifest's digest, nothing is written. Same errors and re-run behaviour as promoteImage.
+     */
+    async tagManifest(request) {
+        const { repository, targetTag, currentDigest: previousDigest } = request;
+        const { digest, mediaType, manifest } = request.manifest;
+        assertValid(repositoryNameProblem(repository));
+        assertValid(imageTagProblem(targetTag));
         if (previousDigest === digest) {
             this.logger.info(`${repository}:${targetTag} already is ${digest}: nothing to promote`);
             return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
@@ -60498,18 +60613,39 @@ function errorMessage(error) {
         return String(error);
     }
 }
+/**
+ * The input an error blames, for errors of packages that know it but do not speak in inputs
+ * (e.g. a VersionError about `hotfix-of`); undefined when it names none.
+ */
+function blamedInput(error) {
+    if (typeof error !== 'object' || error === null || !('input' in error))
+        return undefined;
+    // Only an input-like name: an error must never get other data (say a command's stdin) printed.
+    return typeof error.input === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(error.input)
+        ? error.input
+        : undefined;
+}
 /** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
 function failureLine(action, error) {
-    return `${action} failed: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}`;
+    let message = errorMessage(error)
+        .replace(/\s*\n\s*/g, ' ')
+        .trim();
+    const input = blamedInput(error);
+    if (input !== undefined && !message.startsWith(`input '${input}'`)) {
+        message = `input '${input}': ${message}`;
+    }
+    return `${action} failed: ${message}`;
 }
 
 ;// CONCATENATED MODULE: ./packages/kit/inputs.ts
 
 /** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
-function requireInput(name, raw) {
+/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
+function requireInput(name, raw, example) {
     const value = raw.trim();
-    if (value === '')
-        throw new InputError(name, 'is required and was empty');
+    if (value === '') {
+        throw new InputError(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
+    }
     return value;
 }
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
@@ -60636,20 +60772,65 @@ function resolveEcrRegistry(inputs, env) {
 
 
 
+;// CONCATENATED MODULE: ./packages/docker/registry-http.ts
+/**
+ * The one registry read the docker CLI can't do: an image's config blob (its labels), straight from the
+ * registry's HTTP API (`GET /v2/<name>/blobs/<digest>`) with the same basic credentials `docker login`
+ * uses. ECR answers a blob GET with a redirect to a pre-signed S3 URL; fetch follows it and drops the
+ * Authorization header on the way (a cross-origin redirect), as S3 requires.
+ */
+
+/** An image config's `config.Labels`; throws when the blob can't be read or isn't the digest asked for. */
+async function readImageLabels(request) {
+    const url = `${request.baseUrl.replace(/\/+$/, '')}/v2/${request.repository}/blobs/${request.configDigest}`;
+    const authorization = `Basic ${Buffer.from(`${request.username}:${request.password}`).toString('base64')}`;
+    const response = await (request.fetch ?? fetch)(url, {
+        headers: { authorization },
+        redirect: 'follow',
+        signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
+    });
+    if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`GET ${url} answered ${String(response.status)} ${response.statusText}`);
+    }
+    const body = Buffer.from(await response.arrayBuffer());
+    const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`;
+    if (digest !== request.configDigest) {
+        throw new Error(`the image config from ${url} has digest ${digest}`);
+    }
+    const parsed = JSON.parse(body.toString('utf8'));
+    const labels = parsed.config?.Labels;
+    const result = {};
+    if (typeof labels === 'object' && labels !== null) {
+        for (const [key, value] of Object.entries(labels)) {
+            if (typeof value === 'string')
+                result[key] = value;
+        }
+    }
+    return result;
+}
+
 ;// CONCATENATED MODULE: ./packages/docker/publish.ts
 /**
  * Releasing an image to ECR: build and push it, or promote (retag) one that is already there. The
  * core of actions/ecr-build-push, runtime-agnostic (ECR client, docker CLI, logger and clock are ports).
  *
- * Re-runs and existing tags: the release tag is looked up before building. After the build, the local
- * image id (the sha256 of the image config) is compared with the `config.digest` of the manifest the
- * tag names in ECR. Equal means the same image (same layers, same config, labels included), so nothing
- * is pushed and the existing digest is reported. This never writes the tag, so an immutable tag is never
- * touched, and it needs no scratch tag: the manifest digest itself can't be known before a push (layer
- * compression happens there), the config digest can. Re-runs reproduce the image id when the build is
- * fully cached (the release image carries inline cache and is read back with `--cache-from`) and the
- * `created` label comes from a fixed clock (the commit time).
+ * Re-runs and existing tags: the release tag is looked up before building. When it exists and its image
+ * config carries this build's revision, version and source labels (read from the registry with the ECR
+ * token), it already is this release: nothing is built or pushed (a runner killed after the push, a
+ * re-run of the job). The revision pins the sources, Dockerfile included; build inputs beyond them
+ * (build-args, target, platform) don't make another release (the README says so). Otherwise the build
+ * runs and its image id (the sha256 of the image config) is compared with the `config.digest` of the
+ * manifest the tag names. Equal means the same image, so nothing is pushed either. Neither path writes
+ * the tag, so an immutable tag is never touched, and neither needs a scratch tag.
+ *
+ * Nothing half-done is ever visible: the extra tags and the inline-cache tag move only once the release
+ * tag is confirmed to name the pushed image, and a push that fails leaves the tag as it was (a registry
+ * writes a tag only with the manifest, after every blob). An ECR token that expires mid-push gets one
+ * fresh login and one more push.
  */
+
+
 
 
 
@@ -60695,6 +60876,10 @@ function imageSizeOf(manifest) {
     }
 }
 const secondsSince = (started) => (external_node_perf_hooks_.performance.now() - started) / 1000;
+const REVISION_LABEL = 'org.opencontainers.image.revision';
+const VERSION_LABEL = 'org.opencontainers.image.version';
+const SOURCE_LABEL = 'org.opencontainers.image.source';
+/** A fresh ECR token (GetAuthorizationToken), masked before anything can print it. */
 async function authorize(request, ports) {
     const auth = await ports.ecr.getAuthorization();
     ports.maskSecret(auth.password);
@@ -60703,49 +60888,132 @@ async function authorize(request, ports) {
     if (registry !== auth.registry) {
         ports.logger.info(`pushing to ${registry} (the credentials' own registry is ${auth.registry})`);
     }
-    return { registry, username: auth.username, password: auth.password };
+    const baseUrl = registry === auth.registry ? auth.proxyEndpoint : `https://${registry}`;
+    return { registry, username: auth.username, password: auth.password, baseUrl };
 }
-/** Points each extra tag at `digest` through the ECR API (no layer moves; a re-run is a no-op). */
-async function followTags(request, ports, digest) {
-    for (const tag of request.tags.slice(1)) {
-        const result = await ports.ecr.promoteImage({
-            repository: request.repository,
-            source: { digest },
-            targetTag: tag,
-        });
-        if (!result.alreadyPresent)
-            ports.logger.info(`tagged ${request.repository}:${tag} -> ${digest}`);
-    }
+/** A fresh token, stored as docker's credentials for the registry (the run's private config). */
+async function logIn(request, ports, docker) {
+    const access = await authorize(request, ports);
+    docker.storeCredentials(access.registry, access);
+    ports.onLogin?.(access.registry);
+    return access;
 }
 /**
- * Moves `<repository>:cache` to the release image, whose inline cache the next build reads. Only where
- * the build didn't export a cache itself, and never fatal: an immutable `cache` tag just stays put.
+ * Points the extra tags, and `<repository>:cache` when `moveCacheTag`, at the release manifest. One
+ * BatchGetImage reads what they name now (unless the caller already has that), then one PutImage per tag
+ * that differs, all at once: copies inside ECR, no layer moves, a re-run writes nothing. Called only once
+ * the release tag names `release`, so no tag ever runs ahead of it. The cache tag is never fatal: an
+ * immutable or unwritable one just stays put (the next build reads less cache).
  */
-async function updateInlineCacheTag(request, ports, digest, mutability) {
-    if (request.tags.includes('cache'))
-        return;
-    if (mutability === 'IMMUTABLE') {
-        ports.logger.info(`not moving ${request.repository}:cache (immutable repository); give cache-from the previous ` +
+async function tagRelease(request, ports, release, moveCacheTag, mutability, known) {
+    const { ecr, logger } = ports;
+    const { repository } = request;
+    const followers = [...new Set(request.tags.slice(1))].filter((tag) => tag !== request.tags[0]);
+    let cacheTag = moveCacheTag && !request.tags.includes('cache');
+    if (cacheTag && mutability === 'IMMUTABLE') {
+        logger.info(`not moving ${repository}:cache (immutable repository); give cache-from the previous ` +
             'release tag, or exclude `cache` from immutability, to reuse layers on the next build');
+        cacheTag = false;
+    }
+    const tags = cacheTag ? [...followers, 'cache'] : followers;
+    if (tags.length === 0)
         return;
-    }
-    try {
-        await ports.ecr.promoteImage({
-            repository: request.repository,
-            source: { digest },
-            targetTag: 'cache',
-        });
-    }
-    catch (error) {
-        if (!(error instanceof errors_EcrError))
-            throw error;
-        ports.logger.warning(`could not move ${request.repository}:cache: ${error.message}`);
-    }
+    const current = known ?? (await ecr.getImageManifests(repository, tags));
+    const cached = current.get('cache');
+    // A no-change rebuild: the cache image already has exactly these layers, so it caches as well.
+    const moving = tags.filter((tag) => tag !== 'cache' || cached === undefined || !sameLayers(cached, release));
+    await Promise.all(moving.map(async (tag) => {
+        try {
+            const moved = await ecr.tagManifest({
+                repository,
+                manifest: release,
+                targetTag: tag,
+                currentDigest: current.get(tag)?.digest,
+            });
+            if (!moved.alreadyPresent && tag !== 'cache') {
+                logger.info(`tagged ${repository}:${tag} -> ${release.digest}`);
+            }
+        }
+        catch (error) {
+            if (tag !== 'cache' || !(error instanceof errors_EcrError))
+                throw error;
+            logger.warning(`could not move ${repository}:cache: ${error.message}`);
+        }
+    }));
+}
+/** Both are single-platform manifests with the very same layers (digests, in order). */
+function sameLayers(a, b) {
+    const layersOf = (manifest) => {
+        try {
+            const parsed = JSON.parse(manifest.manifest);
+            return parsed.layers === undefined
+                ? undefined
+                : JSON.stringify(parsed.layers.map((layer) => layer.digest));
+        }
+        catch {
+            return undefined;
+        }
+    };
+    const layers = layersOf(a);
+    return layers !== undefined && layers === layersOf(b);
 }
 function exportsOwnCache(builder, build) {
     if ((build.cacheTo ?? []).length > 0)
         return true;
     return builder.kind === 'buildx' && builder.driver !== undefined && builder.driver !== 'docker';
+}
+/**
+ * Whether the image the release tag names already is this release: its config carries this build's
+ * revision, version (the release tag) and source labels. The revision pins the source (Dockerfile
+ * included), so the only way it can be another image is other build inputs for the same release
+ * (build-args, target, platform): the README says that counts as the same release. Needs a revision;
+ * any failure to read the config just means "build and compare".
+ */
+async function isThisRelease(existing, labels, access, repository, logger) {
+    const revision = labels[REVISION_LABEL];
+    const configDigest = configDigestOf(existing.manifest);
+    if (revision === undefined || revision === '' || configDigest === undefined)
+        return false;
+    let found;
+    try {
+        found = await readImageLabels({
+            baseUrl: access.baseUrl,
+            repository,
+            configDigest,
+            username: access.username,
+            password: access.password,
+        });
+    }
+    catch (error) {
+        logger.info(`could not read the labels of ${repository}@${existing.digest} (${error instanceof Error ? error.message : String(error)}): building to compare`);
+        return false;
+    }
+    return [REVISION_LABEL, VERSION_LABEL, SOURCE_LABEL].every((key) => found[key] === labels[key]);
+}
+/**
+ * `docker push`; when the registry refuses the credentials part-way (an ECR token expires after 12 hours,
+ * a long build can outlive it), one fresh GetAuthorizationToken + `docker login` and one more push.
+ * Layers already uploaded are skipped by that push.
+ */
+async function pushWithFreshLogin(request, ports, docker, reference) {
+    try {
+        return await docker.push(reference);
+    }
+    catch (error) {
+        if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected')
+            throw error;
+        ports.logger.warning(`${error.message}: the ECR token may have expired; logging in again with a new one and pushing once more`);
+    }
+    await logIn(request, ports, docker);
+    try {
+        return await docker.push(reference);
+    }
+    catch (error) {
+        if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected')
+            throw error;
+        throw new PublishError(`${error.message}, also with a fresh ECR token: check that the role may push to this repository ` +
+            '(ecr:InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage); nothing was tagged', { cause: error });
+    }
 }
 async function publishBuild(request, build, ports, releaseTag) {
     const { ecr, logger } = ports;
@@ -60754,27 +61022,19 @@ async function publishBuild(request, build, ports, releaseTag) {
         throw new PublishError('building needs the docker CLI port');
     const { repository } = request;
     // Independent look-ups at once: credentials + login, repository settings, the tag, the builder.
-    const [registry, mutability, existing, builder] = await Promise.all([
-        authorize(request, ports).then(async (access) => {
-            await docker.login(access.registry, access);
-            ports.onLogin?.(access.registry);
-            return access.registry;
-        }),
+    const [access, mutability, existing, builder] = await Promise.all([
+        logIn(request, ports, docker),
         ecr.getTagMutability(repository),
         ecr.getImageManifest(repository, releaseTag),
         docker.detectBuilder(),
     ]);
+    const { registry } = access;
     if (existing !== undefined && build.push && request.ifTagExists === 'fail') {
         throw new PublishError(`tag '${releaseTag}' already exists in ECR repository '${repository}' (${existing.digest}) ` +
             'and if-tag-exists is fail: use a new tag');
     }
     const repositoryRef = `${registry}/${repository}`;
     const reference = `${repositoryRef}:${releaseTag}`;
-    const defaults = defaultCache(builder, repositoryRef, existing === undefined ? [] : [reference]);
-    const cacheFrom = (build.cacheFrom ?? []).length > 0
-        ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
-        : defaults.cacheFrom;
-    const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
     const labels = {
         ...ociLabels({
             ...build.source,
@@ -60783,6 +61043,41 @@ async function publishBuild(request, build, ports, releaseTag) {
         }),
         ...build.labels,
     };
+    const moveCacheTag = !exportsOwnCache(builder, build);
+    // A re-run of a release that is already in ECR (the job died after the push, or is run again):
+    // report it without building. A rebuild on a warm daemon need not reproduce the image id.
+    if (existing !== undefined &&
+        build.push &&
+        request.ifTagExists === 'skip-same-digest' &&
+        (await isThisRelease(existing, labels, access, repository, logger))) {
+        logger.info(`${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
+            `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`);
+        const started = external_node_perf_hooks_.performance.now();
+        await tagRelease(request, ports, existing, moveCacheTag, mutability);
+        return {
+            registry,
+            repository,
+            releaseTag,
+            tags: request.tags,
+            image: reference,
+            digest: existing.digest,
+            imageId: configDigestOf(existing.manifest),
+            sizeInBytes: imageSizeOf(existing.manifest),
+            built: false,
+            pushed: false,
+            outcome: 'already-present',
+            builder: undefined,
+            promotedFrom: undefined,
+            previousDigest: undefined,
+            buildSeconds: 0,
+            pushSeconds: secondsSince(started),
+        };
+    }
+    const defaults = defaultCache(builder, repositoryRef, existing === undefined ? [] : [reference]);
+    const cacheFrom = (build.cacheFrom ?? []).length > 0
+        ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
+        : defaults.cacheFrom;
+    const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
     const built = await docker.build({
         context: build.context,
         file: build.file,
@@ -60828,7 +61123,7 @@ async function publishBuild(request, build, ports, releaseTag) {
         if (same) {
             logger.info(`${repository}:${releaseTag} already is this image (${existing.digest}): nothing to push`);
             const started = external_node_perf_hooks_.performance.now();
-            await afterRelease(request, ports, existing.digest, !exportsOwnCache(builder, build), mutability);
+            await tagRelease(request, ports, existing, moveCacheTag, mutability);
             return {
                 ...result,
                 digest: existing.digest,
@@ -60843,17 +61138,17 @@ async function publishBuild(request, build, ports, releaseTag) {
         logger.warning(`overwriting ${repository}:${releaseTag} (was ${existing.digest})`);
     }
     const started = external_node_perf_hooks_.performance.now();
-    const pushed = await docker.push(reference);
-    // What ECR now serves under the tag must be what docker says it pushed. Checked while the other
-    // tags move to that digest: those copies are of the pushed image either way.
-    const [confirmed] = await Promise.all([
-        ecr.getImageManifest(repository, releaseTag),
-        afterRelease(request, ports, pushed.digest, !exportsOwnCache(builder, build), mutability),
-    ]);
+    const pushed = await pushWithFreshLogin(request, ports, docker, reference);
+    // One BatchGetImage: what ECR now serves under the release tag (it must be what docker says it
+    // pushed) and what the other tags name, which then move to it.
+    const others = [...request.tags.slice(1), ...(moveCacheTag ? ['cache'] : [])];
+    const manifests = await ecr.getImageManifests(repository, [...new Set([releaseTag, ...others])]);
+    const confirmed = manifests.get(releaseTag);
     if (confirmed?.digest !== pushed.digest) {
         throw new PublishError(`docker push reported ${pushed.digest} for ${reference}, but ECR reports ` +
             `${confirmed?.digest ?? 'no image'} for that tag: did another run push it at the same time?`);
     }
+    await tagRelease(request, ports, confirmed, moveCacheTag, mutability, manifests);
     return {
         ...result,
         digest: pushed.digest,
@@ -60863,13 +61158,6 @@ async function publishBuild(request, build, ports, releaseTag) {
         previousDigest,
         pushSeconds: secondsSince(started),
     };
-}
-/** Extra tags and the inline-cache tag, at once: both are manifest copies inside ECR. */
-async function afterRelease(request, ports, digest, moveCacheTag, mutability) {
-    await Promise.all([
-        followTags(request, ports, digest),
-        moveCacheTag ? updateInlineCacheTag(request, ports, digest, mutability) : Promise.resolve(),
-    ]);
 }
 /**
  * Whether the image the release tag names is the one just built; throws when it isn't and the policy
@@ -60894,10 +61182,10 @@ function sameImage(existing, imageId, request, releaseTag, mutability) {
 async function publishPromotion(request, promoteFrom, ports, releaseTag) {
     const { ecr } = ports;
     const { repository } = request;
-    // One BatchGetImage reads both the source and whatever the release tag names now.
+    // One BatchGetImage reads the source, whatever the release tag names now, and the extra tags.
     const [access, manifests] = await Promise.all([
         authorize(request, ports),
-        ecr.getImageManifests(repository, [promoteFrom, releaseTag]),
+        ecr.getImageManifests(repository, [...new Set([promoteFrom, ...request.tags])]),
     ]);
     const source = manifests.get(promoteFrom);
     const existing = manifests.get(releaseTag);
@@ -60905,6 +61193,7 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
         throw new errors_EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${repository}' (${ecr.region})`);
     }
     let previousDigest;
+    let mutability = 'MUTABLE';
     if (existing !== undefined) {
         const what = `tag '${releaseTag}' already names ${existing.digest} in ECR repository '${repository}'`;
         if (request.ifTagExists === 'fail') {
@@ -60915,20 +61204,23 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
             if (request.ifTagExists !== 'overwrite') {
                 throw new PublishError(`${versus}; nothing was changed: use a new tag, or if-tag-exists: overwrite in a mutable repository`);
             }
-            if ((await ecr.getTagMutability(repository)) === 'IMMUTABLE') {
+            mutability = await ecr.getTagMutability(repository);
+            if (mutability === 'IMMUTABLE') {
                 throw new PublishError(`${versus}; the repository's tags are immutable, so it can't be overwritten: use a new tag`);
             }
             previousDigest = existing.digest;
         }
     }
     const started = external_node_perf_hooks_.performance.now();
-    // By digest: promotes exactly the image looked at, even if the source tag moves meanwhile.
-    const promoted = await ecr.promoteImage({
+    // The manifest read above, by digest: promotes exactly the image looked at, even if the source tag
+    // moves meanwhile. The release tag first, then the others (never ahead of it).
+    const promoted = await ecr.tagManifest({
         repository,
-        source: { digest: source.digest },
+        manifest: source,
         targetTag: releaseTag,
+        currentDigest: existing?.digest,
     });
-    await followTags(request, ports, source.digest);
+    await tagRelease(request, ports, source, false, mutability, manifests);
     if (!promoted.alreadyPresent) {
         ports.logger.info(`promoted ${repository}:${promoteFrom} (${source.digest}) to ${releaseTag}`);
     }
@@ -61351,8 +61643,10 @@ function howText(result) {
                 ? `built (${result.builder ?? 'docker'}) and pushed`
                 : `built and pushed, replacing ${result.previousDigest}`;
         case 'already-present':
-            return result.built
-                ? 'built; the tag already named this image, nothing pushed'
+            if (result.built)
+                return 'built; the tag already named this image, nothing pushed';
+            return result.promotedFrom === undefined
+                ? 'this release (same revision and version) is already in ECR: nothing built or pushed'
                 : `already promoted from ${from}, nothing changed`;
         case 'promoted':
             return result.previousDigest === undefined

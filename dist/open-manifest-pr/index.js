@@ -30745,7 +30745,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3691);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7485);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -30754,7 +30754,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3691:
+/***/ 7485:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39139,180 +39139,6 @@ function httpStatus(error) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./packages/github/repository.ts
-
-// GitHub treats these conclusions as passing for required status checks.
-const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
-/** One repository's Git and release API, the calls the release chain makes. */
-class GitHubRepository {
-    client;
-    owner;
-    repo;
-    constructor(client, ref) {
-        this.client = client;
-        this.owner = ref.owner;
-        this.repo = ref.repo;
-    }
-    get fullName() {
-        return `${this.owner}/${this.repo}`;
-    }
-    get params() {
-        return { owner: this.owner, repo: this.repo };
-    }
-    /** Fails with a clear line when the repository is missing or the token cannot see it. */
-    async assertExists() {
-        await this.getRepository();
-    }
-    /** The default branch, e.g. `main`. */
-    async defaultBranch() {
-        return (await this.getRepository()).default_branch;
-    }
-    async getRepository() {
-        try {
-            const { data } = await this.client.rest.repos.get(this.params);
-            return data;
-        }
-        catch (error) {
-            if (httpStatus(error) === 404) {
-                throw new Error(`repository ${this.fullName} was not found, or the token cannot read it (check the repository name and the token's access)`);
-            }
-            throw error;
-        }
-    }
-    /**
-     * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
-     * reads it). Idempotent: an existing release for the tag is returned as it is.
-     */
-    async publishRelease(tag, options) {
-        const existing = await this.getReleaseByTag(tag);
-        if (existing)
-            return { htmlUrl: existing.htmlUrl, created: false };
-        const { data } = await this.client.rest.repos.createRelease({
-            ...this.params,
-            tag_name: tag,
-            name: options.name,
-            body: options.body,
-            make_latest: 'true',
-        });
-        return { htmlUrl: data.html_url, created: true };
-    }
-    /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */
-    async resolveCommit(ref) {
-        try {
-            const { data } = await this.client.rest.repos.getCommit({ ...this.params, ref });
-            return data.sha;
-        }
-        catch (error) {
-            const status = httpStatus(error);
-            if (status === 404 || status === 422)
-                return undefined;
-            throw error;
-        }
-    }
-    /** Every tag whose name starts with `prefix`, through the paginated matching-refs endpoint. */
-    async listTags(prefix) {
-        const refs = await this.client.paginate(this.client.rest.git.listMatchingRefs, {
-            ...this.params,
-            ref: `tags/${prefix}`,
-            per_page: 100,
-        });
-        return refs.map((ref) => ({
-            name: ref.ref.replace(/^refs\/tags\//, ''),
-            objectSha: ref.object.sha,
-            objectType: ref.object.type,
-        }));
-    }
-    /** The commit an annotated tag object points at. */
-    async peelTag(tagObjectSha) {
-        const { data } = await this.client.rest.git.getTag({ ...this.params, tag_sha: tagObjectSha });
-        return data.object.type === 'tag' ? this.peelTag(data.object.sha) : data.object.sha;
-    }
-    /**
-     * Creates `refs/tags/<name>` at `sha`: a compare-and-swap, because GitHub refuses to create a ref
-     * that exists. GitHub answers that with 422 "Reference already exists" (documented as 409 too).
-     */
-    async createTag(name, sha) {
-        try {
-            await this.client.rest.git.createRef({ ...this.params, ref: `refs/tags/${name}`, sha });
-            return 'created';
-        }
-        catch (error) {
-            const status = httpStatus(error);
-            if (status === 409 || (status === 422 && /already exists/i.test(String(error)))) {
-                return 'exists';
-            }
-            throw error;
-        }
-    }
-    /** The release for a tag, if one exists (drafts included; the caller decides what counts). */
-    async getReleaseByTag(tag) {
-        try {
-            const { data } = await this.client.rest.repos.getReleaseByTag({ ...this.params, tag });
-            return { draft: data.draft, htmlUrl: data.html_url };
-        }
-        catch (error) {
-            if (httpStatus(error) === 404)
-                return undefined;
-            throw error;
-        }
-    }
-    /** How `head` relates to `base`: `behind` means every commit of head is already in base. */
-    async compareCommits(base, head) {
-        const { data } = await this.client.rest.repos.compareCommitsWithBasehead({
-            ...this.params,
-            basehead: `${base}...${head}`,
-            per_page: 1,
-        });
-        return { status: data.status, aheadBy: data.ahead_by, behindBy: data.behind_by };
-    }
-    /**
-     * The state of each named check on a commit: a check run (latest of that name) or, failing that,
-     * a commit status context of that name.
-     */
-    async checkStates(sha, names) {
-        if (names.length === 0)
-            return [];
-        const combined = await this.client.rest.repos.getCombinedStatusForRef({
-            ...this.params,
-            ref: sha,
-            per_page: 100,
-        });
-        const results = [];
-        for (const name of names) {
-            const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
-                ...this.params,
-                ref: sha,
-                check_name: name,
-                filter: 'latest',
-                per_page: 100,
-            });
-            const run = runs.find((candidate) => candidate.name === name);
-            if (run) {
-                const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
-                const pending = run.status !== 'completed';
-                results.push({
-                    name,
-                    state: passing ? 'success' : pending ? 'pending' : 'failure',
-                    detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
-                });
-                continue;
-            }
-            const status = combined.data.statuses.find((candidate) => candidate.context === name);
-            if (status) {
-                const state = status.state === 'success'
-                    ? 'success'
-                    : status.state === 'pending'
-                        ? 'pending'
-                        : 'failure';
-                results.push({ name, state, detail: `status ${status.state}` });
-                continue;
-            }
-            results.push({ name, state: 'missing', detail: 'not reported' });
-        }
-        return results;
-    }
-}
-
 ;// CONCATENATED MODULE: ./packages/github/errors.ts
 /**
  * Turns GitHub's refusals into one line that says what failed, where, and how to fix it
@@ -39420,6 +39246,203 @@ async function explained(attempt, call) {
     }
     catch (error) {
         throw explainGitHubError(error, attempt);
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/github/repository.ts
+
+
+// GitHub treats these conclusions as passing for required status checks.
+const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
+/** One repository's Git and release API, the calls the release chain makes. */
+class GitHubRepository {
+    client;
+    owner;
+    repo;
+    constructor(client, ref) {
+        this.client = client;
+        this.owner = ref.owner;
+        this.repo = ref.repo;
+    }
+    get fullName() {
+        return `${this.owner}/${this.repo}`;
+    }
+    get params() {
+        return { owner: this.owner, repo: this.repo };
+    }
+    /** Fails with a clear line when the repository is missing or the token cannot see it. */
+    async assertExists() {
+        await this.getRepository();
+    }
+    /** The default branch, e.g. `main`. */
+    async defaultBranch() {
+        return (await this.getRepository()).default_branch;
+    }
+    async getRepository() {
+        try {
+            const { data } = await this.client.rest.repos.get(this.params);
+            return data;
+        }
+        catch (error) {
+            if (httpStatus(error) === 404) {
+                throw new Error(`repository ${this.fullName} was not found, or the token cannot read it (check the repository name and the token's access)`);
+            }
+            throw error;
+        }
+    }
+    /**
+     * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
+     * reads it). Idempotent: an existing release for the tag is returned as it is.
+     */
+    async publishRelease(tag, options) {
+        const existing = await this.getReleaseByTag(tag);
+        if (existing)
+            return { htmlUrl: existing.htmlUrl, created: false };
+        try {
+            const { data } = await this.client.rest.repos.createRelease({
+                ...this.params,
+                tag_name: tag,
+                name: options.name,
+                body: options.body,
+                make_latest: 'true',
+            });
+            return { htmlUrl: data.html_url, created: true };
+        }
+        catch (error) {
+            // 422 tag_name already_exists: another run published it since we looked, or a POST whose
+            // answer was lost on the way back landed and its retry is refused. Either way it exists.
+            const explainedError = explainGitHubError(error, {
+                action: `publish the release ${tag}`,
+                repository: this.fullName,
+                permission: 'contents: write',
+            });
+            if (httpStatus(error) !== 422 || !gitHubMessage(error).includes('already_exists')) {
+                throw explainedError;
+            }
+            const published = await this.getReleaseByTag(tag);
+            if (published === undefined)
+                throw explainedError;
+            return { htmlUrl: published.htmlUrl, created: false };
+        }
+    }
+    /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */
+    async resolveCommit(ref) {
+        try {
+            const { data } = await this.client.rest.repos.getCommit({ ...this.params, ref });
+            return data.sha;
+        }
+        catch (error) {
+            const status = httpStatus(error);
+            if (status === 404 || status === 422)
+                return undefined;
+            throw error;
+        }
+    }
+    /** Every tag whose name starts with `prefix`, through the paginated matching-refs endpoint. */
+    async listTags(prefix) {
+        const refs = await this.client.paginate(this.client.rest.git.listMatchingRefs, {
+            ...this.params,
+            ref: `tags/${prefix}`,
+            per_page: 100,
+        });
+        return refs.map((ref) => ({
+            name: ref.ref.replace(/^refs\/tags\//, ''),
+            objectSha: ref.object.sha,
+            objectType: ref.object.type,
+        }));
+    }
+    /** The commit an annotated tag object points at. */
+    async peelTag(tagObjectSha) {
+        const { data } = await this.client.rest.git.getTag({ ...this.params, tag_sha: tagObjectSha });
+        return data.object.type === 'tag' ? this.peelTag(data.object.sha) : data.object.sha;
+    }
+    /**
+     * Creates `refs/tags/<name>` at `sha`: a compare-and-swap, because GitHub refuses to create a ref
+     * that exists. GitHub answers that with 422 "Reference already exists" (documented as 409 too).
+     */
+    async createTag(name, sha) {
+        try {
+            await this.client.rest.git.createRef({ ...this.params, ref: `refs/tags/${name}`, sha });
+            return 'created';
+        }
+        catch (error) {
+            const status = httpStatus(error);
+            if (status === 409 || (status === 422 && /already exists/i.test(String(error)))) {
+                return 'exists';
+            }
+            throw explainGitHubError(error, {
+                action: `reserve the tag ${name}`,
+                repository: this.fullName,
+                permission: 'contents: write',
+            });
+        }
+    }
+    /** The release for a tag, if one exists (drafts included; the caller decides what counts). */
+    async getReleaseByTag(tag) {
+        try {
+            const { data } = await this.client.rest.repos.getReleaseByTag({ ...this.params, tag });
+            return { draft: data.draft, htmlUrl: data.html_url };
+        }
+        catch (error) {
+            if (httpStatus(error) === 404)
+                return undefined;
+            throw error;
+        }
+    }
+    /** How `head` relates to `base`: `behind` means every commit of head is already in base. */
+    async compareCommits(base, head) {
+        const { data } = await this.client.rest.repos.compareCommitsWithBasehead({
+            ...this.params,
+            basehead: `${base}...${head}`,
+            per_page: 1,
+        });
+        return { status: data.status, aheadBy: data.ahead_by, behindBy: data.behind_by };
+    }
+    /**
+     * The state of each named check on a commit: a check run (latest of that name) or, failing that,
+     * a commit status context of that name.
+     */
+    async checkStates(sha, names) {
+        if (names.length === 0)
+            return [];
+        const combined = await this.client.rest.repos.getCombinedStatusForRef({
+            ...this.params,
+            ref: sha,
+            per_page: 100,
+        });
+        const results = [];
+        for (const name of names) {
+            const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
+                ...this.params,
+                ref: sha,
+                check_name: name,
+                filter: 'latest',
+                per_page: 100,
+            });
+            const run = runs.find((candidate) => candidate.name === name);
+            if (run) {
+                const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
+                const pending = run.status !== 'completed';
+                results.push({
+                    name,
+                    state: passing ? 'success' : pending ? 'pending' : 'failure',
+                    detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
+                });
+                continue;
+            }
+            const status = combined.data.statuses.find((candidate) => candidate.context === name);
+            if (status) {
+                const state = status.state === 'success'
+                    ? 'success'
+                    : status.state === 'pending'
+                        ? 'pending'
+                        : 'failure';
+                results.push({ name, state, detail: `status ${status.state}` });
+                continue;
+            }
+            results.push({ name, state: 'missing', detail: 'not reported' });
+        }
+        return results;
     }
 }
 
@@ -39776,18 +39799,39 @@ function errorMessage(error) {
         return String(error);
     }
 }
+/**
+ * The input an error blames, for errors of packages that know it but do not speak in inputs
+ * (e.g. a VersionError about `hotfix-of`); undefined when it names none.
+ */
+function blamedInput(error) {
+    if (typeof error !== 'object' || error === null || !('input' in error))
+        return undefined;
+    // Only an input-like name: an error must never get other data (say a command's stdin) printed.
+    return typeof error.input === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(error.input)
+        ? error.input
+        : undefined;
+}
 /** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
 function failureLine(action, error) {
-    return `${action} failed: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}`;
+    let message = errorMessage(error)
+        .replace(/\s*\n\s*/g, ' ')
+        .trim();
+    const input = blamedInput(error);
+    if (input !== undefined && !message.startsWith(`input '${input}'`)) {
+        message = `input '${input}': ${message}`;
+    }
+    return `${action} failed: ${message}`;
 }
 
 ;// CONCATENATED MODULE: ./packages/kit/inputs.ts
 
 /** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
-function requireInput(name, raw) {
+/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
+function requireInput(name, raw, example) {
     const value = raw.trim();
-    if (value === '')
-        throw new errors_InputError(name, 'is required and was empty');
+    if (value === '') {
+        throw new errors_InputError(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
+    }
     return value;
 }
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
@@ -39943,14 +39987,17 @@ async function fastForwardBase(repository, request) {
     }
     return { outcome: 'committed', commitSha, treeSha };
 }
+const defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 /**
  * Applies `edits` to the branch tip and fast-forwards the branch, starting over from the new tip
- * when someone else pushed in between. Calls per attempt for one file: tip, tree listing, blob,
+ * (after a jittered backoff) when someone else pushed in between. Calls per attempt for one file: tip, tree listing, blob,
  * tree, commit, ref update (6); blob reads are reused across attempts while a file is unchanged.
  */
 async function commitEditsToBranch(repository, request) {
-    const maxAttempts = request.maxAttempts ?? 5;
+    const maxAttempts = request.maxAttempts ?? 10;
     const logger = request.logger ?? silentLogger;
+    const sleep = request.sleep ?? defaultSleep;
+    const random = request.random ?? Math.random;
     const blobCache = new Map();
     const contentOf = async (sha) => {
         const cached = blobCache.get(sha);
@@ -39981,7 +40028,12 @@ async function commitEditsToBranch(repository, request) {
             author: request.author,
         });
         if (result.outcome === 'branch-moved') {
-            logger.info(`${request.branch} moved while committing (attempt ${String(attempt)} of ${String(maxAttempts)}): applying the change again on the new tip`);
+            // Runs that lost the same race would otherwise all retry together and collide again:
+            // exponential backoff with full jitter spreads them out.
+            const delay = Math.round(random() * Math.min(250 * 2 ** attempt, 10_000));
+            logger.info(`${request.branch} moved while committing (attempt ${String(attempt)} of ${String(maxAttempts)}): applying the change again on the new tip in ${String(delay)} ms`);
+            if (attempt < maxAttempts)
+                await sleep(delay);
             continue;
         }
         return {
@@ -40269,6 +40321,10 @@ function headRepository(pull) {
  * repository), each with `comment` first, and deletes their branches. Returns the numbers closed.
  */
 async function supersedePullRequests(repository, request) {
+    return (await supersedeOrYield(repository, request)).closed;
+}
+/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
+async function supersedeOrYield(repository, request) {
     const open = await explained({
         action: 'list open pull requests',
         repository: repository.fullName,
@@ -40280,29 +40336,49 @@ async function supersedePullRequests(repository, request) {
         ...(request.base === undefined ? {} : { base: request.base }),
         per_page: 100,
     }));
-    const supersedes = request.supersedes ?? (() => true);
-    const older = open.filter((pull) => pull.number !== request.keep &&
+    const candidates = open.filter((pull) => pull.number !== request.keep &&
         pull.head.ref.startsWith(request.branchPrefix) &&
         sameName(headRepository(pull) ?? '', repository.fullName) &&
-        pull.labels.some((label) => sameName(label.name, request.label)) &&
-        supersedes({ number: pull.number, headRef: pull.head.ref, title: pull.title }));
+        pull.labels.some((label) => sameName(label.name, request.label)));
+    const candidate = (pull) => ({
+        number: pull.number,
+        headRef: pull.head.ref,
+        title: pull.title,
+    });
+    const supersedes = request.supersedes ?? (() => true);
+    const { yieldComment } = request;
+    const newest = candidates
+        .filter((pull) => request.supersedes !== undefined && !supersedes(candidate(pull)))
+        .sort((a, b) => b.number - a.number)[0];
+    if (newest !== undefined && yieldComment !== undefined) {
+        // Already closed (a newer run got to it first) when it is not in the list.
+        const kept = open.find((pull) => pull.number === request.keep);
+        if (kept !== undefined)
+            await closeWithComment(repository, kept, yieldComment(candidate(newest)));
+        return { closed: [], supersededBy: newest.number };
+    }
+    const older = candidates.filter((pull) => supersedes(candidate(pull)));
     const closed = [];
     for (const pull of older.sort((a, b) => a.number - b.number)) {
-        await commentOnPullRequest(repository, pull.number, request.comment);
-        await explained({
-            action: `close pull request #${String(pull.number)}`,
-            repository: repository.fullName,
-            permission: 'pull-requests: write',
-        }, () => repository.client.rest.pulls.update({
-            owner: repository.owner,
-            repo: repository.repo,
-            pull_number: pull.number,
-            state: 'closed',
-        }));
-        await deleteBranch(repository, pull.head.ref);
+        await closeWithComment(repository, pull, request.comment);
         closed.push(pull.number);
     }
-    return closed;
+    return { closed, supersededBy: undefined };
+}
+/** Comments, closes, and deletes the head branch (already gone is fine). */
+async function closeWithComment(repository, pull, comment) {
+    await commentOnPullRequest(repository, pull.number, comment);
+    await explained({
+        action: `close pull request #${String(pull.number)}`,
+        repository: repository.fullName,
+        permission: 'pull-requests: write',
+    }, () => repository.client.rest.pulls.update({
+        owner: repository.owner,
+        repo: repository.repo,
+        pull_number: pull.number,
+        state: 'closed',
+    }));
+    await deleteBranch(repository, pull.head.ref);
 }
 
 ;// CONCATENATED MODULE: ./packages/github/change-pull-request.ts
@@ -40357,6 +40433,7 @@ async function commitAndOpenPullRequest(repository, request) {
             pullRequest: undefined,
             autoMergeEnabled: false,
             superseded: [],
+            supersededBy: undefined,
             warnings: [],
         };
     }
@@ -40390,25 +40467,36 @@ async function commitAndOpenPullRequest(repository, request) {
             warnings.push(result.warning);
     }
     const supersede = request.supersede;
-    const superseded = supersede === undefined
-        ? []
-        : await supersedePullRequests(repository, {
+    const { closed: superseded, supersededBy } = supersede === undefined
+        ? { closed: [], supersededBy: undefined }
+        : await supersedeOrYield(repository, {
             label: supersede.label,
             branchPrefix: supersede.branchPrefix,
             keep: pullRequest.number,
             base: request.base,
             comment: (supersede.comment ?? defaultSupersedeComment)(pullRequest),
-            supersedes: supersede.supersedes,
+            ...(supersede.supersedes === undefined
+                ? {}
+                : {
+                    supersedes: supersede.supersedes,
+                    yieldComment: supersede.yieldComment ?? defaultYieldComment,
+                }),
         });
+    if (supersededBy !== undefined) {
+        warnings.push(`pull request #${String(pullRequest.number)} was closed: the newer release pull request #${String(supersededBy)} is open (${repository.fullName}), and merging this one after it would deploy an older version`);
+    }
     if (superseded.length > 0) {
         logger.info(`closed ${superseded.map((number) => `#${String(number)}`).join(', ')}: superseded by #${String(pullRequest.number)}`);
     }
     for (const warning of warnings)
         logger.warning(warning);
-    return { commit, pullRequest, autoMergeEnabled, superseded, warnings };
+    return { commit, pullRequest, autoMergeEnabled, superseded, supersededBy, warnings };
 }
 function defaultSupersedeComment(kept) {
     return `Superseded by #${String(kept.number)}.`;
+}
+function defaultYieldComment(newer) {
+    return `Superseded by #${String(newer.number)}, a newer release that was already open: merging this one after it would deploy an older version.`;
 }
 
 ;// CONCATENATED MODULE: ./packages/github/release-notes.ts
@@ -40635,6 +40723,9 @@ function reference_parseImageName(image) {
         });
     }
     const reference = parseImageReference(text);
+    if (!reference && text.includes('@')) {
+        throw new errors_ManifestError(`'${text}' is not an image repository (it holds '@'); give the repository alone (${text.slice(0, text.indexOf('@'))}) and the digest, sha256: and 64 hex digits, in 'digest'`, { input: 'image' });
+    }
     if (!reference) {
         throw new errors_ManifestError(`'${text}' is not an image repository; expected [registry/]path in lower case, e.g. 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/dsva/cms-drupal`, { input: 'image' });
     }
@@ -41068,6 +41159,12 @@ const version_DEFAULT_FORMAT = 'v0.0.{n}';
 /** A placeholder-free problem with a template, prefix or tag; callers add the input name. */
 class VersionError extends Error {
     name = 'VersionError';
+    /** The input (or CLI option) a caller should name, when this package knows it. */
+    input;
+    constructor(message, options = {}) {
+        super(message);
+        this.input = options.input;
+    }
 }
 const PLACEHOLDER = '{n}';
 // Docker's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
@@ -41122,6 +41219,16 @@ class version_VersionFormat {
     /** The literal start every matching git tag shares (`cms/v0.0.`). */
     get gitTagListPrefix() {
         return this.gitTagPrefix + this.head;
+    }
+    /**
+     * A tag that starts like this format's versions (ignoring case) but is not one: `v0.0.x`,
+     * `v0.0.-1`, `v0.0.1--2`, `V0.0.5`. Almost always a typo or a mis-wired output, never a tag this
+     * suite writes; a tag of another shape (`latest`, `sha-abc`) is not a lookalike.
+     */
+    isLookalike(tag) {
+        return (this.head !== '' &&
+            tag.toLowerCase().startsWith(this.head.toLowerCase()) &&
+            this.parse(tag) === undefined);
     }
     /** Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`). */
     parse(imageTag) {
@@ -41206,7 +41313,11 @@ function nextHotfix(format, versions, hotfixOf) {
     }
     let baseExists = false;
     let maxHotfix = 0;
+    let newestRelease;
     for (const version of versions) {
+        if (version.hotfix === 0 && (!newestRelease || version.number > newestRelease.number)) {
+            newestRelease = version;
+        }
         if (version.number !== requested.number)
             continue;
         if (version.hotfix === 0)
@@ -41215,7 +41326,7 @@ function nextHotfix(format, versions, hotfixOf) {
     }
     const base = format.render(requested.number);
     if (!baseExists) {
-        throw new VersionError(`release ${base.tag} does not exist, so it cannot be hotfixed`);
+        throw new VersionError(`release ${base.tag} does not exist, so it cannot be hotfixed: give a release that was made${newestRelease ? `, e.g. the newest, ${newestRelease.tag}` : ''}`, { input: 'hotfix-of' });
     }
     return format.render(requested.number, maxHotfix + 1);
 }
@@ -42083,9 +42194,77 @@ function compareNodes(rewrite, before, after, path) {
     }
     fail('an unknown node changed');
 }
+/** Lexer tokens that stand for no source text. */
+const ZERO_WIDTH = new Set([dist/* CST */.DB.DOCUMENT, dist/* CST */.DB.FLOW_END, dist/* CST */.DB.SCALAR]);
+/**
+ * The cheap proof, for the common rewrite that only replaces scalars (no key added or removed):
+ * both texts are lexed, and every token must be the same except that each edited scalar token is
+ * exactly the edit's range before and a one-line scalar of the same kind (plain, '…', "…") after.
+ * The lexer is where YAML's context lives (indentation, flow, quoting); with the same tokens the
+ * parser builds the same tree, and each new scalar is read alone to check its value. Whatever it
+ * cannot prove (tagged scalars, documents other than YAML 1.2, added or removed keys) goes to the
+ * full re-parse, which decides: this makes the check faster, never weaker.
+ */
+function provedByTokens(rewrite, before, text, edits) {
+    if (rewrite.removals.size > 0 || rewrite.insertions.size > 0)
+        return false;
+    if (before.some((doc) => doc.directives.yaml.version !== '1.2'))
+        return false;
+    const expectedAt = new Map();
+    for (const change of rewrite.changes.values()) {
+        if (change.unchanged)
+            continue;
+        const range = rangeOf(change.node);
+        if (!range || change.node.tag !== undefined)
+            return false;
+        expectedAt.set(range[0], change.expected);
+    }
+    if (expectedAt.size !== edits.length)
+        return false;
+    // In lock-step, without keeping the tokens: most of a file is not edited.
+    const oldTokens = new dist/* Lexer */.JG().lex(rewrite.text);
+    const newTokens = new dist/* Lexer */.JG().lex(text);
+    let offset = 0;
+    let next = 0;
+    for (;;) {
+        const oldStep = oldTokens.next();
+        const newStep = newTokens.next();
+        if (oldStep.done === true || newStep.done === true) {
+            if (oldStep.done !== newStep.done)
+                return false;
+            break;
+        }
+        const oldToken = oldStep.value;
+        const newToken = newStep.value;
+        const edit = edits[next];
+        if (edit?.start === offset && !ZERO_WIDTH.has(oldToken)) {
+            if (oldToken.length !== edit.end - edit.start ||
+                newToken !== edit.text ||
+                /[\r\n]/.test(edit.text) ||
+                dist/* CST */.DB.tokenType(oldToken) !== dist/* CST */.DB.tokenType(edit.text)) {
+                return false;
+            }
+            const alone = (0,dist/* parseDocument */.Tp)(edit.text);
+            if (alone.errors.length > 0 ||
+                !(0,dist/* isScalar */.jn)(alone.contents) ||
+                !sameValue(alone.contents.value, expectedAt.get(edit.start))) {
+                return false;
+            }
+            next++;
+        }
+        else if (oldToken !== newToken) {
+            return false;
+        }
+        offset += ZERO_WIDTH.has(oldToken) ? 0 : oldToken.length;
+    }
+    return next === edits.length;
+}
 /** Parses the new text and checks that exactly the planned values changed, and nothing else. */
-function verifyRewrite(rewrite, before, text) {
-    const after = (0,dist/* parseAllDocuments */.hR)(text);
+function verifyRewrite(rewrite, before, text, edits) {
+    if (edits !== undefined && provedByTokens(rewrite, before, text, edits))
+        return;
+    // No duplicate-key check: the input passed it and keys are never edited (and yaml's is quadratic).
+    const after = (0,dist/* parseAllDocuments */.hR)(text, { uniqueKeys: false });
     try {
         if (after.length !== before.length)
             throw new UnexpectedChange('the number of documents changed');
@@ -42153,12 +42332,99 @@ function hasTemplateDirectiveOutsideStrings(text, docs) {
     }
     return false;
 }
+/**
+ * The most nodes a document may stand for once its aliases are expanded. This suite never expands
+ * them, but Helm and Argo CD do: a "billion laughs" file (anchors of aliases of anchors) would take
+ * them down, so it is refused here rather than committed. Real values files stay far below.
+ */
+const MAX_EXPANDED_NODES = 100_000;
+/** Nodes `node` stands for with every alias expanded, memoised per node so the count is linear. */
+function expandedSize(node, doc, memo) {
+    const known = memo.get(node);
+    if (known !== undefined)
+        return known;
+    // A node being counted is an alias cycle (`&a [*a]`), which yaml reports; count it once.
+    memo.set(node, 1);
+    let size = 1;
+    if ((0,dist/* isAlias */.Vj)(node)) {
+        size = expandedSize(node.resolve(doc), doc, memo);
+    }
+    else if ((0,dist/* isMap */.jh)(node)) {
+        for (const pair of node.items) {
+            size += expandedSize(pair.key, doc, memo) + expandedSize(pair.value, doc, memo);
+            if (size > MAX_EXPANDED_NODES)
+                break;
+        }
+    }
+    else if ((0,dist/* isSeq */.oP)(node)) {
+        for (const item of node.items) {
+            size += expandedSize(item, doc, memo);
+            if (size > MAX_EXPANDED_NODES)
+                break;
+        }
+    }
+    memo.set(node, size);
+    return size;
+}
+function refuseAliasBomb(text, file, docs) {
+    if (!text.includes('*'))
+        return;
+    for (const doc of docs) {
+        if (expandedSize(doc.contents, doc, new Map()) > MAX_EXPANDED_NODES) {
+            throw new errors_NotYamlError(file, `has aliases that expand to more than ${String(MAX_EXPANDED_NODES)} nodes (a YAML bomb)`, undefined, "Helm and Argo CD would expand them all: remove the nested aliases, or leave the file out of 'files'");
+        }
+    }
+}
+/**
+ * yaml's own duplicate-key check compares every key with every earlier one: a map of 10,000 keys
+ * took over a minute. It is turned off in parsing and done here with a set, in linear time, with
+ * the same verdict (scalar keys equal by value).
+ */
+const PARSE_OPTIONS = { keepSourceTokens: true, uniqueKeys: false };
+function lineAt(text, offset) {
+    let line = 1;
+    for (let at = text.indexOf('\n'); at >= 0 && at < offset; at = text.indexOf('\n', at + 1))
+        line++;
+    return line;
+}
+function findDuplicateKey(node) {
+    if ((0,dist/* isMap */.jh)(node)) {
+        const seen = new Set();
+        for (const pair of node.items) {
+            const { key } = pair;
+            if ((0,dist/* isScalar */.jn)(key) && !Number.isNaN(key.value)) {
+                if (seen.has(key.value))
+                    return key;
+                seen.add(key.value);
+            }
+            const nested = findDuplicateKey(key) ?? findDuplicateKey(pair.value);
+            if (nested)
+                return nested;
+        }
+    }
+    else if ((0,dist/* isSeq */.oP)(node)) {
+        for (const item of node.items) {
+            const nested = findDuplicateKey(item);
+            if (nested)
+                return nested;
+        }
+    }
+    return undefined;
+}
+function refuseDuplicateKeys(text, file, docs) {
+    for (const doc of docs) {
+        const duplicate = findDuplicateKey(doc.contents);
+        if (duplicate) {
+            throw new errors_NotYamlError(file, 'is not valid YAML: Map keys must be unique', duplicate.range ? lineAt(text, duplicate.range[0]) : undefined);
+        }
+    }
+}
 function parseYaml(text, file) {
     const hasTemplateAction = TEMPLATE_ACTION.test(text);
     if (hasTemplateAction && isUnderTemplates(file)) {
         throw new errors_NotYamlError(file, 'is a Helm template ({{ }}), not YAML', undefined, "Helm renders it from values: name the values file instead, or leave the template out of 'files'");
     }
-    const docs = (0,dist/* parseAllDocuments */.hR)(text, { keepSourceTokens: true });
+    const docs = (0,dist/* parseAllDocuments */.hR)(text, PARSE_OPTIONS);
     for (const doc of docs) {
         const error = doc.errors[0];
         if (error) {
@@ -42168,6 +42434,8 @@ function parseYaml(text, file) {
                 : `is not valid YAML: ${problem}`, error.linePos?.[0].line);
         }
     }
+    refuseDuplicateKeys(text, file, docs);
+    refuseAliasBomb(text, file, docs);
     if (hasTemplateDirectiveOutsideStrings(text, docs)) {
         throw new errors_NotYamlError(file, 'holds template directives ({{ }}) outside strings, so it is a template, not YAML');
     }
@@ -42193,7 +42461,7 @@ function rewrite_rewriteYaml(text, file, options) {
     const edits = compileEdits(rewrite);
     const output = applyEdits(text, edits);
     if (edits.length > 0)
-        verifyRewrite(rewrite, docs, output);
+        verifyRewrite(rewrite, docs, output, edits);
     return { text: output, references: rewrite.references(), setHits: rewrite.setHits, edits };
 }
 
@@ -42251,7 +42519,7 @@ function refuseEscape(entry, root) {
 async function confinedRealPath(root, relative, entry) {
     const real = await realpath(path.join(root, relative));
     if (!isInside(root, real)) {
-        throw new ManifestError(`'${entry}' is a symlink to ${real}, outside the root ${root}; name the real file inside the root`, { input: 'files' });
+        throw new ManifestError(`'${entry}' is a symlink to ${real}, outside the root ${root}; replace the link with the file, or leave it out of 'files'`, { input: 'files' });
     }
     return real;
 }
@@ -42421,6 +42689,17 @@ async function files_writeAllOrNothing(writes) {
 
 
 
+/**
+ * The largest manifest file parsed, in bytes. Kubernetes keeps an object in at most 1.5 MiB of
+ * etcd (and a Helm release, values included, in a 1 MiB Secret), so a real values file or manifest
+ * stays well below; parsing dense YAML costs seconds and hundreds of MB per MiB. A file named in
+ * `files` that is bigger fails before anything is read; a bigger file a glob found fails only if it
+ * names the image (it is not parsed otherwise, like every file that does not).
+ */
+const MAX_MANIFEST_BYTES = (/* unused pure expression or super */ null && (2 * 1024 * 1024));
+function mebibytes(bytes) {
+    return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '');
+}
 function validate(request) {
     const tag = request.tag.trim();
     if (tag === '') {
@@ -42428,6 +42707,10 @@ function validate(request) {
     }
     if (!isValidDockerTag(tag)) {
         throw new ManifestError(`'${tag}' is not a valid image tag; use up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`, { input: 'tag' });
+    }
+    const format = request.format ?? VersionFormat.parse(DEFAULT_FORMAT);
+    if (format.isLookalike(tag)) {
+        throw new ManifestError(`'${tag}' looks like a ${format.template} version but is not one; give a release tag, e.g. ${format.render(418).tag} (hotfix ${format.render(418, 1).tag}), or set 'format'`, { input: 'tag' });
     }
     const digest = request.digest?.trim() === '' ? undefined : request.digest?.trim();
     if (digest !== undefined && !isValidDigest(digest)) {
@@ -42441,7 +42724,7 @@ function validate(request) {
     const set = (request.set ?? [])
         .filter((entry) => entry.trim() !== '')
         .map((entry) => parseSetEntry(entry.trim()));
-    return { tag, digest, set, format: request.format ?? VersionFormat.parse(DEFAULT_FORMAT) };
+    return { tag, digest, set, format };
 }
 function describeDowngrade(reference, tag) {
     return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.kind === 'set' ? reference.newTag : tag}`;
@@ -42457,6 +42740,15 @@ async function updateManifests(request) {
     const skipped = [];
     const writes = [];
     const setHits = new Set();
+    const tooBig = (file, size) => new ManifestError(`${file.file} is larger than the ${mebibytes(MAX_MANIFEST_BYTES)} MiB a manifest may be (${mebibytes(size)} MiB); leave it out of 'files' (e.g. name the values files), or split it`, { input: 'files' });
+    // Sizes first: a huge named file fails the run before anything is read.
+    const sizes = new Map();
+    for (const file of files) {
+        const { size } = await stat(file.absolutePath);
+        if (file.explicit && size > MAX_MANIFEST_BYTES)
+            throw tooBig(file, size);
+        sizes.set(file, size);
+    }
     for (const file of files) {
         const bytes = await readFile(file.absolutePath);
         let text;
@@ -42478,6 +42770,9 @@ async function updateManifests(request) {
             results.push({ file: file.file, references: [], changed: false, diff: '' });
             continue;
         }
+        const size = sizes.get(file) ?? 0;
+        if (size > MAX_MANIFEST_BYTES)
+            throw tooBig(file, size);
         let rewritten;
         try {
             rewritten = rewriteYaml(text, file.file, {
@@ -42559,7 +42854,10 @@ async function updateManifests(request) {
 
 
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./actions/open-manifest-pr/src/inputs.ts
+
 
 
 
@@ -42599,19 +42897,35 @@ function parseFilesInput(raw) {
         .map((line) => line.trim())
         .filter((line) => line !== '');
 }
-/** A changed file must lie inside the checkout: it is committed under the same path in the repository. */
+const leavesRoot = (inside) => inside === '..' || inside.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(inside);
+/**
+ * A changed file must lie inside the checkout: it is committed under the same path in the
+ * repository. Its real path must too, or a symlink (`values.yaml -> /etc/passwd`, `etc -> /etc`)
+ * would commit a file of the runner to the manifests repository.
+ */
 function checkedFilePath(root, file) {
     const absolute = (0,external_node_path_namespaceObject.resolve)(root, file);
     const inside = (0,external_node_path_namespaceObject.relative)(root, absolute);
-    if (file.trim() === '' ||
-        (0,external_node_path_namespaceObject.isAbsolute)(file) ||
-        inside === '' ||
-        inside.startsWith('..') ||
-        (0,external_node_path_namespaceObject.isAbsolute)(inside)) {
+    if (file.trim() === '' || (0,external_node_path_namespaceObject.isAbsolute)(file) || inside === '' || leavesRoot(inside)) {
         throw new errors_InputError('files', `"${file}" is outside the checkout at 'path': give paths relative to it`);
+    }
+    if ((0,external_node_fs_namespaceObject.existsSync)(absolute) && (0,external_node_fs_namespaceObject.existsSync)(root)) {
+        const real = (0,external_node_fs_namespaceObject.realpathSync)(absolute);
+        if (leavesRoot((0,external_node_path_namespaceObject.relative)((0,external_node_fs_namespaceObject.realpathSync)(root), real))) {
+            throw new errors_InputError('files', `"${file}" is a symlink to ${real}, outside the checkout at 'path': commit the file itself, not a link out of the checkout`);
+        }
     }
     return inside.split('\\').join('/');
 }
+/** A version input: an image tag and, when it starts like the format's versions, one of them. */
+function checkedVersion(name, value, format, fix) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(value) || format.isLookalike(value)) {
+        throw new errors_InputError(name, `"${value}" is not a ${format.template} version or image tag (up to 128 of [A-Za-z0-9_.-]): ${fix}`);
+    }
+    return value;
+}
+// Git's rules for a tag name (check-ref-format), as GitHub applies them to release tags.
+const GIT_TAG = /^(?![./]|.*[./]$|.*\.\.|.*\/\/|.*\.lock$|.*@\{|.*\/\.)[^\s~^:?*[\\\p{Cc}]{1,250}$/u;
 function parseFormat(raw) {
     try {
         return version_VersionFormat.parse(raw.trim() || version_DEFAULT_FORMAT);
@@ -42631,9 +42945,15 @@ function getInputs(getInput, env = process.env) {
     if (!APP.test(app)) {
         throw new errors_InputError('app', `"${app}" must be letters, digits, '.', '_' or '-' (it goes into branch names and labels)`);
     }
-    const version = requireInput('version', getInput('version'));
-    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(version)) {
-        throw new errors_InputError('version', `"${version}" is not an image tag: pass compute-version's version output`);
+    const format = parseFormat(getInput('format'));
+    const version = checkedVersion('version', requireInput('version', getInput('version'), 'v0.0.418'), format, "pass compute-version's version output");
+    const previousVersionRaw = getInput('previous-version').trim();
+    const previousVersion = previousVersionRaw === ''
+        ? ''
+        : checkedVersion('previous-version', previousVersionRaw, format, "pass update-manifest's previous-version output, or leave it empty");
+    const releaseTag = getInput('release-tag').trim();
+    if (releaseTag !== '' && !GIT_TAG.test(releaseTag)) {
+        throw new errors_InputError('release-tag', `"${releaseTag}" is not a git tag name: pass the git-tag output of compute-version, or leave it empty`);
     }
     const branch = getInput('branch').trim() || `release/${app}/${version}`;
     if (!BRANCH.test(branch))
@@ -42657,7 +42977,7 @@ function getInputs(getInput, env = process.env) {
         mode: oneOf('mode', getInput('mode'), MODES, 'pull-request'),
         app,
         version,
-        previousVersion: getInput('previous-version').trim(),
+        previousVersion,
         image: getInput('image').trim(),
         digest,
         branch,
@@ -42669,7 +42989,7 @@ function getInputs(getInput, env = process.env) {
             : parseRepositoryInput('release-notes-from', releaseNotesFrom),
         appToken: getInput('app-token').trim(),
         gitTagPrefix: getInput('git-tag-prefix').trim(),
-        releaseTag: getInput('release-tag').trim(),
+        releaseTag,
         labels: parseListInput(getInput('labels')),
         reviewers: parseListInput(getInput('reviewers')),
         teamReviewers: parseListInput(getInput('team-reviewers')),
@@ -42677,7 +42997,7 @@ function getInputs(getInput, env = process.env) {
         autoMerge: oneOf('auto-merge', getInput('auto-merge'), AUTO_MERGE, 'off'),
         supersede: parseBooleanInput('supersede', getInput('supersede'), true),
         downgradeReason: getInput('downgrade-reason').trim(),
-        format: parseFormat(getInput('format')),
+        format,
     };
 }
 
@@ -45820,13 +46140,13 @@ __webpack_unused_export__ = Pair.Pair;
 __webpack_unused_export__ = Scalar.Scalar;
 __webpack_unused_export__ = YAMLMap.YAMLMap;
 __webpack_unused_export__ = YAMLSeq.YAMLSeq;
-__webpack_unused_export__ = cst;
-__webpack_unused_export__ = lexer.Lexer;
+exports.DB = cst;
+exports.JG = lexer.Lexer;
 __webpack_unused_export__ = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 exports.qg = publicApi.parse;
 exports.hR = publicApi.parseAllDocuments;
-__webpack_unused_export__ = publicApi.parseDocument;
+exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
 __webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;

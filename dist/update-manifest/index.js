@@ -62454,8 +62454,27 @@ class EcrClient {
                     ? ''
                     : `: ${failure.failureCode} ${failure.failureReason ?? ''}`.trimEnd()), { operation: 'BatchGetImage', awsError: failure?.failureCode });
         }
-        const mediaType = source.imageManifestMediaType ?? mediaTypeOf(manifest);
-        const previousDigest = target?.imageId?.imageDigest;
+        return this.tagManifest({
+            repository,
+            manifest: {
+                digest,
+                mediaType: source.imageManifestMediaType ?? mediaTypeOf(manifest),
+                manifest,
+            },
+            targetTag,
+            currentDigest: target?.imageId?.imageDigest,
+        });
+    }
+    /**
+     * Points `targetTag` at a manifest already read (e.g. by getImageManifests): one PutImage of the same
+     * bytes, no BatchGetImage. `currentDigest` is what the caller read the tag to name (undefined: absent);
+     * equal to the manifest's digest, nothing is written. Same errors and re-run behaviour as promoteImage.
+     */
+    async tagManifest(request) {
+        const { repository, targetTag, currentDigest: previousDigest } = request;
+        const { digest, mediaType, manifest } = request.manifest;
+        assertValid(repositoryNameProblem(repository));
+        assertValid(imageTagProblem(targetTag));
         if (previousDigest === digest) {
             this.logger.info(`${repository}:${targetTag} already is ${digest}: nothing to promote`);
             return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
@@ -62578,18 +62597,39 @@ function errorMessage(error) {
         return String(error);
     }
 }
+/**
+ * The input an error blames, for errors of packages that know it but do not speak in inputs
+ * (e.g. a VersionError about `hotfix-of`); undefined when it names none.
+ */
+function blamedInput(error) {
+    if (typeof error !== 'object' || error === null || !('input' in error))
+        return undefined;
+    // Only an input-like name: an error must never get other data (say a command's stdin) printed.
+    return typeof error.input === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(error.input)
+        ? error.input
+        : undefined;
+}
 /** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
 function failureLine(action, error) {
-    return `${action} failed: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}`;
+    let message = errorMessage(error)
+        .replace(/\s*\n\s*/g, ' ')
+        .trim();
+    const input = blamedInput(error);
+    if (input !== undefined && !message.startsWith(`input '${input}'`)) {
+        message = `input '${input}': ${message}`;
+    }
+    return `${action} failed: ${message}`;
 }
 
 ;// CONCATENATED MODULE: ./packages/kit/inputs.ts
 
 /** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
-function requireInput(name, raw) {
+/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
+function requireInput(name, raw, example) {
     const value = raw.trim();
-    if (value === '')
-        throw new errors_InputError(name, 'is required and was empty');
+    if (value === '') {
+        throw new errors_InputError(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
+    }
     return value;
 }
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
@@ -62823,6 +62863,9 @@ function parseImageName(image) {
         });
     }
     const reference = reference_parseImageReference(text);
+    if (!reference && text.includes('@')) {
+        throw new ManifestError(`'${text}' is not an image repository (it holds '@'); give the repository alone (${text.slice(0, text.indexOf('@'))}) and the digest, sha256: and 64 hex digits, in 'digest'`, { input: 'image' });
+    }
     if (!reference) {
         throw new ManifestError(`'${text}' is not an image repository; expected [registry/]path in lower case, e.g. 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/dsva/cms-drupal`, { input: 'image' });
     }
@@ -63256,6 +63299,12 @@ const DEFAULT_FORMAT = 'v0.0.{n}';
 /** A placeholder-free problem with a template, prefix or tag; callers add the input name. */
 class VersionError extends Error {
     name = 'VersionError';
+    /** The input (or CLI option) a caller should name, when this package knows it. */
+    input;
+    constructor(message, options = {}) {
+        super(message);
+        this.input = options.input;
+    }
 }
 const PLACEHOLDER = '{n}';
 // Docker's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
@@ -63310,6 +63359,16 @@ class VersionFormat {
     /** The literal start every matching git tag shares (`cms/v0.0.`). */
     get gitTagListPrefix() {
         return this.gitTagPrefix + this.head;
+    }
+    /**
+     * A tag that starts like this format's versions (ignoring case) but is not one: `v0.0.x`,
+     * `v0.0.-1`, `v0.0.1--2`, `V0.0.5`. Almost always a typo or a mis-wired output, never a tag this
+     * suite writes; a tag of another shape (`latest`, `sha-abc`) is not a lookalike.
+     */
+    isLookalike(tag) {
+        return (this.head !== '' &&
+            tag.toLowerCase().startsWith(this.head.toLowerCase()) &&
+            this.parse(tag) === undefined);
     }
     /** Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`). */
     parse(imageTag) {
@@ -63394,7 +63453,11 @@ function nextHotfix(format, versions, hotfixOf) {
     }
     let baseExists = false;
     let maxHotfix = 0;
+    let newestRelease;
     for (const version of versions) {
+        if (version.hotfix === 0 && (!newestRelease || version.number > newestRelease.number)) {
+            newestRelease = version;
+        }
         if (version.number !== requested.number)
             continue;
         if (version.hotfix === 0)
@@ -63403,7 +63466,7 @@ function nextHotfix(format, versions, hotfixOf) {
     }
     const base = format.render(requested.number);
     if (!baseExists) {
-        throw new VersionError(`release ${base.tag} does not exist, so it cannot be hotfixed`);
+        throw new VersionError(`release ${base.tag} does not exist, so it cannot be hotfixed: give a release that was made${newestRelease ? `, e.g. the newest, ${newestRelease.tag}` : ''}`, { input: 'hotfix-of' });
     }
     return format.render(requested.number, maxHotfix + 1);
 }
@@ -64271,9 +64334,77 @@ function compareNodes(rewrite, before, after, path) {
     }
     fail('an unknown node changed');
 }
+/** Lexer tokens that stand for no source text. */
+const ZERO_WIDTH = new Set([dist/* CST */.DB.DOCUMENT, dist/* CST */.DB.FLOW_END, dist/* CST */.DB.SCALAR]);
+/**
+ * The cheap proof, for the common rewrite that only replaces scalars (no key added or removed):
+ * both texts are lexed, and every token must be the same except that each edited scalar token is
+ * exactly the edit's range before and a one-line scalar of the same kind (plain, '…', "…") after.
+ * The lexer is where YAML's context lives (indentation, flow, quoting); with the same tokens the
+ * parser builds the same tree, and each new scalar is read alone to check its value. Whatever it
+ * cannot prove (tagged scalars, documents other than YAML 1.2, added or removed keys) goes to the
+ * full re-parse, which decides: this makes the check faster, never weaker.
+ */
+function provedByTokens(rewrite, before, text, edits) {
+    if (rewrite.removals.size > 0 || rewrite.insertions.size > 0)
+        return false;
+    if (before.some((doc) => doc.directives.yaml.version !== '1.2'))
+        return false;
+    const expectedAt = new Map();
+    for (const change of rewrite.changes.values()) {
+        if (change.unchanged)
+            continue;
+        const range = rangeOf(change.node);
+        if (!range || change.node.tag !== undefined)
+            return false;
+        expectedAt.set(range[0], change.expected);
+    }
+    if (expectedAt.size !== edits.length)
+        return false;
+    // In lock-step, without keeping the tokens: most of a file is not edited.
+    const oldTokens = new dist/* Lexer */.JG().lex(rewrite.text);
+    const newTokens = new dist/* Lexer */.JG().lex(text);
+    let offset = 0;
+    let next = 0;
+    for (;;) {
+        const oldStep = oldTokens.next();
+        const newStep = newTokens.next();
+        if (oldStep.done === true || newStep.done === true) {
+            if (oldStep.done !== newStep.done)
+                return false;
+            break;
+        }
+        const oldToken = oldStep.value;
+        const newToken = newStep.value;
+        const edit = edits[next];
+        if (edit?.start === offset && !ZERO_WIDTH.has(oldToken)) {
+            if (oldToken.length !== edit.end - edit.start ||
+                newToken !== edit.text ||
+                /[\r\n]/.test(edit.text) ||
+                dist/* CST */.DB.tokenType(oldToken) !== dist/* CST */.DB.tokenType(edit.text)) {
+                return false;
+            }
+            const alone = (0,dist/* parseDocument */.Tp)(edit.text);
+            if (alone.errors.length > 0 ||
+                !(0,dist/* isScalar */.jn)(alone.contents) ||
+                !sameValue(alone.contents.value, expectedAt.get(edit.start))) {
+                return false;
+            }
+            next++;
+        }
+        else if (oldToken !== newToken) {
+            return false;
+        }
+        offset += ZERO_WIDTH.has(oldToken) ? 0 : oldToken.length;
+    }
+    return next === edits.length;
+}
 /** Parses the new text and checks that exactly the planned values changed, and nothing else. */
-function verifyRewrite(rewrite, before, text) {
-    const after = (0,dist/* parseAllDocuments */.hR)(text);
+function verifyRewrite(rewrite, before, text, edits) {
+    if (edits !== undefined && provedByTokens(rewrite, before, text, edits))
+        return;
+    // No duplicate-key check: the input passed it and keys are never edited (and yaml's is quadratic).
+    const after = (0,dist/* parseAllDocuments */.hR)(text, { uniqueKeys: false });
     try {
         if (after.length !== before.length)
             throw new UnexpectedChange('the number of documents changed');
@@ -64341,12 +64472,99 @@ function hasTemplateDirectiveOutsideStrings(text, docs) {
     }
     return false;
 }
+/**
+ * The most nodes a document may stand for once its aliases are expanded. This suite never expands
+ * them, but Helm and Argo CD do: a "billion laughs" file (anchors of aliases of anchors) would take
+ * them down, so it is refused here rather than committed. Real values files stay far below.
+ */
+const MAX_EXPANDED_NODES = 100_000;
+/** Nodes `node` stands for with every alias expanded, memoised per node so the count is linear. */
+function expandedSize(node, doc, memo) {
+    const known = memo.get(node);
+    if (known !== undefined)
+        return known;
+    // A node being counted is an alias cycle (`&a [*a]`), which yaml reports; count it once.
+    memo.set(node, 1);
+    let size = 1;
+    if ((0,dist/* isAlias */.Vj)(node)) {
+        size = expandedSize(node.resolve(doc), doc, memo);
+    }
+    else if ((0,dist/* isMap */.jh)(node)) {
+        for (const pair of node.items) {
+            size += expandedSize(pair.key, doc, memo) + expandedSize(pair.value, doc, memo);
+            if (size > MAX_EXPANDED_NODES)
+                break;
+        }
+    }
+    else if ((0,dist/* isSeq */.oP)(node)) {
+        for (const item of node.items) {
+            size += expandedSize(item, doc, memo);
+            if (size > MAX_EXPANDED_NODES)
+                break;
+        }
+    }
+    memo.set(node, size);
+    return size;
+}
+function refuseAliasBomb(text, file, docs) {
+    if (!text.includes('*'))
+        return;
+    for (const doc of docs) {
+        if (expandedSize(doc.contents, doc, new Map()) > MAX_EXPANDED_NODES) {
+            throw new NotYamlError(file, `has aliases that expand to more than ${String(MAX_EXPANDED_NODES)} nodes (a YAML bomb)`, undefined, "Helm and Argo CD would expand them all: remove the nested aliases, or leave the file out of 'files'");
+        }
+    }
+}
+/**
+ * yaml's own duplicate-key check compares every key with every earlier one: a map of 10,000 keys
+ * took over a minute. It is turned off in parsing and done here with a set, in linear time, with
+ * the same verdict (scalar keys equal by value).
+ */
+const PARSE_OPTIONS = { keepSourceTokens: true, uniqueKeys: false };
+function lineAt(text, offset) {
+    let line = 1;
+    for (let at = text.indexOf('\n'); at >= 0 && at < offset; at = text.indexOf('\n', at + 1))
+        line++;
+    return line;
+}
+function findDuplicateKey(node) {
+    if ((0,dist/* isMap */.jh)(node)) {
+        const seen = new Set();
+        for (const pair of node.items) {
+            const { key } = pair;
+            if ((0,dist/* isScalar */.jn)(key) && !Number.isNaN(key.value)) {
+                if (seen.has(key.value))
+                    return key;
+                seen.add(key.value);
+            }
+            const nested = findDuplicateKey(key) ?? findDuplicateKey(pair.value);
+            if (nested)
+                return nested;
+        }
+    }
+    else if ((0,dist/* isSeq */.oP)(node)) {
+        for (const item of node.items) {
+            const nested = findDuplicateKey(item);
+            if (nested)
+                return nested;
+        }
+    }
+    return undefined;
+}
+function refuseDuplicateKeys(text, file, docs) {
+    for (const doc of docs) {
+        const duplicate = findDuplicateKey(doc.contents);
+        if (duplicate) {
+            throw new NotYamlError(file, 'is not valid YAML: Map keys must be unique', duplicate.range ? lineAt(text, duplicate.range[0]) : undefined);
+        }
+    }
+}
 function parseYaml(text, file) {
     const hasTemplateAction = TEMPLATE_ACTION.test(text);
     if (hasTemplateAction && isUnderTemplates(file)) {
         throw new NotYamlError(file, 'is a Helm template ({{ }}), not YAML', undefined, "Helm renders it from values: name the values file instead, or leave the template out of 'files'");
     }
-    const docs = (0,dist/* parseAllDocuments */.hR)(text, { keepSourceTokens: true });
+    const docs = (0,dist/* parseAllDocuments */.hR)(text, PARSE_OPTIONS);
     for (const doc of docs) {
         const error = doc.errors[0];
         if (error) {
@@ -64356,6 +64574,8 @@ function parseYaml(text, file) {
                 : `is not valid YAML: ${problem}`, error.linePos?.[0].line);
         }
     }
+    refuseDuplicateKeys(text, file, docs);
+    refuseAliasBomb(text, file, docs);
     if (hasTemplateDirectiveOutsideStrings(text, docs)) {
         throw new NotYamlError(file, 'holds template directives ({{ }}) outside strings, so it is a template, not YAML');
     }
@@ -64381,7 +64601,7 @@ function rewriteYaml(text, file, options) {
     const edits = compileEdits(rewrite);
     const output = applyEdits(text, edits);
     if (edits.length > 0)
-        verifyRewrite(rewrite, docs, output);
+        verifyRewrite(rewrite, docs, output, edits);
     return { text: output, references: rewrite.references(), setHits: rewrite.setHits, edits };
 }
 
@@ -64449,7 +64669,7 @@ function refuseEscape(entry, root) {
 async function confinedRealPath(root, relative, entry) {
     const real = await (0,promises_.realpath)(external_node_path_default().join(root, relative));
     if (!isInside(root, real)) {
-        throw new ManifestError(`'${entry}' is a symlink to ${real}, outside the root ${root}; name the real file inside the root`, { input: 'files' });
+        throw new ManifestError(`'${entry}' is a symlink to ${real}, outside the root ${root}; replace the link with the file, or leave it out of 'files'`, { input: 'files' });
     }
     return real;
 }
@@ -64619,6 +64839,17 @@ async function writeAllOrNothing(writes) {
 
 
 
+/**
+ * The largest manifest file parsed, in bytes. Kubernetes keeps an object in at most 1.5 MiB of
+ * etcd (and a Helm release, values included, in a 1 MiB Secret), so a real values file or manifest
+ * stays well below; parsing dense YAML costs seconds and hundreds of MB per MiB. A file named in
+ * `files` that is bigger fails before anything is read; a bigger file a glob found fails only if it
+ * names the image (it is not parsed otherwise, like every file that does not).
+ */
+const MAX_MANIFEST_BYTES = 2 * 1024 * 1024;
+function mebibytes(bytes) {
+    return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '');
+}
 function validate(request) {
     const tag = request.tag.trim();
     if (tag === '') {
@@ -64626,6 +64857,10 @@ function validate(request) {
     }
     if (!isValidDockerTag(tag)) {
         throw new ManifestError(`'${tag}' is not a valid image tag; use up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`, { input: 'tag' });
+    }
+    const format = request.format ?? VersionFormat.parse(DEFAULT_FORMAT);
+    if (format.isLookalike(tag)) {
+        throw new ManifestError(`'${tag}' looks like a ${format.template} version but is not one; give a release tag, e.g. ${format.render(418).tag} (hotfix ${format.render(418, 1).tag}), or set 'format'`, { input: 'tag' });
     }
     const digest = request.digest?.trim() === '' ? undefined : request.digest?.trim();
     if (digest !== undefined && !isValidDigest(digest)) {
@@ -64639,7 +64874,7 @@ function validate(request) {
     const set = (request.set ?? [])
         .filter((entry) => entry.trim() !== '')
         .map((entry) => parseSetEntry(entry.trim()));
-    return { tag, digest, set, format: request.format ?? VersionFormat.parse(DEFAULT_FORMAT) };
+    return { tag, digest, set, format };
 }
 function describeDowngrade(reference, tag) {
     return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.kind === 'set' ? reference.newTag : tag}`;
@@ -64655,6 +64890,15 @@ async function updateManifests(request) {
     const skipped = [];
     const writes = [];
     const setHits = new Set();
+    const tooBig = (file, size) => new ManifestError(`${file.file} is larger than the ${mebibytes(MAX_MANIFEST_BYTES)} MiB a manifest may be (${mebibytes(size)} MiB); leave it out of 'files' (e.g. name the values files), or split it`, { input: 'files' });
+    // Sizes first: a huge named file fails the run before anything is read.
+    const sizes = new Map();
+    for (const file of files) {
+        const { size } = await (0,promises_.stat)(file.absolutePath);
+        if (file.explicit && size > MAX_MANIFEST_BYTES)
+            throw tooBig(file, size);
+        sizes.set(file, size);
+    }
     for (const file of files) {
         const bytes = await (0,promises_.readFile)(file.absolutePath);
         let text;
@@ -64676,6 +64920,9 @@ async function updateManifests(request) {
             results.push({ file: file.file, references: [], changed: false, diff: '' });
             continue;
         }
+        const size = sizes.get(file) ?? 0;
+        if (size > MAX_MANIFEST_BYTES)
+            throw tooBig(file, size);
         let rewritten;
         try {
             rewritten = rewriteYaml(text, file.file, {
@@ -64757,7 +65004,10 @@ async function updateManifests(request) {
 
 
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./actions/update-manifest/src/inputs.ts
+
 
 
 
@@ -64767,13 +65017,28 @@ const lines = (raw) => raw
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
+/**
+ * The manifests checkout, which must lie in the workspace (where actions/checkout puts it): every
+ * YAML file under it may be rewritten, so `/` or `../..` must never be taken for it.
+ */
+function checkoutPath(raw, workspace) {
+    const given = raw.trim() || '.';
+    const path = (0,external_node_path_.resolve)(workspace, given);
+    // A missing path is reported by the manifest package, naming it; symlinks are judged by target.
+    const real = (candidate) => ((0,external_node_fs_.existsSync)(candidate) ? (0,external_node_fs_.realpathSync)(candidate) : candidate);
+    const inside = (0,external_node_path_.relative)(real((0,external_node_path_.resolve)(workspace)), real(path));
+    if (inside === '..' || inside.startsWith(`..${external_node_path_.sep}`) || (0,external_node_path_.isAbsolute)(inside)) {
+        throw new errors_InputError('path', `"${given}" is outside the workspace (${workspace}): give the manifests checkout's path inside the workspace, as in actions/checkout's path`);
+    }
+    return path;
+}
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
 function getInputs(getInput, env = process.env) {
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
-    const image = requireInput('image', getInput('image'));
-    // parseImageName names the 'image' input in its errors.
-    const imageName = parseImageName(image);
-    const tag = requireInput('tag', getInput('tag'));
+    // parseImageName names the 'image' input in its errors, an empty one included.
+    const imageName = parseImageName(getInput('image'));
+    const image = getInput('image').trim();
+    const tag = requireInput('tag', getInput('tag'), 'v0.0.418');
     let format;
     try {
         format = VersionFormat.parse(getInput('format').trim() || DEFAULT_FORMAT);
@@ -64801,7 +65066,7 @@ function getInputs(getInput, env = process.env) {
         };
     }
     return {
-        path: (0,external_node_path_.resolve)(workspace, getInput('path').trim() || '.'),
+        path: checkoutPath(getInput('path'), workspace),
         files: files.length > 0 ? files : undefined,
         image,
         imageName,
@@ -67809,13 +68074,13 @@ __webpack_unused_export__ = Pair.Pair;
 __webpack_unused_export__ = Scalar.Scalar;
 __webpack_unused_export__ = YAMLMap.YAMLMap;
 __webpack_unused_export__ = YAMLSeq.YAMLSeq;
-__webpack_unused_export__ = cst;
-__webpack_unused_export__ = lexer.Lexer;
+exports.DB = cst;
+exports.JG = lexer.Lexer;
 __webpack_unused_export__ = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 exports.qg = publicApi.parse;
 exports.hR = publicApi.parseAllDocuments;
-__webpack_unused_export__ = publicApi.parseDocument;
+exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
 __webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;

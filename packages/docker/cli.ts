@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../kit/index.js';
 import { buildCommand, type Builder, type BuildSpec } from './build-args.js';
-import { DockerError, failureReason, isTransientFailure } from './errors.js';
+import {
+  DockerError,
+  engineRetried,
+  failureReason,
+  isCredentialsRejected,
+  isRegistryFull,
+  isTransientFailure,
+} from './errors.js';
 import type { Exec, ExecResult } from './exec.js';
 
 /** Log groups (`core.startGroup` / `core.endGroup` on a runner); output is streamed inside one. */
@@ -30,7 +37,20 @@ export interface DockerCliOptions {
   /** Wait before the first push retry, doubled for each further one. Default 1000 ms. */
   readonly retryDelayMs?: number;
   readonly sleep?: (milliseconds: number) => Promise<void>;
+  /**
+   * Where the docker client looks for CLI plugins (docker-buildx): the config directory's `cli-plugins`
+   * and the system directories. Default: those docker 20.10+ searches.
+   */
+  readonly pluginDirs?: readonly string[];
 }
+
+/** The system CLI plugin directories the docker client searches (cli-plugins/manager, 20.10+). */
+export const SYSTEM_PLUGIN_DIRS = [
+  '/usr/local/lib/docker/cli-plugins',
+  '/usr/local/libexec/docker/cli-plugins',
+  '/usr/lib/docker/cli-plugins',
+  '/usr/libexec/docker/cli-plugins',
+] as const;
 
 export interface RegistryCredentials {
   readonly username: string;
@@ -89,6 +109,7 @@ export class DockerCli {
   private readonly pushAttempts: number;
   private readonly retryDelayMs: number;
   private readonly sleep: (milliseconds: number) => Promise<void>;
+  private readonly pluginDirs: readonly string[];
 
   constructor(options: DockerCliOptions) {
     this.exec = options.exec;
@@ -98,6 +119,10 @@ export class DockerCli {
     this.pushAttempts = options.pushAttempts ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.sleep = options.sleep ?? defaultSleep;
+    this.pluginDirs = options.pluginDirs ?? [
+      join(options.configDir, 'cli-plugins'),
+      ...SYSTEM_PLUGIN_DIRS,
+    ];
   }
 
   private async run(
@@ -141,13 +166,44 @@ export class DockerCli {
     }
   }
 
-  /** buildx when `docker buildx version` works, else the classic builder (BuildKit via DOCKER_BUILDKIT=1). */
+  /**
+   * buildx when the plugin is installed and `docker buildx inspect` works (its driver from the output),
+   * else the classic builder (BuildKit via DOCKER_BUILDKIT=1). Where no plugin file exists, no process
+   * is started: the answer is already known.
+   */
   async detectBuilder(): Promise<Builder> {
-    const version = await this.run(['buildx', 'version']);
-    if (version.exitCode !== 0) return { kind: 'classic', driver: undefined };
+    if (!this.pluginDirs.some((dir) => existsSync(join(dir, 'docker-buildx')))) {
+      return { kind: 'classic', driver: undefined };
+    }
     const inspect = await this.run(['buildx', 'inspect']);
-    const driver = /^Driver:\s*(\S+)/m.exec(inspect.stdout)?.[1];
-    return { kind: 'buildx', driver };
+    if (inspect.exitCode === 0) {
+      return { kind: 'buildx', driver: /^Driver:\s*(\S+)/m.exec(inspect.stdout)?.[1] };
+    }
+    const version = await this.run(['buildx', 'version']);
+    return version.exitCode === 0
+      ? { kind: 'buildx', driver: undefined }
+      : { kind: 'classic', driver: undefined };
+  }
+
+  /**
+   * Stores the registry credentials in this run's private config (`config.json`, mode 0600), as
+   * `docker login` would, without its process and registry round trip: the credentials are an ECR
+   * token just issued, and the push (or a cache pull) is what uses them. Nothing reaches argv; the
+   * password is only in the file (as `auth`, base64 of user:password, which the caller masks).
+   */
+  storeCredentials(registry: string, credentials: RegistryCredentials): void {
+    const file = join(this.configDir, 'config.json');
+    let config: { auths?: Record<string, unknown> } & Record<string, unknown> = {};
+    if (existsSync(file)) {
+      config = JSON.parse(readFileSync(file, 'utf8')) as typeof config;
+    }
+    const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+    config.auths = { ...config.auths, [registry]: { auth } };
+    // Written whole and renamed into place: docker never reads half a file.
+    const partial = `${file}.${randomBytes(6).toString('hex')}`;
+    writeFileSync(partial, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
+    renameSync(partial, file);
+    this.logger.info(`logged in to ${registry} (credentials kept in ${this.configDir})`);
   }
 
   /** `docker login --username <user> --password-stdin <registry>`: the password never enters argv. */
@@ -234,13 +290,35 @@ export class DockerCli {
         return { ...pushed, attempts: attempt, seconds: (performance.now() - started) / 1000 };
       }
       const reason = failureReason(output);
-      const transient = isTransientFailure(output);
-      if (!transient || attempt >= this.pushAttempts) {
+      const failed =
+        `docker push ${reference} failed` +
+        (attempt > 1 ? ` after ${String(attempt)} attempts` : '');
+      if (isRegistryFull(output)) {
         throw new DockerError(
           'docker push',
-          `docker push ${reference} failed` +
-            (attempt > 1 ? ` after ${String(attempt)} attempts` : '') +
-            `: ${reason}`,
+          `${failed}: the registry is out of storage space (${reason}); nothing was tagged: ` +
+            'free space (or raise the quota) on the registry, then re-run',
+          { exitCode: result.exitCode, attempts: attempt, kind: 'registry-full' },
+        );
+      }
+      if (isCredentialsRejected(output)) {
+        throw new DockerError(
+          'docker push',
+          `${failed}: the registry refused the credentials (${reason})`,
+          {
+            exitCode: result.exitCode,
+            attempts: attempt,
+            kind: 'credentials-rejected',
+          },
+        );
+      }
+      const transient = isTransientFailure(output);
+      // The engine retries each layer upload 5 times itself (about 50 s): another round adds minutes, not luck.
+      const retriedByEngine = engineRetried(output);
+      if (!transient || retriedByEngine || attempt >= this.pushAttempts) {
+        throw new DockerError(
+          'docker push',
+          `${failed}${retriedByEngine ? ' (the docker engine retried each layer upload itself)' : ''}: ${reason}`,
           { exitCode: result.exitCode, transient, attempts: attempt },
         );
       }

@@ -1,3 +1,10 @@
+/**
+ * What a failure says beyond "it failed": `credentials-rejected` (the registry refused the login, e.g.
+ * an ECR token that expired mid-push: a fresh one may get through), `registry-full` (the registry has no
+ * space left: retrying won't help).
+ */
+export type DockerFailureKind = 'credentials-rejected' | 'registry-full';
+
 /** A docker command failed; the message is one line naming the command and docker's own reason. */
 export class DockerError extends Error {
   override name = 'DockerError';
@@ -7,11 +14,18 @@ export class DockerError extends Error {
   /** The failure looked like a registry or network hiccup that a retry may get past. */
   readonly transient: boolean;
   readonly attempts: number;
+  readonly kind: DockerFailureKind | undefined;
 
   constructor(
     command: string,
     message: string,
-    options: { exitCode?: number; transient?: boolean; attempts?: number; cause?: unknown } = {},
+    options: {
+      exitCode?: number;
+      transient?: boolean;
+      attempts?: number;
+      kind?: DockerFailureKind;
+      cause?: unknown;
+    } = {},
   ) {
     super(
       message.replace(/\s*\n\s*/g, ' ').trim(),
@@ -21,6 +35,7 @@ export class DockerError extends Error {
     this.exitCode = options.exitCode;
     this.transient = options.transient ?? false;
     this.attempts = options.attempts ?? 1;
+    this.kind = options.kind;
   }
 }
 
@@ -40,6 +55,29 @@ const TRANSIENT_PATTERNS: readonly RegExp[] = [
 
 export function isTransientFailure(output: string): boolean {
   return TRANSIENT_PATTERNS.some((pattern) => pattern.test(output));
+}
+
+/**
+ * The registry refused the credentials: ECR's expired token ("denied: Your authorization token has
+ * expired. Reauthenticate and try again."), a 401 ("unauthorized: authentication required") or no login
+ * at all ("no basic auth credentials"). Not "denied: requested access to the resource is denied", which
+ * is a missing permission that a new token won't fix.
+ */
+export function isCredentialsRejected(output: string): boolean {
+  return /authorization token has expired|\bunauthorized: |no basic auth credentials/i.test(output);
+}
+
+/**
+ * The registry is out of storage: HTTP 507 Insufficient Storage, or the disk error itself where it
+ * reaches docker (Distribution answers a full disk with a 500 whose body docker discards).
+ */
+export function isRegistryFull(output: string): boolean {
+  return /\b507 Insufficient Storage\b|no space left on device|disk quota exceeded/i.test(output);
+}
+
+/** The engine's own layer-upload retries ("<layer>: Retrying in 5 seconds"), shown in push output. */
+export function engineRetried(output: string): boolean {
+  return /: Retrying in [0-9]+ seconds?$/m.test(output);
 }
 
 /** The line of docker's output that says what went wrong (the last error-looking line, else the last line). */

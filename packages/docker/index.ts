@@ -23,7 +23,15 @@ export type {
   RegistryCredentials,
 } from './cli.js';
 export { createDockerConfigDir, removeDockerConfigDir } from './config-dir.js';
-export { DockerError, failureReason, isTransientFailure } from './errors.js';
+export {
+  DockerError,
+  engineRetried,
+  failureReason,
+  isCredentialsRejected,
+  isRegistryFull,
+  isTransientFailure,
+} from './errors.js';
+export type { DockerFailureKind } from './errors.js';
 export {
   chooseRegistryHost,
   configDigestOf,

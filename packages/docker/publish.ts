@@ -2,14 +2,19 @@
  * Releasing an image to ECR: build and push it, or promote (retag) one that is already there. The
  * core of actions/ecr-build-push, runtime-agnostic (ECR client, docker CLI, logger and clock are ports).
  *
- * Re-runs and existing tags: the release tag is looked up before building. After the build, the local
- * image id (the sha256 of the image config) is compared with the `config.digest` of the manifest the
- * tag names in ECR. Equal means the same image (same layers, same config, labels included), so nothing
- * is pushed and the existing digest is reported. This never writes the tag, so an immutable tag is never
- * touched, and it needs no scratch tag: the manifest digest itself can't be known before a push (layer
- * compression happens there), the config digest can. Re-runs reproduce the image id when the build is
- * fully cached (the release image carries inline cache and is read back with `--cache-from`) and the
- * `created` label comes from a fixed clock (the commit time).
+ * Re-runs and existing tags: the release tag is looked up before building. When it exists and its image
+ * config carries this build's revision, version and source labels (read from the registry with the ECR
+ * token), it already is this release: nothing is built or pushed (a runner killed after the push, a
+ * re-run of the job). The revision pins the sources, Dockerfile included; build inputs beyond them
+ * (build-args, target, platform) don't make another release (the README says so). Otherwise the build
+ * runs and its image id (the sha256 of the image config) is compared with the `config.digest` of the
+ * manifest the tag names. Equal means the same image, so nothing is pushed either. Neither path writes
+ * the tag, so an immutable tag is never touched, and neither needs a scratch tag.
+ *
+ * Nothing half-done is ever visible: the extra tags and the inline-cache tag move only once the release
+ * tag is confirmed to name the pushed image, and a push that fails leaves the tag as it was (a registry
+ * writes a tag only with the manifest, after every blob). An ECR token that expires mid-push gets one
+ * fresh login and one more push.
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -26,7 +31,9 @@ import {
   type BuilderKind,
   type BuildSpec,
 } from './build-args.js';
-import type { DockerCli } from './cli.js';
+import type { DockerCli, PushResult } from './cli.js';
+import { DockerError } from './errors.js';
+import { readImageLabels } from './registry-http.js';
 
 export const IF_TAG_EXISTS = ['skip-same-digest', 'fail', 'overwrite'] as const;
 export type IfTagExists = (typeof IF_TAG_EXISTS)[number];
@@ -151,10 +158,22 @@ export function imageSizeOf(manifest: string): number | undefined {
 
 const secondsSince = (started: number): number => (performance.now() - started) / 1000;
 
-async function authorize(
-  request: PublishRequest,
-  ports: PublishPorts,
-): Promise<{ registry: string; username: string; password: string }> {
+const REVISION_LABEL = 'org.opencontainers.image.revision';
+const VERSION_LABEL = 'org.opencontainers.image.version';
+const SOURCE_LABEL = 'org.opencontainers.image.source';
+
+/** Credentials for the registry, and where its HTTP API answers. */
+interface RegistryAccess {
+  readonly registry: string;
+  readonly username: string;
+  /** SECRET, masked the moment it exists. */
+  readonly password: string;
+  /** ECR's proxyEndpoint (`https://<host>`) for its own host; `https://<registry>` for another account's. */
+  readonly baseUrl: string;
+}
+
+/** A fresh ECR token (GetAuthorizationToken), masked before anything can print it. */
+async function authorize(request: PublishRequest, ports: PublishPorts): Promise<RegistryAccess> {
   const auth = await ports.ecr.getAuthorization();
   ports.maskSecret(auth.password);
   ports.maskSecret(Buffer.from(`${auth.username}:${auth.password}`).toString('base64'));
@@ -162,59 +181,162 @@ async function authorize(
   if (registry !== auth.registry) {
     ports.logger.info(`pushing to ${registry} (the credentials' own registry is ${auth.registry})`);
   }
-  return { registry, username: auth.username, password: auth.password };
+  const baseUrl = registry === auth.registry ? auth.proxyEndpoint : `https://${registry}`;
+  return { registry, username: auth.username, password: auth.password, baseUrl };
 }
 
-/** Points each extra tag at `digest` through the ECR API (no layer moves; a re-run is a no-op). */
-async function followTags(
+/** A fresh token, stored as docker's credentials for the registry (the run's private config). */
+async function logIn(
   request: PublishRequest,
   ports: PublishPorts,
-  digest: string,
-): Promise<void> {
-  for (const tag of request.tags.slice(1)) {
-    const result = await ports.ecr.promoteImage({
-      repository: request.repository,
-      source: { digest },
-      targetTag: tag,
-    });
-    if (!result.alreadyPresent)
-      ports.logger.info(`tagged ${request.repository}:${tag} -> ${digest}`);
-  }
+  docker: DockerCli,
+): Promise<RegistryAccess> {
+  const access = await authorize(request, ports);
+  docker.storeCredentials(access.registry, access);
+  ports.onLogin?.(access.registry);
+  return access;
 }
 
 /**
- * Moves `<repository>:cache` to the release image, whose inline cache the next build reads. Only where
- * the build didn't export a cache itself, and never fatal: an immutable `cache` tag just stays put.
+ * Points the extra tags, and `<repository>:cache` when `moveCacheTag`, at the release manifest. One
+ * BatchGetImage reads what they name now (unless the caller already has that), then one PutImage per tag
+ * that differs, all at once: copies inside ECR, no layer moves, a re-run writes nothing. Called only once
+ * the release tag names `release`, so no tag ever runs ahead of it. The cache tag is never fatal: an
+ * immutable or unwritable one just stays put (the next build reads less cache).
  */
-async function updateInlineCacheTag(
+async function tagRelease(
   request: PublishRequest,
   ports: PublishPorts,
-  digest: string,
+  release: EcrImageManifest,
+  moveCacheTag: boolean,
   mutability: string,
+  known?: ReadonlyMap<string, EcrImageManifest>,
 ): Promise<void> {
-  if (request.tags.includes('cache')) return;
-  if (mutability === 'IMMUTABLE') {
-    ports.logger.info(
-      `not moving ${request.repository}:cache (immutable repository); give cache-from the previous ` +
+  const { ecr, logger } = ports;
+  const { repository } = request;
+  const followers = [...new Set(request.tags.slice(1))].filter((tag) => tag !== request.tags[0]);
+  let cacheTag = moveCacheTag && !request.tags.includes('cache');
+  if (cacheTag && mutability === 'IMMUTABLE') {
+    logger.info(
+      `not moving ${repository}:cache (immutable repository); give cache-from the previous ` +
         'release tag, or exclude `cache` from immutability, to reuse layers on the next build',
     );
-    return;
+    cacheTag = false;
   }
-  try {
-    await ports.ecr.promoteImage({
-      repository: request.repository,
-      source: { digest },
-      targetTag: 'cache',
-    });
-  } catch (error: unknown) {
-    if (!(error instanceof EcrError)) throw error;
-    ports.logger.warning(`could not move ${request.repository}:cache: ${error.message}`);
-  }
+  const tags = cacheTag ? [...followers, 'cache'] : followers;
+  if (tags.length === 0) return;
+  const current = known ?? (await ecr.getImageManifests(repository, tags));
+  const cached = current.get('cache');
+  // A no-change rebuild: the cache image already has exactly these layers, so it caches as well.
+  const moving = tags.filter(
+    (tag) => tag !== 'cache' || cached === undefined || !sameLayers(cached, release),
+  );
+  await Promise.all(
+    moving.map(async (tag) => {
+      try {
+        const moved = await ecr.tagManifest({
+          repository,
+          manifest: release,
+          targetTag: tag,
+          currentDigest: current.get(tag)?.digest,
+        });
+        if (!moved.alreadyPresent && tag !== 'cache') {
+          logger.info(`tagged ${repository}:${tag} -> ${release.digest}`);
+        }
+      } catch (error: unknown) {
+        if (tag !== 'cache' || !(error instanceof EcrError)) throw error;
+        logger.warning(`could not move ${repository}:cache: ${error.message}`);
+      }
+    }),
+  );
+}
+
+/** Both are single-platform manifests with the very same layers (digests, in order). */
+function sameLayers(a: EcrImageManifest, b: EcrImageManifest): boolean {
+  const layersOf = (manifest: EcrImageManifest): string | undefined => {
+    try {
+      const parsed = JSON.parse(manifest.manifest) as { layers?: { digest?: unknown }[] };
+      return parsed.layers === undefined
+        ? undefined
+        : JSON.stringify(parsed.layers.map((layer) => layer.digest));
+    } catch {
+      return undefined;
+    }
+  };
+  const layers = layersOf(a);
+  return layers !== undefined && layers === layersOf(b);
 }
 
 function exportsOwnCache(builder: Builder, build: ImageBuild): boolean {
   if ((build.cacheTo ?? []).length > 0) return true;
   return builder.kind === 'buildx' && builder.driver !== undefined && builder.driver !== 'docker';
+}
+
+/**
+ * Whether the image the release tag names already is this release: its config carries this build's
+ * revision, version (the release tag) and source labels. The revision pins the source (Dockerfile
+ * included), so the only way it can be another image is other build inputs for the same release
+ * (build-args, target, platform): the README says that counts as the same release. Needs a revision;
+ * any failure to read the config just means "build and compare".
+ */
+async function isThisRelease(
+  existing: EcrImageManifest,
+  labels: Readonly<Record<string, string>>,
+  access: RegistryAccess,
+  repository: string,
+  logger: Logger,
+): Promise<boolean> {
+  const revision = labels[REVISION_LABEL];
+  const configDigest = configDigestOf(existing.manifest);
+  if (revision === undefined || revision === '' || configDigest === undefined) return false;
+  let found: Readonly<Record<string, string>>;
+  try {
+    found = await readImageLabels({
+      baseUrl: access.baseUrl,
+      repository,
+      configDigest,
+      username: access.username,
+      password: access.password,
+    });
+  } catch (error: unknown) {
+    logger.info(
+      `could not read the labels of ${repository}@${existing.digest} (${error instanceof Error ? error.message : String(error)}): building to compare`,
+    );
+    return false;
+  }
+  return [REVISION_LABEL, VERSION_LABEL, SOURCE_LABEL].every((key) => found[key] === labels[key]);
+}
+
+/**
+ * `docker push`; when the registry refuses the credentials part-way (an ECR token expires after 12 hours,
+ * a long build can outlive it), one fresh GetAuthorizationToken + `docker login` and one more push.
+ * Layers already uploaded are skipped by that push.
+ */
+async function pushWithFreshLogin(
+  request: PublishRequest,
+  ports: PublishPorts,
+  docker: DockerCli,
+  reference: string,
+): Promise<PushResult> {
+  try {
+    return await docker.push(reference);
+  } catch (error: unknown) {
+    if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected') throw error;
+    ports.logger.warning(
+      `${error.message}: the ECR token may have expired; logging in again with a new one and pushing once more`,
+    );
+  }
+  await logIn(request, ports, docker);
+  try {
+    return await docker.push(reference);
+  } catch (error: unknown) {
+    if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected') throw error;
+    throw new PublishError(
+      `${error.message}, also with a fresh ECR token: check that the role may push to this repository ` +
+        '(ecr:InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage); nothing was tagged',
+      { cause: error },
+    );
+  }
 }
 
 async function publishBuild(
@@ -229,16 +351,13 @@ async function publishBuild(
   const { repository } = request;
 
   // Independent look-ups at once: credentials + login, repository settings, the tag, the builder.
-  const [registry, mutability, existing, builder] = await Promise.all([
-    authorize(request, ports).then(async (access) => {
-      await docker.login(access.registry, access);
-      ports.onLogin?.(access.registry);
-      return access.registry;
-    }),
+  const [access, mutability, existing, builder] = await Promise.all([
+    logIn(request, ports, docker),
     ecr.getTagMutability(repository),
     ecr.getImageManifest(repository, releaseTag),
     docker.detectBuilder(),
   ]);
+  const { registry } = access;
   if (existing !== undefined && build.push && request.ifTagExists === 'fail') {
     throw new PublishError(
       `tag '${releaseTag}' already exists in ECR repository '${repository}' (${existing.digest}) ` +
@@ -248,12 +367,6 @@ async function publishBuild(
 
   const repositoryRef = `${registry}/${repository}`;
   const reference = `${repositoryRef}:${releaseTag}`;
-  const defaults = defaultCache(builder, repositoryRef, existing === undefined ? [] : [reference]);
-  const cacheFrom =
-    (build.cacheFrom ?? []).length > 0
-      ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
-      : defaults.cacheFrom;
-  const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
   const labels = {
     ...ociLabels({
       ...build.source,
@@ -262,6 +375,48 @@ async function publishBuild(
     }),
     ...build.labels,
   };
+  const moveCacheTag = !exportsOwnCache(builder, build);
+
+  // A re-run of a release that is already in ECR (the job died after the push, or is run again):
+  // report it without building. A rebuild on a warm daemon need not reproduce the image id.
+  if (
+    existing !== undefined &&
+    build.push &&
+    request.ifTagExists === 'skip-same-digest' &&
+    (await isThisRelease(existing, labels, access, repository, logger))
+  ) {
+    logger.info(
+      `${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
+        `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`,
+    );
+    const started = performance.now();
+    await tagRelease(request, ports, existing, moveCacheTag, mutability);
+    return {
+      registry,
+      repository,
+      releaseTag,
+      tags: request.tags,
+      image: reference,
+      digest: existing.digest,
+      imageId: configDigestOf(existing.manifest),
+      sizeInBytes: imageSizeOf(existing.manifest),
+      built: false,
+      pushed: false,
+      outcome: 'already-present',
+      builder: undefined,
+      promotedFrom: undefined,
+      previousDigest: undefined,
+      buildSeconds: 0,
+      pushSeconds: secondsSince(started),
+    };
+  }
+
+  const defaults = defaultCache(builder, repositoryRef, existing === undefined ? [] : [reference]);
+  const cacheFrom =
+    (build.cacheFrom ?? []).length > 0
+      ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
+      : defaults.cacheFrom;
+  const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
   const built = await docker.build(
     {
       context: build.context,
@@ -314,13 +469,7 @@ async function publishBuild(
         `${repository}:${releaseTag} already is this image (${existing.digest}): nothing to push`,
       );
       const started = performance.now();
-      await afterRelease(
-        request,
-        ports,
-        existing.digest,
-        !exportsOwnCache(builder, build),
-        mutability,
-      );
+      await tagRelease(request, ports, existing, moveCacheTag, mutability);
       return {
         ...result,
         digest: existing.digest,
@@ -336,19 +485,19 @@ async function publishBuild(
   }
 
   const started = performance.now();
-  const pushed = await docker.push(reference);
-  // What ECR now serves under the tag must be what docker says it pushed. Checked while the other
-  // tags move to that digest: those copies are of the pushed image either way.
-  const [confirmed] = await Promise.all([
-    ecr.getImageManifest(repository, releaseTag),
-    afterRelease(request, ports, pushed.digest, !exportsOwnCache(builder, build), mutability),
-  ]);
+  const pushed = await pushWithFreshLogin(request, ports, docker, reference);
+  // One BatchGetImage: what ECR now serves under the release tag (it must be what docker says it
+  // pushed) and what the other tags name, which then move to it.
+  const others = [...request.tags.slice(1), ...(moveCacheTag ? ['cache'] : [])];
+  const manifests = await ecr.getImageManifests(repository, [...new Set([releaseTag, ...others])]);
+  const confirmed = manifests.get(releaseTag);
   if (confirmed?.digest !== pushed.digest) {
     throw new PublishError(
       `docker push reported ${pushed.digest} for ${reference}, but ECR reports ` +
         `${confirmed?.digest ?? 'no image'} for that tag: did another run push it at the same time?`,
     );
   }
+  await tagRelease(request, ports, confirmed, moveCacheTag, mutability, manifests);
   return {
     ...result,
     digest: pushed.digest,
@@ -358,20 +507,6 @@ async function publishBuild(
     previousDigest,
     pushSeconds: secondsSince(started),
   };
-}
-
-/** Extra tags and the inline-cache tag, at once: both are manifest copies inside ECR. */
-async function afterRelease(
-  request: PublishRequest,
-  ports: PublishPorts,
-  digest: string,
-  moveCacheTag: boolean,
-  mutability: string,
-): Promise<void> {
-  await Promise.all([
-    followTags(request, ports, digest),
-    moveCacheTag ? updateInlineCacheTag(request, ports, digest, mutability) : Promise.resolve(),
-  ]);
 }
 
 /**
@@ -413,10 +548,10 @@ async function publishPromotion(
 ): Promise<PublishResult> {
   const { ecr } = ports;
   const { repository } = request;
-  // One BatchGetImage reads both the source and whatever the release tag names now.
+  // One BatchGetImage reads the source, whatever the release tag names now, and the extra tags.
   const [access, manifests] = await Promise.all([
     authorize(request, ports),
-    ecr.getImageManifests(repository, [promoteFrom, releaseTag]),
+    ecr.getImageManifests(repository, [...new Set([promoteFrom, ...request.tags])]),
   ]);
   const source = manifests.get(promoteFrom);
   const existing = manifests.get(releaseTag);
@@ -427,6 +562,7 @@ async function publishPromotion(
     );
   }
   let previousDigest: string | undefined;
+  let mutability = 'MUTABLE';
   if (existing !== undefined) {
     const what = `tag '${releaseTag}' already names ${existing.digest} in ECR repository '${repository}'`;
     if (request.ifTagExists === 'fail') {
@@ -439,7 +575,8 @@ async function publishPromotion(
           `${versus}; nothing was changed: use a new tag, or if-tag-exists: overwrite in a mutable repository`,
         );
       }
-      if ((await ecr.getTagMutability(repository)) === 'IMMUTABLE') {
+      mutability = await ecr.getTagMutability(repository);
+      if (mutability === 'IMMUTABLE') {
         throw new PublishError(
           `${versus}; the repository's tags are immutable, so it can't be overwritten: use a new tag`,
         );
@@ -448,13 +585,15 @@ async function publishPromotion(
     }
   }
   const started = performance.now();
-  // By digest: promotes exactly the image looked at, even if the source tag moves meanwhile.
-  const promoted = await ecr.promoteImage({
+  // The manifest read above, by digest: promotes exactly the image looked at, even if the source tag
+  // moves meanwhile. The release tag first, then the others (never ahead of it).
+  const promoted = await ecr.tagManifest({
     repository,
-    source: { digest: source.digest },
+    manifest: source,
     targetTag: releaseTag,
+    currentDigest: existing?.digest,
   });
-  await followTags(request, ports, source.digest);
+  await tagRelease(request, ports, source, false, mutability, manifests);
   if (!promoted.alreadyPresent) {
     ports.logger.info(`promoted ${repository}:${promoteFrom} (${source.digest}) to ${releaseTag}`);
   }

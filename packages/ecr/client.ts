@@ -362,8 +362,33 @@ export class EcrClient {
         { operation: 'BatchGetImage', awsError: failure?.failureCode },
       );
     }
-    const mediaType = source.imageManifestMediaType ?? mediaTypeOf(manifest);
-    const previousDigest = target?.imageId?.imageDigest;
+    return this.tagManifest({
+      repository,
+      manifest: {
+        digest,
+        mediaType: source.imageManifestMediaType ?? mediaTypeOf(manifest),
+        manifest,
+      },
+      targetTag,
+      currentDigest: target?.imageId?.imageDigest,
+    });
+  }
+
+  /**
+   * Points `targetTag` at a manifest already read (e.g. by getImageManifests): one PutImage of the same
+   * bytes, no BatchGetImage. `currentDigest` is what the caller read the tag to name (undefined: absent);
+   * equal to the manifest's digest, nothing is written. Same errors and re-run behaviour as promoteImage.
+   */
+  async tagManifest(request: {
+    readonly repository: string;
+    readonly manifest: EcrImageManifest;
+    readonly targetTag: string;
+    readonly currentDigest: string | undefined;
+  }): Promise<PromoteResult> {
+    const { repository, targetTag, currentDigest: previousDigest } = request;
+    const { digest, mediaType, manifest } = request.manifest;
+    assertValid(repositoryNameProblem(repository));
+    assertValid(imageTagProblem(targetTag));
     if (previousDigest === digest) {
       this.logger.info(`${repository}:${targetTag} already is ${digest}: nothing to promote`);
       return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };

@@ -15,7 +15,7 @@ import {
 import {
   enableAutoMerge,
   findOpenPullRequest,
-  supersedePullRequests,
+  supersedeOrYield,
   upsertPullRequest,
   type AutoMergeMethod,
   type PullRequestResult,
@@ -45,8 +45,13 @@ export interface ChangePullRequestRequest {
     readonly branchPrefix: string;
     /** Default: `Superseded by #<n>.` */
     readonly comment?: (kept: PullRequestResult) => string;
-    /** See SupersedeRequest.supersedes. */
+    /**
+     * See SupersedeRequest.supersedes. When given, a newer release pull request found open closes
+     * this one instead (SupersedeRequest.yieldComment), so racing runs leave only the newest open.
+     */
     readonly supersedes?: (candidate: SupersedeCandidate) => boolean;
+    /** Default: `Superseded by #<n>, a newer release: ...`. */
+    readonly yieldComment?: (newer: SupersedeCandidate) => string;
   };
   readonly logger?: Logger;
 }
@@ -57,6 +62,8 @@ export interface ChangePullRequestResult {
   readonly pullRequest: PullRequestResult | undefined;
   readonly autoMergeEnabled: boolean;
   readonly superseded: readonly number[];
+  /** A newer release pull request was open: this one was closed in its favour (see supersede). */
+  readonly supersededBy: number | undefined;
   readonly warnings: readonly string[];
 }
 
@@ -116,6 +123,7 @@ export async function commitAndOpenPullRequest(
       pullRequest: undefined,
       autoMergeEnabled: false,
       superseded: [],
+      supersededBy: undefined,
       warnings: [],
     };
   }
@@ -147,26 +155,40 @@ export async function commitAndOpenPullRequest(
     if (result.warning !== undefined) warnings.push(result.warning);
   }
   const supersede = request.supersede;
-  const superseded =
+  const { closed: superseded, supersededBy } =
     supersede === undefined
-      ? []
-      : await supersedePullRequests(repository, {
+      ? { closed: [], supersededBy: undefined }
+      : await supersedeOrYield(repository, {
           label: supersede.label,
           branchPrefix: supersede.branchPrefix,
           keep: pullRequest.number,
           base: request.base,
           comment: (supersede.comment ?? defaultSupersedeComment)(pullRequest),
-          supersedes: supersede.supersedes,
+          ...(supersede.supersedes === undefined
+            ? {}
+            : {
+                supersedes: supersede.supersedes,
+                yieldComment: supersede.yieldComment ?? defaultYieldComment,
+              }),
         });
+  if (supersededBy !== undefined) {
+    warnings.push(
+      `pull request #${String(pullRequest.number)} was closed: the newer release pull request #${String(supersededBy)} is open (${repository.fullName}), and merging this one after it would deploy an older version`,
+    );
+  }
   if (superseded.length > 0) {
     logger.info(
       `closed ${superseded.map((number) => `#${String(number)}`).join(', ')}: superseded by #${String(pullRequest.number)}`,
     );
   }
   for (const warning of warnings) logger.warning(warning);
-  return { commit, pullRequest, autoMergeEnabled, superseded, warnings };
+  return { commit, pullRequest, autoMergeEnabled, superseded, supersededBy, warnings };
 }
 
 function defaultSupersedeComment(kept: PullRequestResult): string {
   return `Superseded by #${String(kept.number)}.`;
+}
+
+function defaultYieldComment(newer: SupersedeCandidate): string {
+  return `Superseded by #${String(newer.number)}, a newer release that was already open: merging this one after it would deploy an older version.`;
 }

@@ -144,10 +144,21 @@ export interface CommitEditsRequest {
   readonly edits: readonly FileEdit[];
   readonly message: string;
   readonly author?: CommitAuthor;
-  /** Default 5. */
+  /**
+   * Default 10. Every refused attempt means another commit landed while it ran, and the attempts
+   * of one run do not overlap in time, so `n` runs committing at once all land within `n` attempts
+   * each: the default covers 10 at once.
+   */
   readonly maxAttempts?: number;
   readonly logger?: Logger;
+  /** For tests; default a timer. */
+  readonly sleep?: (milliseconds: number) => Promise<void>;
+  /** For tests; default Math.random. */
+  readonly random?: () => number;
 }
+
+const defaultSleep = (milliseconds: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 export interface CommitEditsResult extends CommitFilesResult {
   /** 1 when nobody pushed in between. */
@@ -156,15 +167,17 @@ export interface CommitEditsResult extends CommitFilesResult {
 
 /**
  * Applies `edits` to the branch tip and fast-forwards the branch, starting over from the new tip
- * when someone else pushed in between. Calls per attempt for one file: tip, tree listing, blob,
+ * (after a jittered backoff) when someone else pushed in between. Calls per attempt for one file: tip, tree listing, blob,
  * tree, commit, ref update (6); blob reads are reused across attempts while a file is unchanged.
  */
 export async function commitEditsToBranch(
   repository: GitHubRepository,
   request: CommitEditsRequest,
 ): Promise<CommitEditsResult> {
-  const maxAttempts = request.maxAttempts ?? 5;
+  const maxAttempts = request.maxAttempts ?? 10;
   const logger = request.logger ?? silentLogger;
+  const sleep = request.sleep ?? defaultSleep;
+  const random = request.random ?? Math.random;
   const blobCache = new Map<string, Buffer>();
   const contentOf = async (sha: string): Promise<Buffer> => {
     const cached = blobCache.get(sha);
@@ -196,9 +209,13 @@ export async function commitEditsToBranch(
       author: request.author,
     });
     if (result.outcome === 'branch-moved') {
+      // Runs that lost the same race would otherwise all retry together and collide again:
+      // exponential backoff with full jitter spreads them out.
+      const delay = Math.round(random() * Math.min(250 * 2 ** attempt, 10_000));
       logger.info(
-        `${request.branch} moved while committing (attempt ${String(attempt)} of ${String(maxAttempts)}): applying the change again on the new tip`,
+        `${request.branch} moved while committing (attempt ${String(attempt)} of ${String(maxAttempts)}): applying the change again on the new tip in ${String(delay)} ms`,
       );
+      if (attempt < maxAttempts) await sleep(delay);
       continue;
     }
     return {

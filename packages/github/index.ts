@@ -48,6 +48,7 @@ export {
   commentOnPullRequest,
   enableAutoMerge,
   findOpenPullRequest,
+  supersedeOrYield,
   supersedePullRequests,
   upsertPullRequest,
 } from './pull-requests.js';
@@ -58,6 +59,7 @@ export type {
   PullRequestRequest,
   PullRequestResult,
   SupersedeCandidate,
+  SupersedeOutcome,
   SupersedeRequest,
 } from './pull-requests.js';
 export { commitAndOpenPullRequest } from './change-pull-request.js';

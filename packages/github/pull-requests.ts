@@ -405,6 +405,20 @@ export interface SupersedeRequest {
    * `headRef` (or `title`) here to close only older ones.
    */
   readonly supersedes?: (candidate: SupersedeCandidate) => boolean;
+  /**
+   * With `supersedes`: when a release pull request it rejects (a newer one) is open, `keep` is the
+   * one superseded, so it is closed with this comment instead and nothing else is. Two runs that
+   * race then always leave only the newest open, whichever lists first: the older one sees the
+   * newer, or the newer (created later) sees the older.
+   */
+  readonly yieldComment?: (newer: SupersedeCandidate) => string;
+}
+
+export interface SupersedeOutcome {
+  /** The older pull requests closed. */
+  readonly closed: number[];
+  /** Set when `keep` itself was closed because this newer release pull request is open. */
+  readonly supersededBy: number | undefined;
 }
 
 /**
@@ -415,6 +429,14 @@ export async function supersedePullRequests(
   repository: GitHubRepository,
   request: SupersedeRequest,
 ): Promise<number[]> {
+  return (await supersedeOrYield(repository, request)).closed;
+}
+
+/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
+export async function supersedeOrYield(
+  repository: GitHubRepository,
+  request: SupersedeRequest,
+): Promise<SupersedeOutcome> {
   const open = await explained(
     {
       action: 'list open pull requests',
@@ -430,34 +452,59 @@ export async function supersedePullRequests(
         per_page: 100,
       }),
   );
-  const supersedes = request.supersedes ?? (() => true);
-  const older = open.filter(
+  const candidates = open.filter(
     (pull) =>
       pull.number !== request.keep &&
       pull.head.ref.startsWith(request.branchPrefix) &&
       sameName(headRepository(pull) ?? '', repository.fullName) &&
-      pull.labels.some((label) => sameName(label.name, request.label)) &&
-      supersedes({ number: pull.number, headRef: pull.head.ref, title: pull.title }),
+      pull.labels.some((label) => sameName(label.name, request.label)),
   );
+  const candidate = (pull: (typeof open)[number]): SupersedeCandidate => ({
+    number: pull.number,
+    headRef: pull.head.ref,
+    title: pull.title,
+  });
+  const supersedes = request.supersedes ?? (() => true);
+  const { yieldComment } = request;
+  const newest = candidates
+    .filter((pull) => request.supersedes !== undefined && !supersedes(candidate(pull)))
+    .sort((a, b) => b.number - a.number)[0];
+  if (newest !== undefined && yieldComment !== undefined) {
+    // Already closed (a newer run got to it first) when it is not in the list.
+    const kept = open.find((pull) => pull.number === request.keep);
+    if (kept !== undefined)
+      await closeWithComment(repository, kept, yieldComment(candidate(newest)));
+    return { closed: [], supersededBy: newest.number };
+  }
+  const older = candidates.filter((pull) => supersedes(candidate(pull)));
   const closed: number[] = [];
   for (const pull of older.sort((a, b) => a.number - b.number)) {
-    await commentOnPullRequest(repository, pull.number, request.comment);
-    await explained(
-      {
-        action: `close pull request #${String(pull.number)}`,
-        repository: repository.fullName,
-        permission: 'pull-requests: write',
-      },
-      () =>
-        repository.client.rest.pulls.update({
-          owner: repository.owner,
-          repo: repository.repo,
-          pull_number: pull.number,
-          state: 'closed',
-        }),
-    );
-    await deleteBranch(repository, pull.head.ref);
+    await closeWithComment(repository, pull, request.comment);
     closed.push(pull.number);
   }
-  return closed;
+  return { closed, supersededBy: undefined };
+}
+
+/** Comments, closes, and deletes the head branch (already gone is fine). */
+async function closeWithComment(
+  repository: GitHubRepository,
+  pull: { number: number; head: { ref: string } },
+  comment: string,
+): Promise<void> {
+  await commentOnPullRequest(repository, pull.number, comment);
+  await explained(
+    {
+      action: `close pull request #${String(pull.number)}`,
+      repository: repository.fullName,
+      permission: 'pull-requests: write',
+    },
+    () =>
+      repository.client.rest.pulls.update({
+        owner: repository.owner,
+        repo: repository.repo,
+        pull_number: pull.number,
+        state: 'closed',
+      }),
+  );
+  await deleteBranch(repository, pull.head.ref);
 }

@@ -1,5 +1,6 @@
 import type { RepositoryRef } from '../kit/index.js';
 import { type GitHubClient, httpStatus } from './client.js';
+import { explainGitHubError, gitHubMessage } from './errors.js';
 
 export interface TagRef {
   /** Tag name without `refs/tags/`. */
@@ -83,14 +84,30 @@ export class GitHubRepository {
   ): Promise<{ htmlUrl: string; created: boolean }> {
     const existing = await this.getReleaseByTag(tag);
     if (existing) return { htmlUrl: existing.htmlUrl, created: false };
-    const { data } = await this.client.rest.repos.createRelease({
-      ...this.params,
-      tag_name: tag,
-      name: options.name,
-      body: options.body,
-      make_latest: 'true',
-    });
-    return { htmlUrl: data.html_url, created: true };
+    try {
+      const { data } = await this.client.rest.repos.createRelease({
+        ...this.params,
+        tag_name: tag,
+        name: options.name,
+        body: options.body,
+        make_latest: 'true',
+      });
+      return { htmlUrl: data.html_url, created: true };
+    } catch (error: unknown) {
+      // 422 tag_name already_exists: another run published it since we looked, or a POST whose
+      // answer was lost on the way back landed and its retry is refused. Either way it exists.
+      const explainedError = explainGitHubError(error, {
+        action: `publish the release ${tag}`,
+        repository: this.fullName,
+        permission: 'contents: write',
+      });
+      if (httpStatus(error) !== 422 || !gitHubMessage(error).includes('already_exists')) {
+        throw explainedError;
+      }
+      const published = await this.getReleaseByTag(tag);
+      if (published === undefined) throw explainedError;
+      return { htmlUrl: published.htmlUrl, created: false };
+    }
   }
 
   /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */
@@ -138,7 +155,11 @@ export class GitHubRepository {
       if (status === 409 || (status === 422 && /already exists/i.test(String(error)))) {
         return 'exists';
       }
-      throw error;
+      throw explainGitHubError(error, {
+        action: `reserve the tag ${name}`,
+        repository: this.fullName,
+        permission: 'contents: write',
+      });
     }
   }
 

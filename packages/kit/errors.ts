@@ -24,7 +24,26 @@ export function errorMessage(error: unknown): string {
   }
 }
 
+/**
+ * The input an error blames, for errors of packages that know it but do not speak in inputs
+ * (e.g. a VersionError about `hotfix-of`); undefined when it names none.
+ */
+function blamedInput(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('input' in error)) return undefined;
+  // Only an input-like name: an error must never get other data (say a command's stdin) printed.
+  return typeof error.input === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(error.input)
+    ? error.input
+    : undefined;
+}
+
 /** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
 export function failureLine(action: string, error: unknown): string {
-  return `${action} failed: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}`;
+  let message = errorMessage(error)
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
+  const input = blamedInput(error);
+  if (input !== undefined && !message.startsWith(`input '${input}'`)) {
+    message = `input '${input}': ${message}`;
+  }
+  return `${action} failed: ${message}`;
 }

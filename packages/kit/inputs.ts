@@ -2,9 +2,15 @@ import { InputError } from './errors.js';
 
 /** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
 
-export function requireInput(name: string, raw: string): string {
+/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
+export function requireInput(name: string, raw: string, example?: string): string {
   const value = raw.trim();
-  if (value === '') throw new InputError(name, 'is required and was empty');
+  if (value === '') {
+    throw new InputError(
+      name,
+      `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`,
+    );
+  }
   return value;
 }
 

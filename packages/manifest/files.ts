@@ -72,7 +72,7 @@ async function confinedRealPath(root: string, relative: string, entry: string): 
   const real = await realpath(path.join(root, relative));
   if (!isInside(root, real)) {
     throw new ManifestError(
-      `'${entry}' is a symlink to ${real}, outside the root ${root}; name the real file inside the root`,
+      `'${entry}' is a symlink to ${real}, outside the root ${root}; replace the link with the file, or leave it out of 'files'`,
       { input: 'files' },
     );
   }

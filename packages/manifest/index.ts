@@ -11,12 +11,12 @@ export {
 export type { ImageName, ImageReference } from './reference.js';
 export { formatKeyPath, parseSetEntry, renderTemplate } from './set-entry.js';
 export type { PathSegment, PlaceholderValues, SetEntry } from './set-entry.js';
-export { rewriteYaml } from './rewrite.js';
+export { MAX_EXPANDED_NODES, rewriteYaml } from './rewrite.js';
 export type { Reference, ReferenceKind, RewriteOptions, RewriteResult } from './rewrite.js';
 export { applyEdits, unifiedDiff } from './diff.js';
 export type { TextEdit } from './diff.js';
 export { DEFAULT_FILE_PATTERNS } from './files.js';
-export { updateManifests } from './update.js';
+export { MAX_MANIFEST_BYTES, updateManifests } from './update.js';
 export type {
   FileResult,
   SkippedFile,

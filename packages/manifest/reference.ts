@@ -96,6 +96,12 @@ export function parseImageName(image: string): ImageName {
     });
   }
   const reference = parseImageReference(text);
+  if (!reference && text.includes('@')) {
+    throw new ManifestError(
+      `'${text}' is not an image repository (it holds '@'); give the repository alone (${text.slice(0, text.indexOf('@'))}) and the digest, sha256: and 64 hex digits, in 'digest'`,
+      { input: 'image' },
+    );
+  }
   if (!reference) {
     throw new ManifestError(
       `'${text}' is not an image repository; expected [registry/]path in lower case, e.g. 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/dsva/cms-drupal`,

@@ -2,12 +2,18 @@
  * Points every reference to an image in a manifests tree at a new tag: validates the request,
  * computes every file's new text, checks the downgrade guard and set entries, and only then writes.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '../kit/index.js';
 import { DEFAULT_FORMAT, latestVersion, VersionFormat, type Version } from '../version/index.js';
 import { unifiedDiff } from './diff.js';
 import { ManifestError, NotYamlError } from './errors.js';
-import { resolveFiles, resolveRoot, writeAllOrNothing, type PendingWrite } from './files.js';
+import {
+  resolveFiles,
+  resolveRoot,
+  writeAllOrNothing,
+  type ManifestFile,
+  type PendingWrite,
+} from './files.js';
 import { isValidDigest, isValidDockerTag, parseImageName } from './reference.js';
 import { rewriteYaml, type Reference } from './rewrite.js';
 import { parseSetEntry, type SetEntry } from './set-entry.js';
@@ -70,6 +76,19 @@ interface ValidatedRequest {
   readonly format: VersionFormat;
 }
 
+/**
+ * The largest manifest file parsed, in bytes. Kubernetes keeps an object in at most 1.5 MiB of
+ * etcd (and a Helm release, values included, in a 1 MiB Secret), so a real values file or manifest
+ * stays well below; parsing dense YAML costs seconds and hundreds of MB per MiB. A file named in
+ * `files` that is bigger fails before anything is read; a bigger file a glob found fails only if it
+ * names the image (it is not parsed otherwise, like every file that does not).
+ */
+export const MAX_MANIFEST_BYTES = 2 * 1024 * 1024;
+
+function mebibytes(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '');
+}
+
 function validate(request: UpdateManifestsRequest): ValidatedRequest {
   const tag = request.tag.trim();
   if (tag === '') {
@@ -78,6 +97,13 @@ function validate(request: UpdateManifestsRequest): ValidatedRequest {
   if (!isValidDockerTag(tag)) {
     throw new ManifestError(
       `'${tag}' is not a valid image tag; use up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`,
+      { input: 'tag' },
+    );
+  }
+  const format = request.format ?? VersionFormat.parse(DEFAULT_FORMAT);
+  if (format.isLookalike(tag)) {
+    throw new ManifestError(
+      `'${tag}' looks like a ${format.template} version but is not one; give a release tag, e.g. ${format.render(418).tag} (hotfix ${format.render(418, 1).tag}), or set 'format'`,
       { input: 'tag' },
     );
   }
@@ -96,7 +122,7 @@ function validate(request: UpdateManifestsRequest): ValidatedRequest {
   const set = (request.set ?? [])
     .filter((entry) => entry.trim() !== '')
     .map((entry) => parseSetEntry(entry.trim()));
-  return { tag, digest, set, format: request.format ?? VersionFormat.parse(DEFAULT_FORMAT) };
+  return { tag, digest, set, format };
 }
 
 function describeDowngrade(reference: Reference, tag: string): string {
@@ -117,6 +143,18 @@ export async function updateManifests(
   const skipped: SkippedFile[] = [];
   const writes: PendingWrite[] = [];
   const setHits = new Set<string>();
+  const tooBig = (file: ManifestFile, size: number): ManifestError =>
+    new ManifestError(
+      `${file.file} is larger than the ${mebibytes(MAX_MANIFEST_BYTES)} MiB a manifest may be (${mebibytes(size)} MiB); leave it out of 'files' (e.g. name the values files), or split it`,
+      { input: 'files' },
+    );
+  // Sizes first: a huge named file fails the run before anything is read.
+  const sizes = new Map<ManifestFile, number>();
+  for (const file of files) {
+    const { size } = await stat(file.absolutePath);
+    if (file.explicit && size > MAX_MANIFEST_BYTES) throw tooBig(file, size);
+    sizes.set(file, size);
+  }
   for (const file of files) {
     const bytes = await readFile(file.absolutePath);
     let text: string;
@@ -136,6 +174,8 @@ export async function updateManifests(
       results.push({ file: file.file, references: [], changed: false, diff: '' });
       continue;
     }
+    const size = sizes.get(file) ?? 0;
+    if (size > MAX_MANIFEST_BYTES) throw tooBig(file, size);
     let rewritten: ReturnType<typeof rewriteYaml>;
     try {
       rewritten = rewriteYaml(text, file.file, {

@@ -224,6 +224,8 @@ export interface OpenedPullRequest {
   readonly url: string;
   readonly operation: 'created' | 'updated' | 'unchanged';
   readonly superseded: readonly number[];
+  /** A newer release's pull request was already open: this one was closed in its favour. */
+  readonly supersededBy: number | undefined;
 }
 
 export interface ManifestCommit {
@@ -1076,6 +1078,7 @@ async function openPullRequest(
       url: pull.htmlUrl,
       operation: pull.operation,
       superseded: result.superseded,
+      supersededBy: result.supersededBy,
     },
   };
 }

@@ -14,6 +14,13 @@ export const DEFAULT_FORMAT = 'v0.0.{n}';
 /** A placeholder-free problem with a template, prefix or tag; callers add the input name. */
 export class VersionError extends Error {
   override name = 'VersionError';
+  /** The input (or CLI option) a caller should name, when this package knows it. */
+  readonly input: string | undefined;
+
+  constructor(message: string, options: { input?: string } = {}) {
+    super(message);
+    this.input = options.input;
+  }
 }
 
 export interface Version {
@@ -93,6 +100,19 @@ export class VersionFormat {
   /** The literal start every matching git tag shares (`cms/v0.0.`). */
   get gitTagListPrefix(): string {
     return this.gitTagPrefix + this.head;
+  }
+
+  /**
+   * A tag that starts like this format's versions (ignoring case) but is not one: `v0.0.x`,
+   * `v0.0.-1`, `v0.0.1--2`, `V0.0.5`. Almost always a typo or a mis-wired output, never a tag this
+   * suite writes; a tag of another shape (`latest`, `sha-abc`) is not a lookalike.
+   */
+  isLookalike(tag: string): boolean {
+    return (
+      this.head !== '' &&
+      tag.toLowerCase().startsWith(this.head.toLowerCase()) &&
+      this.parse(tag) === undefined
+    );
   }
 
   /** Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`). */
@@ -204,14 +224,23 @@ export function nextHotfix(
   }
   let baseExists = false;
   let maxHotfix = 0;
+  let newestRelease: Version | undefined;
   for (const version of versions) {
+    if (version.hotfix === 0 && (!newestRelease || version.number > newestRelease.number)) {
+      newestRelease = version;
+    }
     if (version.number !== requested.number) continue;
     if (version.hotfix === 0) baseExists = true;
     maxHotfix = Math.max(maxHotfix, version.hotfix);
   }
   const base = format.render(requested.number);
   if (!baseExists) {
-    throw new VersionError(`release ${base.tag} does not exist, so it cannot be hotfixed`);
+    throw new VersionError(
+      `release ${base.tag} does not exist, so it cannot be hotfixed: give a release that was made${
+        newestRelease ? `, e.g. the newest, ${newestRelease.tag}` : ''
+      }`,
+      { input: 'hotfix-of' },
+    );
   }
   return format.render(requested.number, maxHotfix + 1);
 }

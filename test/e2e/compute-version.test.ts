@@ -103,7 +103,10 @@ describe('dist/compute-version under Node 24', () => {
     [{ sha: 'not-a-sha' }, "input 'sha'"],
     [{ sha: 'abcdef1234' }, "input 'sha': commit abcdef1234 was not found in octo-org/cms"],
     [{ token: '' }, "input 'token': is empty"],
-    [{ 'hotfix-of': 'v0.0.5' }, 'release v0.0.5 does not exist, so it cannot be hotfixed'],
+    [
+      { 'hotfix-of': 'v0.0.5' },
+      "input 'hotfix-of': release v0.0.5 does not exist, so it cannot be hotfixed",
+    ],
     [{ 'hotfix-of': 'nope' }, 'input \'hotfix-of\': "nope" does not match the format'],
   ])(
     'fails %j with exit code 1, one error line, no outputs and no new tag',

@@ -85,11 +85,20 @@ describeReal('dist/ecr-build-push under Node 24', () => {
     AWS_EC2_METADATA_DISABLED: 'true',
   });
 
-  const main = (inputs: Record<string, string>): Promise<ActionRun> =>
-    runAction({ action, inputs: { network: 'none', ...inputs }, env: env() });
+  // The login the ECR server hands out: runAction's secret scan watches for it (and its base64).
+  const main = (
+    inputs: Record<string, string>,
+    extraEnv: Record<string, string> = {},
+  ): Promise<ActionRun> =>
+    runAction({
+      action,
+      inputs: { network: 'none', ...inputs },
+      env: { ...env(), ...extraEnv },
+      secrets: [registry.password],
+    });
 
   const post = (state: Record<string, string>): Promise<ActionRun> =>
-    runAction({ action, step: 'post', state, env: env() });
+    runAction({ action, step: 'post', state, env: env(), secrets: [registry.password] });
 
   it('builds and pushes, masks the password, writes outputs and summary; post removes the credentials', async () => {
     const run = await main({ registry: ACCOUNT_ID, repository, tags: 'v0.0.1,latest' });
@@ -117,6 +126,8 @@ describeReal('dist/ecr-build-push under Node 24', () => {
       .replace(`::add-mask::${basic}`, '');
     expect(unmasked).not.toContain(registry.password);
     expect(unmasked).not.toContain(basic);
+    // The secret scan saw the docker commands (login, build, push) while they ran.
+    expect(run.commands.some((command) => /(^|\/)docker build /.test(command))).toBe(true);
     expect(run.stdout).toContain('::group::Building');
     expect(run.stdout).toContain('DOCKER_BUILDKIT=1 docker build (no buildx)');
 
@@ -139,15 +150,25 @@ describeReal('dist/ecr-build-push under Node 24', () => {
     expect(existsSync(join(home, '.docker'))).toBe(false);
   }, 90_000);
 
-  it('re-runs into the immutable tag without pushing, then promotes without building', async () => {
+  it('re-runs the same release (runner killed after the push): same digest, nothing built or pushed, then promotes', async () => {
     const before = registry.blobUploads(repository);
-    const rerun = await main({ registry: ACCOUNT_ID, repository, tags: 'v0.0.1' });
-    expect(rerun.exitCode).toBe(0);
-    expect(rerun.outputs).toMatchObject({ built: 'true', pushed: 'false' });
-    expect(rerun.outputs.digest).toBe(
-      (await registry.api.headManifest(repository, 'v0.0.1'))?.digest,
+    const digest = (await registry.api.headManifest(repository, 'v0.0.1'))?.digest;
+    // No SOURCE_DATE_EPOCH and no checkout: a rebuild would get another created time, so another
+    // image id. The release is recognised by its revision and version labels instead.
+    const rerun = await main(
+      { registry: ACCOUNT_ID, repository, tags: 'v0.0.1,latest' },
+      { SOURCE_DATE_EPOCH: '' },
     );
-    expect(rerun.summary).toContain('the tag already named this image, nothing pushed');
+    expect(rerun.stdout).not.toContain('::error::');
+    expect(rerun.exitCode).toBe(0);
+    expect(rerun.outputs).toMatchObject({ built: 'false', pushed: 'false', digest });
+    expect(rerun.commands.some((command) => /(^|\/)docker build /.test(command))).toBe(false);
+    expect(rerun.commands.some((command) => /(^|\/)docker push /.test(command))).toBe(false);
+    expect(rerun.summary).toContain(
+      'this release (same revision and version) is already in ECR: nothing built or pushed',
+    );
+    expect((await registry.api.headManifest(repository, 'v0.0.1'))?.digest).toBe(digest);
+    expect((await registry.api.headManifest(repository, 'latest'))?.digest).toBe(digest);
     expect((await post(rerun.state)).exitCode).toBe(0);
 
     const promoted = await main({

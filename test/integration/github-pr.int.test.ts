@@ -292,7 +292,9 @@ describe('open-manifest-pr against the GitHub test server', () => {
       expect(refUpdates).toEqual([422, 200]);
       expect(logger.records).toContainEqual({
         level: 'info',
-        message: expect.stringContaining('main moved while committing (attempt 1 of 5)') as unknown,
+        message: expect.stringContaining(
+          'main moved while committing (attempt 1 of 10)',
+        ) as unknown,
       });
       const file = await readFile(run.repository, MANIFEST, 'main');
       expect(file?.content.toString('utf8')).toBe(manifestFor('v0.0.418', 3));

@@ -4,6 +4,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import {
+  dockerConfigLeftBehind,
+  scanDockerConfigDir,
+  scanTexts,
+  SecretLeakError,
+  stepSecrets,
+  watchCommandLines,
+  type ArgvWatch,
+} from './secret-scan.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -30,7 +39,15 @@ export interface ActionRun {
   readonly outputs: Record<string, string>;
   readonly summary: string;
   readonly state: Record<string, string>;
+  /** Command lines of the action's process tree the secret scan sampled, secrets redacted. */
+  readonly commands: readonly string[];
 }
+
+/**
+ * The state key under which ecr-build-push names its private DOCKER_CONFIG directory (registry
+ * credentials), which its post step must remove.
+ */
+export const DOCKER_CONFIG_STATE = 'docker-config';
 
 export interface RunActionOptions {
   /** `actions/<name>` folder or a path to an action.yml's folder. */
@@ -47,6 +64,11 @@ export interface RunActionOptions {
    * STATE_<name> the way the runner gives it to the post step.
    */
   readonly state?: Record<string, string>;
+  /**
+   * Further values the secret scan must never find (e.g. the ECR test server's registry password).
+   * Inputs named like a secret and the usual secret environment variables are known already.
+   */
+  readonly secrets?: readonly string[];
 }
 
 interface ActionManifest {
@@ -88,6 +110,10 @@ function substituteGitHubContext(value: string, github: GitHubContext): string {
  * Runs a JavaScript action's committed bundle the way the Actions runner does: every declared input
  * as INPUT_<NAME> (defaults applied, `${{ github.* }}` substituted), file commands in temp files,
  * no TTY, and the exit code as the step's result.
+ *
+ * Every run is secret-scanned (./secret-scan.ts): a known secret in stdout, stderr, a command file,
+ * a command line of the action's process tree, or the docker credentials outliving the post step,
+ * throws a SecretLeakError naming where (the secret redacted).
  */
 export async function runAction(options: RunActionOptions): Promise<ActionRun> {
   const actionDir = resolve(ROOT, options.action);
@@ -125,12 +151,17 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
     const script = options.step === 'post' ? manifest.runs.post : manifest.runs.main;
     if (script === undefined) throw new Error(`${options.action}/action.yml has no runs.post`);
     const main = resolve(actionDir, script);
+    const secrets = stepSecrets(options.inputs ?? {}, env, [
+      ...(options.secrets ?? []),
+      github.token ?? '',
+    ]);
+    let watch: { stop(): ArgvWatch } | undefined;
     const { exitCode, stdout, stderr } = await new Promise<{
       exitCode: number;
       stdout: string;
       stderr: string;
     }>((resolvePromise) => {
-      execFile(
+      const child = execFile(
         node,
         [main],
         { env, cwd: workDir, maxBuffer: 64 * 1024 * 1024 },
@@ -139,14 +170,45 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
           resolvePromise({ exitCode: code, stdout: out, stderr: err });
         },
       );
+      if (child.pid !== undefined) watch = watchCommandLines(child.pid, secrets);
     });
+    const argv = watch?.stop() ?? { samples: 0, commands: [], leaks: [] };
+    const texts = {
+      stdout,
+      stderr,
+      GITHUB_OUTPUT: await readFile(files.GITHUB_OUTPUT, 'utf8'),
+      GITHUB_STEP_SUMMARY: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
+      GITHUB_STATE: await readFile(files.GITHUB_STATE, 'utf8'),
+      GITHUB_ENV: await readFile(files.GITHUB_ENV, 'utf8'),
+      GITHUB_PATH: await readFile(files.GITHUB_PATH, 'utf8'),
+    };
+    const state = parseCommandFile(texts.GITHUB_STATE);
+    const leaks = [...scanTexts(secrets, texts), ...argv.leaks];
+    // The private credentials directory: scanned while it exists, gone once the post step ran.
+    const dockerConfig =
+      options.step === 'post' ? options.state?.[DOCKER_CONFIG_STATE] : state[DOCKER_CONFIG_STATE];
+    if (env.DOCKER_CONFIG) leaks.push(...scanDockerConfigDir(secrets, env.DOCKER_CONFIG));
+    if (dockerConfig) {
+      leaks.push(
+        ...(options.step === 'post'
+          ? dockerConfigLeftBehind(secrets, dockerConfig)
+          : scanDockerConfigDir(secrets, dockerConfig)),
+      );
+    }
+    if (leaks.length > 0) {
+      throw new SecretLeakError(
+        `${options.action} (${options.step ?? 'main'} step, exit code ${String(exitCode)})`,
+        leaks,
+      );
+    }
     return {
       exitCode,
       stdout,
       stderr,
-      outputs: parseCommandFile(await readFile(files.GITHUB_OUTPUT, 'utf8')),
-      summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
-      state: parseCommandFile(await readFile(files.GITHUB_STATE, 'utf8')),
+      outputs: parseCommandFile(texts.GITHUB_OUTPUT),
+      summary: texts.GITHUB_STEP_SUMMARY,
+      state,
+      commands: argv.commands,
     };
   } finally {
     await rm(workDir, { recursive: true, force: true });

@@ -1,4 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, test } from '@jest/globals';
@@ -6,6 +14,7 @@ import {
   buildCommand,
   chooseRegistryHost,
   configDigestOf,
+  createDockerConfigDir,
   defaultCache,
   DockerCli,
   DockerError,
@@ -14,6 +23,7 @@ import {
   ociLabels,
   parsePushDigest,
   registryCacheRef,
+  removeDockerConfigDir,
   type Builder,
   type BuildSpec,
   type Exec,
@@ -370,15 +380,34 @@ describe('DockerCli over a recording exec port', () => {
   test.each([
     [0, { exitCode: 0 }, 'buildx', 'docker-container'],
     [1, { exitCode: 1 }, 'classic', undefined],
-  ])('detects the builder (#%#)', async (_n, versionResult, kind, driver) => {
+  ])('detects the builder (#%#)', async (_n, inspectResult, kind, driver) => {
     const { exec, calls } = fakeExec((args) =>
-      args[1] === 'version'
-        ? versionResult
-        : { stdout: 'Name:   ci\nDriver: docker-container\n\nNodes:\n' },
+      args[1] === 'inspect'
+        ? { stdout: 'Name:   ci\nDriver: docker-container\n\nNodes:\n', ...inspectResult }
+        : { exitCode: 1 },
     );
-    const docker = new DockerCli({ exec, logger: recordingLogger(), configDir: work });
+    const pluginDir = mkdtempSync(join(work, 'plugins-'));
+    writeFileSync(join(pluginDir, 'docker-buildx'), '');
+    const docker = new DockerCli({
+      exec,
+      logger: recordingLogger(),
+      configDir: work,
+      pluginDirs: [pluginDir],
+    });
     expect(await docker.detectBuilder()).toEqual({ kind, driver });
-    expect(calls[0]?.args).toEqual(['buildx', 'version']);
+    expect(calls[0]?.args).toEqual(['buildx', 'inspect']);
+  });
+
+  it('detects the classic builder without running docker when no buildx plugin is installed', async () => {
+    const { exec, calls } = fakeExec(() => ({}));
+    const docker = new DockerCli({
+      exec,
+      logger: recordingLogger(),
+      configDir: work,
+      pluginDirs: [],
+    });
+    expect(await docker.detectBuilder()).toEqual({ kind: 'classic', driver: undefined });
+    expect(calls).toHaveLength(0);
   });
 
   it('retries a push that failed on a 5xx, with backoff, and reads the digest', async () => {
@@ -466,5 +495,28 @@ describe('DockerCli over a recording exec port', () => {
     );
     expect(events).toContain('info #1 [internal] load build definition');
     expect(events.at(-1)).toBe('endgroup');
+  });
+});
+
+describe('createDockerConfigDir', () => {
+  it("links the user's CLI plugins and buildx builders in; removing it keeps them", () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'docker-config-test-'));
+    try {
+      const user = join(scratch, 'user-docker');
+      mkdirSync(join(user, 'buildx', 'instances'), { recursive: true });
+      writeFileSync(join(user, 'buildx', 'current'), '{"Name":"builder-1"}');
+      writeFileSync(join(user, 'config.json'), '{"auths":{"other.example":{"auth":"c2VjcmV0"}}}');
+      const dir = createDockerConfigDir(scratch, user);
+      expect(readlinkSync(join(dir, 'buildx'))).toBe(join(user, 'buildx'));
+      // No cli-plugins folder at the source: nothing linked. The user's credentials never come along.
+      expect(existsSync(join(dir, 'cli-plugins'))).toBe(false);
+      expect(existsSync(join(dir, 'config.json'))).toBe(false);
+      expect(lstatSync(dir).mode & 0o777).toBe(0o700);
+      removeDockerConfigDir(dir);
+      expect(existsSync(dir)).toBe(false);
+      expect(existsSync(join(user, 'buildx', 'current'))).toBe(true);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });

@@ -53,9 +53,12 @@ describe('input parsing', () => {
     }
   });
 
-  it('requires a value', () => {
+  it('requires a value, and says what to give when it knows an example', () => {
     expect(() => requireInput('repository', '  ')).toThrow(
       `input 'repository': is required and was empty`,
+    );
+    expect(() => requireInput('tag', ' \r\n', 'v0.0.418')).toThrow(
+      `input 'tag': is required and was empty: give it, e.g. v0.0.418`,
     );
   });
 });
@@ -67,6 +70,20 @@ describe('messages and summaries', () => {
     );
     expect(failureLine('compute-version', 'text')).toBe('compute-version failed: text');
     expect(failureLine('compute-version', { code: 7 })).toBe('compute-version failed: {"code":7}');
+  });
+
+  it("names the input an error blames once, and nothing that is not an input's name", () => {
+    const blaming = Object.assign(new Error('release v0.0.5 does not exist'), {
+      input: 'hotfix-of',
+    });
+    expect(failureLine('compute-version', blaming)).toBe(
+      "compute-version failed: input 'hotfix-of': release v0.0.5 does not exist",
+    );
+    expect(failureLine('compute-version', new InputError('sha', 'bad'))).toBe(
+      "compute-version failed: input 'sha': bad",
+    );
+    const carrying = Object.assign(new Error('docker failed'), { input: 'ghs_secret stdin\n' });
+    expect(failureLine('ecr-build-push', carrying)).toBe('ecr-build-push failed: docker failed');
   });
 
   it('escapes cells so a value cannot break the table', () => {

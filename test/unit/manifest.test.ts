@@ -16,11 +16,16 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { recordingLogger, silentLogger } from '../../packages/kit/index.js';
 import { writeAllOrNothing } from '../../packages/manifest/files.js';
-import { FileRewrite } from '../../packages/manifest/plan.js';
-import { verifyRewrite } from '../../packages/manifest/splice.js';
+import { FileRewrite, markFlowScalars } from '../../packages/manifest/plan.js';
+import { compileEdits, provedByTokens, verifyRewrite } from '../../packages/manifest/splice.js';
+import { detectReferences } from '../../packages/manifest/detect.js';
+import { PARSE_OPTIONS } from '../../packages/manifest/rewrite.js';
 import {
+  applyEdits,
   formatKeyPath,
   imageMatches,
+  MAX_EXPANDED_NODES,
+  MAX_MANIFEST_BYTES,
   isValidDigest,
   isValidDockerTag,
   ManifestError,
@@ -120,6 +125,10 @@ describe('parseImageName', () => {
     [`dsva/cms-drupal@${DIGEST_A}`, /includes a digest; .*'digest'/],
     ['', /input 'image': is empty/],
     ['DSVA', /is not an image repository/],
+    [
+      'dsva/cms-drupal@sha256:abc',
+      /'dsva\/cms-drupal@sha256:abc' is not an image repository \(it holds '@'\); give the repository alone \(dsva\/cms-drupal\) and the digest, sha256: and 64 hex digits, in 'digest'/,
+    ],
   ])('refuses %j', (image, message) => {
     expect(() => parseImageName(image)).toThrow(ManifestError);
     expect(() => parseImageName(image)).toThrow(message);
@@ -476,6 +485,70 @@ describe('verifyRewrite', () => {
   });
 });
 
+describe('verifyRewrite token proof', () => {
+  /** rewriteYaml's steps, keeping the plan so the proof can be asked directly. */
+  const planRewrite = (text: string, options: RewriteOptions = drupal) => {
+    const docs = parseAllDocuments(text, PARSE_OPTIONS);
+    const rewrite = new FileRewrite(text, 'v.yaml', options);
+    for (const doc of docs) {
+      markFlowScalars(rewrite, doc.contents, false);
+      detectReferences({ rewrite, doc });
+    }
+    const edits = compileEdits(rewrite);
+    return { docs, rewrite, edits, output: applyEdits(text, edits) };
+  };
+  const values = `# values\nimage: dsva/cms-drupal:v0.0.417 # release\nlist: [a, "b"]\nq: 'x'\n`;
+
+  it('proves a plain scalar-for-scalar rewrite without parsing it again', () => {
+    const { docs, rewrite, edits, output } = planRewrite(values);
+    expect(output).toBe(values.replace('v0.0.417', 'v0.0.418'));
+    expect(provedByTokens(rewrite, docs, output, edits)).toBe(true);
+  });
+
+  it.each([
+    ['a key', (text: string) => text.replace('list:', 'lists:')],
+    ['a flow item', (text: string) => text.replace('[a, "b"]', '[a, "c"]')],
+    ['indentation', (text: string) => text.replace('q:', ' q:')],
+    ['the new value itself', (text: string) => text.replace('v0.0.418', 'v0.0.419')],
+    ['the new value into a key', (text: string) => text.replace('v0.0.418', 'v0.0.418: x')],
+  ])('cannot prove an output that also changed %s', (_name, tamper) => {
+    const { docs, rewrite, edits, output } = planRewrite(values);
+    expect(provedByTokens(rewrite, docs, tamper(output), edits)).toBe(false);
+    // and the full check, which then decides, refuses it
+    expect(() => {
+      verifyRewrite(rewrite, docs, tamper(output), edits);
+    }).toThrow();
+  });
+
+  it('is stricter than the full check: a comment or a quoting style is a change too', () => {
+    const { docs, rewrite, edits, output } = planRewrite(values);
+    for (const tampered of [
+      output.replace('# release', '# Release'),
+      output.replace("'x'", '"x"'),
+    ]) {
+      expect(provedByTokens(rewrite, docs, tampered, edits)).toBe(false);
+    }
+  });
+
+  it.each([
+    ['a tagged value', 'image: !!str dsva/cms-drupal:v0.0.417\n'],
+    ['a YAML 1.1 document', '%YAML 1.1\n---\nimage: dsva/cms-drupal:v0.0.417\n'],
+    [
+      'a digest key removed',
+      `image:\n  repository: dsva/cms-drupal\n  tag: v0.0.417\n  digest: ${DIGEST_A}\n`,
+    ],
+  ])('leaves %s to the full check, which passes it', (_name, input) => {
+    const { docs, rewrite, edits, output } = planRewrite(input);
+    expect(edits.length).toBeGreaterThan(0);
+    expect(provedByTokens(rewrite, docs, output, edits)).toBe(false);
+    expect(() => {
+      verifyRewrite(rewrite, docs, output, edits);
+    }).not.toThrow();
+    expect(output).toContain('v0.0.418');
+    expect(output).not.toContain(DIGEST_A);
+  });
+});
+
 describe('unifiedDiff', () => {
   const lines = (count: number): string =>
     Array.from({ length: count }, (_, index) => `line${String(index + 1)}\n`).join('');
@@ -713,6 +786,73 @@ describe('updateManifests', () => {
     );
     await expect(updateManifests({ ...request, root, set: ['a.b'] })).rejects.toThrow(
       /input 'set': entry 'a\.b': it has no '='/,
+    );
+  });
+
+  it.each(['v0.0.x', 'v0.0.-1', 'v0.0.1--2', 'V0.0.418'])(
+    'refuses tag %s, which looks like a version of the format but is not one',
+    async (tag) => {
+      await makeRoot({ 'values.yaml': 'image: dsva/cms-drupal:v0.0.417\n' });
+      await expect(updateManifests({ ...request, root, tag })).rejects.toThrow(
+        `input 'tag': '${tag}' looks like a v0.0.{n} version but is not one; give a release tag, e.g. v0.0.418 (hotfix v0.0.418-1), or set 'format'`,
+      );
+      // Tags of another shape are the user's business.
+      const other = await updateManifests({ ...request, root, tag: 'main-abc1234' });
+      expect(other.changedFiles).toEqual(['values.yaml']);
+    },
+  );
+
+  it('refuses a file over the size limit that it would parse, named or globbed', async () => {
+    await makeRoot({ 'values.yaml': 'image: dsva/cms-drupal:v0.0.417\n' });
+    const big = Buffer.alloc(MAX_MANIFEST_BYTES + 1, 0x20);
+    big.write('image: dsva/cms-drupal:v0.0.417\n');
+    await writeFile(path.join(root, 'big.yaml'), big);
+    const message = `input 'files': big.yaml is larger than the 2 MiB a manifest may be (2 MiB); leave it out of 'files'`;
+    await expect(updateManifests({ ...request, root })).rejects.toThrow(message);
+    await expect(updateManifests({ ...request, root, files: ['big.yaml'] })).rejects.toThrow(
+      message,
+    );
+    expect(await read('values.yaml')).toBe('image: dsva/cms-drupal:v0.0.417\n');
+    // A big file that never names the image is not parsed, so not refused.
+    const unrelated = Buffer.alloc(MAX_MANIFEST_BYTES + 1, 0x20);
+    unrelated.write('crd: {}\n');
+    await writeFile(path.join(root, 'big.yaml'), unrelated);
+    expect((await updateManifests({ ...request, root })).changedFiles).toEqual(['values.yaml']);
+  });
+
+  it('refuses a YAML bomb it was told to edit, and skips one a glob found', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const name of 'bcdef') {
+      const previous = levels.length === 1 ? 'a' : String.fromCharCode(name.charCodeAt(0) - 1);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${previous}`).join(', ')}]`);
+    }
+    const bomb = `${levels.join('\n')}\nimage: dsva/cms-drupal:v0.0.417\n`;
+    await makeRoot({ 'values.yaml': 'image: dsva/cms-drupal:v0.0.417\n', 'bomb.yaml': bomb });
+    await expect(updateManifests({ ...request, root, files: ['bomb.yaml'] })).rejects.toThrow(
+      `bomb.yaml: has aliases that expand to more than ${String(MAX_EXPANDED_NODES)} nodes (a YAML bomb); Helm and Argo CD would expand them all`,
+    );
+    const logger = recordingLogger();
+    const result = await updateManifests({ ...request, root, logger });
+    expect(result.changedFiles).toEqual(['values.yaml']);
+    expect(result.skipped).toEqual([
+      {
+        file: 'bomb.yaml',
+        reason: `has aliases that expand to more than ${String(MAX_EXPANDED_NODES)} nodes (a YAML bomb)`,
+      },
+    ]);
+    expect(await read('bomb.yaml')).toBe(bomb);
+  });
+
+  it('takes anchors and aliases in ordinary numbers, a cycle included', () => {
+    const text = [
+      'base: &base {image: dsva/cms-drupal:v0.0.417, pullPolicy: Always}',
+      'web: *base',
+      'worker: *base',
+      'loop: &loop [*loop]',
+      '',
+    ].join('\n');
+    expect(rewriteYaml(text, 'values.yaml', drupal).text).toBe(
+      text.replace('v0.0.417', 'v0.0.418'),
     );
   });
 

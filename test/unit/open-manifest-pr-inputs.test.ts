@@ -1,5 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
-import { getInputs, parseFilesInput } from '../../actions/open-manifest-pr/src/inputs.js';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  checkedFilePath,
+  getInputs,
+  parseFilesInput,
+} from '../../actions/open-manifest-pr/src/inputs.js';
 
 const DEFAULTS: Record<string, string> = {
   token: 'ghs_manifests',
@@ -72,7 +79,37 @@ describe('open-manifest-pr inputs', () => {
     [{ files: '/etc/passwd' }, /^input 'files'/],
     [{ digest: 'sha256:abc' }, /^input 'digest'/],
     [{ draft: 'maybe' }, /^input 'draft'/],
+    [{ version: 'v0.0.x' }, /^input 'version': "v0.0.x" is not a v0.0.{n} version/],
+    [{ version: 'V0.0.5' }, /^input 'version'/],
+    [{ version: 'v0.0.1--2' }, /^input 'version'/],
+    [{ 'previous-version': 'v0.0.-1' }, /^input 'previous-version'/],
+    [{ 'release-tag': 'v0.0.5 beta' }, /^input 'release-tag': "v0.0.5 beta" is not a git tag name/],
+    [{ 'release-tag': 'v0.0..5' }, /^input 'release-tag'/],
   ])('refuses %j with a line naming the input', (overrides, message) => {
     expect(() => inputs(overrides)).toThrow(message);
+  });
+});
+
+describe('open-manifest-pr files in a checkout with symlinks', () => {
+  const checkout = mkdtempSync(join(tmpdir(), 'open-manifest-pr-inputs-'));
+  afterAll(() => {
+    rmSync(checkout, { recursive: true, force: true });
+  });
+  mkdirSync(join(checkout, 'apps'));
+  writeFileSync(join(checkout, 'apps/values.yaml'), 'a: 1\n');
+  symlinkSync('/etc/passwd', join(checkout, 'passwd.yaml'));
+  symlinkSync('/etc', join(checkout, 'etc'));
+  symlinkSync('apps/values.yaml', join(checkout, 'inside.yaml'));
+
+  it('takes files, links inside the checkout, and files not there (deleted) alike', () => {
+    expect(checkedFilePath(checkout, 'apps/values.yaml')).toBe('apps/values.yaml');
+    expect(checkedFilePath(checkout, 'inside.yaml')).toBe('inside.yaml');
+    expect(checkedFilePath(checkout, 'apps/removed.yaml')).toBe('apps/removed.yaml');
+  });
+
+  it.each(['passwd.yaml', 'etc/passwd', 'etc'])('refuses %s, a way out of the checkout', (file) => {
+    expect(() => checkedFilePath(checkout, file)).toThrow(
+      new RegExp(`^input 'files': "${file}" is a symlink to /etc`),
+    );
   });
 });

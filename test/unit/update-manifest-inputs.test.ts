@@ -40,6 +40,12 @@ describe('update-manifest inputs', () => {
     expect(parsed.verifyImage).toBeUndefined();
   });
 
+  it('takes a path anywhere inside the workspace, the workspace itself included', () => {
+    expect(inputs({ path: '' }).path).toBe('/work/space');
+    expect(inputs({ path: '/work/space/a/../b' }).path).toBe('/work/space/b');
+    expect(inputs({ path: '..manifests' }).path).toBe('/work/space/..manifests');
+  });
+
   it('takes the registry and region for verify-image from the image host', () => {
     expect(inputs({ 'verify-image': 'true' }).verifyImage).toEqual({
       repository: 'dsva/cms-drupal',
@@ -53,7 +59,11 @@ describe('update-manifest inputs', () => {
   });
 
   it.each([
-    [{ image: '' }, /^input 'image': is required/],
+    [{ image: '' }, /^input 'image': is empty; give the image repository, e.g. dsva\/cms-drupal/],
+    [{ tag: '' }, /^input 'tag': is required and was empty: give it, e.g. v0.0.418/],
+    [{ path: '/etc' }, /^input 'path': "\/etc" is outside the workspace \(\/work\/space\)/],
+    [{ path: '../..' }, /^input 'path': "..\/.." is outside the workspace/],
+    [{ path: '../space-sibling' }, /^input 'path'/],
     [{ image: 'dsva/cms-drupal:v1' }, /^input 'image'/],
     [{ tag: ' ' }, /^input 'tag': is required/],
     [{ format: 'v{n}{n}' }, /^input 'format'/],

@@ -138,6 +138,26 @@ describe('nextVersion', () => {
   });
 });
 
+describe('isLookalike', () => {
+  it.each(['v0.0.x', 'v0.0.-1', 'v0.0.1--2', 'V0.0.5', 'v0.0.07', 'v0.0.5-rc1', 'v0.0.'])(
+    '%s starts like a v0.0.{n} version but is not one',
+    (tag) => {
+      expect(defaultFormat.isLookalike(tag)).toBe(true);
+    },
+  );
+
+  it.each(['v0.0.418', 'v0.0.418-1', 'latest', 'sha-abc1234', '1.2', 'v1.2.3'])(
+    '%s is a version or a tag of another shape',
+    (tag) => {
+      expect(defaultFormat.isLookalike(tag)).toBe(false);
+    },
+  );
+
+  it('never applies to a format that starts with {n}', () => {
+    expect(VersionFormat.parse('{n}-release').isLookalike('x')).toBe(false);
+  });
+});
+
 describe('nextHotfix', () => {
   const versions = parseVersions(
     ['v0.0.417', 'v0.0.417-1', 'v0.0.417-2', 'v0.0.418', 'v0.0.416'],
@@ -157,8 +177,14 @@ describe('nextHotfix', () => {
 
   it('refuses a base that does not exist or does not match', () => {
     expect(() => nextHotfix(defaultFormat, versions, 'v0.0.500')).toThrow(
-      'release v0.0.500 does not exist, so it cannot be hotfixed',
+      'release v0.0.500 does not exist, so it cannot be hotfixed: give a release that was made, e.g. the newest, v0.0.418',
     );
+    try {
+      nextHotfix(defaultFormat, versions, 'v0.0.500');
+    } catch (error) {
+      // The action reports it as input 'hotfix-of' (kit's failureLine reads this).
+      expect(error).toMatchObject({ input: 'hotfix-of' });
+    }
     expect(() => nextHotfix(defaultFormat, versions, 'latest')).toThrow(
       /does not match the version format/,
     );

@@ -1,7 +1,6 @@
 import * as core from '@actions/core';
 import { createGitHubClient, GitHubRepository } from '../../../packages/github/index.js';
 import { failureLine, markdownTable, type Logger } from '../../../packages/kit/index.js';
-import { createEcrClient } from '../../../packages/ecr/index.js';
 // Direct modules, not the package index: the index also exports the whole chain (docker, manifest),
 // which would triple this bundle.
 import {
@@ -25,6 +24,9 @@ export async function run(): Promise<void> {
     const repository = new GitHubRepository(client, inputs.repository);
     const extraSources: VersionSource[] = [];
     if (inputs.ecr) {
+      // Loaded only when asked for: the AWS SDK is a separate chunk of the bundle, and loading it
+      // on every run would put this action over 100 MB of peak memory.
+      const { createEcrClient } = await import('../../../packages/ecr/client.js');
       const ecr = createEcrClient({
         region: inputs.ecr.region,
         registryId: inputs.ecr.registryId,

@@ -171,8 +171,9 @@ function howText(result: PublishResult): string {
         ? `built (${result.builder ?? 'docker'}) and pushed`
         : `built and pushed, replacing ${result.previousDigest}`;
     case 'already-present':
-      return result.built
-        ? 'built; the tag already named this image, nothing pushed'
+      if (result.built) return 'built; the tag already named this image, nothing pushed';
+      return result.promotedFrom === undefined
+        ? 'this release (same revision and version) is already in ECR: nothing built or pushed'
         : `already promoted from ${from}, nothing changed`;
     case 'promoted':
       return result.previousDigest === undefined

@@ -1,4 +1,5 @@
-import { isAbsolute, relative, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import {
   InputError,
   parseBooleanInput,
@@ -90,24 +91,49 @@ export function parseFilesInput(raw: string): string[] | undefined {
     .filter((line) => line !== '');
 }
 
-/** A changed file must lie inside the checkout: it is committed under the same path in the repository. */
+const leavesRoot = (inside: string): boolean =>
+  inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside);
+
+/**
+ * A changed file must lie inside the checkout: it is committed under the same path in the
+ * repository. Its real path must too, or a symlink (`values.yaml -> /etc/passwd`, `etc -> /etc`)
+ * would commit a file of the runner to the manifests repository.
+ */
 export function checkedFilePath(root: string, file: string): string {
   const absolute = resolve(root, file);
   const inside = relative(root, absolute);
-  if (
-    file.trim() === '' ||
-    isAbsolute(file) ||
-    inside === '' ||
-    inside.startsWith('..') ||
-    isAbsolute(inside)
-  ) {
+  if (file.trim() === '' || isAbsolute(file) || inside === '' || leavesRoot(inside)) {
     throw new InputError(
       'files',
       `"${file}" is outside the checkout at 'path': give paths relative to it`,
     );
   }
+  if (existsSync(absolute) && existsSync(root)) {
+    const real = realpathSync(absolute);
+    if (leavesRoot(relative(realpathSync(root), real))) {
+      throw new InputError(
+        'files',
+        `"${file}" is a symlink to ${real}, outside the checkout at 'path': commit the file itself, not a link out of the checkout`,
+      );
+    }
+  }
   return inside.split('\\').join('/');
 }
+
+/** A version input: an image tag and, when it starts like the format's versions, one of them. */
+function checkedVersion(name: string, value: string, format: VersionFormat, fix: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(value) || format.isLookalike(value)) {
+    throw new InputError(
+      name,
+      `"${value}" is not a ${format.template} version or image tag (up to 128 of [A-Za-z0-9_.-]): ${fix}`,
+    );
+  }
+  return value;
+}
+
+// Git's rules for a tag name (check-ref-format), as GitHub applies them to release tags.
+const GIT_TAG =
+  /^(?![./]|.*[./]$|.*\.\.|.*\/\/|.*\.lock$|.*@\{|.*\/\.)[^\s~^:?*[\\\p{Cc}]{1,250}$/u;
 
 function parseFormat(raw: string): VersionFormat {
   try {
@@ -133,11 +159,28 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
       `"${app}" must be letters, digits, '.', '_' or '-' (it goes into branch names and labels)`,
     );
   }
-  const version = requireInput('version', getInput('version'));
-  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(version)) {
+  const format = parseFormat(getInput('format'));
+  const version = checkedVersion(
+    'version',
+    requireInput('version', getInput('version'), 'v0.0.418'),
+    format,
+    "pass compute-version's version output",
+  );
+  const previousVersionRaw = getInput('previous-version').trim();
+  const previousVersion =
+    previousVersionRaw === ''
+      ? ''
+      : checkedVersion(
+          'previous-version',
+          previousVersionRaw,
+          format,
+          "pass update-manifest's previous-version output, or leave it empty",
+        );
+  const releaseTag = getInput('release-tag').trim();
+  if (releaseTag !== '' && !GIT_TAG.test(releaseTag)) {
     throw new InputError(
-      'version',
-      `"${version}" is not an image tag: pass compute-version's version output`,
+      'release-tag',
+      `"${releaseTag}" is not a git tag name: pass the git-tag output of compute-version, or leave it empty`,
     );
   }
   const branch = getInput('branch').trim() || `release/${app}/${version}`;
@@ -165,7 +208,7 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     mode: oneOf('mode', getInput('mode'), MODES, 'pull-request'),
     app,
     version,
-    previousVersion: getInput('previous-version').trim(),
+    previousVersion,
     image: getInput('image').trim(),
     digest,
     branch,
@@ -178,7 +221,7 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
         : parseRepositoryInput('release-notes-from', releaseNotesFrom),
     appToken: getInput('app-token').trim(),
     gitTagPrefix: getInput('git-tag-prefix').trim(),
-    releaseTag: getInput('release-tag').trim(),
+    releaseTag,
     labels: parseListInput(getInput('labels')),
     reviewers: parseListInput(getInput('reviewers')),
     teamReviewers: parseListInput(getInput('team-reviewers')),
@@ -186,6 +229,6 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     autoMerge: oneOf('auto-merge', getInput('auto-merge'), AUTO_MERGE, 'off'),
     supersede: parseBooleanInput('supersede', getInput('supersede'), true),
     downgradeReason: getInput('downgrade-reason').trim(),
-    format: parseFormat(getInput('format')),
+    format,
   };
 }

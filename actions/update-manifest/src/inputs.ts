@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import {
   repositoryNameProblem,
   resolveEcrRegistry,
@@ -37,13 +38,32 @@ const lines = (raw: string): string[] =>
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
 
+/**
+ * The manifests checkout, which must lie in the workspace (where actions/checkout puts it): every
+ * YAML file under it may be rewritten, so `/` or `../..` must never be taken for it.
+ */
+function checkoutPath(raw: string, workspace: string): string {
+  const given = raw.trim() || '.';
+  const path = resolve(workspace, given);
+  // A missing path is reported by the manifest package, naming it; symlinks are judged by target.
+  const real = (candidate: string) => (existsSync(candidate) ? realpathSync(candidate) : candidate);
+  const inside = relative(real(resolve(workspace)), real(path));
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    throw new InputError(
+      'path',
+      `"${given}" is outside the workspace (${workspace}): give the manifests checkout's path inside the workspace, as in actions/checkout's path`,
+    );
+  }
+  return path;
+}
+
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
 export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.env): Inputs {
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
-  const image = requireInput('image', getInput('image'));
-  // parseImageName names the 'image' input in its errors.
-  const imageName = parseImageName(image);
-  const tag = requireInput('tag', getInput('tag'));
+  // parseImageName names the 'image' input in its errors, an empty one included.
+  const imageName = parseImageName(getInput('image'));
+  const image = getInput('image').trim();
+  const tag = requireInput('tag', getInput('tag'), 'v0.0.418');
   let format: VersionFormat;
   try {
     format = VersionFormat.parse(getInput('format').trim() || DEFAULT_FORMAT);
@@ -71,7 +91,7 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     };
   }
   return {
-    path: resolve(workspace, getInput('path').trim() || '.'),
+    path: checkoutPath(getInput('path'), workspace),
     files: files.length > 0 ? files : undefined,
     image,
     imageName,

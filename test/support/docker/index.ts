@@ -33,8 +33,13 @@ export type {
   StoredManifest,
   SyntheticImageOptions,
 } from './registry-api.js';
-export { dockerManifestPut, startFaultyProxy } from './faulty-proxy.js';
-export type { FaultyProxy, ProxyFault } from './faulty-proxy.js';
+export {
+  blobUploadData,
+  DISTRIBUTION_DISK_FULL_BODY,
+  dockerManifestPut,
+  startFaultyProxy,
+} from './faulty-proxy.js';
+export type { FaultyProxy, FaultyProxyOptions, ProxyFault } from './faulty-proxy.js';
 export { CommandError, run } from './process.js';
 export type { Availability, RunOptions, RunResult } from './process.js';
 export { describeWithDockerAndRegistry } from './real-parts.js';

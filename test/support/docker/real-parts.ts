@@ -1,14 +1,17 @@
-import { describe } from '@jest/globals';
+import type { describe as JestDescribe } from '@jest/globals';
 import { dockerAvailability } from './daemon.js';
 import { registryAvailability } from './registry.js';
 
 /**
  * `describe` for tests that need dockerd and the registry, or `describe.skip` with the reason printed
  * when one genuinely cannot start here (`.ci/run` installs and starts both, so CI skips nothing).
+ * Jest's `describe` is taken from the globals jest injects, at call time: importing `@jest/globals`
+ * here would break the scripts (bench, sandbox) that load this module's siblings outside jest.
  */
 export function describeWithDockerAndRegistry(
   label: string,
-): typeof describe | typeof describe.skip {
+): typeof JestDescribe | typeof JestDescribe.skip {
+  const { describe } = globalThis as unknown as { describe: typeof JestDescribe };
   const docker = dockerAvailability();
   const registry = registryAvailability();
   const skipReason = !docker.ok ? docker.reason : !registry.ok ? registry.reason : undefined;

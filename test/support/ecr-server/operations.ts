@@ -14,7 +14,8 @@ export interface EcrState {
   readonly region: string;
   readonly partition: string;
   readonly registryHost: string;
-  readonly registryPassword: string;
+  /** The password GetAuthorizationToken's token carries, asked at each call. */
+  readonly registryPassword: () => string;
   readonly registry: RegistryApi;
   readonly repositories: Map<string, EcrRepositoryRecord>;
   /** `<repository>@<digest>` -> when it was first pushed or seen (ECR's imagePushedAt). */
@@ -251,7 +252,7 @@ export class EcrOperations {
   }
 
   GetAuthorizationToken(): Promise<unknown> {
-    const token = Buffer.from(`AWS:${this.state.registryPassword}`).toString('base64');
+    const token = Buffer.from(`AWS:${this.state.registryPassword()}`).toString('base64');
     return Promise.resolve({
       authorizationData: [
         {
@@ -379,55 +380,70 @@ export class EcrOperations {
     const accepted = Array.isArray(acceptedInput)
       ? acceptedInput.filter((type): type is string => typeof type === 'string')
       : ALL_MANIFEST_TYPES;
-    const images: unknown[] = [];
-    const failures: unknown[] = [];
     for (const id of ids) {
-      let digest: string | undefined;
-      try {
-        digest = await this.resolve(repositoryName, id);
-      } catch (error: unknown) {
-        if (error instanceof EcrApiError && error.type === 'ImageTagDoesNotMatchDigestException') {
-          failures.push({
+      if (id.imageDigest !== undefined && !DIGEST_PATTERN.test(id.imageDigest)) {
+        throw invalidParameter(
+          `Invalid parameter at 'imageDigest': '${id.imageDigest}' is not a valid digest`,
+        );
+      }
+    }
+    const read = async (id: ImageId): Promise<{ image?: unknown; failure?: unknown }> => {
+      // One GET by tag (or digest): bytes and digest come from the same response, so a tag moving
+      // meanwhile can't pair one image's digest with another's manifest.
+      const manifest = await this.state.registry.getManifest(
+        repositoryName,
+        id.imageTag ?? id.imageDigest ?? '',
+      );
+      if (
+        manifest !== undefined &&
+        id.imageDigest !== undefined &&
+        id.imageTag !== undefined &&
+        manifest.digest !== id.imageDigest
+      ) {
+        return {
+          failure: {
             imageId: id,
             failureCode: 'ImageTagDoesNotMatchDigest',
             failureReason: 'Invalid request: image tag does not match digest',
-          });
-          continue;
-        }
-        throw error;
+          },
+        };
       }
-      // By digest: the tag might move between the HEAD above and this GET.
-      const manifest =
-        digest === undefined
-          ? undefined
-          : await this.state.registry.getManifest(repositoryName, digest);
       if (manifest === undefined) {
-        failures.push({
-          imageId: id,
-          failureCode: 'ImageNotFound',
-          failureReason: 'Requested image not found',
-        });
-        continue;
+        return {
+          failure: {
+            imageId: id,
+            failureCode: 'ImageNotFound',
+            failureReason: 'Requested image not found',
+          },
+        };
       }
       if (!accepted.includes(manifest.mediaType)) {
-        failures.push({
-          imageId: id,
-          failureCode: 'ImageNotFound',
-          failureReason: `Requested image not found in any of the accepted media types (it is ${manifest.mediaType})`,
-        });
-        continue;
+        return {
+          failure: {
+            imageId: id,
+            failureCode: 'ImageNotFound',
+            failureReason: `Requested image not found in any of the accepted media types (it is ${manifest.mediaType})`,
+          },
+        };
       }
-      images.push({
-        registryId: this.state.accountId,
-        repositoryName,
-        imageId: {
-          imageDigest: manifest.digest,
-          ...(id.imageTag === undefined ? {} : { imageTag: id.imageTag }),
+      return {
+        image: {
+          registryId: this.state.accountId,
+          repositoryName,
+          imageId: {
+            imageDigest: manifest.digest,
+            ...(id.imageTag === undefined ? {} : { imageTag: id.imageTag }),
+          },
+          imageManifest: manifest.body.toString('utf8'),
+          imageManifestMediaType: manifest.mediaType,
         },
-        imageManifest: manifest.body.toString('utf8'),
-        imageManifestMediaType: manifest.mediaType,
-      });
-    }
+      };
+    };
+    const results = await mapLimit(ids, 8, read);
+    const images = results.flatMap((result) => (result.image === undefined ? [] : [result.image]));
+    const failures = results.flatMap((result) =>
+      result.failure === undefined ? [] : [result.failure],
+    );
     return { images, failures };
   }
 

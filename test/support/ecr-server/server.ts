@@ -117,7 +117,7 @@ export async function startEcrServer(options: EcrServerOptions): Promise<EcrTest
     region,
     partition,
     registryHost: options.registry.host,
-    registryPassword: options.registry.password,
+    registryPassword: options.authorizationPassword ?? (() => options.registry.password),
     registry: new RegistryApi(options.registry),
     repositories: new Map(),
     pushedAt: new Map(),

@@ -72,6 +72,12 @@ export interface EcrRepositoryRecord {
 export interface EcrServerOptions {
   /** The real registry that stores the images (docker-registry from test/support/docker). */
   readonly registry: RegistryCredentials;
+  /**
+   * The registry password GetAuthorizationToken hands out, asked at each call; default
+   * `registry.password`. For a front that issues short-lived tokens of its own (the faulty proxy's
+   * `issueTokens`), so a fresh GetAuthorizationToken after an expiry gives a working one, as ECR's does.
+   */
+  readonly authorizationPassword?: () => string;
   readonly accountId?: string;
   readonly region?: string;
 }

@@ -11,6 +11,7 @@ export type FaultAction =
   | { type: 'reply'; reply: Reply }
   | { type: 'delay'; delayMs: number }
   | { type: 'drop' }
+  | { type: 'drop-after' }
   | { type: 'before'; run: () => Promise<unknown> };
 
 export class Faults implements FaultInjector {
@@ -90,6 +91,8 @@ function actionFor(fault: Fault): FaultAction {
       return { type: 'delay', delayMs: fault.delayMs ?? 1000 };
     case 'drop':
       return { type: 'drop' };
+    case 'drop-after':
+      return { type: 'drop-after' };
     case 'before':
       return { type: 'before', run: fault.before ?? (() => Promise.resolve()) };
   }

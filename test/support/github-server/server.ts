@@ -146,6 +146,11 @@ class TestServer implements GitHubTestServer {
               rawPath: url.pathname,
               query: url.searchParams,
             });
+      if (fault?.type === 'drop-after') {
+        // The write landed; only the answer is lost.
+        request.socket.destroy();
+        return;
+      }
       this.send(response, record, reply, arrivedAt);
     } catch (error: unknown) {
       if (response.headersSent || response.destroyed) return;

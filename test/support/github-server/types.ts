@@ -141,11 +141,22 @@ export interface TestRepo {
 }
 
 export type FaultKind =
-  'server-error' | 'secondary-rate-limit' | 'rate-limit' | 'slow' | 'drop' | 'before';
+  | 'server-error'
+  | 'secondary-rate-limit'
+  | 'rate-limit'
+  | 'slow'
+  | 'drop'
+  | 'drop-after'
+  | 'before';
 
 export interface Fault {
   /** Matched against `${METHOD} ${path}` (decoded path, no query): substring or RegExp. */
   route: string | RegExp;
+  /**
+   * `drop` closes the connection before the request is handled; `drop-after` handles it (a write
+   * lands) and then closes the connection instead of answering, so the client cannot tell whether
+   * its write happened: the case a retried write must survive.
+   */
   kind: FaultKind;
   /** How many matching requests the fault applies to; default 1. */
   times?: number;

@@ -270,6 +270,8 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
         tokens.set(token, { job, permissions });
         return token;
       },
+      // The login the ECR server hands out: the secret scan watches for it in every step.
+      secrets: [registry.password],
     };
 
     const manifestAt = (ref: string, file = VALUES_FILE): string =>

@@ -6,11 +6,20 @@
  * a runner.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import { parseCommandFile, runAction } from '../action-runner.js';
+import {
+  scanDockerConfigDir,
+  scanTexts,
+  SecretLeakError,
+  stepSecrets,
+  watchCommandLines,
+  type ArgvWatch,
+  type Leak,
+} from '../secret-scan.js';
 import {
   evaluateCondition,
   templateText,
@@ -177,9 +186,11 @@ function spawnCollect(
   command: string,
   args: readonly string[],
   options: { cwd: string; env: Record<string, string> },
+  onSpawn: (pid: number) => void,
 ): Promise<Spawned> {
   return new Promise((resolvePromise) => {
     const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) onSpawn(child.pid);
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -276,10 +287,30 @@ async function runScript(
     workingDirectory === undefined
       ? leg.workspace
       : resolve(leg.workspace, templateText(asText(workingDirectory), contexts));
-  const { exitCode, output } = await spawnCollect(command, args, {
-    cwd,
-    env: { ...env, ...files },
-  });
+  const secrets = stepSecrets({}, env, legSecrets(leg));
+  let watch: { stop(): ArgvWatch } | undefined;
+  const { exitCode, output } = await spawnCollect(
+    command,
+    args,
+    { cwd, env: { ...env, ...files } },
+    (pid) => (watch = watchCommandLines(pid, secrets)),
+  );
+  const leaks: Leak[] = [
+    ...(watch?.stop().leaks ?? []),
+    ...scanTexts(secrets, {
+      log: output,
+      GITHUB_OUTPUT: readFileSync(files.GITHUB_OUTPUT, 'utf8'),
+      GITHUB_ENV: readFileSync(files.GITHUB_ENV, 'utf8'),
+      GITHUB_PATH: readFileSync(files.GITHUB_PATH, 'utf8'),
+      GITHUB_STEP_SUMMARY: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+      GITHUB_STATE: readFileSync(files.GITHUB_STATE, 'utf8'),
+    }),
+    // The composite runs ecr-build-push's bundle in a run: step: its credentials directory.
+    ...dockerConfigDirs(leg.runnerTemp).flatMap((dir) => scanDockerConfigDir(secrets, dir)),
+  ];
+  if (leaks.length > 0) {
+    throw new SecretLeakError(`run: step ${asText(step.name ?? step.id)} of job ${leg.id}`, leaks);
+  }
   for (const [key, value] of Object.entries(
     parseCommandFile(readFileSync(files.GITHUB_ENV, 'utf8')),
   )) {
@@ -297,6 +328,23 @@ async function runScript(
     log: output,
     errors,
   };
+}
+
+/** The values of the leg's `secrets` context, its token and the services' own (a registry password). */
+export function legSecrets(leg: JobLeg): string[] {
+  const secrets = leg.contexts.secrets;
+  const values =
+    secrets !== null && typeof secrets === 'object' && !Array.isArray(secrets)
+      ? Object.values(secrets).filter((value): value is string => typeof value === 'string')
+      : [];
+  return [...values, leg.github.token ?? '', ...(leg.services.secrets ?? [])];
+}
+
+/** Private DOCKER_CONFIG directories (ecr-build-push's `docker-config-*`) under a runner temp. */
+export function dockerConfigDirs(runnerTemp: string): string[] {
+  return readdirSync(runnerTemp)
+    .filter((name) => name.startsWith('docker-config-'))
+    .map((name) => join(runnerTemp, name));
 }
 
 function readManifest(dir: string): ActionManifest {
@@ -335,7 +383,13 @@ async function runJavaScriptAction(
   inputs: Record<string, string>,
   env: Record<string, string>,
 ): Promise<StepResult> {
-  const run = await runAction({ action: dir, inputs, github: { ...leg.github }, env });
+  const run = await runAction({
+    action: dir,
+    inputs,
+    github: { ...leg.github },
+    env,
+    secrets: legSecrets(leg),
+  });
   if (manifest.runs.post !== undefined) {
     leg.posts.push({
       id,
@@ -490,6 +544,8 @@ export async function runSteps(
       else if (step.uses !== undefined) result = await runUses(leg, fullId, step, contexts, env);
       else throw new Error('neither run: nor uses:');
     } catch (error: unknown) {
+      // A leaked secret fails the test, not just the step a workflow could continue past.
+      if (error instanceof SecretLeakError) throw error;
       result = failed(errorText(error));
     }
     const continueOnError =
@@ -523,6 +579,7 @@ export async function runPostSteps(leg: JobLeg): Promise<void> {
       env: post.env,
       step: 'post',
       state: post.state,
+      secrets: legSecrets(leg),
     });
     const errors = errorLines(run.stdout);
     leg.records.push({

@@ -35,6 +35,11 @@ export interface RunnerServices {
   readonly externalActions: Readonly<Record<string, ExternalAction>>;
   /** The job's GITHUB_TOKEN, granted exactly the job's permissions. */
   jobToken(job: string, permissions: Permissions): string;
+  /**
+   * Values the secret scan must never find besides the workflow's secrets, job tokens and the
+   * secret environment variables it knows (e.g. the ECR test server's registry password).
+   */
+  readonly secrets?: readonly string[];
 }
 
 export interface RunWorkflowOptions {

@@ -26,7 +26,17 @@ import {
   type Contexts,
   type JobStatus,
 } from './expressions.js';
-import { asText, jobScope, runPostSteps, runSteps, type JobLeg, type RawStep } from './steps.js';
+import { dockerConfigLeftBehind, SecretLeakError, stepSecrets } from '../secret-scan.js';
+import {
+  asText,
+  dockerConfigDirs,
+  jobScope,
+  legSecrets,
+  runPostSteps,
+  runSteps,
+  type JobLeg,
+  type RawStep,
+} from './steps.js';
 import type {
   JobLegRun,
   JobResult,
@@ -272,6 +282,12 @@ async function runLeg(
   const stepScope = jobScope();
   await runSteps(leg, steps as RawStep[], stepScope);
   await runPostSteps(leg);
+  // Registry credentials must not outlive the job (ecr-build-push's post step removes them).
+  const secrets = stepSecrets({}, leg.env, legSecrets(leg));
+  const leftBehind = dockerConfigDirs(runnerTemp).flatMap((dir) =>
+    dockerConfigLeftBehind(secrets, dir),
+  );
+  if (leftBehind.length > 0) throw new SecretLeakError(`job ${id}`, leftBehind);
   const outputContexts: Contexts = { ...contexts, env: leg.env, steps: stepScope.steps };
   const outputs = evaluateMap(job.outputs, outputContexts);
   return {
