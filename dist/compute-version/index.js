@@ -69093,8 +69093,8 @@ async function run() {
         const repository = new GitHubRepository(client, inputs.repository);
         const extraSources = [];
         if (inputs.ecr) {
-            // Loaded only when asked for: the AWS SDK is a separate chunk of the bundle, and loading it
-            // on every run would put this action over 100 MB of peak memory.
+            // Loaded only when asked for: most runs read git alone, and then the AWS SDK's modules
+            // never initialise.
             const { createEcrClient } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 80));
             const ecr = createEcrClient({
                 region: inputs.ecr.region,

@@ -24,8 +24,8 @@ export async function run(): Promise<void> {
     const repository = new GitHubRepository(client, inputs.repository);
     const extraSources: VersionSource[] = [];
     if (inputs.ecr) {
-      // Loaded only when asked for: the AWS SDK is a separate chunk of the bundle, and loading it
-      // on every run would put this action over 100 MB of peak memory.
+      // Loaded only when asked for: most runs read git alone, and then the AWS SDK's modules
+      // never initialise.
       const { createEcrClient } = await import('../../../packages/ecr/client.js');
       const ecr = createEcrClient({
         region: inputs.ecr.region,
