@@ -68039,18 +68039,24 @@ async function createPullRequest(repository, request) {
 async function updateText(repository, pull, request) {
     if (pull.title === request.title && (pull.body ?? '') === request.body)
         return false;
+    await updatePullRequest(repository, pull.number, 'update', {
+        title: request.title,
+        body: request.body,
+    });
+    return true;
+}
+/** PATCH of a pull request's title, body or state, with the permission it needs in the error. */
+async function updatePullRequest(repository, number, verb, changes) {
     await explained({
-        action: `update pull request #${String(pull.number)}`,
+        action: `${verb} pull request #${String(number)}`,
         repository: repository.fullName,
         permission: 'pull-requests: write',
     }, () => repository.client.rest.pulls.update({
         owner: repository.owner,
         repo: repository.repo,
-        pull_number: pull.number,
-        title: request.title,
-        body: request.body,
+        pull_number: number,
+        ...changes,
     }));
-    return true;
 }
 async function addMissingLabels(repository, pull, labels) {
     const missing = labels.filter((label) => !pull.labels.some((present) => sameName(present.name ?? '', label)));
@@ -68286,16 +68292,7 @@ async function pull_requests_supersedeOrYield(repository, request) {
 /** Comments, closes, and deletes the head branch (already gone is fine). */
 async function closeWithComment(repository, pull, comment) {
     await commentOnPullRequest(repository, pull.number, comment);
-    await explained({
-        action: `close pull request #${String(pull.number)}`,
-        repository: repository.fullName,
-        permission: 'pull-requests: write',
-    }, () => repository.client.rest.pulls.update({
-        owner: repository.owner,
-        repo: repository.repo,
-        pull_number: pull.number,
-        state: 'closed',
-    }));
+    await updatePullRequest(repository, pull.number, 'close', { state: 'closed' });
     await deleteBranch(repository, pull.head.ref);
 }
 

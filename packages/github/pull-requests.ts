@@ -131,9 +131,23 @@ async function updateText(
   request: PullRequestRequest,
 ): Promise<boolean> {
   if (pull.title === request.title && (pull.body ?? '') === request.body) return false;
+  await updatePullRequest(repository, pull.number, 'update', {
+    title: request.title,
+    body: request.body,
+  });
+  return true;
+}
+
+/** PATCH of a pull request's title, body or state, with the permission it needs in the error. */
+async function updatePullRequest(
+  repository: GitHubRepository,
+  number: number,
+  verb: string,
+  changes: { title?: string; body?: string; state?: 'closed' },
+): Promise<void> {
   await explained(
     {
-      action: `update pull request #${String(pull.number)}`,
+      action: `${verb} pull request #${String(number)}`,
       repository: repository.fullName,
       permission: 'pull-requests: write',
     },
@@ -141,12 +155,10 @@ async function updateText(
       repository.client.rest.pulls.update({
         owner: repository.owner,
         repo: repository.repo,
-        pull_number: pull.number,
-        title: request.title,
-        body: request.body,
+        pull_number: number,
+        ...changes,
       }),
   );
-  return true;
 }
 
 async function addMissingLabels(
@@ -492,19 +504,6 @@ async function closeWithComment(
   comment: string,
 ): Promise<void> {
   await commentOnPullRequest(repository, pull.number, comment);
-  await explained(
-    {
-      action: `close pull request #${String(pull.number)}`,
-      repository: repository.fullName,
-      permission: 'pull-requests: write',
-    },
-    () =>
-      repository.client.rest.pulls.update({
-        owner: repository.owner,
-        repo: repository.repo,
-        pull_number: pull.number,
-        state: 'closed',
-      }),
-  );
+  await updatePullRequest(repository, pull.number, 'close', { state: 'closed' });
   await deleteBranch(repository, pull.head.ref);
 }

@@ -7,7 +7,6 @@
  * plugin spaces one client's writes 1 s apart (3 s for pull requests and review requests), so the
  * independent scenarios run concurrently.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { processExec, type Exec } from '../../packages/docker/index.js';
 import { createEcrClient, type EcrClient } from '../../packages/ecr/index.js';
@@ -27,23 +26,13 @@ import {
   type Sandbox,
   type SampleProject,
 } from '../../scripts/sandbox.js';
-import type { TestRepo } from '../support/github-server.js';
+import { branches, git, sampleReleaseConfig } from '../support/release-harness.js';
 
 const skipReason = sandboxUnavailable();
 if (skipReason !== undefined) process.stderr.write(`release chain tests skipped: ${skipReason}\n`);
 const describeReal = skipReason === undefined ? describe : describe.skip;
 
 const COMMIT_TIME = new Date(Date.UTC(2026, 10, 1, 12, 0, 0));
-
-function git(repo: TestRepo, ...args: string[]): string {
-  return execFileSync('git', [`--git-dir=${repo.gitDir}`, ...args], { encoding: 'utf8' }).trim();
-}
-
-function branches(repo: TestRepo): string[] {
-  return git(repo, 'for-each-ref', '--format=%(refname:lstrip=2)', 'refs/heads')
-    .split('\n')
-    .filter((name) => name !== '');
-}
 
 interface Recorded {
   readonly steps: ReleaseStepEvent[];
@@ -107,27 +96,7 @@ describeReal('runRelease against the sandbox', () => {
       logger: recorded.logger,
       throttleId: `release-chain-${String((scenarios += 1))}`,
     });
-    const config: ReleaseConfig = {
-      app: target.app,
-      appRepository: parseRepositoryInput('app', target.appRepo.fullName),
-      sha: git(target.appRepo, 'rev-parse', target.appRepo.defaultBranch),
-      image: {
-        repository: target.ecrRepository,
-        region: SAMPLE.region,
-        registryId: SAMPLE.accountId,
-      },
-      build: { context: target.checkout, network: 'none' },
-      manifests: {
-        repository: parseRepositoryInput('manifests', target.manifestsRepo.fullName),
-        path: target.manifestsPath,
-        set: [...SAMPLE.set],
-      },
-      mode: 'pull-request',
-      teamReviewers: [...SAMPLE.teamReviewers],
-      dryRun: false,
-      ...overrides,
-    };
-    const result = runRelease(config, {
+    const result = runRelease(sampleReleaseConfig(target, overrides), {
       logger: recorded.logger,
       confirm: (question) => {
         recorded.questions.push(question);

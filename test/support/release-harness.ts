@@ -34,6 +34,33 @@ export function branches(repo: TestRepo): string[] {
     .filter((name) => name !== '');
 }
 
+/** The sample project's release (pull-request mode) as `gitops-release release` would run it. */
+export function sampleReleaseConfig(
+  target: SampleProject,
+  overrides: Partial<ReleaseConfig> = {},
+): ReleaseConfig {
+  return {
+    app: target.app,
+    appRepository: parseRepositoryInput('app', target.appRepo.fullName),
+    sha: git(target.appRepo, 'rev-parse', target.appRepo.defaultBranch),
+    image: {
+      repository: target.ecrRepository,
+      region: SAMPLE.region,
+      registryId: SAMPLE.accountId,
+    },
+    build: { context: target.checkout, network: 'none' },
+    manifests: {
+      repository: parseRepositoryInput('manifests', target.manifestsRepo.fullName),
+      path: target.manifestsPath,
+      set: [...SAMPLE.set],
+    },
+    mode: 'pull-request',
+    teamReviewers: [...SAMPLE.teamReviewers],
+    dryRun: false,
+    ...overrides,
+  };
+}
+
 export interface RecordingLogger extends ReleaseLogger {
   readonly lines: string[];
 }
@@ -108,27 +135,7 @@ export async function startReleaseHarness(prefix: string): Promise<ReleaseHarnes
 
   const release = (target: SampleProject, overrides: Partial<ReleaseConfig> = {}): ReleaseRun => {
     const logger = recordingLogger();
-    const config: ReleaseConfig = {
-      app: target.app,
-      appRepository: parseRepositoryInput('app', target.appRepo.fullName),
-      sha: git(target.appRepo, 'rev-parse', target.appRepo.defaultBranch),
-      image: {
-        repository: target.ecrRepository,
-        region: SAMPLE.region,
-        registryId: SAMPLE.accountId,
-      },
-      build: { context: target.checkout, network: 'none' },
-      manifests: {
-        repository: parseRepositoryInput('manifests', target.manifestsRepo.fullName),
-        path: target.manifestsPath,
-        set: [...SAMPLE.set],
-      },
-      mode: 'pull-request',
-      teamReviewers: [...SAMPLE.teamReviewers],
-      dryRun: false,
-      ...overrides,
-    };
-    const result = runRelease(config, {
+    const result = runRelease(sampleReleaseConfig(target, overrides), {
       logger,
       confirm: () => Promise.resolve(true),
       exec,
