@@ -6,7 +6,7 @@
  *      bundles on Node 24 in sequence (compute-version reserves the tag on the GitHub API test
  *      server, ecr-build-push builds and pushes through the ECR test server and the registry,
  *      update-manifest edits the manifests checkout, open-manifest-pr opens the pull request);
- *   2. the command line's `gitops-release release` (one process, runRelease) on scripts/sandbox.ts,
+ *   2. the command line's `gitops-release release` (one process, runRelease) on test/support/sandbox.ts,
  *      as `npm run demo` runs it.
  *
  * Peak RSS comes from a module preloaded through NODE_OPTIONS (see createRssProbe): each Node
@@ -41,7 +41,7 @@ import {
   type RssProbe,
   type RssSample,
 } from './bench-support.js';
-import { startSandbox } from './sandbox.js';
+import { startSandbox } from '../test/support/sandbox.js';
 
 /** A user's workflow: one job, the app checked out, then the whole release in one step. */
 function userWorkflow(ecrRepository: string): string {

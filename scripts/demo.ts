@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: whole releases on the local sandbox (scripts/sandbox.ts), each one the committed
+ * `npm run demo`: whole releases on the local sandbox (test/support/sandbox.ts), each one the committed
  * command-line bundle `dist/cli/index.js` run as a child process with the sandbox's environment:
  *
  *   0. a dry run: the plan, and nothing changed anywhere;
@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
-import { startSandbox, type Sandbox, type SampleProject } from './sandbox.js';
+import { startSandbox, type Sandbox, type SampleProject } from '../test/support/sandbox.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/cli/index.js');

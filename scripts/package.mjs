@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles every action (actions/<name>/src/index.ts -> <out>/<name>/index.js) and the CLI
+// Bundles every action (actions/<name>/src/index.ts -> <out>/<name>/index.js, and a clean-up entry
+// actions/<name>/src/cleanup.ts -> <out>/<name>-cleanup/index.js) and the CLI
 // (packages/cli/index.ts -> <out>/cli/index.js) with @vercel/ncc.
 //
 //   node scripts/package.mjs                 build into dist/ (what gets committed)
@@ -69,6 +70,9 @@ export function discoverBundles() {
   for (const name of names) {
     const entry = path.join(actionsDir, name, 'src', 'index.ts');
     if (existsSync(entry)) bundles.push({ name, entry });
+    // A clean-up entry of its own (runs.post, and the composite's last step): dist/<name>-cleanup.
+    const cleanup = path.join(actionsDir, name, 'src', 'cleanup.ts');
+    if (existsSync(cleanup)) bundles.push({ name: `${name}-cleanup`, entry: cleanup });
   }
   const cliEntry = path.join(root, 'packages', 'cli', 'index.ts');
   if (existsSync(cliEntry)) {

@@ -61172,7 +61172,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7872:
+/***/ 5354:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -61369,9 +61369,79 @@ function ociLabels(source) {
     return labels;
 }
 
+;// CONCATENATED MODULE: ./packages/kit/errors.ts
+/**
+ * The base of every error the suite's packages throw. `input` names the input at fault (an action
+ * input such as `manifests-path`, which is also the CLI flag `--manifests-path`), so nothing ever has
+ * to read a message to learn which input to blame; `problem` is the message without that name.
+ */
+class GitOpsError extends Error {
+    name = 'GitOpsError';
+    /** The input at fault, e.g. `manifests-path`; undefined when the error blames none. */
+    input;
+    /** What is wrong and how to fix it, without the input's name (the message adds it). */
+    problem;
+    /** With an `input`, the message reads `input '<input>': <problem>`. */
+    constructor(problem, options = {}) {
+        super(options.input === undefined ? problem : `input '${options.input}': ${problem}`, options.cause === undefined ? undefined : { cause: options.cause });
+        this.problem = problem;
+        if (options.input !== undefined)
+            this.input = options.input;
+    }
+}
+/** Bad input: names the input, what is wrong and how to fix it, in one line. */
+class errors_InputError extends GitOpsError {
+    name = 'InputError';
+    constructor(input, problem, options = {}) {
+        super(problem, { input, cause: options.cause });
+    }
+}
+/** The message of anything thrown, without a stack; non-Error throws become text. */
+function errorMessage(error) {
+    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
+    if (typeof error === 'object' && error !== null && 'message' in error) {
+        const { message } = error;
+        if (typeof message === 'string')
+            return message;
+    }
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+/**
+ * An error's one-line text with the input it blames named by `label`. Only a GitOpsError can blame
+ * an input: any other object's `input` (say the stdin of a failed command) is never printed.
+ */
+function blamingLine(error, label) {
+    if (error instanceof GitOpsError && error.input !== undefined) {
+        return `${label(error.input)}: ${oneLine(error.problem)}`;
+    }
+    return oneLine(errorMessage(error));
+}
+/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
+function failureLine(action, error) {
+    return `${action} failed: ${blamingLine(error, (input) => `input '${input}'`)}`;
+}
+/**
+ * The CLI's one line for a failure: the input at fault is named as its flag
+ * (`--manifests-path: ...` where an action says `input 'manifests-path': ...`).
+ */
+function cliFailureLine(error) {
+    return blamingLine(error, (input) => `--${input}`);
+}
+
 ;// CONCATENATED MODULE: ./packages/docker/errors.ts
+
 /** A docker command failed; the message is one line naming the command and docker's own reason. */
-class DockerError extends Error {
+class DockerError extends GitOpsError {
     name = 'DockerError';
     /** `docker push`, `docker login`, ... (never the full argv). */
     command;
@@ -61381,7 +61451,7 @@ class DockerError extends Error {
     attempts;
     kind;
     constructor(command, message, options = {}) {
-        super(message.replace(/\s*\n\s*/g, ' ').trim(), options.cause === undefined ? undefined : { cause: options.cause });
+        super(message.replace(/\s*\n\s*/g, ' ').trim(), { cause: options.cause });
         this.command = command;
         this.exitCode = options.exitCode;
         this.transient = options.transient ?? false;
@@ -61711,21 +61781,22 @@ function removeDockerConfigDir(dir) {
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(8249);
 ;// CONCATENATED MODULE: ./packages/ecr/errors.ts
-class EcrError extends Error {
+
+class EcrError extends GitOpsError {
     name = 'EcrError';
     kind;
     operation;
     awsError;
     attempts;
     constructor(kind, message, options = {}) {
-        super(oneLine(message), options.cause === undefined ? undefined : { cause: options.cause });
+        super(errors_oneLine(message), { cause: options.cause });
         this.kind = kind;
         this.operation = options.operation;
         this.awsError = options.awsError;
         this.attempts = options.attempts;
     }
 }
-function oneLine(text) {
+function errors_oneLine(text) {
     return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 // Access key ids are not secret, but they identify a principal; signatures and tokens would be.
@@ -61738,7 +61809,7 @@ const CREDENTIAL_PATTERNS = [
 ];
 /** Text from AWS made safe for a log line: one line, no credential material. */
 function sanitizeAwsMessage(text) {
-    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), oneLine(text));
+    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), errors_oneLine(text));
 }
 
 ;// CONCATENATED MODULE: ./packages/ecr/registry.ts
@@ -62463,57 +62534,6 @@ function recordingLogger() {
     };
 }
 
-;// CONCATENATED MODULE: ./packages/kit/errors.ts
-/** Bad input: names the input, what is wrong and how to fix it, in one line. */
-class errors_InputError extends Error {
-    name = 'InputError';
-    input;
-    constructor(input, problem) {
-        super(`input '${input}': ${problem}`);
-        this.input = input;
-    }
-}
-/** The message of anything thrown, without a stack; non-Error throws become text. */
-function errorMessage(error) {
-    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
-    if (typeof error === 'object' && error !== null && 'message' in error) {
-        const { message } = error;
-        if (typeof message === 'string')
-            return message;
-    }
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-/**
- * The input an error blames, for errors of packages that know it but do not speak in inputs
- * (e.g. a VersionError about `hotfix-of`); undefined when it names none.
- */
-function blamedInput(error) {
-    if (typeof error !== 'object' || error === null || !('input' in error))
-        return undefined;
-    // Only an input-like name: an error must never get other data (say a command's stdin) printed.
-    return typeof error.input === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(error.input)
-        ? error.input
-        : undefined;
-}
-/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
-function failureLine(action, error) {
-    let message = errorMessage(error)
-        .replace(/\s*\n\s*/g, ' ')
-        .trim();
-    const input = blamedInput(error);
-    if (input !== undefined && !message.startsWith(`input '${input}'`)) {
-        message = `input '${input}': ${message}`;
-    }
-    return `${action} failed: ${message}`;
-}
-
 ;// CONCATENATED MODULE: ./packages/kit/inputs.ts
 
 /** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
@@ -62578,6 +62598,11 @@ function parseShaInput(name, raw) {
         throw new InputError(name, `"${raw}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
     }
     return value;
+}
+/** The text trimmed, or undefined when nothing is left: optional values given as strings. */
+function nonBlank(text) {
+    const trimmed = text?.trim() ?? '';
+    return trimmed === '' ? undefined : trimmed;
 }
 
 ;// CONCATENATED MODULE: ./packages/kit/summary.ts
@@ -62689,8 +62714,9 @@ async function readImageLabels(request) {
 
 ;// CONCATENATED MODULE: ./packages/docker/publish.ts
 /**
- * Releasing an image to ECR: build and push it, or promote (retag) one that is already there. The
- * core of actions/ecr-build-push, runtime-agnostic (ECR client, docker CLI, logger and clock are ports).
+ * Releasing an image to ECR: build and push it, or promote (retag) one that is already there,
+ * runtime-agnostic (ECR client, docker CLI, logger and clock are ports). The release's image step
+ * (packages/release/image.ts) calls it, for ecr-build-push and the CLI alike.
  *
  * Re-runs and existing tags: the release tag is looked up before building. When it exists and its image
  * config carries this build's revision, version and source labels (read from the registry with the ECR
@@ -62892,11 +62918,8 @@ async function pushWithFreshLogin(request, ports, docker, reference) {
             '(ecr:InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage); nothing was tagged', { cause: error });
     }
 }
-async function publishBuild(request, build, ports, releaseTag) {
-    const { ecr, logger } = ports;
-    const docker = ports.docker;
-    if (docker === undefined)
-        throw new PublishError('building needs the docker CLI port');
+async function prepareBuild(request, build, ports, docker, releaseTag) {
+    const { ecr } = ports;
     const { repository } = request;
     // Independent look-ups at once: credentials + login, repository settings, the tag, the builder.
     const [access, mutability, existing, builder] = await Promise.all([
@@ -62905,13 +62928,11 @@ async function publishBuild(request, build, ports, releaseTag) {
         ecr.getImageManifest(repository, releaseTag),
         docker.detectBuilder(),
     ]);
-    const { registry } = access;
     if (existing !== undefined && build.push && request.ifTagExists === 'fail') {
         throw new PublishError(`tag '${releaseTag}' already exists in ECR repository '${repository}' (${existing.digest}) ` +
             'and if-tag-exists is fail: use a new tag');
     }
-    const repositoryRef = `${registry}/${repository}`;
-    const reference = `${repositoryRef}:${releaseTag}`;
+    const repositoryRef = `${access.registry}/${repository}`;
     const labels = {
         ...ociLabels({
             ...build.source,
@@ -62920,47 +62941,66 @@ async function publishBuild(request, build, ports, releaseTag) {
         }),
         ...build.labels,
     };
-    const moveCacheTag = !exportsOwnCache(builder, build);
-    // A re-run of a release that is already in ECR (the job died after the push, or is run again):
-    // report it without building. A rebuild on a warm daemon need not reproduce the image id.
-    if (existing !== undefined &&
-        build.push &&
-        request.ifTagExists === 'skip-same-digest' &&
-        (await isThisRelease(existing, labels, access, repository, logger))) {
-        logger.info(`${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
-            `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`);
-        const started = external_node_perf_hooks_.performance.now();
-        await tagRelease(request, ports, existing, moveCacheTag, mutability);
-        return {
-            registry,
-            repository,
-            releaseTag,
-            tags: request.tags,
-            image: reference,
-            digest: existing.digest,
-            imageId: configDigestOf(existing.manifest),
-            sizeInBytes: imageSizeOf(existing.manifest),
-            built: false,
-            pushed: false,
-            outcome: 'already-present',
-            builder: undefined,
-            promotedFrom: undefined,
-            previousDigest: undefined,
-            buildSeconds: 0,
-            pushSeconds: secondsSince(started),
-        };
+    return {
+        access,
+        mutability,
+        existing,
+        builder,
+        repositoryRef,
+        reference: `${repositoryRef}:${releaseTag}`,
+        labels,
+        moveCacheTag: !exportsOwnCache(builder, build),
+    };
+}
+/**
+ * A re-run of a release that is already in ECR (the job died after the push, or is run again):
+ * reported without building. A rebuild on a warm daemon need not reproduce the image id.
+ */
+async function alreadyThisRelease(request, build, ports, context, releaseTag) {
+    const { existing, access, labels } = context;
+    const { repository } = request;
+    if (existing === undefined ||
+        !build.push ||
+        request.ifTagExists !== 'skip-same-digest' ||
+        !(await isThisRelease(existing, labels, access, repository, ports.logger))) {
+        return undefined;
     }
-    const defaults = defaultCache(builder, repositoryRef, existing === undefined ? [] : [reference]);
+    ports.logger.info(`${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
+        `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`);
+    const started = external_node_perf_hooks_.performance.now();
+    await tagRelease(request, ports, existing, context.moveCacheTag, context.mutability);
+    return {
+        registry: access.registry,
+        repository,
+        releaseTag,
+        tags: request.tags,
+        image: context.reference,
+        digest: existing.digest,
+        imageId: configDigestOf(existing.manifest),
+        sizeInBytes: imageSizeOf(existing.manifest),
+        built: false,
+        pushed: false,
+        outcome: 'already-present',
+        builder: undefined,
+        promotedFrom: undefined,
+        previousDigest: undefined,
+        buildSeconds: 0,
+        pushSeconds: secondsSince(started),
+    };
+}
+async function buildImage(build, docker, context) {
+    const { builder, existing, reference } = context;
+    const defaults = defaultCache(builder, context.repositoryRef, existing === undefined ? [] : [reference]);
     const cacheFrom = (build.cacheFrom ?? []).length > 0
         ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
         : defaults.cacheFrom;
     const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
-    const built = await docker.build({
+    return docker.build({
         context: build.context,
         file: build.file,
         tags: [reference],
         buildArgs: build.buildArgs,
-        labels,
+        labels: context.labels,
         target: build.target,
         platform: build.platform,
         network: build.network,
@@ -62970,33 +63010,15 @@ async function publishBuild(request, build, ports, releaseTag) {
         noCache: build.noCache,
         secretEnvs: build.secretEnvs,
     }, builder);
-    logger.info(`built ${reference} (image ${built.imageId}) in ${built.seconds.toFixed(1)} s`);
-    const result = {
-        registry,
-        repository,
-        releaseTag,
-        tags: request.tags,
-        image: reference,
-        imageId: built.imageId,
-        built: true,
-        builder: builder.kind,
-        promotedFrom: undefined,
-        buildSeconds: built.seconds,
-    };
-    if (!build.push) {
-        return {
-            ...result,
-            digest: undefined,
-            sizeInBytes: undefined,
-            pushed: false,
-            outcome: 'built-only',
-            previousDigest: undefined,
-            pushSeconds: 0,
-        };
-    }
+}
+/** Pushes the built image, unless the tag already names it; confirms what ECR then serves. */
+async function pushBuilt(request, ports, docker, context, result) {
+    const { ecr, logger } = ports;
+    const { existing, reference, moveCacheTag, mutability } = context;
+    const { repository, releaseTag } = result;
     let previousDigest;
     if (existing !== undefined) {
-        const same = sameImage(existing, built.imageId, request, releaseTag, mutability);
+        const same = sameImage(existing, result.imageId ?? '', request, releaseTag, mutability);
         if (same) {
             logger.info(`${repository}:${releaseTag} already is this image (${existing.digest}): nothing to push`);
             const started = external_node_perf_hooks_.performance.now();
@@ -63035,6 +63057,41 @@ async function publishBuild(request, build, ports, releaseTag) {
         previousDigest,
         pushSeconds: secondsSince(started),
     };
+}
+async function publishBuild(request, build, ports, releaseTag) {
+    const docker = ports.docker;
+    if (docker === undefined)
+        throw new PublishError('building needs the docker CLI port');
+    const context = await prepareBuild(request, build, ports, docker, releaseTag);
+    const present = await alreadyThisRelease(request, build, ports, context, releaseTag);
+    if (present !== undefined)
+        return present;
+    const built = await buildImage(build, docker, context);
+    ports.logger.info(`built ${context.reference} (image ${built.imageId}) in ${built.seconds.toFixed(1)} s`);
+    const result = {
+        registry: context.access.registry,
+        repository: request.repository,
+        releaseTag,
+        tags: request.tags,
+        image: context.reference,
+        imageId: built.imageId,
+        built: true,
+        builder: context.builder.kind,
+        promotedFrom: undefined,
+        buildSeconds: built.seconds,
+    };
+    if (!build.push) {
+        return {
+            ...result,
+            digest: undefined,
+            sizeInBytes: undefined,
+            pushed: false,
+            outcome: 'built-only',
+            previousDigest: undefined,
+            pushSeconds: 0,
+        };
+    }
+    return pushBuilt(request, ports, docker, context, result);
 }
 /**
  * Whether the image the release tag names is the one just built; throws when it isn't and the policy
@@ -63147,21 +63204,17 @@ async function publishImage(request, ports) {
 
 
 ;// CONCATENATED MODULE: ./packages/manifest/errors.ts
+
 /**
  * A problem with the request or the manifests, in one line: what, where (file:line), how to fix.
  * `input` names the request field at fault (`image`, `tag`, `digest`, `set`, `files`, `root`,
  * `allow-downgrade`, `downgrade-reason`) so the action can map it to its own input.
  */
-class ManifestError extends Error {
+class errors_ManifestError extends GitOpsError {
     name = 'ManifestError';
-    input;
-    constructor(message, options = {}) {
-        super(options.input === undefined ? message : `input '${options.input}': ${message}`);
-        this.input = options.input;
-    }
 }
 /** A file that is not plain YAML (a Helm template, broken YAML, not UTF-8): skipped when a glob found it. */
-class NotYamlError extends ManifestError {
+class NotYamlError extends errors_ManifestError {
     name = 'NotYamlError';
     file;
     line;
@@ -63248,19 +63301,19 @@ function reference_parseImageReference(text) {
 function parseImageName(image) {
     const text = image.trim();
     if (text === '') {
-        throw new ManifestError('is empty; give the image repository, e.g. dsva/cms-drupal', {
+        throw new errors_ManifestError('is empty; give the image repository, e.g. dsva/cms-drupal', {
             input: 'image',
         });
     }
     const reference = reference_parseImageReference(text);
     if (!reference && text.includes('@')) {
-        throw new ManifestError(`'${text}' is not an image repository (it holds '@'); give the repository alone (${text.slice(0, text.indexOf('@'))}) and the digest, sha256: and 64 hex digits, in 'digest'`, { input: 'image' });
+        throw new errors_ManifestError(`'${text}' is not an image repository (it holds '@'); give the repository alone (${text.slice(0, text.indexOf('@'))}) and the digest, sha256: and 64 hex digits, in 'digest'`, { input: 'image' });
     }
     if (!reference) {
-        throw new ManifestError(`'${text}' is not an image repository; expected [registry/]path in lower case, e.g. 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/dsva/cms-drupal`, { input: 'image' });
+        throw new errors_ManifestError(`'${text}' is not an image repository; expected [registry/]path in lower case, e.g. 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/dsva/cms-drupal`, { input: 'image' });
     }
     if (reference.tag !== undefined || reference.digest !== undefined) {
-        throw new ManifestError(`'${text}' includes a ${reference.digest === undefined ? 'tag' : 'digest'}; give the repository alone (${reference.name}) and the tag in 'tag'${reference.digest === undefined ? '' : " and the digest in 'digest'"}`, { input: 'image' });
+        throw new errors_ManifestError(`'${text}' includes a ${reference.digest === undefined ? 'tag' : 'digest'}; give the repository alone (${reference.name}) and the tag in 'tag'${reference.digest === undefined ? '' : " and the digest in 'digest'"}`, { input: 'image' });
     }
     return reference.registry === undefined
         ? { repository: reference.repository }
@@ -63319,10 +63372,10 @@ class SetEntryParser {
         this.raw = raw;
     }
     fail(problem) {
-        throw new ManifestError(`entry '${this.raw}': ${problem}; expected <path>=<value>, e.g. web.envSecrets[name=DD_VERSION].value={version}`, { input: 'set' });
+        throw new errors_ManifestError(`entry '${this.raw}': ${problem}; expected <path>=<value>, e.g. web.envSecrets[name=DD_VERSION].value={version}`, { input: 'set' });
     }
     failTemplate(problem) {
-        throw new ManifestError(`entry '${this.raw}': ${problem}`, { input: 'set' });
+        throw new errors_ManifestError(`entry '${this.raw}': ${problem}`, { input: 'set' });
     }
     get current() {
         return this.raw[this.position];
@@ -63466,7 +63519,7 @@ function renderTemplate(entry, values) {
             case 'sha': {
                 const value = values[name];
                 if (value === undefined || value === '') {
-                    throw new ManifestError(`entry '${entry.raw}' uses {${name}} but no ${name} was given; pass '${name}' or drop the placeholder`, { input: 'set' });
+                    throw new errors_ManifestError(`entry '${entry.raw}' uses {${name}} but no ${name} was given; pass '${name}' or drop the placeholder`, { input: 'set' });
                 }
                 return value;
             }
@@ -63685,16 +63738,14 @@ function unifiedDiff(file, before, edits) {
  * Only canonical numbers count: `v0.0.07` and `v0.0.417-01` are ignored, because accepting them would
  * give two tag names the same place in the order and `07` is not a tag this suite ever writes.
  */
+
 const DEFAULT_FORMAT = 'v0.0.{n}';
-/** A placeholder-free problem with a template, prefix or tag; callers add the input name. */
-class VersionError extends Error {
+/**
+ * A problem with a template, prefix or tag. `input` names the input (and CLI option) at fault where
+ * this package knows it: `format`, `git-tag-prefix`, `start-at`, `hotfix-of`.
+ */
+class VersionError extends GitOpsError {
     name = 'VersionError';
-    /** The input (or CLI option) a caller should name, when this package knows it. */
-    input;
-    constructor(message, options = {}) {
-        super(message);
-        this.input = options.input;
-    }
 }
 const PLACEHOLDER = '{n}';
 // Docker's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
@@ -63728,17 +63779,19 @@ class VersionFormat {
     static parse(template, gitTagPrefix = '') {
         const count = template.split(PLACEHOLDER).length - 1;
         if (count !== 1) {
-            throw new VersionError(`"${template}" must contain {n} exactly once (found ${String(count)}), e.g. v0.0.{n}`);
+            throw new VersionError(`"${template}" must contain {n} exactly once (found ${String(count)}), e.g. v0.0.{n}`, { input: 'format' });
         }
         const fixed = template.replace(PLACEHOLDER, '');
         if (!TAG_CHARACTERS.test(fixed) || /^[.-]/.test(template)) {
-            throw new VersionError(`"${template}" may only hold letters, digits, '_', '.', '-' around {n} and must not start with '.' or '-', because it becomes an image tag`);
+            throw new VersionError(`"${template}" may only hold letters, digits, '_', '.', '-' around {n} and must not start with '.' or '-', because it becomes an image tag`, { input: 'format' });
         }
         if (/-[0-9]*$/.test(template.slice(template.indexOf(PLACEHOLDER) + PLACEHOLDER.length))) {
-            throw new VersionError(`"${template}" must not end in '-' or '-<digits>' after {n}: that is where hotfix numbers go`);
+            throw new VersionError(`"${template}" must not end in '-' or '-<digits>' after {n}: that is where hotfix numbers go`, { input: 'format' });
         }
         if (gitTagPrefix !== '' && BAD_GIT_PREFIX.test(gitTagPrefix)) {
-            throw new VersionError(`"${gitTagPrefix}" is not a valid start of a git tag name`);
+            throw new VersionError(`"${gitTagPrefix}" is not a valid start of a git tag name`, {
+                input: 'git-tag-prefix',
+            });
         }
         return new VersionFormat(template, gitTagPrefix);
     }
@@ -63827,7 +63880,9 @@ function latestVersion(versions) {
 function nextVersion(format, versions, options = {}) {
     const startAt = options.startAt ?? 1;
     if (!Number.isSafeInteger(startAt) || startAt < 1) {
-        throw new VersionError(`start number ${String(startAt)} is not a positive whole number`);
+        throw new VersionError(`start number ${String(startAt)} is not a positive whole number`, {
+            input: 'start-at',
+        });
     }
     const latest = latestVersion(versions);
     return format.render(Math.max(latest ? latest.number + 1 : startAt, startAt));
@@ -63839,7 +63894,7 @@ function nextVersion(format, versions, options = {}) {
 function nextHotfix(format, versions, hotfixOf) {
     const requested = format.parseEither(hotfixOf);
     if (!requested) {
-        throw new VersionError(`"${hotfixOf}" does not match the version format ${format.template}${format.gitTagPrefix ? ` (git tag prefix ${format.gitTagPrefix})` : ''}`);
+        throw new VersionError(`"${hotfixOf}" does not match the version format ${format.template}${format.gitTagPrefix ? ` (git tag prefix ${format.gitTagPrefix})` : ''}`, { input: 'hotfix-of' });
     }
     let baseExists = false;
     let maxHotfix = 0;
@@ -63943,7 +63998,7 @@ class FileRewrite {
         const planned = this.changes.get(node);
         if (planned) {
             if (planned.value !== value) {
-                throw new ManifestError(`${this.where(node)}: conflicting new values '${planned.value}' (${planned.origin}) and '${value}' (${origin}); drop one of them`);
+                throw new errors_ManifestError(`${this.where(node)}: conflicting new values '${planned.value}' (${planned.origin}) and '${value}' (${origin}); drop one of them`);
             }
             return !planned.unchanged;
         }
@@ -64197,7 +64252,7 @@ function detectKustomizeImages(scope, root) {
         const newTagPair = pairOf(scope, entry, 'newTag');
         const newTagNode = newTagPair ? scalarOf(scope, newTagPair.value) : undefined;
         if (newTagPair && !newTagNode) {
-            throw new ManifestError(`${rewrite.where(entry)}: images[${String(index)}].newTag is not a plain value; make it one`);
+            throw new errors_ManifestError(`${rewrite.where(entry)}: images[${String(index)}].newTag is not a plain value; make it one`);
         }
         let changed = false;
         let oldTag = '';
@@ -64394,7 +64449,7 @@ function applySetEntries(scope, entries, placeholders) {
             const node = hit.node;
             if (!(0,dist/* isScalar */.jn)(node)) {
                 const what = (0,dist/* isMap */.jh)(node) ? 'a mapping' : (0,dist/* isSeq */.oP)(node) ? 'a list' : 'no value';
-                throw new ManifestError(`entry '${entry.raw}' names ${what} at ${formatKeyPath(hit.path)} in ${rewrite.where((0,dist/* isMap */.jh)(node) || (0,dist/* isSeq */.oP)(node) ? node : {})}; point it at a single value`, { input: 'set' });
+                throw new errors_ManifestError(`entry '${entry.raw}' names ${what} at ${formatKeyPath(hit.path)} in ${rewrite.where((0,dist/* isMap */.jh)(node) || (0,dist/* isSeq */.oP)(node) ? node : {})}; point it at a single value`, { input: 'set' });
             }
             rewrite.setHits.add(entry.raw);
             const rendered = renderTemplate(entry, placeholders);
@@ -64558,7 +64613,7 @@ function scalarEdit(rewrite, change) {
     catch (error) {
         if (!(error instanceof BlockScalarError))
             throw error;
-        throw new ManifestError(`${rewrite.where(node)}: ${error.message}; write the value on its own line or as a plain scalar`);
+        throw new errors_ManifestError(`${rewrite.where(node)}: ${error.message}; write the value on its own line or as a plain scalar`);
     }
     if (start === end) {
         // An empty value (`tag:`): keep a space after the colon and before a same-line comment.
@@ -65024,7 +65079,7 @@ function toPosix(relative) {
 /** The real root directory; refuses a missing root or one that is not a directory. */
 async function resolveRoot(root) {
     if (root.trim() === '') {
-        throw new ManifestError('is empty; give the directory holding the manifests', {
+        throw new errors_ManifestError('is empty; give the directory holding the manifests', {
             input: 'root',
         });
     }
@@ -65034,25 +65089,25 @@ async function resolveRoot(root) {
     }
     catch (error) {
         if (errorCode(error) === 'ENOENT') {
-            throw new ManifestError(`'${root}' does not exist; check out the manifests repository there`, {
+            throw new errors_ManifestError(`'${root}' does not exist; check out the manifests repository there`, {
                 input: 'root',
             });
         }
         throw error;
     }
     if (!(await (0,promises_.stat)(real)).isDirectory()) {
-        throw new ManifestError(`'${root}' is not a directory`, { input: 'root' });
+        throw new errors_ManifestError(`'${root}' is not a directory`, { input: 'root' });
     }
     return real;
 }
 function refuseEscape(entry, root) {
-    throw new ManifestError(`'${entry}' is outside the root ${root}; give a path relative to the root, without '..'`, { input: 'files' });
+    throw new errors_ManifestError(`'${entry}' is outside the root ${root}; give a path relative to the root, without '..'`, { input: 'files' });
 }
 /** Real path of `relative` under `root`; refuses anything (also via a symlink) that leaves the root. */
 async function confinedRealPath(root, relative, entry) {
     const real = await (0,promises_.realpath)(external_node_path_default().join(root, relative));
     if (!isInside(root, real)) {
-        throw new ManifestError(`'${entry}' is a symlink to ${real}, outside the root ${root}; replace the link with the file, or leave it out of 'files'`, { input: 'files' });
+        throw new errors_ManifestError(`'${entry}' is a symlink to ${real}, outside the root ${root}; replace the link with the file, or leave it out of 'files'`, { input: 'files' });
     }
     return real;
 }
@@ -65103,7 +65158,7 @@ async function resolveFiles(root, entries, logger) {
         catch (error) {
             if (errorCode(error) !== 'ENOENT')
                 throw error;
-            throw new ManifestError(`'${entry}' does not exist under ${root}; check the path`, {
+            throw new errors_ManifestError(`'${entry}' does not exist under ${root}; check the path`, {
                 input: 'files',
             });
         }
@@ -65209,71 +65264,243 @@ async function writeAllOrNothing(writes) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/manifest/edit.ts
+/**
+ * The manifest edit of a release, written once: which image gets which tag (and digest), the
+ * explicit `set` entries, and the downgrade rule. update-manifest plans it over the files of a
+ * checkout, the CLI over files read through the GitHub API, and the change step re-applies the very
+ * same record to a base that moved meanwhile (update-manifest hands it on as its `edit` output).
+ */
+
+
+
+
+
+
+
+/** Checks the record once; every problem names the input that fixes it. */
+function prepareManifestEdit(edit) {
+    const tag = edit.tag.trim();
+    if (tag === '') {
+        throw new errors_ManifestError('is empty; give the new image tag, e.g. v0.0.418', { input: 'tag' });
+    }
+    if (!isValidDockerTag(tag)) {
+        throw new errors_ManifestError(`'${tag}' is not a valid image tag; use up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`, { input: 'tag' });
+    }
+    const format = edit.format instanceof VersionFormat
+        ? edit.format
+        : VersionFormat.parse(nonBlank(edit.format) ?? DEFAULT_FORMAT);
+    if (format.isLookalike(tag)) {
+        throw new errors_ManifestError(`'${tag}' looks like a ${format.template} version but is not one; give a release tag, e.g. ${format.render(418).tag} (hotfix ${format.render(418, 1).tag}), or set 'format'`, { input: 'tag' });
+    }
+    const digest = nonBlank(edit.digest);
+    if (digest !== undefined && !isValidDigest(digest)) {
+        throw new errors_ManifestError(`'${digest}' is not a digest; expected sha256: and 64 hex digits`, {
+            input: 'digest',
+        });
+    }
+    const downgradeReason = nonBlank(edit.downgradeReason);
+    if (edit.allowDowngrade === true && downgradeReason === undefined) {
+        throw new errors_ManifestError('a downgrade needs a reason (it goes into the pull request and the release): give it, or do not allow the downgrade', { input: 'downgrade-reason' });
+    }
+    const set = (edit.set ?? [])
+        .filter((entry) => entry.trim() !== '')
+        .map((entry) => parseSetEntry(entry.trim()));
+    const sha = nonBlank(edit.sha);
+    return {
+        record: {
+            image: edit.image.trim(),
+            tag,
+            ...(digest === undefined ? {} : { digest }),
+            set: set.map((entry) => entry.raw),
+            format: format.template,
+            ...(sha === undefined ? {} : { sha }),
+            allowDowngrade: edit.allowDowngrade === true,
+            ...(downgradeReason === undefined ? {} : { downgradeReason }),
+        },
+        image: parseImageName(edit.image),
+        tag,
+        digest,
+        set,
+        format,
+        sha,
+        allowDowngrade: edit.allowDowngrade === true,
+        downgradeReason,
+    };
+}
+/** Reads the JSON form (update-manifest's `edit` output) back; `input` names where it came from. */
+function parseManifestEdit(json, input) {
+    let value;
+    try {
+        value = JSON.parse(json);
+    }
+    catch (error) {
+        throw new ManifestError(`is not JSON (${String(error)}): pass update-manifest's edit output`, {
+            input,
+        });
+    }
+    const record = value;
+    const text = (key) => {
+        const field = record?.[key];
+        if (field === undefined || field === null)
+            return undefined;
+        if (typeof field !== 'string') {
+            throw new ManifestError(`'${key}' must be a string: pass update-manifest's edit output`, {
+                input,
+            });
+        }
+        return field;
+    };
+    const set = record?.set ?? [];
+    if (!Array.isArray(set) || set.some((entry) => typeof entry !== 'string')) {
+        throw new ManifestError(`'set' must be a list of strings: pass update-manifest's edit output`, {
+            input,
+        });
+    }
+    const image = text('image');
+    const tag = text('tag');
+    if (record === null || typeof record !== 'object' || image === undefined || tag === undefined) {
+        throw new ManifestError(`needs 'image' and 'tag': pass update-manifest's edit output`, {
+            input,
+        });
+    }
+    return prepareManifestEdit({
+        image,
+        tag,
+        digest: text('digest'),
+        set: set,
+        format: text('format'),
+        sha: text('sha'),
+        allowDowngrade: record.allowDowngrade === true,
+        downgradeReason: text('downgradeReason'),
+    });
+}
+function rewrite(source, edit) {
+    return rewriteYaml(source.text, source.path, {
+        image: edit.image,
+        tag: edit.tag,
+        set: edit.set,
+        format: edit.format,
+        ...(edit.digest === undefined ? {} : { digest: edit.digest }),
+        ...(edit.sha === undefined ? {} : { placeholders: { sha: edit.sha } }),
+    });
+}
+function describeDowngrade(reference) {
+    return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.newTag}`;
+}
+/**
+ * Refuses a downgrade unless it is allowed with a reason: part of the state (the database schema)
+ * only moves forward, so a rollback can lose data. Returns the reason when one was allowed.
+ */
+function guardDowngrade(references, edit) {
+    const downgrades = references.filter((reference) => reference.downgrade);
+    const [first] = downgrades;
+    if (first === undefined)
+        return undefined;
+    if (!edit.allowDowngrade) {
+        const more = downgrades.length > 1 ? ` and ${String(downgrades.length - 1)} more` : '';
+        throw new errors_ManifestError(`refusing to downgrade to ${edit.tag}: ${describeDowngrade(first)}${more}; a rollback can lose data the newer release wrote, so set allow-downgrade and give a downgrade reason if it is intended`);
+    }
+    return edit.downgradeReason;
+}
+/**
+ * The edit over every source, in memory: references, changes and diffs, with the `set` and
+ * downgrade rules applied. A source found by a glob that never names the image's last path part
+ * cannot reference it and is not parsed (most files of a manifests repository).
+ */
+function planManifestEdit(sources, edit, logger) {
+    const imageLeaf = edit.image.repository.slice(edit.image.repository.lastIndexOf('/') + 1);
+    const files = [];
+    const changes = [];
+    const skipped = [];
+    const setHits = new Set();
+    for (const source of sources) {
+        if (!source.explicit && edit.set.length === 0 && !source.text.includes(imageLeaf)) {
+            files.push({ file: source.path, references: [], changed: false, diff: '' });
+            continue;
+        }
+        let rewritten;
+        try {
+            rewritten = rewrite(source, edit);
+        }
+        catch (error) {
+            if (!(error instanceof NotYamlError) || source.explicit)
+                throw error;
+            logger.warning(`${error.file}: skipped, it ${error.reason}`);
+            skipped.push({ file: source.path, reason: error.reason });
+            continue;
+        }
+        for (const hit of rewritten.setHits)
+            setHits.add(hit);
+        const changed = rewritten.text !== source.text;
+        const diff = changed ? unifiedDiff(source.path, source.text, rewritten.edits) : '';
+        files.push({ file: source.path, references: rewritten.references, changed, diff });
+        if (changed) {
+            changes.push({ file: source.path, before: source.text, after: rewritten.text, diff });
+        }
+    }
+    const missing = edit.set.find((entry) => !setHits.has(entry.raw));
+    if (missing) {
+        throw new errors_ManifestError(`entry '${missing.raw}': the path is in no document of the ${String(files.length)} file(s) in scope; check the path or the files`, { input: 'set' });
+    }
+    const references = files.flatMap((file) => file.references);
+    const downgradeReason = guardDowngrade(references, edit);
+    if (downgradeReason !== undefined) {
+        const first = references.find((reference) => reference.downgrade);
+        logger.warning(`downgrading to ${edit.tag}${first ? ` (${describeDowngrade(first)})` : ''}: ${downgradeReason}`);
+    }
+    const previous = [];
+    for (const reference of references) {
+        if (reference.kind === 'set' || reference.oldTag === undefined)
+            continue;
+        const version = edit.format.parse(reference.oldTag);
+        if (version)
+            previous.push(version);
+    }
+    for (const reference of references) {
+        logger.debug(`${reference.file}:${String(reference.line)} ${reference.keyPath}: ${reference.oldValue} -> ${reference.newValue}`);
+    }
+    return {
+        files,
+        changes,
+        changedFiles: changes.map((change) => change.file),
+        references,
+        skipped,
+        previousVersion: latestVersion(previous)?.tag,
+        downgradeReason,
+        diff: changes.map((change) => change.diff).join(''),
+    };
+}
+/**
+ * The edit made again on a file someone changed since it was read (a base that moved while the
+ * release ran), under the same rules: the same `set` entries, the same digest decision, the
+ * downgrade guard against what is there now.
+ */
+function reapplyManifestEdit(path, current, edit, explicit = true) {
+    const rewritten = rewrite({ path, text: current, explicit }, edit);
+    guardDowngrade(rewritten.references, edit);
+    return rewritten.text;
+}
+
 ;// CONCATENATED MODULE: ./packages/manifest/update.ts
 /**
- * Points every reference to an image in a manifests tree at a new tag: validates the request,
- * computes every file's new text, checks the downgrade guard and set entries, and only then writes.
+ * Points every reference to an image in a manifests checkout at a new tag: reads the files in
+ * scope, plans the edit in memory (edit.ts: the rules every driver shares), and only then writes,
+ * all files or none.
  */
 
 
 
 
-
-
-
-
-/**
- * The largest manifest file parsed, in bytes. Kubernetes keeps an object in at most 1.5 MiB of
- * etcd (and a Helm release, values included, in a 1 MiB Secret), so a real values file or manifest
- * stays well below; parsing dense YAML costs seconds and hundreds of MB per MiB. A file named in
- * `files` that is bigger fails before anything is read; a bigger file a glob found fails only if it
- * names the image (it is not parsed otherwise, like every file that does not).
- */
 const MAX_MANIFEST_BYTES = 2 * 1024 * 1024;
 function mebibytes(bytes) {
     return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '');
 }
-function validate(request) {
-    const tag = request.tag.trim();
-    if (tag === '') {
-        throw new ManifestError('is empty; give the new image tag, e.g. v0.0.418', { input: 'tag' });
-    }
-    if (!isValidDockerTag(tag)) {
-        throw new ManifestError(`'${tag}' is not a valid image tag; use up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`, { input: 'tag' });
-    }
-    const format = request.format ?? VersionFormat.parse(DEFAULT_FORMAT);
-    if (format.isLookalike(tag)) {
-        throw new ManifestError(`'${tag}' looks like a ${format.template} version but is not one; give a release tag, e.g. ${format.render(418).tag} (hotfix ${format.render(418, 1).tag}), or set 'format'`, { input: 'tag' });
-    }
-    const digest = request.digest?.trim() === '' ? undefined : request.digest?.trim();
-    if (digest !== undefined && !isValidDigest(digest)) {
-        throw new ManifestError(`'${digest}' is not a digest; expected sha256: and 64 hex digits`, {
-            input: 'digest',
-        });
-    }
-    if (request.allowDowngrade === true && (request.downgradeReason ?? '').trim() === '') {
-        throw new ManifestError("a downgrade needs a reason: fill 'downgrade-reason' (it goes into the pull request), or drop 'allow-downgrade'", { input: 'downgrade-reason' });
-    }
-    const set = (request.set ?? [])
-        .filter((entry) => entry.trim() !== '')
-        .map((entry) => parseSetEntry(entry.trim()));
-    return { tag, digest, set, format };
+function tooBig(file, size) {
+    return new errors_ManifestError(`${file.file} is larger than the ${mebibytes(MAX_MANIFEST_BYTES)} MiB a manifest may be (${mebibytes(size)} MiB); leave it out of 'files' (e.g. name the values files), or split it`, { input: 'files' });
 }
-function describeDowngrade(reference, tag) {
-    return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.kind === 'set' ? reference.newTag : tag}`;
-}
-async function updateManifests(request) {
-    const { logger } = request;
-    const image = parseImageName(request.image);
-    const imageLeaf = image.repository.slice(image.repository.lastIndexOf('/') + 1);
-    const { tag, digest, set, format } = validate(request);
-    const root = await resolveRoot(request.root);
-    const files = await resolveFiles(root, request.files, logger);
-    const results = [];
-    const skipped = [];
-    const writes = [];
-    const setHits = new Set();
-    const tooBig = (file, size) => new ManifestError(`${file.file} is larger than the ${mebibytes(MAX_MANIFEST_BYTES)} MiB a manifest may be (${mebibytes(size)} MiB); leave it out of 'files' (e.g. name the values files), or split it`, { input: 'files' });
+/** The files in scope as text; files that are not UTF-8 are skipped (an error when named). */
+async function readSources(files, imageLeaf, parseAll, logger) {
     // Sizes first: a huge named file fails the run before anything is read.
     const sizes = new Map();
     for (const file of files) {
@@ -65282,11 +65509,13 @@ async function updateManifests(request) {
             throw tooBig(file, size);
         sizes.set(file, size);
     }
+    const sources = [];
+    const skipped = [];
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     for (const file of files) {
-        const bytes = await (0,promises_.readFile)(file.absolutePath);
         let text;
         try {
-            text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+            text = decoder.decode(await (0,promises_.readFile)(file.absolutePath));
         }
         catch {
             const error = new NotYamlError(file.file, 'is not UTF-8 text');
@@ -65296,89 +65525,49 @@ async function updateManifests(request) {
             skipped.push({ file: file.file, reason: error.reason });
             continue;
         }
-        // A file found by a glob that never names the image's last path part cannot reference it:
-        // skip parsing it (most files of a manifests repository). Set entries and named files are
-        // always parsed, so their errors still surface.
-        if (!file.explicit && set.length === 0 && !text.includes(imageLeaf)) {
-            results.push({ file: file.file, references: [], changed: false, diff: '' });
-            continue;
-        }
+        // Only files that can name the image are held to the size limit (see planManifestEdit).
         const size = sizes.get(file) ?? 0;
-        if (size > MAX_MANIFEST_BYTES)
+        if (size > MAX_MANIFEST_BYTES && (parseAll || file.explicit || text.includes(imageLeaf))) {
             throw tooBig(file, size);
-        let rewritten;
-        try {
-            rewritten = rewriteYaml(text, file.file, {
-                image,
-                tag,
-                set,
-                format,
-                ...(digest === undefined ? {} : { digest }),
-                ...(request.sha === undefined ? {} : { placeholders: { sha: request.sha } }),
-            });
         }
-        catch (error) {
-            if (!(error instanceof NotYamlError) || file.explicit)
-                throw error;
-            logger.warning(`${error.file}: skipped, it ${error.reason}`);
-            skipped.push({ file: file.file, reason: error.reason });
-            continue;
-        }
-        for (const hit of rewritten.setHits)
-            setHits.add(hit);
-        const changed = rewritten.text !== text;
-        const diff = changed ? unifiedDiff(file.file, text, rewritten.edits) : '';
-        results.push({ file: file.file, references: rewritten.references, changed, diff });
-        if (changed)
-            writes.push({ absolutePath: file.absolutePath, before: text, after: rewritten.text });
+        sources.push({ path: file.file, text, explicit: file.explicit });
     }
-    const missing = set.find((entry) => !setHits.has(entry.raw));
-    if (missing) {
-        throw new ManifestError(`entry '${missing.raw}': the path is in no document of the ${String(results.length)} file(s) in scope; check the path or 'files'`, { input: 'set' });
-    }
-    const references = results.flatMap((result) => result.references);
-    const downgrades = references.filter((reference) => reference.downgrade);
-    const [firstDowngrade] = downgrades;
-    if (firstDowngrade && request.allowDowngrade !== true) {
-        const more = downgrades.length > 1 ? ` and ${String(downgrades.length - 1)} more` : '';
-        throw new ManifestError(`refusing to downgrade to ${tag}: ${describeDowngrade(firstDowngrade, tag)}${more}; a rollback can lose data the newer release wrote, so set 'allow-downgrade' and give 'downgrade-reason' if it is intended`);
-    }
-    const downgradeReason = firstDowngrade ? request.downgradeReason?.trim() : undefined;
-    if (firstDowngrade && downgradeReason !== undefined) {
-        logger.warning(`downgrading to ${tag} (${describeDowngrade(firstDowngrade, tag)}): ${downgradeReason}`);
-    }
-    const previousVersions = [];
-    for (const reference of references) {
-        if (reference.kind === 'set' || reference.oldTag === undefined)
-            continue;
-        const version = format.parse(reference.oldTag);
-        if (version)
-            previousVersions.push(version);
-    }
-    const previousVersion = latestVersion(previousVersions)?.tag;
+    return { sources, skipped };
+}
+async function updateManifests(request) {
+    const { logger } = request;
+    const edit = prepareManifestEdit(request);
+    const root = await resolveRoot(request.root);
+    const files = await resolveFiles(root, request.files, logger);
+    const imageLeaf = edit.image.repository.slice(edit.image.repository.lastIndexOf('/') + 1);
+    const read = await readSources(files, imageLeaf, edit.set.length > 0, logger);
+    const plan = planManifestEdit(read.sources, edit, logger);
     const dryRun = request.dryRun === true;
-    if (!dryRun)
+    if (!dryRun) {
+        const absolute = new Map(files.map((file) => [file.file, file.absolutePath]));
+        const writes = plan.changes.map((change) => ({
+            absolutePath: absolute.get(change.file) ?? change.file,
+            before: change.before,
+            after: change.after,
+        }));
         await writeAllOrNothing(writes);
-    const changedFiles = results.filter((result) => result.changed).map((result) => result.file);
-    for (const result of results) {
-        for (const reference of result.references) {
-            logger.debug(`${reference.file}:${String(reference.line)} ${reference.keyPath}: ${reference.oldValue} -> ${reference.newValue}`);
-        }
     }
-    logger.info(`${dryRun ? 'would update' : 'updated'} ${String(changedFiles.length)} of ${String(results.length)} file(s); ${String(references.length)} reference(s) to ${request.image.trim()} found`);
+    logger.info(`${dryRun ? 'would update' : 'updated'} ${String(plan.changedFiles.length)} of ${String(plan.files.length)} file(s); ${String(plan.references.length)} reference(s) to ${edit.record.image} found`);
     return {
-        files: results,
-        changedFiles,
-        references,
-        skipped,
-        ...(previousVersion === undefined ? {} : { previousVersion }),
-        ...(downgradeReason === undefined ? {} : { downgradeReason }),
-        diff: results.map((result) => result.diff).join(''),
+        files: plan.files,
+        changedFiles: plan.changedFiles,
+        references: plan.references,
+        skipped: [...read.skipped, ...plan.skipped],
+        ...(plan.previousVersion === undefined ? {} : { previousVersion: plan.previousVersion }),
+        ...(plan.downgradeReason === undefined ? {} : { downgradeReason: plan.downgradeReason }),
+        diff: plan.diff,
         dryRun,
+        edit: edit.record,
     };
 }
 
 ;// CONCATENATED MODULE: ./packages/manifest/index.ts
+
 
 
 
@@ -70774,8 +70963,9 @@ function httpStatus(error) {
  * (the suite's `<what> (<where>): <how to fix>` shape; the action adds `<action> failed:`).
  */
 
+
 /** A GitHub API refusal explained; `cause` keeps Octokit's error. */
-class GitHubApiError extends Error {
+class GitHubApiError extends GitOpsError {
     status;
     missingPermission;
     name = 'GitHubApiError';
@@ -70793,6 +70983,18 @@ function record(value) {
 function responseOf(error) {
     const response = record(record(error).response);
     return { data: record(response.data), headers: record(response.headers) };
+}
+/**
+ * Whether GitHub's 422 `errors` array holds `code` for `field` (e.g. `tag_name` `already_exists`):
+ * the structured answer, so no caller has to read GitHub's message text.
+ */
+function hasValidationError(error, field, code) {
+    const { errors } = responseOf(error).data;
+    return (Array.isArray(errors) &&
+        errors.some((item) => {
+            const detail = record(item);
+            return detail.field === field && detail.code === code;
+        }));
 }
 /** GitHub's own message plus the messages of its `errors` array, if any. */
 function gitHubMessage(error) {
@@ -70883,7 +71085,7 @@ async function explained(attempt, call) {
 
 // GitHub treats these conclusions as passing for required status checks.
 const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
-/** One repository's Git and release API, the calls the release chain makes. */
+/** One repository's Git and release API, the calls the release steps make. */
 class GitHubRepository {
     client;
     owner;
@@ -70945,7 +71147,7 @@ class GitHubRepository {
                 repository: this.fullName,
                 permission: 'contents: write',
             });
-            if (httpStatus(error) !== 422 || !gitHubMessage(error).includes('already_exists')) {
+            if (httpStatus(error) !== 422 || !hasValidationError(error, 'tag_name', 'already_exists')) {
                 throw explainedError;
             }
             const published = await this.getReleaseByTag(tag);
@@ -71379,7 +71581,8 @@ async function commitFiles(repository, request) {
 
 ;// CONCATENATED MODULE: ./packages/github/commit-edits.ts
 /**
- * Direct mode: commit straight to the base branch without ever overwriting someone else's change.
+ * Commits straight to a branch (the change step's direct mode, packages/release/change.ts) without
+ * ever overwriting someone else's change.
  * Each attempt reads the tip, applies the caller's edits to the files as they are there, and moves
  * the branch only as a fast-forward (`force: false`). When another push lands in between, GitHub
  * refuses the move and the attempt starts over from the new tip, bounded.
@@ -71851,9 +72054,9 @@ async function closeWithComment(repository, pull, comment) {
 
 ;// CONCATENATED MODULE: ./packages/github/change-pull-request.ts
 /**
- * The pull request mode of open-manifest-pr in one call: commit the files to a branch, open or
- * update its pull request (labels, reviewers, draft), turn on auto-merge, and close the release
- * pull requests it supersedes. A run that fails before its pull request exists deletes the branch
+ * A pull request in one call, for the change step's pull-request mode (packages/release/change.ts):
+ * commit the files to a branch, open or update its pull request (labels, reviewers, draft), turn on
+ * auto-merge, and close the release pull requests it supersedes. A run that fails before its pull request exists deletes the branch
  * it created, so a refused token leaves nothing behind.
  */
 
@@ -72084,19 +72287,20 @@ async function releaseNotes(appRepository, request) {
 
 
 
-;// CONCATENATED MODULE: ./packages/release/compute-version.ts
+;// CONCATENATED MODULE: ./packages/release/version.ts
 
 
 // Annotated tags need one extra call each to find their commit; only the newest are looked at.
 const ANNOTATED_TAGS_PEELED = 50;
-const compute_version_defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+const version_defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 /**
  * Picks and reserves the next release tag for a commit.
  *
- * The rules (documented in actions/compute-version/README.md):
+ * The version step, for compute-version and the CLI alike. The rules (documented in
+ * actions/compute-version/README.md):
  * - a commit that already carries a release tag keeps it: a re-run never burns a new number;
  * - the tag counts as *released* only when a (non-draft) GitHub release exists for it, which the last
- *   step of the chain creates; a reserved but unreleased tag is reused and never causes a skip;
+ *   step of a release (mark-released.ts) creates; a reserved but unreleased tag is reused and never causes a skip;
  * - a normal release of a commit that is behind the newest release would deploy older code: refused
  *   (or skipped, with skip-if-released, since that commit's changes are already released);
  * - reservation is create-ref; "already exists" means another run won, so re-read and try the next N.
@@ -72104,7 +72308,7 @@ const compute_version_defaultSleep = (milliseconds) => new Promise((resolve) => 
 async function computeVersion(request) {
     const { repository, format, logger } = request;
     const maxAttempts = request.maxAttempts ?? 30;
-    const sleep = request.sleep ?? compute_version_defaultSleep;
+    const sleep = request.sleep ?? version_defaultSleep;
     const random = request.random ?? Math.random;
     const hotfixOf = request.hotfixOf?.trim() ?? '';
     await repository.assertExists();
@@ -72140,14 +72344,14 @@ async function computeVersion(request) {
             const guard = await guardAgainstOlderCommit(repository, gitVersions, sha, logger);
             if (guard) {
                 if (!request.skipIfReleased) {
-                    throw new Error(`commit ${compute_version_short(sha)} is behind release ${guard.tag} (${String(guard.behindBy)} commits): releasing it as ${candidate.tag} would deploy older code; release a newer commit, or use hotfix-of for an emergency fix`);
+                    throw new Error(`commit ${version_short(sha)} is behind release ${guard.tag} (${String(guard.behindBy)} commits): releasing it as ${candidate.tag} would deploy older code; release a newer commit, or use hotfix-of for an emergency fix`);
                 }
                 return {
                     ...versionFields(format, guard, sha),
                     previousVersion: previous?.tag,
                     reservation: 'released',
                     skipped: true,
-                    skipReason: `commit ${compute_version_short(sha)} is already part of release ${guard.tag}`,
+                    skipReason: `commit ${version_short(sha)} is already part of release ${guard.tag}`,
                     attempts: attempt,
                 };
             }
@@ -72170,7 +72374,7 @@ async function computeVersion(request) {
         }
         const created = await repository.createTag(gitTag, sha);
         if (created === 'created') {
-            logger.info(`reserved ${gitTag} at ${compute_version_short(sha)} (attempt ${String(attempt)})`);
+            logger.info(`reserved ${gitTag} at ${version_short(sha)} (attempt ${String(attempt)})`);
             return {
                 ...versionFields(format, candidate, sha),
                 previousVersion: previous?.tag,
@@ -72187,7 +72391,7 @@ async function computeVersion(request) {
     }
     throw new Error(`could not reserve a version tag in ${String(maxAttempts)} attempts because other runs kept taking the next number: run again`);
 }
-function compute_version_short(sha) {
+function version_short(sha) {
     return sha.slice(0, 7);
 }
 function versionFields(format, version, sha) {
@@ -72205,7 +72409,7 @@ async function assertChecksPassed(repository, sha, names) {
     if (failed.length === 0)
         return;
     const list = failed.map((result) => `'${result.name}' (${result.detail})`).join(', ');
-    throw new Error(`required check${failed.length > 1 ? 's' : ''} ${list} did not succeed on commit ${compute_version_short(sha)}: wait for ${failed.length > 1 ? 'them' : 'it'} to pass, or change require-checks`);
+    throw new Error(`required check${failed.length > 1 ? 's' : ''} ${list} did not succeed on commit ${version_short(sha)}: wait for ${failed.length > 1 ? 'them' : 'it'} to pass, or change require-checks`);
 }
 async function listGitVersions(repository, format) {
     const refs = await repository.listTags(format.gitTagListPrefix);
@@ -72254,7 +72458,7 @@ async function reuseExisting(request, existing, all, sha, attempt) {
     const previous = latestVersion(all.filter((version) => compareVersions(version, existing) < 0));
     const latest = latestVersion(all);
     if (latest && compareVersions(latest, existing) > 0) {
-        logger.warning(`commit ${compute_version_short(sha)} already carries ${existing.tag}, which is older than ${latest.tag}: deploying it would be a downgrade`);
+        logger.warning(`commit ${version_short(sha)} already carries ${existing.tag}, which is older than ${latest.tag}: deploying it would be a downgrade`);
     }
     const fields = {
         ...versionFields(format, existing, sha),
@@ -72262,17 +72466,17 @@ async function reuseExisting(request, existing, all, sha, attempt) {
         attempts: attempt,
     };
     if (released && request.skipIfReleased) {
-        logger.info(`commit ${compute_version_short(sha)} was already released as ${existing.tag}: nothing to release`);
+        logger.info(`commit ${version_short(sha)} was already released as ${existing.tag}: nothing to release`);
         return {
             ...fields,
             reservation: 'released',
             skipped: true,
-            skipReason: `commit ${compute_version_short(sha)} was already released as ${existing.tag}`,
+            skipReason: `commit ${version_short(sha)} was already released as ${existing.tag}`,
         };
     }
     logger.info(released
-        ? `commit ${compute_version_short(sha)} was already released as ${existing.tag}; reusing it (skip-if-released is false)`
-        : `commit ${compute_version_short(sha)} already reserved ${existing.tag} in an unfinished run; reusing it`);
+        ? `commit ${version_short(sha)} was already released as ${existing.tag}; reusing it (skip-if-released is false)`
+        : `commit ${version_short(sha)} already reserved ${existing.tag} in an unfinished run; reusing it`);
     return {
         ...fields,
         reservation: released ? 'released' : 'reused',
@@ -72293,7 +72497,7 @@ async function guardAgainstOlderCommit(repository, sortedGitVersions, sha, logge
     if (comparison.status === 'behind')
         return { ...newest, behindBy: comparison.behindBy };
     if (comparison.status === 'diverged') {
-        logger.warning(`commit ${compute_version_short(sha)} has diverged from release ${newest.tag} (${String(comparison.behindBy)} of its commits are missing here): check that this is the branch you release from`);
+        logger.warning(`commit ${version_short(sha)} has diverged from release ${newest.tag} (${String(comparison.behindBy)} of its commits are missing here): check that this is the branch you release from`);
     }
     return undefined;
 }
@@ -72314,52 +72518,410 @@ function ecrVersionSource(client, repository) {
     };
 }
 
-;// CONCATENATED MODULE: ./packages/release/chain.ts
+;// CONCATENATED MODULE: ./packages/release/preflight.ts
 /**
- * The whole release chain as one function over the packages, for the command line and the sandbox:
- * compute (and reserve) the version in the app repository, build and push the image (or promote
- * one), point the manifests at it through the GitHub API (no clone), open the pull request (or
- * commit directly), and publish the GitHub release that marks the release finished.
- *
- * Nothing is written until the plan checks out: the version is computed without reserving it and
- * the manifest edit is made in memory first, so a wrong manifests path, a refused downgrade or a
- * declined confirmation leaves no tag, no image and no branch behind.
+ * The release preflight: every check of a release request that can be made before anything is
+ * reserved, pushed or committed, and the plan of its environments. One rule, one place: the CLI
+ * calls it in runRelease, the reusable workflow and the composite through compute-version (its
+ * `app` input and the `environments` output).
+ */
+
+// The module, not the package index: compute-version bundles this without the YAML rewriter.
+
+const RELEASE_MODES = ['pull-request', 'direct'];
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const ENVIRONMENT_KEYS = ['path', 'mode', 'files', 'base'];
+/** `apps/vsp-cms/` -> `apps/vsp-cms`; `.` and `` -> ``; refuses absolute paths and `..`. */
+function normalizeManifestsPath(path, input = 'manifests-path') {
+    const trimmed = path.trim().replaceAll('\\', '/');
+    if (trimmed.startsWith('/') || /(^|\/)\.\.(\/|$)/.test(trimmed)) {
+        throw new errors_InputError(input, `path "${path}" must stay inside the manifests repository: give a folder relative to its root, e.g. apps/vsp-cms`);
+    }
+    const parts = trimmed.split('/').filter((part) => part !== '' && part !== '.');
+    return parts.join('/');
+}
+/** A JSON value given where text is expected: strings as they are, numbers spelled out. */
+function textOf(value, input, what) {
+    if (value === undefined || value === null)
+        return '';
+    if (typeof value === 'string')
+        return value;
+    if (typeof value === 'number' || typeof value === 'boolean')
+        return String(value);
+    throw new errors_InputError(input, `${what} must be text, not ${JSON.stringify(value)}`);
+}
+function checkMode(raw, input) {
+    const mode = raw.trim() || 'pull-request';
+    if (!RELEASE_MODES.includes(mode)) {
+        throw new errors_InputError(input, `mode "${mode}" is not one of ${RELEASE_MODES.join(', ')}`);
+    }
+    return mode;
+}
+function globList(given, input) {
+    const list = Array.isArray(given) ? given : textOf(given, input, 'files').split('\n');
+    const globs = list
+        .map((glob) => textOf(glob, input, 'a glob').trim())
+        .filter((glob) => glob !== '');
+    for (const glob of globs) {
+        if (glob.startsWith('/') || /(^|\/)\.\.(\/|$)/.test(glob)) {
+            throw new errors_InputError(input, `'${glob}' leaves the environment's folder: give a glob inside it`);
+        }
+    }
+    return globs.length > 0 ? globs : [...DEFAULT_FILE_PATTERNS];
+}
+function parseEnvironments(json) {
+    let parsed;
+    try {
+        parsed = JSON.parse(json);
+    }
+    catch (error) {
+        throw new errors_InputError('environments', `not JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (parsed === null ||
+        typeof parsed !== 'object' ||
+        Array.isArray(parsed) ||
+        Object.keys(parsed).length === 0) {
+        throw new errors_InputError('environments', 'give an object, e.g. {"prod": {"path": "apps/vsp-cms/prod", "mode": "pull-request"}}');
+    }
+    return parsed;
+}
+function planEnvironment(name, spec, request) {
+    const where = `${name}: `;
+    const fail = (problem) => {
+        throw new errors_InputError('environments', `${where}${problem}`);
+    };
+    if (!ENVIRONMENT_NAME.test(name))
+        fail("use letters, digits, '.', '_' or '-'");
+    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+        fail('give {"path": ..., "mode": ...}');
+    }
+    const fields = spec;
+    const unknown = Object.keys(fields).filter((key) => !ENVIRONMENT_KEYS.includes(key));
+    if (unknown.length > 0) {
+        fail(`unknown ${unknown.join(', ')} (known: ${ENVIRONMENT_KEYS.join(', ')})`);
+    }
+    // The shared checks name the environment too: `input 'environments': prod: mode ...`.
+    const within = (check) => {
+        try {
+            return check();
+        }
+        catch (error) {
+            if (!(error instanceof errors_InputError))
+                throw error;
+            return fail(error.message.replace(/^input '[^']+': /, ''));
+        }
+    };
+    const path = within(() => normalizeManifestsPath(textOf(fields.path, 'environments', 'path'), 'environments'));
+    const mode = within(() => checkMode(textOf(fields.mode ?? request.mode, 'environments', 'mode'), 'environments'));
+    const files = within(() => globList(fields.files ?? request.manifestsFiles, 'environments'));
+    return {
+        name,
+        path,
+        mode,
+        files,
+        base: within(() => textOf(fields.base ?? request.manifestsBase, 'environments', 'base')).trim(),
+        // Its own branch and label per named environment: prod's pull request never supersedes staging's.
+        app: `${request.app}-${name}`,
+    };
+}
+/** Checks a release request and plans its environments; the first problem throws an InputError. */
+function checkReleaseRequest(request) {
+    if (!APP_NAME.test(request.app)) {
+        throw new errors_InputError('app', `"${request.app}" must be letters, digits, '.', '_' or '-' (it goes into branch names and labels)`);
+    }
+    if (request.allowDowngrade === true && (request.downgradeReason ?? '').trim() === '') {
+        throw new errors_InputError('downgrade-reason', 'allow-downgrade needs a reason (part of the state lives in the database schema)');
+    }
+    const hotfixOf = request.hotfixOf?.trim() ?? '';
+    const promoteFrom = request.promoteFrom?.trim() ?? '';
+    if (hotfixOf !== '' && promoteFrom !== '') {
+        throw new errors_InputError('promote-from', 'a hotfix is built from its commit, so hotfix-of and promote-from do not go together: give one of them');
+    }
+    if (request.canBuild === false && promoteFrom === '') {
+        throw new errors_InputError('promote-from', 'give a build context or an image to promote');
+    }
+    const named = (request.environments ?? '').trim();
+    if (named === '') {
+        return {
+            environments: [
+                {
+                    name: 'default',
+                    path: normalizeManifestsPath(request.manifestsPath ?? ''),
+                    mode: checkMode(request.mode ?? '', 'mode'),
+                    files: globList(request.manifestsFiles, 'manifests-files'),
+                    base: request.manifestsBase?.trim() ?? '',
+                    app: request.app,
+                    last: true,
+                },
+            ],
+        };
+    }
+    const entries = Object.entries(parseEnvironments(named));
+    return {
+        environments: entries.map(([name, spec], index) => ({
+            ...planEnvironment(name, spec, request),
+            last: index === entries.length - 1,
+        })),
+    };
+}
+/** An environment's globs relative to the repository root (update-manifest's `files`). */
+function environmentFiles(environment) {
+    return environment.files.map((glob) => environment.path === '' ? glob : `${environment.path}/${glob}`);
+}
+/** The plan as the workflow's matrix takes it: `files` one glob per line, from the root. */
+function environmentsOutput(plan) {
+    return JSON.stringify(plan.environments.map((environment) => ({
+        ...environment,
+        path: environment.path || '.',
+        files: environmentFiles(environment).join('\n'),
+    })));
+}
+
+;// CONCATENATED MODULE: ./packages/release/facts.ts
+/**
+ * The release facts: one record of what a release is (commit, version, previous version, image,
+ * digest, how the image was made, environment, files), filled in step by step, and the only source
+ * of the texts the approvers read: the pull-request body and the GitHub release body. Every driver
+ * (the actions, the composite, the reusable workflow, the CLI) renders them here, so the same
+ * release reads the same wherever it ran.
+ */
+
+
+const facts_short = (sha) => sha.slice(0, 7);
+/** The image as one reference: tag added when missing, digest appended when known. */
+function imageText(facts) {
+    const image = facts.image;
+    if (image === undefined)
+        return '';
+    const lastPart = image.reference.slice(image.reference.lastIndexOf('/') + 1);
+    const tagged = lastPart.includes(':') ? image.reference : `${image.reference}:${facts.version}`;
+    return `${tagged}${image.digest ? `@${image.digest}` : ''}`;
+}
+function originText(image) {
+    if (image?.promotedFrom)
+        return `promoted from ${image.promotedFrom}, not rebuilt`;
+    return '';
+}
+function changesSection(facts) {
+    const notes = facts.notes;
+    if (notes === undefined)
+        return undefined;
+    const since = notes.firstRelease || !facts.previousVersion ? '' : ` since ${facts.previousVersion}`;
+    const compare = notes.compareUrl && facts.previousVersion
+        ? `\n\n[Compare ${facts.previousVersion}...${facts.version}](${notes.compareUrl})`
+        : '';
+    return `### Changes${since}\n\n${notes.markdown.trimEnd()}${compare}`;
+}
+function origin(facts, run) {
+    const source = facts.appRepository && facts.commit
+        ? ` from ${facts.appRepository}@${facts_short(facts.commit)}`
+        : facts.commit
+            ? ` from ${facts_short(facts.commit)}`
+            : '';
+    return `---\nReleased${source} by ${run ?? 'gitops-release-actions'}.`;
+}
+/** The release pull request's body: what the approvers read. */
+function pullRequestBody(facts, text = {}) {
+    const previous = nonBlank(facts.previousVersion) ?? '(none)';
+    const image = imageText(facts);
+    const how = originText(facts.image);
+    const table = markdownTable(['App', 'Environment', 'Version', 'Image'], [
+        [
+            facts.app,
+            nonBlank(facts.environment) ?? '.',
+            `${previous} → ${facts.version}${facts.hotfix ? ' (hotfix)' : ''}`,
+            image === '' ? '' : `\`${image}\`${how === '' ? '' : ` (${how})`}`,
+        ],
+    ]);
+    const parts = [];
+    if (facts.downgradeReason) {
+        parts.push(`> [!CAUTION]\n> **Downgrade** from ${escapeMarkdownCell(nonBlank(facts.previousVersion) ?? 'a newer version')} to ${facts.version}. Part of the application's state (the database schema) only moves forward: check before merging.\n> Reason given: ${escapeMarkdownCell(facts.downgradeReason)}`);
+    }
+    if (text.body?.trim())
+        parts.push(text.body.trim());
+    parts.push(table.trimEnd());
+    const changes = changesSection(facts);
+    if (changes !== undefined)
+        parts.push(changes);
+    const files = (facts.changedFiles ?? []).map((file) => `\`${file}\``).join(', ');
+    parts.push(`Changed files: ${files || '(none)'}`);
+    parts.push(origin(facts, text.run));
+    return `${parts.join('\n\n')}\n`;
+}
+/** Where a change step's result went. */
+function deploymentOf(change, repository, base) {
+    if (change?.pullRequest)
+        return { kind: 'pull-request', url: change.pullRequest.url };
+    return change?.changed
+        ? { kind: 'commit', repository, sha: change.commitSha }
+        : { kind: 'unchanged', repository, base };
+}
+/** A title or commit message template: `{app}`, `{version}`, `{previous-version}`, `{environment}`. */
+function fillTemplate(template, facts) {
+    return template
+        .replaceAll('{app}', facts.app)
+        .replaceAll('{version}', facts.version)
+        .replaceAll('{previous-version}', facts.previousVersion ?? '(none)')
+        .replaceAll('{environment}', facts.environment ?? '.');
+}
+/** The GitHub release's body: the image, where the manifests changed, the changes. */
+function releaseBody(facts, deployment) {
+    const how = originText(facts.image);
+    const where = deployment.kind === 'pull-request'
+        ? `Manifest pull request: ${deployment.url}`
+        : deployment.kind === 'commit'
+            ? `Manifest commit: ${deployment.repository}@${deployment.sha}`
+            : `Manifests already at ${facts.version} in ${deployment.repository}@${deployment.base}`;
+    const image = imageText(facts);
+    return [
+        image === '' ? '' : `Image: \`${image}\`${how === '' ? '' : ` (${how})`}`,
+        facts.downgradeReason ? `Downgrade, reason given: ${facts.downgradeReason}` : '',
+        where,
+        facts.notes ? facts.notes.markdown.trimEnd() : '',
+    ]
+        .filter((part) => part !== '')
+        .join('\n\n');
+}
+/** The commits of this release since the previous one; notes help reviewers but never block. */
+async function readReleaseNotes(appRepository, range, logger) {
+    try {
+        return await releaseNotes(appRepository, {
+            ...(range.previousVersion === undefined
+                ? {}
+                : { from: range.gitTagPrefix + range.previousVersion }),
+            to: range.to,
+            limit: 50,
+        });
+    }
+    catch (error) {
+        logger.warning(`release notes from ${appRepository.fullName} skipped: ${errorMessage(error)}`);
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/release/credentials.ts
+/**
+ * The registry credentials of a run: a private DOCKER_CONFIG directory, and the clean-up that logs
+ * out and removes it. Its own module so the clean-up bundle holds the docker CLI driver alone.
+ */
+
+
+/** Logs out and removes the run's DOCKER_CONFIG directory, credentials included. */
+async function removeRegistryCredentials(credentials, ports) {
+    try {
+        if (credentials.registry !== undefined && credentials.registry !== '') {
+            await new DockerCli({
+                exec: ports.exec,
+                logger: ports.logger,
+                configDir: credentials.configDir,
+                ...(ports.docker === undefined ? {} : { docker: ports.docker }),
+            }).logout(credentials.registry);
+        }
+    }
+    finally {
+        removeDockerConfigDir(credentials.configDir);
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/release/image.ts
+/**
+ * The image step: build and push the release image to ECR, or promote an existing one, with the
+ * docker credentials in a private DOCKER_CONFIG of the run. ecr-build-push and the CLI call it; the
+ * credentials go when the step ends, or, where a runner calls a clean-up entry later (the action's
+ * `post`, the composite's last step), when that entry calls removeRegistryCredentials.
+ */
+
+
+
+
+async function checkPromotion(request, promoteFrom, ports) {
+    const digest = await ports.ecr.getImageDigest(request.repository, promoteFrom);
+    if (digest === undefined) {
+        throw new Error(`cannot promote: tag '${promoteFrom}' not found in ECR repository '${request.repository}' (${ports.ecr.region})`);
+    }
+    const auth = await ports.ecr.getAuthorization();
+    ports.maskSecret(auth.password);
+    const [tag = ''] = request.tags;
+    ports.logger.info(`would promote ${request.repository}:${promoteFrom} (${digest}) to ${tag}`);
+    return {
+        outcome: 'checked',
+        image: `${request.expectedRegistry ?? auth.registry}/${request.repository}:${tag}`,
+        digest,
+        promotedFrom: promoteFrom,
+    };
+}
+/** Builds and pushes (or builds only), or promotes; see the module comment for the credentials. */
+async function publishReleaseImage(request, ports) {
+    if (request.promoteFrom !== undefined && request.checkOnly === true) {
+        return checkPromotion(request, request.promoteFrom, ports);
+    }
+    let credentials;
+    let docker;
+    if (request.build !== undefined) {
+        credentials = { configDir: createDockerConfigDir(ports.tempDir ?? (0,external_node_os_.tmpdir)()) };
+        // Told before anything is written into it, so a clean-up finds it even after a failure.
+        ports.keepCredentials?.(credentials);
+        docker = new DockerCli({
+            exec: ports.exec,
+            logger: ports.logger,
+            configDir: credentials.configDir,
+            ...(ports.docker === undefined ? {} : { docker: ports.docker }),
+        });
+    }
+    try {
+        return await publishImage(request, {
+            ecr: ports.ecr,
+            docker,
+            logger: ports.logger,
+            maskSecret: ports.maskSecret,
+            onLogin: (registry) => {
+                if (credentials === undefined)
+                    return;
+                credentials = { ...credentials, registry };
+                ports.keepCredentials?.(credentials);
+            },
+            clock: ports.clock,
+        });
+    }
+    finally {
+        if (credentials !== undefined && ports.keepCredentials === undefined) {
+            await removeRegistryCredentials(credentials, ports);
+        }
+    }
+}
+/**
+ * The time for `org.opencontainers.image.created`. A fixed one per commit makes a re-run's fully
+ * cached build the same image, so it is recognised as already pushed: SOURCE_DATE_EPOCH (the
+ * reproducible builds convention), else the commit time of `sha` in the checkout, else now.
+ */
+async function imageCreatedTime(exec, checkout, sha, env, logger) {
+    const epoch = env.SOURCE_DATE_EPOCH?.trim();
+    if (epoch !== undefined && /^[0-9]+$/.test(epoch))
+        return new Date(Number(epoch) * 1000);
+    if (sha !== undefined && /^[0-9a-f]{7,40}$/i.test(sha)) {
+        const shown = await exec('git', ['-C', checkout, 'show', '-s', '--format=%ct', sha]).catch(() => undefined);
+        const seconds = shown?.exitCode === 0 ? shown.stdout.trim() : '';
+        if (/^[0-9]+$/.test(seconds))
+            return new Date(Number(seconds) * 1000);
+    }
+    logger.info('image created time is now (no SOURCE_DATE_EPOCH, no checkout of the released commit): a re-run builds a new image id');
+    return new Date();
+}
+
+;// CONCATENATED MODULE: ./packages/release/manifests.ts
+/**
+ * The manifests step without a checkout: the app's manifest files read at the tip of the base
+ * branch through the Git Data API (one tree, one blob each), and the release's edit planned over
+ * them in memory (packages/manifest/edit.ts, the same rules update-manifest applies to a checkout).
  */
 
 
 
 
 
-
-
-
-
-
-
-const RELEASE_STEPS = ['version', 'manifests', 'image', 'change', 'release'];
-const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-function chain_short(sha) {
-    return sha.slice(0, 7);
-}
-function plural(count, noun) {
-    return `${String(count)} ${noun}${count === 1 ? '' : 's'}`;
-}
-/** Computes a source once: the preview and the reservation read ECR's tags once between them. */
-function cachedSource(source) {
-    let versions;
-    return {
-        name: source.name,
-        listVersions: (format) => (versions ??= source.listVersions(format)),
-    };
-}
-/** `apps/vsp-cms/` -> `apps/vsp-cms`; `.` and `` -> ``; refuses absolute paths and `..`. */
-function normalizeManifestsPath(path) {
-    const trimmed = path.trim().replaceAll('\\', '/');
-    if (trimmed.startsWith('/') || /(^|\/)\.\.(\/|$)/.test(trimmed)) {
-        throw new ManifestError(`'${path}' leaves the repository: give a directory relative to its root, e.g. apps/vsp-cms`, { input: 'manifests-path' });
-    }
-    const normalized = external_node_path_.posix.normalize(trimmed === '' ? '.' : trimmed).replace(/\/+$/, '');
-    return normalized === '.' ? '' : normalized;
+function leavesRoot(entry) {
+    return entry.startsWith('/') || /(^|\/)\.\.(\/|$)/.test(entry);
 }
 /**
  * The files of a repository tree that a release looks at: under `root`, matching `entries` (paths,
@@ -72367,15 +72929,18 @@ function normalizeManifestsPath(path) {
  */
 function selectManifestFiles(treePaths, root, entries) {
     const prefix = root === '' ? '' : `${root}/`;
-    const below = [...treePaths].filter((path) => path.startsWith(prefix));
-    const relative = new Set(below.map((path) => path.slice(prefix.length)));
+    const where = root === '' ? 'the repository' : root;
+    const relative = new Set([...treePaths]
+        .filter((path) => path.startsWith(prefix))
+        .map((path) => path.slice(prefix.length)));
     const given = (entries ?? []).map((entry) => entry.trim()).filter((entry) => entry !== '');
-    const requested = given.length > 0 ? given : DEFAULT_FILE_PATTERNS;
     const matchers = [];
     const selected = new Map();
-    for (const entry of requested) {
-        if (entry.startsWith('/') || /(^|\/)\.\.(\/|$)/.test(entry)) {
-            throw new ManifestError(`'${entry}' leaves ${root === '' ? 'the repository' : root}: give a path relative to it`, { input: 'files' });
+    for (const entry of given.length > 0 ? given : DEFAULT_FILE_PATTERNS) {
+        if (leavesRoot(entry)) {
+            throw new errors_ManifestError(`'${entry}' leaves ${where}: give a path relative to it`, {
+                input: 'files',
+            });
         }
         const normalized = external_node_path_.posix.normalize(entry).replace(/\/+$/, '');
         if (picomatch_default().scan(normalized).isGlob) {
@@ -72391,7 +72956,7 @@ function selectManifestFiles(treePaths, root, entries) {
             }
         }
         else {
-            throw new ManifestError(`'${entry}' is not in ${root === '' ? 'the repository' : root}: check the path`, { input: 'files' });
+            throw new errors_ManifestError(`'${entry}' is not in ${where}: check the path`, { input: 'files' });
         }
     }
     for (const path of relative) {
@@ -72403,92 +72968,8 @@ function selectManifestFiles(treePaths, root, entries) {
         .map(([path, explicit]) => ({ path: prefix + path, explicit }))
         .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
-function chain_describeDowngrade(reference) {
-    return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.newTag}`;
-}
-/** Refuses a downgrade unless it is allowed with a reason; a rollback can lose data. */
-function guardDowngrade(references, options) {
-    const downgrades = references.filter((reference) => reference.downgrade);
-    const [first] = downgrades;
-    if (first === undefined)
-        return undefined;
-    if (!options.allowDowngrade) {
-        const more = downgrades.length > 1 ? ` and ${String(downgrades.length - 1)} more` : '';
-        throw new ManifestError(`refusing to downgrade to ${options.tag}: ${chain_describeDowngrade(first)}${more}; a rollback can lose data the newer release wrote, so allow the downgrade and give a reason if it is intended`);
-    }
-    return options.downgradeReason;
-}
-function rewriteOne(source, options) {
-    return rewriteYaml(source.text, source.path, {
-        image: options.image,
-        tag: options.tag,
-        set: options.set,
-        format: options.format,
-        placeholders: { sha: options.sha },
-        ...(options.digest === undefined ? {} : { digest: options.digest }),
-    });
-}
-/** The in-memory edit of every file: references, changes and diffs, with the guards applied. */
-function planManifestEdit(sources, options, context) {
-    const changes = [];
-    const references = [];
-    const scanned = [];
-    const setHits = new Set();
-    for (const source of sources) {
-        let rewritten;
-        try {
-            rewritten = rewriteOne(source, options);
-        }
-        catch (error) {
-            if (!(error instanceof NotYamlError) || source.explicit)
-                throw error;
-            context.logger.warning(`${error.file}: skipped, it ${error.reason}`);
-            continue;
-        }
-        scanned.push(source.path);
-        references.push(...rewritten.references);
-        for (const hit of rewritten.setHits)
-            setHits.add(hit);
-        if (rewritten.text !== source.text) {
-            changes.push({
-                file: source.path,
-                before: source.text,
-                after: rewritten.text,
-                diff: unifiedDiff(source.path, source.text, rewritten.edits),
-            });
-        }
-    }
-    const missing = options.set.find((entry) => !setHits.has(entry.raw));
-    if (missing) {
-        throw new ManifestError(`entry '${missing.raw}': the path is in none of the ${plural(scanned.length, 'file')} in scope; check the path or the files`, { input: 'set' });
-    }
-    if (references.length === 0) {
-        throw new ManifestError(`no reference to ${formatImageName(options.image)} in the ${plural(scanned.length, 'YAML file')} read from ${context.repository}@${context.base}: check the manifests path and files`);
-    }
-    const downgradeReason = guardDowngrade(references, options);
-    let previous;
-    for (const reference of references) {
-        if (reference.kind === 'set' || reference.oldTag === undefined)
-            continue;
-        const version = options.format.parse(reference.oldTag);
-        if (version && (!previous || compareVersions(version, previous) > 0))
-            previous = version;
-    }
-    return {
-        repository: context.repository,
-        base: context.base,
-        baseSha: context.baseSha,
-        image: formatImageName(options.image),
-        scanned,
-        changes,
-        references,
-        diff: changes.map((change) => change.diff).join(''),
-        previousVersion: previous?.tag,
-        downgradeReason,
-    };
-}
-/** Reads the app's manifests at the tip of `base` through the Git Data API: one tree, one blob each. */
-async function readManifests(repository, base, manifests) {
+/** Reads the selected manifests at the tip of `base`. */
+async function readManifestsAtBase(repository, base, root, files) {
     const tip = await readBranchTip(repository, base);
     if (tip === undefined) {
         throw new Error(`branch ${base} was not found in ${repository.fullName}: check the base branch and that the token can read the repository`);
@@ -72497,11 +72978,9 @@ async function readManifests(repository, base, manifests) {
     if (blobs === undefined) {
         throw new Error(`${repository.fullName} is too large for one tree listing: name the manifest files explicitly`);
     }
-    const root = normalizeManifestsPath(manifests.path);
-    const selected = selectManifestFiles(blobs.keys(), root, manifests.files);
     const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     const sources = [];
-    for (const file of selected) {
+    for (const file of selectManifestFiles(blobs.keys(), root, files)) {
         const blob = blobs.get(file.path);
         if (blob === undefined)
             continue;
@@ -72519,6 +72998,21 @@ async function readManifests(repository, base, manifests) {
     }
     return { baseSha: tip.sha, sources };
 }
+/** Plans the edit over the manifests read at `base`; no reference at all is an error. */
+function planManifests(read, edit, where, logger) {
+    const plan = planManifestEdit(read.sources, edit, logger);
+    if (plan.references.length === 0) {
+        throw new errors_ManifestError(`no reference to ${formatImageName(edit.image)} in the ${String(plan.files.length)} YAML file(s) read from ${where.repository}@${where.base}: check the manifests path and files`);
+    }
+    return {
+        ...plan,
+        repository: where.repository,
+        base: where.base,
+        baseSha: read.baseSha,
+        image: formatImageName(edit.image),
+        sources: read.sources,
+    };
+}
 /** The host Argo CD pulls from, when the account is known; else any host with this repository path. */
 function manifestImageName(target) {
     if (target.registryId === undefined)
@@ -72530,473 +73024,474 @@ function manifestImageName(target) {
     });
     return parseImageName(`${host}/${target.repository}`);
 }
-function pullRequestBody(config, version, plan, imageReference, digest, notes) {
-    const previous = plan.previousVersion ?? version.previousVersion ?? '(none)';
-    const table = markdownTable(['App', 'Environment', 'Version', 'Image'], [
-        [
-            config.app,
-            normalizeManifestsPath(config.manifests.path) || '.',
-            `${previous} → ${version.version}${version.hotfix > 0 ? ' (hotfix)' : ''}`,
-            `\`${imageReference}${digest === undefined ? '' : `@${digest}`}\``,
-        ],
-    ]);
-    const parts = [];
-    if (plan.downgradeReason !== undefined) {
-        parts.push(`> [!CAUTION]\n> **Downgrade** from ${escapeMarkdownCell(previous)} to ${version.version}. Part of the application's state (the database schema) only moves forward: check before merging.\n> Reason given: ${escapeMarkdownCell(plan.downgradeReason)}`);
+
+;// CONCATENATED MODULE: ./packages/release/change.ts
+/**
+ * The change step: the manifest edit proposed as a pull request, or committed straight to the
+ * base, through the GitHub API. open-manifest-pr and the CLI call it. Whatever the mode, a base
+ * that moved since the files were read gets the very same edit made again on its files (never the
+ * old contents over someone's merge), and the supersede policy is this module's alone.
+ */
+
+
+
+/** The file's new content on a base whose version of it is `current`. */
+function rebased(file, current, request) {
+    if (current === file.before || file.after === null)
+        return file.after;
+    if (current === undefined) {
+        throw new Error(`${file.path} was removed from ${request.base} while releasing: run the release again`);
     }
-    parts.push(table.trimEnd());
-    if (notes) {
-        const since = notes.firstRelease ? '' : ` since ${version.previousVersion ?? ''}`;
-        parts.push(`### Changes${since}\n\n${notes.markdown.trimEnd()}`);
+    if (request.edit === undefined) {
+        throw new Error(`${file.path} changed on ${request.base} since it was read: run the release again (or pass update-manifest's 'edit' so the edit can be made again)`);
     }
-    parts.push(`Changed files: ${plan.changes.map((change) => `\`${change.file}\``).join(', ') || '(none)'}`);
-    parts.push(`---\nOpened by gitops-release for ${config.appRepository.owner}/${config.appRepository.repo}@${chain_short(version.sha)}.`);
-    return `${parts.join('\n\n')}\n`;
+    return reapplyManifestEdit(file.path, current, request.edit);
 }
-function releaseBody(imageReference, digest, deployment, notes) {
-    return [
-        `Image: \`${imageReference}${digest === undefined ? '' : `@${digest}`}\``,
-        deployment,
-        notes ? notes.markdown.trimEnd() : '',
-    ]
-        .filter((part) => part !== '')
-        .join('\n\n');
+/** The files as they go onto the release branch: made again where the base moved. */
+async function filesOnBase(repository, request) {
+    const tip = request.baseSha === undefined ? undefined : await readBranchTip(repository, request.base);
+    if (tip !== undefined && tip.sha === request.baseSha) {
+        return request.files.map((file) => ({ path: file.path, content: file.after }));
+    }
+    if (tip !== undefined) {
+        request.logger.info(`${request.base} moved to ${tip.sha.slice(0, 7)} meanwhile: making the edit again on its files`);
+    }
+    const ref = tip?.sha ?? request.base;
+    return Promise.all(request.files.map(async (file) => {
+        const current = await readFile(repository, file.path, ref);
+        return {
+            path: file.path,
+            content: rebased(file, current?.content.toString('utf8'), request),
+        };
+    }));
 }
-function validateConfig(config) {
-    if (!APP_NAME.test(config.app)) {
-        throw new Error(`app "${config.app}" must be letters, digits, '.', '_' or '-' (it goes into branch names and labels)`);
-    }
-    if ((config.build === undefined) === (config.promoteFrom === undefined)) {
-        throw new Error('give exactly one of a build (context) and promote-from');
-    }
-    if (config.allowDowngrade === true && (config.downgradeReason ?? '').trim() === '') {
-        throw new ManifestError('a downgrade needs a reason: it goes into the pull request and the release', { input: 'reason' });
-    }
+async function openPullRequest(repository, request) {
+    const { pullRequest, supersede } = request;
+    const branchPrefix = supersede === undefined ? '' : `release/${supersede.app}/`;
+    const ours = supersede?.format.parse(supersede.version);
+    const result = await commitAndOpenPullRequest(repository, {
+        branch: pullRequest.branch,
+        base: request.base,
+        files: await filesOnBase(repository, request),
+        message: request.message,
+        title: pullRequest.title,
+        body: pullRequest.body,
+        draft: pullRequest.draft,
+        labels: pullRequest.labels,
+        reviewers: pullRequest.reviewers,
+        teamReviewers: pullRequest.teamReviewers,
+        ...(pullRequest.autoMerge === undefined ? {} : { autoMerge: pullRequest.autoMerge }),
+        ...(supersede !== undefined && pullRequest.branch.startsWith(branchPrefix)
+            ? {
+                supersede: {
+                    label: `release:${supersede.app}`,
+                    branchPrefix,
+                    comment: (kept) => `Superseded by #${String(kept.number)} (${supersede.version}).`,
+                    // Only older releases: a slow run must never close a newer release's pull request.
+                    supersedes: (candidate) => {
+                        const theirs = supersede.format.parse(candidate.headRef.slice(branchPrefix.length));
+                        return !ours || !theirs || compareVersions(theirs, ours) < 0;
+                    },
+                },
+            }
+            : {}),
+        logger: request.logger,
+    });
+    const pull = result.pullRequest;
+    if (pull !== undefined)
+        request.logger.info(pull.htmlUrl);
+    return {
+        operation: pull ? pull.operation : 'unchanged',
+        commitSha: result.commit.commitSha,
+        branch: pullRequest.branch,
+        changed: result.commit.changed,
+        ...(pull ? { pullRequest: { number: pull.number, url: pull.htmlUrl } } : {}),
+        superseded: result.superseded,
+        ...(result.supersededBy === undefined ? {} : { supersededBy: result.supersededBy }),
+        warnings: result.warnings,
+    };
 }
-class Steps {
-    logger;
-    total;
-    index = 0;
-    constructor(logger, total) {
-        this.logger = logger;
-        this.total = total;
-    }
-    start(step, title) {
-        this.index += 1;
-        this.logger.step({ step, index: this.index, total: this.total, title });
-    }
+/** Direct mode: the base only fast-forwards; a push in between gets the edit made again. */
+async function commitDirectly(repository, request) {
+    const result = await commitEditsToBranch(repository, {
+        branch: request.base,
+        edits: request.files.map((file) => ({
+            path: file.path,
+            edit: (current) => rebased(file, current, request),
+        })),
+        message: request.message,
+        logger: request.logger,
+    });
+    request.logger.info(result.changed
+        ? `committed ${result.commitSha} to ${request.base}`
+        : `${request.base} already held the change`);
+    return {
+        operation: result.changed ? 'committed' : 'unchanged',
+        commitSha: result.commitSha,
+        branch: request.base,
+        changed: result.changed,
+        superseded: [],
+        warnings: [],
+    };
 }
-/** Runs the chain; see the module comment. Re-running for the same commit picks up where it stopped. */
-async function runRelease(config, ports) {
-    validateConfig(config);
-    const { logger } = ports;
-    const format = config.format ?? VersionFormat.parse(DEFAULT_FORMAT);
-    const appRepository = new GitHubRepository(ports.github, config.appRepository);
-    const manifestsRepository = new GitHubRepository(ports.manifestsGithub ?? ports.github, config.manifests.repository);
-    const steps = new Steps(logger, RELEASE_STEPS.length);
-    const set = (config.manifests.set ?? [])
-        .filter((entry) => entry.trim() !== '')
-        .map((entry) => parseSetEntry(entry.trim()));
-    const image = manifestImageName(config.image);
-    // 1. The version: computed first without reserving, so a plan that fails later reserves nothing.
-    steps.start('version', `Version: ${config.hotfixOf ? `hotfix of ${config.hotfixOf}` : 'next release'} for ${chain_short(config.sha)} in ${appRepository.fullName}`);
-    const sources = config.ecrVersions === false
-        ? []
-        : [cachedSource(ecrVersionSource(ports.ecr, config.image.repository))];
-    // The preview's own lines would repeat what this step says; its warnings still show.
-    const previewLogger = {
-        debug: (message) => {
-            logger.debug(message);
-        },
+/** Proposes (pull request) or commits (direct) the manifest change; see the module comment. */
+async function changeManifests(repository, request) {
+    return request.mode === 'direct'
+        ? commitDirectly(repository, request)
+        : openPullRequest(repository, request);
+}
+
+;// CONCATENATED MODULE: ./packages/release/mark-released.ts
+
+/** Publishes the release of `gitTag` (or finds it published by an earlier run). */
+async function markReleased(appRepository, gitTag, facts, deployment, logger) {
+    const body = releaseBody(facts, deployment);
+    const release = await appRepository.publishRelease(gitTag, {
+        name: `${facts.app} ${facts.version}`,
+        body,
+    });
+    logger.info(`${release.created ? 'published' : 'found'} release ${release.htmlUrl}`);
+    return { url: release.htmlUrl, created: release.created, body };
+}
+
+;// CONCATENATED MODULE: ./packages/release/release-config.ts
+const RELEASE_STEPS = ['version', 'manifests', 'image', 'change', 'release'];
+
+;// CONCATENATED MODULE: ./packages/release/run-release.ts
+
+
+
+
+
+
+
+
+
+
+
+
+const run_release_short = (sha) => sha.slice(0, 7);
+const plural = (count, noun) => `${String(count)} ${noun}${count === 1 ? '' : 's'}`;
+/** Computes a source once: the preview and the reservation read ECR's tags once between them. */
+function cachedSource(source) {
+    let versions;
+    return {
+        name: source.name,
+        listVersions: (format) => (versions ??= source.listVersions(format)),
+    };
+}
+/** The preview's own lines would repeat what the step says; its warnings still show. */
+function quieter(logger) {
+    return {
+        ...logger,
         info: (message) => {
             logger.debug(message);
         },
-        warning: (message) => {
-            logger.warning(message);
-        },
-        error: (message) => {
-            logger.error(message);
-        },
     };
-    const compute = (reserve) => computeVersion({
-        repository: appRepository,
-        sha: config.sha,
-        format,
-        startAt: config.startAt ?? 1,
-        hotfixOf: config.hotfixOf ?? '',
+}
+function computeFor(run, reserve) {
+    return computeVersion({
+        repository: run.app,
+        sha: run.config.sha,
+        format: run.format,
+        startAt: run.config.startAt ?? 1,
+        hotfixOf: run.config.hotfixOf ?? '',
         reserve,
         skipIfReleased: true,
         requireChecks: [],
-        extraSources: sources,
-        logger: reserve ? logger : previewLogger,
+        extraSources: run.sources,
+        logger: reserve ? run.logger : quieter(run.logger),
     });
-    let version = await compute(false);
+}
+function editFor(run, version, digest) {
+    return prepareManifestEdit({
+        image: formatImageName(manifestImageName(run.config.image)),
+        tag: version.version,
+        digest,
+        set: run.config.manifests.set,
+        format: run.format,
+        sha: version.sha,
+        allowDowngrade: run.config.allowDowngrade,
+        downgradeReason: run.config.downgradeReason,
+    });
+}
+function planFor(run, read, edit) {
+    const where = { repository: run.manifests.fullName, base: run.base };
+    return planManifests(read, edit, where, run.logger);
+}
+function imageOf(run, version, published) {
+    const reference = `${formatImageName(manifestImageName(run.config.image))}:${version.version}`;
+    return {
+        reference: run.config.image.registryId === undefined ? published.image : reference,
+        pushedTo: published.image,
+        digest: published.digest,
+        outcome: published.outcome,
+        promotedFrom: run.config.promoteFrom,
+        publish: published.outcome === 'checked' ? undefined : published,
+    };
+}
+function run_release_publishImage(run, version) {
+    const { config, ports } = run;
+    const build = config.build;
+    const image = manifestImageName(config.image);
+    return publishReleaseImage({
+        repository: config.image.repository,
+        tags: [version.version],
+        ifTagExists: 'skip-same-digest',
+        expectedRegistry: config.image.registryId === undefined ? undefined : image.registry,
+        promoteFrom: config.promoteFrom,
+        checkOnly: config.dryRun,
+        build: build === undefined
+            ? undefined
+            : {
+                ...build,
+                push: !config.dryRun,
+                source: {
+                    serverUrl: config.serverUrl ?? 'https://github.com',
+                    repository: `${config.appRepository.owner}/${config.appRepository.repo}`,
+                    revision: version.sha,
+                },
+            },
+    }, {
+        ecr: ports.ecr,
+        exec: ports.exec,
+        logger: run.logger,
+        maskSecret: ports.maskSecret ?? (() => undefined),
+        clock: ports.clock,
+        tempDir: ports.tempDir,
+        docker: ports.docker,
+    });
+}
+function originOf(image) {
+    if (image.outcome === 'promoted')
+        return 'promoted';
+    if (image.outcome === 'already-present')
+        return 'already-present';
+    return image.outcome === 'pushed' ? 'built' : undefined;
+}
+async function factsOf(run, version, image, plan) {
+    const previousVersion = plan.previousVersion ?? version.previousVersion;
+    const notes = await readReleaseNotes(run.app, { previousVersion, gitTagPrefix: run.format.gitTagPrefix, to: version.sha }, run.logger);
+    return {
+        app: run.config.app,
+        version: version.version,
+        previousVersion,
+        hotfix: version.hotfix > 0,
+        appRepository: run.app.fullName,
+        commit: version.sha,
+        image: {
+            reference: image.pushedTo,
+            digest: image.digest,
+            origin: originOf(image),
+            promotedFrom: image.promotedFrom,
+        },
+        environment: run.root || '.',
+        changedFiles: plan.changedFiles,
+        downgradeReason: plan.downgradeReason,
+        notes,
+    };
+}
+/** Steps 1-3: the version (previewed, then reserved), the edit in memory, the image. */
+async function prepare(run) {
+    const { config, logger } = run;
+    run.step('version', `Version: ${config.hotfixOf ? `hotfix of ${config.hotfixOf}` : 'next release'} for ${run_release_short(config.sha)} in ${run.app.fullName}`);
+    let version = await computeFor(run, false);
     if (version.skipped) {
         logger.info(`nothing to release: ${version.skipReason}`);
-        return { status: 'skipped', reason: version.skipReason, version };
+        return { done: { status: 'skipped', reason: version.skipReason, version } };
     }
-    const numbers = `numbers from git tags${sources.length > 0 ? ` and ECR ${config.image.repository}` : ''}`;
+    const numbers = `numbers from git tags${run.sources.length > 0 ? ` and ECR ${config.image.repository}` : ''}`;
     logger.info(version.reservation === 'not-reserved'
         ? `${version.version} is next${version.previousVersion ? ` after ${version.previousVersion}` : ''} (${numbers}; not reserved yet)`
-        : `${version.version}: ${version.gitTag} is already on ${chain_short(version.sha)} from a run that did not finish; continuing it`);
-    // 2. The manifest edit, in memory.
-    const base = config.manifests.base ?? (await manifestsRepository.defaultBranch());
-    steps.start('manifests', `Manifests: point ${formatImageName(image)} at ${version.version} in ${manifestsRepository.fullName}/${normalizeManifestsPath(config.manifests.path) || '.'}`);
-    let { baseSha, sources: manifestSources } = await readManifests(manifestsRepository, base, config.manifests);
-    const editOptions = (tag, digest) => ({
-        image,
-        tag,
-        digest,
-        set,
-        format,
-        sha: version.sha,
-        allowDowngrade: config.allowDowngrade === true,
-        downgradeReason: (config.downgradeReason ?? '').trim(),
-    });
-    const planFor = (tag, digest) => planManifestEdit(manifestSources, editOptions(tag, digest), {
-        repository: manifestsRepository.fullName,
-        base,
-        baseSha,
-        logger,
-    });
-    let plan = planFor(version.version, undefined);
-    logger.info(`${plural(plan.references.length, 'reference')} in ${plural(plan.scanned.length, 'file')} at ${base}@${chain_short(baseSha)}; ${plural(plan.changes.length, 'file')} to change`);
-    if (plan.downgradeReason !== undefined) {
-        logger.warning(`downgrading to ${version.version}: ${plan.downgradeReason}`);
-    }
-    // 3. The image.
+        : `${version.version}: ${version.gitTag} is already on ${run_release_short(version.sha)} from a run that did not finish; continuing it`);
+    run.step('manifests', `Manifests: point ${formatImageName(manifestImageName(config.image))} at ${version.version} in ${run.manifests.fullName}/${run.root || '.'}`);
+    const read = await readManifestsAtBase(run.manifests, run.base, run.root, config.manifests.files);
+    let plan = planFor(run, read, editFor(run, version, undefined));
+    logger.info(`${plural(plan.references.length, 'reference')} in ${plural(plan.files.length, 'file')} at ${run.base}@${run_release_short(read.baseSha)}; ${plural(plan.changes.length, 'file')} to change`);
     const repository = config.image.repository;
-    const expectedRegistry = config.image.registryId === undefined ? undefined : image.registry;
-    const buildText = config.build
+    const what = config.build
         ? `build ${config.build.context}${config.build.file ? ` (${config.build.file})` : ''}`
         : `promote ${repository}:${config.promoteFrom ?? ''}`;
-    steps.start('image', `Image: ${buildText} ${config.dryRun ? 'without pushing' : 'and push'} ${repository}:${version.version}`);
-    // A run that stopped after its push left the image under the tag reserved for this commit (the
-    // reservation makes the tag this commit's alone): use it, since a rebuild need not be
-    // byte-identical.
-    const earlier = version.reservation === 'reused' && config.build !== undefined
-        ? await findPublishedImage(ports, repository, version.version, expectedRegistry)
-        : undefined;
-    if (earlier !== undefined) {
-        logger.info(`${repository}:${version.version} is already in ECR (${earlier.digest ?? ''}), pushed by an earlier run for ${chain_short(version.sha)}: not building it again`);
-    }
-    else if (!config.dryRun) {
+    run.step('image', `Image: ${what} ${config.dryRun ? 'without pushing' : 'and push'} ${repository}:${version.version}`);
+    // A run that stopped after its push left the image under the tag reserved for this commit: the
+    // image step checks it is this release (its labels) instead of asking to push again.
+    const pushedBefore = version.reservation === 'reused' &&
+        (await run.ports.ecr.getImageDigest(config.image.repository, version.version)) !== undefined;
+    if (!config.dryRun && !pushedBefore) {
         const reserving = version.reservation === 'not-reserved';
-        const publishing = `${config.build ? 'push' : 'promote'} ${formatImageName(image)}:${version.version}`;
+        const publishing = `${config.build ? 'push' : 'promote'} ${plan.image}:${version.version}`;
         const question = reserving
-            ? `Reserve ${version.gitTag} in ${appRepository.fullName} and ${publishing}?`
+            ? `Reserve ${version.gitTag} in ${run.app.fullName} and ${publishing}?`
             : `${publishing.charAt(0).toUpperCase()}${publishing.slice(1)} (${version.gitTag} is already reserved)?`;
-        if (!(await ports.confirm(question))) {
-            return cancelled(version, plan, reserving
+        if (!(await run.ports.confirm(question))) {
+            const reason = reserving
                 ? `declined before ${version.gitTag} was reserved: nothing was changed`
-                : `declined before the image was published: nothing was changed (${version.gitTag} stays reserved for ${chain_short(version.sha)})`);
+                : `declined before the image was published: nothing was changed (${version.gitTag} stays reserved for ${run_release_short(version.sha)})`;
+            return { done: { status: 'cancelled', reason, version, manifests: plan } };
         }
         if (reserving) {
             const previewed = version.version;
-            version = await compute(true);
-            if (version.skipped)
-                return { status: 'skipped', reason: version.skipReason, version };
+            version = await computeFor(run, true);
+            if (version.skipped) {
+                return { done: { status: 'skipped', reason: version.skipReason, version } };
+            }
             if (version.version !== previewed) {
                 logger.info(`${previewed} was taken by another run meanwhile: releasing as ${version.version}`);
-                plan = planFor(version.version, undefined);
+                plan = planFor(run, read, editFor(run, version, undefined));
             }
         }
     }
-    const published = earlier ?? (await publishReleaseImage(config, ports, version.version, expectedRegistry));
-    const reference = `${formatImageName(image)}:${version.version}`;
-    const releaseImage = {
-        reference: image.registry === undefined ? published.pushedTo : reference,
-        pushedTo: published.pushedTo,
-        digest: published.digest,
-        outcome: published.outcome,
-        promotedFrom: config.promoteFrom,
-        publish: published.publish,
-    };
-    const pinnedDigest = config.pinDigest === true ? published.digest : undefined;
-    if (pinnedDigest !== undefined)
-        plan = planFor(version.version, pinnedDigest);
-    // 4. The manifests change: a pull request, or a commit straight to the base.
-    const notes = await readNotes(appRepository, format, version, logger);
-    const title = `Release ${config.app} ${version.version}`;
-    const pullRequestFor = (edit) => ({
-        repository: manifestsRepository.fullName,
+    const published = await run_release_publishImage(run, version);
+    logger.info(published.digest === undefined
+        ? 'not pushed (dry run)'
+        : `${published.image}@${published.digest} (${published.outcome})`);
+    const image = imageOf(run, version, published);
+    if (config.pinDigest === true && image.digest !== undefined) {
+        plan = planFor(run, read, editFor(run, version, image.digest));
+    }
+    return { version, plan, read, image };
+}
+function pullRequestPlan(run, version, body) {
+    const { config } = run;
+    return {
+        repository: run.manifests.fullName,
         branch: `release/${config.app}/${version.version}`,
-        base,
-        title,
-        body: pullRequestBody(config, version, edit, releaseImage.reference, published.digest, notes),
+        base: run.base,
+        title: `Release ${config.app} ${version.version}`,
+        body,
         labels: [`release:${config.app}`, ...(config.labels ?? [])],
         reviewers: config.reviewers ?? [],
         teamReviewers: config.teamReviewers ?? [],
-    });
-    let pullRequestPlan = pullRequestFor(plan);
-    steps.start('change', config.mode === 'direct'
-        ? `Commit: ${plural(plan.changes.length, 'file')} straight to ${base} of ${manifestsRepository.fullName}`
-        : `Pull request: ${pullRequestPlan.branch} → ${base} of ${manifestsRepository.fullName}`);
+    };
+}
+function openedOf(change) {
+    const pull = change?.pullRequest;
+    if (change === undefined || pull === undefined || change.operation === 'committed')
+        return undefined;
+    const { operation, superseded, supersededBy } = change;
+    return { ...pull, operation, superseded, supersededBy };
+}
+const run_release_commitOf = (change) => ({
+    sha: change.commitSha,
+    branch: change.branch,
+    changed: change.changed,
+});
+/** Steps 4-5: the manifests change (or its description in a dry run), then the GitHub release. */
+async function finish(run, prepared) {
+    const { config, logger } = run;
+    const { version, plan, image } = prepared;
+    const facts = await factsOf(run, version, image, plan);
+    const pullRequest = pullRequestPlan(run, version, pullRequestBody(facts, { body: config.body }));
+    const direct = config.mode === 'direct';
+    run.step('change', direct
+        ? `Commit: ${plural(plan.changes.length, 'file')} straight to ${run.base} of ${run.manifests.fullName}`
+        : `Pull request: ${pullRequest.branch} → ${run.base} of ${run.manifests.fullName}`);
     if (plan.diff !== '')
         logger.info(`diff:\n${plan.diff.trimEnd()}`);
-    const planned = () => ({
+    const planned = {
         version,
         manifests: plan,
-        image: releaseImage,
-        ...(config.mode === 'pull-request' ? { pullRequest: pullRequestPlan } : {}),
-    });
+        image,
+        facts,
+        ...(direct ? {} : { pullRequest }),
+    };
     if (config.dryRun) {
         logger.info(plan.changes.length === 0
-            ? `${base} already holds ${version.version}: no change would be made`
-            : config.mode === 'direct'
-                ? `would commit ${plural(plan.changes.length, 'file')} to ${base}`
-                : `would open "${title}" from ${pullRequestPlan.branch} with labels ${pullRequestPlan.labels.join(', ')}`);
-        steps.start('release', `Release: ${version.gitTag} would be published in ${appRepository.fullName}`);
-        return { status: 'planned', reason: '', ...planned() };
+            ? `${run.base} already holds ${version.version}: no change would be made`
+            : direct
+                ? `would commit ${plural(plan.changes.length, 'file')} to ${run.base}`
+                : `would open "${pullRequest.title}" from ${pullRequest.branch} with labels ${pullRequest.labels.join(', ')}`);
+        run.step('release', `Release: ${version.gitTag} would be published in ${run.app.fullName}`);
+        return { status: 'planned', reason: '', ...planned };
     }
-    let commit;
-    let opened;
+    let change;
     if (plan.changes.length === 0) {
-        logger.info(`${base} already holds ${version.version}: nothing to change`);
+        logger.info(`${run.base} already holds ${version.version}: nothing to change`);
     }
     else {
-        const question = config.mode === 'direct'
-            ? `Commit ${plural(plan.changes.length, 'file')} straight to ${base} of ${manifestsRepository.fullName}?`
-            : `Open the pull request ${pullRequestPlan.branch} → ${base} in ${manifestsRepository.fullName}?`;
-        if (!(await ports.confirm(question))) {
-            return cancelled(version, plan, `declined before the manifests changed: ${releaseImage.pushedTo} is pushed and ${version.gitTag} reserved; a re-run continues from there`, releaseImage);
+        const question = direct
+            ? `Commit ${plural(plan.changes.length, 'file')} straight to ${run.base} of ${run.manifests.fullName}?`
+            : `Open the pull request ${pullRequest.branch} → ${run.base} in ${run.manifests.fullName}?`;
+        if (!(await run.ports.confirm(question))) {
+            const reason = `declined before the manifests changed: ${image.pushedTo} is pushed and ${version.gitTag} reserved; a re-run continues from there`;
+            return { status: 'cancelled', reason, version, manifests: plan, image };
         }
-        // The build and push took a while: a base that moved meanwhile gets the edit made again on its
-        // files, so the pull request never reverts what others merged.
-        const tip = config.mode === 'direct' ? undefined : await readBranchTip(manifestsRepository, base);
-        if (tip !== undefined && tip.sha !== baseSha) {
-            logger.info(`${base} moved to ${chain_short(tip.sha)} meanwhile: making the edit again on its files`);
-            ({ baseSha, sources: manifestSources } = await readManifests(manifestsRepository, base, config.manifests));
-            plan = planFor(version.version, pinnedDigest);
-            pullRequestPlan = pullRequestFor(plan);
-        }
-        if (plan.changes.length === 0) {
-            logger.info(`${base} already holds ${version.version}: nothing to change`);
-        }
-        else if (config.mode === 'direct') {
-            commit = await commitDirectly(manifestsRepository, plan, editOptions(version.version, pinnedDigest), manifestSources, title, logger);
-        }
-        else {
-            ({ commit, opened } = await openPullRequest(manifestsRepository, pullRequestPlan, plan.changes, format, version.version, logger));
-        }
+        change = await changeManifests(run.manifests, {
+            mode: config.mode,
+            base: run.base,
+            baseSha: plan.baseSha,
+            files: plan.changes.map((file) => ({
+                path: file.file,
+                before: file.before,
+                after: file.after,
+            })),
+            edit: editFor(run, version, config.pinDigest === true ? image.digest : undefined),
+            message: pullRequest.title,
+            pullRequest,
+            supersede: { app: config.app, version: version.version, format: run.format },
+            logger,
+        });
     }
-    // 5. The GitHub release: compute-version reads it as "this commit is released".
-    steps.start('release', `Release: publish ${version.gitTag} in ${appRepository.fullName}`);
-    const deployment = opened
-        ? `Manifest pull request: ${opened.url}`
-        : commit
-            ? `Manifest commit: ${manifestsRepository.fullName}@${commit.sha}`
-            : `Manifests already at ${version.version} in ${manifestsRepository.fullName}@${base}`;
-    const release = await appRepository.publishRelease(version.gitTag, {
-        name: `${config.app} ${version.version}`,
-        body: releaseBody(releaseImage.reference, published.digest, deployment, notes),
-    });
-    logger.info(`${release.created ? 'published' : 'found'} release ${release.htmlUrl}`);
+    run.step('release', `Release: publish ${version.gitTag} in ${run.app.fullName}`);
+    const deployment = deploymentOf(change, run.manifests.fullName, run.base);
+    const release = await markReleased(run.app, version.gitTag, facts, deployment, logger);
+    const opened = openedOf(change);
     return {
         status: 'released',
         reason: '',
-        ...planned(),
-        ...(config.mode === 'pull-request'
-            ? { pullRequest: { ...pullRequestPlan, ...(opened ? { opened } : {}) } }
-            : {}),
-        ...(commit ? { commit } : {}),
-        release: { url: release.htmlUrl, created: release.created },
+        ...planned,
+        ...(direct ? {} : { pullRequest: { ...pullRequest, ...(opened ? { opened } : {}) } }),
+        ...(change ? { change, commit: run_release_commitOf(change) } : {}),
+        release,
     };
 }
-function cancelled(version, manifests, reason, image) {
-    return { status: 'cancelled', reason, version, manifests, ...(image ? { image } : {}) };
-}
-async function readNotes(appRepository, format, version, logger) {
-    try {
-        return await releaseNotes(appRepository, {
-            ...(version.previousVersion === undefined
-                ? {}
-                : { from: format.gitTagPrefix + version.previousVersion }),
-            to: version.sha,
-            limit: 50,
-        });
-    }
-    catch (error) {
-        // Notes help reviewers but never block a release.
-        logger.warning(`release notes from ${appRepository.fullName} skipped: ${errorMessage(error)}`);
-        return undefined;
-    }
-}
-/** The image already under `tag` in ECR, if any, named by the registry it is pushed to. */
-async function findPublishedImage(ports, repository, tag, expectedRegistry) {
-    const digest = await ports.ecr.getImageDigest(repository, tag);
-    if (digest === undefined)
-        return undefined;
-    const auth = await ports.ecr.getAuthorization();
-    (ports.maskSecret ?? (() => undefined))(auth.password);
-    const registry = chooseRegistryHost(auth.registry, expectedRegistry);
-    return {
-        pushedTo: `${registry}/${repository}:${tag}`,
-        digest,
-        outcome: 'already-present',
-        publish: undefined,
-    };
-}
-/** Build and push (or build only in a dry run), or promote; the docker credentials go afterwards. */
-async function publishReleaseImage(config, ports, tag, expectedRegistry) {
-    const { logger } = ports;
-    const repository = config.image.repository;
-    const maskSecret = ports.maskSecret ?? (() => undefined);
-    if (config.promoteFrom !== undefined && config.dryRun) {
-        const digest = await ports.ecr.getImageDigest(repository, config.promoteFrom);
-        if (digest === undefined) {
-            throw new Error(`cannot promote: tag '${config.promoteFrom}' not found in ECR repository '${repository}' (${ports.ecr.region})`);
-        }
-        logger.info(`would promote ${repository}:${config.promoteFrom} (${digest}) to ${tag}`);
-        const auth = await ports.ecr.getAuthorization();
-        maskSecret(auth.password);
-        return {
-            pushedTo: `${expectedRegistry ?? auth.registry}/${repository}:${tag}`,
-            digest,
-            outcome: 'checked',
-            publish: undefined,
-        };
-    }
-    const build = config.build;
-    const configDir = build === undefined ? undefined : createDockerConfigDir(ports.tempDir ?? (0,external_node_os_.tmpdir)());
-    const docker = configDir === undefined
-        ? undefined
-        : new DockerCli({
-            exec: ports.exec,
-            logger,
-            configDir,
-            ...(ports.docker === undefined ? {} : { docker: ports.docker }),
-        });
-    let loggedIn;
-    try {
-        const result = await publishImage({
-            repository,
-            tags: [tag],
-            ifTagExists: 'skip-same-digest',
-            expectedRegistry,
-            promoteFrom: config.promoteFrom,
-            build: build === undefined
-                ? undefined
-                : {
-                    context: build.context,
-                    file: build.file,
-                    buildArgs: build.buildArgs,
-                    target: build.target,
-                    platform: build.platform,
-                    network: build.network,
-                    push: !config.dryRun,
-                    source: {
-                        serverUrl: config.serverUrl ?? 'https://github.com',
-                        repository: `${config.appRepository.owner}/${config.appRepository.repo}`,
-                        revision: config.sha,
-                    },
-                },
-        }, {
-            ecr: ports.ecr,
-            docker,
-            logger,
-            maskSecret,
-            onLogin: (registry) => {
-                loggedIn = registry;
-            },
-            clock: ports.clock,
-        });
-        logger.info(result.digest === undefined
-            ? 'not pushed (dry run)'
-            : `${result.image}@${result.digest} (${result.outcome})`);
-        return {
-            pushedTo: result.image,
-            digest: result.digest,
-            outcome: result.outcome,
-            publish: result,
-        };
-    }
-    finally {
-        if (docker !== undefined && configDir !== undefined) {
-            if (loggedIn !== undefined)
-                await docker.logout(loggedIn);
-            removeDockerConfigDir(configDir);
-        }
-    }
-}
-async function openPullRequest(manifests, plan, changes, format, version, logger) {
-    const [releaseLabel = ''] = plan.labels;
-    const branchPrefix = plan.branch.slice(0, plan.branch.length - version.length);
-    const ours = format.parse(version);
-    const result = await commitAndOpenPullRequest(manifests, {
-        branch: plan.branch,
-        base: plan.base,
-        files: changes.map((change) => ({ path: change.file, content: change.after })),
-        message: plan.title,
-        title: plan.title,
-        body: plan.body,
-        labels: plan.labels,
-        reviewers: plan.reviewers,
-        teamReviewers: plan.teamReviewers,
-        supersede: {
-            label: releaseLabel,
-            branchPrefix,
-            comment: (kept) => `Superseded by #${String(kept.number)} (${version}).`,
-            // Only older releases: a slow run must never close a newer release's pull request.
-            supersedes: (candidate) => {
-                const theirs = format.parse(candidate.headRef.slice(branchPrefix.length));
-                return !ours || !theirs || compareVersions(theirs, ours) < 0;
-            },
-        },
-        logger,
+/** Runs the chain; see the module comment. Re-running for the same commit picks up where it stopped. */
+async function runRelease(config, ports) {
+    checkReleaseRequest({
+        app: config.app,
+        mode: config.mode,
+        manifestsPath: config.manifests.path,
+        manifestsFiles: config.manifests.files,
+        hotfixOf: config.hotfixOf,
+        promoteFrom: config.promoteFrom,
+        canBuild: config.build !== undefined,
+        allowDowngrade: config.allowDowngrade,
+        downgradeReason: config.downgradeReason,
     });
-    const commit = {
-        sha: result.commit.commitSha,
-        branch: plan.branch,
-        changed: result.commit.changed,
-    };
-    const pull = result.pullRequest;
-    if (pull === undefined)
-        return { commit, opened: undefined };
-    logger.info(pull.htmlUrl);
-    return {
-        commit,
-        opened: {
-            number: pull.number,
-            url: pull.htmlUrl,
-            operation: pull.operation,
-            superseded: result.superseded,
-            supersededBy: result.supersededBy,
+    if (config.build !== undefined && config.promoteFrom !== undefined) {
+        throw new Error('give exactly one of a build (context) and promote-from');
+    }
+    const manifests = new GitHubRepository(ports.manifestsGithub ?? ports.github, config.manifests.repository);
+    let index = 0;
+    const run = {
+        config,
+        ports,
+        logger: ports.logger,
+        format: config.format ?? VersionFormat.parse(DEFAULT_FORMAT),
+        app: new GitHubRepository(ports.github, config.appRepository),
+        manifests,
+        root: normalizeManifestsPath(config.manifests.path),
+        base: config.manifests.base ?? (await manifests.defaultBranch()),
+        sources: config.ecrVersions === false
+            ? []
+            : [cachedSource(ecrVersionSource(ports.ecr, config.image.repository))],
+        step: (step, title) => {
+            index += 1;
+            ports.logger.step?.({ step, index, total: RELEASE_STEPS.length, title });
         },
     };
-}
-/**
- * Direct mode: the base only fast-forwards. When someone pushed in between, the edit is made again
- * on their version of each file, with the downgrade guard applied to what is there now.
- */
-async function commitDirectly(manifests, plan, options, sources, message, logger) {
-    const edits = plan.changes.map((change) => ({
-        path: change.file,
-        edit: (current) => {
-            if (current === change.before)
-                return change.after;
-            if (current === undefined) {
-                throw new Error(`${change.file} was removed from ${plan.base} while releasing: run the release again`);
-            }
-            const explicit = sources.some((source) => source.path === change.file && source.explicit);
-            const rewritten = rewriteOne({ path: change.file, text: current, explicit }, options);
-            guardDowngrade(rewritten.references, options);
-            return rewritten.text;
-        },
-    }));
-    const result = await commitEditsToBranch(manifests, {
-        branch: plan.base,
-        edits,
-        message,
-        logger,
-    });
-    logger.info(result.changed
-        ? `committed ${result.commitSha} to ${plan.base}`
-        : `${plan.base} already held the change`);
-    return { sha: result.commitSha, branch: plan.base, changed: result.changed };
+    const prepared = await prepare(run);
+    return 'done' in prepared ? prepared.done : finish(run, prepared);
 }
 
 ;// CONCATENATED MODULE: ./packages/release/index.ts
+
+
+
+
+
+
+
 
 
 
@@ -73010,8 +73505,18 @@ async function commitDirectly(manifests, plan, options, sources, message, logger
 
 
 
-class UsageError extends Error {
+
+/**
+ * A command line that cannot run. With an `input` (an option's long name) the message reads
+ * `--<input>: <problem>`, the command line's way of naming what is at fault.
+ */
+class UsageError extends GitOpsError {
     name = 'UsageError';
+    constructor(problem, options = {}) {
+        super(problem, options);
+        if (options.input !== undefined)
+            this.message = `--${options.input}: ${problem}`;
+    }
 }
 /** Every option of `release`, as node:util parseArgs takes them. */
 const RELEASE_OPTIONS = {
@@ -73038,6 +73543,7 @@ const RELEASE_OPTIONS = {
     reviewers: { type: 'string', multiple: true },
     'team-reviewers': { type: 'string', multiple: true },
     labels: { type: 'string', multiple: true },
+    body: { type: 'string' },
     format: { type: 'string' },
     'git-tag-prefix': { type: 'string' },
     'start-at': { type: 'string' },
@@ -73055,7 +73561,6 @@ const RELEASE_OPTIONS = {
  * the questions off unseen; `--config` and `--verbose` are about the invocation itself.
  */
 const FLAG_ONLY = new Set(['yes', 'config', 'verbose']);
-const MODES = ['pull-request', 'direct'];
 function isOptionName(name) {
     return Object.hasOwn(RELEASE_OPTIONS, name);
 }
@@ -73146,10 +73651,16 @@ function repositoryOption(name, raw) {
         throw asUsageError(error);
     }
 }
-/** An InputError from a shared parser, worded for the command line (`--region: ...`). */
+/** Where an input of the actions has another name as a flag. */
+const FLAG_OF_INPUT = {
+    'manifests-files': 'files',
+    'downgrade-reason': 'reason',
+};
+/** An error from a shared parser that blames an input, worded for the command line (`--region: ...`). */
 function asUsageError(error) {
-    if (error instanceof errors_InputError) {
-        return new UsageError(`--${error.input}: ${error.message.replace(/^input '[^']*': /, '')}`);
+    if (error instanceof GitOpsError && error.input !== undefined) {
+        const flag = FLAG_OF_INPUT[error.input] ?? error.input;
+        return new UsageError(error.problem, { input: flag, cause: error });
     }
     return error instanceof Error ? error : new UsageError(errorMessage(error));
 }
@@ -73172,17 +73683,15 @@ function resolveReleaseSettings(flags, config, env) {
         throw asUsageError(error);
     }
     const appRepositoryText = release_options_text(merged, 'app-repository');
-    const mode = release_options_text(merged, 'mode') ?? 'pull-request';
-    const knownMode = MODES.find((candidate) => candidate === mode);
-    if (knownMode === undefined) {
-        throw new UsageError(`--mode "${mode}" is not one of ${MODES.join(', ')}`);
-    }
     let format;
     try {
         format = VersionFormat.parse(release_options_text(merged, 'format') ?? DEFAULT_FORMAT, release_options_text(merged, 'git-tag-prefix') ?? '');
     }
     catch (error) {
-        throw new UsageError(`--format/--git-tag-prefix: ${errorMessage(error)}`);
+        // VersionFormat names the option at fault: `format` or `git-tag-prefix`.
+        if (error instanceof GitOpsError && error.input !== undefined)
+            throw asUsageError(error);
+        throw new UsageError(`--format/--git-tag-prefix: ${errorMessage(error)}`, { cause: error });
     }
     const startAtText = release_options_text(merged, 'start-at') ?? '1';
     const startAt = Number(startAtText);
@@ -73198,9 +73707,24 @@ function resolveReleaseSettings(flags, config, env) {
     }
     const allowDowngrade = merged['allow-downgrade'] === true;
     const downgradeReason = release_options_text(merged, 'reason');
-    if (allowDowngrade && downgradeReason === undefined) {
-        throw new UsageError('--allow-downgrade needs --reason "<why>": it goes into the pull request and the release');
+    // The release preflight, the same rules the composite and the reusable workflow apply.
+    let plan;
+    try {
+        plan = checkReleaseRequest({
+            app,
+            mode: release_options_text(merged, 'mode'),
+            manifestsPath: release_options_text(merged, 'manifests-path'),
+            manifestsFiles: list(merged, 'files'),
+            hotfixOf: release_options_text(merged, 'hotfix-of'),
+            promoteFrom,
+            allowDowngrade,
+            downgradeReason,
+        });
     }
+    catch (error) {
+        throw asUsageError(error);
+    }
+    const [environment] = plan.environments;
     const sha = release_options_text(merged, 'sha');
     if (sha !== undefined && !/^[0-9a-fA-F]{7,40}$/.test(sha)) {
         throw new UsageError(`--sha "${sha}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
@@ -73227,10 +73751,11 @@ function resolveReleaseSettings(flags, config, env) {
         sha,
         hotfixOf: release_options_text(merged, 'hotfix-of'),
         promoteFrom,
-        mode: knownMode,
+        mode: environment?.mode ?? 'pull-request',
         reviewers: list(merged, 'reviewers'),
         teamReviewers: list(merged, 'team-reviewers'),
         labels: list(merged, 'labels'),
+        body: release_options_text(merged, 'body'),
         format,
         startAt,
         ecrVersions: merged['ignore-ecr-tags'] !== true,
@@ -73326,6 +73851,7 @@ How:
   --mode M              pull-request (default) or direct (commit straight to --base)
   --reviewers U, --team-reviewers T, --labels L
                         Pull request reviewers, team reviewers (slugs), extra labels; comma lists
+  --body TEXT           The pull request's own text, above the release table
   --allow-downgrade --reason "<why>"
                         Allow pointing the manifests at an older version (the reason goes into the PR)
   --dry-run             Compute without reserving, build without pushing, change nothing; print the plan
@@ -73371,14 +73897,6 @@ async function appRepositoryOf(settings, exec, context) {
         throw new UsageError(`--app-repository is required: ${context} has no GitHub remote origin${url === '' ? '' : ` (${url})`}`);
     }
     return repository;
-}
-/** SOURCE_DATE_EPOCH, else the commit's time: a re-run's cached build is then the same image. */
-async function createdTime(exec, context, sha, env) {
-    const epoch = env.SOURCE_DATE_EPOCH?.trim();
-    if (epoch !== undefined && /^[0-9]+$/.test(epoch))
-        return new Date(Number(epoch) * 1000);
-    const seconds = await git(exec, context, ['show', '-s', '--format=%ct', sha]).catch(() => '');
-    return /^[0-9]+$/.test(seconds) ? new Date(Number(seconds) * 1000) : new Date();
 }
 /** Progress on stdout: numbered steps, details indented, build and push output in a gutter. */
 function terminalLogger(io, verbose) {
@@ -73462,6 +73980,52 @@ function summary(result, settings) {
     }
     return `${lines.join('\n')}\n`;
 }
+/** The chain's request from the settings and what the checkout says. */
+function releaseConfigOf(settings, where) {
+    const { appRepository, sha, context } = where;
+    return {
+        app: settings.app,
+        appRepository,
+        sha,
+        format: settings.format,
+        startAt: settings.startAt,
+        hotfixOf: settings.hotfixOf,
+        ecrVersions: settings.ecrVersions,
+        image: {
+            repository: settings.repository,
+            region: settings.region,
+            registryId: settings.registryId,
+        },
+        build: settings.promoteFrom === undefined
+            ? {
+                context,
+                file: settings.file === undefined ? undefined : (0,external_node_path_.resolve)(settings.file),
+                buildArgs: settings.buildArgs,
+                target: settings.target,
+                platform: settings.platform,
+                network: settings.network,
+            }
+            : undefined,
+        promoteFrom: settings.promoteFrom,
+        manifests: {
+            repository: settings.manifests,
+            path: settings.manifestsPath,
+            files: settings.files,
+            set: settings.set,
+            base: settings.base,
+        },
+        mode: settings.mode,
+        reviewers: settings.reviewers,
+        teamReviewers: settings.teamReviewers,
+        labels: settings.labels,
+        body: settings.body,
+        allowDowngrade: settings.allowDowngrade,
+        downgradeReason: settings.downgradeReason,
+        pinDigest: settings.pinDigest,
+        dryRun: settings.dryRun,
+        serverUrl: where.env.GITHUB_SERVER_URL,
+    };
+}
 /** Runs `release`; returns the exit code. Errors are one line (the caller prints them). */
 async function releaseCommand(args, io) {
     const secrets = [];
@@ -73470,12 +74034,14 @@ async function releaseCommand(args, io) {
     }
     catch (error) {
         // Whatever failed, its message must not carry a token or the registry password.
+        // The input at fault reads as its flag: `--manifests-path: ...`.
         if (error instanceof UsageError)
             throw new UsageError(redact(error.message, secrets));
-        throw new Error(redact(errorMessage(error), secrets), { cause: error });
+        throw new Error(redact(cliFailureLine(error), secrets), { cause: error });
     }
 }
-async function runReleaseCommand(args, io, secrets) {
+/** The settings of a run: flags over its config file, checked (the release preflight included). */
+async function settingsOf(args, io) {
     const { values, positionals } = (0,external_node_util_.parseArgs)({
         args: [...args],
         allowPositionals: true,
@@ -73491,7 +74057,10 @@ async function runReleaseCommand(args, io, secrets) {
         : parseReleaseConfig(await io.readTextFile(configPath).catch((error) => {
             throw new UsageError(`--config ${configPath} cannot be read: ${errorMessage(error)}`);
         }), configPath);
-    const settings = resolveReleaseSettings(flags, config, io.env);
+    return resolveReleaseSettings(flags, config, io.env);
+}
+async function runReleaseCommand(args, io, secrets) {
+    const settings = await settingsOf(args, io);
     const confirmation = confirmationRule({
         dryRun: settings.dryRun,
         yes: settings.yes,
@@ -73541,48 +74110,8 @@ async function runReleaseCommand(args, io, secrets) {
         registryId: settings.registryId,
         logger,
     });
-    const releaseConfig = {
-        app: settings.app,
-        appRepository,
-        sha,
-        format: settings.format,
-        startAt: settings.startAt,
-        hotfixOf: settings.hotfixOf,
-        ecrVersions: settings.ecrVersions,
-        image: {
-            repository: settings.repository,
-            region: settings.region,
-            registryId: settings.registryId,
-        },
-        build: settings.promoteFrom === undefined
-            ? {
-                context,
-                file: settings.file === undefined ? undefined : (0,external_node_path_.resolve)(settings.file),
-                buildArgs: settings.buildArgs,
-                target: settings.target,
-                platform: settings.platform,
-                network: settings.network,
-            }
-            : undefined,
-        promoteFrom: settings.promoteFrom,
-        manifests: {
-            repository: settings.manifests,
-            path: settings.manifestsPath,
-            files: settings.files,
-            set: settings.set,
-            base: settings.base,
-        },
-        mode: settings.mode,
-        reviewers: settings.reviewers,
-        teamReviewers: settings.teamReviewers,
-        labels: settings.labels,
-        allowDowngrade: settings.allowDowngrade,
-        downgradeReason: settings.downgradeReason,
-        pinDigest: settings.pinDigest,
-        dryRun: settings.dryRun,
-        serverUrl: io.env.GITHUB_SERVER_URL,
-    };
-    const created = await createdTime(io.exec, context, sha, io.env);
+    const releaseConfig = releaseConfigOf(settings, { appRepository, sha, context, env: io.env });
+    const created = await imageCreatedTime(io.exec, context, sha, io.env, logger);
     try {
         const result = await runRelease(releaseConfig, {
             logger,
@@ -73665,10 +74194,11 @@ function formatOption(values) {
         return VersionFormat.parse(values.format ?? DEFAULT_FORMAT, values['git-tag-prefix'] ?? '');
     }
     catch (error) {
-        const option = values.format !== undefined && errorMessage(error).includes('{n}')
-            ? '--format'
-            : '--format/--git-tag-prefix';
-        throw new UsageError(`${option}: ${errorMessage(error)}`);
+        // VersionFormat names the option at fault (`format` or `git-tag-prefix`) as the error's input.
+        if (error instanceof GitOpsError && error.input !== undefined) {
+            throw new UsageError(error.problem, { input: error.input, cause: error });
+        }
+        throw new UsageError(`--format/--git-tag-prefix: ${errorMessage(error)}`, { cause: error });
     }
 }
 async function versionCommand(command, args, io) {
@@ -73708,6 +74238,18 @@ async function versionCommand(command, args, io) {
         ? nextVersion(format, versions, { startAt: parseStartAt(values['start-at']) })
         : nextHotfix(format, versions, hotfixOf);
     io.stdout(`${next.tag}\n`);
+}
+/** `manifest set-image` flags named differently from the updateManifests field an error blames. */
+const MANIFEST_FLAGS = {
+    root: 'path',
+    'downgrade-reason': 'reason',
+};
+/** An error blaming a request field renamed to the flag that sets it (`root` is `--path`). */
+function asFlagError(error, flags) {
+    if (!(error instanceof GitOpsError) || error.input === undefined)
+        return error;
+    const flag = flags[error.input];
+    return flag === undefined ? error : new UsageError(error.problem, { input: flag, cause: error });
 }
 async function manifestCommand(command, args, io) {
     if (command !== 'set-image') {
@@ -73751,11 +74293,15 @@ async function manifestCommand(command, args, io) {
         tag: values.tag,
         ...(values.digest === undefined ? {} : { digest: values.digest }),
         set: values.set ?? [],
-        ...(values.format === undefined ? {} : { format: formatOption({ format: values.format }) }),
+        ...(values.format === undefined
+            ? {}
+            : { format: formatOption({ format: values.format }).template }),
         allowDowngrade: values['allow-downgrade'] === true,
         downgradeReason: values.reason ?? '',
         dryRun,
         logger,
+    }).catch((error) => {
+        throw asFlagError(error, MANIFEST_FLAGS);
     });
     for (const warning of warnings)
         io.stderr(`warning: ${warning}\n`);
@@ -73824,7 +74370,7 @@ async function runCli(argv, io) {
         return 0;
     }
     catch (error) {
-        io.stderr(`gitops-release: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}\n`);
+        io.stderr(`gitops-release: ${cliFailureLine(error)}\n`);
         return 1;
     }
 }
@@ -73838,7 +74384,7 @@ async function runCli(argv, io) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var node_readline_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6848);
 /* harmony import */ var node_readline_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_readline_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7872);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5354);
 
 
 async function readStdin() {

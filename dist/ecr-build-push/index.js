@@ -56300,22 +56300,2884 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8593);
+/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7488);
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+
+await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'ecr-build-push', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 8593:
+/***/ 7488:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
+});
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
+var lib_core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: ./packages/docker/exec.ts
+
+// A build can print a lot; what callers read (digests, error lines) is near the end.
+const KEPT_OUTPUT = 4 * 1024 * 1024;
+function collector(onLine) {
+    let text = '';
+    let partial = '';
+    return {
+        add(chunk) {
+            const piece = chunk.toString('utf8');
+            text = (text + piece).slice(-KEPT_OUTPUT);
+            if (onLine === undefined)
+                return;
+            const lines = (partial + piece).split(/\r?\n/);
+            partial = lines.pop() ?? '';
+            for (const line of lines)
+                onLine(line);
+        },
+        finish() {
+            if (onLine !== undefined && partial !== '')
+                onLine(partial);
+            partial = '';
+            return text;
+        },
+    };
+}
+/** The Exec port over node:child_process, with no shell: argv goes to the program as it is. */
+const exec_processExec = (command, args, options = {}) => new Promise((resolve, reject) => {
+    const child = (0,external_node_child_process_.spawn)(command, args, {
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stdout = collector(options.onLine);
+    const stderr = collector(options.onLine);
+    child.stdout.on('data', (chunk) => {
+        stdout.add(chunk);
+    });
+    child.stderr.on('data', (chunk) => {
+        stderr.add(chunk);
+    });
+    child.on('error', (error) => {
+        reject(error);
+    });
+    child.on('close', (code, signal) => {
+        resolve({
+            exitCode: code ?? (signal === null ? 1 : 128),
+            stdout: stdout.finish(),
+            stderr: stderr.finish(),
+        });
+    });
+    // A command that exits without reading stdin makes the write fail with EPIPE; its exit code tells more.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+});
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __nccwpck_require__(643);
+;// CONCATENATED MODULE: ./packages/docker/build-args.ts
+/**
+ * `docker build` / `docker buildx build` argv, built by pure functions from plain objects so every
+ * combination can be table-tested. Secrets are referenced by environment variable name only
+ * (`--secret id=...,env=...`): no secret value is ever part of a command line.
+ */
+/** `type=registry,ref=x` -> `x`; a plain reference stays; other cache types give undefined. */
+function registryCacheRef(entry) {
+    if (!entry.includes('='))
+        return entry;
+    const fields = new Map(entry.split(',').map((field) => {
+        const separator = field.indexOf('=');
+        return [field.slice(0, separator).trim(), field.slice(separator + 1).trim()];
+    }));
+    const type = fields.get('type') ?? 'registry';
+    const ref = fields.get('ref');
+    return type === 'registry' && ref !== undefined && ref !== '' ? ref : undefined;
+}
+function isInline(entry) {
+    return /(^|,)\s*type=inline\s*(,|$)/.test(entry);
+}
+const repeat = (flag, values) => (values ?? []).flatMap((value) => [flag, value]);
+/**
+ * The argv for building `spec` with `builder`. The classic builder gets inline cache
+ * (`BUILDKIT_INLINE_CACHE=1`, plain `--cache-from` references) since it can't export a registry cache;
+ * buildx gets the cache settings as given and `--load`, so the image lands in the local store to push.
+ */
+function buildCommand(spec, builder) {
+    const dropped = [];
+    const buildx = builder.kind === 'buildx';
+    let cacheFrom;
+    let cacheTo;
+    let inlineCache;
+    if (buildx) {
+        cacheFrom = [...(spec.cacheFrom ?? [])];
+        cacheTo = [...(spec.cacheTo ?? [])];
+        // `type=inline` is exported through the build arg on every builder.
+        inlineCache = cacheTo.some(isInline);
+    }
+    else {
+        cacheFrom = [];
+        for (const entry of spec.cacheFrom ?? []) {
+            const ref = registryCacheRef(entry);
+            if (ref === undefined)
+                dropped.push(`cache-from ${entry} (needs buildx)`);
+            else
+                cacheFrom.push(ref);
+        }
+        cacheTo = [];
+        for (const entry of spec.cacheTo ?? []) {
+            if (!isInline(entry))
+                dropped.push(`cache-to ${entry} (needs buildx; inline cache used)`);
+        }
+        inlineCache = true;
+    }
+    const labels = Object.entries(spec.labels ?? {}).map(([key, value]) => `${key}=${value}`);
+    const args = [
+        ...(buildx ? ['buildx', 'build', '--load'] : ['build']),
+        '--progress',
+        'plain',
+        ...(spec.file === undefined ? [] : ['--file', spec.file]),
+        ...repeat('--tag', spec.tags),
+        ...(spec.target === undefined ? [] : ['--target', spec.target]),
+        ...(spec.platform === undefined ? [] : ['--platform', spec.platform]),
+        ...(spec.network === undefined ? [] : ['--network', spec.network]),
+        ...(spec.pull === true ? ['--pull'] : []),
+        ...(spec.noCache === true ? ['--no-cache'] : []),
+        ...repeat('--build-arg', spec.buildArgs),
+        ...(inlineCache ? ['--build-arg', 'BUILDKIT_INLINE_CACHE=1'] : []),
+        ...repeat('--label', labels),
+        ...repeat('--cache-from', cacheFrom),
+        ...repeat('--cache-to', cacheTo),
+        ...repeat('--secret', (spec.secretEnvs ?? []).map((secret) => `id=${secret.id},env=${secret.env}`)),
+        ...(spec.iidFile === undefined ? [] : ['--iidfile', spec.iidFile]),
+        spec.context,
+    ];
+    return { args, env: buildx ? {} : { DOCKER_BUILDKIT: '1' }, dropped };
+}
+/**
+ * The cache settings used when the caller gives none. buildx with a driver that can export caches
+ * (not the `docker` driver): a registry cache at `<repository>:cache` (OCI image manifest, which ECR
+ * stores; errors ignored, so an immutable `cache` tag never fails a release). Otherwise inline cache in
+ * the image, read back from `<repository>:cache`. Extra references (e.g. the release tag on a re-run)
+ * are read too.
+ */
+function defaultCache(builder, repositoryRef, extraFrom = []) {
+    const cacheRef = `${repositoryRef}:cache`;
+    if (builder.kind === 'buildx') {
+        const registryCache = builder.driver !== undefined && builder.driver !== 'docker';
+        return {
+            cacheFrom: [cacheRef, ...extraFrom].map((ref) => `type=registry,ref=${ref}`),
+            cacheTo: registryCache
+                ? [
+                    `type=registry,ref=${cacheRef},mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`,
+                ]
+                : ['type=inline'],
+        };
+    }
+    return { cacheFrom: [cacheRef, ...extraFrom], cacheTo: [] };
+}
+/** The OCI annotations every release image carries (https://github.com/opencontainers/image-spec/blob/main/annotations.md). */
+function ociLabels(source) {
+    const labels = {};
+    if (source.serverUrl !== undefined && source.repository !== undefined) {
+        labels['org.opencontainers.image.source'] =
+            `${source.serverUrl.replace(/\/+$/, '')}/${source.repository}`;
+    }
+    if (source.revision !== undefined)
+        labels['org.opencontainers.image.revision'] = source.revision;
+    if (source.version !== undefined)
+        labels['org.opencontainers.image.version'] = source.version;
+    labels['org.opencontainers.image.created'] = source.created.toISOString();
+    return labels;
+}
+
+// EXTERNAL MODULE: ./packages/kit/errors.ts
+var errors = __nccwpck_require__(1038);
+;// CONCATENATED MODULE: ./packages/docker/errors.ts
+
+/** A docker command failed; the message is one line naming the command and docker's own reason. */
+class DockerError extends errors/* GitOpsError */.$D {
+    name = 'DockerError';
+    /** `docker push`, `docker login`, ... (never the full argv). */
+    command;
+    exitCode;
+    /** The failure looked like a registry or network hiccup that a retry may get past. */
+    transient;
+    attempts;
+    kind;
+    constructor(command, message, options = {}) {
+        super(message.replace(/\s*\n\s*/g, ' ').trim(), { cause: options.cause });
+        this.command = command;
+        this.exitCode = options.exitCode;
+        this.transient = options.transient ?? false;
+        this.attempts = options.attempts ?? 1;
+        this.kind = options.kind;
+    }
+}
+// What docker prints when a registry or the network failed in passing (5xx, resets, timeouts, 429).
+const TRANSIENT_PATTERNS = [
+    /unexpected HTTP status: 5[0-9][0-9]/i,
+    /\b50[0234] (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout)\b/i,
+    /toomanyrequests|429 Too Many Requests/i,
+    /connection reset by peer/i,
+    /connection refused/i,
+    /broken pipe/i,
+    /i\/o timeout/i,
+    /TLS handshake timeout/i,
+    /unexpected EOF/i,
+    /net\/http: request canceled/i,
+];
+function isTransientFailure(output) {
+    return TRANSIENT_PATTERNS.some((pattern) => pattern.test(output));
+}
+/**
+ * The registry refused the credentials: ECR's expired token ("denied: Your authorization token has
+ * expired. Reauthenticate and try again."), a 401 ("unauthorized: authentication required") or no login
+ * at all ("no basic auth credentials"). Not "denied: requested access to the resource is denied", which
+ * is a missing permission that a new token won't fix.
+ */
+function isCredentialsRejected(output) {
+    return /authorization token has expired|\bunauthorized: |no basic auth credentials/i.test(output);
+}
+/**
+ * The registry is out of storage: HTTP 507 Insufficient Storage, or the disk error itself where it
+ * reaches docker (Distribution answers a full disk with a 500 whose body docker discards).
+ */
+function isRegistryFull(output) {
+    return /\b507 Insufficient Storage\b|no space left on device|disk quota exceeded/i.test(output);
+}
+/** The engine's own layer-upload retries ("<layer>: Retrying in 5 seconds"), shown in push output. */
+function engineRetried(output) {
+    return /: Retrying in [0-9]+ seconds?$/m.test(output);
+}
+/** The line of docker's output that says what went wrong (the last error-looking line, else the last line). */
+function failureReason(output) {
+    const lines = output
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+    const errorLine = [...lines]
+        .reverse()
+        .find((line) => /\berror\b|failed|denied|unauthorized|invalid|not found/i.test(line));
+    return errorLine ?? lines.at(-1) ?? 'no output';
+}
+
+;// CONCATENATED MODULE: ./packages/docker/cli.ts
+
+
+
+
+
+
+/** The system CLI plugin directories the docker client searches (cli-plugins/manager, 20.10+). */
+const SYSTEM_PLUGIN_DIRS = [
+    '/usr/local/lib/docker/cli-plugins',
+    '/usr/local/libexec/docker/cli-plugins',
+    '/usr/lib/docker/cli-plugins',
+    '/usr/libexec/docker/cli-plugins',
+];
+const defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+/** The tag part of `host[:port]/repo:tag`. */
+function tagOf(reference) {
+    const lastSlash = reference.lastIndexOf('/');
+    const colon = reference.indexOf(':', lastSlash + 1);
+    return colon < 0 ? 'latest' : reference.slice(colon + 1);
+}
+/** Reads `<tag>: digest: sha256:<hex> size: <n>` from `docker push` output. */
+function parsePushDigest(output, tag) {
+    for (const line of output.split(/\r?\n/)) {
+        const match = /^(\S+): digest: (sha256:[0-9a-f]{64}) size: ([0-9]+)\s*$/.exec(line.trim());
+        if (match?.[1] === tag && match[2] !== undefined && match[3] !== undefined) {
+            return { digest: match[2], manifestSize: Number(match[3]) };
+        }
+    }
+    return undefined;
+}
+/**
+ * The docker CLI over an Exec port, with a private DOCKER_CONFIG. Passwords go on stdin; build and push
+ * output is streamed into a log group; pushes are retried on transient registry errors.
+ */
+class DockerCli {
+    configDir;
+    exec;
+    logger;
+    docker;
+    pushAttempts;
+    retryDelayMs;
+    sleep;
+    pluginDirs;
+    constructor(options) {
+        this.exec = options.exec;
+        this.logger = options.logger;
+        this.configDir = options.configDir;
+        this.docker = options.docker ?? 'docker';
+        this.pushAttempts = options.pushAttempts ?? 3;
+        this.retryDelayMs = options.retryDelayMs ?? 1000;
+        this.sleep = options.sleep ?? defaultSleep;
+        this.pluginDirs = options.pluginDirs ?? [
+            (0,external_node_path_.join)(options.configDir, 'cli-plugins'),
+            ...SYSTEM_PLUGIN_DIRS,
+        ];
+    }
+    async run(args, options = {}) {
+        try {
+            return await this.exec(this.docker, args, {
+                env: { ...options.env, DOCKER_CONFIG: this.configDir },
+                ...(options.input === undefined ? {} : { input: options.input }),
+                ...(options.stream === true
+                    ? {
+                        onLine: (line) => {
+                            this.logger.info(line);
+                        },
+                    }
+                    : {}),
+            });
+        }
+        catch (error) {
+            throw new DockerError(`docker ${args[0] ?? ''}`, `could not run ${this.docker}: ${error instanceof Error ? error.message : String(error)}; ` +
+                'install Docker on the runner', { cause: error });
+        }
+    }
+    /** Runs `work` inside a log group titled `title` (plain lines where the logger has no groups). */
+    async grouped(title, work) {
+        const { startGroup, endGroup } = this.logger;
+        if (startGroup === undefined || endGroup === undefined) {
+            this.logger.info(title);
+            return work();
+        }
+        startGroup.call(this.logger, title);
+        try {
+            return await work();
+        }
+        finally {
+            endGroup.call(this.logger);
+        }
+    }
+    /**
+     * buildx when the plugin is installed and `docker buildx inspect` works (its driver from the output),
+     * else the classic builder (BuildKit via DOCKER_BUILDKIT=1). Where no plugin file exists, no process
+     * is started: the answer is already known.
+     */
+    async detectBuilder() {
+        if (!this.pluginDirs.some((dir) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'docker-buildx')))) {
+            return { kind: 'classic', driver: undefined };
+        }
+        const inspect = await this.run(['buildx', 'inspect']);
+        if (inspect.exitCode === 0) {
+            return { kind: 'buildx', driver: /^Driver:\s*(\S+)/m.exec(inspect.stdout)?.[1] };
+        }
+        const version = await this.run(['buildx', 'version']);
+        return version.exitCode === 0
+            ? { kind: 'buildx', driver: undefined }
+            : { kind: 'classic', driver: undefined };
+    }
+    /**
+     * Stores the registry credentials in this run's private config (`config.json`, mode 0600), as
+     * `docker login` would, without its process and registry round trip: the credentials are an ECR
+     * token just issued, and the push (or a cache pull) is what uses them. Nothing reaches argv; the
+     * password is only in the file (as `auth`, base64 of user:password, which the caller masks).
+     */
+    storeCredentials(registry, credentials) {
+        const file = (0,external_node_path_.join)(this.configDir, 'config.json');
+        let config = {};
+        if ((0,external_node_fs_.existsSync)(file)) {
+            config = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+        }
+        const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+        config.auths = { ...config.auths, [registry]: { auth } };
+        // Written whole and renamed into place: docker never reads half a file.
+        const partial = `${file}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+        (0,external_node_fs_.writeFileSync)(partial, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
+        (0,external_node_fs_.renameSync)(partial, file);
+        this.logger.info(`logged in to ${registry} (credentials kept in ${this.configDir})`);
+    }
+    /** `docker login --username <user> --password-stdin <registry>`: the password never enters argv. */
+    async login(registry, credentials) {
+        const result = await this.run(['login', '--username', credentials.username, '--password-stdin', registry], { input: credentials.password });
+        if (result.exitCode !== 0) {
+            // docker doesn't echo the password, but a failure line must never carry it.
+            const reason = failureReason(result.stderr).split(credentials.password).join('***');
+            throw new DockerError('docker login', `docker login to ${registry} failed: ${reason}`, {
+                exitCode: result.exitCode,
+            });
+        }
+        this.logger.info(`logged in to ${registry} (credentials kept in ${this.configDir})`);
+    }
+    /** `docker logout <registry>`; a failure is only a warning (the config directory goes anyway). */
+    async logout(registry) {
+        const result = await this.run(['logout', registry]);
+        if (result.exitCode !== 0) {
+            this.logger.warning(`docker logout ${registry} failed: ${failureReason(result.stderr)}`);
+        }
+    }
+    /** Builds `spec` (output streamed into a log group) and returns the image id. */
+    async build(spec, builder) {
+        const iidFile = (0,external_node_path_.join)(this.configDir, `iid-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+        const command = buildCommand({ ...spec, iidFile }, builder);
+        for (const setting of command.dropped)
+            this.logger.warning(`ignored ${setting}`);
+        const how = builder.kind === 'buildx'
+            ? `docker buildx (driver ${builder.driver ?? 'unknown'})`
+            : 'DOCKER_BUILDKIT=1 docker build (no buildx)';
+        const started = external_node_perf_hooks_.performance.now();
+        const result = await this.grouped(`Building ${spec.tags[0] ?? spec.context} with ${how}`, () => {
+            this.logger.info(`docker ${command.args.join(' ')}`);
+            return this.run(command.args, { env: { ...command.env }, stream: true });
+        });
+        const seconds = (external_node_perf_hooks_.performance.now() - started) / 1000;
+        try {
+            if (result.exitCode !== 0) {
+                const reason = failureReason(`${result.stdout}\n${result.stderr}`);
+                const hint = /buildx component is missing/i.test(result.stderr)
+                    ? ' (this docker client needs the buildx plugin for BuildKit: install docker-buildx)'
+                    : '';
+                throw new DockerError('docker build', `docker build failed: ${reason}${hint}`, {
+                    exitCode: result.exitCode,
+                });
+            }
+            const imageId = (0,external_node_fs_.readFileSync)(iidFile, 'utf8').trim();
+            if (!/^sha256:[0-9a-f]{64}$/.test(imageId)) {
+                throw new DockerError('docker build', `docker build wrote no image id (got "${imageId}")`);
+            }
+            return { imageId, seconds };
+        }
+        finally {
+            (0,external_node_fs_.rmSync)(iidFile, { force: true });
+        }
+    }
+    /**
+     * `docker push <reference>`, retried with backoff when the registry or network fails in passing; the
+     * digest comes from docker's own report of what the registry stored.
+     */
+    async push(reference) {
+        const started = external_node_perf_hooks_.performance.now();
+        for (let attempt = 1;; attempt++) {
+            const result = await this.grouped(`Pushing ${reference}`, () => this.run(['push', reference], { stream: true }));
+            const output = `${result.stdout}\n${result.stderr}`;
+            if (result.exitCode === 0) {
+                const pushed = parsePushDigest(result.stdout, tagOf(reference));
+                if (pushed === undefined) {
+                    throw new DockerError('docker push', `docker push ${reference} succeeded but reported no digest line ("<tag>: digest: sha256:... size: N")`);
+                }
+                return { ...pushed, attempts: attempt, seconds: (external_node_perf_hooks_.performance.now() - started) / 1000 };
+            }
+            const reason = failureReason(output);
+            const failed = `docker push ${reference} failed` +
+                (attempt > 1 ? ` after ${String(attempt)} attempts` : '');
+            if (isRegistryFull(output)) {
+                throw new DockerError('docker push', `${failed}: the registry is out of storage space (${reason}); nothing was tagged: ` +
+                    'free space (or raise the quota) on the registry, then re-run', { exitCode: result.exitCode, attempts: attempt, kind: 'registry-full' });
+            }
+            if (isCredentialsRejected(output)) {
+                throw new DockerError('docker push', `${failed}: the registry refused the credentials (${reason})`, {
+                    exitCode: result.exitCode,
+                    attempts: attempt,
+                    kind: 'credentials-rejected',
+                });
+            }
+            const transient = isTransientFailure(output);
+            // The engine retries each layer upload 5 times itself (about 50 s): another round adds minutes, not luck.
+            const retriedByEngine = engineRetried(output);
+            if (!transient || retriedByEngine || attempt >= this.pushAttempts) {
+                throw new DockerError('docker push', `${failed}${retriedByEngine ? ' (the docker engine retried each layer upload itself)' : ''}: ${reason}`, { exitCode: result.exitCode, transient, attempts: attempt });
+            }
+            const delay = this.retryDelayMs * 2 ** (attempt - 1);
+            this.logger.warning(`docker push ${reference} failed (${reason}); retrying in ${String(delay / 1000)} s ` +
+                `(attempt ${String(attempt + 1)} of ${String(this.pushAttempts)})`);
+            await this.sleep(delay);
+        }
+    }
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./packages/docker/config-dir.ts
+
+
+
+const PREFIX = 'docker-config-';
+/**
+ * What a private config keeps from the user's docker config: CLI plugins installed per user, and the
+ * buildx builders (e.g. the one docker/setup-buildx-action creates and selects). Without them the
+ * build would silently fall back to the classic builder.
+ */
+const INHERITED = ['cli-plugins', 'buildx'];
+/** The docker config directory the CLI would use: $DOCKER_CONFIG, else ~/.docker. */
+function userDockerConfigDir(env = process.env) {
+    const configured = env.DOCKER_CONFIG?.trim();
+    return configured !== undefined && configured !== '' ? configured : (0,external_node_path_.join)((0,external_node_os_.homedir)(), '.docker');
+}
+/**
+ * A fresh `DOCKER_CONFIG` directory (mode 0700) under `parent` (RUNNER_TEMP on a runner) for one run's
+ * registry credentials, so `~/.docker/config.json` is never written. The user's plugins and buildx
+ * builders (from `inheritFrom`) are linked in, not copied: builder state stays where buildx keeps it.
+ */
+function createDockerConfigDir(parent, inheritFrom = userDockerConfigDir()) {
+    const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(parent, PREFIX));
+    for (const name of INHERITED) {
+        const source = (0,external_node_path_.join)(inheritFrom, name);
+        if ((0,external_node_fs_.existsSync)(source))
+            (0,external_node_fs_.symlinkSync)(source, (0,external_node_path_.join)(dir, name));
+    }
+    return dir;
+}
+/**
+ * Removes a directory made by createDockerConfigDir, credentials included; linked plugin and builder
+ * folders lose only the link. Refuses any other path, so a tampered state value can't delete
+ * something else.
+ */
+function removeDockerConfigDir(dir) {
+    if (!(0,external_node_path_.basename)(dir).startsWith(PREFIX)) {
+        throw new Error(`refusing to remove ${dir}: not a docker config directory made by this action`);
+    }
+    (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(8249);
+;// CONCATENATED MODULE: ./packages/ecr/errors.ts
+
+class errors_EcrError extends errors/* GitOpsError */.$D {
+    name = 'EcrError';
+    kind;
+    operation;
+    awsError;
+    attempts;
+    constructor(kind, message, options = {}) {
+        super(oneLine(message), { cause: options.cause });
+        this.kind = kind;
+        this.operation = options.operation;
+        this.awsError = options.awsError;
+        this.attempts = options.attempts;
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+// Access key ids are not secret, but they identify a principal; signatures and tokens would be.
+// AWS messages should contain none of them; this is a second line of defence.
+const CREDENTIAL_PATTERNS = [
+    /\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g,
+    /Signature=[0-9a-f]+/gi,
+    /Credential=[^\s,]+/gi,
+    /X-Amz-Security-Token=[^\s&]+/gi,
+];
+/** Text from AWS made safe for a log line: one line, no credential material. */
+function sanitizeAwsMessage(text) {
+    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), oneLine(text));
+}
+
+;// CONCATENATED MODULE: ./packages/ecr/registry.ts
+/**
+ * Where ECR registries live: regions, partitions, registry hosts, repository names and image URIs.
+ * This module is the one place that knows these rules; everything else asks it.
+ */
+
+// From the AWS SDK's partition data (@aws-sdk/core util-endpoints, 2026-11). The isolated partitions
+// (aws-iso*, aws-eusc) are left out on purpose: their hosts and tooling differ and nothing here targets them.
+const PARTITIONS = [
+    {
+        partition: 'aws',
+        dnsSuffix: 'amazonaws.com',
+        regions: [
+            'af-south-1',
+            'ap-east-1',
+            'ap-east-2',
+            'ap-northeast-1',
+            'ap-northeast-2',
+            'ap-northeast-3',
+            'ap-south-1',
+            'ap-south-2',
+            'ap-southeast-1',
+            'ap-southeast-2',
+            'ap-southeast-3',
+            'ap-southeast-4',
+            'ap-southeast-5',
+            'ap-southeast-6',
+            'ap-southeast-7',
+            'ca-central-1',
+            'ca-west-1',
+            'eu-central-1',
+            'eu-central-2',
+            'eu-north-1',
+            'eu-south-1',
+            'eu-south-2',
+            'eu-west-1',
+            'eu-west-2',
+            'eu-west-3',
+            'il-central-1',
+            'me-central-1',
+            'me-south-1',
+            'me-west-1',
+            'mx-central-1',
+            'sa-east-1',
+            'sa-west-1',
+            'us-east-1',
+            'us-east-2',
+            'us-west-1',
+            'us-west-2',
+        ],
+    },
+    { partition: 'aws-cn', dnsSuffix: 'amazonaws.com.cn', regions: ['cn-north-1', 'cn-northwest-1'] },
+    {
+        partition: 'aws-us-gov',
+        dnsSuffix: 'amazonaws.com',
+        regions: ['us-gov-east-1', 'us-gov-west-1'],
+    },
+];
+/** Regions with `ecr-fips` endpoints (AWS's FIPS endpoint list). */
+const FIPS_REGIONS = new Set([
+    'us-east-1',
+    'us-east-2',
+    'us-west-1',
+    'us-west-2',
+    'us-gov-east-1',
+    'us-gov-west-1',
+]);
+const REGION_PATTERN = /^[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}$/;
+function findRegion(region) {
+    for (const data of PARTITIONS) {
+        if (data.regions.includes(region)) {
+            return {
+                region,
+                partition: data.partition,
+                dnsSuffix: data.dnsSuffix,
+                fipsAvailable: FIPS_REGIONS.has(region),
+            };
+        }
+    }
+    return undefined;
+}
+/** Every region this module knows, e.g. for documentation. */
+function knownRegions() {
+    return PARTITIONS.flatMap((data) => data.regions);
+}
+/** Why `region` can't be used, or undefined when it can. For callers that report input errors. */
+function registry_regionProblem(region) {
+    if (!REGION_PATTERN.test(region)) {
+        return `"${region}" is not an AWS region code: use a code like us-east-1 or us-gov-west-1`;
+    }
+    if (findRegion(region))
+        return undefined;
+    // Suggest the regions sharing the longest prefix: us-east-9 -> us-east-*, us-gov-north-1 -> us-gov-*.
+    const words = region.split('-').slice(0, -1);
+    let sameArea = [];
+    for (let length = words.length; length > 0 && sameArea.length === 0; length--) {
+        const prefix = `${words.slice(0, length).join('-')}-`;
+        sameArea = knownRegions().filter((known) => known.startsWith(prefix));
+    }
+    return (`"${region}" is not a known AWS region` +
+        (sameArea.length > 0 ? ` (did you mean ${sameArea.join(', ')}?)` : '') +
+        '; isolated partitions (aws-iso*) are not supported');
+}
+/** The region's partition and DNS suffix; throws EcrError for an unknown or malformed region. */
+function regionInfo(region) {
+    const info = findRegion(region);
+    if (info)
+        return info;
+    throw new errors_EcrError('invalid-argument', registry_regionProblem(region) ?? `unknown region "${region}"`);
+}
+function registry_accountIdProblem(accountId) {
+    return /^[0-9]{12}$/.test(accountId)
+        ? undefined
+        : `"${accountId}" is not an AWS account id: use the 12 digits, e.g. 008577686731`;
+}
+// ECR's own rule (API model `RepositoryName`): lower case, '/'-separated parts, single '.', '_' or '-'
+// between alphanumerics, 2 to 256 characters.
+const REPOSITORY_PATTERN = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+function repositoryNameProblem(name) {
+    if (name.length < 2 || name.length > 256) {
+        return `repository name "${name}" must be 2 to 256 characters long`;
+    }
+    if (!REPOSITORY_PATTERN.test(name)) {
+        return (`"${name}" is not a valid ECR repository name: use lower-case letters and digits, ` +
+            `separated by single '.', '_' or '-', in '/'-separated parts (e.g. team/my-app)`);
+    }
+    return undefined;
+}
+// ECR accepts up to 300 characters without a pattern, but docker and every OCI client use this rule,
+// and a tag they can't parse can't be pulled.
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+function imageTagProblem(tag) {
+    return TAG_PATTERN.test(tag)
+        ? undefined
+        : `"${tag}" is not a valid image tag: use up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`;
+}
+const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+function imageDigestProblem(digest) {
+    return DIGEST_PATTERN.test(digest)
+        ? undefined
+        : `"${digest}" is not an image digest: use sha256: followed by 64 lower-case hex digits`;
+}
+/** Throws EcrError('invalid-argument') with the problem text, if there is one. */
+function assertValid(problem) {
+    if (problem !== undefined)
+        throw new errors_EcrError('invalid-argument', problem);
+}
+/**
+ * The private registry host of an account in a region, e.g.
+ * `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com` or `123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn`.
+ */
+function registryHost(address) {
+    assertValid(registry_accountIdProblem(address.accountId));
+    const info = regionInfo(address.region);
+    if (address.fips === true && !info.fipsAvailable) {
+        throw new errors_EcrError('invalid-argument', `ECR has no FIPS endpoint in ${address.region}: FIPS registries exist in ${[...FIPS_REGIONS].join(', ')}`);
+    }
+    const service = address.fips === true ? 'ecr-fips' : 'ecr';
+    return `${address.accountId}.dkr.${service}.${address.region}.${info.dnsSuffix}`;
+}
+/**
+ * Splits `[registry/]repository[:tag][@digest]` (docker's reference grammar; the first part is a registry
+ * when it has a '.' or ':' or is `localhost`). Validates the repository against ECR's rule.
+ */
+function parseImageReference(reference) {
+    const invalid = (why) => new EcrError('invalid-argument', `"${reference}" is not an image reference: ${why}`);
+    if (reference.includes('://'))
+        throw invalid('leave out the scheme (https://)');
+    let rest = reference;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        const problem = imageDigestProblem(digest);
+        if (problem)
+            throw invalid(problem);
+    }
+    let registry;
+    const slash = rest.indexOf('/');
+    if (slash >= 0) {
+        const first = rest.slice(0, slash);
+        if (first.includes('.') || first.includes(':') || first === 'localhost') {
+            registry = first;
+            rest = rest.slice(slash + 1);
+        }
+    }
+    let tag;
+    const colon = rest.lastIndexOf(':');
+    if (colon >= 0) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        const problem = imageTagProblem(tag);
+        if (problem)
+            throw invalid(problem);
+    }
+    const problem = repositoryNameProblem(rest);
+    if (problem)
+        throw invalid(problem);
+    return { registry, repository: rest, tag, digest };
+}
+// The host forms registryHost produces (and amazon-ecr-credential-helper accepts).
+const ECR_HOST_PATTERN = /^([0-9]{12})\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)$/;
+/**
+ * Parses an ECR image URI such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/team/app:1.2.3`
+ * (tag and/or `@sha256:` digest optional) into account, region, repository, tag and digest.
+ * The host must be a private ECR registry host consistent with the region's partition.
+ */
+function registry_parseEcrImageUri(uri) {
+    const reference = parseImageReference(uri);
+    const match = reference.registry === undefined ? null : ECR_HOST_PATTERN.exec(reference.registry);
+    const [, accountId, fipsSuffix, region, dnsSuffix] = match ?? [];
+    if (reference.registry === undefined ||
+        accountId === undefined ||
+        region === undefined ||
+        dnsSuffix === undefined) {
+        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: expected <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]`);
+    }
+    const info = regionInfo(region);
+    if (info.dnsSuffix !== dnsSuffix) {
+        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: registries in ${region} end in .${info.dnsSuffix}, not .${dnsSuffix}`);
+    }
+    const fips = fipsSuffix !== undefined;
+    // Validates FIPS availability as well.
+    registryHost({ accountId, region, fips });
+    return {
+        ...reference,
+        registry: reference.registry,
+        accountId,
+        region,
+        partition: info.partition,
+        fips,
+    };
+}
+/**
+ * Parses a private ECR registry host such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`, or
+ * returns undefined when `host` is not one (a local registry, Docker Hub, a malformed name).
+ */
+function parseEcrRegistryHost(host) {
+    const [, accountId, fipsSuffix, region, dnsSuffix] = ECR_HOST_PATTERN.exec(host) ?? [];
+    if (accountId === undefined || region === undefined || dnsSuffix === undefined)
+        return undefined;
+    const info = findRegion(region);
+    if (info?.dnsSuffix !== dnsSuffix)
+        return undefined;
+    const fips = fipsSuffix !== undefined;
+    if (fips && !info.fipsAvailable)
+        return undefined;
+    return { host, accountId, region, partition: info.partition, fips };
+}
+/** `registry/repository[:tag][@digest]`, the inverse of parseImageReference. */
+function formatImageUri(image) {
+    return (`${image.registry}/${image.repository}` +
+        (image.tag === undefined ? '' : `:${image.tag}`) +
+        (image.digest === undefined ? '' : `@${image.digest}`));
+}
+
+;// CONCATENATED MODULE: ./packages/ecr/aws-errors.ts
+
+
+function field(value, key) {
+    return value[key];
+}
+function shapeOf(error) {
+    if (typeof error !== 'object' || error === null) {
+        return {
+            name: 'Error',
+            message: String(error),
+            status: undefined,
+            attempts: undefined,
+            fault: undefined,
+            code: undefined,
+        };
+    }
+    const metadata = field(error, '$metadata');
+    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
+    const text = (value) => typeof value === 'string' ? value : undefined;
+    const count = (value) => typeof value === 'number' ? value : undefined;
+    return {
+        name: text(field(error, 'name')) ?? 'Error',
+        message: text(field(error, 'message')) ?? '',
+        status: count(field(meta, 'httpStatusCode')),
+        attempts: count(field(meta, 'attempts')),
+        fault: text(field(error, '$fault')),
+        code: text(field(error, 'code')),
+    };
+}
+const CREDENTIAL_ERRORS = new Set([
+    'UnrecognizedClientException',
+    'InvalidSignatureException',
+    'IncompleteSignatureException',
+    'MissingAuthenticationTokenException',
+    'ExpiredTokenException',
+    'InvalidClientTokenId',
+]);
+const THROTTLING_ERRORS = new Set([
+    'ThrottlingException',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+]);
+const NETWORK_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+]);
+function registryText(context, awsMessage) {
+    // ECR names the registry in its message ("... in the registry with id '008577686731'").
+    const accountId = /registry with id '([0-9]{12})'/.exec(awsMessage)?.[1] ?? context.registryId;
+    if (accountId === undefined)
+        return `the credentials' own registry in ${context.region}`;
+    try {
+        return `registry ${registryHost({ accountId, region: context.region })} (${context.region})`;
+    }
+    catch {
+        return `registry ${accountId} (${context.region})`;
+    }
+}
+function attemptsText(attempts) {
+    return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
+}
+/**
+ * Turns whatever the SDK threw into an EcrError with one clear line. Messages never carry credential
+ * material: the SDK's messages don't, and what AWS sends back is sanitised on top.
+ */
+function toEcrError(error, context) {
+    if (error instanceof errors_EcrError)
+        return error;
+    const aws = shapeOf(error);
+    const awsMessage = sanitizeAwsMessage(aws.message);
+    const options = {
+        operation: context.operation,
+        awsError: aws.name,
+        attempts: aws.attempts,
+        cause: error,
+    };
+    const repository = context.repository === undefined ? '' : ` '${context.repository}'`;
+    const permission = `ecr:${context.operation}`;
+    if (aws.name === 'CredentialsProviderError') {
+        return new errors_EcrError('credentials', `no AWS credentials for ${permission}: configure them before this step ` +
+            `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
+    }
+    if (CREDENTIAL_ERRORS.has(aws.name)) {
+        return new errors_EcrError('credentials', `AWS rejected the credentials for ${permission} in ${context.region} (${aws.name}): ${awsMessage}`, options);
+    }
+    if (aws.name === 'AccessDeniedException') {
+        const denied = /perform: (ecr:[A-Za-z]+)/.exec(awsMessage)?.[1] ?? permission;
+        return new errors_EcrError('access-denied', `access denied: the AWS credentials lack ${denied}` +
+            (context.repository === undefined ? '' : ` on repository '${context.repository}'`) +
+            ` in ${context.region}; allow ${denied} in the role's policy`, options);
+    }
+    if (aws.name === 'RepositoryNotFoundException') {
+        return new errors_EcrError('repository-not-found', `ECR repository${repository} not found in ${registryText(context, awsMessage)}: ` +
+            'create it, or check the repository name, account and region', options);
+    }
+    if (aws.name === 'ImageNotFoundException') {
+        return new errors_EcrError('image-not-found', `image${context.tag === undefined ? '' : ` tag '${context.tag}'`} not found in ECR repository${repository} ` +
+            `(${context.region})`, options);
+    }
+    if (aws.name === 'ImageTagAlreadyExistsException') {
+        return new errors_EcrError('tag-immutable', `tag${context.tag === undefined ? '' : ` '${context.tag}'`} already exists in ECR repository${repository}, ` +
+            'whose tags are immutable: use a new tag', options);
+    }
+    if (THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+        return new errors_EcrError('throttled', `ECR kept throttling ${context.operation}${attemptsText(aws.attempts)} (${aws.name}); try again later`, options);
+    }
+    if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
+        return new errors_EcrError('service', `ECR ${context.operation} failed with a service error${attemptsText(aws.attempts)} ` +
+            `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`}): ${awsMessage}`, options);
+    }
+    if (aws.code !== undefined && NETWORK_CODES.has(aws.code)) {
+        return new errors_EcrError('service', `could not reach the ECR API in ${context.region} for ${context.operation}${attemptsText(aws.attempts)}: ` +
+            aws.code, options);
+    }
+    return new errors_EcrError('unknown', `ECR ${context.operation}${repository} failed (${aws.name}): ${awsMessage}`, options);
+}
+
+;// CONCATENATED MODULE: ./packages/ecr/client.ts
+
+
+
+
+/** Every manifest kind a promote may copy: single-platform and multi-platform, Docker and OCI. */
+const MANIFEST_MEDIA_TYPES = [
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+const DEFAULT_MAX_ATTEMPTS = 5;
+function selectorText(selector) {
+    return 'tag' in selector ? `tag '${selector.tag}'` : `digest ${selector.digest}`;
+}
+function validateSelector(selector) {
+    if ('tag' in selector) {
+        assertValid(imageTagProblem(selector.tag));
+        return { imageTag: selector.tag };
+    }
+    assertValid(imageDigestProblem(selector.digest));
+    return { imageDigest: selector.digest };
+}
+/**
+ * ECR through `@aws-sdk/client-ecr`. Credentials come from the SDK's default chain (environment,
+ * web identity, shared config, instance roles): nothing here takes keys. Every failure is an EcrError.
+ */
+class EcrClient {
+    sdk;
+    region;
+    registryId;
+    logger;
+    constructor(sdk, options) {
+        this.sdk = sdk;
+        this.region = options.region;
+        this.registryId = options.registryId;
+        this.logger = options.logger;
+    }
+    /** Runs one API call, mapping failures to EcrError and noting retries. */
+    async call(context, send) {
+        const full = { ...context, region: this.region, registryId: this.registryId };
+        try {
+            const output = await send();
+            const attempts = output.$metadata.attempts ?? 1;
+            if (attempts > 1) {
+                this.logger.info(`ECR ${context.operation} succeeded after ${String(attempts)} attempts`);
+            }
+            return output;
+        }
+        catch (error) {
+            throw toEcrError(error, full);
+        }
+    }
+    /**
+     * Docker credentials for the registry. The returned `password` is SECRET: the CALLER must mask it
+     * (`core.setSecret`) before logging anything, and must pass it on stdin, never in argv.
+     */
+    async getAuthorization() {
+        const output = await this.call({ operation: 'GetAuthorizationToken' }, () => this.sdk.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({})));
+        const data = output.authorizationData?.[0];
+        const token = data?.authorizationToken;
+        const proxyEndpoint = data?.proxyEndpoint;
+        if (token === undefined || proxyEndpoint === undefined) {
+            throw new errors_EcrError('service', 'ECR GetAuthorizationToken returned no authorization data (token or proxy endpoint missing)', { operation: 'GetAuthorizationToken' });
+        }
+        const decoded = Buffer.from(token, 'base64').toString('utf8');
+        const separator = decoded.indexOf(':');
+        if (separator <= 0) {
+            // Never echo the token: it is the credential.
+            throw new errors_EcrError('service', 'ECR GetAuthorizationToken returned a token that is not base64 of user:password', { operation: 'GetAuthorizationToken' });
+        }
+        let registry;
+        try {
+            registry = new URL(proxyEndpoint).host;
+        }
+        catch {
+            throw new errors_EcrError('service', `ECR GetAuthorizationToken returned a proxy endpoint that is not a URL: "${proxyEndpoint}"`, { operation: 'GetAuthorizationToken' });
+        }
+        return {
+            username: decoded.slice(0, separator),
+            password: decoded.slice(separator + 1),
+            proxyEndpoint,
+            registry,
+            expiresAt: data?.expiresAt,
+        };
+    }
+    /** All tags in a repository, sorted; follows ListImages pagination (`pageSize` = maxResults, default ECR's 100). */
+    async listImageTags(repository, options = {}) {
+        assertValid(repositoryNameProblem(repository));
+        const tags = new Set();
+        const pages = (0,dist_cjs/* paginateListImages */._Pg)({
+            client: this.sdk,
+            ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+        }, { repositoryName: repository, registryId: this.registryId, filter: { tagStatus: 'TAGGED' } });
+        await this.call({ operation: 'ListImages', repository }, async () => {
+            let attempts = 1;
+            for await (const page of pages) {
+                attempts = Math.max(attempts, page.$metadata.attempts ?? 1);
+                for (const id of page.imageIds ?? []) {
+                    if (id.imageTag !== undefined)
+                        tags.add(id.imageTag);
+                }
+            }
+            return { $metadata: { attempts } };
+        });
+        return [...tags].sort();
+    }
+    /** The image a tag names, or undefined when the tag doesn't exist. */
+    async describeImage(repository, tag) {
+        assertValid(repositoryNameProblem(repository));
+        assertValid(imageTagProblem(tag));
+        let output;
+        try {
+            output = await this.call({ operation: 'DescribeImages', repository, tag }, () => this.sdk.send(new dist_cjs/* DescribeImagesCommand */.ji5({
+                repositoryName: repository,
+                registryId: this.registryId,
+                imageIds: [{ imageTag: tag }],
+            })));
+        }
+        catch (error) {
+            if (error instanceof errors_EcrError && error.kind === 'image-not-found')
+                return undefined;
+            throw error;
+        }
+        const detail = output.imageDetails?.[0];
+        if (detail?.imageDigest === undefined)
+            return undefined;
+        return {
+            digest: detail.imageDigest,
+            tags: [...(detail.imageTags ?? [])].sort(),
+            sizeInBytes: detail.imageSizeInBytes,
+            pushedAt: detail.imagePushedAt,
+            manifestMediaType: detail.imageManifestMediaType,
+        };
+    }
+    /** `sha256:...` of the image a tag names, or undefined when the tag doesn't exist. */
+    async getImageDigest(repository, tag) {
+        return (await this.describeImage(repository, tag))?.digest;
+    }
+    async tagExists(repository, tag) {
+        return (await this.getImageDigest(repository, tag)) !== undefined;
+    }
+    /**
+     * The repository's tag mutability. The `*_WITH_EXCLUSION` values mean some tags (matching the
+     * repository's exclusion filters) behave the other way.
+     */
+    async getTagMutability(repository) {
+        assertValid(repositoryNameProblem(repository));
+        const output = await this.call({ operation: 'DescribeRepositories', repository }, () => this.sdk.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({
+            repositoryNames: [repository],
+            registryId: this.registryId,
+        })));
+        // ECR's default when a repository was created without the setting.
+        return output.repositories?.[0]?.imageTagMutability ?? 'MUTABLE';
+    }
+    /**
+     * The manifest a tag names (BatchGetImage, every manifest media type accepted), or undefined when the
+     * tag doesn't exist. For comparing an image with a local build before pushing: a single-platform
+     * manifest's `config.digest` is the image id docker reports.
+     */
+    async getImageManifest(repository, tag) {
+        return (await this.getImageManifests(repository, [tag])).get(tag);
+    }
+    /**
+     * The manifests several tags name, in one BatchGetImage call; tags that don't exist are absent from
+     * the map.
+     */
+    async getImageManifests(repository, tags) {
+        assertValid(repositoryNameProblem(repository));
+        for (const tag of tags)
+            assertValid(imageTagProblem(tag));
+        const output = await this.call({ operation: 'BatchGetImage', repository, tag: tags[0] }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
+            repositoryName: repository,
+            registryId: this.registryId,
+            imageIds: tags.map((imageTag) => ({ imageTag })),
+            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+        })));
+        const manifests = new Map();
+        for (const image of output.images ?? []) {
+            const tag = image.imageId?.imageTag;
+            const manifest = image.imageManifest;
+            const digest = image.imageId?.imageDigest;
+            if (tag === undefined || manifest === undefined || digest === undefined)
+                continue;
+            manifests.set(tag, {
+                digest,
+                mediaType: image.imageManifestMediaType ?? mediaTypeOf(manifest),
+                manifest,
+            });
+        }
+        return manifests;
+    }
+    /**
+     * Tags an existing image with `targetTag` by copying its manifest (BatchGetImage, then PutImage with
+     * the same bytes and media type): no pull, no push, no layer moves, the digest is unchanged.
+     * Re-running is safe: when the target tag already names the digest, nothing is written and
+     * `alreadyPresent` is true. On an immutable repository, a target tag naming another digest is an
+     * EcrError('tag-immutable') naming both digests; on a mutable one the tag moves (`previousDigest`).
+     */
+    async promoteImage(request) {
+        const { repository, targetTag } = request;
+        assertValid(repositoryNameProblem(repository));
+        assertValid(imageTagProblem(targetTag));
+        const sourceId = validateSelector(request.source);
+        // One call reads both: the source manifest and whatever the target tag names now.
+        const output = await this.call({ operation: 'BatchGetImage', repository }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
+            repositoryName: repository,
+            registryId: this.registryId,
+            imageIds: [sourceId, { imageTag: targetTag }],
+            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+        })));
+        const images = output.images ?? [];
+        const matches = (id) => sourceId.imageTag !== undefined
+            ? id?.imageTag === sourceId.imageTag
+            : id?.imageDigest === sourceId.imageDigest;
+        const source = images.find((image) => matches(image.imageId));
+        const target = images.find((image) => image.imageId?.imageTag === targetTag);
+        const manifest = source?.imageManifest;
+        const digest = source?.imageId?.imageDigest;
+        if (source === undefined || manifest === undefined || digest === undefined) {
+            const failure = output.failures?.find((f) => matches(f.imageId));
+            throw new errors_EcrError('image-not-found', `cannot promote: ${selectorText(request.source)} not found in ECR repository '${repository}' ` +
+                `(${this.region})` +
+                (failure?.failureCode === undefined || failure.failureCode === 'ImageNotFound'
+                    ? ''
+                    : `: ${failure.failureCode} ${failure.failureReason ?? ''}`.trimEnd()), { operation: 'BatchGetImage', awsError: failure?.failureCode });
+        }
+        return this.tagManifest({
+            repository,
+            manifest: {
+                digest,
+                mediaType: source.imageManifestMediaType ?? mediaTypeOf(manifest),
+                manifest,
+            },
+            targetTag,
+            currentDigest: target?.imageId?.imageDigest,
+        });
+    }
+    /**
+     * Points `targetTag` at a manifest already read (e.g. by getImageManifests): one PutImage of the same
+     * bytes, no BatchGetImage. `currentDigest` is what the caller read the tag to name (undefined: absent);
+     * equal to the manifest's digest, nothing is written. Same errors and re-run behaviour as promoteImage.
+     */
+    async tagManifest(request) {
+        const { repository, targetTag, currentDigest: previousDigest } = request;
+        const { digest, mediaType, manifest } = request.manifest;
+        assertValid(repositoryNameProblem(repository));
+        assertValid(imageTagProblem(targetTag));
+        if (previousDigest === digest) {
+            this.logger.info(`${repository}:${targetTag} already is ${digest}: nothing to promote`);
+            return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
+        }
+        try {
+            await this.call({ operation: 'PutImage', repository, tag: targetTag }, () => this.sdk.send(new dist_cjs/* PutImageCommand */.SUU({
+                repositoryName: repository,
+                registryId: this.registryId,
+                imageManifest: manifest,
+                imageManifestMediaType: mediaType,
+                imageTag: targetTag,
+                imageDigest: digest,
+            })));
+        }
+        catch (error) {
+            if (!(error instanceof errors_EcrError))
+                throw error;
+            // Someone else promoted the same image in between: that is the state we wanted.
+            if (error.awsError === 'ImageAlreadyExistsException') {
+                return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
+            }
+            if (error.kind === 'tag-immutable') {
+                const existing = previousDigest ?? (await this.getImageDigest(repository, targetTag));
+                throw new errors_EcrError('tag-immutable', `cannot promote ${digest} to '${repository}:${targetTag}': the tag already names ` +
+                    `${existing ?? 'another image'} and the repository's tags are immutable; use a new tag`, { operation: 'PutImage', awsError: error.awsError, cause: error });
+            }
+            throw error;
+        }
+        if (previousDigest !== undefined) {
+            this.logger.info(`moved ${repository}:${targetTag} from ${previousDigest} to ${digest}`);
+        }
+        return { digest, mediaType, alreadyPresent: false, previousDigest };
+    }
+}
+/** The `mediaType` field of a manifest, for registries that don't report it separately. */
+function mediaTypeOf(manifest) {
+    try {
+        const parsed = JSON.parse(manifest);
+        if (typeof parsed === 'object' && parsed !== null && 'mediaType' in parsed) {
+            const { mediaType } = parsed;
+            if (typeof mediaType === 'string')
+                return mediaType;
+        }
+    }
+    catch {
+        // Not JSON: fall through to the error below.
+    }
+    throw new errors_EcrError('service', 'ECR returned a manifest without a media type', {
+        operation: 'BatchGetImage',
+    });
+}
+/**
+ * An EcrClient with the SDK's standard retry strategy (throttling and 5xx retried with backoff, at
+ * most `maxAttempts` attempts, default 5). Validates the region and registry id first.
+ */
+function createEcrClient(options) {
+    regionInfo(options.region);
+    if (options.registryId !== undefined)
+        assertValid(registry_accountIdProblem(options.registryId));
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
+        throw new errors_EcrError('invalid-argument', `maxAttempts must be 1 to 10, got ${String(maxAttempts)}`);
+    }
+    const sdk = new dist_cjs/* ECRClient */.S70({
+        region: options.region,
+        maxAttempts,
+        retryMode: 'standard',
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.fips === true ? { useFipsEndpoint: true } : {}),
+    });
+    return new EcrClient(sdk, options);
+}
+
+// EXTERNAL MODULE: ./packages/kit/index.ts + 3 modules
+var kit = __nccwpck_require__(4586);
+;// CONCATENATED MODULE: ./packages/ecr/target.ts
+
+
+
+/**
+ * Resolves the registry and region inputs shared by the actions, in the order a user expects: the
+ * inputs, then the region inside a registry host, then AWS_REGION / AWS_DEFAULT_REGION.
+ */
+function resolveEcrRegistry(inputs, env) {
+    const registry = inputs.registry.trim();
+    let registryId;
+    let hostRegion;
+    const host = registry === '' ? inputs.hostHint : registry;
+    if (/^[0-9]+$/.test(registry)) {
+        const problem = accountIdProblem(registry);
+        if (problem)
+            throw new InputError('registry', problem);
+        registryId = registry;
+    }
+    else if (host !== undefined && host !== '') {
+        try {
+            const parsed = parseEcrImageUri(`${host}/image`);
+            registryId = parsed.accountId;
+            hostRegion = parsed.region;
+        }
+        catch (error) {
+            if (!(error instanceof EcrError))
+                throw error;
+            throw new InputError(registry === '' ? 'image' : 'registry', `"${host}" is neither an account id nor an ECR registry host like 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`);
+        }
+    }
+    // Empty inputs and variables count as unset, as the runner passes every input as a string.
+    const region = [inputs.region.trim(), hostRegion, env.AWS_REGION, env.AWS_DEFAULT_REGION].find((candidate) => candidate !== undefined && candidate !== '') ?? '';
+    if (region === '') {
+        throw new InputError('region', 'is required to reach ECR: set it or AWS_REGION');
+    }
+    const problem = regionProblem(region);
+    if (problem)
+        throw new InputError('region', problem);
+    if (hostRegion !== undefined && hostRegion !== region) {
+        throw new InputError('region', `${region} differs from the registry host's region ${hostRegion}`);
+    }
+    return { registryId, region };
+}
+
+;// CONCATENATED MODULE: ./packages/ecr/index.ts
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./packages/docker/registry-http.ts
+/**
+ * The one registry read the docker CLI can't do: an image's config blob (its labels), straight from the
+ * registry's HTTP API (`GET /v2/<name>/blobs/<digest>`) with the same basic credentials `docker login`
+ * uses. ECR answers a blob GET with a redirect to a pre-signed S3 URL; fetch follows it and drops the
+ * Authorization header on the way (a cross-origin redirect), as S3 requires.
+ */
+
+/** An image config's `config.Labels`; throws when the blob can't be read or isn't the digest asked for. */
+async function readImageLabels(request) {
+    const url = `${request.baseUrl.replace(/\/+$/, '')}/v2/${request.repository}/blobs/${request.configDigest}`;
+    const authorization = `Basic ${Buffer.from(`${request.username}:${request.password}`).toString('base64')}`;
+    const response = await (request.fetch ?? fetch)(url, {
+        headers: { authorization },
+        redirect: 'follow',
+        signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
+    });
+    if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`GET ${url} answered ${String(response.status)} ${response.statusText}`);
+    }
+    const body = Buffer.from(await response.arrayBuffer());
+    const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`;
+    if (digest !== request.configDigest) {
+        throw new Error(`the image config from ${url} has digest ${digest}`);
+    }
+    const parsed = JSON.parse(body.toString('utf8'));
+    const labels = parsed.config?.Labels;
+    const result = {};
+    if (typeof labels === 'object' && labels !== null) {
+        for (const [key, value] of Object.entries(labels)) {
+            if (typeof value === 'string')
+                result[key] = value;
+        }
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./packages/docker/publish.ts
+/**
+ * Releasing an image to ECR: build and push it, or promote (retag) one that is already there,
+ * runtime-agnostic (ECR client, docker CLI, logger and clock are ports). The release's image step
+ * (packages/release/image.ts) calls it, for ecr-build-push and the CLI alike.
+ *
+ * Re-runs and existing tags: the release tag is looked up before building. When it exists and its image
+ * config carries this build's revision, version and source labels (read from the registry with the ECR
+ * token), it already is this release: nothing is built or pushed (a runner killed after the push, a
+ * re-run of the job). The revision pins the sources, Dockerfile included; build inputs beyond them
+ * (build-args, target, platform) don't make another release (the README says so). Otherwise the build
+ * runs and its image id (the sha256 of the image config) is compared with the `config.digest` of the
+ * manifest the tag names. Equal means the same image, so nothing is pushed either. Neither path writes
+ * the tag, so an immutable tag is never touched, and neither needs a scratch tag.
+ *
+ * Nothing half-done is ever visible: the extra tags and the inline-cache tag move only once the release
+ * tag is confirmed to name the pushed image, and a push that fails leaves the tag as it was (a registry
+ * writes a tag only with the manifest, after every blob). An ECR token that expires mid-push gets one
+ * fresh login and one more push.
+ */
+
+
+
+
+
+const IF_TAG_EXISTS = ['skip-same-digest', 'fail', 'overwrite'];
+class PublishError extends Error {
+    name = 'PublishError';
+}
+/**
+ * The host to log in and push to. ECR's token names the credentials' own registry; the same token
+ * works for another account's registry (cross-account push), so an explicitly named ECR host wins.
+ * A proxy endpoint that is not an ECR host (a custom ECR endpoint, as in tests) is where images live.
+ */
+function chooseRegistryHost(tokenHost, expected) {
+    if (expected === undefined || expected === tokenHost)
+        return tokenHost;
+    return parseEcrRegistryHost(tokenHost) === undefined ? tokenHost : expected;
+}
+/** `config.digest` of a single-platform manifest: the image id docker reports for it. */
+function configDigestOf(manifest) {
+    try {
+        const parsed = JSON.parse(manifest);
+        const digest = parsed.config?.digest;
+        return typeof digest === 'string' ? digest : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Bytes stored for a single-platform image: its config and (compressed) layers, as ECR counts
+ * imageSizeInBytes. Undefined for an index.
+ */
+function imageSizeOf(manifest) {
+    try {
+        const parsed = JSON.parse(manifest);
+        if (parsed.layers === undefined)
+            return undefined;
+        const sizes = [parsed.config?.size, ...parsed.layers.map((layer) => layer.size)];
+        return sizes.reduce((sum, size) => sum + (typeof size === 'number' ? size : 0), 0);
+    }
+    catch {
+        return undefined;
+    }
+}
+const secondsSince = (started) => (external_node_perf_hooks_.performance.now() - started) / 1000;
+const REVISION_LABEL = 'org.opencontainers.image.revision';
+const VERSION_LABEL = 'org.opencontainers.image.version';
+const SOURCE_LABEL = 'org.opencontainers.image.source';
+/** A fresh ECR token (GetAuthorizationToken), masked before anything can print it. */
+async function authorize(request, ports) {
+    const auth = await ports.ecr.getAuthorization();
+    ports.maskSecret(auth.password);
+    ports.maskSecret(Buffer.from(`${auth.username}:${auth.password}`).toString('base64'));
+    const registry = chooseRegistryHost(auth.registry, request.expectedRegistry);
+    if (registry !== auth.registry) {
+        ports.logger.info(`pushing to ${registry} (the credentials' own registry is ${auth.registry})`);
+    }
+    const baseUrl = registry === auth.registry ? auth.proxyEndpoint : `https://${registry}`;
+    return { registry, username: auth.username, password: auth.password, baseUrl };
+}
+/** A fresh token, stored as docker's credentials for the registry (the run's private config). */
+async function logIn(request, ports, docker) {
+    const access = await authorize(request, ports);
+    docker.storeCredentials(access.registry, access);
+    ports.onLogin?.(access.registry);
+    return access;
+}
+/**
+ * Points the extra tags, and `<repository>:cache` when `moveCacheTag`, at the release manifest. One
+ * BatchGetImage reads what they name now (unless the caller already has that), then one PutImage per tag
+ * that differs, all at once: copies inside ECR, no layer moves, a re-run writes nothing. Called only once
+ * the release tag names `release`, so no tag ever runs ahead of it. The cache tag is never fatal: an
+ * immutable or unwritable one just stays put (the next build reads less cache).
+ */
+async function tagRelease(request, ports, release, moveCacheTag, mutability, known) {
+    const { ecr, logger } = ports;
+    const { repository } = request;
+    const followers = [...new Set(request.tags.slice(1))].filter((tag) => tag !== request.tags[0]);
+    let cacheTag = moveCacheTag && !request.tags.includes('cache');
+    if (cacheTag && mutability === 'IMMUTABLE') {
+        logger.info(`not moving ${repository}:cache (immutable repository); give cache-from the previous ` +
+            'release tag, or exclude `cache` from immutability, to reuse layers on the next build');
+        cacheTag = false;
+    }
+    const tags = cacheTag ? [...followers, 'cache'] : followers;
+    if (tags.length === 0)
+        return;
+    const current = known ?? (await ecr.getImageManifests(repository, tags));
+    const cached = current.get('cache');
+    // A no-change rebuild: the cache image already has exactly these layers, so it caches as well.
+    const moving = tags.filter((tag) => tag !== 'cache' || cached === undefined || !sameLayers(cached, release));
+    await Promise.all(moving.map(async (tag) => {
+        try {
+            const moved = await ecr.tagManifest({
+                repository,
+                manifest: release,
+                targetTag: tag,
+                currentDigest: current.get(tag)?.digest,
+            });
+            if (!moved.alreadyPresent && tag !== 'cache') {
+                logger.info(`tagged ${repository}:${tag} -> ${release.digest}`);
+            }
+        }
+        catch (error) {
+            if (tag !== 'cache' || !(error instanceof errors_EcrError))
+                throw error;
+            logger.warning(`could not move ${repository}:cache: ${error.message}`);
+        }
+    }));
+}
+/** Both are single-platform manifests with the very same layers (digests, in order). */
+function sameLayers(a, b) {
+    const layersOf = (manifest) => {
+        try {
+            const parsed = JSON.parse(manifest.manifest);
+            return parsed.layers === undefined
+                ? undefined
+                : JSON.stringify(parsed.layers.map((layer) => layer.digest));
+        }
+        catch {
+            return undefined;
+        }
+    };
+    const layers = layersOf(a);
+    return layers !== undefined && layers === layersOf(b);
+}
+function exportsOwnCache(builder, build) {
+    if ((build.cacheTo ?? []).length > 0)
+        return true;
+    return builder.kind === 'buildx' && builder.driver !== undefined && builder.driver !== 'docker';
+}
+/**
+ * Whether the image the release tag names already is this release: its config carries this build's
+ * revision, version (the release tag) and source labels. The revision pins the source (Dockerfile
+ * included), so the only way it can be another image is other build inputs for the same release
+ * (build-args, target, platform): the README says that counts as the same release. Needs a revision;
+ * any failure to read the config just means "build and compare".
+ */
+async function isThisRelease(existing, labels, access, repository, logger) {
+    const revision = labels[REVISION_LABEL];
+    const configDigest = configDigestOf(existing.manifest);
+    if (revision === undefined || revision === '' || configDigest === undefined)
+        return false;
+    let found;
+    try {
+        found = await readImageLabels({
+            baseUrl: access.baseUrl,
+            repository,
+            configDigest,
+            username: access.username,
+            password: access.password,
+        });
+    }
+    catch (error) {
+        logger.info(`could not read the labels of ${repository}@${existing.digest} (${error instanceof Error ? error.message : String(error)}): building to compare`);
+        return false;
+    }
+    return [REVISION_LABEL, VERSION_LABEL, SOURCE_LABEL].every((key) => found[key] === labels[key]);
+}
+/**
+ * `docker push`; when the registry refuses the credentials part-way (an ECR token expires after 12 hours,
+ * a long build can outlive it), one fresh GetAuthorizationToken + `docker login` and one more push.
+ * Layers already uploaded are skipped by that push.
+ */
+async function pushWithFreshLogin(request, ports, docker, reference) {
+    try {
+        return await docker.push(reference);
+    }
+    catch (error) {
+        if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected')
+            throw error;
+        ports.logger.warning(`${error.message}: the ECR token may have expired; logging in again with a new one and pushing once more`);
+    }
+    await logIn(request, ports, docker);
+    try {
+        return await docker.push(reference);
+    }
+    catch (error) {
+        if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected')
+            throw error;
+        throw new PublishError(`${error.message}, also with a fresh ECR token: check that the role may push to this repository ` +
+            '(ecr:InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage); nothing was tagged', { cause: error });
+    }
+}
+async function prepareBuild(request, build, ports, docker, releaseTag) {
+    const { ecr } = ports;
+    const { repository } = request;
+    // Independent look-ups at once: credentials + login, repository settings, the tag, the builder.
+    const [access, mutability, existing, builder] = await Promise.all([
+        logIn(request, ports, docker),
+        ecr.getTagMutability(repository),
+        ecr.getImageManifest(repository, releaseTag),
+        docker.detectBuilder(),
+    ]);
+    if (existing !== undefined && build.push && request.ifTagExists === 'fail') {
+        throw new PublishError(`tag '${releaseTag}' already exists in ECR repository '${repository}' (${existing.digest}) ` +
+            'and if-tag-exists is fail: use a new tag');
+    }
+    const repositoryRef = `${access.registry}/${repository}`;
+    const labels = {
+        ...ociLabels({
+            ...build.source,
+            version: releaseTag,
+            created: (ports.clock ?? (() => new Date()))(),
+        }),
+        ...build.labels,
+    };
+    return {
+        access,
+        mutability,
+        existing,
+        builder,
+        repositoryRef,
+        reference: `${repositoryRef}:${releaseTag}`,
+        labels,
+        moveCacheTag: !exportsOwnCache(builder, build),
+    };
+}
+/**
+ * A re-run of a release that is already in ECR (the job died after the push, or is run again):
+ * reported without building. A rebuild on a warm daemon need not reproduce the image id.
+ */
+async function alreadyThisRelease(request, build, ports, context, releaseTag) {
+    const { existing, access, labels } = context;
+    const { repository } = request;
+    if (existing === undefined ||
+        !build.push ||
+        request.ifTagExists !== 'skip-same-digest' ||
+        !(await isThisRelease(existing, labels, access, repository, ports.logger))) {
+        return undefined;
+    }
+    ports.logger.info(`${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
+        `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`);
+    const started = external_node_perf_hooks_.performance.now();
+    await tagRelease(request, ports, existing, context.moveCacheTag, context.mutability);
+    return {
+        registry: access.registry,
+        repository,
+        releaseTag,
+        tags: request.tags,
+        image: context.reference,
+        digest: existing.digest,
+        imageId: configDigestOf(existing.manifest),
+        sizeInBytes: imageSizeOf(existing.manifest),
+        built: false,
+        pushed: false,
+        outcome: 'already-present',
+        builder: undefined,
+        promotedFrom: undefined,
+        previousDigest: undefined,
+        buildSeconds: 0,
+        pushSeconds: secondsSince(started),
+    };
+}
+async function buildImage(build, docker, context) {
+    const { builder, existing, reference } = context;
+    const defaults = defaultCache(builder, context.repositoryRef, existing === undefined ? [] : [reference]);
+    const cacheFrom = (build.cacheFrom ?? []).length > 0
+        ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
+        : defaults.cacheFrom;
+    const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
+    return docker.build({
+        context: build.context,
+        file: build.file,
+        tags: [reference],
+        buildArgs: build.buildArgs,
+        labels: context.labels,
+        target: build.target,
+        platform: build.platform,
+        network: build.network,
+        cacheFrom,
+        cacheTo,
+        pull: build.pull,
+        noCache: build.noCache,
+        secretEnvs: build.secretEnvs,
+    }, builder);
+}
+/** Pushes the built image, unless the tag already names it; confirms what ECR then serves. */
+async function pushBuilt(request, ports, docker, context, result) {
+    const { ecr, logger } = ports;
+    const { existing, reference, moveCacheTag, mutability } = context;
+    const { repository, releaseTag } = result;
+    let previousDigest;
+    if (existing !== undefined) {
+        const same = sameImage(existing, result.imageId ?? '', request, releaseTag, mutability);
+        if (same) {
+            logger.info(`${repository}:${releaseTag} already is this image (${existing.digest}): nothing to push`);
+            const started = external_node_perf_hooks_.performance.now();
+            await tagRelease(request, ports, existing, moveCacheTag, mutability);
+            return {
+                ...result,
+                digest: existing.digest,
+                sizeInBytes: imageSizeOf(existing.manifest),
+                pushed: false,
+                outcome: 'already-present',
+                previousDigest: undefined,
+                pushSeconds: secondsSince(started),
+            };
+        }
+        previousDigest = existing.digest;
+        logger.warning(`overwriting ${repository}:${releaseTag} (was ${existing.digest})`);
+    }
+    const started = external_node_perf_hooks_.performance.now();
+    const pushed = await pushWithFreshLogin(request, ports, docker, reference);
+    // One BatchGetImage: what ECR now serves under the release tag (it must be what docker says it
+    // pushed) and what the other tags name, which then move to it.
+    const others = [...request.tags.slice(1), ...(moveCacheTag ? ['cache'] : [])];
+    const manifests = await ecr.getImageManifests(repository, [...new Set([releaseTag, ...others])]);
+    const confirmed = manifests.get(releaseTag);
+    if (confirmed?.digest !== pushed.digest) {
+        throw new PublishError(`docker push reported ${pushed.digest} for ${reference}, but ECR reports ` +
+            `${confirmed?.digest ?? 'no image'} for that tag: did another run push it at the same time?`);
+    }
+    await tagRelease(request, ports, confirmed, moveCacheTag, mutability, manifests);
+    return {
+        ...result,
+        digest: pushed.digest,
+        sizeInBytes: imageSizeOf(confirmed.manifest),
+        pushed: true,
+        outcome: 'pushed',
+        previousDigest,
+        pushSeconds: secondsSince(started),
+    };
+}
+async function publishBuild(request, build, ports, releaseTag) {
+    const docker = ports.docker;
+    if (docker === undefined)
+        throw new PublishError('building needs the docker CLI port');
+    const context = await prepareBuild(request, build, ports, docker, releaseTag);
+    const present = await alreadyThisRelease(request, build, ports, context, releaseTag);
+    if (present !== undefined)
+        return present;
+    const built = await buildImage(build, docker, context);
+    ports.logger.info(`built ${context.reference} (image ${built.imageId}) in ${built.seconds.toFixed(1)} s`);
+    const result = {
+        registry: context.access.registry,
+        repository: request.repository,
+        releaseTag,
+        tags: request.tags,
+        image: context.reference,
+        imageId: built.imageId,
+        built: true,
+        builder: context.builder.kind,
+        promotedFrom: undefined,
+        buildSeconds: built.seconds,
+    };
+    if (!build.push) {
+        return {
+            ...result,
+            digest: undefined,
+            sizeInBytes: undefined,
+            pushed: false,
+            outcome: 'built-only',
+            previousDigest: undefined,
+            pushSeconds: 0,
+        };
+    }
+    return pushBuilt(request, ports, docker, context, result);
+}
+/**
+ * Whether the image the release tag names is the one just built; throws when it isn't and the policy
+ * or the repository forbids replacing it.
+ */
+function sameImage(existing, imageId, request, releaseTag, mutability) {
+    const existingImageId = configDigestOf(existing.manifest);
+    // The classic image store's id is the config digest; the containerd image store's is the manifest's.
+    if (existingImageId === imageId || existing.digest === imageId)
+        return true;
+    const what = `tag '${releaseTag}' already names ${existing.digest} ` +
+        `(image ${existingImageId ?? 'of a multi-platform index'}) in ECR repository '${request.repository}', ` +
+        `and this build is a different image (${imageId})`;
+    if (request.ifTagExists !== 'overwrite') {
+        throw new PublishError(`${what}; nothing was pushed: use a new tag, or if-tag-exists: overwrite in a mutable repository`);
+    }
+    if (mutability === 'IMMUTABLE') {
+        throw new PublishError(`${what}; the repository's tags are immutable, so it can't be overwritten: use a new tag`);
+    }
+    return false;
+}
+async function publishPromotion(request, promoteFrom, ports, releaseTag) {
+    const { ecr } = ports;
+    const { repository } = request;
+    // One BatchGetImage reads the source, whatever the release tag names now, and the extra tags.
+    const [access, manifests] = await Promise.all([
+        authorize(request, ports),
+        ecr.getImageManifests(repository, [...new Set([promoteFrom, ...request.tags])]),
+    ]);
+    const source = manifests.get(promoteFrom);
+    const existing = manifests.get(releaseTag);
+    if (source === undefined) {
+        throw new errors_EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${repository}' (${ecr.region})`);
+    }
+    let previousDigest;
+    let mutability = 'MUTABLE';
+    if (existing !== undefined) {
+        const what = `tag '${releaseTag}' already names ${existing.digest} in ECR repository '${repository}'`;
+        if (request.ifTagExists === 'fail') {
+            throw new PublishError(`${what} and if-tag-exists is fail: use a new tag`);
+        }
+        if (existing.digest !== source.digest) {
+            const versus = `${what}, not ${source.digest} ('${promoteFrom}')`;
+            if (request.ifTagExists !== 'overwrite') {
+                throw new PublishError(`${versus}; nothing was changed: use a new tag, or if-tag-exists: overwrite in a mutable repository`);
+            }
+            mutability = await ecr.getTagMutability(repository);
+            if (mutability === 'IMMUTABLE') {
+                throw new PublishError(`${versus}; the repository's tags are immutable, so it can't be overwritten: use a new tag`);
+            }
+            previousDigest = existing.digest;
+        }
+    }
+    const started = external_node_perf_hooks_.performance.now();
+    // The manifest read above, by digest: promotes exactly the image looked at, even if the source tag
+    // moves meanwhile. The release tag first, then the others (never ahead of it).
+    const promoted = await ecr.tagManifest({
+        repository,
+        manifest: source,
+        targetTag: releaseTag,
+        currentDigest: existing?.digest,
+    });
+    await tagRelease(request, ports, source, false, mutability, manifests);
+    if (!promoted.alreadyPresent) {
+        ports.logger.info(`promoted ${repository}:${promoteFrom} (${source.digest}) to ${releaseTag}`);
+    }
+    return {
+        registry: access.registry,
+        repository,
+        releaseTag,
+        tags: request.tags,
+        image: `${access.registry}/${repository}:${releaseTag}`,
+        digest: source.digest,
+        imageId: undefined,
+        sizeInBytes: imageSizeOf(source.manifest),
+        built: false,
+        pushed: !promoted.alreadyPresent,
+        outcome: promoted.alreadyPresent ? 'already-present' : 'promoted',
+        builder: undefined,
+        promotedFrom: promoteFrom,
+        previousDigest,
+        buildSeconds: 0,
+        pushSeconds: secondsSince(started),
+    };
+}
+/** Builds and pushes (or promotes) the release image; see the module comment for re-runs. */
+async function publishImage(request, ports) {
+    const releaseTag = request.tags[0];
+    if (releaseTag === undefined)
+        throw new PublishError('no tags: give at least the release tag');
+    if (request.promoteFrom !== undefined && request.build === undefined) {
+        return publishPromotion(request, request.promoteFrom, ports, releaseTag);
+    }
+    if (request.build === undefined || request.promoteFrom !== undefined) {
+        throw new PublishError('give exactly one of a build and promoteFrom');
+    }
+    return publishBuild(request, request.build, ports, releaseTag);
+}
+
+;// CONCATENATED MODULE: ./packages/docker/index.ts
+/**
+ * The docker CLI over an exec port (login via stdin into a private DOCKER_CONFIG, build, push with
+ * retries), and the ECR release of an image built with it or promoted in place.
+ */
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./packages/release/credentials.ts
+/**
+ * The registry credentials of a run: a private DOCKER_CONFIG directory, and the clean-up that logs
+ * out and removes it. Its own module so the clean-up bundle holds the docker CLI driver alone.
+ */
+
+
+/** Logs out and removes the run's DOCKER_CONFIG directory, credentials included. */
+async function credentials_removeRegistryCredentials(credentials, ports) {
+    try {
+        if (credentials.registry !== undefined && credentials.registry !== '') {
+            await new DockerCli({
+                exec: ports.exec,
+                logger: ports.logger,
+                configDir: credentials.configDir,
+                ...(ports.docker === undefined ? {} : { docker: ports.docker }),
+            }).logout(credentials.registry);
+        }
+    }
+    finally {
+        removeDockerConfigDir(credentials.configDir);
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/release/image.ts
+/**
+ * The image step: build and push the release image to ECR, or promote an existing one, with the
+ * docker credentials in a private DOCKER_CONFIG of the run. ecr-build-push and the CLI call it; the
+ * credentials go when the step ends, or, where a runner calls a clean-up entry later (the action's
+ * `post`, the composite's last step), when that entry calls removeRegistryCredentials.
+ */
+
+
+
+
+async function checkPromotion(request, promoteFrom, ports) {
+    const digest = await ports.ecr.getImageDigest(request.repository, promoteFrom);
+    if (digest === undefined) {
+        throw new Error(`cannot promote: tag '${promoteFrom}' not found in ECR repository '${request.repository}' (${ports.ecr.region})`);
+    }
+    const auth = await ports.ecr.getAuthorization();
+    ports.maskSecret(auth.password);
+    const [tag = ''] = request.tags;
+    ports.logger.info(`would promote ${request.repository}:${promoteFrom} (${digest}) to ${tag}`);
+    return {
+        outcome: 'checked',
+        image: `${request.expectedRegistry ?? auth.registry}/${request.repository}:${tag}`,
+        digest,
+        promotedFrom: promoteFrom,
+    };
+}
+/** Builds and pushes (or builds only), or promotes; see the module comment for the credentials. */
+async function publishReleaseImage(request, ports) {
+    if (request.promoteFrom !== undefined && request.checkOnly === true) {
+        return checkPromotion(request, request.promoteFrom, ports);
+    }
+    let credentials;
+    let docker;
+    if (request.build !== undefined) {
+        credentials = { configDir: createDockerConfigDir(ports.tempDir ?? (0,external_node_os_.tmpdir)()) };
+        // Told before anything is written into it, so a clean-up finds it even after a failure.
+        ports.keepCredentials?.(credentials);
+        docker = new DockerCli({
+            exec: ports.exec,
+            logger: ports.logger,
+            configDir: credentials.configDir,
+            ...(ports.docker === undefined ? {} : { docker: ports.docker }),
+        });
+    }
+    try {
+        return await publishImage(request, {
+            ecr: ports.ecr,
+            docker,
+            logger: ports.logger,
+            maskSecret: ports.maskSecret,
+            onLogin: (registry) => {
+                if (credentials === undefined)
+                    return;
+                credentials = { ...credentials, registry };
+                ports.keepCredentials?.(credentials);
+            },
+            clock: ports.clock,
+        });
+    }
+    finally {
+        if (credentials !== undefined && ports.keepCredentials === undefined) {
+            await credentials_removeRegistryCredentials(credentials, ports);
+        }
+    }
+}
+/**
+ * The time for `org.opencontainers.image.created`. A fixed one per commit makes a re-run's fully
+ * cached build the same image, so it is recognised as already pushed: SOURCE_DATE_EPOCH (the
+ * reproducible builds convention), else the commit time of `sha` in the checkout, else now.
+ */
+async function imageCreatedTime(exec, checkout, sha, env, logger) {
+    const epoch = env.SOURCE_DATE_EPOCH?.trim();
+    if (epoch !== undefined && /^[0-9]+$/.test(epoch))
+        return new Date(Number(epoch) * 1000);
+    if (sha !== undefined && /^[0-9a-f]{7,40}$/i.test(sha)) {
+        const shown = await exec('git', ['-C', checkout, 'show', '-s', '--format=%ct', sha]).catch(() => undefined);
+        const seconds = shown?.exitCode === 0 ? shown.stdout.trim() : '';
+        if (/^[0-9]+$/.test(seconds))
+            return new Date(Number(seconds) * 1000);
+    }
+    logger.info('image created time is now (no SOURCE_DATE_EPOCH, no checkout of the released commit): a re-run builds a new image id');
+    return new Date();
+}
+
+// EXTERNAL MODULE: ./actions/run-action.ts
+var run_action = __nccwpck_require__(146);
+;// CONCATENATED MODULE: ./actions/ecr-build-push/src/credentials.ts
+
+
+
+
+/** Where the main step leaves the run's credentials for the clean-up (STATE_<name> in the post). */
+const STATE = { dockerConfig: 'docker-config', registry: 'registry' };
+/** Saved before anything is written into the directory, so the clean-up finds it after a failure. */
+function keepCredentials(credentials) {
+    lib_core.saveState(STATE.dockerConfig, credentials.configDir);
+    // The composite has no post step: its last step runs the clean-up entry with these.
+    lib_core.setOutput('docker-config', credentials.configDir);
+    if (credentials.registry !== undefined)
+        lib_core.saveState(STATE.registry, credentials.registry);
+}
+/** The clean-up entry: docker logout and the run's DOCKER_CONFIG directory removed. */
+async function removeCredentials() {
+    const configDir = core.getState(STATE.dockerConfig);
+    if (configDir === '')
+        return;
+    const registry = core.getState(STATE.registry);
+    await removeRegistryCredentials({ configDir, ...(registry === '' ? {} : { registry }) }, { exec: processExec, logger });
+    logger.info(`removed the docker credentials (${configDir})`);
+}
+
+;// CONCATENATED MODULE: ./actions/ecr-build-push/src/inputs.ts
+
+
+
+
+
+const BUILD_INPUTS = [
+    'context',
+    'file',
+    'build-args',
+    'labels',
+    'target',
+    'platform',
+    'network',
+    'cache-from',
+    'cache-to',
+    'secret-envs',
+];
+/** One item per line: these values may contain commas (`type=registry,ref=...`, `A=1,2`). */
+function lines(raw) {
+    return raw
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+}
+function optional(raw) {
+    const value = raw.trim();
+    return value === '' ? undefined : value;
+}
+function keyValues(name, raw, keyPattern, example) {
+    const items = lines(raw);
+    for (const item of items) {
+        const separator = item.indexOf('=');
+        if (separator <= 0 || !keyPattern.test(item.slice(0, separator))) {
+            throw new kit/* InputError */.dz(name, `"${item}" is not KEY=VALUE: give one per line, e.g. ${example}`);
+        }
+    }
+    return items;
+}
+function parseRegion(getInput, env, hostRegion) {
+    const region = optional(getInput('region')) ??
+        optional(env.AWS_REGION ?? '') ??
+        optional(env.AWS_DEFAULT_REGION ?? '') ??
+        hostRegion ??
+        '';
+    if (region === '') {
+        throw new kit/* InputError */.dz('region', 'is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set: give the region, e.g. us-gov-west-1 ' +
+            '(aws-actions/configure-aws-credentials sets AWS_REGION)');
+    }
+    const problem = registry_regionProblem(region);
+    if (problem !== undefined)
+        throw new kit/* InputError */.dz('region', problem);
+    if (hostRegion !== undefined && region !== hostRegion) {
+        throw new kit/* InputError */.dz('region', `"${region}" does not match the registry host's region ${hostRegion}: leave region empty or use ${hostRegion}`);
+    }
+    return region;
+}
+function parseRegistry(getInput, env) {
+    const raw = getInput('registry').trim();
+    if (raw === '') {
+        return {
+            region: parseRegion(getInput, env),
+            accountId: undefined,
+            registryHost: undefined,
+            fips: false,
+        };
+    }
+    if (/^[0-9]{12}$/.test(raw)) {
+        const region = parseRegion(getInput, env);
+        return {
+            region,
+            accountId: raw,
+            registryHost: registryHost({ accountId: raw, region }),
+            fips: false,
+        };
+    }
+    const host = parseEcrRegistryHost(raw.replace(/^https?:\/\//, '').replace(/\/+$/, ''));
+    if (host === undefined) {
+        throw new kit/* InputError */.dz('registry', `"${raw}" is neither an AWS account id nor an ECR registry host: use the 12-digit account id, ` +
+            'or <account>.dkr.ecr.<region>.amazonaws.com');
+    }
+    // An explicit region input must agree with the host's; the environment's region doesn't override it.
+    const region = parseRegion(getInput, {}, host.region);
+    return { region, accountId: host.accountId, registryHost: host.host, fips: host.fips };
+}
+function parseTags(raw) {
+    const tags = [...new Set((0,kit/* parseListInput */.UF)(raw))];
+    if (tags.length === 0) {
+        throw new kit/* InputError */.dz('tags', 'is empty: give at least the release tag, e.g. ${{ steps.version.outputs.version }}');
+    }
+    for (const tag of tags) {
+        const problem = imageTagProblem(tag);
+        if (problem !== undefined)
+            throw new kit/* InputError */.dz('tags', problem);
+    }
+    return tags;
+}
+function parseIfTagExists(raw) {
+    const value = raw.trim() || 'skip-same-digest';
+    const known = IF_TAG_EXISTS.find((option) => option === value);
+    if (known === undefined) {
+        throw new kit/* InputError */.dz('if-tag-exists', `"${raw}" is not one of ${IF_TAG_EXISTS.join(', ')}`);
+    }
+    return known;
+}
+/** The real path of `path`, which must be inside `workspace`; `input` names the input for errors. */
+function insideWorkspace(input, raw, path, workspace) {
+    const real = (0,external_node_fs_.realpathSync)(path);
+    const fromWorkspace = (0,external_node_path_.relative)((0,external_node_fs_.realpathSync)(workspace), real);
+    if (fromWorkspace.startsWith('..') || (0,external_node_path_.isAbsolute)(fromWorkspace)) {
+        throw new kit/* InputError */.dz(input, `"${raw}" is outside the workspace (${workspace}): use a path inside the repository checkout`);
+    }
+    return real;
+}
+function parseBuild(getInput, env) {
+    const workspace = optional(env.GITHUB_WORKSPACE ?? '') ?? process.cwd();
+    const contextRaw = getInput('context').trim() || '.';
+    const contextPath = (0,external_node_path_.resolve)(workspace, contextRaw);
+    if (!(0,external_node_fs_.existsSync)(contextPath) || !(0,external_node_fs_.statSync)(contextPath).isDirectory()) {
+        throw new kit/* InputError */.dz('context', `"${contextRaw}" is not a directory in the workspace (${workspace})`);
+    }
+    const context = insideWorkspace('context', contextRaw, contextPath, workspace);
+    const fileRaw = getInput('file').trim();
+    const filePath = fileRaw === '' ? (0,external_node_path_.join)(context, 'Dockerfile') : (0,external_node_path_.resolve)(workspace, fileRaw);
+    if (!(0,external_node_fs_.existsSync)(filePath) || !(0,external_node_fs_.statSync)(filePath).isFile()) {
+        throw new kit/* InputError */.dz('file', `no Dockerfile at ${(0,external_node_path_.relative)(workspace, filePath) || filePath}: add one, or name it with file: (relative to the workspace)`);
+    }
+    const file = insideWorkspace('file', fileRaw || filePath, filePath, workspace);
+    const platform = optional(getInput('platform'));
+    if (platform !== undefined && !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform)) {
+        throw new kit/* InputError */.dz('platform', `"${platform}" is not one platform like linux/amd64 or linux/arm64 (multi-platform images are not supported)`);
+    }
+    const revision = optional(getInput('revision'))?.toLowerCase();
+    if (revision !== undefined && !/^[0-9a-f]{40}$/.test(revision)) {
+        throw new kit/* InputError */.dz('revision', `"${revision}" is not a full commit SHA: use the 40 hex characters`);
+    }
+    const network = optional(getInput('network'));
+    if (network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network)) {
+        throw new kit/* InputError */.dz('network', `"${network}" is not a network: use none, host, default or a network name`);
+    }
+    const labels = {};
+    for (const item of keyValues('labels', getInput('labels'), /^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'com.example.team=cms')) {
+        const separator = item.indexOf('=');
+        labels[item.slice(0, separator)] = item.slice(separator + 1);
+    }
+    const secretEnvs = keyValues('secret-envs', getInput('secret-envs'), /^[A-Za-z0-9_.-]+$/, 'npm_token=NPM_TOKEN').map((item) => {
+        const separator = item.indexOf('=');
+        const secret = { id: item.slice(0, separator), env: item.slice(separator + 1) };
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(secret.env)) {
+            throw new kit/* InputError */.dz('secret-envs', `"${secret.env}" is not an environment variable name`);
+        }
+        if (env[secret.env] === undefined) {
+            throw new kit/* InputError */.dz('secret-envs', `environment variable ${secret.env} (secret ${secret.id}) is not set: set it in the step's env:`);
+        }
+        return secret;
+    });
+    return {
+        context,
+        file,
+        buildArgs: keyValues('build-args', getInput('build-args'), /^[A-Za-z_][A-Za-z0-9_]*$/, 'NODE_ENV=production'),
+        labels,
+        target: optional(getInput('target')),
+        platform,
+        network,
+        revision,
+        cacheFrom: lines(getInput('cache-from')),
+        cacheTo: lines(getInput('cache-to')),
+        pull: (0,kit/* parseBooleanInput */.S8)('pull', getInput('pull'), false),
+        noCache: (0,kit/* parseBooleanInput */.S8)('no-cache', getInput('no-cache'), false),
+        secretEnvs,
+        push: (0,kit/* parseBooleanInput */.S8)('push', getInput('push'), true),
+    };
+}
+/** Reads and validates every input once; the first bad one throws a one-line InputError. */
+function getInputs(getInput, env) {
+    const registry = parseRegistry(getInput, env);
+    const repository = getInput('repository').trim();
+    if (repository === '')
+        throw new kit/* InputError */.dz('repository', 'is required: give the ECR repository name, e.g. team/cms');
+    // A valid repository name can look like a host, but nobody means `<account>.dkr.ecr...` as a name.
+    if (/\.dkr\.ecr(-fips)?\./.test(repository)) {
+        throw new kit/* InputError */.dz('repository', `"${repository}" names a registry: give the repository name only and the host in registry:`);
+    }
+    const repositoryProblem = repositoryNameProblem(repository);
+    if (repositoryProblem !== undefined)
+        throw new kit/* InputError */.dz('repository', repositoryProblem);
+    const tags = parseTags(getInput('tags'));
+    const ifTagExists = parseIfTagExists(getInput('if-tag-exists'));
+    const promoteFrom = optional(getInput('promote-from'));
+    if (promoteFrom === undefined) {
+        return {
+            ...registry,
+            repository,
+            tags,
+            ifTagExists,
+            promoteFrom,
+            build: parseBuild(getInput, env),
+        };
+    }
+    const tagProblem = imageTagProblem(promoteFrom);
+    if (tagProblem !== undefined)
+        throw new kit/* InputError */.dz('promote-from', tagProblem);
+    const buildInputs = BUILD_INPUTS.filter((name) => getInput(name).trim() !== '');
+    // Booleans have defaults, so only a value that asks for a build counts.
+    if ((0,kit/* parseBooleanInput */.S8)('pull', getInput('pull'), false))
+        buildInputs.push('pull');
+    if ((0,kit/* parseBooleanInput */.S8)('no-cache', getInput('no-cache'), false))
+        buildInputs.push('no-cache');
+    if (!(0,kit/* parseBooleanInput */.S8)('push', getInput('push'), true))
+        buildInputs.push('push');
+    if (buildInputs.length > 0) {
+        throw new kit/* InputError */.dz('promote-from', `cannot be combined with ${buildInputs.join(', ')}: promoting retags an existing image without building; ` +
+            'drop those inputs or promote-from');
+    }
+    if (tags.includes(promoteFrom)) {
+        throw new kit/* InputError */.dz('promote-from', `"${promoteFrom}" is also in tags: promote it to a new tag`);
+    }
+    return { ...registry, repository, tags, ifTagExists, promoteFrom, build: undefined };
+}
+
+;// CONCATENATED MODULE: ./actions/ecr-build-push/src/main.ts
+
+
+
+
+
+
+
+
+const nonEmpty = (value) => value === undefined || value.trim() === '' ? undefined : value;
+async function run() {
+    const inputs = getInputs((name) => lib_core.getInput(name), process.env);
+    const ecr = createEcrClient({
+        region: inputs.region,
+        registryId: inputs.accountId,
+        fips: inputs.fips,
+        logger: run_action/* actionLogger */.v0,
+    });
+    const build = inputs.build;
+    const revision = build?.revision ?? process.env.GITHUB_SHA;
+    const created = build === undefined
+        ? undefined
+        : await imageCreatedTime(exec_processExec, nonEmpty(process.env.GITHUB_WORKSPACE) ?? process.cwd(), revision, process.env, run_action/* actionLogger */.v0);
+    const result = await publishReleaseImage({
+        repository: inputs.repository,
+        tags: inputs.tags,
+        ifTagExists: inputs.ifTagExists,
+        expectedRegistry: inputs.registryHost,
+        promoteFrom: inputs.promoteFrom,
+        build: build === undefined
+            ? undefined
+            : {
+                ...build,
+                source: {
+                    serverUrl: process.env.GITHUB_SERVER_URL,
+                    repository: process.env.GITHUB_REPOSITORY,
+                    revision,
+                },
+            },
+    }, {
+        ecr,
+        exec: exec_processExec,
+        logger: run_action/* actionLogger */.v0,
+        maskSecret: (secret) => {
+            lib_core.setSecret(secret);
+        },
+        clock: () => created ?? new Date(),
+        tempDir: nonEmpty(process.env.RUNNER_TEMP),
+        // Left for the post step (the composite's last step), which runs also after a failure.
+        keepCredentials: keepCredentials,
+    });
+    if (result.outcome === 'checked')
+        throw new Error('internal: a promotion was only checked');
+    setOutputs(result);
+    await writeSummary(result);
+}
+function setOutputs(result) {
+    const digest = result.digest ?? '';
+    lib_core.setOutput('image', result.image);
+    lib_core.setOutput('digest', digest);
+    lib_core.setOutput('image-with-digest', digest === '' ? '' : `${result.image}@${digest}`);
+    lib_core.setOutput('registry', result.registry);
+    lib_core.setOutput('tags', result.tags.join(','));
+    lib_core.setOutput('built', String(result.built));
+    lib_core.setOutput('pushed', String(result.pushed));
+}
+function sizeText(bytes) {
+    if (bytes === undefined)
+        return '-';
+    if (bytes < 1024 * 1024)
+        return `${(bytes / 1024).toFixed(1)} KiB`;
+    return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+function howText(result) {
+    const from = result.promotedFrom ?? '';
+    switch (result.outcome) {
+        case 'pushed':
+            return result.previousDigest === undefined
+                ? `built (${result.builder ?? 'docker'}) and pushed`
+                : `built and pushed, replacing ${result.previousDigest}`;
+        case 'already-present':
+            if (result.built)
+                return 'built; the tag already named this image, nothing pushed';
+            return result.promotedFrom === undefined
+                ? 'this release (same revision and version) is already in ECR: nothing built or pushed'
+                : `already promoted from ${from}, nothing changed`;
+        case 'promoted':
+            return result.previousDigest === undefined
+                ? `promoted from ${from} (no build, no upload)`
+                : `promoted from ${from}, replacing ${result.previousDigest}`;
+        case 'built-only':
+            return 'built only (push: false)';
+    }
+}
+async function writeSummary(result) {
+    const table = (0,kit/* markdownTable */.Qj)(['Image', 'Digest', 'Size', 'Tags', 'What happened', 'Build', 'Push'], [
+        [
+            result.image,
+            result.digest ?? '-',
+            sizeText(result.sizeInBytes),
+            result.tags.join(', '),
+            howText(result),
+            result.built ? `${result.buildSeconds.toFixed(1)} s` : '-',
+            `${result.pushSeconds.toFixed(1)} s`,
+        ],
+    ]);
+    await lib_core.summary.addHeading('Release image', 3).addRaw(table, true).write();
+}
+
+
+/***/ }),
+
+/***/ 146:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cs: () => (/* binding */ runAction),
+/* harmony export */   v0: () => (/* binding */ actionLogger)
+/* harmony export */ });
+/* unused harmony exports maskInputs, workflowRunLink */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4586);
+/**
+ * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
+ * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
+ * `actionLogger`, which is core itself (groups included).
+ */
+
+
+/** Marks a main step done, so the runner's post run of the same bundle knows it is the post. */
+const IS_POST = 'isPost';
+const actionLogger = _actions_core__WEBPACK_IMPORTED_MODULE_0__;
+/**
+ * Runs the entry this process is for: with both entries, `post` once main has marked the state
+ * (one bundle for both, as actions/checkout does); with one, that one. A throw becomes the one
+ * failure line and exit code 1.
+ */
+async function runAction(entries) {
+    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(IS_POST) === 'true');
+    const entry = isPost ? entries.post : entries.main;
+    const name = isPost ? `${entries.action} (post)` : entries.action;
+    if (!isPost && entries.post !== undefined)
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__.saveState(IS_POST, 'true');
+    try {
+        await entry?.();
+    }
+    catch (error) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__.setFailed((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_1__/* .failureLine */ .Pu)(name, error));
+    }
+}
+/** Masks every non-empty value before anything can print it. */
+function maskInputs(...names) {
+    for (const name of names) {
+        const secret = core.getInput(name).trim();
+        if (secret !== '')
+            core.setSecret(secret);
+    }
+}
+/** A markdown link to this workflow run, when the runner says which. */
+function workflowRunLink() {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_WORKFLOW } = process.env;
+    if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID)
+        return undefined;
+    return `[${GITHUB_WORKFLOW ?? 'workflow'} run ${GITHUB_RUN_ID}](${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID})`;
+}
+
+
+/***/ }),
+
+/***/ 1038:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $D: () => (/* binding */ GitOpsError),
+/* harmony export */   Pu: () => (/* binding */ failureLine),
+/* harmony export */   dz: () => (/* binding */ InputError)
+/* harmony export */ });
+/* unused harmony exports errorMessage, cliFailureLine */
+/**
+ * The base of every error the suite's packages throw. `input` names the input at fault (an action
+ * input such as `manifests-path`, which is also the CLI flag `--manifests-path`), so nothing ever has
+ * to read a message to learn which input to blame; `problem` is the message without that name.
+ */
+class GitOpsError extends Error {
+    name = 'GitOpsError';
+    /** The input at fault, e.g. `manifests-path`; undefined when the error blames none. */
+    input;
+    /** What is wrong and how to fix it, without the input's name (the message adds it). */
+    problem;
+    /** With an `input`, the message reads `input '<input>': <problem>`. */
+    constructor(problem, options = {}) {
+        super(options.input === undefined ? problem : `input '${options.input}': ${problem}`, options.cause === undefined ? undefined : { cause: options.cause });
+        this.problem = problem;
+        if (options.input !== undefined)
+            this.input = options.input;
+    }
+}
+/** Bad input: names the input, what is wrong and how to fix it, in one line. */
+class InputError extends GitOpsError {
+    name = 'InputError';
+    constructor(input, problem, options = {}) {
+        super(problem, { input, cause: options.cause });
+    }
+}
+/** The message of anything thrown, without a stack; non-Error throws become text. */
+function errorMessage(error) {
+    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
+    if (typeof error === 'object' && error !== null && 'message' in error) {
+        const { message } = error;
+        if (typeof message === 'string')
+            return message;
+    }
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+/**
+ * An error's one-line text with the input it blames named by `label`. Only a GitOpsError can blame
+ * an input: any other object's `input` (say the stdin of a failed command) is never printed.
+ */
+function blamingLine(error, label) {
+    if (error instanceof GitOpsError && error.input !== undefined) {
+        return `${label(error.input)}: ${oneLine(error.problem)}`;
+    }
+    return oneLine(errorMessage(error));
+}
+/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
+function failureLine(action, error) {
+    return `${action} failed: ${blamingLine(error, (input) => `input '${input}'`)}`;
+}
+/**
+ * The CLI's one line for a failure: the input at fault is named as its flag
+ * (`--manifests-path: ...` where an action says `input 'manifests-path': ...`).
+ */
+function cliFailureLine(error) {
+    return blamingLine(error, (input) => `--${input}`);
+}
+
+
+/***/ }),
+
+/***/ 4586:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  dz: () => (/* reexport */ errors/* InputError */.dz),
+  Pu: () => (/* reexport */ errors/* failureLine */.Pu),
+  Qj: () => (/* reexport */ markdownTable),
+  S8: () => (/* reexport */ parseBooleanInput),
+  UF: () => (/* reexport */ parseListInput)
+});
+
+// UNUSED EXPORTS: GitOpsError, cliFailureLine, errorMessage, escapeMarkdownCell, nonBlank, parsePositiveIntegerInput, parseRepositoryInput, parseShaInput, recordingLogger, requireInput, silentLogger
+
+;// CONCATENATED MODULE: ./packages/kit/logger.ts
+const silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+};
+/** A logger that keeps what it was told, for tests that assert on warnings. */
+function recordingLogger() {
+    const records = [];
+    const record = (level) => (message) => {
+        records.push({ level, message });
+    };
+    return {
+        records,
+        debug: record('debug'),
+        info: record('info'),
+        warning: record('warning'),
+        error: record('error'),
+    };
+}
+
+// EXTERNAL MODULE: ./packages/kit/errors.ts
+var errors = __nccwpck_require__(1038);
+;// CONCATENATED MODULE: ./packages/kit/inputs.ts
+
+/** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
+/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
+function requireInput(name, raw, example) {
+    const value = raw.trim();
+    if (value === '') {
+        throw new InputError(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
+    }
+    return value;
+}
+const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
+const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
+function parseBooleanInput(name, raw, fallback) {
+    const value = raw.trim().toLowerCase();
+    if (value === '')
+        return fallback;
+    if (TRUE_WORDS.has(value))
+        return true;
+    if (FALSE_WORDS.has(value))
+        return false;
+    throw new errors/* InputError */.dz(name, `"${raw}" is not a boolean: use true or false`);
+}
+function parsePositiveIntegerInput(name, raw, fallback) {
+    const value = raw.trim();
+    if (value === '')
+        return fallback;
+    const number = Number(value);
+    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+        throw new InputError(name, `"${raw}" is not a positive whole number: use 1, 2, 3, ...`);
+    }
+    return number;
+}
+/** A list given one item per line or comma-separated (both are common in workflows). */
+function parseListInput(raw) {
+    return raw
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+// GitHub's own rules: owners are alphanumeric with inner hyphens; names add '.', '_'.
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+function parseRepositoryInput(name, raw) {
+    const value = raw.trim();
+    const parts = value.split('/');
+    const [owner, repo] = parts;
+    if (parts.length !== 2 ||
+        !owner ||
+        !repo ||
+        !OWNER.test(owner) ||
+        !NAME.test(repo) ||
+        repo === '.' ||
+        repo === '..') {
+        throw new InputError(name, `"${raw}" is not a repository: use owner/name, e.g. octo-org/cms`);
+    }
+    return { owner, repo };
+}
+function parseShaInput(name, raw) {
+    const value = raw.trim().toLowerCase();
+    if (!/^[0-9a-f]{7,40}$/.test(value)) {
+        throw new InputError(name, `"${raw}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
+    }
+    return value;
+}
+/** The text trimmed, or undefined when nothing is left: optional values given as strings. */
+function nonBlank(text) {
+    const trimmed = text?.trim() ?? '';
+    return trimmed === '' ? undefined : trimmed;
+}
+
+;// CONCATENATED MODULE: ./packages/kit/summary.ts
+function escapeMarkdownCell(text) {
+    return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+/** A GitHub-flavoured Markdown table; cells are escaped so a value can never break the layout. */
+function markdownTable(header, rows) {
+    const line = (cells) => `| ${cells.map(escapeMarkdownCell).join(' | ')} |`;
+    return ([line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n') +
+        '\n');
+}
+
+;// CONCATENATED MODULE: ./packages/kit/index.ts
+
+
+
+
+
+
+/***/ }),
+
+/***/ 2613:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 4434:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 8611:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
+
+/***/ }),
+
+/***/ 5692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
+
+/***/ }),
+
+/***/ 9278:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
+
+/***/ }),
+
+/***/ 4589:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+
+/***/ }),
+
+/***/ 6698:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
+
+/***/ }),
+
+/***/ 4573:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 1421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+
+/***/ }),
+
+/***/ 7540:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
+/***/ 3053:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
+
+/***/ }),
+
+/***/ 610:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+
+/***/ }),
+
+/***/ 8474:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
+/***/ 7067:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+
+/***/ }),
+
+/***/ 2467:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 4708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+
+/***/ }),
+
+/***/ 7030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
+/***/ 643:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
+
+/***/ }),
+
+/***/ 1792:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
+
+/***/ }),
+
+/***/ 7075:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 1692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+
+/***/ }),
+
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
+/***/ 7975:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+
+/***/ }),
+
+/***/ 3429:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 5919:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+
+/***/ }),
+
+/***/ 8522:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 3193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+
+/***/ }),
+
+/***/ 4756:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 9023:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 3218:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  ExitCode: () => (/* binding */ ExitCode),
+  addPath: () => (/* binding */ addPath),
+  debug: () => (/* binding */ debug),
+  endGroup: () => (/* binding */ endGroup),
+  error: () => (/* binding */ error),
+  exportVariable: () => (/* binding */ exportVariable),
+  getBooleanInput: () => (/* binding */ getBooleanInput),
+  getIDToken: () => (/* binding */ getIDToken),
+  getInput: () => (/* binding */ getInput),
+  getMultilineInput: () => (/* binding */ getMultilineInput),
+  getState: () => (/* binding */ getState),
+  group: () => (/* binding */ group),
+  info: () => (/* binding */ info),
+  isDebug: () => (/* binding */ isDebug),
+  markdownSummary: () => (/* reexport */ markdownSummary),
+  notice: () => (/* binding */ notice),
+  platform: () => (/* reexport */ platform_namespaceObject),
+  saveState: () => (/* binding */ saveState),
+  setCommandEcho: () => (/* binding */ setCommandEcho),
+  setFailed: () => (/* binding */ setFailed),
+  setOutput: () => (/* binding */ setOutput),
+  setSecret: () => (/* binding */ setSecret),
+  startGroup: () => (/* binding */ startGroup),
+  summary: () => (/* reexport */ summary),
+  toPlatformPath: () => (/* reexport */ toPlatformPath),
+  toPosixPath: () => (/* reexport */ toPosixPath),
+  toWin32Path: () => (/* reexport */ toWin32Path),
+  warning: () => (/* binding */ warning)
 });
 
 // NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
@@ -56328,40 +59190,6 @@ __nccwpck_require__.d(platform_namespaceObject, {
   isMacOS: () => (isMacOS),
   isWindows: () => (isWindows),
   platform: () => (platform)
-});
-
-// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/core.js
-var core_namespaceObject = {};
-__nccwpck_require__.r(core_namespaceObject);
-__nccwpck_require__.d(core_namespaceObject, {
-  ExitCode: () => (ExitCode),
-  addPath: () => (addPath),
-  debug: () => (debug),
-  endGroup: () => (endGroup),
-  error: () => (error),
-  exportVariable: () => (exportVariable),
-  getBooleanInput: () => (getBooleanInput),
-  getIDToken: () => (getIDToken),
-  getInput: () => (getInput),
-  getMultilineInput: () => (getMultilineInput),
-  getState: () => (getState),
-  group: () => (group),
-  info: () => (info),
-  isDebug: () => (isDebug),
-  markdownSummary: () => (markdownSummary),
-  notice: () => (notice),
-  platform: () => (platform_namespaceObject),
-  saveState: () => (saveState),
-  setCommandEcho: () => (setCommandEcho),
-  setFailed: () => (setFailed),
-  setOutput: () => (setOutput),
-  setSecret: () => (setSecret),
-  startGroup: () => (startGroup),
-  summary: () => (summary),
-  toPlatformPath: () => (toPlatformPath),
-  toPosixPath: () => (toPosixPath),
-  toWin32Path: () => (toWin32Path),
-  warning: () => (warning)
 });
 
 ;// CONCATENATED MODULE: external "os"
@@ -59311,2611 +62139,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: ./packages/docker/exec.ts
-
-// A build can print a lot; what callers read (digests, error lines) is near the end.
-const KEPT_OUTPUT = 4 * 1024 * 1024;
-function collector(onLine) {
-    let text = '';
-    let partial = '';
-    return {
-        add(chunk) {
-            const piece = chunk.toString('utf8');
-            text = (text + piece).slice(-KEPT_OUTPUT);
-            if (onLine === undefined)
-                return;
-            const lines = (partial + piece).split(/\r?\n/);
-            partial = lines.pop() ?? '';
-            for (const line of lines)
-                onLine(line);
-        },
-        finish() {
-            if (onLine !== undefined && partial !== '')
-                onLine(partial);
-            partial = '';
-            return text;
-        },
-    };
-}
-/** The Exec port over node:child_process, with no shell: argv goes to the program as it is. */
-const processExec = (command, args, options = {}) => new Promise((resolve, reject) => {
-    const child = (0,external_node_child_process_.spawn)(command, args, {
-        cwd: options.cwd,
-        env: { ...process.env, ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const stdout = collector(options.onLine);
-    const stderr = collector(options.onLine);
-    child.stdout.on('data', (chunk) => {
-        stdout.add(chunk);
-    });
-    child.stderr.on('data', (chunk) => {
-        stderr.add(chunk);
-    });
-    child.on('error', (error) => {
-        reject(error);
-    });
-    child.on('close', (code, signal) => {
-        resolve({
-            exitCode: code ?? (signal === null ? 1 : 128),
-            stdout: stdout.finish(),
-            stderr: stderr.finish(),
-        });
-    });
-    // A command that exits without reading stdin makes the write fail with EPIPE; its exit code tells more.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-});
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:perf_hooks"
-var external_node_perf_hooks_ = __nccwpck_require__(643);
-;// CONCATENATED MODULE: ./packages/docker/build-args.ts
-/**
- * `docker build` / `docker buildx build` argv, built by pure functions from plain objects so every
- * combination can be table-tested. Secrets are referenced by environment variable name only
- * (`--secret id=...,env=...`): no secret value is ever part of a command line.
- */
-/** `type=registry,ref=x` -> `x`; a plain reference stays; other cache types give undefined. */
-function registryCacheRef(entry) {
-    if (!entry.includes('='))
-        return entry;
-    const fields = new Map(entry.split(',').map((field) => {
-        const separator = field.indexOf('=');
-        return [field.slice(0, separator).trim(), field.slice(separator + 1).trim()];
-    }));
-    const type = fields.get('type') ?? 'registry';
-    const ref = fields.get('ref');
-    return type === 'registry' && ref !== undefined && ref !== '' ? ref : undefined;
-}
-function isInline(entry) {
-    return /(^|,)\s*type=inline\s*(,|$)/.test(entry);
-}
-const repeat = (flag, values) => (values ?? []).flatMap((value) => [flag, value]);
-/**
- * The argv for building `spec` with `builder`. The classic builder gets inline cache
- * (`BUILDKIT_INLINE_CACHE=1`, plain `--cache-from` references) since it can't export a registry cache;
- * buildx gets the cache settings as given and `--load`, so the image lands in the local store to push.
- */
-function buildCommand(spec, builder) {
-    const dropped = [];
-    const buildx = builder.kind === 'buildx';
-    let cacheFrom;
-    let cacheTo;
-    let inlineCache;
-    if (buildx) {
-        cacheFrom = [...(spec.cacheFrom ?? [])];
-        cacheTo = [...(spec.cacheTo ?? [])];
-        // `type=inline` is exported through the build arg on every builder.
-        inlineCache = cacheTo.some(isInline);
-    }
-    else {
-        cacheFrom = [];
-        for (const entry of spec.cacheFrom ?? []) {
-            const ref = registryCacheRef(entry);
-            if (ref === undefined)
-                dropped.push(`cache-from ${entry} (needs buildx)`);
-            else
-                cacheFrom.push(ref);
-        }
-        cacheTo = [];
-        for (const entry of spec.cacheTo ?? []) {
-            if (!isInline(entry))
-                dropped.push(`cache-to ${entry} (needs buildx; inline cache used)`);
-        }
-        inlineCache = true;
-    }
-    const labels = Object.entries(spec.labels ?? {}).map(([key, value]) => `${key}=${value}`);
-    const args = [
-        ...(buildx ? ['buildx', 'build', '--load'] : ['build']),
-        '--progress',
-        'plain',
-        ...(spec.file === undefined ? [] : ['--file', spec.file]),
-        ...repeat('--tag', spec.tags),
-        ...(spec.target === undefined ? [] : ['--target', spec.target]),
-        ...(spec.platform === undefined ? [] : ['--platform', spec.platform]),
-        ...(spec.network === undefined ? [] : ['--network', spec.network]),
-        ...(spec.pull === true ? ['--pull'] : []),
-        ...(spec.noCache === true ? ['--no-cache'] : []),
-        ...repeat('--build-arg', spec.buildArgs),
-        ...(inlineCache ? ['--build-arg', 'BUILDKIT_INLINE_CACHE=1'] : []),
-        ...repeat('--label', labels),
-        ...repeat('--cache-from', cacheFrom),
-        ...repeat('--cache-to', cacheTo),
-        ...repeat('--secret', (spec.secretEnvs ?? []).map((secret) => `id=${secret.id},env=${secret.env}`)),
-        ...(spec.iidFile === undefined ? [] : ['--iidfile', spec.iidFile]),
-        spec.context,
-    ];
-    return { args, env: buildx ? {} : { DOCKER_BUILDKIT: '1' }, dropped };
-}
-/**
- * The cache settings used when the caller gives none. buildx with a driver that can export caches
- * (not the `docker` driver): a registry cache at `<repository>:cache` (OCI image manifest, which ECR
- * stores; errors ignored, so an immutable `cache` tag never fails a release). Otherwise inline cache in
- * the image, read back from `<repository>:cache`. Extra references (e.g. the release tag on a re-run)
- * are read too.
- */
-function defaultCache(builder, repositoryRef, extraFrom = []) {
-    const cacheRef = `${repositoryRef}:cache`;
-    if (builder.kind === 'buildx') {
-        const registryCache = builder.driver !== undefined && builder.driver !== 'docker';
-        return {
-            cacheFrom: [cacheRef, ...extraFrom].map((ref) => `type=registry,ref=${ref}`),
-            cacheTo: registryCache
-                ? [
-                    `type=registry,ref=${cacheRef},mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`,
-                ]
-                : ['type=inline'],
-        };
-    }
-    return { cacheFrom: [cacheRef, ...extraFrom], cacheTo: [] };
-}
-/** The OCI annotations every release image carries (https://github.com/opencontainers/image-spec/blob/main/annotations.md). */
-function ociLabels(source) {
-    const labels = {};
-    if (source.serverUrl !== undefined && source.repository !== undefined) {
-        labels['org.opencontainers.image.source'] =
-            `${source.serverUrl.replace(/\/+$/, '')}/${source.repository}`;
-    }
-    if (source.revision !== undefined)
-        labels['org.opencontainers.image.revision'] = source.revision;
-    if (source.version !== undefined)
-        labels['org.opencontainers.image.version'] = source.version;
-    labels['org.opencontainers.image.created'] = source.created.toISOString();
-    return labels;
-}
-
-;// CONCATENATED MODULE: ./packages/docker/errors.ts
-/** A docker command failed; the message is one line naming the command and docker's own reason. */
-class DockerError extends Error {
-    name = 'DockerError';
-    /** `docker push`, `docker login`, ... (never the full argv). */
-    command;
-    exitCode;
-    /** The failure looked like a registry or network hiccup that a retry may get past. */
-    transient;
-    attempts;
-    kind;
-    constructor(command, message, options = {}) {
-        super(message.replace(/\s*\n\s*/g, ' ').trim(), options.cause === undefined ? undefined : { cause: options.cause });
-        this.command = command;
-        this.exitCode = options.exitCode;
-        this.transient = options.transient ?? false;
-        this.attempts = options.attempts ?? 1;
-        this.kind = options.kind;
-    }
-}
-// What docker prints when a registry or the network failed in passing (5xx, resets, timeouts, 429).
-const TRANSIENT_PATTERNS = [
-    /unexpected HTTP status: 5[0-9][0-9]/i,
-    /\b50[0234] (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout)\b/i,
-    /toomanyrequests|429 Too Many Requests/i,
-    /connection reset by peer/i,
-    /connection refused/i,
-    /broken pipe/i,
-    /i\/o timeout/i,
-    /TLS handshake timeout/i,
-    /unexpected EOF/i,
-    /net\/http: request canceled/i,
-];
-function isTransientFailure(output) {
-    return TRANSIENT_PATTERNS.some((pattern) => pattern.test(output));
-}
-/**
- * The registry refused the credentials: ECR's expired token ("denied: Your authorization token has
- * expired. Reauthenticate and try again."), a 401 ("unauthorized: authentication required") or no login
- * at all ("no basic auth credentials"). Not "denied: requested access to the resource is denied", which
- * is a missing permission that a new token won't fix.
- */
-function isCredentialsRejected(output) {
-    return /authorization token has expired|\bunauthorized: |no basic auth credentials/i.test(output);
-}
-/**
- * The registry is out of storage: HTTP 507 Insufficient Storage, or the disk error itself where it
- * reaches docker (Distribution answers a full disk with a 500 whose body docker discards).
- */
-function isRegistryFull(output) {
-    return /\b507 Insufficient Storage\b|no space left on device|disk quota exceeded/i.test(output);
-}
-/** The engine's own layer-upload retries ("<layer>: Retrying in 5 seconds"), shown in push output. */
-function engineRetried(output) {
-    return /: Retrying in [0-9]+ seconds?$/m.test(output);
-}
-/** The line of docker's output that says what went wrong (the last error-looking line, else the last line). */
-function failureReason(output) {
-    const lines = output
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '');
-    const errorLine = [...lines]
-        .reverse()
-        .find((line) => /\berror\b|failed|denied|unauthorized|invalid|not found/i.test(line));
-    return errorLine ?? lines.at(-1) ?? 'no output';
-}
-
-;// CONCATENATED MODULE: ./packages/docker/cli.ts
-
-
-
-
-
-
-/** The system CLI plugin directories the docker client searches (cli-plugins/manager, 20.10+). */
-const SYSTEM_PLUGIN_DIRS = [
-    '/usr/local/lib/docker/cli-plugins',
-    '/usr/local/libexec/docker/cli-plugins',
-    '/usr/lib/docker/cli-plugins',
-    '/usr/libexec/docker/cli-plugins',
-];
-const defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
-/** The tag part of `host[:port]/repo:tag`. */
-function tagOf(reference) {
-    const lastSlash = reference.lastIndexOf('/');
-    const colon = reference.indexOf(':', lastSlash + 1);
-    return colon < 0 ? 'latest' : reference.slice(colon + 1);
-}
-/** Reads `<tag>: digest: sha256:<hex> size: <n>` from `docker push` output. */
-function parsePushDigest(output, tag) {
-    for (const line of output.split(/\r?\n/)) {
-        const match = /^(\S+): digest: (sha256:[0-9a-f]{64}) size: ([0-9]+)\s*$/.exec(line.trim());
-        if (match?.[1] === tag && match[2] !== undefined && match[3] !== undefined) {
-            return { digest: match[2], manifestSize: Number(match[3]) };
-        }
-    }
-    return undefined;
-}
-/**
- * The docker CLI over an Exec port, with a private DOCKER_CONFIG. Passwords go on stdin; build and push
- * output is streamed into a log group; pushes are retried on transient registry errors.
- */
-class DockerCli {
-    configDir;
-    exec;
-    logger;
-    docker;
-    pushAttempts;
-    retryDelayMs;
-    sleep;
-    pluginDirs;
-    constructor(options) {
-        this.exec = options.exec;
-        this.logger = options.logger;
-        this.configDir = options.configDir;
-        this.docker = options.docker ?? 'docker';
-        this.pushAttempts = options.pushAttempts ?? 3;
-        this.retryDelayMs = options.retryDelayMs ?? 1000;
-        this.sleep = options.sleep ?? defaultSleep;
-        this.pluginDirs = options.pluginDirs ?? [
-            (0,external_node_path_.join)(options.configDir, 'cli-plugins'),
-            ...SYSTEM_PLUGIN_DIRS,
-        ];
-    }
-    async run(args, options = {}) {
-        try {
-            return await this.exec(this.docker, args, {
-                env: { ...options.env, DOCKER_CONFIG: this.configDir },
-                ...(options.input === undefined ? {} : { input: options.input }),
-                ...(options.stream === true
-                    ? {
-                        onLine: (line) => {
-                            this.logger.info(line);
-                        },
-                    }
-                    : {}),
-            });
-        }
-        catch (error) {
-            throw new DockerError(`docker ${args[0] ?? ''}`, `could not run ${this.docker}: ${error instanceof Error ? error.message : String(error)}; ` +
-                'install Docker on the runner', { cause: error });
-        }
-    }
-    /** Runs `work` inside a log group titled `title` (plain lines where the logger has no groups). */
-    async grouped(title, work) {
-        const { startGroup, endGroup } = this.logger;
-        if (startGroup === undefined || endGroup === undefined) {
-            this.logger.info(title);
-            return work();
-        }
-        startGroup.call(this.logger, title);
-        try {
-            return await work();
-        }
-        finally {
-            endGroup.call(this.logger);
-        }
-    }
-    /**
-     * buildx when the plugin is installed and `docker buildx inspect` works (its driver from the output),
-     * else the classic builder (BuildKit via DOCKER_BUILDKIT=1). Where no plugin file exists, no process
-     * is started: the answer is already known.
-     */
-    async detectBuilder() {
-        if (!this.pluginDirs.some((dir) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'docker-buildx')))) {
-            return { kind: 'classic', driver: undefined };
-        }
-        const inspect = await this.run(['buildx', 'inspect']);
-        if (inspect.exitCode === 0) {
-            return { kind: 'buildx', driver: /^Driver:\s*(\S+)/m.exec(inspect.stdout)?.[1] };
-        }
-        const version = await this.run(['buildx', 'version']);
-        return version.exitCode === 0
-            ? { kind: 'buildx', driver: undefined }
-            : { kind: 'classic', driver: undefined };
-    }
-    /**
-     * Stores the registry credentials in this run's private config (`config.json`, mode 0600), as
-     * `docker login` would, without its process and registry round trip: the credentials are an ECR
-     * token just issued, and the push (or a cache pull) is what uses them. Nothing reaches argv; the
-     * password is only in the file (as `auth`, base64 of user:password, which the caller masks).
-     */
-    storeCredentials(registry, credentials) {
-        const file = (0,external_node_path_.join)(this.configDir, 'config.json');
-        let config = {};
-        if ((0,external_node_fs_.existsSync)(file)) {
-            config = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
-        }
-        const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-        config.auths = { ...config.auths, [registry]: { auth } };
-        // Written whole and renamed into place: docker never reads half a file.
-        const partial = `${file}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
-        (0,external_node_fs_.writeFileSync)(partial, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
-        (0,external_node_fs_.renameSync)(partial, file);
-        this.logger.info(`logged in to ${registry} (credentials kept in ${this.configDir})`);
-    }
-    /** `docker login --username <user> --password-stdin <registry>`: the password never enters argv. */
-    async login(registry, credentials) {
-        const result = await this.run(['login', '--username', credentials.username, '--password-stdin', registry], { input: credentials.password });
-        if (result.exitCode !== 0) {
-            // docker doesn't echo the password, but a failure line must never carry it.
-            const reason = failureReason(result.stderr).split(credentials.password).join('***');
-            throw new DockerError('docker login', `docker login to ${registry} failed: ${reason}`, {
-                exitCode: result.exitCode,
-            });
-        }
-        this.logger.info(`logged in to ${registry} (credentials kept in ${this.configDir})`);
-    }
-    /** `docker logout <registry>`; a failure is only a warning (the config directory goes anyway). */
-    async logout(registry) {
-        const result = await this.run(['logout', registry]);
-        if (result.exitCode !== 0) {
-            this.logger.warning(`docker logout ${registry} failed: ${failureReason(result.stderr)}`);
-        }
-    }
-    /** Builds `spec` (output streamed into a log group) and returns the image id. */
-    async build(spec, builder) {
-        const iidFile = (0,external_node_path_.join)(this.configDir, `iid-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
-        const command = buildCommand({ ...spec, iidFile }, builder);
-        for (const setting of command.dropped)
-            this.logger.warning(`ignored ${setting}`);
-        const how = builder.kind === 'buildx'
-            ? `docker buildx (driver ${builder.driver ?? 'unknown'})`
-            : 'DOCKER_BUILDKIT=1 docker build (no buildx)';
-        const started = external_node_perf_hooks_.performance.now();
-        const result = await this.grouped(`Building ${spec.tags[0] ?? spec.context} with ${how}`, () => {
-            this.logger.info(`docker ${command.args.join(' ')}`);
-            return this.run(command.args, { env: { ...command.env }, stream: true });
-        });
-        const seconds = (external_node_perf_hooks_.performance.now() - started) / 1000;
-        try {
-            if (result.exitCode !== 0) {
-                const reason = failureReason(`${result.stdout}\n${result.stderr}`);
-                const hint = /buildx component is missing/i.test(result.stderr)
-                    ? ' (this docker client needs the buildx plugin for BuildKit: install docker-buildx)'
-                    : '';
-                throw new DockerError('docker build', `docker build failed: ${reason}${hint}`, {
-                    exitCode: result.exitCode,
-                });
-            }
-            const imageId = (0,external_node_fs_.readFileSync)(iidFile, 'utf8').trim();
-            if (!/^sha256:[0-9a-f]{64}$/.test(imageId)) {
-                throw new DockerError('docker build', `docker build wrote no image id (got "${imageId}")`);
-            }
-            return { imageId, seconds };
-        }
-        finally {
-            (0,external_node_fs_.rmSync)(iidFile, { force: true });
-        }
-    }
-    /**
-     * `docker push <reference>`, retried with backoff when the registry or network fails in passing; the
-     * digest comes from docker's own report of what the registry stored.
-     */
-    async push(reference) {
-        const started = external_node_perf_hooks_.performance.now();
-        for (let attempt = 1;; attempt++) {
-            const result = await this.grouped(`Pushing ${reference}`, () => this.run(['push', reference], { stream: true }));
-            const output = `${result.stdout}\n${result.stderr}`;
-            if (result.exitCode === 0) {
-                const pushed = parsePushDigest(result.stdout, tagOf(reference));
-                if (pushed === undefined) {
-                    throw new DockerError('docker push', `docker push ${reference} succeeded but reported no digest line ("<tag>: digest: sha256:... size: N")`);
-                }
-                return { ...pushed, attempts: attempt, seconds: (external_node_perf_hooks_.performance.now() - started) / 1000 };
-            }
-            const reason = failureReason(output);
-            const failed = `docker push ${reference} failed` +
-                (attempt > 1 ? ` after ${String(attempt)} attempts` : '');
-            if (isRegistryFull(output)) {
-                throw new DockerError('docker push', `${failed}: the registry is out of storage space (${reason}); nothing was tagged: ` +
-                    'free space (or raise the quota) on the registry, then re-run', { exitCode: result.exitCode, attempts: attempt, kind: 'registry-full' });
-            }
-            if (isCredentialsRejected(output)) {
-                throw new DockerError('docker push', `${failed}: the registry refused the credentials (${reason})`, {
-                    exitCode: result.exitCode,
-                    attempts: attempt,
-                    kind: 'credentials-rejected',
-                });
-            }
-            const transient = isTransientFailure(output);
-            // The engine retries each layer upload 5 times itself (about 50 s): another round adds minutes, not luck.
-            const retriedByEngine = engineRetried(output);
-            if (!transient || retriedByEngine || attempt >= this.pushAttempts) {
-                throw new DockerError('docker push', `${failed}${retriedByEngine ? ' (the docker engine retried each layer upload itself)' : ''}: ${reason}`, { exitCode: result.exitCode, transient, attempts: attempt });
-            }
-            const delay = this.retryDelayMs * 2 ** (attempt - 1);
-            this.logger.warning(`docker push ${reference} failed (${reason}); retrying in ${String(delay / 1000)} s ` +
-                `(attempt ${String(attempt + 1)} of ${String(this.pushAttempts)})`);
-            await this.sleep(delay);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/docker/config-dir.ts
-
-
-
-const PREFIX = 'docker-config-';
-/**
- * What a private config keeps from the user's docker config: CLI plugins installed per user, and the
- * buildx builders (e.g. the one docker/setup-buildx-action creates and selects). Without them the
- * build would silently fall back to the classic builder.
- */
-const INHERITED = ['cli-plugins', 'buildx'];
-/** The docker config directory the CLI would use: $DOCKER_CONFIG, else ~/.docker. */
-function userDockerConfigDir(env = process.env) {
-    const configured = env.DOCKER_CONFIG?.trim();
-    return configured !== undefined && configured !== '' ? configured : (0,external_node_path_.join)((0,external_node_os_.homedir)(), '.docker');
-}
-/**
- * A fresh `DOCKER_CONFIG` directory (mode 0700) under `parent` (RUNNER_TEMP on a runner) for one run's
- * registry credentials, so `~/.docker/config.json` is never written. The user's plugins and buildx
- * builders (from `inheritFrom`) are linked in, not copied: builder state stays where buildx keeps it.
- */
-function createDockerConfigDir(parent, inheritFrom = userDockerConfigDir()) {
-    const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(parent, PREFIX));
-    for (const name of INHERITED) {
-        const source = (0,external_node_path_.join)(inheritFrom, name);
-        if ((0,external_node_fs_.existsSync)(source))
-            (0,external_node_fs_.symlinkSync)(source, (0,external_node_path_.join)(dir, name));
-    }
-    return dir;
-}
-/**
- * Removes a directory made by createDockerConfigDir, credentials included; linked plugin and builder
- * folders lose only the link. Refuses any other path, so a tampered state value can't delete
- * something else.
- */
-function removeDockerConfigDir(dir) {
-    if (!(0,external_node_path_.basename)(dir).startsWith(PREFIX)) {
-        throw new Error(`refusing to remove ${dir}: not a docker config directory made by this action`);
-    }
-    (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(8249);
-;// CONCATENATED MODULE: ./packages/ecr/errors.ts
-class errors_EcrError extends Error {
-    name = 'EcrError';
-    kind;
-    operation;
-    awsError;
-    attempts;
-    constructor(kind, message, options = {}) {
-        super(oneLine(message), options.cause === undefined ? undefined : { cause: options.cause });
-        this.kind = kind;
-        this.operation = options.operation;
-        this.awsError = options.awsError;
-        this.attempts = options.attempts;
-    }
-}
-function oneLine(text) {
-    return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-// Access key ids are not secret, but they identify a principal; signatures and tokens would be.
-// AWS messages should contain none of them; this is a second line of defence.
-const CREDENTIAL_PATTERNS = [
-    /\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g,
-    /Signature=[0-9a-f]+/gi,
-    /Credential=[^\s,]+/gi,
-    /X-Amz-Security-Token=[^\s&]+/gi,
-];
-/** Text from AWS made safe for a log line: one line, no credential material. */
-function sanitizeAwsMessage(text) {
-    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), oneLine(text));
-}
-
-;// CONCATENATED MODULE: ./packages/ecr/registry.ts
-/**
- * Where ECR registries live: regions, partitions, registry hosts, repository names and image URIs.
- * This module is the one place that knows these rules; everything else asks it.
- */
-
-// From the AWS SDK's partition data (@aws-sdk/core util-endpoints, 2026-11). The isolated partitions
-// (aws-iso*, aws-eusc) are left out on purpose: their hosts and tooling differ and nothing here targets them.
-const PARTITIONS = [
-    {
-        partition: 'aws',
-        dnsSuffix: 'amazonaws.com',
-        regions: [
-            'af-south-1',
-            'ap-east-1',
-            'ap-east-2',
-            'ap-northeast-1',
-            'ap-northeast-2',
-            'ap-northeast-3',
-            'ap-south-1',
-            'ap-south-2',
-            'ap-southeast-1',
-            'ap-southeast-2',
-            'ap-southeast-3',
-            'ap-southeast-4',
-            'ap-southeast-5',
-            'ap-southeast-6',
-            'ap-southeast-7',
-            'ca-central-1',
-            'ca-west-1',
-            'eu-central-1',
-            'eu-central-2',
-            'eu-north-1',
-            'eu-south-1',
-            'eu-south-2',
-            'eu-west-1',
-            'eu-west-2',
-            'eu-west-3',
-            'il-central-1',
-            'me-central-1',
-            'me-south-1',
-            'me-west-1',
-            'mx-central-1',
-            'sa-east-1',
-            'sa-west-1',
-            'us-east-1',
-            'us-east-2',
-            'us-west-1',
-            'us-west-2',
-        ],
-    },
-    { partition: 'aws-cn', dnsSuffix: 'amazonaws.com.cn', regions: ['cn-north-1', 'cn-northwest-1'] },
-    {
-        partition: 'aws-us-gov',
-        dnsSuffix: 'amazonaws.com',
-        regions: ['us-gov-east-1', 'us-gov-west-1'],
-    },
-];
-/** Regions with `ecr-fips` endpoints (AWS's FIPS endpoint list). */
-const FIPS_REGIONS = new Set([
-    'us-east-1',
-    'us-east-2',
-    'us-west-1',
-    'us-west-2',
-    'us-gov-east-1',
-    'us-gov-west-1',
-]);
-const REGION_PATTERN = /^[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}$/;
-function findRegion(region) {
-    for (const data of PARTITIONS) {
-        if (data.regions.includes(region)) {
-            return {
-                region,
-                partition: data.partition,
-                dnsSuffix: data.dnsSuffix,
-                fipsAvailable: FIPS_REGIONS.has(region),
-            };
-        }
-    }
-    return undefined;
-}
-/** Every region this module knows, e.g. for documentation. */
-function knownRegions() {
-    return PARTITIONS.flatMap((data) => data.regions);
-}
-/** Why `region` can't be used, or undefined when it can. For callers that report input errors. */
-function registry_regionProblem(region) {
-    if (!REGION_PATTERN.test(region)) {
-        return `"${region}" is not an AWS region code: use a code like us-east-1 or us-gov-west-1`;
-    }
-    if (findRegion(region))
-        return undefined;
-    // Suggest the regions sharing the longest prefix: us-east-9 -> us-east-*, us-gov-north-1 -> us-gov-*.
-    const words = region.split('-').slice(0, -1);
-    let sameArea = [];
-    for (let length = words.length; length > 0 && sameArea.length === 0; length--) {
-        const prefix = `${words.slice(0, length).join('-')}-`;
-        sameArea = knownRegions().filter((known) => known.startsWith(prefix));
-    }
-    return (`"${region}" is not a known AWS region` +
-        (sameArea.length > 0 ? ` (did you mean ${sameArea.join(', ')}?)` : '') +
-        '; isolated partitions (aws-iso*) are not supported');
-}
-/** The region's partition and DNS suffix; throws EcrError for an unknown or malformed region. */
-function regionInfo(region) {
-    const info = findRegion(region);
-    if (info)
-        return info;
-    throw new errors_EcrError('invalid-argument', registry_regionProblem(region) ?? `unknown region "${region}"`);
-}
-function registry_accountIdProblem(accountId) {
-    return /^[0-9]{12}$/.test(accountId)
-        ? undefined
-        : `"${accountId}" is not an AWS account id: use the 12 digits, e.g. 008577686731`;
-}
-// ECR's own rule (API model `RepositoryName`): lower case, '/'-separated parts, single '.', '_' or '-'
-// between alphanumerics, 2 to 256 characters.
-const REPOSITORY_PATTERN = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-function repositoryNameProblem(name) {
-    if (name.length < 2 || name.length > 256) {
-        return `repository name "${name}" must be 2 to 256 characters long`;
-    }
-    if (!REPOSITORY_PATTERN.test(name)) {
-        return (`"${name}" is not a valid ECR repository name: use lower-case letters and digits, ` +
-            `separated by single '.', '_' or '-', in '/'-separated parts (e.g. team/my-app)`);
-    }
-    return undefined;
-}
-// ECR accepts up to 300 characters without a pattern, but docker and every OCI client use this rule,
-// and a tag they can't parse can't be pulled.
-const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-function imageTagProblem(tag) {
-    return TAG_PATTERN.test(tag)
-        ? undefined
-        : `"${tag}" is not a valid image tag: use up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`;
-}
-const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
-function imageDigestProblem(digest) {
-    return DIGEST_PATTERN.test(digest)
-        ? undefined
-        : `"${digest}" is not an image digest: use sha256: followed by 64 lower-case hex digits`;
-}
-/** Throws EcrError('invalid-argument') with the problem text, if there is one. */
-function assertValid(problem) {
-    if (problem !== undefined)
-        throw new errors_EcrError('invalid-argument', problem);
-}
-/**
- * The private registry host of an account in a region, e.g.
- * `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com` or `123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn`.
- */
-function registryHost(address) {
-    assertValid(registry_accountIdProblem(address.accountId));
-    const info = regionInfo(address.region);
-    if (address.fips === true && !info.fipsAvailable) {
-        throw new errors_EcrError('invalid-argument', `ECR has no FIPS endpoint in ${address.region}: FIPS registries exist in ${[...FIPS_REGIONS].join(', ')}`);
-    }
-    const service = address.fips === true ? 'ecr-fips' : 'ecr';
-    return `${address.accountId}.dkr.${service}.${address.region}.${info.dnsSuffix}`;
-}
-/**
- * Splits `[registry/]repository[:tag][@digest]` (docker's reference grammar; the first part is a registry
- * when it has a '.' or ':' or is `localhost`). Validates the repository against ECR's rule.
- */
-function parseImageReference(reference) {
-    const invalid = (why) => new EcrError('invalid-argument', `"${reference}" is not an image reference: ${why}`);
-    if (reference.includes('://'))
-        throw invalid('leave out the scheme (https://)');
-    let rest = reference;
-    let digest;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        const problem = imageDigestProblem(digest);
-        if (problem)
-            throw invalid(problem);
-    }
-    let registry;
-    const slash = rest.indexOf('/');
-    if (slash >= 0) {
-        const first = rest.slice(0, slash);
-        if (first.includes('.') || first.includes(':') || first === 'localhost') {
-            registry = first;
-            rest = rest.slice(slash + 1);
-        }
-    }
-    let tag;
-    const colon = rest.lastIndexOf(':');
-    if (colon >= 0) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        const problem = imageTagProblem(tag);
-        if (problem)
-            throw invalid(problem);
-    }
-    const problem = repositoryNameProblem(rest);
-    if (problem)
-        throw invalid(problem);
-    return { registry, repository: rest, tag, digest };
-}
-// The host forms registryHost produces (and amazon-ecr-credential-helper accepts).
-const ECR_HOST_PATTERN = /^([0-9]{12})\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)$/;
-/**
- * Parses an ECR image URI such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/team/app:1.2.3`
- * (tag and/or `@sha256:` digest optional) into account, region, repository, tag and digest.
- * The host must be a private ECR registry host consistent with the region's partition.
- */
-function registry_parseEcrImageUri(uri) {
-    const reference = parseImageReference(uri);
-    const match = reference.registry === undefined ? null : ECR_HOST_PATTERN.exec(reference.registry);
-    const [, accountId, fipsSuffix, region, dnsSuffix] = match ?? [];
-    if (reference.registry === undefined ||
-        accountId === undefined ||
-        region === undefined ||
-        dnsSuffix === undefined) {
-        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: expected <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]`);
-    }
-    const info = regionInfo(region);
-    if (info.dnsSuffix !== dnsSuffix) {
-        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: registries in ${region} end in .${info.dnsSuffix}, not .${dnsSuffix}`);
-    }
-    const fips = fipsSuffix !== undefined;
-    // Validates FIPS availability as well.
-    registryHost({ accountId, region, fips });
-    return {
-        ...reference,
-        registry: reference.registry,
-        accountId,
-        region,
-        partition: info.partition,
-        fips,
-    };
-}
-/**
- * Parses a private ECR registry host such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`, or
- * returns undefined when `host` is not one (a local registry, Docker Hub, a malformed name).
- */
-function parseEcrRegistryHost(host) {
-    const [, accountId, fipsSuffix, region, dnsSuffix] = ECR_HOST_PATTERN.exec(host) ?? [];
-    if (accountId === undefined || region === undefined || dnsSuffix === undefined)
-        return undefined;
-    const info = findRegion(region);
-    if (info?.dnsSuffix !== dnsSuffix)
-        return undefined;
-    const fips = fipsSuffix !== undefined;
-    if (fips && !info.fipsAvailable)
-        return undefined;
-    return { host, accountId, region, partition: info.partition, fips };
-}
-/** `registry/repository[:tag][@digest]`, the inverse of parseImageReference. */
-function formatImageUri(image) {
-    return (`${image.registry}/${image.repository}` +
-        (image.tag === undefined ? '' : `:${image.tag}`) +
-        (image.digest === undefined ? '' : `@${image.digest}`));
-}
-
-;// CONCATENATED MODULE: ./packages/ecr/aws-errors.ts
-
-
-function field(value, key) {
-    return value[key];
-}
-function shapeOf(error) {
-    if (typeof error !== 'object' || error === null) {
-        return {
-            name: 'Error',
-            message: String(error),
-            status: undefined,
-            attempts: undefined,
-            fault: undefined,
-            code: undefined,
-        };
-    }
-    const metadata = field(error, '$metadata');
-    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
-    const text = (value) => typeof value === 'string' ? value : undefined;
-    const count = (value) => typeof value === 'number' ? value : undefined;
-    return {
-        name: text(field(error, 'name')) ?? 'Error',
-        message: text(field(error, 'message')) ?? '',
-        status: count(field(meta, 'httpStatusCode')),
-        attempts: count(field(meta, 'attempts')),
-        fault: text(field(error, '$fault')),
-        code: text(field(error, 'code')),
-    };
-}
-const CREDENTIAL_ERRORS = new Set([
-    'UnrecognizedClientException',
-    'InvalidSignatureException',
-    'IncompleteSignatureException',
-    'MissingAuthenticationTokenException',
-    'ExpiredTokenException',
-    'InvalidClientTokenId',
-]);
-const THROTTLING_ERRORS = new Set([
-    'ThrottlingException',
-    'TooManyRequestsException',
-    'RequestLimitExceeded',
-]);
-const NETWORK_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ENOTFOUND',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-]);
-function registryText(context, awsMessage) {
-    // ECR names the registry in its message ("... in the registry with id '008577686731'").
-    const accountId = /registry with id '([0-9]{12})'/.exec(awsMessage)?.[1] ?? context.registryId;
-    if (accountId === undefined)
-        return `the credentials' own registry in ${context.region}`;
-    try {
-        return `registry ${registryHost({ accountId, region: context.region })} (${context.region})`;
-    }
-    catch {
-        return `registry ${accountId} (${context.region})`;
-    }
-}
-function attemptsText(attempts) {
-    return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
-}
-/**
- * Turns whatever the SDK threw into an EcrError with one clear line. Messages never carry credential
- * material: the SDK's messages don't, and what AWS sends back is sanitised on top.
- */
-function toEcrError(error, context) {
-    if (error instanceof errors_EcrError)
-        return error;
-    const aws = shapeOf(error);
-    const awsMessage = sanitizeAwsMessage(aws.message);
-    const options = {
-        operation: context.operation,
-        awsError: aws.name,
-        attempts: aws.attempts,
-        cause: error,
-    };
-    const repository = context.repository === undefined ? '' : ` '${context.repository}'`;
-    const permission = `ecr:${context.operation}`;
-    if (aws.name === 'CredentialsProviderError') {
-        return new errors_EcrError('credentials', `no AWS credentials for ${permission}: configure them before this step ` +
-            `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
-    }
-    if (CREDENTIAL_ERRORS.has(aws.name)) {
-        return new errors_EcrError('credentials', `AWS rejected the credentials for ${permission} in ${context.region} (${aws.name}): ${awsMessage}`, options);
-    }
-    if (aws.name === 'AccessDeniedException') {
-        const denied = /perform: (ecr:[A-Za-z]+)/.exec(awsMessage)?.[1] ?? permission;
-        return new errors_EcrError('access-denied', `access denied: the AWS credentials lack ${denied}` +
-            (context.repository === undefined ? '' : ` on repository '${context.repository}'`) +
-            ` in ${context.region}; allow ${denied} in the role's policy`, options);
-    }
-    if (aws.name === 'RepositoryNotFoundException') {
-        return new errors_EcrError('repository-not-found', `ECR repository${repository} not found in ${registryText(context, awsMessage)}: ` +
-            'create it, or check the repository name, account and region', options);
-    }
-    if (aws.name === 'ImageNotFoundException') {
-        return new errors_EcrError('image-not-found', `image${context.tag === undefined ? '' : ` tag '${context.tag}'`} not found in ECR repository${repository} ` +
-            `(${context.region})`, options);
-    }
-    if (aws.name === 'ImageTagAlreadyExistsException') {
-        return new errors_EcrError('tag-immutable', `tag${context.tag === undefined ? '' : ` '${context.tag}'`} already exists in ECR repository${repository}, ` +
-            'whose tags are immutable: use a new tag', options);
-    }
-    if (THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
-        return new errors_EcrError('throttled', `ECR kept throttling ${context.operation}${attemptsText(aws.attempts)} (${aws.name}); try again later`, options);
-    }
-    if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
-        return new errors_EcrError('service', `ECR ${context.operation} failed with a service error${attemptsText(aws.attempts)} ` +
-            `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`}): ${awsMessage}`, options);
-    }
-    if (aws.code !== undefined && NETWORK_CODES.has(aws.code)) {
-        return new errors_EcrError('service', `could not reach the ECR API in ${context.region} for ${context.operation}${attemptsText(aws.attempts)}: ` +
-            aws.code, options);
-    }
-    return new errors_EcrError('unknown', `ECR ${context.operation}${repository} failed (${aws.name}): ${awsMessage}`, options);
-}
-
-;// CONCATENATED MODULE: ./packages/ecr/client.ts
-
-
-
-
-/** Every manifest kind a promote may copy: single-platform and multi-platform, Docker and OCI. */
-const MANIFEST_MEDIA_TYPES = [
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.docker.distribution.manifest.v2+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-];
-const DEFAULT_MAX_ATTEMPTS = 5;
-function selectorText(selector) {
-    return 'tag' in selector ? `tag '${selector.tag}'` : `digest ${selector.digest}`;
-}
-function validateSelector(selector) {
-    if ('tag' in selector) {
-        assertValid(imageTagProblem(selector.tag));
-        return { imageTag: selector.tag };
-    }
-    assertValid(imageDigestProblem(selector.digest));
-    return { imageDigest: selector.digest };
-}
-/**
- * ECR through `@aws-sdk/client-ecr`. Credentials come from the SDK's default chain (environment,
- * web identity, shared config, instance roles): nothing here takes keys. Every failure is an EcrError.
- */
-class EcrClient {
-    sdk;
-    region;
-    registryId;
-    logger;
-    constructor(sdk, options) {
-        this.sdk = sdk;
-        this.region = options.region;
-        this.registryId = options.registryId;
-        this.logger = options.logger;
-    }
-    /** Runs one API call, mapping failures to EcrError and noting retries. */
-    async call(context, send) {
-        const full = { ...context, region: this.region, registryId: this.registryId };
-        try {
-            const output = await send();
-            const attempts = output.$metadata.attempts ?? 1;
-            if (attempts > 1) {
-                this.logger.info(`ECR ${context.operation} succeeded after ${String(attempts)} attempts`);
-            }
-            return output;
-        }
-        catch (error) {
-            throw toEcrError(error, full);
-        }
-    }
-    /**
-     * Docker credentials for the registry. The returned `password` is SECRET: the CALLER must mask it
-     * (`core.setSecret`) before logging anything, and must pass it on stdin, never in argv.
-     */
-    async getAuthorization() {
-        const output = await this.call({ operation: 'GetAuthorizationToken' }, () => this.sdk.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({})));
-        const data = output.authorizationData?.[0];
-        const token = data?.authorizationToken;
-        const proxyEndpoint = data?.proxyEndpoint;
-        if (token === undefined || proxyEndpoint === undefined) {
-            throw new errors_EcrError('service', 'ECR GetAuthorizationToken returned no authorization data (token or proxy endpoint missing)', { operation: 'GetAuthorizationToken' });
-        }
-        const decoded = Buffer.from(token, 'base64').toString('utf8');
-        const separator = decoded.indexOf(':');
-        if (separator <= 0) {
-            // Never echo the token: it is the credential.
-            throw new errors_EcrError('service', 'ECR GetAuthorizationToken returned a token that is not base64 of user:password', { operation: 'GetAuthorizationToken' });
-        }
-        let registry;
-        try {
-            registry = new URL(proxyEndpoint).host;
-        }
-        catch {
-            throw new errors_EcrError('service', `ECR GetAuthorizationToken returned a proxy endpoint that is not a URL: "${proxyEndpoint}"`, { operation: 'GetAuthorizationToken' });
-        }
-        return {
-            username: decoded.slice(0, separator),
-            password: decoded.slice(separator + 1),
-            proxyEndpoint,
-            registry,
-            expiresAt: data?.expiresAt,
-        };
-    }
-    /** All tags in a repository, sorted; follows ListImages pagination (`pageSize` = maxResults, default ECR's 100). */
-    async listImageTags(repository, options = {}) {
-        assertValid(repositoryNameProblem(repository));
-        const tags = new Set();
-        const pages = (0,dist_cjs/* paginateListImages */._Pg)({
-            client: this.sdk,
-            ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
-        }, { repositoryName: repository, registryId: this.registryId, filter: { tagStatus: 'TAGGED' } });
-        await this.call({ operation: 'ListImages', repository }, async () => {
-            let attempts = 1;
-            for await (const page of pages) {
-                attempts = Math.max(attempts, page.$metadata.attempts ?? 1);
-                for (const id of page.imageIds ?? []) {
-                    if (id.imageTag !== undefined)
-                        tags.add(id.imageTag);
-                }
-            }
-            return { $metadata: { attempts } };
-        });
-        return [...tags].sort();
-    }
-    /** The image a tag names, or undefined when the tag doesn't exist. */
-    async describeImage(repository, tag) {
-        assertValid(repositoryNameProblem(repository));
-        assertValid(imageTagProblem(tag));
-        let output;
-        try {
-            output = await this.call({ operation: 'DescribeImages', repository, tag }, () => this.sdk.send(new dist_cjs/* DescribeImagesCommand */.ji5({
-                repositoryName: repository,
-                registryId: this.registryId,
-                imageIds: [{ imageTag: tag }],
-            })));
-        }
-        catch (error) {
-            if (error instanceof errors_EcrError && error.kind === 'image-not-found')
-                return undefined;
-            throw error;
-        }
-        const detail = output.imageDetails?.[0];
-        if (detail?.imageDigest === undefined)
-            return undefined;
-        return {
-            digest: detail.imageDigest,
-            tags: [...(detail.imageTags ?? [])].sort(),
-            sizeInBytes: detail.imageSizeInBytes,
-            pushedAt: detail.imagePushedAt,
-            manifestMediaType: detail.imageManifestMediaType,
-        };
-    }
-    /** `sha256:...` of the image a tag names, or undefined when the tag doesn't exist. */
-    async getImageDigest(repository, tag) {
-        return (await this.describeImage(repository, tag))?.digest;
-    }
-    async tagExists(repository, tag) {
-        return (await this.getImageDigest(repository, tag)) !== undefined;
-    }
-    /**
-     * The repository's tag mutability. The `*_WITH_EXCLUSION` values mean some tags (matching the
-     * repository's exclusion filters) behave the other way.
-     */
-    async getTagMutability(repository) {
-        assertValid(repositoryNameProblem(repository));
-        const output = await this.call({ operation: 'DescribeRepositories', repository }, () => this.sdk.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({
-            repositoryNames: [repository],
-            registryId: this.registryId,
-        })));
-        // ECR's default when a repository was created without the setting.
-        return output.repositories?.[0]?.imageTagMutability ?? 'MUTABLE';
-    }
-    /**
-     * The manifest a tag names (BatchGetImage, every manifest media type accepted), or undefined when the
-     * tag doesn't exist. For comparing an image with a local build before pushing: a single-platform
-     * manifest's `config.digest` is the image id docker reports.
-     */
-    async getImageManifest(repository, tag) {
-        return (await this.getImageManifests(repository, [tag])).get(tag);
-    }
-    /**
-     * The manifests several tags name, in one BatchGetImage call; tags that don't exist are absent from
-     * the map.
-     */
-    async getImageManifests(repository, tags) {
-        assertValid(repositoryNameProblem(repository));
-        for (const tag of tags)
-            assertValid(imageTagProblem(tag));
-        const output = await this.call({ operation: 'BatchGetImage', repository, tag: tags[0] }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
-            repositoryName: repository,
-            registryId: this.registryId,
-            imageIds: tags.map((imageTag) => ({ imageTag })),
-            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
-        })));
-        const manifests = new Map();
-        for (const image of output.images ?? []) {
-            const tag = image.imageId?.imageTag;
-            const manifest = image.imageManifest;
-            const digest = image.imageId?.imageDigest;
-            if (tag === undefined || manifest === undefined || digest === undefined)
-                continue;
-            manifests.set(tag, {
-                digest,
-                mediaType: image.imageManifestMediaType ?? mediaTypeOf(manifest),
-                manifest,
-            });
-        }
-        return manifests;
-    }
-    /**
-     * Tags an existing image with `targetTag` by copying its manifest (BatchGetImage, then PutImage with
-     * the same bytes and media type): no pull, no push, no layer moves, the digest is unchanged.
-     * Re-running is safe: when the target tag already names the digest, nothing is written and
-     * `alreadyPresent` is true. On an immutable repository, a target tag naming another digest is an
-     * EcrError('tag-immutable') naming both digests; on a mutable one the tag moves (`previousDigest`).
-     */
-    async promoteImage(request) {
-        const { repository, targetTag } = request;
-        assertValid(repositoryNameProblem(repository));
-        assertValid(imageTagProblem(targetTag));
-        const sourceId = validateSelector(request.source);
-        // One call reads both: the source manifest and whatever the target tag names now.
-        const output = await this.call({ operation: 'BatchGetImage', repository }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
-            repositoryName: repository,
-            registryId: this.registryId,
-            imageIds: [sourceId, { imageTag: targetTag }],
-            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
-        })));
-        const images = output.images ?? [];
-        const matches = (id) => sourceId.imageTag !== undefined
-            ? id?.imageTag === sourceId.imageTag
-            : id?.imageDigest === sourceId.imageDigest;
-        const source = images.find((image) => matches(image.imageId));
-        const target = images.find((image) => image.imageId?.imageTag === targetTag);
-        const manifest = source?.imageManifest;
-        const digest = source?.imageId?.imageDigest;
-        if (source === undefined || manifest === undefined || digest === undefined) {
-            const failure = output.failures?.find((f) => matches(f.imageId));
-            throw new errors_EcrError('image-not-found', `cannot promote: ${selectorText(request.source)} not found in ECR repository '${repository}' ` +
-                `(${this.region})` +
-                (failure?.failureCode === undefined || failure.failureCode === 'ImageNotFound'
-                    ? ''
-                    : `: ${failure.failureCode} ${failure.failureReason ?? ''}`.trimEnd()), { operation: 'BatchGetImage', awsError: failure?.failureCode });
-        }
-        return this.tagManifest({
-            repository,
-            manifest: {
-                digest,
-                mediaType: source.imageManifestMediaType ?? mediaTypeOf(manifest),
-                manifest,
-            },
-            targetTag,
-            currentDigest: target?.imageId?.imageDigest,
-        });
-    }
-    /**
-     * Points `targetTag` at a manifest already read (e.g. by getImageManifests): one PutImage of the same
-     * bytes, no BatchGetImage. `currentDigest` is what the caller read the tag to name (undefined: absent);
-     * equal to the manifest's digest, nothing is written. Same errors and re-run behaviour as promoteImage.
-     */
-    async tagManifest(request) {
-        const { repository, targetTag, currentDigest: previousDigest } = request;
-        const { digest, mediaType, manifest } = request.manifest;
-        assertValid(repositoryNameProblem(repository));
-        assertValid(imageTagProblem(targetTag));
-        if (previousDigest === digest) {
-            this.logger.info(`${repository}:${targetTag} already is ${digest}: nothing to promote`);
-            return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
-        }
-        try {
-            await this.call({ operation: 'PutImage', repository, tag: targetTag }, () => this.sdk.send(new dist_cjs/* PutImageCommand */.SUU({
-                repositoryName: repository,
-                registryId: this.registryId,
-                imageManifest: manifest,
-                imageManifestMediaType: mediaType,
-                imageTag: targetTag,
-                imageDigest: digest,
-            })));
-        }
-        catch (error) {
-            if (!(error instanceof errors_EcrError))
-                throw error;
-            // Someone else promoted the same image in between: that is the state we wanted.
-            if (error.awsError === 'ImageAlreadyExistsException') {
-                return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
-            }
-            if (error.kind === 'tag-immutable') {
-                const existing = previousDigest ?? (await this.getImageDigest(repository, targetTag));
-                throw new errors_EcrError('tag-immutable', `cannot promote ${digest} to '${repository}:${targetTag}': the tag already names ` +
-                    `${existing ?? 'another image'} and the repository's tags are immutable; use a new tag`, { operation: 'PutImage', awsError: error.awsError, cause: error });
-            }
-            throw error;
-        }
-        if (previousDigest !== undefined) {
-            this.logger.info(`moved ${repository}:${targetTag} from ${previousDigest} to ${digest}`);
-        }
-        return { digest, mediaType, alreadyPresent: false, previousDigest };
-    }
-}
-/** The `mediaType` field of a manifest, for registries that don't report it separately. */
-function mediaTypeOf(manifest) {
-    try {
-        const parsed = JSON.parse(manifest);
-        if (typeof parsed === 'object' && parsed !== null && 'mediaType' in parsed) {
-            const { mediaType } = parsed;
-            if (typeof mediaType === 'string')
-                return mediaType;
-        }
-    }
-    catch {
-        // Not JSON: fall through to the error below.
-    }
-    throw new errors_EcrError('service', 'ECR returned a manifest without a media type', {
-        operation: 'BatchGetImage',
-    });
-}
-/**
- * An EcrClient with the SDK's standard retry strategy (throttling and 5xx retried with backoff, at
- * most `maxAttempts` attempts, default 5). Validates the region and registry id first.
- */
-function createEcrClient(options) {
-    regionInfo(options.region);
-    if (options.registryId !== undefined)
-        assertValid(registry_accountIdProblem(options.registryId));
-    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
-        throw new errors_EcrError('invalid-argument', `maxAttempts must be 1 to 10, got ${String(maxAttempts)}`);
-    }
-    const sdk = new dist_cjs/* ECRClient */.S70({
-        region: options.region,
-        maxAttempts,
-        retryMode: 'standard',
-        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-        ...(options.fips === true ? { useFipsEndpoint: true } : {}),
-    });
-    return new EcrClient(sdk, options);
-}
-
-;// CONCATENATED MODULE: ./packages/kit/logger.ts
-const silentLogger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warning: () => undefined,
-    error: () => undefined,
-};
-/** A logger that keeps what it was told, for tests that assert on warnings. */
-function recordingLogger() {
-    const records = [];
-    const record = (level) => (message) => {
-        records.push({ level, message });
-    };
-    return {
-        records,
-        debug: record('debug'),
-        info: record('info'),
-        warning: record('warning'),
-        error: record('error'),
-    };
-}
-
-;// CONCATENATED MODULE: ./packages/kit/errors.ts
-/** Bad input: names the input, what is wrong and how to fix it, in one line. */
-class errors_InputError extends Error {
-    name = 'InputError';
-    input;
-    constructor(input, problem) {
-        super(`input '${input}': ${problem}`);
-        this.input = input;
-    }
-}
-/** The message of anything thrown, without a stack; non-Error throws become text. */
-function errorMessage(error) {
-    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
-    if (typeof error === 'object' && error !== null && 'message' in error) {
-        const { message } = error;
-        if (typeof message === 'string')
-            return message;
-    }
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-/**
- * The input an error blames, for errors of packages that know it but do not speak in inputs
- * (e.g. a VersionError about `hotfix-of`); undefined when it names none.
- */
-function blamedInput(error) {
-    if (typeof error !== 'object' || error === null || !('input' in error))
-        return undefined;
-    // Only an input-like name: an error must never get other data (say a command's stdin) printed.
-    return typeof error.input === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(error.input)
-        ? error.input
-        : undefined;
-}
-/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
-function failureLine(action, error) {
-    let message = errorMessage(error)
-        .replace(/\s*\n\s*/g, ' ')
-        .trim();
-    const input = blamedInput(error);
-    if (input !== undefined && !message.startsWith(`input '${input}'`)) {
-        message = `input '${input}': ${message}`;
-    }
-    return `${action} failed: ${message}`;
-}
-
-;// CONCATENATED MODULE: ./packages/kit/inputs.ts
-
-/** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
-/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
-function requireInput(name, raw, example) {
-    const value = raw.trim();
-    if (value === '') {
-        throw new InputError(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
-    }
-    return value;
-}
-const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
-const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
-function parseBooleanInput(name, raw, fallback) {
-    const value = raw.trim().toLowerCase();
-    if (value === '')
-        return fallback;
-    if (TRUE_WORDS.has(value))
-        return true;
-    if (FALSE_WORDS.has(value))
-        return false;
-    throw new errors_InputError(name, `"${raw}" is not a boolean: use true or false`);
-}
-function parsePositiveIntegerInput(name, raw, fallback) {
-    const value = raw.trim();
-    if (value === '')
-        return fallback;
-    const number = Number(value);
-    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
-        throw new InputError(name, `"${raw}" is not a positive whole number: use 1, 2, 3, ...`);
-    }
-    return number;
-}
-/** A list given one item per line or comma-separated (both are common in workflows). */
-function parseListInput(raw) {
-    return raw
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-// GitHub's own rules: owners are alphanumeric with inner hyphens; names add '.', '_'.
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const NAME = /^[A-Za-z0-9._-]{1,100}$/;
-function parseRepositoryInput(name, raw) {
-    const value = raw.trim();
-    const parts = value.split('/');
-    const [owner, repo] = parts;
-    if (parts.length !== 2 ||
-        !owner ||
-        !repo ||
-        !OWNER.test(owner) ||
-        !NAME.test(repo) ||
-        repo === '.' ||
-        repo === '..') {
-        throw new InputError(name, `"${raw}" is not a repository: use owner/name, e.g. octo-org/cms`);
-    }
-    return { owner, repo };
-}
-function parseShaInput(name, raw) {
-    const value = raw.trim().toLowerCase();
-    if (!/^[0-9a-f]{7,40}$/.test(value)) {
-        throw new InputError(name, `"${raw}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
-    }
-    return value;
-}
-
-;// CONCATENATED MODULE: ./packages/kit/summary.ts
-function escapeMarkdownCell(text) {
-    return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
-}
-/** A GitHub-flavoured Markdown table; cells are escaped so a value can never break the layout. */
-function markdownTable(header, rows) {
-    const line = (cells) => `| ${cells.map(escapeMarkdownCell).join(' | ')} |`;
-    return ([line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n') +
-        '\n');
-}
-
-;// CONCATENATED MODULE: ./packages/kit/index.ts
-
-
-
-
-
-;// CONCATENATED MODULE: ./packages/ecr/target.ts
-
-
-
-/**
- * Resolves the registry and region inputs shared by the actions, in the order a user expects: the
- * inputs, then the region inside a registry host, then AWS_REGION / AWS_DEFAULT_REGION.
- */
-function resolveEcrRegistry(inputs, env) {
-    const registry = inputs.registry.trim();
-    let registryId;
-    let hostRegion;
-    const host = registry === '' ? inputs.hostHint : registry;
-    if (/^[0-9]+$/.test(registry)) {
-        const problem = accountIdProblem(registry);
-        if (problem)
-            throw new InputError('registry', problem);
-        registryId = registry;
-    }
-    else if (host !== undefined && host !== '') {
-        try {
-            const parsed = parseEcrImageUri(`${host}/image`);
-            registryId = parsed.accountId;
-            hostRegion = parsed.region;
-        }
-        catch (error) {
-            if (!(error instanceof EcrError))
-                throw error;
-            throw new InputError(registry === '' ? 'image' : 'registry', `"${host}" is neither an account id nor an ECR registry host like 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`);
-        }
-    }
-    // Empty inputs and variables count as unset, as the runner passes every input as a string.
-    const region = [inputs.region.trim(), hostRegion, env.AWS_REGION, env.AWS_DEFAULT_REGION].find((candidate) => candidate !== undefined && candidate !== '') ?? '';
-    if (region === '') {
-        throw new InputError('region', 'is required to reach ECR: set it or AWS_REGION');
-    }
-    const problem = regionProblem(region);
-    if (problem)
-        throw new InputError('region', problem);
-    if (hostRegion !== undefined && hostRegion !== region) {
-        throw new InputError('region', `${region} differs from the registry host's region ${hostRegion}`);
-    }
-    return { registryId, region };
-}
-
-;// CONCATENATED MODULE: ./packages/ecr/index.ts
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./packages/docker/registry-http.ts
-/**
- * The one registry read the docker CLI can't do: an image's config blob (its labels), straight from the
- * registry's HTTP API (`GET /v2/<name>/blobs/<digest>`) with the same basic credentials `docker login`
- * uses. ECR answers a blob GET with a redirect to a pre-signed S3 URL; fetch follows it and drops the
- * Authorization header on the way (a cross-origin redirect), as S3 requires.
- */
-
-/** An image config's `config.Labels`; throws when the blob can't be read or isn't the digest asked for. */
-async function readImageLabels(request) {
-    const url = `${request.baseUrl.replace(/\/+$/, '')}/v2/${request.repository}/blobs/${request.configDigest}`;
-    const authorization = `Basic ${Buffer.from(`${request.username}:${request.password}`).toString('base64')}`;
-    const response = await (request.fetch ?? fetch)(url, {
-        headers: { authorization },
-        redirect: 'follow',
-        signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
-    });
-    if (!response.ok) {
-        await response.body?.cancel();
-        throw new Error(`GET ${url} answered ${String(response.status)} ${response.statusText}`);
-    }
-    const body = Buffer.from(await response.arrayBuffer());
-    const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(body).digest('hex')}`;
-    if (digest !== request.configDigest) {
-        throw new Error(`the image config from ${url} has digest ${digest}`);
-    }
-    const parsed = JSON.parse(body.toString('utf8'));
-    const labels = parsed.config?.Labels;
-    const result = {};
-    if (typeof labels === 'object' && labels !== null) {
-        for (const [key, value] of Object.entries(labels)) {
-            if (typeof value === 'string')
-                result[key] = value;
-        }
-    }
-    return result;
-}
-
-;// CONCATENATED MODULE: ./packages/docker/publish.ts
-/**
- * Releasing an image to ECR: build and push it, or promote (retag) one that is already there. The
- * core of actions/ecr-build-push, runtime-agnostic (ECR client, docker CLI, logger and clock are ports).
- *
- * Re-runs and existing tags: the release tag is looked up before building. When it exists and its image
- * config carries this build's revision, version and source labels (read from the registry with the ECR
- * token), it already is this release: nothing is built or pushed (a runner killed after the push, a
- * re-run of the job). The revision pins the sources, Dockerfile included; build inputs beyond them
- * (build-args, target, platform) don't make another release (the README says so). Otherwise the build
- * runs and its image id (the sha256 of the image config) is compared with the `config.digest` of the
- * manifest the tag names. Equal means the same image, so nothing is pushed either. Neither path writes
- * the tag, so an immutable tag is never touched, and neither needs a scratch tag.
- *
- * Nothing half-done is ever visible: the extra tags and the inline-cache tag move only once the release
- * tag is confirmed to name the pushed image, and a push that fails leaves the tag as it was (a registry
- * writes a tag only with the manifest, after every blob). An ECR token that expires mid-push gets one
- * fresh login and one more push.
- */
-
-
-
-
-
-const IF_TAG_EXISTS = ['skip-same-digest', 'fail', 'overwrite'];
-class PublishError extends Error {
-    name = 'PublishError';
-}
-/**
- * The host to log in and push to. ECR's token names the credentials' own registry; the same token
- * works for another account's registry (cross-account push), so an explicitly named ECR host wins.
- * A proxy endpoint that is not an ECR host (a custom ECR endpoint, as in tests) is where images live.
- */
-function chooseRegistryHost(tokenHost, expected) {
-    if (expected === undefined || expected === tokenHost)
-        return tokenHost;
-    return parseEcrRegistryHost(tokenHost) === undefined ? tokenHost : expected;
-}
-/** `config.digest` of a single-platform manifest: the image id docker reports for it. */
-function configDigestOf(manifest) {
-    try {
-        const parsed = JSON.parse(manifest);
-        const digest = parsed.config?.digest;
-        return typeof digest === 'string' ? digest : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Bytes stored for a single-platform image: its config and (compressed) layers, as ECR counts
- * imageSizeInBytes. Undefined for an index.
- */
-function imageSizeOf(manifest) {
-    try {
-        const parsed = JSON.parse(manifest);
-        if (parsed.layers === undefined)
-            return undefined;
-        const sizes = [parsed.config?.size, ...parsed.layers.map((layer) => layer.size)];
-        return sizes.reduce((sum, size) => sum + (typeof size === 'number' ? size : 0), 0);
-    }
-    catch {
-        return undefined;
-    }
-}
-const secondsSince = (started) => (external_node_perf_hooks_.performance.now() - started) / 1000;
-const REVISION_LABEL = 'org.opencontainers.image.revision';
-const VERSION_LABEL = 'org.opencontainers.image.version';
-const SOURCE_LABEL = 'org.opencontainers.image.source';
-/** A fresh ECR token (GetAuthorizationToken), masked before anything can print it. */
-async function authorize(request, ports) {
-    const auth = await ports.ecr.getAuthorization();
-    ports.maskSecret(auth.password);
-    ports.maskSecret(Buffer.from(`${auth.username}:${auth.password}`).toString('base64'));
-    const registry = chooseRegistryHost(auth.registry, request.expectedRegistry);
-    if (registry !== auth.registry) {
-        ports.logger.info(`pushing to ${registry} (the credentials' own registry is ${auth.registry})`);
-    }
-    const baseUrl = registry === auth.registry ? auth.proxyEndpoint : `https://${registry}`;
-    return { registry, username: auth.username, password: auth.password, baseUrl };
-}
-/** A fresh token, stored as docker's credentials for the registry (the run's private config). */
-async function logIn(request, ports, docker) {
-    const access = await authorize(request, ports);
-    docker.storeCredentials(access.registry, access);
-    ports.onLogin?.(access.registry);
-    return access;
-}
-/**
- * Points the extra tags, and `<repository>:cache` when `moveCacheTag`, at the release manifest. One
- * BatchGetImage reads what they name now (unless the caller already has that), then one PutImage per tag
- * that differs, all at once: copies inside ECR, no layer moves, a re-run writes nothing. Called only once
- * the release tag names `release`, so no tag ever runs ahead of it. The cache tag is never fatal: an
- * immutable or unwritable one just stays put (the next build reads less cache).
- */
-async function tagRelease(request, ports, release, moveCacheTag, mutability, known) {
-    const { ecr, logger } = ports;
-    const { repository } = request;
-    const followers = [...new Set(request.tags.slice(1))].filter((tag) => tag !== request.tags[0]);
-    let cacheTag = moveCacheTag && !request.tags.includes('cache');
-    if (cacheTag && mutability === 'IMMUTABLE') {
-        logger.info(`not moving ${repository}:cache (immutable repository); give cache-from the previous ` +
-            'release tag, or exclude `cache` from immutability, to reuse layers on the next build');
-        cacheTag = false;
-    }
-    const tags = cacheTag ? [...followers, 'cache'] : followers;
-    if (tags.length === 0)
-        return;
-    const current = known ?? (await ecr.getImageManifests(repository, tags));
-    const cached = current.get('cache');
-    // A no-change rebuild: the cache image already has exactly these layers, so it caches as well.
-    const moving = tags.filter((tag) => tag !== 'cache' || cached === undefined || !sameLayers(cached, release));
-    await Promise.all(moving.map(async (tag) => {
-        try {
-            const moved = await ecr.tagManifest({
-                repository,
-                manifest: release,
-                targetTag: tag,
-                currentDigest: current.get(tag)?.digest,
-            });
-            if (!moved.alreadyPresent && tag !== 'cache') {
-                logger.info(`tagged ${repository}:${tag} -> ${release.digest}`);
-            }
-        }
-        catch (error) {
-            if (tag !== 'cache' || !(error instanceof errors_EcrError))
-                throw error;
-            logger.warning(`could not move ${repository}:cache: ${error.message}`);
-        }
-    }));
-}
-/** Both are single-platform manifests with the very same layers (digests, in order). */
-function sameLayers(a, b) {
-    const layersOf = (manifest) => {
-        try {
-            const parsed = JSON.parse(manifest.manifest);
-            return parsed.layers === undefined
-                ? undefined
-                : JSON.stringify(parsed.layers.map((layer) => layer.digest));
-        }
-        catch {
-            return undefined;
-        }
-    };
-    const layers = layersOf(a);
-    return layers !== undefined && layers === layersOf(b);
-}
-function exportsOwnCache(builder, build) {
-    if ((build.cacheTo ?? []).length > 0)
-        return true;
-    return builder.kind === 'buildx' && builder.driver !== undefined && builder.driver !== 'docker';
-}
-/**
- * Whether the image the release tag names already is this release: its config carries this build's
- * revision, version (the release tag) and source labels. The revision pins the source (Dockerfile
- * included), so the only way it can be another image is other build inputs for the same release
- * (build-args, target, platform): the README says that counts as the same release. Needs a revision;
- * any failure to read the config just means "build and compare".
- */
-async function isThisRelease(existing, labels, access, repository, logger) {
-    const revision = labels[REVISION_LABEL];
-    const configDigest = configDigestOf(existing.manifest);
-    if (revision === undefined || revision === '' || configDigest === undefined)
-        return false;
-    let found;
-    try {
-        found = await readImageLabels({
-            baseUrl: access.baseUrl,
-            repository,
-            configDigest,
-            username: access.username,
-            password: access.password,
-        });
-    }
-    catch (error) {
-        logger.info(`could not read the labels of ${repository}@${existing.digest} (${error instanceof Error ? error.message : String(error)}): building to compare`);
-        return false;
-    }
-    return [REVISION_LABEL, VERSION_LABEL, SOURCE_LABEL].every((key) => found[key] === labels[key]);
-}
-/**
- * `docker push`; when the registry refuses the credentials part-way (an ECR token expires after 12 hours,
- * a long build can outlive it), one fresh GetAuthorizationToken + `docker login` and one more push.
- * Layers already uploaded are skipped by that push.
- */
-async function pushWithFreshLogin(request, ports, docker, reference) {
-    try {
-        return await docker.push(reference);
-    }
-    catch (error) {
-        if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected')
-            throw error;
-        ports.logger.warning(`${error.message}: the ECR token may have expired; logging in again with a new one and pushing once more`);
-    }
-    await logIn(request, ports, docker);
-    try {
-        return await docker.push(reference);
-    }
-    catch (error) {
-        if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected')
-            throw error;
-        throw new PublishError(`${error.message}, also with a fresh ECR token: check that the role may push to this repository ` +
-            '(ecr:InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage); nothing was tagged', { cause: error });
-    }
-}
-async function publishBuild(request, build, ports, releaseTag) {
-    const { ecr, logger } = ports;
-    const docker = ports.docker;
-    if (docker === undefined)
-        throw new PublishError('building needs the docker CLI port');
-    const { repository } = request;
-    // Independent look-ups at once: credentials + login, repository settings, the tag, the builder.
-    const [access, mutability, existing, builder] = await Promise.all([
-        logIn(request, ports, docker),
-        ecr.getTagMutability(repository),
-        ecr.getImageManifest(repository, releaseTag),
-        docker.detectBuilder(),
-    ]);
-    const { registry } = access;
-    if (existing !== undefined && build.push && request.ifTagExists === 'fail') {
-        throw new PublishError(`tag '${releaseTag}' already exists in ECR repository '${repository}' (${existing.digest}) ` +
-            'and if-tag-exists is fail: use a new tag');
-    }
-    const repositoryRef = `${registry}/${repository}`;
-    const reference = `${repositoryRef}:${releaseTag}`;
-    const labels = {
-        ...ociLabels({
-            ...build.source,
-            version: releaseTag,
-            created: (ports.clock ?? (() => new Date()))(),
-        }),
-        ...build.labels,
-    };
-    const moveCacheTag = !exportsOwnCache(builder, build);
-    // A re-run of a release that is already in ECR (the job died after the push, or is run again):
-    // report it without building. A rebuild on a warm daemon need not reproduce the image id.
-    if (existing !== undefined &&
-        build.push &&
-        request.ifTagExists === 'skip-same-digest' &&
-        (await isThisRelease(existing, labels, access, repository, logger))) {
-        logger.info(`${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
-            `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`);
-        const started = external_node_perf_hooks_.performance.now();
-        await tagRelease(request, ports, existing, moveCacheTag, mutability);
-        return {
-            registry,
-            repository,
-            releaseTag,
-            tags: request.tags,
-            image: reference,
-            digest: existing.digest,
-            imageId: configDigestOf(existing.manifest),
-            sizeInBytes: imageSizeOf(existing.manifest),
-            built: false,
-            pushed: false,
-            outcome: 'already-present',
-            builder: undefined,
-            promotedFrom: undefined,
-            previousDigest: undefined,
-            buildSeconds: 0,
-            pushSeconds: secondsSince(started),
-        };
-    }
-    const defaults = defaultCache(builder, repositoryRef, existing === undefined ? [] : [reference]);
-    const cacheFrom = (build.cacheFrom ?? []).length > 0
-        ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
-        : defaults.cacheFrom;
-    const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
-    const built = await docker.build({
-        context: build.context,
-        file: build.file,
-        tags: [reference],
-        buildArgs: build.buildArgs,
-        labels,
-        target: build.target,
-        platform: build.platform,
-        network: build.network,
-        cacheFrom,
-        cacheTo,
-        pull: build.pull,
-        noCache: build.noCache,
-        secretEnvs: build.secretEnvs,
-    }, builder);
-    logger.info(`built ${reference} (image ${built.imageId}) in ${built.seconds.toFixed(1)} s`);
-    const result = {
-        registry,
-        repository,
-        releaseTag,
-        tags: request.tags,
-        image: reference,
-        imageId: built.imageId,
-        built: true,
-        builder: builder.kind,
-        promotedFrom: undefined,
-        buildSeconds: built.seconds,
-    };
-    if (!build.push) {
-        return {
-            ...result,
-            digest: undefined,
-            sizeInBytes: undefined,
-            pushed: false,
-            outcome: 'built-only',
-            previousDigest: undefined,
-            pushSeconds: 0,
-        };
-    }
-    let previousDigest;
-    if (existing !== undefined) {
-        const same = sameImage(existing, built.imageId, request, releaseTag, mutability);
-        if (same) {
-            logger.info(`${repository}:${releaseTag} already is this image (${existing.digest}): nothing to push`);
-            const started = external_node_perf_hooks_.performance.now();
-            await tagRelease(request, ports, existing, moveCacheTag, mutability);
-            return {
-                ...result,
-                digest: existing.digest,
-                sizeInBytes: imageSizeOf(existing.manifest),
-                pushed: false,
-                outcome: 'already-present',
-                previousDigest: undefined,
-                pushSeconds: secondsSince(started),
-            };
-        }
-        previousDigest = existing.digest;
-        logger.warning(`overwriting ${repository}:${releaseTag} (was ${existing.digest})`);
-    }
-    const started = external_node_perf_hooks_.performance.now();
-    const pushed = await pushWithFreshLogin(request, ports, docker, reference);
-    // One BatchGetImage: what ECR now serves under the release tag (it must be what docker says it
-    // pushed) and what the other tags name, which then move to it.
-    const others = [...request.tags.slice(1), ...(moveCacheTag ? ['cache'] : [])];
-    const manifests = await ecr.getImageManifests(repository, [...new Set([releaseTag, ...others])]);
-    const confirmed = manifests.get(releaseTag);
-    if (confirmed?.digest !== pushed.digest) {
-        throw new PublishError(`docker push reported ${pushed.digest} for ${reference}, but ECR reports ` +
-            `${confirmed?.digest ?? 'no image'} for that tag: did another run push it at the same time?`);
-    }
-    await tagRelease(request, ports, confirmed, moveCacheTag, mutability, manifests);
-    return {
-        ...result,
-        digest: pushed.digest,
-        sizeInBytes: imageSizeOf(confirmed.manifest),
-        pushed: true,
-        outcome: 'pushed',
-        previousDigest,
-        pushSeconds: secondsSince(started),
-    };
-}
-/**
- * Whether the image the release tag names is the one just built; throws when it isn't and the policy
- * or the repository forbids replacing it.
- */
-function sameImage(existing, imageId, request, releaseTag, mutability) {
-    const existingImageId = configDigestOf(existing.manifest);
-    // The classic image store's id is the config digest; the containerd image store's is the manifest's.
-    if (existingImageId === imageId || existing.digest === imageId)
-        return true;
-    const what = `tag '${releaseTag}' already names ${existing.digest} ` +
-        `(image ${existingImageId ?? 'of a multi-platform index'}) in ECR repository '${request.repository}', ` +
-        `and this build is a different image (${imageId})`;
-    if (request.ifTagExists !== 'overwrite') {
-        throw new PublishError(`${what}; nothing was pushed: use a new tag, or if-tag-exists: overwrite in a mutable repository`);
-    }
-    if (mutability === 'IMMUTABLE') {
-        throw new PublishError(`${what}; the repository's tags are immutable, so it can't be overwritten: use a new tag`);
-    }
-    return false;
-}
-async function publishPromotion(request, promoteFrom, ports, releaseTag) {
-    const { ecr } = ports;
-    const { repository } = request;
-    // One BatchGetImage reads the source, whatever the release tag names now, and the extra tags.
-    const [access, manifests] = await Promise.all([
-        authorize(request, ports),
-        ecr.getImageManifests(repository, [...new Set([promoteFrom, ...request.tags])]),
-    ]);
-    const source = manifests.get(promoteFrom);
-    const existing = manifests.get(releaseTag);
-    if (source === undefined) {
-        throw new errors_EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${repository}' (${ecr.region})`);
-    }
-    let previousDigest;
-    let mutability = 'MUTABLE';
-    if (existing !== undefined) {
-        const what = `tag '${releaseTag}' already names ${existing.digest} in ECR repository '${repository}'`;
-        if (request.ifTagExists === 'fail') {
-            throw new PublishError(`${what} and if-tag-exists is fail: use a new tag`);
-        }
-        if (existing.digest !== source.digest) {
-            const versus = `${what}, not ${source.digest} ('${promoteFrom}')`;
-            if (request.ifTagExists !== 'overwrite') {
-                throw new PublishError(`${versus}; nothing was changed: use a new tag, or if-tag-exists: overwrite in a mutable repository`);
-            }
-            mutability = await ecr.getTagMutability(repository);
-            if (mutability === 'IMMUTABLE') {
-                throw new PublishError(`${versus}; the repository's tags are immutable, so it can't be overwritten: use a new tag`);
-            }
-            previousDigest = existing.digest;
-        }
-    }
-    const started = external_node_perf_hooks_.performance.now();
-    // The manifest read above, by digest: promotes exactly the image looked at, even if the source tag
-    // moves meanwhile. The release tag first, then the others (never ahead of it).
-    const promoted = await ecr.tagManifest({
-        repository,
-        manifest: source,
-        targetTag: releaseTag,
-        currentDigest: existing?.digest,
-    });
-    await tagRelease(request, ports, source, false, mutability, manifests);
-    if (!promoted.alreadyPresent) {
-        ports.logger.info(`promoted ${repository}:${promoteFrom} (${source.digest}) to ${releaseTag}`);
-    }
-    return {
-        registry: access.registry,
-        repository,
-        releaseTag,
-        tags: request.tags,
-        image: `${access.registry}/${repository}:${releaseTag}`,
-        digest: source.digest,
-        imageId: undefined,
-        sizeInBytes: imageSizeOf(source.manifest),
-        built: false,
-        pushed: !promoted.alreadyPresent,
-        outcome: promoted.alreadyPresent ? 'already-present' : 'promoted',
-        builder: undefined,
-        promotedFrom: promoteFrom,
-        previousDigest,
-        buildSeconds: 0,
-        pushSeconds: secondsSince(started),
-    };
-}
-/** Builds and pushes (or promotes) the release image; see the module comment for re-runs. */
-async function publishImage(request, ports) {
-    const releaseTag = request.tags[0];
-    if (releaseTag === undefined)
-        throw new PublishError('no tags: give at least the release tag');
-    if (request.promoteFrom !== undefined && request.build === undefined) {
-        return publishPromotion(request, request.promoteFrom, ports, releaseTag);
-    }
-    if (request.build === undefined || request.promoteFrom !== undefined) {
-        throw new PublishError('give exactly one of a build and promoteFrom');
-    }
-    return publishBuild(request, request.build, ports, releaseTag);
-}
-
-;// CONCATENATED MODULE: ./packages/docker/index.ts
-/**
- * The docker CLI over an exec port (login via stdin into a private DOCKER_CONFIG, build, push with
- * retries), and the ECR release of an image built with it or promoted in place.
- */
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./actions/ecr-build-push/src/inputs.ts
-
-
-
-
-
-const BUILD_INPUTS = [
-    'context',
-    'file',
-    'build-args',
-    'labels',
-    'target',
-    'platform',
-    'network',
-    'cache-from',
-    'cache-to',
-    'secret-envs',
-];
-/** One item per line: these values may contain commas (`type=registry,ref=...`, `A=1,2`). */
-function lines(raw) {
-    return raw
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '');
-}
-function optional(raw) {
-    const value = raw.trim();
-    return value === '' ? undefined : value;
-}
-function keyValues(name, raw, keyPattern, example) {
-    const items = lines(raw);
-    for (const item of items) {
-        const separator = item.indexOf('=');
-        if (separator <= 0 || !keyPattern.test(item.slice(0, separator))) {
-            throw new errors_InputError(name, `"${item}" is not KEY=VALUE: give one per line, e.g. ${example}`);
-        }
-    }
-    return items;
-}
-function parseRegion(getInput, env, hostRegion) {
-    const region = optional(getInput('region')) ??
-        optional(env.AWS_REGION ?? '') ??
-        optional(env.AWS_DEFAULT_REGION ?? '') ??
-        hostRegion ??
-        '';
-    if (region === '') {
-        throw new errors_InputError('region', 'is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set: give the region, e.g. us-gov-west-1 ' +
-            '(aws-actions/configure-aws-credentials sets AWS_REGION)');
-    }
-    const problem = registry_regionProblem(region);
-    if (problem !== undefined)
-        throw new errors_InputError('region', problem);
-    if (hostRegion !== undefined && region !== hostRegion) {
-        throw new errors_InputError('region', `"${region}" does not match the registry host's region ${hostRegion}: leave region empty or use ${hostRegion}`);
-    }
-    return region;
-}
-function parseRegistry(getInput, env) {
-    const raw = getInput('registry').trim();
-    if (raw === '') {
-        return {
-            region: parseRegion(getInput, env),
-            accountId: undefined,
-            registryHost: undefined,
-            fips: false,
-        };
-    }
-    if (/^[0-9]{12}$/.test(raw)) {
-        const region = parseRegion(getInput, env);
-        return {
-            region,
-            accountId: raw,
-            registryHost: registryHost({ accountId: raw, region }),
-            fips: false,
-        };
-    }
-    const host = parseEcrRegistryHost(raw.replace(/^https?:\/\//, '').replace(/\/+$/, ''));
-    if (host === undefined) {
-        throw new errors_InputError('registry', `"${raw}" is neither an AWS account id nor an ECR registry host: use the 12-digit account id, ` +
-            'or <account>.dkr.ecr.<region>.amazonaws.com');
-    }
-    // An explicit region input must agree with the host's; the environment's region doesn't override it.
-    const region = parseRegion(getInput, {}, host.region);
-    return { region, accountId: host.accountId, registryHost: host.host, fips: host.fips };
-}
-function parseTags(raw) {
-    const tags = [...new Set(parseListInput(raw))];
-    if (tags.length === 0) {
-        throw new errors_InputError('tags', 'is empty: give at least the release tag, e.g. ${{ steps.version.outputs.version }}');
-    }
-    for (const tag of tags) {
-        const problem = imageTagProblem(tag);
-        if (problem !== undefined)
-            throw new errors_InputError('tags', problem);
-    }
-    return tags;
-}
-function parseIfTagExists(raw) {
-    const value = raw.trim() || 'skip-same-digest';
-    const known = IF_TAG_EXISTS.find((option) => option === value);
-    if (known === undefined) {
-        throw new errors_InputError('if-tag-exists', `"${raw}" is not one of ${IF_TAG_EXISTS.join(', ')}`);
-    }
-    return known;
-}
-/** The real path of `path`, which must be inside `workspace`; `input` names the input for errors. */
-function insideWorkspace(input, raw, path, workspace) {
-    const real = (0,external_node_fs_.realpathSync)(path);
-    const fromWorkspace = (0,external_node_path_.relative)((0,external_node_fs_.realpathSync)(workspace), real);
-    if (fromWorkspace.startsWith('..') || (0,external_node_path_.isAbsolute)(fromWorkspace)) {
-        throw new errors_InputError(input, `"${raw}" is outside the workspace (${workspace}): use a path inside the repository checkout`);
-    }
-    return real;
-}
-function parseBuild(getInput, env) {
-    const workspace = optional(env.GITHUB_WORKSPACE ?? '') ?? process.cwd();
-    const contextRaw = getInput('context').trim() || '.';
-    const contextPath = (0,external_node_path_.resolve)(workspace, contextRaw);
-    if (!(0,external_node_fs_.existsSync)(contextPath) || !(0,external_node_fs_.statSync)(contextPath).isDirectory()) {
-        throw new errors_InputError('context', `"${contextRaw}" is not a directory in the workspace (${workspace})`);
-    }
-    const context = insideWorkspace('context', contextRaw, contextPath, workspace);
-    const fileRaw = getInput('file').trim();
-    const filePath = fileRaw === '' ? (0,external_node_path_.join)(context, 'Dockerfile') : (0,external_node_path_.resolve)(workspace, fileRaw);
-    if (!(0,external_node_fs_.existsSync)(filePath) || !(0,external_node_fs_.statSync)(filePath).isFile()) {
-        throw new errors_InputError('file', `no Dockerfile at ${(0,external_node_path_.relative)(workspace, filePath) || filePath}: add one, or name it with file: (relative to the workspace)`);
-    }
-    const file = insideWorkspace('file', fileRaw || filePath, filePath, workspace);
-    const platform = optional(getInput('platform'));
-    if (platform !== undefined && !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform)) {
-        throw new errors_InputError('platform', `"${platform}" is not one platform like linux/amd64 or linux/arm64 (multi-platform images are not supported)`);
-    }
-    const revision = optional(getInput('revision'))?.toLowerCase();
-    if (revision !== undefined && !/^[0-9a-f]{40}$/.test(revision)) {
-        throw new errors_InputError('revision', `"${revision}" is not a full commit SHA: use the 40 hex characters`);
-    }
-    const network = optional(getInput('network'));
-    if (network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network)) {
-        throw new errors_InputError('network', `"${network}" is not a network: use none, host, default or a network name`);
-    }
-    const labels = {};
-    for (const item of keyValues('labels', getInput('labels'), /^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'com.example.team=cms')) {
-        const separator = item.indexOf('=');
-        labels[item.slice(0, separator)] = item.slice(separator + 1);
-    }
-    const secretEnvs = keyValues('secret-envs', getInput('secret-envs'), /^[A-Za-z0-9_.-]+$/, 'npm_token=NPM_TOKEN').map((item) => {
-        const separator = item.indexOf('=');
-        const secret = { id: item.slice(0, separator), env: item.slice(separator + 1) };
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(secret.env)) {
-            throw new errors_InputError('secret-envs', `"${secret.env}" is not an environment variable name`);
-        }
-        if (env[secret.env] === undefined) {
-            throw new errors_InputError('secret-envs', `environment variable ${secret.env} (secret ${secret.id}) is not set: set it in the step's env:`);
-        }
-        return secret;
-    });
-    return {
-        context,
-        file,
-        buildArgs: keyValues('build-args', getInput('build-args'), /^[A-Za-z_][A-Za-z0-9_]*$/, 'NODE_ENV=production'),
-        labels,
-        target: optional(getInput('target')),
-        platform,
-        network,
-        revision,
-        cacheFrom: lines(getInput('cache-from')),
-        cacheTo: lines(getInput('cache-to')),
-        pull: parseBooleanInput('pull', getInput('pull'), false),
-        noCache: parseBooleanInput('no-cache', getInput('no-cache'), false),
-        secretEnvs,
-        push: parseBooleanInput('push', getInput('push'), true),
-    };
-}
-/** Reads and validates every input once; the first bad one throws a one-line InputError. */
-function getInputs(getInput, env) {
-    const registry = parseRegistry(getInput, env);
-    const repository = getInput('repository').trim();
-    if (repository === '')
-        throw new errors_InputError('repository', 'is required: give the ECR repository name, e.g. team/cms');
-    // A valid repository name can look like a host, but nobody means `<account>.dkr.ecr...` as a name.
-    if (/\.dkr\.ecr(-fips)?\./.test(repository)) {
-        throw new errors_InputError('repository', `"${repository}" names a registry: give the repository name only and the host in registry:`);
-    }
-    const repositoryProblem = repositoryNameProblem(repository);
-    if (repositoryProblem !== undefined)
-        throw new errors_InputError('repository', repositoryProblem);
-    const tags = parseTags(getInput('tags'));
-    const ifTagExists = parseIfTagExists(getInput('if-tag-exists'));
-    const promoteFrom = optional(getInput('promote-from'));
-    if (promoteFrom === undefined) {
-        return {
-            ...registry,
-            repository,
-            tags,
-            ifTagExists,
-            promoteFrom,
-            build: parseBuild(getInput, env),
-        };
-    }
-    const tagProblem = imageTagProblem(promoteFrom);
-    if (tagProblem !== undefined)
-        throw new errors_InputError('promote-from', tagProblem);
-    const buildInputs = BUILD_INPUTS.filter((name) => getInput(name).trim() !== '');
-    // Booleans have defaults, so only a value that asks for a build counts.
-    if (parseBooleanInput('pull', getInput('pull'), false))
-        buildInputs.push('pull');
-    if (parseBooleanInput('no-cache', getInput('no-cache'), false))
-        buildInputs.push('no-cache');
-    if (!parseBooleanInput('push', getInput('push'), true))
-        buildInputs.push('push');
-    if (buildInputs.length > 0) {
-        throw new errors_InputError('promote-from', `cannot be combined with ${buildInputs.join(', ')}: promoting retags an existing image without building; ` +
-            'drop those inputs or promote-from');
-    }
-    if (tags.includes(promoteFrom)) {
-        throw new errors_InputError('promote-from', `"${promoteFrom}" is also in tags: promote it to a new tag`);
-    }
-    return { ...registry, repository, tags, ifTagExists, promoteFrom, build: undefined };
-}
-
-;// CONCATENATED MODULE: ./actions/ecr-build-push/src/main.ts
-
-
-
-
-
-
-const ACTION = 'ecr-build-push';
-/** State the main step leaves for the post step (the runner hands it back as STATE_<name>). */
-const STATE = {
-    isPost: 'isPost',
-    dockerConfig: 'docker-config',
-    registry: 'registry',
-};
-const nonEmpty = (value) => value === undefined || value.trim() === '' ? undefined : value;
-/**
- * One bundle serves both steps, as actions/checkout does: the main step marks the state, so the
- * runner's `post` run of the same file finds it and cleans up.
- */
-async function run() {
-    if (getState(STATE.isPost) === 'true') {
-        await runPost();
-        return;
-    }
-    saveState(STATE.isPost, 'true');
-    await runMain();
-}
-/**
- * The time for `org.opencontainers.image.created`. A fixed one per commit makes a re-run's fully cached
- * build the same image, so it is recognised as already pushed: SOURCE_DATE_EPOCH (the reproducible
- * builds convention), else the commit time of the `revision` commit from the checkout, else now.
- */
-async function createdTime(workspace, sha) {
-    const epoch = process.env.SOURCE_DATE_EPOCH?.trim();
-    if (epoch !== undefined && /^[0-9]+$/.test(epoch))
-        return new Date(Number(epoch) * 1000);
-    if (sha !== undefined && /^[0-9a-f]{40}$/.test(sha)) {
-        const shown = await processExec('git', [
-            '-C',
-            workspace,
-            'show',
-            '-s',
-            '--format=%ct',
-            sha,
-        ]).catch(() => undefined);
-        const seconds = shown?.exitCode === 0 ? shown.stdout.trim() : '';
-        if (/^[0-9]+$/.test(seconds))
-            return new Date(Number(seconds) * 1000);
-    }
-    info('image created time is now (no SOURCE_DATE_EPOCH, no checkout of the revision commit): a re-run builds a new image id');
-    return new Date();
-}
-async function runMain() {
-    try {
-        const inputs = getInputs((name) => getInput(name), process.env);
-        const logger = core_namespaceObject;
-        const ecr = createEcrClient({
-            region: inputs.region,
-            registryId: inputs.accountId,
-            fips: inputs.fips,
-            logger,
-        });
-        let docker;
-        let created;
-        if (inputs.build !== undefined) {
-            // Saved before anything is written into it, so the post step removes it even after a failure.
-            const configDir = createDockerConfigDir(nonEmpty(process.env.RUNNER_TEMP) ?? (0,external_node_os_.tmpdir)());
-            saveState(STATE.dockerConfig, configDir);
-            docker = new DockerCli({ exec: processExec, logger, configDir });
-            created = await createdTime(nonEmpty(process.env.GITHUB_WORKSPACE) ?? process.cwd(), inputs.build.revision ?? process.env.GITHUB_SHA);
-        }
-        const build = inputs.build;
-        const result = await publishImage({
-            repository: inputs.repository,
-            tags: inputs.tags,
-            ifTagExists: inputs.ifTagExists,
-            expectedRegistry: inputs.registryHost,
-            promoteFrom: inputs.promoteFrom,
-            build: build === undefined
-                ? undefined
-                : {
-                    ...build,
-                    source: {
-                        serverUrl: process.env.GITHUB_SERVER_URL,
-                        repository: process.env.GITHUB_REPOSITORY,
-                        revision: build.revision ?? process.env.GITHUB_SHA,
-                    },
-                },
-        }, {
-            ecr,
-            docker,
-            logger,
-            maskSecret: (secret) => {
-                setSecret(secret);
-            },
-            onLogin: (registry) => {
-                saveState(STATE.registry, registry);
-            },
-            clock: () => created ?? new Date(),
-        });
-        setOutputs(result);
-        await writeSummary(result);
-    }
-    catch (error) {
-        setFailed(failureLine(ACTION, error));
-    }
-}
-/** Logs out and removes the run's DOCKER_CONFIG directory, credentials included. */
-async function runPost() {
-    const configDir = getState(STATE.dockerConfig);
-    if (configDir === '')
-        return;
-    const registry = getState(STATE.registry);
-    try {
-        if (registry !== '') {
-            await new DockerCli({ exec: processExec, logger: core_namespaceObject, configDir }).logout(registry);
-        }
-    }
-    catch (error) {
-        warning(failureLine(`${ACTION} (post)`, error));
-    }
-    try {
-        removeDockerConfigDir(configDir);
-        info(`removed the docker credentials (${configDir})`);
-    }
-    catch (error) {
-        setFailed(failureLine(`${ACTION} (post)`, error));
-    }
-}
-function setOutputs(result) {
-    const digest = result.digest ?? '';
-    setOutput('image', result.image);
-    setOutput('digest', digest);
-    setOutput('image-with-digest', digest === '' ? '' : `${result.image}@${digest}`);
-    setOutput('registry', result.registry);
-    setOutput('tags', result.tags.join(','));
-    setOutput('built', String(result.built));
-    setOutput('pushed', String(result.pushed));
-}
-function sizeText(bytes) {
-    if (bytes === undefined)
-        return '-';
-    if (bytes < 1024 * 1024)
-        return `${(bytes / 1024).toFixed(1)} KiB`;
-    return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
-function howText(result) {
-    const from = result.promotedFrom ?? '';
-    switch (result.outcome) {
-        case 'pushed':
-            return result.previousDigest === undefined
-                ? `built (${result.builder ?? 'docker'}) and pushed`
-                : `built and pushed, replacing ${result.previousDigest}`;
-        case 'already-present':
-            if (result.built)
-                return 'built; the tag already named this image, nothing pushed';
-            return result.promotedFrom === undefined
-                ? 'this release (same revision and version) is already in ECR: nothing built or pushed'
-                : `already promoted from ${from}, nothing changed`;
-        case 'promoted':
-            return result.previousDigest === undefined
-                ? `promoted from ${from} (no build, no upload)`
-                : `promoted from ${from}, replacing ${result.previousDigest}`;
-        case 'built-only':
-            return 'built only (push: false)';
-    }
-}
-async function writeSummary(result) {
-    const table = markdownTable(['Image', 'Digest', 'Size', 'Tags', 'What happened', 'Build', 'Push'], [
-        [
-            result.image,
-            result.digest ?? '-',
-            sizeText(result.sizeInBytes),
-            result.tags.join(', '),
-            howText(result),
-            result.built ? `${result.buildSeconds.toFixed(1)} s` : '-',
-            `${result.pushSeconds.toFixed(1)} s`,
-        ],
-    ]);
-    await summary.addHeading('Release image', 3).addRaw(table, true).write();
-}
-
-
-/***/ }),
-
-/***/ 2613:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-
-/***/ }),
-
-/***/ 4434:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 8611:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
-
-/***/ }),
-
-/***/ 5692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
-
-/***/ }),
-
-/***/ 9278:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
-
-/***/ }),
-
-/***/ 4589:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-
-/***/ }),
-
-/***/ 6698:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
-
-/***/ }),
-
-/***/ 4573:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-
-/***/ }),
-
-/***/ 1421:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-
-/***/ }),
-
-/***/ 7540:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
-
-/***/ }),
-
-/***/ 7598:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-
-/***/ }),
-
-/***/ 3053:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
-
-/***/ }),
-
-/***/ 610:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
-
-/***/ }),
-
-/***/ 8474:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-
-/***/ }),
-
-/***/ 1455:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-
-/***/ }),
-
-/***/ 7067:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-
-/***/ }),
-
-/***/ 2467:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
-
-/***/ }),
-
-/***/ 4708:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-
-/***/ }),
-
-/***/ 7030:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 8161:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-
-/***/ }),
-
-/***/ 6760:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-
-/***/ }),
-
-/***/ 643:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
-
-/***/ }),
-
-/***/ 1708:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
-
-/***/ }),
-
-/***/ 1792:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
-
-/***/ }),
-
-/***/ 7075:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 1692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-
-/***/ }),
-
-/***/ 3136:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-
-/***/ }),
-
-/***/ 7975:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-
-/***/ }),
-
-/***/ 3429:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
-
-/***/ }),
-
-/***/ 5919:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-
-/***/ }),
-
-/***/ 8522:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 3193:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-
-/***/ }),
-
-/***/ 4756:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
-
-/***/ }),
-
-/***/ 9023:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ })
 

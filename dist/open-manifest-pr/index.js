@@ -30745,16 +30745,18 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7485);
+/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3428);
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+
+await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'open-manifest-pr', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 7485:
+/***/ 3428:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30763,3007 +30765,1735 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
-var platform_namespaceObject = {};
-__nccwpck_require__.r(platform_namespaceObject);
-__nccwpck_require__.d(platform_namespaceObject, {
-  arch: () => (arch),
-  getDetails: () => (getDetails),
-  isLinux: () => (isLinux),
-  isMacOS: () => (isMacOS),
-  isWindows: () => (isWindows),
-  platform: () => (platform)
-});
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
+var core = __nccwpck_require__(6257);
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./packages/docker/exec.ts
 
-// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/core.js
-var core_namespaceObject = {};
-__nccwpck_require__.r(core_namespaceObject);
-__nccwpck_require__.d(core_namespaceObject, {
-  ExitCode: () => (ExitCode),
-  addPath: () => (addPath),
-  debug: () => (debug),
-  endGroup: () => (endGroup),
-  error: () => (error),
-  exportVariable: () => (exportVariable),
-  getBooleanInput: () => (getBooleanInput),
-  getIDToken: () => (getIDToken),
-  getInput: () => (getInput),
-  getMultilineInput: () => (getMultilineInput),
-  getState: () => (getState),
-  group: () => (group),
-  info: () => (info),
-  isDebug: () => (isDebug),
-  markdownSummary: () => (markdownSummary),
-  notice: () => (notice),
-  platform: () => (platform_namespaceObject),
-  saveState: () => (saveState),
-  setCommandEcho: () => (setCommandEcho),
-  setFailed: () => (setFailed),
-  setOutput: () => (setOutput),
-  setSecret: () => (setSecret),
-  startGroup: () => (startGroup),
-  summary: () => (summary),
-  toPlatformPath: () => (toPlatformPath),
-  toPosixPath: () => (toPosixPath),
-  toWin32Path: () => (toWin32Path),
-  warning: () => (warning)
-});
-
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
-}
-/**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
- */
-function toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
-    }
+// A build can print a lot; what callers read (digests, error lines) is near the end.
+const KEPT_OUTPUT = 4 * 1024 * 1024;
+function collector(onLine) {
+    let text = '';
+    let partial = '';
     return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
+        add(chunk) {
+            const piece = chunk.toString('utf8');
+            text = (text + piece).slice(-KEPT_OUTPUT);
+            if (onLine === undefined)
+                return;
+            const lines = (partial + piece).split(/\r?\n/);
+            partial = lines.pop() ?? '';
+            for (const line of lines)
+                onLine(line);
+        },
+        finish() {
+            if (onLine !== undefined && partial !== '')
+                onLine(partial);
+            partial = '';
+            return text;
+        },
     };
 }
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+/** The Exec port over node:child_process, with no shell: argv goes to the program as it is. */
+const processExec = (command, args, options = {}) => new Promise((resolve, reject) => {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stdout = collector(options.onLine);
+    const stderr = collector(options.onLine);
+    child.stdout.on('data', (chunk) => {
+        stdout.add(chunk);
+    });
+    child.stderr.on('data', (chunk) => {
+        stderr.add(chunk);
+    });
+    child.on('error', (error) => {
+        reject(error);
+    });
+    child.on('close', (code, signal) => {
+        resolve({
+            exitCode: code ?? (signal === null ? 1 : 128),
+            stdout: stdout.finish(),
+            stderr: stderr.finish(),
+        });
+    });
+    // A command that exits without reading stdin makes the write fail with EPIPE; its exit code tells more.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+});
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __nccwpck_require__(643);
+// EXTERNAL MODULE: ./packages/kit/errors.ts
+var errors = __nccwpck_require__(1038);
+;// CONCATENATED MODULE: ./packages/docker/errors.ts
+
+/** A docker command failed; the message is one line naming the command and docker's own reason. */
+class errors_DockerError extends errors/* GitOpsError */.$D {
+    name = 'DockerError';
+    /** `docker push`, `docker login`, ... (never the full argv). */
+    command;
+    exitCode;
+    /** The failure looked like a registry or network hiccup that a retry may get past. */
+    transient;
+    attempts;
+    kind;
+    constructor(command, message, options = {}) {
+        super(message.replace(/\s*\n\s*/g, ' ').trim(), { cause: options.cause });
+        this.command = command;
+        this.exitCode = options.exitCode;
+        this.transient = options.transient ?? false;
+        this.attempts = options.attempts ?? 1;
+        this.kind = options.kind;
+    }
+}
+// What docker prints when a registry or the network failed in passing (5xx, resets, timeouts, 429).
+const TRANSIENT_PATTERNS = (/* unused pure expression or super */ null && ([
+    /unexpected HTTP status: 5[0-9][0-9]/i,
+    /\b50[0234] (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout)\b/i,
+    /toomanyrequests|429 Too Many Requests/i,
+    /connection reset by peer/i,
+    /connection refused/i,
+    /broken pipe/i,
+    /i\/o timeout/i,
+    /TLS handshake timeout/i,
+    /unexpected EOF/i,
+    /net\/http: request canceled/i,
+]));
+function errors_isTransientFailure(output) {
+    return TRANSIENT_PATTERNS.some((pattern) => pattern.test(output));
+}
+/**
+ * The registry refused the credentials: ECR's expired token ("denied: Your authorization token has
+ * expired. Reauthenticate and try again."), a 401 ("unauthorized: authentication required") or no login
+ * at all ("no basic auth credentials"). Not "denied: requested access to the resource is denied", which
+ * is a missing permission that a new token won't fix.
+ */
+function errors_isCredentialsRejected(output) {
+    return /authorization token has expired|\bunauthorized: |no basic auth credentials/i.test(output);
+}
+/**
+ * The registry is out of storage: HTTP 507 Insufficient Storage, or the disk error itself where it
+ * reaches docker (Distribution answers a full disk with a 500 whose body docker discards).
+ */
+function errors_isRegistryFull(output) {
+    return /\b507 Insufficient Storage\b|no space left on device|disk quota exceeded/i.test(output);
+}
+/** The engine's own layer-upload retries ("<layer>: Retrying in 5 seconds"), shown in push output. */
+function errors_engineRetried(output) {
+    return /: Retrying in [0-9]+ seconds?$/m.test(output);
+}
+/** The line of docker's output that says what went wrong (the last error-looking line, else the last line). */
+function errors_failureReason(output) {
+    const lines = output
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+    const errorLine = [...lines]
+        .reverse()
+        .find((line) => /\berror\b|failed|denied|unauthorized|invalid|not found/i.test(line));
+    return errorLine ?? lines.at(-1) ?? 'no output';
+}
+
+;// CONCATENATED MODULE: ./packages/docker/cli.ts
+
+
+
+
+
+
+/** The system CLI plugin directories the docker client searches (cli-plugins/manager, 20.10+). */
+const SYSTEM_PLUGIN_DIRS = (/* unused pure expression or super */ null && ([
+    '/usr/local/lib/docker/cli-plugins',
+    '/usr/local/libexec/docker/cli-plugins',
+    '/usr/lib/docker/cli-plugins',
+    '/usr/libexec/docker/cli-plugins',
+]));
+const defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+/** The tag part of `host[:port]/repo:tag`. */
+function tagOf(reference) {
+    const lastSlash = reference.lastIndexOf('/');
+    const colon = reference.indexOf(':', lastSlash + 1);
+    return colon < 0 ? 'latest' : reference.slice(colon + 1);
+}
+/** Reads `<tag>: digest: sha256:<hex> size: <n>` from `docker push` output. */
+function parsePushDigest(output, tag) {
+    for (const line of output.split(/\r?\n/)) {
+        const match = /^(\S+): digest: (sha256:[0-9a-f]{64}) size: ([0-9]+)\s*$/.exec(line.trim());
+        if (match?.[1] === tag && match[2] !== undefined && match[3] !== undefined) {
+            return { digest: match[2], manifestSize: Number(match[3]) };
+        }
+    }
+    return undefined;
+}
+/**
+ * The docker CLI over an Exec port, with a private DOCKER_CONFIG. Passwords go on stdin; build and push
+ * output is streamed into a log group; pushes are retried on transient registry errors.
+ */
+class DockerCli {
+    configDir;
+    exec;
+    logger;
+    docker;
+    pushAttempts;
+    retryDelayMs;
+    sleep;
+    pluginDirs;
+    constructor(options) {
+        this.exec = options.exec;
+        this.logger = options.logger;
+        this.configDir = options.configDir;
+        this.docker = options.docker ?? 'docker';
+        this.pushAttempts = options.pushAttempts ?? 3;
+        this.retryDelayMs = options.retryDelayMs ?? 1000;
+        this.sleep = options.sleep ?? defaultSleep;
+        this.pluginDirs = options.pluginDirs ?? [
+            join(options.configDir, 'cli-plugins'),
+            ...SYSTEM_PLUGIN_DIRS,
+        ];
+    }
+    async run(args, options = {}) {
+        try {
+            return await this.exec(this.docker, args, {
+                env: { ...options.env, DOCKER_CONFIG: this.configDir },
+                ...(options.input === undefined ? {} : { input: options.input }),
+                ...(options.stream === true
+                    ? {
+                        onLine: (line) => {
+                            this.logger.info(line);
+                        },
+                    }
+                    : {}),
+            });
+        }
+        catch (error) {
+            throw new DockerError(`docker ${args[0] ?? ''}`, `could not run ${this.docker}: ${error instanceof Error ? error.message : String(error)}; ` +
+                'install Docker on the runner', { cause: error });
+        }
+    }
+    /** Runs `work` inside a log group titled `title` (plain lines where the logger has no groups). */
+    async grouped(title, work) {
+        const { startGroup, endGroup } = this.logger;
+        if (startGroup === undefined || endGroup === undefined) {
+            this.logger.info(title);
+            return work();
+        }
+        startGroup.call(this.logger, title);
+        try {
+            return await work();
+        }
+        finally {
+            endGroup.call(this.logger);
+        }
+    }
+    /**
+     * buildx when the plugin is installed and `docker buildx inspect` works (its driver from the output),
+     * else the classic builder (BuildKit via DOCKER_BUILDKIT=1). Where no plugin file exists, no process
+     * is started: the answer is already known.
+     */
+    async detectBuilder() {
+        if (!this.pluginDirs.some((dir) => existsSync(join(dir, 'docker-buildx')))) {
+            return { kind: 'classic', driver: undefined };
+        }
+        const inspect = await this.run(['buildx', 'inspect']);
+        if (inspect.exitCode === 0) {
+            return { kind: 'buildx', driver: /^Driver:\s*(\S+)/m.exec(inspect.stdout)?.[1] };
+        }
+        const version = await this.run(['buildx', 'version']);
+        return version.exitCode === 0
+            ? { kind: 'buildx', driver: undefined }
+            : { kind: 'classic', driver: undefined };
+    }
+    /**
+     * Stores the registry credentials in this run's private config (`config.json`, mode 0600), as
+     * `docker login` would, without its process and registry round trip: the credentials are an ECR
+     * token just issued, and the push (or a cache pull) is what uses them. Nothing reaches argv; the
+     * password is only in the file (as `auth`, base64 of user:password, which the caller masks).
+     */
+    storeCredentials(registry, credentials) {
+        const file = join(this.configDir, 'config.json');
+        let config = {};
+        if (existsSync(file)) {
+            config = JSON.parse(readFileSync(file, 'utf8'));
+        }
+        const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+        config.auths = { ...config.auths, [registry]: { auth } };
+        // Written whole and renamed into place: docker never reads half a file.
+        const partial = `${file}.${randomBytes(6).toString('hex')}`;
+        writeFileSync(partial, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });
+        renameSync(partial, file);
+        this.logger.info(`logged in to ${registry} (credentials kept in ${this.configDir})`);
+    }
+    /** `docker login --username <user> --password-stdin <registry>`: the password never enters argv. */
+    async login(registry, credentials) {
+        const result = await this.run(['login', '--username', credentials.username, '--password-stdin', registry], { input: credentials.password });
+        if (result.exitCode !== 0) {
+            // docker doesn't echo the password, but a failure line must never carry it.
+            const reason = failureReason(result.stderr).split(credentials.password).join('***');
+            throw new DockerError('docker login', `docker login to ${registry} failed: ${reason}`, {
+                exitCode: result.exitCode,
+            });
+        }
+        this.logger.info(`logged in to ${registry} (credentials kept in ${this.configDir})`);
+    }
+    /** `docker logout <registry>`; a failure is only a warning (the config directory goes anyway). */
+    async logout(registry) {
+        const result = await this.run(['logout', registry]);
+        if (result.exitCode !== 0) {
+            this.logger.warning(`docker logout ${registry} failed: ${failureReason(result.stderr)}`);
+        }
+    }
+    /** Builds `spec` (output streamed into a log group) and returns the image id. */
+    async build(spec, builder) {
+        const iidFile = join(this.configDir, `iid-${randomBytes(6).toString('hex')}`);
+        const command = buildCommand({ ...spec, iidFile }, builder);
+        for (const setting of command.dropped)
+            this.logger.warning(`ignored ${setting}`);
+        const how = builder.kind === 'buildx'
+            ? `docker buildx (driver ${builder.driver ?? 'unknown'})`
+            : 'DOCKER_BUILDKIT=1 docker build (no buildx)';
+        const started = performance.now();
+        const result = await this.grouped(`Building ${spec.tags[0] ?? spec.context} with ${how}`, () => {
+            this.logger.info(`docker ${command.args.join(' ')}`);
+            return this.run(command.args, { env: { ...command.env }, stream: true });
+        });
+        const seconds = (performance.now() - started) / 1000;
+        try {
+            if (result.exitCode !== 0) {
+                const reason = failureReason(`${result.stdout}\n${result.stderr}`);
+                const hint = /buildx component is missing/i.test(result.stderr)
+                    ? ' (this docker client needs the buildx plugin for BuildKit: install docker-buildx)'
+                    : '';
+                throw new DockerError('docker build', `docker build failed: ${reason}${hint}`, {
+                    exitCode: result.exitCode,
+                });
+            }
+            const imageId = readFileSync(iidFile, 'utf8').trim();
+            if (!/^sha256:[0-9a-f]{64}$/.test(imageId)) {
+                throw new DockerError('docker build', `docker build wrote no image id (got "${imageId}")`);
+            }
+            return { imageId, seconds };
+        }
+        finally {
+            rmSync(iidFile, { force: true });
+        }
+    }
+    /**
+     * `docker push <reference>`, retried with backoff when the registry or network fails in passing; the
+     * digest comes from docker's own report of what the registry stored.
+     */
+    async push(reference) {
+        const started = performance.now();
+        for (let attempt = 1;; attempt++) {
+            const result = await this.grouped(`Pushing ${reference}`, () => this.run(['push', reference], { stream: true }));
+            const output = `${result.stdout}\n${result.stderr}`;
+            if (result.exitCode === 0) {
+                const pushed = parsePushDigest(result.stdout, tagOf(reference));
+                if (pushed === undefined) {
+                    throw new DockerError('docker push', `docker push ${reference} succeeded but reported no digest line ("<tag>: digest: sha256:... size: N")`);
+                }
+                return { ...pushed, attempts: attempt, seconds: (performance.now() - started) / 1000 };
+            }
+            const reason = failureReason(output);
+            const failed = `docker push ${reference} failed` +
+                (attempt > 1 ? ` after ${String(attempt)} attempts` : '');
+            if (isRegistryFull(output)) {
+                throw new DockerError('docker push', `${failed}: the registry is out of storage space (${reason}); nothing was tagged: ` +
+                    'free space (or raise the quota) on the registry, then re-run', { exitCode: result.exitCode, attempts: attempt, kind: 'registry-full' });
+            }
+            if (isCredentialsRejected(output)) {
+                throw new DockerError('docker push', `${failed}: the registry refused the credentials (${reason})`, {
+                    exitCode: result.exitCode,
+                    attempts: attempt,
+                    kind: 'credentials-rejected',
+                });
+            }
+            const transient = isTransientFailure(output);
+            // The engine retries each layer upload 5 times itself (about 50 s): another round adds minutes, not luck.
+            const retriedByEngine = engineRetried(output);
+            if (!transient || retriedByEngine || attempt >= this.pushAttempts) {
+                throw new DockerError('docker push', `${failed}${retriedByEngine ? ' (the docker engine retried each layer upload itself)' : ''}: ${reason}`, { exitCode: result.exitCode, transient, attempts: attempt });
+            }
+            const delay = this.retryDelayMs * 2 ** (attempt - 1);
+            this.logger.warning(`docker push ${reference} failed (${reason}); retrying in ${String(delay / 1000)} s ` +
+                `(attempt ${String(attempt + 1)} of ${String(this.pushAttempts)})`);
+            await this.sleep(delay);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./packages/docker/config-dir.ts
+
+
+
+const PREFIX = 'docker-config-';
+/**
+ * What a private config keeps from the user's docker config: CLI plugins installed per user, and the
+ * buildx builders (e.g. the one docker/setup-buildx-action creates and selects). Without them the
+ * build would silently fall back to the classic builder.
+ */
+const INHERITED = (/* unused pure expression or super */ null && (['cli-plugins', 'buildx']));
+/** The docker config directory the CLI would use: $DOCKER_CONFIG, else ~/.docker. */
+function userDockerConfigDir(env = process.env) {
+    const configured = env.DOCKER_CONFIG?.trim();
+    return configured !== undefined && configured !== '' ? configured : join(homedir(), '.docker');
+}
+/**
+ * A fresh `DOCKER_CONFIG` directory (mode 0700) under `parent` (RUNNER_TEMP on a runner) for one run's
+ * registry credentials, so `~/.docker/config.json` is never written. The user's plugins and buildx
+ * builders (from `inheritFrom`) are linked in, not copied: builder state stays where buildx keeps it.
+ */
+function createDockerConfigDir(parent, inheritFrom = userDockerConfigDir()) {
+    const dir = mkdtempSync(join(parent, PREFIX));
+    for (const name of INHERITED) {
+        const source = join(inheritFrom, name);
+        if (existsSync(source))
+            symlinkSync(source, join(dir, name));
+    }
+    return dir;
+}
+/**
+ * Removes a directory made by createDockerConfigDir, credentials included; linked plugin and builder
+ * folders lose only the link. Refuses any other path, so a tampered state value can't delete
+ * something else.
+ */
+function removeDockerConfigDir(dir) {
+    if (!basename(dir).startsWith(PREFIX)) {
+        throw new Error(`refusing to remove ${dir}: not a docker config directory made by this action`);
+    }
+    rmSync(dir, { recursive: true, force: true });
+}
+
+;// CONCATENATED MODULE: ./packages/ecr/errors.ts
+
+class errors_EcrError extends errors/* GitOpsError */.$D {
+    name = 'EcrError';
+    kind;
+    operation;
+    awsError;
+    attempts;
+    constructor(kind, message, options = {}) {
+        super(oneLine(message), { cause: options.cause });
+        this.kind = kind;
+        this.operation = options.operation;
+        this.awsError = options.awsError;
+        this.attempts = options.attempts;
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+// Access key ids are not secret, but they identify a principal; signatures and tokens would be.
+// AWS messages should contain none of them; this is a second line of defence.
+const CREDENTIAL_PATTERNS = (/* unused pure expression or super */ null && ([
+    /\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g,
+    /Signature=[0-9a-f]+/gi,
+    /Credential=[^\s,]+/gi,
+    /X-Amz-Security-Token=[^\s&]+/gi,
+]));
+/** Text from AWS made safe for a log line: one line, no credential material. */
+function errors_sanitizeAwsMessage(text) {
+    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), oneLine(text));
+}
+
+;// CONCATENATED MODULE: ./packages/ecr/registry.ts
+/**
+ * Where ECR registries live: regions, partitions, registry hosts, repository names and image URIs.
+ * This module is the one place that knows these rules; everything else asks it.
+ */
+
+// From the AWS SDK's partition data (@aws-sdk/core util-endpoints, 2026-11). The isolated partitions
+// (aws-iso*, aws-eusc) are left out on purpose: their hosts and tooling differ and nothing here targets them.
+const PARTITIONS = [
+    {
+        partition: 'aws',
+        dnsSuffix: 'amazonaws.com',
+        regions: [
+            'af-south-1',
+            'ap-east-1',
+            'ap-east-2',
+            'ap-northeast-1',
+            'ap-northeast-2',
+            'ap-northeast-3',
+            'ap-south-1',
+            'ap-south-2',
+            'ap-southeast-1',
+            'ap-southeast-2',
+            'ap-southeast-3',
+            'ap-southeast-4',
+            'ap-southeast-5',
+            'ap-southeast-6',
+            'ap-southeast-7',
+            'ca-central-1',
+            'ca-west-1',
+            'eu-central-1',
+            'eu-central-2',
+            'eu-north-1',
+            'eu-south-1',
+            'eu-south-2',
+            'eu-west-1',
+            'eu-west-2',
+            'eu-west-3',
+            'il-central-1',
+            'me-central-1',
+            'me-south-1',
+            'me-west-1',
+            'mx-central-1',
+            'sa-east-1',
+            'sa-west-1',
+            'us-east-1',
+            'us-east-2',
+            'us-west-1',
+            'us-west-2',
+        ],
+    },
+    { partition: 'aws-cn', dnsSuffix: 'amazonaws.com.cn', regions: ['cn-north-1', 'cn-northwest-1'] },
+    {
+        partition: 'aws-us-gov',
+        dnsSuffix: 'amazonaws.com',
+        regions: ['us-gov-east-1', 'us-gov-west-1'],
+    },
+];
+/** Regions with `ecr-fips` endpoints (AWS's FIPS endpoint list). */
+const FIPS_REGIONS = new Set([
+    'us-east-1',
+    'us-east-2',
+    'us-west-1',
+    'us-west-2',
+    'us-gov-east-1',
+    'us-gov-west-1',
+]);
+const REGION_PATTERN = /^[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}$/;
+function findRegion(region) {
+    for (const data of PARTITIONS) {
+        if (data.regions.includes(region)) {
+            return {
+                region,
+                partition: data.partition,
+                dnsSuffix: data.dnsSuffix,
+                fipsAvailable: FIPS_REGIONS.has(region),
+            };
+        }
+    }
+    return undefined;
+}
+/** Every region this module knows, e.g. for documentation. */
+function knownRegions() {
+    return PARTITIONS.flatMap((data) => data.regions);
+}
+/** Why `region` can't be used, or undefined when it can. For callers that report input errors. */
+function registry_regionProblem(region) {
+    if (!REGION_PATTERN.test(region)) {
+        return `"${region}" is not an AWS region code: use a code like us-east-1 or us-gov-west-1`;
+    }
+    if (findRegion(region))
+        return undefined;
+    // Suggest the regions sharing the longest prefix: us-east-9 -> us-east-*, us-gov-north-1 -> us-gov-*.
+    const words = region.split('-').slice(0, -1);
+    let sameArea = [];
+    for (let length = words.length; length > 0 && sameArea.length === 0; length--) {
+        const prefix = `${words.slice(0, length).join('-')}-`;
+        sameArea = knownRegions().filter((known) => known.startsWith(prefix));
+    }
+    return (`"${region}" is not a known AWS region` +
+        (sameArea.length > 0 ? ` (did you mean ${sameArea.join(', ')}?)` : '') +
+        '; isolated partitions (aws-iso*) are not supported');
+}
+/** The region's partition and DNS suffix; throws EcrError for an unknown or malformed region. */
+function registry_regionInfo(region) {
+    const info = findRegion(region);
+    if (info)
+        return info;
+    throw new EcrError('invalid-argument', registry_regionProblem(region) ?? `unknown region "${region}"`);
+}
+function registry_accountIdProblem(accountId) {
+    return /^[0-9]{12}$/.test(accountId)
+        ? undefined
+        : `"${accountId}" is not an AWS account id: use the 12 digits, e.g. 008577686731`;
+}
+// ECR's own rule (API model `RepositoryName`): lower case, '/'-separated parts, single '.', '_' or '-'
+// between alphanumerics, 2 to 256 characters.
+const REPOSITORY_PATTERN = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+function registry_repositoryNameProblem(name) {
+    if (name.length < 2 || name.length > 256) {
+        return `repository name "${name}" must be 2 to 256 characters long`;
+    }
+    if (!REPOSITORY_PATTERN.test(name)) {
+        return (`"${name}" is not a valid ECR repository name: use lower-case letters and digits, ` +
+            `separated by single '.', '_' or '-', in '/'-separated parts (e.g. team/my-app)`);
+    }
+    return undefined;
+}
+// ECR accepts up to 300 characters without a pattern, but docker and every OCI client use this rule,
+// and a tag they can't parse can't be pulled.
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+function registry_imageTagProblem(tag) {
+    return TAG_PATTERN.test(tag)
+        ? undefined
+        : `"${tag}" is not a valid image tag: use up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`;
+}
+const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+function registry_imageDigestProblem(digest) {
+    return DIGEST_PATTERN.test(digest)
+        ? undefined
+        : `"${digest}" is not an image digest: use sha256: followed by 64 lower-case hex digits`;
+}
+/** Throws EcrError('invalid-argument') with the problem text, if there is one. */
+function registry_assertValid(problem) {
+    if (problem !== undefined)
+        throw new EcrError('invalid-argument', problem);
+}
+/**
+ * The private registry host of an account in a region, e.g.
+ * `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com` or `123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn`.
+ */
+function registry_registryHost(address) {
+    registry_assertValid(registry_accountIdProblem(address.accountId));
+    const info = registry_regionInfo(address.region);
+    if (address.fips === true && !info.fipsAvailable) {
+        throw new EcrError('invalid-argument', `ECR has no FIPS endpoint in ${address.region}: FIPS registries exist in ${[...FIPS_REGIONS].join(', ')}`);
+    }
+    const service = address.fips === true ? 'ecr-fips' : 'ecr';
+    return `${address.accountId}.dkr.${service}.${address.region}.${info.dnsSuffix}`;
+}
+/**
+ * Splits `[registry/]repository[:tag][@digest]` (docker's reference grammar; the first part is a registry
+ * when it has a '.' or ':' or is `localhost`). Validates the repository against ECR's rule.
+ */
+function parseImageReference(reference) {
+    const invalid = (why) => new EcrError('invalid-argument', `"${reference}" is not an image reference: ${why}`);
+    if (reference.includes('://'))
+        throw invalid('leave out the scheme (https://)');
+    let rest = reference;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        const problem = registry_imageDigestProblem(digest);
+        if (problem)
+            throw invalid(problem);
+    }
+    let registry;
+    const slash = rest.indexOf('/');
+    if (slash >= 0) {
+        const first = rest.slice(0, slash);
+        if (first.includes('.') || first.includes(':') || first === 'localhost') {
+            registry = first;
+            rest = rest.slice(slash + 1);
+        }
+    }
+    let tag;
+    const colon = rest.lastIndexOf(':');
+    if (colon >= 0) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        const problem = registry_imageTagProblem(tag);
+        if (problem)
+            throw invalid(problem);
+    }
+    const problem = registry_repositoryNameProblem(rest);
+    if (problem)
+        throw invalid(problem);
+    return { registry, repository: rest, tag, digest };
+}
+// The host forms registryHost produces (and amazon-ecr-credential-helper accepts).
+const ECR_HOST_PATTERN = /^([0-9]{12})\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)$/;
+/**
+ * Parses an ECR image URI such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/team/app:1.2.3`
+ * (tag and/or `@sha256:` digest optional) into account, region, repository, tag and digest.
+ * The host must be a private ECR registry host consistent with the region's partition.
+ */
+function registry_parseEcrImageUri(uri) {
+    const reference = parseImageReference(uri);
+    const match = reference.registry === undefined ? null : ECR_HOST_PATTERN.exec(reference.registry);
+    const [, accountId, fipsSuffix, region, dnsSuffix] = match ?? [];
+    if (reference.registry === undefined ||
+        accountId === undefined ||
+        region === undefined ||
+        dnsSuffix === undefined) {
+        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: expected <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]`);
+    }
+    const info = registry_regionInfo(region);
+    if (info.dnsSuffix !== dnsSuffix) {
+        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: registries in ${region} end in .${info.dnsSuffix}, not .${dnsSuffix}`);
+    }
+    const fips = fipsSuffix !== undefined;
+    // Validates FIPS availability as well.
+    registry_registryHost({ accountId, region, fips });
+    return {
+        ...reference,
+        registry: reference.registry,
+        accountId,
+        region,
+        partition: info.partition,
+        fips,
+    };
+}
+/**
+ * Parses a private ECR registry host such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`, or
+ * returns undefined when `host` is not one (a local registry, Docker Hub, a malformed name).
+ */
+function registry_parseEcrRegistryHost(host) {
+    const [, accountId, fipsSuffix, region, dnsSuffix] = ECR_HOST_PATTERN.exec(host) ?? [];
+    if (accountId === undefined || region === undefined || dnsSuffix === undefined)
+        return undefined;
+    const info = findRegion(region);
+    if (info?.dnsSuffix !== dnsSuffix)
+        return undefined;
+    const fips = fipsSuffix !== undefined;
+    if (fips && !info.fipsAvailable)
+        return undefined;
+    return { host, accountId, region, partition: info.partition, fips };
+}
+/** `registry/repository[:tag][@digest]`, the inverse of parseImageReference. */
+function formatImageUri(image) {
+    return (`${image.registry}/${image.repository}` +
+        (image.tag === undefined ? '' : `:${image.tag}`) +
+        (image.digest === undefined ? '' : `@${image.digest}`));
+}
+
+;// CONCATENATED MODULE: ./packages/ecr/aws-errors.ts
+
+
+function field(value, key) {
+    return value[key];
+}
+function shapeOf(error) {
+    if (typeof error !== 'object' || error === null) {
+        return {
+            name: 'Error',
+            message: String(error),
+            status: undefined,
+            attempts: undefined,
+            fault: undefined,
+            code: undefined,
+        };
+    }
+    const metadata = field(error, '$metadata');
+    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
+    const text = (value) => typeof value === 'string' ? value : undefined;
+    const count = (value) => typeof value === 'number' ? value : undefined;
+    return {
+        name: text(field(error, 'name')) ?? 'Error',
+        message: text(field(error, 'message')) ?? '',
+        status: count(field(meta, 'httpStatusCode')),
+        attempts: count(field(meta, 'attempts')),
+        fault: text(field(error, '$fault')),
+        code: text(field(error, 'code')),
+    };
+}
+const CREDENTIAL_ERRORS = new Set([
+    'UnrecognizedClientException',
+    'InvalidSignatureException',
+    'IncompleteSignatureException',
+    'MissingAuthenticationTokenException',
+    'ExpiredTokenException',
+    'InvalidClientTokenId',
+]);
+const THROTTLING_ERRORS = new Set([
+    'ThrottlingException',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+]);
+const NETWORK_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+]);
+function registryText(context, awsMessage) {
+    // ECR names the registry in its message ("... in the registry with id '008577686731'").
+    const accountId = /registry with id '([0-9]{12})'/.exec(awsMessage)?.[1] ?? context.registryId;
+    if (accountId === undefined)
+        return `the credentials' own registry in ${context.region}`;
+    try {
+        return `registry ${registryHost({ accountId, region: context.region })} (${context.region})`;
+    }
+    catch {
+        return `registry ${accountId} (${context.region})`;
+    }
+}
+function attemptsText(attempts) {
+    return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
+}
+/**
+ * Turns whatever the SDK threw into an EcrError with one clear line. Messages never carry credential
+ * material: the SDK's messages don't, and what AWS sends back is sanitised on top.
+ */
+function aws_errors_toEcrError(error, context) {
+    if (error instanceof EcrError)
+        return error;
+    const aws = shapeOf(error);
+    const awsMessage = sanitizeAwsMessage(aws.message);
+    const options = {
+        operation: context.operation,
+        awsError: aws.name,
+        attempts: aws.attempts,
+        cause: error,
+    };
+    const repository = context.repository === undefined ? '' : ` '${context.repository}'`;
+    const permission = `ecr:${context.operation}`;
+    if (aws.name === 'CredentialsProviderError') {
+        return new EcrError('credentials', `no AWS credentials for ${permission}: configure them before this step ` +
+            `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
+    }
+    if (CREDENTIAL_ERRORS.has(aws.name)) {
+        return new EcrError('credentials', `AWS rejected the credentials for ${permission} in ${context.region} (${aws.name}): ${awsMessage}`, options);
+    }
+    if (aws.name === 'AccessDeniedException') {
+        const denied = /perform: (ecr:[A-Za-z]+)/.exec(awsMessage)?.[1] ?? permission;
+        return new EcrError('access-denied', `access denied: the AWS credentials lack ${denied}` +
+            (context.repository === undefined ? '' : ` on repository '${context.repository}'`) +
+            ` in ${context.region}; allow ${denied} in the role's policy`, options);
+    }
+    if (aws.name === 'RepositoryNotFoundException') {
+        return new EcrError('repository-not-found', `ECR repository${repository} not found in ${registryText(context, awsMessage)}: ` +
+            'create it, or check the repository name, account and region', options);
+    }
+    if (aws.name === 'ImageNotFoundException') {
+        return new EcrError('image-not-found', `image${context.tag === undefined ? '' : ` tag '${context.tag}'`} not found in ECR repository${repository} ` +
+            `(${context.region})`, options);
+    }
+    if (aws.name === 'ImageTagAlreadyExistsException') {
+        return new EcrError('tag-immutable', `tag${context.tag === undefined ? '' : ` '${context.tag}'`} already exists in ECR repository${repository}, ` +
+            'whose tags are immutable: use a new tag', options);
+    }
+    if (THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+        return new EcrError('throttled', `ECR kept throttling ${context.operation}${attemptsText(aws.attempts)} (${aws.name}); try again later`, options);
+    }
+    if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
+        return new EcrError('service', `ECR ${context.operation} failed with a service error${attemptsText(aws.attempts)} ` +
+            `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`}): ${awsMessage}`, options);
+    }
+    if (aws.code !== undefined && NETWORK_CODES.has(aws.code)) {
+        return new EcrError('service', `could not reach the ECR API in ${context.region} for ${context.operation}${attemptsText(aws.attempts)}: ` +
+            aws.code, options);
+    }
+    return new EcrError('unknown', `ECR ${context.operation}${repository} failed (${aws.name}): ${awsMessage}`, options);
+}
+
+;// CONCATENATED MODULE: ./packages/ecr/client.ts
+
+
+
+
+/** Every manifest kind a promote may copy: single-platform and multi-platform, Docker and OCI. */
+const MANIFEST_MEDIA_TYPES = (/* unused pure expression or super */ null && ([
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+]));
+const DEFAULT_MAX_ATTEMPTS = 5;
+function selectorText(selector) {
+    return 'tag' in selector ? `tag '${selector.tag}'` : `digest ${selector.digest}`;
+}
+function validateSelector(selector) {
+    if ('tag' in selector) {
+        assertValid(imageTagProblem(selector.tag));
+        return { imageTag: selector.tag };
+    }
+    assertValid(imageDigestProblem(selector.digest));
+    return { imageDigest: selector.digest };
+}
+/**
+ * ECR through `@aws-sdk/client-ecr`. Credentials come from the SDK's default chain (environment,
+ * web identity, shared config, instance roles): nothing here takes keys. Every failure is an EcrError.
+ */
+class EcrClient {
+    sdk;
+    region;
+    registryId;
+    logger;
+    constructor(sdk, options) {
+        this.sdk = sdk;
+        this.region = options.region;
+        this.registryId = options.registryId;
+        this.logger = options.logger;
+    }
+    /** Runs one API call, mapping failures to EcrError and noting retries. */
+    async call(context, send) {
+        const full = { ...context, region: this.region, registryId: this.registryId };
+        try {
+            const output = await send();
+            const attempts = output.$metadata.attempts ?? 1;
+            if (attempts > 1) {
+                this.logger.info(`ECR ${context.operation} succeeded after ${String(attempts)} attempts`);
+            }
+            return output;
+        }
+        catch (error) {
+            throw toEcrError(error, full);
+        }
+    }
+    /**
+     * Docker credentials for the registry. The returned `password` is SECRET: the CALLER must mask it
+     * (`core.setSecret`) before logging anything, and must pass it on stdin, never in argv.
+     */
+    async getAuthorization() {
+        const output = await this.call({ operation: 'GetAuthorizationToken' }, () => this.sdk.send(new GetAuthorizationTokenCommand({})));
+        const data = output.authorizationData?.[0];
+        const token = data?.authorizationToken;
+        const proxyEndpoint = data?.proxyEndpoint;
+        if (token === undefined || proxyEndpoint === undefined) {
+            throw new EcrError('service', 'ECR GetAuthorizationToken returned no authorization data (token or proxy endpoint missing)', { operation: 'GetAuthorizationToken' });
+        }
+        const decoded = Buffer.from(token, 'base64').toString('utf8');
+        const separator = decoded.indexOf(':');
+        if (separator <= 0) {
+            // Never echo the token: it is the credential.
+            throw new EcrError('service', 'ECR GetAuthorizationToken returned a token that is not base64 of user:password', { operation: 'GetAuthorizationToken' });
+        }
+        let registry;
+        try {
+            registry = new URL(proxyEndpoint).host;
+        }
+        catch {
+            throw new EcrError('service', `ECR GetAuthorizationToken returned a proxy endpoint that is not a URL: "${proxyEndpoint}"`, { operation: 'GetAuthorizationToken' });
+        }
+        return {
+            username: decoded.slice(0, separator),
+            password: decoded.slice(separator + 1),
+            proxyEndpoint,
+            registry,
+            expiresAt: data?.expiresAt,
+        };
+    }
+    /** All tags in a repository, sorted; follows ListImages pagination (`pageSize` = maxResults, default ECR's 100). */
+    async listImageTags(repository, options = {}) {
+        assertValid(repositoryNameProblem(repository));
+        const tags = new Set();
+        const pages = paginateListImages({
+            client: this.sdk,
+            ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+        }, { repositoryName: repository, registryId: this.registryId, filter: { tagStatus: 'TAGGED' } });
+        await this.call({ operation: 'ListImages', repository }, async () => {
+            let attempts = 1;
+            for await (const page of pages) {
+                attempts = Math.max(attempts, page.$metadata.attempts ?? 1);
+                for (const id of page.imageIds ?? []) {
+                    if (id.imageTag !== undefined)
+                        tags.add(id.imageTag);
+                }
+            }
+            return { $metadata: { attempts } };
+        });
+        return [...tags].sort();
+    }
+    /** The image a tag names, or undefined when the tag doesn't exist. */
+    async describeImage(repository, tag) {
+        assertValid(repositoryNameProblem(repository));
+        assertValid(imageTagProblem(tag));
+        let output;
+        try {
+            output = await this.call({ operation: 'DescribeImages', repository, tag }, () => this.sdk.send(new DescribeImagesCommand({
+                repositoryName: repository,
+                registryId: this.registryId,
+                imageIds: [{ imageTag: tag }],
+            })));
+        }
+        catch (error) {
+            if (error instanceof EcrError && error.kind === 'image-not-found')
+                return undefined;
+            throw error;
+        }
+        const detail = output.imageDetails?.[0];
+        if (detail?.imageDigest === undefined)
+            return undefined;
+        return {
+            digest: detail.imageDigest,
+            tags: [...(detail.imageTags ?? [])].sort(),
+            sizeInBytes: detail.imageSizeInBytes,
+            pushedAt: detail.imagePushedAt,
+            manifestMediaType: detail.imageManifestMediaType,
+        };
+    }
+    /** `sha256:...` of the image a tag names, or undefined when the tag doesn't exist. */
+    async getImageDigest(repository, tag) {
+        return (await this.describeImage(repository, tag))?.digest;
+    }
+    async tagExists(repository, tag) {
+        return (await this.getImageDigest(repository, tag)) !== undefined;
+    }
+    /**
+     * The repository's tag mutability. The `*_WITH_EXCLUSION` values mean some tags (matching the
+     * repository's exclusion filters) behave the other way.
+     */
+    async getTagMutability(repository) {
+        assertValid(repositoryNameProblem(repository));
+        const output = await this.call({ operation: 'DescribeRepositories', repository }, () => this.sdk.send(new DescribeRepositoriesCommand({
+            repositoryNames: [repository],
+            registryId: this.registryId,
+        })));
+        // ECR's default when a repository was created without the setting.
+        return output.repositories?.[0]?.imageTagMutability ?? 'MUTABLE';
+    }
+    /**
+     * The manifest a tag names (BatchGetImage, every manifest media type accepted), or undefined when the
+     * tag doesn't exist. For comparing an image with a local build before pushing: a single-platform
+     * manifest's `config.digest` is the image id docker reports.
+     */
+    async getImageManifest(repository, tag) {
+        return (await this.getImageManifests(repository, [tag])).get(tag);
+    }
+    /**
+     * The manifests several tags name, in one BatchGetImage call; tags that don't exist are absent from
+     * the map.
+     */
+    async getImageManifests(repository, tags) {
+        assertValid(repositoryNameProblem(repository));
+        for (const tag of tags)
+            assertValid(imageTagProblem(tag));
+        const output = await this.call({ operation: 'BatchGetImage', repository, tag: tags[0] }, () => this.sdk.send(new BatchGetImageCommand({
+            repositoryName: repository,
+            registryId: this.registryId,
+            imageIds: tags.map((imageTag) => ({ imageTag })),
+            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+        })));
+        const manifests = new Map();
+        for (const image of output.images ?? []) {
+            const tag = image.imageId?.imageTag;
+            const manifest = image.imageManifest;
+            const digest = image.imageId?.imageDigest;
+            if (tag === undefined || manifest === undefined || digest === undefined)
+                continue;
+            manifests.set(tag, {
+                digest,
+                mediaType: image.imageManifestMediaType ?? mediaTypeOf(manifest),
+                manifest,
+            });
+        }
+        return manifests;
+    }
+    /**
+     * Tags an existing image with `targetTag` by copying its manifest (BatchGetImage, then PutImage with
+     * the same bytes and media type): no pull, no push, no layer moves, the digest is unchanged.
+     * Re-running is safe: when the target tag already names the digest, nothing is written and
+     * `alreadyPresent` is true. On an immutable repository, a target tag naming another digest is an
+     * EcrError('tag-immutable') naming both digests; on a mutable one the tag moves (`previousDigest`).
+     */
+    async promoteImage(request) {
+        const { repository, targetTag } = request;
+        assertValid(repositoryNameProblem(repository));
+        assertValid(imageTagProblem(targetTag));
+        const sourceId = validateSelector(request.source);
+        // One call reads both: the source manifest and whatever the target tag names now.
+        const output = await this.call({ operation: 'BatchGetImage', repository }, () => this.sdk.send(new BatchGetImageCommand({
+            repositoryName: repository,
+            registryId: this.registryId,
+            imageIds: [sourceId, { imageTag: targetTag }],
+            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+        })));
+        const images = output.images ?? [];
+        const matches = (id) => sourceId.imageTag !== undefined
+            ? id?.imageTag === sourceId.imageTag
+            : id?.imageDigest === sourceId.imageDigest;
+        const source = images.find((image) => matches(image.imageId));
+        const target = images.find((image) => image.imageId?.imageTag === targetTag);
+        const manifest = source?.imageManifest;
+        const digest = source?.imageId?.imageDigest;
+        if (source === undefined || manifest === undefined || digest === undefined) {
+            const failure = output.failures?.find((f) => matches(f.imageId));
+            throw new EcrError('image-not-found', `cannot promote: ${selectorText(request.source)} not found in ECR repository '${repository}' ` +
+                `(${this.region})` +
+                (failure?.failureCode === undefined || failure.failureCode === 'ImageNotFound'
+                    ? ''
+                    : `: ${failure.failureCode} ${failure.failureReason ?? ''}`.trimEnd()), { operation: 'BatchGetImage', awsError: failure?.failureCode });
+        }
+        return this.tagManifest({
+            repository,
+            manifest: {
+                digest,
+                mediaType: source.imageManifestMediaType ?? mediaTypeOf(manifest),
+                manifest,
+            },
+            targetTag,
+            currentDigest: target?.imageId?.imageDigest,
+        });
+    }
+    /**
+     * Points `targetTag` at a manifest already read (e.g. by getImageManifests): one PutImage of the same
+     * bytes, no BatchGetImage. `currentDigest` is what the caller read the tag to name (undefined: absent);
+     * equal to the manifest's digest, nothing is written. Same errors and re-run behaviour as promoteImage.
+     */
+    async tagManifest(request) {
+        const { repository, targetTag, currentDigest: previousDigest } = request;
+        const { digest, mediaType, manifest } = request.manifest;
+        assertValid(repositoryNameProblem(repository));
+        assertValid(imageTagProblem(targetTag));
+        if (previousDigest === digest) {
+            this.logger.info(`${repository}:${targetTag} already is ${digest}: nothing to promote`);
+            return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
+        }
+        try {
+            await this.call({ operation: 'PutImage', repository, tag: targetTag }, () => this.sdk.send(new PutImageCommand({
+                repositoryName: repository,
+                registryId: this.registryId,
+                imageManifest: manifest,
+                imageManifestMediaType: mediaType,
+                imageTag: targetTag,
+                imageDigest: digest,
+            })));
+        }
+        catch (error) {
+            if (!(error instanceof EcrError))
+                throw error;
+            // Someone else promoted the same image in between: that is the state we wanted.
+            if (error.awsError === 'ImageAlreadyExistsException') {
+                return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
+            }
+            if (error.kind === 'tag-immutable') {
+                const existing = previousDigest ?? (await this.getImageDigest(repository, targetTag));
+                throw new EcrError('tag-immutable', `cannot promote ${digest} to '${repository}:${targetTag}': the tag already names ` +
+                    `${existing ?? 'another image'} and the repository's tags are immutable; use a new tag`, { operation: 'PutImage', awsError: error.awsError, cause: error });
+            }
+            throw error;
+        }
+        if (previousDigest !== undefined) {
+            this.logger.info(`moved ${repository}:${targetTag} from ${previousDigest} to ${digest}`);
+        }
+        return { digest, mediaType, alreadyPresent: false, previousDigest };
+    }
+}
+/** The `mediaType` field of a manifest, for registries that don't report it separately. */
+function mediaTypeOf(manifest) {
+    try {
+        const parsed = JSON.parse(manifest);
+        if (typeof parsed === 'object' && parsed !== null && 'mediaType' in parsed) {
+            const { mediaType } = parsed;
+            if (typeof mediaType === 'string')
+                return mediaType;
+        }
+    }
+    catch {
+        // Not JSON: fall through to the error below.
+    }
+    throw new EcrError('service', 'ECR returned a manifest without a media type', {
+        operation: 'BatchGetImage',
+    });
+}
+/**
+ * An EcrClient with the SDK's standard retry strategy (throttling and 5xx retried with backoff, at
+ * most `maxAttempts` attempts, default 5). Validates the region and registry id first.
+ */
+function createEcrClient(options) {
+    regionInfo(options.region);
+    if (options.registryId !== undefined)
+        assertValid(accountIdProblem(options.registryId));
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
+        throw new EcrError('invalid-argument', `maxAttempts must be 1 to 10, got ${String(maxAttempts)}`);
+    }
+    const sdk = new ECRClient({
+        region: options.region,
+        maxAttempts,
+        retryMode: 'standard',
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.fips === true ? { useFipsEndpoint: true } : {}),
+    });
+    return new EcrClient(sdk, options);
+}
+
+// EXTERNAL MODULE: ./packages/kit/index.ts + 3 modules
+var kit = __nccwpck_require__(4586);
+;// CONCATENATED MODULE: ./packages/ecr/target.ts
+
 
 
 /**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
+ * Resolves the registry and region inputs shared by the actions, in the order a user expects: the
+ * inputs, then the region inside a registry host, then AWS_REGION / AWS_DEFAULT_REGION.
  */
-function issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
-}
-function issue(name, message = '') {
-    issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
+function resolveEcrRegistry(inputs, env) {
+    const registry = inputs.registry.trim();
+    let registryId;
+    let hostRegion;
+    const host = registry === '' ? inputs.hostHint : registry;
+    if (/^[0-9]+$/.test(registry)) {
+        const problem = accountIdProblem(registry);
+        if (problem)
+            throw new InputError('registry', problem);
+        registryId = registry;
     }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
+    else if (host !== undefined && host !== '') {
+        try {
+            const parsed = parseEcrImageUri(`${host}/image`);
+            registryId = parsed.accountId;
+            hostRegion = parsed.region;
+        }
+        catch (error) {
+            if (!(error instanceof EcrError))
+                throw error;
+            throw new InputError(registry === '' ? 'image' : 'registry', `"${host}" is neither an account id nor an ECR registry host like 008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`);
+        }
+    }
+    // Empty inputs and variables count as unset, as the runner passes every input as a string.
+    const region = [inputs.region.trim(), hostRegion, env.AWS_REGION, env.AWS_DEFAULT_REGION].find((candidate) => candidate !== undefined && candidate !== '') ?? '';
+    if (region === '') {
+        throw new InputError('region', 'is required to reach ECR: set it or AWS_REGION');
+    }
+    const problem = regionProblem(region);
+    if (problem)
+        throw new InputError('region', problem);
+    if (hostRegion !== undefined && hostRegion !== region) {
+        throw new InputError('region', `${region} differs from the registry host's region ${hostRegion}`);
+    }
+    return { registryId, region };
+}
+
+;// CONCATENATED MODULE: ./packages/ecr/index.ts
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./packages/docker/registry-http.ts
+/**
+ * The one registry read the docker CLI can't do: an image's config blob (its labels), straight from the
+ * registry's HTTP API (`GET /v2/<name>/blobs/<digest>`) with the same basic credentials `docker login`
+ * uses. ECR answers a blob GET with a redirect to a pre-signed S3 URL; fetch follows it and drops the
+ * Authorization header on the way (a cross-origin redirect), as S3 requires.
+ */
+
+/** An image config's `config.Labels`; throws when the blob can't be read or isn't the digest asked for. */
+async function registry_http_readImageLabels(request) {
+    const url = `${request.baseUrl.replace(/\/+$/, '')}/v2/${request.repository}/blobs/${request.configDigest}`;
+    const authorization = `Basic ${Buffer.from(`${request.username}:${request.password}`).toString('base64')}`;
+    const response = await (request.fetch ?? fetch)(url, {
+        headers: { authorization },
+        redirect: 'follow',
+        signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
+    });
+    if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`GET ${url} answered ${String(response.status)} ${response.statusText}`);
+    }
+    const body = Buffer.from(await response.arrayBuffer());
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    if (digest !== request.configDigest) {
+        throw new Error(`the image config from ${url} has digest ${digest}`);
+    }
+    const parsed = JSON.parse(body.toString('utf8'));
+    const labels = parsed.config?.Labels;
+    const result = {};
+    if (typeof labels === 'object' && labels !== null) {
+        for (const [key, value] of Object.entries(labels)) {
+            if (typeof value === 'string')
+                result[key] = value;
+        }
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./packages/docker/publish.ts
+/**
+ * Releasing an image to ECR: build and push it, or promote (retag) one that is already there,
+ * runtime-agnostic (ECR client, docker CLI, logger and clock are ports). The release's image step
+ * (packages/release/image.ts) calls it, for ecr-build-push and the CLI alike.
+ *
+ * Re-runs and existing tags: the release tag is looked up before building. When it exists and its image
+ * config carries this build's revision, version and source labels (read from the registry with the ECR
+ * token), it already is this release: nothing is built or pushed (a runner killed after the push, a
+ * re-run of the job). The revision pins the sources, Dockerfile included; build inputs beyond them
+ * (build-args, target, platform) don't make another release (the README says so). Otherwise the build
+ * runs and its image id (the sha256 of the image config) is compared with the `config.digest` of the
+ * manifest the tag names. Equal means the same image, so nothing is pushed either. Neither path writes
+ * the tag, so an immutable tag is never touched, and neither needs a scratch tag.
+ *
+ * Nothing half-done is ever visible: the extra tags and the inline-cache tag move only once the release
+ * tag is confirmed to name the pushed image, and a push that fails leaves the tag as it was (a registry
+ * writes a tag only with the manifest, after every blob). An ECR token that expires mid-push gets one
+ * fresh login and one more push.
+ */
+
+
+
+
+
+const IF_TAG_EXISTS = (/* unused pure expression or super */ null && (['skip-same-digest', 'fail', 'overwrite']));
+class PublishError extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'PublishError';
+}
+/**
+ * The host to log in and push to. ECR's token names the credentials' own registry; the same token
+ * works for another account's registry (cross-account push), so an explicitly named ECR host wins.
+ * A proxy endpoint that is not an ECR host (a custom ECR endpoint, as in tests) is where images live.
+ */
+function chooseRegistryHost(tokenHost, expected) {
+    if (expected === undefined || expected === tokenHost)
+        return tokenHost;
+    return parseEcrRegistryHost(tokenHost) === undefined ? tokenHost : expected;
+}
+/** `config.digest` of a single-platform manifest: the image id docker reports for it. */
+function configDigestOf(manifest) {
+    try {
+        const parsed = JSON.parse(manifest);
+        const digest = parsed.config?.digest;
+        return typeof digest === 'string' ? digest : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Bytes stored for a single-platform image: its config and (compressed) layers, as ECR counts
+ * imageSizeInBytes. Undefined for an index.
+ */
+function imageSizeOf(manifest) {
+    try {
+        const parsed = JSON.parse(manifest);
+        if (parsed.layers === undefined)
+            return undefined;
+        const sizes = [parsed.config?.size, ...parsed.layers.map((layer) => layer.size)];
+        return sizes.reduce((sum, size) => sum + (typeof size === 'number' ? size : 0), 0);
+    }
+    catch {
+        return undefined;
+    }
+}
+const secondsSince = (started) => (performance.now() - started) / 1000;
+const REVISION_LABEL = 'org.opencontainers.image.revision';
+const VERSION_LABEL = 'org.opencontainers.image.version';
+const SOURCE_LABEL = 'org.opencontainers.image.source';
+/** A fresh ECR token (GetAuthorizationToken), masked before anything can print it. */
+async function authorize(request, ports) {
+    const auth = await ports.ecr.getAuthorization();
+    ports.maskSecret(auth.password);
+    ports.maskSecret(Buffer.from(`${auth.username}:${auth.password}`).toString('base64'));
+    const registry = chooseRegistryHost(auth.registry, request.expectedRegistry);
+    if (registry !== auth.registry) {
+        ports.logger.info(`pushing to ${registry} (the credentials' own registry is ${auth.registry})`);
+    }
+    const baseUrl = registry === auth.registry ? auth.proxyEndpoint : `https://${registry}`;
+    return { registry, username: auth.username, password: auth.password, baseUrl };
+}
+/** A fresh token, stored as docker's credentials for the registry (the run's private config). */
+async function logIn(request, ports, docker) {
+    const access = await authorize(request, ports);
+    docker.storeCredentials(access.registry, access);
+    ports.onLogin?.(access.registry);
+    return access;
+}
+/**
+ * Points the extra tags, and `<repository>:cache` when `moveCacheTag`, at the release manifest. One
+ * BatchGetImage reads what they name now (unless the caller already has that), then one PutImage per tag
+ * that differs, all at once: copies inside ECR, no layer moves, a re-run writes nothing. Called only once
+ * the release tag names `release`, so no tag ever runs ahead of it. The cache tag is never fatal: an
+ * immutable or unwritable one just stays put (the next build reads less cache).
+ */
+async function tagRelease(request, ports, release, moveCacheTag, mutability, known) {
+    const { ecr, logger } = ports;
+    const { repository } = request;
+    const followers = [...new Set(request.tags.slice(1))].filter((tag) => tag !== request.tags[0]);
+    let cacheTag = moveCacheTag && !request.tags.includes('cache');
+    if (cacheTag && mutability === 'IMMUTABLE') {
+        logger.info(`not moving ${repository}:cache (immutable repository); give cache-from the previous ` +
+            'release tag, or exclude `cache` from immutability, to reuse layers on the next build');
+        cacheTag = false;
+    }
+    const tags = cacheTag ? [...followers, 'cache'] : followers;
+    if (tags.length === 0)
+        return;
+    const current = known ?? (await ecr.getImageManifests(repository, tags));
+    const cached = current.get('cache');
+    // A no-change rebuild: the cache image already has exactly these layers, so it caches as well.
+    const moving = tags.filter((tag) => tag !== 'cache' || cached === undefined || !sameLayers(cached, release));
+    await Promise.all(moving.map(async (tag) => {
+        try {
+            const moved = await ecr.tagManifest({
+                repository,
+                manifest: release,
+                targetTag: tag,
+                currentDigest: current.get(tag)?.digest,
+            });
+            if (!moved.alreadyPresent && tag !== 'cache') {
+                logger.info(`tagged ${repository}:${tag} -> ${release.digest}`);
             }
         }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
-function escapeData(s) {
-    return toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-
-
-
-function issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    external_fs_namespaceObject.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
-        encoding: 'utf8'
-    });
-}
-function prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        catch (error) {
+            if (tag !== 'cache' || !(error instanceof EcrError))
+                throw error;
+            logger.warning(`could not move ${repository}:cache: ${error.message}`);
         }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
+    }));
+}
+/** Both are single-platform manifests with the very same layers (digests, in order). */
+function sameLayers(a, b) {
+    const layersOf = (manifest) => {
         try {
-            return new DecodedURL(proxyVar);
+            const parsed = JSON.parse(manifest.manifest);
+            return parsed.layers === undefined
+                ? undefined
+                : JSON.stringify(parsed.layers.map((layer) => layer.digest));
         }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
+        catch {
+            return undefined;
         }
+    };
+    const layers = layersOf(a);
+    return layers !== undefined && layers === layersOf(b);
+}
+function exportsOwnCache(builder, build) {
+    if ((build.cacheTo ?? []).length > 0)
+        return true;
+    return builder.kind === 'buildx' && builder.driver !== undefined && builder.driver !== 'docker';
+}
+/**
+ * Whether the image the release tag names already is this release: its config carries this build's
+ * revision, version (the release tag) and source labels. The revision pins the source (Dockerfile
+ * included), so the only way it can be another image is other build inputs for the same release
+ * (build-args, target, platform): the README says that counts as the same release. Needs a revision;
+ * any failure to read the config just means "build and compare".
+ */
+async function isThisRelease(existing, labels, access, repository, logger) {
+    const revision = labels[REVISION_LABEL];
+    const configDigest = configDigestOf(existing.manifest);
+    if (revision === undefined || revision === '' || configDigest === undefined)
+        return false;
+    let found;
+    try {
+        found = await readImageLabels({
+            baseUrl: access.baseUrl,
+            repository,
+            configDigest,
+            username: access.username,
+            password: access.password,
+        });
     }
-    else {
-        return undefined;
+    catch (error) {
+        logger.info(`could not read the labels of ${repository}@${existing.digest} (${error instanceof Error ? error.message : String(error)}): building to compare`);
+        return false;
+    }
+    return [REVISION_LABEL, VERSION_LABEL, SOURCE_LABEL].every((key) => found[key] === labels[key]);
+}
+/**
+ * `docker push`; when the registry refuses the credentials part-way (an ECR token expires after 12 hours,
+ * a long build can outlive it), one fresh GetAuthorizationToken + `docker login` and one more push.
+ * Layers already uploaded are skipped by that push.
+ */
+async function pushWithFreshLogin(request, ports, docker, reference) {
+    try {
+        return await docker.push(reference);
+    }
+    catch (error) {
+        if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected')
+            throw error;
+        ports.logger.warning(`${error.message}: the ECR token may have expired; logging in again with a new one and pushing once more`);
+    }
+    await logIn(request, ports, docker);
+    try {
+        return await docker.push(reference);
+    }
+    catch (error) {
+        if (!(error instanceof DockerError) || error.kind !== 'credentials-rejected')
+            throw error;
+        throw new PublishError(`${error.message}, also with a fresh ECR token: check that the role may push to this repository ` +
+            '(ecr:InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage); nothing was tagged', { cause: error });
     }
 }
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
+async function prepareBuild(request, build, ports, docker, releaseTag) {
+    const { ecr } = ports;
+    const { repository } = request;
+    // Independent look-ups at once: credentials + login, repository settings, the tag, the builder.
+    const [access, mutability, existing, builder] = await Promise.all([
+        logIn(request, ports, docker),
+        ecr.getTagMutability(repository),
+        ecr.getImageManifest(repository, releaseTag),
+        docker.detectBuilder(),
+    ]);
+    if (existing !== undefined && build.push && request.ifTagExists === 'fail') {
+        throw new PublishError(`tag '${releaseTag}' already exists in ECR repository '${repository}' (${existing.digest}) ` +
+            'and if-tag-exists is fail: use a new tag');
     }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
+    const repositoryRef = `${access.registry}/${repository}`;
+    const labels = {
+        ...ociLabels({
+            ...build.source,
+            version: releaseTag,
+            created: (ports.clock ?? (() => new Date()))(),
+        }),
+        ...build.labels,
+    };
+    return {
+        access,
+        mutability,
+        existing,
+        builder,
+        repositoryRef,
+        reference: `${repositoryRef}:${releaseTag}`,
+        labels,
+        moveCacheTag: !exportsOwnCache(builder, build),
+    };
+}
+/**
+ * A re-run of a release that is already in ECR (the job died after the push, or is run again):
+ * reported without building. A rebuild on a warm daemon need not reproduce the image id.
+ */
+async function alreadyThisRelease(request, build, ports, context, releaseTag) {
+    const { existing, access, labels } = context;
+    const { repository } = request;
+    if (existing === undefined ||
+        !build.push ||
+        request.ifTagExists !== 'skip-same-digest' ||
+        !(await isThisRelease(existing, labels, access, repository, ports.logger))) {
+        return undefined;
     }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
+    ports.logger.info(`${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
+        `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`);
+    const started = performance.now();
+    await tagRelease(request, ports, existing, context.moveCacheTag, context.mutability);
+    return {
+        registry: access.registry,
+        repository,
+        releaseTag,
+        tags: request.tags,
+        image: context.reference,
+        digest: existing.digest,
+        imageId: configDigestOf(existing.manifest),
+        sizeInBytes: imageSizeOf(existing.manifest),
+        built: false,
+        pushed: false,
+        outcome: 'already-present',
+        builder: undefined,
+        promotedFrom: undefined,
+        previousDigest: undefined,
+        buildSeconds: 0,
+        pushSeconds: secondsSince(started),
+    };
+}
+async function buildImage(build, docker, context) {
+    const { builder, existing, reference } = context;
+    const defaults = defaultCache(builder, context.repositoryRef, existing === undefined ? [] : [reference]);
+    const cacheFrom = (build.cacheFrom ?? []).length > 0
+        ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
+        : defaults.cacheFrom;
+    const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
+    return docker.build({
+        context: build.context,
+        file: build.file,
+        tags: [reference],
+        buildArgs: build.buildArgs,
+        labels: context.labels,
+        target: build.target,
+        platform: build.platform,
+        network: build.network,
+        cacheFrom,
+        cacheTo,
+        pull: build.pull,
+        noCache: build.noCache,
+        secretEnvs: build.secretEnvs,
+    }, builder);
+}
+/** Pushes the built image, unless the tag already names it; confirms what ECR then serves. */
+async function pushBuilt(request, ports, docker, context, result) {
+    const { ecr, logger } = ports;
+    const { existing, reference, moveCacheTag, mutability } = context;
+    const { repository, releaseTag } = result;
+    let previousDigest;
+    if (existing !== undefined) {
+        const same = sameImage(existing, result.imageId ?? '', request, releaseTag, mutability);
+        if (same) {
+            logger.info(`${repository}:${releaseTag} already is this image (${existing.digest}): nothing to push`);
+            const started = performance.now();
+            await tagRelease(request, ports, existing, moveCacheTag, mutability);
+            return {
+                ...result,
+                digest: existing.digest,
+                sizeInBytes: imageSizeOf(existing.manifest),
+                pushed: false,
+                outcome: 'already-present',
+                previousDigest: undefined,
+                pushSeconds: secondsSince(started),
+            };
         }
+        previousDigest = existing.digest;
+        logger.warning(`overwriting ${repository}:${releaseTag} (was ${existing.digest})`);
+    }
+    const started = performance.now();
+    const pushed = await pushWithFreshLogin(request, ports, docker, reference);
+    // One BatchGetImage: what ECR now serves under the release tag (it must be what docker says it
+    // pushed) and what the other tags name, which then move to it.
+    const others = [...request.tags.slice(1), ...(moveCacheTag ? ['cache'] : [])];
+    const manifests = await ecr.getImageManifests(repository, [...new Set([releaseTag, ...others])]);
+    const confirmed = manifests.get(releaseTag);
+    if (confirmed?.digest !== pushed.digest) {
+        throw new PublishError(`docker push reported ${pushed.digest} for ${reference}, but ECR reports ` +
+            `${confirmed?.digest ?? 'no image'} for that tag: did another run push it at the same time?`);
+    }
+    await tagRelease(request, ports, confirmed, moveCacheTag, mutability, manifests);
+    return {
+        ...result,
+        digest: pushed.digest,
+        sizeInBytes: imageSizeOf(confirmed.manifest),
+        pushed: true,
+        outcome: 'pushed',
+        previousDigest,
+        pushSeconds: secondsSince(started),
+    };
+}
+async function publishBuild(request, build, ports, releaseTag) {
+    const docker = ports.docker;
+    if (docker === undefined)
+        throw new PublishError('building needs the docker CLI port');
+    const context = await prepareBuild(request, build, ports, docker, releaseTag);
+    const present = await alreadyThisRelease(request, build, ports, context, releaseTag);
+    if (present !== undefined)
+        return present;
+    const built = await buildImage(build, docker, context);
+    ports.logger.info(`built ${context.reference} (image ${built.imageId}) in ${built.seconds.toFixed(1)} s`);
+    const result = {
+        registry: context.access.registry,
+        repository: request.repository,
+        releaseTag,
+        tags: request.tags,
+        image: context.reference,
+        imageId: built.imageId,
+        built: true,
+        builder: context.builder.kind,
+        promotedFrom: undefined,
+        buildSeconds: built.seconds,
+    };
+    if (!build.push) {
+        return {
+            ...result,
+            digest: undefined,
+            sizeInBytes: undefined,
+            pushed: false,
+            outcome: 'built-only',
+            previousDigest: undefined,
+            pushSeconds: 0,
+        };
+    }
+    return pushBuilt(request, ports, docker, context, result);
+}
+/**
+ * Whether the image the release tag names is the one just built; throws when it isn't and the policy
+ * or the repository forbids replacing it.
+ */
+function sameImage(existing, imageId, request, releaseTag, mutability) {
+    const existingImageId = configDigestOf(existing.manifest);
+    // The classic image store's id is the config digest; the containerd image store's is the manifest's.
+    if (existingImageId === imageId || existing.digest === imageId)
+        return true;
+    const what = `tag '${releaseTag}' already names ${existing.digest} ` +
+        `(image ${existingImageId ?? 'of a multi-platform index'}) in ECR repository '${request.repository}', ` +
+        `and this build is a different image (${imageId})`;
+    if (request.ifTagExists !== 'overwrite') {
+        throw new PublishError(`${what}; nothing was pushed: use a new tag, or if-tag-exists: overwrite in a mutable repository`);
+    }
+    if (mutability === 'IMMUTABLE') {
+        throw new PublishError(`${what}; the repository's tags are immutable, so it can't be overwritten: use a new tag`);
     }
     return false;
 }
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
+async function publishPromotion(request, promoteFrom, ports, releaseTag) {
+    const { ecr } = ports;
+    const { repository } = request;
+    // One BatchGetImage reads the source, whatever the release tag names now, and the extra tags.
+    const [access, manifests] = await Promise.all([
+        authorize(request, ports),
+        ecr.getImageManifests(repository, [...new Set([promoteFrom, ...request.tags])]),
+    ]);
+    const source = manifests.get(promoteFrom);
+    const existing = manifests.get(releaseTag);
+    if (source === undefined) {
+        throw new EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${repository}' (${ecr.region})`);
     }
-    get username() {
-        return this._decodedUsername;
+    let previousDigest;
+    let mutability = 'MUTABLE';
+    if (existing !== undefined) {
+        const what = `tag '${releaseTag}' already names ${existing.digest} in ECR repository '${repository}'`;
+        if (request.ifTagExists === 'fail') {
+            throw new PublishError(`${what} and if-tag-exists is fail: use a new tag`);
+        }
+        if (existing.digest !== source.digest) {
+            const versus = `${what}, not ${source.digest} ('${promoteFrom}')`;
+            if (request.ifTagExists !== 'overwrite') {
+                throw new PublishError(`${versus}; nothing was changed: use a new tag, or if-tag-exists: overwrite in a mutable repository`);
+            }
+            mutability = await ecr.getTagMutability(repository);
+            if (mutability === 'IMMUTABLE') {
+                throw new PublishError(`${versus}; the repository's tags are immutable, so it can't be overwritten: use a new tag`);
+            }
+            previousDigest = existing.digest;
+        }
     }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    const started = performance.now();
+    // The manifest read above, by digest: promotes exactly the image looked at, even if the source tag
+    // moves meanwhile. The release tag first, then the others (never ahead of it).
+    const promoted = await ecr.tagManifest({
+        repository,
+        manifest: source,
+        targetTag: releaseTag,
+        currentDigest: existing?.digest,
     });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
+    await tagRelease(request, ports, source, false, mutability, manifests);
+    if (!promoted.alreadyPresent) {
+        ports.logger.info(`promoted ${repository}:${promoteFrom} (${source.digest}) to ${releaseTag}`);
     }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? summary_writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = _summary;
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, external_path_namespaceObject.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod: io_util_chmod, copyFile, lstat: io_util_lstat, mkdir, open: io_util_open, readdir: io_util_readdir, rename: io_util_rename, rm: io_util_rm, rmdir, stat: io_util_stat, symlink, unlink } = external_fs_namespaceObject.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield io_util_stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield io_util_stat(fsPath) : yield io_util_lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield io_util_stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield io_util_stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield io_util_readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
     return {
-        name: name.trim(),
-        version: version.trim()
+        registry: access.registry,
+        repository,
+        releaseTag,
+        tags: request.tags,
+        image: `${access.registry}/${repository}:${releaseTag}`,
+        digest: source.digest,
+        imageId: undefined,
+        sizeInBytes: imageSizeOf(source.manifest),
+        built: false,
+        pushed: !promoted.alreadyPresent,
+        outcome: promoted.alreadyPresent ? 'already-present' : 'promoted',
+        builder: undefined,
+        promotedFrom: promoteFrom,
+        previousDigest,
+        buildSeconds: 0,
+        pushSeconds: secondsSince(started),
     };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
 }
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+/** Builds and pushes (or promotes) the release image; see the module comment for re-runs. */
+async function publishImage(request, ports) {
+    const releaseTag = request.tags[0];
+    if (releaseTag === undefined)
+        throw new PublishError('no tags: give at least the release tag');
+    if (request.promoteFrom !== undefined && request.build === undefined) {
+        return publishPromotion(request, request.promoteFrom, ports, releaseTag);
     }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
+    if (request.build === undefined || request.promoteFrom !== undefined) {
+        throw new PublishError('give exactly one of a build and promoteFrom');
     }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
+    return publishBuild(request, request.build, ports, releaseTag);
 }
+
+;// CONCATENATED MODULE: ./packages/docker/index.ts
 /**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_namespaceObject.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function debug(message) {
-    issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
+ * The docker CLI over an exec port (login via stdin into a private DOCKER_CONFIG, build, push with
+ * retries), and the ECR release of an image built with it or promoted in place.
  */
 
-/**
- * @deprecated use core.summary
- */
 
-/**
- * Path exports
- */
 
-/**
- * Platform utilities exports
- */
 
-//# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
+
+
+
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -33775,12 +32505,12 @@ class Context {
         var _a, _b, _c;
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
-            if ((0,external_fs_namespaceObject.existsSync)(process.env.GITHUB_EVENT_PATH)) {
-                this.payload = JSON.parse((0,external_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
+            if ((0,external_fs_.existsSync)(process.env.GITHUB_EVENT_PATH)) {
+                this.payload = JSON.parse((0,external_fs_.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
             }
             else {
                 const path = process.env.GITHUB_EVENT_PATH;
-                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_namespaceObject.EOL}`);
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
             }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -33819,8 +32549,10 @@ class Context {
 //# sourceMappingURL=context.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
 var lib = __nccwpck_require__(9659);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
-var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -33850,7 +32582,7 @@ function getProxyAgentDispatcher(destinationUrl) {
 }
 function getProxyFetch(destinationUrl) {
     const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-    const proxyFetch = (url, opts) => utils_awaiter(this, void 0, void 0, function* () {
+    const proxyFetch = (url, opts) => __awaiter(this, void 0, void 0, function* () {
         return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
     });
     return proxyFetch;
@@ -34054,7 +32786,7 @@ var DEFAULTS = {
 };
 
 // pkg/dist-src/util/lowercase-keys.js
-function dist_bundle_lowercaseKeys(object) {
+function lowercaseKeys(object) {
   if (!object) {
     return {};
   }
@@ -34106,7 +32838,7 @@ function merge(defaults, route, options) {
   } else {
     options = Object.assign({}, route);
   }
-  options.headers = dist_bundle_lowercaseKeys(options.headers);
+  options.headers = lowercaseKeys(options.headers);
   removeUndefinedProperties(options);
   removeUndefinedProperties(options.headers);
   const mergedOptions = mergeDeep(defaults || {}, options);
@@ -39145,8 +37877,9 @@ function httpStatus(error) {
  * (the suite's `<what> (<where>): <how to fix>` shape; the action adds `<action> failed:`).
  */
 
+
 /** A GitHub API refusal explained; `cause` keeps Octokit's error. */
-class GitHubApiError extends Error {
+class GitHubApiError extends errors/* GitOpsError */.$D {
     status;
     missingPermission;
     name = 'GitHubApiError';
@@ -39164,6 +37897,18 @@ function record(value) {
 function responseOf(error) {
     const response = record(record(error).response);
     return { data: record(response.data), headers: record(response.headers) };
+}
+/**
+ * Whether GitHub's 422 `errors` array holds `code` for `field` (e.g. `tag_name` `already_exists`):
+ * the structured answer, so no caller has to read GitHub's message text.
+ */
+function hasValidationError(error, field, code) {
+    const { errors } = responseOf(error).data;
+    return (Array.isArray(errors) &&
+        errors.some((item) => {
+            const detail = record(item);
+            return detail.field === field && detail.code === code;
+        }));
 }
 /** GitHub's own message plus the messages of its `errors` array, if any. */
 function gitHubMessage(error) {
@@ -39254,7 +37999,7 @@ async function explained(attempt, call) {
 
 // GitHub treats these conclusions as passing for required status checks.
 const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
-/** One repository's Git and release API, the calls the release chain makes. */
+/** One repository's Git and release API, the calls the release steps make. */
 class GitHubRepository {
     client;
     owner;
@@ -39316,7 +38061,7 @@ class GitHubRepository {
                 repository: this.fullName,
                 permission: 'contents: write',
             });
-            if (httpStatus(error) !== 422 || !gitHubMessage(error).includes('already_exists')) {
+            if (httpStatus(error) !== 422 || !hasValidationError(error, 'tag_name', 'already_exists')) {
                 throw explainedError;
             }
             const published = await this.getReleaseByTag(tag);
@@ -39448,8 +38193,6 @@ class GitHubRepository {
 
 // EXTERNAL MODULE: external "node:buffer"
 var external_node_buffer_ = __nccwpck_require__(4573);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./packages/github/commit-files.ts
 /**
  * Commits files to a branch through the Git Data API (trees, commits, refs): no clone and no git
@@ -39750,165 +38493,10 @@ async function commitFiles(repository, request) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/kit/logger.ts
-const silentLogger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warning: () => undefined,
-    error: () => undefined,
-};
-/** A logger that keeps what it was told, for tests that assert on warnings. */
-function recordingLogger() {
-    const records = [];
-    const record = (level) => (message) => {
-        records.push({ level, message });
-    };
-    return {
-        records,
-        debug: record('debug'),
-        info: record('info'),
-        warning: record('warning'),
-        error: record('error'),
-    };
-}
-
-;// CONCATENATED MODULE: ./packages/kit/errors.ts
-/** Bad input: names the input, what is wrong and how to fix it, in one line. */
-class errors_InputError extends Error {
-    name = 'InputError';
-    input;
-    constructor(input, problem) {
-        super(`input '${input}': ${problem}`);
-        this.input = input;
-    }
-}
-/** The message of anything thrown, without a stack; non-Error throws become text. */
-function errorMessage(error) {
-    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
-    if (typeof error === 'object' && error !== null && 'message' in error) {
-        const { message } = error;
-        if (typeof message === 'string')
-            return message;
-    }
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-/**
- * The input an error blames, for errors of packages that know it but do not speak in inputs
- * (e.g. a VersionError about `hotfix-of`); undefined when it names none.
- */
-function blamedInput(error) {
-    if (typeof error !== 'object' || error === null || !('input' in error))
-        return undefined;
-    // Only an input-like name: an error must never get other data (say a command's stdin) printed.
-    return typeof error.input === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(error.input)
-        ? error.input
-        : undefined;
-}
-/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
-function failureLine(action, error) {
-    let message = errorMessage(error)
-        .replace(/\s*\n\s*/g, ' ')
-        .trim();
-    const input = blamedInput(error);
-    if (input !== undefined && !message.startsWith(`input '${input}'`)) {
-        message = `input '${input}': ${message}`;
-    }
-    return `${action} failed: ${message}`;
-}
-
-;// CONCATENATED MODULE: ./packages/kit/inputs.ts
-
-/** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
-/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
-function requireInput(name, raw, example) {
-    const value = raw.trim();
-    if (value === '') {
-        throw new errors_InputError(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
-    }
-    return value;
-}
-const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
-const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
-function parseBooleanInput(name, raw, fallback) {
-    const value = raw.trim().toLowerCase();
-    if (value === '')
-        return fallback;
-    if (TRUE_WORDS.has(value))
-        return true;
-    if (FALSE_WORDS.has(value))
-        return false;
-    throw new errors_InputError(name, `"${raw}" is not a boolean: use true or false`);
-}
-function parsePositiveIntegerInput(name, raw, fallback) {
-    const value = raw.trim();
-    if (value === '')
-        return fallback;
-    const number = Number(value);
-    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
-        throw new InputError(name, `"${raw}" is not a positive whole number: use 1, 2, 3, ...`);
-    }
-    return number;
-}
-/** A list given one item per line or comma-separated (both are common in workflows). */
-function parseListInput(raw) {
-    return raw
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-// GitHub's own rules: owners are alphanumeric with inner hyphens; names add '.', '_'.
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const NAME = /^[A-Za-z0-9._-]{1,100}$/;
-function parseRepositoryInput(name, raw) {
-    const value = raw.trim();
-    const parts = value.split('/');
-    const [owner, repo] = parts;
-    if (parts.length !== 2 ||
-        !owner ||
-        !repo ||
-        !OWNER.test(owner) ||
-        !NAME.test(repo) ||
-        repo === '.' ||
-        repo === '..') {
-        throw new errors_InputError(name, `"${raw}" is not a repository: use owner/name, e.g. octo-org/cms`);
-    }
-    return { owner, repo };
-}
-function parseShaInput(name, raw) {
-    const value = raw.trim().toLowerCase();
-    if (!/^[0-9a-f]{7,40}$/.test(value)) {
-        throw new InputError(name, `"${raw}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
-    }
-    return value;
-}
-
-;// CONCATENATED MODULE: ./packages/kit/summary.ts
-function escapeMarkdownCell(text) {
-    return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
-}
-/** A GitHub-flavoured Markdown table; cells are escaped so a value can never break the layout. */
-function markdownTable(header, rows) {
-    const line = (cells) => `| ${cells.map(escapeMarkdownCell).join(' | ')} |`;
-    return ([line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n') +
-        '\n');
-}
-
-;// CONCATENATED MODULE: ./packages/kit/index.ts
-
-
-
-
-
 ;// CONCATENATED MODULE: ./packages/github/commit-edits.ts
 /**
- * Direct mode: commit straight to the base branch without ever overwriting someone else's change.
+ * Commits straight to a branch (the change step's direct mode, packages/release/change.ts) without
+ * ever overwriting someone else's change.
  * Each attempt reads the tip, applies the caller's edits to the files as they are there, and moves
  * the branch only as a fast-forward (`force: false`). When another push lands in between, GitHub
  * refuses the move and the attempt starts over from the new tip, bounded.
@@ -39987,7 +38575,7 @@ async function fastForwardBase(repository, request) {
     }
     return { outcome: 'committed', commitSha, treeSha };
 }
-const defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+const commit_edits_defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 /**
  * Applies `edits` to the branch tip and fast-forwards the branch, starting over from the new tip
  * (after a jittered backoff) when someone else pushed in between. Calls per attempt for one file: tip, tree listing, blob,
@@ -39995,8 +38583,8 @@ const defaultSleep = (milliseconds) => new Promise((resolve) => setTimeout(resol
  */
 async function commitEditsToBranch(repository, request) {
     const maxAttempts = request.maxAttempts ?? 10;
-    const logger = request.logger ?? silentLogger;
-    const sleep = request.sleep ?? defaultSleep;
+    const logger = request.logger ?? kit/* silentLogger */.qq;
+    const sleep = request.sleep ?? commit_edits_defaultSleep;
     const random = request.random ?? Math.random;
     const blobCache = new Map();
     const contentOf = async (sha) => {
@@ -40380,9 +38968,9 @@ async function closeWithComment(repository, pull, comment) {
 
 ;// CONCATENATED MODULE: ./packages/github/change-pull-request.ts
 /**
- * The pull request mode of open-manifest-pr in one call: commit the files to a branch, open or
- * update its pull request (labels, reviewers, draft), turn on auto-merge, and close the release
- * pull requests it supersedes. A run that fails before its pull request exists deletes the branch
+ * A pull request in one call, for the change step's pull-request mode (packages/release/change.ts):
+ * commit the files to a branch, open or update its pull request (labels, reviewers, draft), turn on
+ * auto-merge, and close the release pull requests it supersedes. A run that fails before its pull request exists deletes the branch
  * it created, so a refused token leaves nothing behind.
  */
 
@@ -40401,7 +38989,7 @@ async function removeCreatedBranch(repository, branch, base, failure, logger) {
         logger.info(`deleted the branch ${branch} again: its pull request could not be opened`);
     }
     catch (cleanup) {
-        logger.warning(`the branch ${branch} (${repository.fullName}) was left behind: deleting it failed (${errorMessage(cleanup)}); delete it by hand`);
+        logger.warning(`the branch ${branch} (${repository.fullName}) was left behind: deleting it failed (${(0,kit/* errorMessage */.gJ)(cleanup)}); delete it by hand`);
     }
     throw failure;
 }
@@ -40411,7 +38999,7 @@ async function removeCreatedBranch(repository, branch, base, failure, logger) {
  * plus 3 per closed pull request. An unchanged re-run: 3 reads.
  */
 async function commitAndOpenPullRequest(repository, request) {
-    const logger = request.logger ?? silentLogger;
+    const logger = request.logger ?? kit/* silentLogger */.qq;
     if (request.branch === request.base) {
         throw new Error(`the pull request branch is the base branch ${request.base} (${repository.fullName}): choose another branch, or commit directly`);
     }
@@ -40614,18 +39202,14 @@ async function releaseNotes(appRepository, request) {
 
 
 ;// CONCATENATED MODULE: ./packages/manifest/errors.ts
+
 /**
  * A problem with the request or the manifests, in one line: what, where (file:line), how to fix.
  * `input` names the request field at fault (`image`, `tag`, `digest`, `set`, `files`, `root`,
  * `allow-downgrade`, `downgrade-reason`) so the action can map it to its own input.
  */
-class errors_ManifestError extends Error {
+class errors_ManifestError extends errors/* GitOpsError */.$D {
     name = 'ManifestError';
-    input;
-    constructor(message, options = {}) {
-        super(options.input === undefined ? message : `input '${options.input}': ${message}`);
-        this.input = options.input;
-    }
 }
 /** A file that is not plain YAML (a Helm template, broken YAML, not UTF-8): skipped when a glob found it. */
 class errors_NotYamlError extends errors_ManifestError {
@@ -40656,11 +39240,11 @@ const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]
 const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
 const MAX_NAME_LENGTH = 255;
 const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
-function reference_isValidDockerTag(tag) {
+function isValidDockerTag(tag) {
     return TAG.test(tag);
 }
 /** The only digest form a push reports and this suite writes: `sha256:` + 64 lower-case hex digits. */
-function reference_isValidDigest(digest) {
+function isValidDigest(digest) {
     return SHA256_DIGEST.test(digest);
 }
 function looksLikeHost(component) {
@@ -40670,7 +39254,7 @@ function looksLikeHost(component) {
         component !== component.toLowerCase());
 }
 /** Parses a whole string as an image reference; undefined when it is not exactly one. */
-function parseImageReference(text) {
+function reference_parseImageReference(text) {
     let name = text;
     let digest;
     const at = name.indexOf('@');
@@ -40712,14 +39296,14 @@ function parseImageReference(text) {
     };
 }
 /** Parses the `image` input: a repository with an optional registry host, never a tag or digest. */
-function reference_parseImageName(image) {
+function parseImageName(image) {
     const text = image.trim();
     if (text === '') {
         throw new errors_ManifestError('is empty; give the image repository, e.g. dsva/cms-drupal', {
             input: 'image',
         });
     }
-    const reference = parseImageReference(text);
+    const reference = reference_parseImageReference(text);
     if (!reference && text.includes('@')) {
         throw new errors_ManifestError(`'${text}' is not an image repository (it holds '@'); give the repository alone (${text.slice(0, text.indexOf('@'))}) and the digest, sha256: and 64 hex digits, in 'digest'`, { input: 'image' });
     }
@@ -40786,10 +39370,10 @@ class SetEntryParser {
         this.raw = raw;
     }
     fail(problem) {
-        throw new ManifestError(`entry '${this.raw}': ${problem}; expected <path>=<value>, e.g. web.envSecrets[name=DD_VERSION].value={version}`, { input: 'set' });
+        throw new errors_ManifestError(`entry '${this.raw}': ${problem}; expected <path>=<value>, e.g. web.envSecrets[name=DD_VERSION].value={version}`, { input: 'set' });
     }
     failTemplate(problem) {
-        throw new ManifestError(`entry '${this.raw}': ${problem}`, { input: 'set' });
+        throw new errors_ManifestError(`entry '${this.raw}': ${problem}`, { input: 'set' });
     }
     get current() {
         return this.raw[this.position];
@@ -40915,7 +39499,7 @@ function validateTemplate(template, fail) {
         }
     }
 }
-function set_entry_parseSetEntry(raw) {
+function parseSetEntry(raw) {
     return new SetEntryParser(raw).parse();
 }
 /** Fills `{version}`/`{tag}` (the new tag), `{digest}`, `{sha}` and `{image}` (the full new reference). */
@@ -41152,16 +39736,14 @@ function diff_unifiedDiff(file, before, edits) {
  * Only canonical numbers count: `v0.0.07` and `v0.0.417-01` are ignored, because accepting them would
  * give two tag names the same place in the order and `07` is not a tag this suite ever writes.
  */
-const version_DEFAULT_FORMAT = 'v0.0.{n}';
-/** A placeholder-free problem with a template, prefix or tag; callers add the input name. */
-class VersionError extends Error {
+
+const DEFAULT_FORMAT = 'v0.0.{n}';
+/**
+ * A problem with a template, prefix or tag. `input` names the input (and CLI option) at fault where
+ * this package knows it: `format`, `git-tag-prefix`, `start-at`, `hotfix-of`.
+ */
+class VersionError extends errors/* GitOpsError */.$D {
     name = 'VersionError';
-    /** The input (or CLI option) a caller should name, when this package knows it. */
-    input;
-    constructor(message, options = {}) {
-        super(message);
-        this.input = options.input;
-    }
 }
 const PLACEHOLDER = '{n}';
 // Docker's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
@@ -41177,7 +39759,7 @@ function toSafeNumber(digits) {
     const value = Number(digits);
     return Number.isSafeInteger(value) ? value : undefined;
 }
-class version_VersionFormat {
+class VersionFormat {
     template;
     gitTagPrefix;
     head;
@@ -41195,19 +39777,21 @@ class version_VersionFormat {
     static parse(template, gitTagPrefix = '') {
         const count = template.split(PLACEHOLDER).length - 1;
         if (count !== 1) {
-            throw new VersionError(`"${template}" must contain {n} exactly once (found ${String(count)}), e.g. v0.0.{n}`);
+            throw new VersionError(`"${template}" must contain {n} exactly once (found ${String(count)}), e.g. v0.0.{n}`, { input: 'format' });
         }
         const fixed = template.replace(PLACEHOLDER, '');
         if (!TAG_CHARACTERS.test(fixed) || /^[.-]/.test(template)) {
-            throw new VersionError(`"${template}" may only hold letters, digits, '_', '.', '-' around {n} and must not start with '.' or '-', because it becomes an image tag`);
+            throw new VersionError(`"${template}" may only hold letters, digits, '_', '.', '-' around {n} and must not start with '.' or '-', because it becomes an image tag`, { input: 'format' });
         }
         if (/-[0-9]*$/.test(template.slice(template.indexOf(PLACEHOLDER) + PLACEHOLDER.length))) {
-            throw new VersionError(`"${template}" must not end in '-' or '-<digits>' after {n}: that is where hotfix numbers go`);
+            throw new VersionError(`"${template}" must not end in '-' or '-<digits>' after {n}: that is where hotfix numbers go`, { input: 'format' });
         }
         if (gitTagPrefix !== '' && BAD_GIT_PREFIX.test(gitTagPrefix)) {
-            throw new VersionError(`"${gitTagPrefix}" is not a valid start of a git tag name`);
+            throw new VersionError(`"${gitTagPrefix}" is not a valid start of a git tag name`, {
+                input: 'git-tag-prefix',
+            });
         }
-        return new version_VersionFormat(template, gitTagPrefix);
+        return new VersionFormat(template, gitTagPrefix);
     }
     /** The literal start every matching image tag shares; narrows tag listings (`v0.0.`). */
     get tagPrefix() {
@@ -41294,7 +39878,9 @@ function version_latestVersion(versions) {
 function nextVersion(format, versions, options = {}) {
     const startAt = options.startAt ?? 1;
     if (!Number.isSafeInteger(startAt) || startAt < 1) {
-        throw new VersionError(`start number ${String(startAt)} is not a positive whole number`);
+        throw new VersionError(`start number ${String(startAt)} is not a positive whole number`, {
+            input: 'start-at',
+        });
     }
     const latest = version_latestVersion(versions);
     return format.render(Math.max(latest ? latest.number + 1 : startAt, startAt));
@@ -41306,7 +39892,7 @@ function nextVersion(format, versions, options = {}) {
 function nextHotfix(format, versions, hotfixOf) {
     const requested = format.parseEither(hotfixOf);
     if (!requested) {
-        throw new VersionError(`"${hotfixOf}" does not match the version format ${format.template}${format.gitTagPrefix ? ` (git tag prefix ${format.gitTagPrefix})` : ''}`);
+        throw new VersionError(`"${hotfixOf}" does not match the version format ${format.template}${format.gitTagPrefix ? ` (git tag prefix ${format.gitTagPrefix})` : ''}`, { input: 'hotfix-of' });
     }
     let baseExists = false;
     let maxHotfix = 0;
@@ -41402,7 +39988,7 @@ class FileRewrite {
         return range ? this.text.slice(range[0], range[1]) : JSON.stringify(node.value);
     }
     matchesName(text) {
-        const reference = parseImageReference(text);
+        const reference = reference_parseImageReference(text);
         return reference !== undefined && imageMatches(this.options.image, reference);
     }
     /** Plans a new value for `node`; false when it already holds it. */
@@ -41447,7 +40033,7 @@ class FileRewrite {
         this.removals.set(map, list);
     }
     references() {
-        const format = this.options.format ?? version_VersionFormat.parse(version_DEFAULT_FORMAT);
+        const format = this.options.format ?? VersionFormat.parse(DEFAULT_FORMAT);
         const newVersion = format.parse(this.tag);
         return this.drafts
             .map((draft) => {
@@ -41530,7 +40116,7 @@ function markFlowScalars(rewrite, node, inFlow) {
 const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
 const REPOSITORY_KEYS = ['repository', 'repo', 'image', 'name'];
 const KUSTOMIZATION_FILES = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
-function basename(file) {
+function detect_basename(file) {
     return file.slice(file.lastIndexOf('/') + 1);
 }
 function isContainerImagePath(path) {
@@ -41548,7 +40134,7 @@ function detectFullReference(scope, node, path) {
     const isBlock = node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED';
     // A block scalar's value ends in a line break; any other value must be the reference exactly.
     const text = isBlock ? node.value.trim() : node.value;
-    const reference = parseImageReference(text);
+    const reference = reference_parseImageReference(text);
     if (!reference || !imageMatches(rewrite.options.image, reference))
         return;
     if (reference.tag === undefined &&
@@ -41593,11 +40179,11 @@ function detectSplitReference(scope, map, path) {
         const repository = stringOf(scope, pairOf(scope, map, key)?.value)?.trim();
         if (repository === undefined)
             continue;
-        let reference = parseImageReference(repository);
+        let reference = reference_parseImageReference(repository);
         if (!reference || reference.tag !== undefined || reference.digest !== undefined)
             continue;
         if (registry && reference.registry === undefined) {
-            reference = parseImageReference(`${registry}/${repository}`) ?? reference;
+            reference = reference_parseImageReference(`${registry}/${repository}`) ?? reference;
         }
         if (!imageMatches(rewrite.options.image, reference))
             continue;
@@ -41636,7 +40222,7 @@ function walkGeneric(scope, node, path) {
     // Aliases are skipped: the anchored node is visited (and changed once) where it is defined.
 }
 function isKustomization(scope, root) {
-    if (KUSTOMIZATION_FILES.has(basename(scope.rewrite.file)))
+    if (KUSTOMIZATION_FILES.has(detect_basename(scope.rewrite.file)))
         return true;
     const kind = stringOf(scope, pairOf(scope, root, 'kind')?.value);
     const apiVersion = stringOf(scope, pairOf(scope, root, 'apiVersion')?.value) ?? '';
@@ -41741,7 +40327,7 @@ function detectArgoHelmParameters(scope, source) {
         const name = entry?.name;
         if (name === undefined || !(name === 'repository' || name.endsWith('.repository')))
             continue;
-        const reference = parseImageReference(stringOf(scope, entry?.value)?.trim() ?? '');
+        const reference = reference_parseImageReference(stringOf(scope, entry?.value)?.trim() ?? '');
         if (!reference || reference.tag !== undefined || reference.digest !== undefined)
             continue;
         if (!imageMatches(rewrite.options.image, reference))
@@ -41781,7 +40367,7 @@ function detectArgoKustomizeImages(scope, source) {
         const text = node.value.trim();
         const equals = text.indexOf('=');
         const original = equals >= 0 ? text.slice(0, equals) : undefined;
-        const reference = parseImageReference(equals >= 0 ? text.slice(equals + 1) : text);
+        const reference = reference_parseImageReference(equals >= 0 ? text.slice(equals + 1) : text);
         if (!reference)
             return;
         const matches = imageMatches(rewrite.options.image, reference) ||
@@ -42439,7 +41025,7 @@ function parseYaml(text, file) {
     return docs;
 }
 /** Points every reference to `options.image` in `text` at the new tag; pure, for tests and benches. */
-function rewrite_rewriteYaml(text, file, options) {
+function rewriteYaml(text, file, options) {
     const docs = parseYaml(text, file);
     const rewrite = new FileRewrite(text, file, options);
     const placeholders = {
@@ -42462,6 +41048,8 @@ function rewrite_rewriteYaml(text, file, options) {
     return { text: output, references: rewrite.references(), setHits: rewrite.setHits, edits };
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./packages/manifest/files.ts
 /**
  * Which files a request covers, confined to the root, and writing them all or none.
@@ -42673,71 +41261,243 @@ async function files_writeAllOrNothing(writes) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/manifest/edit.ts
+/**
+ * The manifest edit of a release, written once: which image gets which tag (and digest), the
+ * explicit `set` entries, and the downgrade rule. update-manifest plans it over the files of a
+ * checkout, the CLI over files read through the GitHub API, and the change step re-applies the very
+ * same record to a base that moved meanwhile (update-manifest hands it on as its `edit` output).
+ */
+
+
+
+
+
+
+
+/** Checks the record once; every problem names the input that fixes it. */
+function edit_prepareManifestEdit(edit) {
+    const tag = edit.tag.trim();
+    if (tag === '') {
+        throw new errors_ManifestError('is empty; give the new image tag, e.g. v0.0.418', { input: 'tag' });
+    }
+    if (!isValidDockerTag(tag)) {
+        throw new errors_ManifestError(`'${tag}' is not a valid image tag; use up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`, { input: 'tag' });
+    }
+    const format = edit.format instanceof VersionFormat
+        ? edit.format
+        : VersionFormat.parse((0,kit/* nonBlank */.GT)(edit.format) ?? DEFAULT_FORMAT);
+    if (format.isLookalike(tag)) {
+        throw new errors_ManifestError(`'${tag}' looks like a ${format.template} version but is not one; give a release tag, e.g. ${format.render(418).tag} (hotfix ${format.render(418, 1).tag}), or set 'format'`, { input: 'tag' });
+    }
+    const digest = (0,kit/* nonBlank */.GT)(edit.digest);
+    if (digest !== undefined && !isValidDigest(digest)) {
+        throw new errors_ManifestError(`'${digest}' is not a digest; expected sha256: and 64 hex digits`, {
+            input: 'digest',
+        });
+    }
+    const downgradeReason = (0,kit/* nonBlank */.GT)(edit.downgradeReason);
+    if (edit.allowDowngrade === true && downgradeReason === undefined) {
+        throw new errors_ManifestError('a downgrade needs a reason (it goes into the pull request and the release): give it, or do not allow the downgrade', { input: 'downgrade-reason' });
+    }
+    const set = (edit.set ?? [])
+        .filter((entry) => entry.trim() !== '')
+        .map((entry) => parseSetEntry(entry.trim()));
+    const sha = (0,kit/* nonBlank */.GT)(edit.sha);
+    return {
+        record: {
+            image: edit.image.trim(),
+            tag,
+            ...(digest === undefined ? {} : { digest }),
+            set: set.map((entry) => entry.raw),
+            format: format.template,
+            ...(sha === undefined ? {} : { sha }),
+            allowDowngrade: edit.allowDowngrade === true,
+            ...(downgradeReason === undefined ? {} : { downgradeReason }),
+        },
+        image: parseImageName(edit.image),
+        tag,
+        digest,
+        set,
+        format,
+        sha,
+        allowDowngrade: edit.allowDowngrade === true,
+        downgradeReason,
+    };
+}
+/** Reads the JSON form (update-manifest's `edit` output) back; `input` names where it came from. */
+function parseManifestEdit(json, input) {
+    let value;
+    try {
+        value = JSON.parse(json);
+    }
+    catch (error) {
+        throw new errors_ManifestError(`is not JSON (${String(error)}): pass update-manifest's edit output`, {
+            input,
+        });
+    }
+    const record = value;
+    const text = (key) => {
+        const field = record?.[key];
+        if (field === undefined || field === null)
+            return undefined;
+        if (typeof field !== 'string') {
+            throw new errors_ManifestError(`'${key}' must be a string: pass update-manifest's edit output`, {
+                input,
+            });
+        }
+        return field;
+    };
+    const set = record?.set ?? [];
+    if (!Array.isArray(set) || set.some((entry) => typeof entry !== 'string')) {
+        throw new errors_ManifestError(`'set' must be a list of strings: pass update-manifest's edit output`, {
+            input,
+        });
+    }
+    const image = text('image');
+    const tag = text('tag');
+    if (record === null || typeof record !== 'object' || image === undefined || tag === undefined) {
+        throw new errors_ManifestError(`needs 'image' and 'tag': pass update-manifest's edit output`, {
+            input,
+        });
+    }
+    return edit_prepareManifestEdit({
+        image,
+        tag,
+        digest: text('digest'),
+        set: set,
+        format: text('format'),
+        sha: text('sha'),
+        allowDowngrade: record.allowDowngrade === true,
+        downgradeReason: text('downgradeReason'),
+    });
+}
+function rewrite(source, edit) {
+    return rewriteYaml(source.text, source.path, {
+        image: edit.image,
+        tag: edit.tag,
+        set: edit.set,
+        format: edit.format,
+        ...(edit.digest === undefined ? {} : { digest: edit.digest }),
+        ...(edit.sha === undefined ? {} : { placeholders: { sha: edit.sha } }),
+    });
+}
+function describeDowngrade(reference) {
+    return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.newTag}`;
+}
+/**
+ * Refuses a downgrade unless it is allowed with a reason: part of the state (the database schema)
+ * only moves forward, so a rollback can lose data. Returns the reason when one was allowed.
+ */
+function guardDowngrade(references, edit) {
+    const downgrades = references.filter((reference) => reference.downgrade);
+    const [first] = downgrades;
+    if (first === undefined)
+        return undefined;
+    if (!edit.allowDowngrade) {
+        const more = downgrades.length > 1 ? ` and ${String(downgrades.length - 1)} more` : '';
+        throw new errors_ManifestError(`refusing to downgrade to ${edit.tag}: ${describeDowngrade(first)}${more}; a rollback can lose data the newer release wrote, so set allow-downgrade and give a downgrade reason if it is intended`);
+    }
+    return edit.downgradeReason;
+}
+/**
+ * The edit over every source, in memory: references, changes and diffs, with the `set` and
+ * downgrade rules applied. A source found by a glob that never names the image's last path part
+ * cannot reference it and is not parsed (most files of a manifests repository).
+ */
+function edit_planManifestEdit(sources, edit, logger) {
+    const imageLeaf = edit.image.repository.slice(edit.image.repository.lastIndexOf('/') + 1);
+    const files = [];
+    const changes = [];
+    const skipped = [];
+    const setHits = new Set();
+    for (const source of sources) {
+        if (!source.explicit && edit.set.length === 0 && !source.text.includes(imageLeaf)) {
+            files.push({ file: source.path, references: [], changed: false, diff: '' });
+            continue;
+        }
+        let rewritten;
+        try {
+            rewritten = rewrite(source, edit);
+        }
+        catch (error) {
+            if (!(error instanceof NotYamlError) || source.explicit)
+                throw error;
+            logger.warning(`${error.file}: skipped, it ${error.reason}`);
+            skipped.push({ file: source.path, reason: error.reason });
+            continue;
+        }
+        for (const hit of rewritten.setHits)
+            setHits.add(hit);
+        const changed = rewritten.text !== source.text;
+        const diff = changed ? unifiedDiff(source.path, source.text, rewritten.edits) : '';
+        files.push({ file: source.path, references: rewritten.references, changed, diff });
+        if (changed) {
+            changes.push({ file: source.path, before: source.text, after: rewritten.text, diff });
+        }
+    }
+    const missing = edit.set.find((entry) => !setHits.has(entry.raw));
+    if (missing) {
+        throw new ManifestError(`entry '${missing.raw}': the path is in no document of the ${String(files.length)} file(s) in scope; check the path or the files`, { input: 'set' });
+    }
+    const references = files.flatMap((file) => file.references);
+    const downgradeReason = guardDowngrade(references, edit);
+    if (downgradeReason !== undefined) {
+        const first = references.find((reference) => reference.downgrade);
+        logger.warning(`downgrading to ${edit.tag}${first ? ` (${describeDowngrade(first)})` : ''}: ${downgradeReason}`);
+    }
+    const previous = [];
+    for (const reference of references) {
+        if (reference.kind === 'set' || reference.oldTag === undefined)
+            continue;
+        const version = edit.format.parse(reference.oldTag);
+        if (version)
+            previous.push(version);
+    }
+    for (const reference of references) {
+        logger.debug(`${reference.file}:${String(reference.line)} ${reference.keyPath}: ${reference.oldValue} -> ${reference.newValue}`);
+    }
+    return {
+        files,
+        changes,
+        changedFiles: changes.map((change) => change.file),
+        references,
+        skipped,
+        previousVersion: latestVersion(previous)?.tag,
+        downgradeReason,
+        diff: changes.map((change) => change.diff).join(''),
+    };
+}
+/**
+ * The edit made again on a file someone changed since it was read (a base that moved while the
+ * release ran), under the same rules: the same `set` entries, the same digest decision, the
+ * downgrade guard against what is there now.
+ */
+function reapplyManifestEdit(path, current, edit, explicit = true) {
+    const rewritten = rewrite({ path, text: current, explicit }, edit);
+    guardDowngrade(rewritten.references, edit);
+    return rewritten.text;
+}
+
 ;// CONCATENATED MODULE: ./packages/manifest/update.ts
 /**
- * Points every reference to an image in a manifests tree at a new tag: validates the request,
- * computes every file's new text, checks the downgrade guard and set entries, and only then writes.
+ * Points every reference to an image in a manifests checkout at a new tag: reads the files in
+ * scope, plans the edit in memory (edit.ts: the rules every driver shares), and only then writes,
+ * all files or none.
  */
 
 
 
 
-
-
-
-
-/**
- * The largest manifest file parsed, in bytes. Kubernetes keeps an object in at most 1.5 MiB of
- * etcd (and a Helm release, values included, in a 1 MiB Secret), so a real values file or manifest
- * stays well below; parsing dense YAML costs seconds and hundreds of MB per MiB. A file named in
- * `files` that is bigger fails before anything is read; a bigger file a glob found fails only if it
- * names the image (it is not parsed otherwise, like every file that does not).
- */
 const MAX_MANIFEST_BYTES = (/* unused pure expression or super */ null && (2 * 1024 * 1024));
 function mebibytes(bytes) {
     return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '');
 }
-function validate(request) {
-    const tag = request.tag.trim();
-    if (tag === '') {
-        throw new ManifestError('is empty; give the new image tag, e.g. v0.0.418', { input: 'tag' });
-    }
-    if (!isValidDockerTag(tag)) {
-        throw new ManifestError(`'${tag}' is not a valid image tag; use up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`, { input: 'tag' });
-    }
-    const format = request.format ?? VersionFormat.parse(DEFAULT_FORMAT);
-    if (format.isLookalike(tag)) {
-        throw new ManifestError(`'${tag}' looks like a ${format.template} version but is not one; give a release tag, e.g. ${format.render(418).tag} (hotfix ${format.render(418, 1).tag}), or set 'format'`, { input: 'tag' });
-    }
-    const digest = request.digest?.trim() === '' ? undefined : request.digest?.trim();
-    if (digest !== undefined && !isValidDigest(digest)) {
-        throw new ManifestError(`'${digest}' is not a digest; expected sha256: and 64 hex digits`, {
-            input: 'digest',
-        });
-    }
-    if (request.allowDowngrade === true && (request.downgradeReason ?? '').trim() === '') {
-        throw new ManifestError("a downgrade needs a reason: fill 'downgrade-reason' (it goes into the pull request), or drop 'allow-downgrade'", { input: 'downgrade-reason' });
-    }
-    const set = (request.set ?? [])
-        .filter((entry) => entry.trim() !== '')
-        .map((entry) => parseSetEntry(entry.trim()));
-    return { tag, digest, set, format };
+function tooBig(file, size) {
+    return new ManifestError(`${file.file} is larger than the ${mebibytes(MAX_MANIFEST_BYTES)} MiB a manifest may be (${mebibytes(size)} MiB); leave it out of 'files' (e.g. name the values files), or split it`, { input: 'files' });
 }
-function describeDowngrade(reference, tag) {
-    return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.kind === 'set' ? reference.newTag : tag}`;
-}
-async function updateManifests(request) {
-    const { logger } = request;
-    const image = parseImageName(request.image);
-    const imageLeaf = image.repository.slice(image.repository.lastIndexOf('/') + 1);
-    const { tag, digest, set, format } = validate(request);
-    const root = await resolveRoot(request.root);
-    const files = await resolveFiles(root, request.files, logger);
-    const results = [];
-    const skipped = [];
-    const writes = [];
-    const setHits = new Set();
-    const tooBig = (file, size) => new ManifestError(`${file.file} is larger than the ${mebibytes(MAX_MANIFEST_BYTES)} MiB a manifest may be (${mebibytes(size)} MiB); leave it out of 'files' (e.g. name the values files), or split it`, { input: 'files' });
+/** The files in scope as text; files that are not UTF-8 are skipped (an error when named). */
+async function readSources(files, imageLeaf, parseAll, logger) {
     // Sizes first: a huge named file fails the run before anything is read.
     const sizes = new Map();
     for (const file of files) {
@@ -42746,11 +41506,13 @@ async function updateManifests(request) {
             throw tooBig(file, size);
         sizes.set(file, size);
     }
+    const sources = [];
+    const skipped = [];
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     for (const file of files) {
-        const bytes = await readFile(file.absolutePath);
         let text;
         try {
-            text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+            text = decoder.decode(await readFile(file.absolutePath));
         }
         catch {
             const error = new NotYamlError(file.file, 'is not UTF-8 text');
@@ -42760,85 +41522,44 @@ async function updateManifests(request) {
             skipped.push({ file: file.file, reason: error.reason });
             continue;
         }
-        // A file found by a glob that never names the image's last path part cannot reference it:
-        // skip parsing it (most files of a manifests repository). Set entries and named files are
-        // always parsed, so their errors still surface.
-        if (!file.explicit && set.length === 0 && !text.includes(imageLeaf)) {
-            results.push({ file: file.file, references: [], changed: false, diff: '' });
-            continue;
-        }
+        // Only files that can name the image are held to the size limit (see planManifestEdit).
         const size = sizes.get(file) ?? 0;
-        if (size > MAX_MANIFEST_BYTES)
+        if (size > MAX_MANIFEST_BYTES && (parseAll || file.explicit || text.includes(imageLeaf))) {
             throw tooBig(file, size);
-        let rewritten;
-        try {
-            rewritten = rewriteYaml(text, file.file, {
-                image,
-                tag,
-                set,
-                format,
-                ...(digest === undefined ? {} : { digest }),
-                ...(request.sha === undefined ? {} : { placeholders: { sha: request.sha } }),
-            });
         }
-        catch (error) {
-            if (!(error instanceof NotYamlError) || file.explicit)
-                throw error;
-            logger.warning(`${error.file}: skipped, it ${error.reason}`);
-            skipped.push({ file: file.file, reason: error.reason });
-            continue;
-        }
-        for (const hit of rewritten.setHits)
-            setHits.add(hit);
-        const changed = rewritten.text !== text;
-        const diff = changed ? unifiedDiff(file.file, text, rewritten.edits) : '';
-        results.push({ file: file.file, references: rewritten.references, changed, diff });
-        if (changed)
-            writes.push({ absolutePath: file.absolutePath, before: text, after: rewritten.text });
+        sources.push({ path: file.file, text, explicit: file.explicit });
     }
-    const missing = set.find((entry) => !setHits.has(entry.raw));
-    if (missing) {
-        throw new ManifestError(`entry '${missing.raw}': the path is in no document of the ${String(results.length)} file(s) in scope; check the path or 'files'`, { input: 'set' });
-    }
-    const references = results.flatMap((result) => result.references);
-    const downgrades = references.filter((reference) => reference.downgrade);
-    const [firstDowngrade] = downgrades;
-    if (firstDowngrade && request.allowDowngrade !== true) {
-        const more = downgrades.length > 1 ? ` and ${String(downgrades.length - 1)} more` : '';
-        throw new ManifestError(`refusing to downgrade to ${tag}: ${describeDowngrade(firstDowngrade, tag)}${more}; a rollback can lose data the newer release wrote, so set 'allow-downgrade' and give 'downgrade-reason' if it is intended`);
-    }
-    const downgradeReason = firstDowngrade ? request.downgradeReason?.trim() : undefined;
-    if (firstDowngrade && downgradeReason !== undefined) {
-        logger.warning(`downgrading to ${tag} (${describeDowngrade(firstDowngrade, tag)}): ${downgradeReason}`);
-    }
-    const previousVersions = [];
-    for (const reference of references) {
-        if (reference.kind === 'set' || reference.oldTag === undefined)
-            continue;
-        const version = format.parse(reference.oldTag);
-        if (version)
-            previousVersions.push(version);
-    }
-    const previousVersion = latestVersion(previousVersions)?.tag;
+    return { sources, skipped };
+}
+async function updateManifests(request) {
+    const { logger } = request;
+    const edit = prepareManifestEdit(request);
+    const root = await resolveRoot(request.root);
+    const files = await resolveFiles(root, request.files, logger);
+    const imageLeaf = edit.image.repository.slice(edit.image.repository.lastIndexOf('/') + 1);
+    const read = await readSources(files, imageLeaf, edit.set.length > 0, logger);
+    const plan = planManifestEdit(read.sources, edit, logger);
     const dryRun = request.dryRun === true;
-    if (!dryRun)
+    if (!dryRun) {
+        const absolute = new Map(files.map((file) => [file.file, file.absolutePath]));
+        const writes = plan.changes.map((change) => ({
+            absolutePath: absolute.get(change.file) ?? change.file,
+            before: change.before,
+            after: change.after,
+        }));
         await writeAllOrNothing(writes);
-    const changedFiles = results.filter((result) => result.changed).map((result) => result.file);
-    for (const result of results) {
-        for (const reference of result.references) {
-            logger.debug(`${reference.file}:${String(reference.line)} ${reference.keyPath}: ${reference.oldValue} -> ${reference.newValue}`);
-        }
     }
-    logger.info(`${dryRun ? 'would update' : 'updated'} ${String(changedFiles.length)} of ${String(results.length)} file(s); ${String(references.length)} reference(s) to ${request.image.trim()} found`);
+    logger.info(`${dryRun ? 'would update' : 'updated'} ${String(plan.changedFiles.length)} of ${String(plan.files.length)} file(s); ${String(plan.references.length)} reference(s) to ${edit.record.image} found`);
     return {
-        files: results,
-        changedFiles,
-        references,
-        skipped,
-        ...(previousVersion === undefined ? {} : { previousVersion }),
-        ...(downgradeReason === undefined ? {} : { downgradeReason }),
-        diff: results.map((result) => result.diff).join(''),
+        files: plan.files,
+        changedFiles: plan.changedFiles,
+        references: plan.references,
+        skipped: [...read.skipped, ...plan.skipped],
+        ...(plan.previousVersion === undefined ? {} : { previousVersion: plan.previousVersion }),
+        ...(plan.downgradeReason === undefined ? {} : { downgradeReason: plan.downgradeReason }),
+        diff: plan.diff,
         dryRun,
+        edit: edit.record,
     };
 }
 
@@ -42851,9 +41572,316 @@ async function updateManifests(request) {
 
 
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+;// CONCATENATED MODULE: ./packages/release/change.ts
+/**
+ * The change step: the manifest edit proposed as a pull request, or committed straight to the
+ * base, through the GitHub API. open-manifest-pr and the CLI call it. Whatever the mode, a base
+ * that moved since the files were read gets the very same edit made again on its files (never the
+ * old contents over someone's merge), and the supersede policy is this module's alone.
+ */
+
+
+
+/** The file's new content on a base whose version of it is `current`. */
+function rebased(file, current, request) {
+    if (current === file.before || file.after === null)
+        return file.after;
+    if (current === undefined) {
+        throw new Error(`${file.path} was removed from ${request.base} while releasing: run the release again`);
+    }
+    if (request.edit === undefined) {
+        throw new Error(`${file.path} changed on ${request.base} since it was read: run the release again (or pass update-manifest's 'edit' so the edit can be made again)`);
+    }
+    return reapplyManifestEdit(file.path, current, request.edit);
+}
+/** The files as they go onto the release branch: made again where the base moved. */
+async function filesOnBase(repository, request) {
+    const tip = request.baseSha === undefined ? undefined : await readBranchTip(repository, request.base);
+    if (tip !== undefined && tip.sha === request.baseSha) {
+        return request.files.map((file) => ({ path: file.path, content: file.after }));
+    }
+    if (tip !== undefined) {
+        request.logger.info(`${request.base} moved to ${tip.sha.slice(0, 7)} meanwhile: making the edit again on its files`);
+    }
+    const ref = tip?.sha ?? request.base;
+    return Promise.all(request.files.map(async (file) => {
+        const current = await commit_edits_readFile(repository, file.path, ref);
+        return {
+            path: file.path,
+            content: rebased(file, current?.content.toString('utf8'), request),
+        };
+    }));
+}
+async function openPullRequest(repository, request) {
+    const { pullRequest, supersede } = request;
+    const branchPrefix = supersede === undefined ? '' : `release/${supersede.app}/`;
+    const ours = supersede?.format.parse(supersede.version);
+    const result = await commitAndOpenPullRequest(repository, {
+        branch: pullRequest.branch,
+        base: request.base,
+        files: await filesOnBase(repository, request),
+        message: request.message,
+        title: pullRequest.title,
+        body: pullRequest.body,
+        draft: pullRequest.draft,
+        labels: pullRequest.labels,
+        reviewers: pullRequest.reviewers,
+        teamReviewers: pullRequest.teamReviewers,
+        ...(pullRequest.autoMerge === undefined ? {} : { autoMerge: pullRequest.autoMerge }),
+        ...(supersede !== undefined && pullRequest.branch.startsWith(branchPrefix)
+            ? {
+                supersede: {
+                    label: `release:${supersede.app}`,
+                    branchPrefix,
+                    comment: (kept) => `Superseded by #${String(kept.number)} (${supersede.version}).`,
+                    // Only older releases: a slow run must never close a newer release's pull request.
+                    supersedes: (candidate) => {
+                        const theirs = supersede.format.parse(candidate.headRef.slice(branchPrefix.length));
+                        return !ours || !theirs || compareVersions(theirs, ours) < 0;
+                    },
+                },
+            }
+            : {}),
+        logger: request.logger,
+    });
+    const pull = result.pullRequest;
+    if (pull !== undefined)
+        request.logger.info(pull.htmlUrl);
+    return {
+        operation: pull ? pull.operation : 'unchanged',
+        commitSha: result.commit.commitSha,
+        branch: pullRequest.branch,
+        changed: result.commit.changed,
+        ...(pull ? { pullRequest: { number: pull.number, url: pull.htmlUrl } } : {}),
+        superseded: result.superseded,
+        ...(result.supersededBy === undefined ? {} : { supersededBy: result.supersededBy }),
+        warnings: result.warnings,
+    };
+}
+/** Direct mode: the base only fast-forwards; a push in between gets the edit made again. */
+async function commitDirectly(repository, request) {
+    const result = await commitEditsToBranch(repository, {
+        branch: request.base,
+        edits: request.files.map((file) => ({
+            path: file.path,
+            edit: (current) => rebased(file, current, request),
+        })),
+        message: request.message,
+        logger: request.logger,
+    });
+    request.logger.info(result.changed
+        ? `committed ${result.commitSha} to ${request.base}`
+        : `${request.base} already held the change`);
+    return {
+        operation: result.changed ? 'committed' : 'unchanged',
+        commitSha: result.commitSha,
+        branch: request.base,
+        changed: result.changed,
+        superseded: [],
+        warnings: [],
+    };
+}
+/** Proposes (pull request) or commits (direct) the manifest change; see the module comment. */
+async function changeManifests(repository, request) {
+    return request.mode === 'direct'
+        ? commitDirectly(repository, request)
+        : openPullRequest(repository, request);
+}
+
+;// CONCATENATED MODULE: ./packages/release/checkout.ts
+/**
+ * A manifests checkout as the change step takes it: which files update-manifest changed, their new
+ * content, and what they were at the checked-out commit (the base the edit was made on).
+ */
+
+
+
+async function git(exec, path, args) {
+    const result = await exec('git', ['-C', path, ...args]).catch((error) => ({
+        exitCode: -1,
+        stdout: '',
+        stderr: (0,kit/* errorMessage */.gJ)(error),
+    }));
+    if (result.exitCode !== 0) {
+        throw new Error(`could not ask git about ${path} (${result.stderr.trim().split('\n')[0] ?? ''}): pass update-manifest's changed-files output as 'files'`);
+    }
+    return result.stdout;
+}
+/** Files git reports as changed or new under the checkout (update-manifest wrote them). */
+async function filesChangedInCheckout(exec, path) {
+    const list = (text) => text.split('\0').filter((entry) => entry !== '');
+    const changed = list(await git(exec, path, ['diff', '--name-only', '-z', 'HEAD', '--relative']));
+    const untracked = list(await git(exec, path, ['ls-files', '--others', '--exclude-standard', '-z']));
+    return [...new Set([...changed, ...untracked])].sort();
+}
+/** Each file's new content from the checkout, and its content at the checked-out commit. */
+async function readCheckoutChange(exec, path, files) {
+    const head = await git(exec, path, ['rev-parse', 'HEAD']).catch(() => '');
+    const changed = await Promise.all(files.map(async (file) => {
+        const after = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(path, file), 'utf8').catch((error) => {
+            if (error.code === 'ENOENT')
+                return null;
+            throw error;
+        });
+        const before = await git(exec, path, ['show', `HEAD:${file}`]).catch(() => undefined);
+        return { path: file, before, after };
+    }));
+    return { baseSha: head.trim() || undefined, files: changed };
+}
+/** The folder all changed files share: the environment the pull request changes. */
+function commonFolder(files) {
+    const folders = files.map((file) => external_node_path_namespaceObject.posix.dirname(file).split('/'));
+    const [first] = folders;
+    if (!first)
+        return '.';
+    let length = first.length;
+    for (const parts of folders) {
+        while (length > 0 && parts.slice(0, length).join('/') !== first.slice(0, length).join('/'))
+            length--;
+    }
+    return first.slice(0, length).join('/') || '.';
+}
+
+;// CONCATENATED MODULE: ./packages/release/facts.ts
+/**
+ * The release facts: one record of what a release is (commit, version, previous version, image,
+ * digest, how the image was made, environment, files), filled in step by step, and the only source
+ * of the texts the approvers read: the pull-request body and the GitHub release body. Every driver
+ * (the actions, the composite, the reusable workflow, the CLI) renders them here, so the same
+ * release reads the same wherever it ran.
+ */
+
+
+const facts_short = (sha) => sha.slice(0, 7);
+/** The image as one reference: tag added when missing, digest appended when known. */
+function imageText(facts) {
+    const image = facts.image;
+    if (image === undefined)
+        return '';
+    const lastPart = image.reference.slice(image.reference.lastIndexOf('/') + 1);
+    const tagged = lastPart.includes(':') ? image.reference : `${image.reference}:${facts.version}`;
+    return `${tagged}${image.digest ? `@${image.digest}` : ''}`;
+}
+function originText(image) {
+    if (image?.promotedFrom)
+        return `promoted from ${image.promotedFrom}, not rebuilt`;
+    return '';
+}
+function changesSection(facts) {
+    const notes = facts.notes;
+    if (notes === undefined)
+        return undefined;
+    const since = notes.firstRelease || !facts.previousVersion ? '' : ` since ${facts.previousVersion}`;
+    const compare = notes.compareUrl && facts.previousVersion
+        ? `\n\n[Compare ${facts.previousVersion}...${facts.version}](${notes.compareUrl})`
+        : '';
+    return `### Changes${since}\n\n${notes.markdown.trimEnd()}${compare}`;
+}
+function origin(facts, run) {
+    const source = facts.appRepository && facts.commit
+        ? ` from ${facts.appRepository}@${facts_short(facts.commit)}`
+        : facts.commit
+            ? ` from ${facts_short(facts.commit)}`
+            : '';
+    return `---\nReleased${source} by ${run ?? 'gitops-release-actions'}.`;
+}
+/** The release pull request's body: what the approvers read. */
+function pullRequestBody(facts, text = {}) {
+    const previous = (0,kit/* nonBlank */.GT)(facts.previousVersion) ?? '(none)';
+    const image = imageText(facts);
+    const how = originText(facts.image);
+    const table = (0,kit/* markdownTable */.Qj)(['App', 'Environment', 'Version', 'Image'], [
+        [
+            facts.app,
+            (0,kit/* nonBlank */.GT)(facts.environment) ?? '.',
+            `${previous} → ${facts.version}${facts.hotfix ? ' (hotfix)' : ''}`,
+            image === '' ? '' : `\`${image}\`${how === '' ? '' : ` (${how})`}`,
+        ],
+    ]);
+    const parts = [];
+    if (facts.downgradeReason) {
+        parts.push(`> [!CAUTION]\n> **Downgrade** from ${(0,kit/* escapeMarkdownCell */.Vf)((0,kit/* nonBlank */.GT)(facts.previousVersion) ?? 'a newer version')} to ${facts.version}. Part of the application's state (the database schema) only moves forward: check before merging.\n> Reason given: ${(0,kit/* escapeMarkdownCell */.Vf)(facts.downgradeReason)}`);
+    }
+    if (text.body?.trim())
+        parts.push(text.body.trim());
+    parts.push(table.trimEnd());
+    const changes = changesSection(facts);
+    if (changes !== undefined)
+        parts.push(changes);
+    const files = (facts.changedFiles ?? []).map((file) => `\`${file}\``).join(', ');
+    parts.push(`Changed files: ${files || '(none)'}`);
+    parts.push(origin(facts, text.run));
+    return `${parts.join('\n\n')}\n`;
+}
+/** Where a change step's result went. */
+function deploymentOf(change, repository, base) {
+    if (change?.pullRequest)
+        return { kind: 'pull-request', url: change.pullRequest.url };
+    return change?.changed
+        ? { kind: 'commit', repository, sha: change.commitSha }
+        : { kind: 'unchanged', repository, base };
+}
+/** A title or commit message template: `{app}`, `{version}`, `{previous-version}`, `{environment}`. */
+function fillTemplate(template, facts) {
+    return template
+        .replaceAll('{app}', facts.app)
+        .replaceAll('{version}', facts.version)
+        .replaceAll('{previous-version}', facts.previousVersion ?? '(none)')
+        .replaceAll('{environment}', facts.environment ?? '.');
+}
+/** The GitHub release's body: the image, where the manifests changed, the changes. */
+function releaseBody(facts, deployment) {
+    const how = originText(facts.image);
+    const where = deployment.kind === 'pull-request'
+        ? `Manifest pull request: ${deployment.url}`
+        : deployment.kind === 'commit'
+            ? `Manifest commit: ${deployment.repository}@${deployment.sha}`
+            : `Manifests already at ${facts.version} in ${deployment.repository}@${deployment.base}`;
+    const image = imageText(facts);
+    return [
+        image === '' ? '' : `Image: \`${image}\`${how === '' ? '' : ` (${how})`}`,
+        facts.downgradeReason ? `Downgrade, reason given: ${facts.downgradeReason}` : '',
+        where,
+        facts.notes ? facts.notes.markdown.trimEnd() : '',
+    ]
+        .filter((part) => part !== '')
+        .join('\n\n');
+}
+/** The commits of this release since the previous one; notes help reviewers but never block. */
+async function readReleaseNotes(appRepository, range, logger) {
+    try {
+        return await releaseNotes(appRepository, {
+            ...(range.previousVersion === undefined
+                ? {}
+                : { from: range.gitTagPrefix + range.previousVersion }),
+            to: range.to,
+            limit: 50,
+        });
+    }
+    catch (error) {
+        logger.warning(`release notes from ${appRepository.fullName} skipped: ${(0,kit/* errorMessage */.gJ)(error)}`);
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/release/mark-released.ts
+
+/** Publishes the release of `gitTag` (or finds it published by an earlier run). */
+async function markReleased(appRepository, gitTag, facts, deployment, logger) {
+    const body = releaseBody(facts, deployment);
+    const release = await appRepository.publishRelease(gitTag, {
+        name: `${facts.app} ${facts.version}`,
+        body,
+    });
+    logger.info(`${release.created ? 'published' : 'found'} release ${release.htmlUrl}`);
+    return { url: release.htmlUrl, created: release.created, body };
+}
+
+// EXTERNAL MODULE: ./actions/run-action.ts
+var run_action = __nccwpck_require__(146);
 ;// CONCATENATED MODULE: ./actions/open-manifest-pr/src/inputs.ts
+
 
 
 
@@ -42867,7 +41895,7 @@ function oneOf(name, raw, allowed, fallback) {
     const value = raw.trim() === '' ? fallback : raw.trim().toLowerCase();
     const match = allowed.find((candidate) => candidate === value);
     if (!match)
-        throw new errors_InputError(name, `"${raw}" is not one of ${allowed.join(', ')}`);
+        throw new kit/* InputError */.dz(name, `"${raw}" is not one of ${allowed.join(', ')}`);
     return match;
 }
 /** `changed-files` is a JSON array (update-manifest's output) or one path per line. */
@@ -42881,11 +41909,11 @@ function parseFilesInput(raw) {
             parsed = JSON.parse(value);
         }
         catch {
-            throw new errors_InputError('files', "starts with [ but is not a JSON array: pass update-manifest's changed-files output as it is");
+            throw new kit/* InputError */.dz('files', "starts with [ but is not a JSON array: pass update-manifest's changed-files output as it is");
         }
         if (!Array.isArray(parsed) ||
             !parsed.every((item) => typeof item === 'string')) {
-            throw new errors_InputError('files', 'must be a JSON array of strings, e.g. ["apps/vsp-cms/values.yaml"]');
+            throw new kit/* InputError */.dz('files', 'must be a JSON array of strings, e.g. ["apps/vsp-cms/values.yaml"]');
         }
         return parsed;
     }
@@ -42904,12 +41932,12 @@ function checkedFilePath(root, file) {
     const absolute = (0,external_node_path_namespaceObject.resolve)(root, file);
     const inside = (0,external_node_path_namespaceObject.relative)(root, absolute);
     if (file.trim() === '' || (0,external_node_path_namespaceObject.isAbsolute)(file) || inside === '' || leavesRoot(inside)) {
-        throw new errors_InputError('files', `"${file}" is outside the checkout at 'path': give paths relative to it`);
+        throw new kit/* InputError */.dz('files', `"${file}" is outside the checkout at 'path': give paths relative to it`);
     }
     if ((0,external_node_fs_namespaceObject.existsSync)(absolute) && (0,external_node_fs_namespaceObject.existsSync)(root)) {
         const real = (0,external_node_fs_namespaceObject.realpathSync)(absolute);
         if (leavesRoot((0,external_node_path_namespaceObject.relative)((0,external_node_fs_namespaceObject.realpathSync)(root), real))) {
-            throw new errors_InputError('files', `"${file}" is a symlink to ${real}, outside the checkout at 'path': commit the file itself, not a link out of the checkout`);
+            throw new kit/* InputError */.dz('files', `"${file}" is a symlink to ${real}, outside the checkout at 'path': commit the file itself, not a link out of the checkout`);
         }
     }
     return inside.split('\\').join('/');
@@ -42917,7 +41945,7 @@ function checkedFilePath(root, file) {
 /** A version input: an image tag and, when it starts like the format's versions, one of them. */
 function checkedVersion(name, value, format, fix) {
     if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(value) || format.isLookalike(value)) {
-        throw new errors_InputError(name, `"${value}" is not a ${format.template} version or image tag (up to 128 of [A-Za-z0-9_.-]): ${fix}`);
+        throw new kit/* InputError */.dz(name, `"${value}" is not a ${format.template} version or image tag (up to 128 of [A-Za-z0-9_.-]): ${fix}`);
     }
     return value;
 }
@@ -42925,49 +41953,50 @@ function checkedVersion(name, value, format, fix) {
 const GIT_TAG = /^(?![./]|.*[./]$|.*\.\.|.*\/\/|.*\.lock$|.*@\{|.*\/\.)[^\s~^:?*[\\\p{Cc}]{1,250}$/u;
 function parseFormat(raw) {
     try {
-        return version_VersionFormat.parse(raw.trim() || version_DEFAULT_FORMAT);
+        return VersionFormat.parse(raw.trim() || DEFAULT_FORMAT);
     }
     catch (error) {
-        if (error instanceof VersionError)
-            throw new errors_InputError('format', error.message);
+        if (error instanceof VersionError) {
+            throw new kit/* InputError */.dz(error.input ?? 'format', error.problem, { cause: error });
+        }
         throw error;
     }
 }
 function getInputs(getInput, env = process.env) {
     const token = getInput('token').trim();
     if (token === '') {
-        throw new errors_InputError('token', 'is empty: pass a token for the manifests repository with contents: write and pull-requests: write');
+        throw new kit/* InputError */.dz('token', 'is empty: pass a token for the manifests repository with contents: write and pull-requests: write');
     }
-    const app = requireInput('app', getInput('app'));
+    const app = (0,kit/* requireInput */.oN)('app', getInput('app'));
     if (!APP.test(app)) {
-        throw new errors_InputError('app', `"${app}" must be letters, digits, '.', '_' or '-' (it goes into branch names and labels)`);
+        throw new kit/* InputError */.dz('app', `"${app}" must be letters, digits, '.', '_' or '-' (it goes into branch names and labels)`);
     }
     const format = parseFormat(getInput('format'));
-    const version = checkedVersion('version', requireInput('version', getInput('version'), 'v0.0.418'), format, "pass compute-version's version output");
+    const version = checkedVersion('version', (0,kit/* requireInput */.oN)('version', getInput('version'), 'v0.0.418'), format, "pass compute-version's version output");
     const previousVersionRaw = getInput('previous-version').trim();
     const previousVersion = previousVersionRaw === ''
         ? ''
         : checkedVersion('previous-version', previousVersionRaw, format, "pass update-manifest's previous-version output, or leave it empty");
     const releaseTag = getInput('release-tag').trim();
     if (releaseTag !== '' && !GIT_TAG.test(releaseTag)) {
-        throw new errors_InputError('release-tag', `"${releaseTag}" is not a git tag name: pass the git-tag output of compute-version, or leave it empty`);
+        throw new kit/* InputError */.dz('release-tag', `"${releaseTag}" is not a git tag name: pass the git-tag output of compute-version, or leave it empty`);
     }
     const branch = getInput('branch').trim() || `release/${app}/${version}`;
     if (!BRANCH.test(branch))
-        throw new errors_InputError('branch', `"${branch}" is not a valid branch name`);
+        throw new kit/* InputError */.dz('branch', `"${branch}" is not a valid branch name`);
     const base = getInput('base').trim();
     if (base !== '' && !BRANCH.test(base))
-        throw new errors_InputError('base', `"${base}" is not a valid branch name`);
+        throw new kit/* InputError */.dz('base', `"${base}" is not a valid branch name`);
     const path = (0,external_node_path_namespaceObject.resolve)(env.GITHUB_WORKSPACE ?? process.cwd(), getInput('path').trim() || '.');
     const files = parseFilesInput(getInput('files'))?.map((file) => checkedFilePath(path, file));
     const releaseNotesFrom = getInput('release-notes-from').trim();
     const digest = getInput('digest').trim();
     if (digest !== '' && !/^sha256:[a-f0-9]{64}$/.test(digest)) {
-        throw new errors_InputError('digest', `"${digest}" is not a digest: use sha256: and 64 hex digits`);
+        throw new kit/* InputError */.dz('digest', `"${digest}" is not a digest: use sha256: and 64 hex digits`);
     }
     return {
         token,
-        repository: parseRepositoryInput('repository', requireInput('repository', getInput('repository'))),
+        repository: (0,kit/* parseRepositoryInput */.mW)('repository', (0,kit/* requireInput */.oN)('repository', getInput('repository'))),
         base,
         path,
         files,
@@ -42983,18 +42012,22 @@ function getInputs(getInput, env = process.env) {
         commitMessage: getInput('commit-message').trim() || 'Release {app} {version}',
         releaseNotesFrom: releaseNotesFrom === ''
             ? undefined
-            : parseRepositoryInput('release-notes-from', releaseNotesFrom),
+            : (0,kit/* parseRepositoryInput */.mW)('release-notes-from', releaseNotesFrom),
         appToken: getInput('app-token').trim(),
         gitTagPrefix: getInput('git-tag-prefix').trim(),
         releaseTag,
-        labels: parseListInput(getInput('labels')),
-        reviewers: parseListInput(getInput('reviewers')),
-        teamReviewers: parseListInput(getInput('team-reviewers')),
-        draft: parseBooleanInput('draft', getInput('draft'), false),
+        labels: (0,kit/* parseListInput */.UF)(getInput('labels')),
+        reviewers: (0,kit/* parseListInput */.UF)(getInput('reviewers')),
+        teamReviewers: (0,kit/* parseListInput */.UF)(getInput('team-reviewers')),
+        draft: (0,kit/* parseBooleanInput */.S8)('draft', getInput('draft'), false),
         autoMerge: oneOf('auto-merge', getInput('auto-merge'), AUTO_MERGE, 'off'),
-        supersede: parseBooleanInput('supersede', getInput('supersede'), true),
+        supersede: (0,kit/* parseBooleanInput */.S8)('supersede', getInput('supersede'), true),
         downgradeReason: getInput('downgrade-reason').trim(),
         format,
+        sha: getInput('sha').trim() === '' ? undefined : (0,kit/* parseShaInput */.AW)('sha', getInput('sha')),
+        edit: getInput('edit').trim() === '' ? undefined : parseManifestEdit(getInput('edit'), 'edit'),
+        promotedFrom: getInput('promoted-from').trim(),
+        environment: getInput('environment').trim(),
     };
 }
 
@@ -43009,275 +42042,375 @@ function getInputs(getInput, env = process.env) {
 
 
 
-const ACTION = 'open-manifest-pr';
-const execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile);
 async function run() {
-    try {
-        // Both tokens are masked before anything else can print them.
-        for (const name of ['token', 'app-token']) {
-            const secret = getInput(name).trim();
-            if (secret !== '')
-                setSecret(secret);
-        }
-        const inputs = getInputs((name) => getInput(name));
-        const logger = core_namespaceObject;
-        const manifests = new GitHubRepository(createGitHubClient({ token: inputs.token, logger }), inputs.repository);
-        const base = inputs.base || (await manifests.defaultBranch());
-        const files = inputs.files ?? (await changedFilesFromGit(inputs.path));
-        if (files.length === 0 && inputs.mode === 'direct') {
-            logger.info('no changed files: nothing to commit');
-        }
-        const appRepository = inputs.releaseNotesFrom && inputs.appToken !== ''
-            ? new GitHubRepository(createGitHubClient({ token: inputs.appToken, logger, throttleId: 'app-repository' }), inputs.releaseNotesFrom)
-            : undefined;
-        const notes = appRepository ? await readReleaseNotes(appRepository, inputs, logger) : undefined;
-        const title = fill(inputs.title, inputs, files);
-        const message = fill(inputs.commitMessage, inputs, files);
-        const outcome = inputs.mode === 'direct'
-            ? await commitDirectly(manifests, base, files, message, inputs, logger)
-            : await openPullRequest(manifests, base, files, title, message, notes, inputs, logger);
-        // Also when unchanged: a run that committed but died before publishing is finished by a re-run.
-        if (inputs.releaseTag !== '' && appRepository) {
-            const release = await appRepository.publishRelease(inputs.releaseTag, {
-                name: `${inputs.app} ${inputs.version}`,
-                body: releaseBody(inputs, outcome, notes),
-            });
-            outcome.releaseUrl = release.htmlUrl;
-            logger.info(`${release.created ? 'published' : 'found'} release ${release.htmlUrl}`);
-        }
-        for (const warning of outcome.warnings)
-            logger.warning(warning);
-        setOutputs(outcome, inputs, base);
-        await writeSummary(outcome, inputs, base);
-    }
-    catch (error) {
-        setFailed(failureLine(ACTION, error));
-    }
+    // Both tokens are masked before anything else can print them.
+    (0,run_action/* maskInputs */.aY)('token', 'app-token');
+    const inputs = getInputs((name) => core.getInput(name));
+    const manifests = new GitHubRepository(createGitHubClient({ token: inputs.token, logger: run_action/* actionLogger */.v0 }), inputs.repository);
+    const base = inputs.base || (await manifests.defaultBranch());
+    const files = inputs.files ?? (await filesChangedInCheckout(processExec, inputs.path));
+    const checkout = await readCheckoutChange(processExec, inputs.path, files);
+    const appRepository = inputs.releaseNotesFrom && inputs.appToken !== ''
+        ? new GitHubRepository(createGitHubClient({ token: inputs.appToken, logger: run_action/* actionLogger */.v0, throttleId: 'app-repository' }), inputs.releaseNotesFrom)
+        : undefined;
+    const facts = await factsOf(inputs, files, appRepository);
+    const change = await changeManifests(manifests, {
+        mode: inputs.mode,
+        base,
+        baseSha: checkout.baseSha,
+        files: checkout.files,
+        edit: inputs.edit,
+        message: fillTemplate(inputs.commitMessage, facts),
+        pullRequest: {
+            branch: inputs.branch,
+            title: fillTemplate(inputs.title, facts),
+            body: pullRequestBody(facts, { body: inputs.body, run: (0,run_action/* workflowRunLink */.po)() }),
+            draft: inputs.draft,
+            labels: [`release:${inputs.app}`, ...inputs.labels],
+            reviewers: inputs.reviewers,
+            teamReviewers: inputs.teamReviewers,
+            autoMerge: inputs.autoMerge === 'off' ? undefined : inputs.autoMerge,
+        },
+        supersede: inputs.supersede
+            ? { app: inputs.app, version: inputs.version, format: inputs.format }
+            : undefined,
+        logger: run_action/* actionLogger */.v0,
+    });
+    // Also when unchanged: a run that committed but died before publishing is finished by a re-run.
+    const release = inputs.releaseTag !== '' && appRepository
+        ? await markReleased(appRepository, inputs.releaseTag, facts, deploymentOf(change, manifests.fullName, base), run_action/* actionLogger */.v0)
+        : undefined;
+    setOutputs(change, release?.url);
+    await writeSummary(change, inputs, base, release?.url);
 }
-/** Files git reports as changed under the checkout (update-manifest wrote them). */
-async function changedFilesFromGit(path) {
-    const git = async (args) => {
-        const { stdout } = await execFileAsync('git', ['-C', path, ...args], { encoding: 'utf8' });
-        return stdout.split('\0').filter((entry) => entry !== '');
+async function factsOf(inputs, files, appRepository) {
+    const previous = inputs.previousVersion || undefined;
+    const notes = appRepository &&
+        (await readReleaseNotes(appRepository, {
+            previousVersion: previous,
+            gitTagPrefix: inputs.gitTagPrefix,
+            to: inputs.sha ?? inputs.gitTagPrefix + inputs.version,
+        }, run_action/* actionLogger */.v0));
+    return {
+        app: inputs.app,
+        version: inputs.version,
+        previousVersion: previous,
+        hotfix: (inputs.format.parse(inputs.version)?.hotfix ?? 0) > 0,
+        appRepository: inputs.releaseNotesFrom && `${inputs.releaseNotesFrom.owner}/${inputs.releaseNotesFrom.repo}`,
+        commit: inputs.sha,
+        image: inputs.image || inputs.digest
+            ? {
+                reference: inputs.image,
+                digest: inputs.digest || undefined,
+                promotedFrom: inputs.promotedFrom || undefined,
+            }
+            : undefined,
+        environment: inputs.environment || commonFolder(files),
+        changedFiles: files,
+        downgradeReason: inputs.downgradeReason || undefined,
+        notes,
     };
+}
+function setOutputs(change, releaseUrl) {
+    core.setOutput('operation', change.operation);
+    core.setOutput('pull-request-number', change.pullRequest?.number.toString() ?? '');
+    core.setOutput('pull-request-url', change.pullRequest?.url ?? '');
+    core.setOutput('commit-sha', change.commitSha);
+    core.setOutput('branch', change.branch);
+    core.setOutput('superseded', JSON.stringify(change.superseded));
+    core.setOutput('release-url', releaseUrl ?? '');
+}
+async function writeSummary(change, inputs, base, releaseUrl) {
+    const table = (0,kit/* markdownTable */.Qj)(['Operation', 'Pull request', 'Commit', 'Branch', 'Superseded', 'Release'], [
+        [
+            change.operation,
+            change.pullRequest?.url ?? '(none)',
+            change.commitSha.slice(0, 12),
+            inputs.mode === 'direct' ? base : `${inputs.branch} → ${base}`,
+            change.superseded.map((number) => `#${String(number)}`).join(', ') || '(none)',
+            releaseUrl ?? '(none)',
+        ],
+    ]);
+    const heading = `Manifest ${inputs.mode === 'direct' ? 'commit' : 'pull request'}`;
+    core.summary.addHeading(`${heading}: ${inputs.app} ${inputs.version}`, 3);
+    await core.summary.addRaw(table, true).write();
+}
+
+
+/***/ }),
+
+/***/ 146:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cs: () => (/* binding */ runAction),
+/* harmony export */   aY: () => (/* binding */ maskInputs),
+/* harmony export */   po: () => (/* binding */ workflowRunLink),
+/* harmony export */   v0: () => (/* binding */ actionLogger)
+/* harmony export */ });
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
+/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4586);
+/**
+ * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
+ * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
+ * `actionLogger`, which is core itself (groups included).
+ */
+
+
+/** Marks a main step done, so the runner's post run of the same bundle knows it is the post. */
+const IS_POST = 'isPost';
+const actionLogger = _actions_core__WEBPACK_IMPORTED_MODULE_0__;
+/**
+ * Runs the entry this process is for: with both entries, `post` once main has marked the state
+ * (one bundle for both, as actions/checkout does); with one, that one. A throw becomes the one
+ * failure line and exit code 1.
+ */
+async function runAction(entries) {
+    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(IS_POST) === 'true');
+    const entry = isPost ? entries.post : entries.main;
+    const name = isPost ? `${entries.action} (post)` : entries.action;
+    if (!isPost && entries.post !== undefined)
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__.saveState(IS_POST, 'true');
     try {
-        const changed = await git(['diff', '--name-only', '-z', 'HEAD', '--relative']);
-        const untracked = await git(['ls-files', '--others', '--exclude-standard', '-z']);
-        return [...new Set([...changed, ...untracked])].sort();
+        await entry?.();
     }
     catch (error) {
-        throw new Error(`could not ask git what changed under ${path} (${errorMessage(error).split('\n')[0] ?? ''}): pass update-manifest's changed-files output as 'files'`);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__.setFailed((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_1__/* .failureLine */ .Pu)(name, error));
     }
 }
-async function localFiles(path, files) {
-    return Promise.all(files.map(async (file) => {
-        try {
-            return { path: file, content: await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(path, file)) };
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return { path: file, content: null };
-            throw error;
-        }
-    }));
-}
-function environmentPath(files) {
-    const directories = files.map((file) => external_node_path_namespaceObject.posix.dirname(file).split('/'));
-    const first = directories[0];
-    if (!first)
-        return '.';
-    let length = first.length;
-    for (const parts of directories) {
-        while (length > 0 && parts.slice(0, length).join('/') !== first.slice(0, length).join('/'))
-            length--;
-    }
-    return first.slice(0, length).join('/') || '.';
-}
-function fill(template, inputs, files) {
-    return template
-        .replaceAll('{app}', inputs.app)
-        .replaceAll('{version}', inputs.version)
-        .replaceAll('{previous-version}', inputs.previousVersion || '(none)')
-        .replaceAll('{environment}', environmentPath(files));
-}
-async function readReleaseNotes(appRepository, inputs, logger) {
-    try {
-        return await releaseNotes(appRepository, {
-            ...(inputs.previousVersion ? { from: inputs.gitTagPrefix + inputs.previousVersion } : {}),
-            to: inputs.gitTagPrefix + inputs.version,
-            limit: 50,
-        });
-    }
-    catch (error) {
-        // Notes help reviewers but never block a release.
-        logger.warning(`release notes from ${appRepository.fullName} skipped: ${errorMessage(error)}`);
-        return undefined;
+/** Masks every non-empty value before anything can print it. */
+function maskInputs(...names) {
+    for (const name of names) {
+        const secret = _actions_core__WEBPACK_IMPORTED_MODULE_0__.getInput(name).trim();
+        if (secret !== '')
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__.setSecret(secret);
     }
 }
+/** A markdown link to this workflow run, when the runner says which. */
 function workflowRunLink() {
     const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_WORKFLOW } = process.env;
     if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID)
-        return 'gitops-release-actions';
+        return undefined;
     return `[${GITHUB_WORKFLOW ?? 'workflow'} run ${GITHUB_RUN_ID}](${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID})`;
 }
-function pullRequestBody(inputs, files, notes) {
-    const image = inputs.image
-        ? `\`${inputs.image}:${inputs.version}${inputs.digest ? `@${inputs.digest}` : ''}\``
-        : inputs.digest;
-    const table = markdownTable(['App', 'Environment', 'Version', 'Image'], [
-        [
-            inputs.app,
-            environmentPath(files),
-            `${inputs.previousVersion || '(none)'} → ${inputs.version}`,
-            image || '',
-        ],
-    ]);
-    const parts = [];
-    if (inputs.downgradeReason) {
-        parts.push(`> [!CAUTION]\n> **Downgrade** from ${escapeMarkdownCell(inputs.previousVersion || 'a newer version')} to ${inputs.version}. Part of the application's state (the database schema) only moves forward: check before merging.\n> Reason given: ${escapeMarkdownCell(inputs.downgradeReason)}`);
-    }
-    if (inputs.body.trim())
-        parts.push(inputs.body.trim());
-    parts.push(table.trimEnd());
-    if (notes) {
-        parts.push(`### Changes${notes.firstRelease ? '' : ` since ${inputs.previousVersion}`}\n\n${notes.markdown.trimEnd()}${notes.compareUrl
-            ? `\n\n[Compare ${inputs.previousVersion}...${inputs.version}](${notes.compareUrl})`
-            : ''}`);
-    }
-    parts.push(`Changed files: ${files.map((file) => `\`${file}\``).join(', ') || '(none)'}`);
-    parts.push(`---\nOpened by ${workflowRunLink()} with gitops-release-actions/open-manifest-pr.`);
-    return parts.join('\n\n') + '\n';
-}
-function releaseBody(inputs, outcome, notes) {
-    const deployment = outcome.pullRequestUrl
-        ? `Manifest pull request: ${outcome.pullRequestUrl}`
-        : `Manifest commit: ${outcome.commitSha}`;
-    return [
-        `Image: \`${inputs.image ? `${inputs.image}:` : ''}${inputs.version}${inputs.digest ? `@${inputs.digest}` : ''}\``,
-        deployment,
-        notes ? notes.markdown.trimEnd() : '',
-    ]
-        .filter((part) => part !== '')
-        .join('\n\n');
-}
-async function openPullRequest(manifests, base, files, title, message, notes, inputs, logger) {
-    const releaseLabel = `release:${inputs.app}`;
-    const branchPrefix = `release/${inputs.app}/`;
-    const ours = inputs.format.parse(inputs.version);
-    const result = await commitAndOpenPullRequest(manifests, {
-        branch: inputs.branch,
-        base,
-        files: await localFiles(inputs.path, files),
-        message,
-        title,
-        body: pullRequestBody(inputs, files, notes),
-        draft: inputs.draft,
-        labels: [releaseLabel, ...inputs.labels],
-        reviewers: inputs.reviewers,
-        teamReviewers: inputs.teamReviewers,
-        ...(inputs.autoMerge === 'off' ? {} : { autoMerge: inputs.autoMerge }),
-        ...(inputs.supersede && inputs.branch.startsWith(branchPrefix)
-            ? {
-                supersede: {
-                    label: releaseLabel,
-                    branchPrefix,
-                    comment: (kept) => `Superseded by #${String(kept.number)} (${inputs.version}).`,
-                    // Only older releases: a slow run must never close a newer release's pull request.
-                    supersedes: (candidate) => {
-                        const theirs = inputs.format.parse(candidate.headRef.slice(branchPrefix.length));
-                        return !ours || !theirs || compareVersions(theirs, ours) < 0;
-                    },
-                },
-            }
-            : {}),
-        logger,
-    });
-    const pull = result.pullRequest;
-    return {
-        operation: pull ? pull.operation : 'unchanged',
-        commitSha: result.commit.commitSha,
-        ...(pull ? { pullRequestNumber: pull.number, pullRequestUrl: pull.htmlUrl } : {}),
-        superseded: result.superseded,
-        warnings: result.warnings,
-    };
-}
+
+
+/***/ }),
+
+/***/ 1038:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $D: () => (/* binding */ GitOpsError),
+/* harmony export */   Pu: () => (/* binding */ failureLine),
+/* harmony export */   dz: () => (/* binding */ InputError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage)
+/* harmony export */ });
+/* unused harmony export cliFailureLine */
 /**
- * Direct mode: the base only fast-forwards. When someone pushed in between, the image edit is
- * applied again to their version of each file; without `image` a file they changed stops the run.
+ * The base of every error the suite's packages throw. `input` names the input at fault (an action
+ * input such as `manifests-path`, which is also the CLI flag `--manifests-path`), so nothing ever has
+ * to read a message to learn which input to blame; `problem` is the message without that name.
  */
-async function commitDirectly(manifests, base, files, message, inputs, logger) {
-    const local = await localFiles(inputs.path, files);
-    const image = inputs.image ? reference_parseImageName(inputs.image) : undefined;
-    const edits = await Promise.all(local.map(async (file) => {
-        const ours = file.content === null ? null : file.content.toString('utf8');
-        const checkedOut = await contentAtHead(inputs.path, file.path);
-        return {
-            path: file.path,
-            edit: (current) => {
-                if (current === checkedOut || ours === null)
-                    return ours;
-                if (!image || current === undefined) {
-                    throw new Error(`${file.path} changed on ${base} since it was checked out: run the release again (or pass 'image' so the edit can be re-applied)`);
-                }
-                const rewritten = rewrite_rewriteYaml(current, file.path, {
-                    image,
-                    tag: inputs.version,
-                    format: inputs.format,
-                    ...(inputs.digest ? { digest: inputs.digest } : {}),
-                });
-                const downgrade = rewritten.references.find((reference) => reference.downgrade);
-                if (downgrade && !inputs.downgradeReason) {
-                    throw new Error(`${file.path}:${String(downgrade.line)} now holds ${downgrade.oldTag ?? ''}, newer than ${inputs.version} (pushed since checkout): refusing to downgrade`);
-                }
-                return rewritten.text;
-            },
-        };
-    }));
-    const result = await commitEditsToBranch(manifests, { branch: base, edits, message, logger });
-    return {
-        operation: result.changed ? 'committed' : 'unchanged',
-        commitSha: result.commitSha,
-        superseded: [],
-        warnings: [],
-    };
+class GitOpsError extends Error {
+    name = 'GitOpsError';
+    /** The input at fault, e.g. `manifests-path`; undefined when the error blames none. */
+    input;
+    /** What is wrong and how to fix it, without the input's name (the message adds it). */
+    problem;
+    /** With an `input`, the message reads `input '<input>': <problem>`. */
+    constructor(problem, options = {}) {
+        super(options.input === undefined ? problem : `input '${options.input}': ${problem}`, options.cause === undefined ? undefined : { cause: options.cause });
+        this.problem = problem;
+        if (options.input !== undefined)
+            this.input = options.input;
+    }
 }
-async function contentAtHead(path, file) {
+/** Bad input: names the input, what is wrong and how to fix it, in one line. */
+class InputError extends GitOpsError {
+    name = 'InputError';
+    constructor(input, problem, options = {}) {
+        super(problem, { input, cause: options.cause });
+    }
+}
+/** The message of anything thrown, without a stack; non-Error throws become text. */
+function errorMessage(error) {
+    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
+    if (typeof error === 'object' && error !== null && 'message' in error) {
+        const { message } = error;
+        if (typeof message === 'string')
+            return message;
+    }
+    if (typeof error === 'string')
+        return error;
     try {
-        const { stdout } = await execFileAsync('git', ['-C', path, 'show', `HEAD:${file}`], {
-            encoding: 'utf8',
-            maxBuffer: 64 * 1024 * 1024,
-        });
-        return stdout;
+        return JSON.stringify(error);
     }
     catch {
-        return undefined;
+        return String(error);
     }
 }
-function setOutputs(outcome, inputs, base) {
-    setOutput('operation', outcome.operation);
-    setOutput('pull-request-number', outcome.pullRequestNumber?.toString() ?? '');
-    setOutput('pull-request-url', outcome.pullRequestUrl ?? '');
-    setOutput('commit-sha', outcome.commitSha);
-    setOutput('branch', inputs.mode === 'direct' ? base : inputs.branch);
-    setOutput('superseded', JSON.stringify(outcome.superseded));
-    setOutput('release-url', outcome.releaseUrl ?? '');
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
 }
-async function writeSummary(outcome, inputs, base) {
-    const table = markdownTable(['Operation', 'Pull request', 'Commit', 'Branch', 'Superseded', 'Release'], [
-        [
-            outcome.operation,
-            outcome.pullRequestUrl ?? '(none)',
-            outcome.commitSha.slice(0, 12),
-            inputs.mode === 'direct' ? base : `${inputs.branch} → ${base}`,
-            outcome.superseded.map((number) => `#${String(number)}`).join(', ') || '(none)',
-            outcome.releaseUrl ?? '(none)',
-        ],
-    ]);
-    await summary
-        .addHeading(`Manifest ${inputs.mode === 'direct' ? 'commit' : 'pull request'}: ${inputs.app} ${inputs.version}`, 3)
-        .addRaw(table, true)
-        .write();
+/**
+ * An error's one-line text with the input it blames named by `label`. Only a GitOpsError can blame
+ * an input: any other object's `input` (say the stdin of a failed command) is never printed.
+ */
+function blamingLine(error, label) {
+    if (error instanceof GitOpsError && error.input !== undefined) {
+        return `${label(error.input)}: ${oneLine(error.problem)}`;
+    }
+    return oneLine(errorMessage(error));
 }
+/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
+function failureLine(action, error) {
+    return `${action} failed: ${blamingLine(error, (input) => `input '${input}'`)}`;
+}
+/**
+ * The CLI's one line for a failure: the input at fault is named as its flag
+ * (`--manifests-path: ...` where an action says `input 'manifests-path': ...`).
+ */
+function cliFailureLine(error) {
+    return blamingLine(error, (input) => `--${input}`);
+}
+
+
+/***/ }),
+
+/***/ 4586:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  dz: () => (/* reexport */ errors/* InputError */.dz),
+  gJ: () => (/* reexport */ errors/* errorMessage */.gJ),
+  Vf: () => (/* reexport */ escapeMarkdownCell),
+  Pu: () => (/* reexport */ errors/* failureLine */.Pu),
+  Qj: () => (/* reexport */ markdownTable),
+  GT: () => (/* reexport */ nonBlank),
+  S8: () => (/* reexport */ parseBooleanInput),
+  UF: () => (/* reexport */ parseListInput),
+  mW: () => (/* reexport */ parseRepositoryInput),
+  AW: () => (/* reexport */ parseShaInput),
+  oN: () => (/* reexport */ requireInput),
+  qq: () => (/* reexport */ silentLogger)
+});
+
+// UNUSED EXPORTS: GitOpsError, cliFailureLine, parsePositiveIntegerInput, recordingLogger
+
+;// CONCATENATED MODULE: ./packages/kit/logger.ts
+const silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+};
+/** A logger that keeps what it was told, for tests that assert on warnings. */
+function recordingLogger() {
+    const records = [];
+    const record = (level) => (message) => {
+        records.push({ level, message });
+    };
+    return {
+        records,
+        debug: record('debug'),
+        info: record('info'),
+        warning: record('warning'),
+        error: record('error'),
+    };
+}
+
+// EXTERNAL MODULE: ./packages/kit/errors.ts
+var errors = __nccwpck_require__(1038);
+;// CONCATENATED MODULE: ./packages/kit/inputs.ts
+
+/** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
+/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
+function requireInput(name, raw, example) {
+    const value = raw.trim();
+    if (value === '') {
+        throw new errors/* InputError */.dz(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
+    }
+    return value;
+}
+const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
+const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
+function parseBooleanInput(name, raw, fallback) {
+    const value = raw.trim().toLowerCase();
+    if (value === '')
+        return fallback;
+    if (TRUE_WORDS.has(value))
+        return true;
+    if (FALSE_WORDS.has(value))
+        return false;
+    throw new errors/* InputError */.dz(name, `"${raw}" is not a boolean: use true or false`);
+}
+function parsePositiveIntegerInput(name, raw, fallback) {
+    const value = raw.trim();
+    if (value === '')
+        return fallback;
+    const number = Number(value);
+    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+        throw new InputError(name, `"${raw}" is not a positive whole number: use 1, 2, 3, ...`);
+    }
+    return number;
+}
+/** A list given one item per line or comma-separated (both are common in workflows). */
+function parseListInput(raw) {
+    return raw
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+// GitHub's own rules: owners are alphanumeric with inner hyphens; names add '.', '_'.
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+function parseRepositoryInput(name, raw) {
+    const value = raw.trim();
+    const parts = value.split('/');
+    const [owner, repo] = parts;
+    if (parts.length !== 2 ||
+        !owner ||
+        !repo ||
+        !OWNER.test(owner) ||
+        !NAME.test(repo) ||
+        repo === '.' ||
+        repo === '..') {
+        throw new errors/* InputError */.dz(name, `"${raw}" is not a repository: use owner/name, e.g. octo-org/cms`);
+    }
+    return { owner, repo };
+}
+function parseShaInput(name, raw) {
+    const value = raw.trim().toLowerCase();
+    if (!/^[0-9a-f]{7,40}$/.test(value)) {
+        throw new errors/* InputError */.dz(name, `"${raw}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
+    }
+    return value;
+}
+/** The text trimmed, or undefined when nothing is left: optional values given as strings. */
+function nonBlank(text) {
+    const trimmed = text?.trim() ?? '';
+    return trimmed === '' ? undefined : trimmed;
+}
+
+;// CONCATENATED MODULE: ./packages/kit/summary.ts
+function escapeMarkdownCell(text) {
+    return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+/** A GitHub-flavoured Markdown table; cells are escaped so a value can never break the layout. */
+function markdownTable(header, rows) {
+    const line = (cells) => `| ${cells.map(escapeMarkdownCell).join(' | ')} |`;
+    return ([line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n') +
+        '\n');
+}
+
+;// CONCATENATED MODULE: ./packages/kit/index.ts
+
+
+
+
 
 
 /***/ }),
@@ -43300,6 +42433,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
@@ -43461,6 +42601,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
@@ -52056,6 +51203,3006 @@ function replaceNode(key, path, node) {
 exports.visit = visit;
 exports.visitAsync = visitAsync;
 
+
+/***/ }),
+
+/***/ 6257:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  ExitCode: () => (/* binding */ ExitCode),
+  addPath: () => (/* binding */ addPath),
+  debug: () => (/* binding */ debug),
+  endGroup: () => (/* binding */ endGroup),
+  error: () => (/* binding */ error),
+  exportVariable: () => (/* binding */ exportVariable),
+  getBooleanInput: () => (/* binding */ getBooleanInput),
+  getIDToken: () => (/* binding */ getIDToken),
+  getInput: () => (/* binding */ getInput),
+  getMultilineInput: () => (/* binding */ getMultilineInput),
+  getState: () => (/* binding */ getState),
+  group: () => (/* binding */ group),
+  info: () => (/* binding */ info),
+  isDebug: () => (/* binding */ isDebug),
+  markdownSummary: () => (/* reexport */ markdownSummary),
+  notice: () => (/* binding */ notice),
+  platform: () => (/* reexport */ platform_namespaceObject),
+  saveState: () => (/* binding */ saveState),
+  setCommandEcho: () => (/* binding */ setCommandEcho),
+  setFailed: () => (/* binding */ setFailed),
+  setOutput: () => (/* binding */ setOutput),
+  setSecret: () => (/* binding */ setSecret),
+  startGroup: () => (/* binding */ startGroup),
+  summary: () => (/* reexport */ summary),
+  toPlatformPath: () => (/* reexport */ toPlatformPath),
+  toPosixPath: () => (/* reexport */ toPosixPath),
+  toWin32Path: () => (/* reexport */ toWin32Path),
+  warning: () => (/* binding */ warning)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
+var platform_namespaceObject = {};
+__nccwpck_require__.r(platform_namespaceObject);
+__nccwpck_require__.d(platform_namespaceObject, {
+  arch: () => (arch),
+  getDetails: () => (getDetails),
+  isLinux: () => (isLinux),
+  isMacOS: () => (isMacOS),
+  isWindows: () => (isWindows),
+  platform: () => (platform)
+});
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
+}
+/**
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ */
+function toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
+    }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
+    };
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+
+
+/**
+ * Issues a command to the GitHub Actions runner
+ *
+ * @param command - The command name to issue
+ * @param properties - Additional properties for the command (key-value pairs)
+ * @param message - The message to include with the command
+ * @remarks
+ * This function outputs a specially formatted string to stdout that the Actions
+ * runner interprets as a command. These commands can control workflow behavior,
+ * set outputs, create annotations, mask values, and more.
+ *
+ * Command Format:
+ *   ::name key=value,key=value::message
+ *
+ * @example
+ * ```typescript
+ * // Issue a warning annotation
+ * issueCommand('warning', {}, 'This is a warning message');
+ * // Output: ::warning::This is a warning message
+ *
+ * // Set an environment variable
+ * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
+ * // Output: ::set-env name=MY_VAR::some value
+ *
+ * // Add a secret mask
+ * issueCommand('add-mask', {}, 'secretValue123');
+ * // Output: ::add-mask::secretValue123
+ * ```
+ *
+ * @internal
+ * This is an internal utility function that powers the public API functions
+ * such as setSecret, warning, error, and exportVariable.
+ */
+function issueCommand(command, properties, message) {
+    const cmd = new Command(command, properties, message);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
+}
+function issue(name, message = '') {
+    issueCommand(name, {}, message);
+}
+const CMD_STRING = '::';
+class Command {
+    constructor(command, properties, message) {
+        if (!command) {
+            command = 'missing.command';
+        }
+        this.command = command;
+        this.properties = properties;
+        this.message = message;
+    }
+    toString() {
+        let cmdStr = CMD_STRING + this.command;
+        if (this.properties && Object.keys(this.properties).length > 0) {
+            cmdStr += ' ';
+            let first = true;
+            for (const key in this.properties) {
+                if (this.properties.hasOwnProperty(key)) {
+                    const val = this.properties[key];
+                    if (val) {
+                        if (first) {
+                            first = false;
+                        }
+                        else {
+                            cmdStr += ',';
+                        }
+                        cmdStr += `${key}=${escapeProperty(val)}`;
+                    }
+                }
+            }
+        }
+        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+        return cmdStr;
+    }
+}
+function escapeData(s) {
+    return toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A');
+}
+function escapeProperty(s) {
+    return toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A')
+        .replace(/:/g, '%3A')
+        .replace(/,/g, '%2C');
+}
+//# sourceMappingURL=command.js.map
+;// CONCATENATED MODULE: external "crypto"
+const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+// For internal use, subject to change.
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+
+
+
+function issueFileCommand(command, message) {
+    const filePath = process.env[`GITHUB_${command}`];
+    if (!filePath) {
+        throw new Error(`Unable to find environment variable for file command ${command}`);
+    }
+    if (!external_fs_.existsSync(filePath)) {
+        throw new Error(`Missing file at path: ${filePath}`);
+    }
+    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
+        encoding: 'utf8'
+    });
+}
+function prepareKeyValueMessage(key, value) {
+    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const convertedValue = toCommandValue(value);
+    // These should realistically never happen, but just in case someone finds a
+    // way to exploit uuid generation let's not allow keys or values that contain
+    // the delimiter.
+    if (key.includes(delimiter)) {
+        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    }
+    if (convertedValue.includes(delimiter)) {
+        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+    }
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
+}
+//# sourceMappingURL=file-command.js.map
+;// CONCATENATED MODULE: external "path"
+const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+// EXTERNAL MODULE: external "http"
+var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
+// EXTERNAL MODULE: external "https"
+var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function lib_getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = _summary;
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, external_path_namespaceObject.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = external_fs_.constants.O_RDONLY;
+function exists(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = external_path_namespaceObject.dirname(filePath);
+                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = external_path_namespaceObject.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield io_copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (ioUtil.IS_WINDOWS) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield ioUtil.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        ok(fsPath, 'a path argument must be provided');
+        yield ioUtil.mkdir(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (IS_WINDOWS) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (IS_WINDOWS && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (isRooted(tool)) {
+            const filePath = yield tryGetExecutablePath(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(external_path_namespaceObject.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield io_copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function io_copyFile(srcFile, destFile, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const toolrunner_IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (toolrunner_IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return toolrunner_awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!isRooted(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield which(this.toolPath, true);
+            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function setSecret(secret) {
+    issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    issueCommand('set-output', { name }, toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function debug(message) {
+    issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
 
 /***/ })
 

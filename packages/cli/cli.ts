@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { processExec } from '../docker/index.js';
-import { errorMessage, type Logger } from '../kit/index.js';
+import { cliFailureLine, errorMessage, GitOpsError, type Logger } from '../kit/index.js';
 import { updateManifests } from '../manifest/index.js';
 import {
   DEFAULT_FORMAT,
@@ -74,11 +74,11 @@ function formatOption(values: { format?: string; 'git-tag-prefix'?: string }): V
   try {
     return VersionFormat.parse(values.format ?? DEFAULT_FORMAT, values['git-tag-prefix'] ?? '');
   } catch (error) {
-    const option =
-      values.format !== undefined && errorMessage(error).includes('{n}')
-        ? '--format'
-        : '--format/--git-tag-prefix';
-    throw new UsageError(`${option}: ${errorMessage(error)}`);
+    // VersionFormat names the option at fault (`format` or `git-tag-prefix`) as the error's input.
+    if (error instanceof GitOpsError && error.input !== undefined) {
+      throw new UsageError(error.problem, { input: error.input, cause: error });
+    }
+    throw new UsageError(`--format/--git-tag-prefix: ${errorMessage(error)}`, { cause: error });
   }
 }
 
@@ -126,6 +126,19 @@ async function versionCommand(
   io.stdout(`${next.tag}\n`);
 }
 
+/** `manifest set-image` flags named differently from the updateManifests field an error blames. */
+const MANIFEST_FLAGS: Readonly<Record<string, string>> = {
+  root: 'path',
+  'downgrade-reason': 'reason',
+};
+
+/** An error blaming a request field renamed to the flag that sets it (`root` is `--path`). */
+function asFlagError(error: unknown, flags: Readonly<Record<string, string>>): unknown {
+  if (!(error instanceof GitOpsError) || error.input === undefined) return error;
+  const flag = flags[error.input];
+  return flag === undefined ? error : new UsageError(error.problem, { input: flag, cause: error });
+}
+
 async function manifestCommand(
   command: string | undefined,
   args: string[],
@@ -171,11 +184,15 @@ async function manifestCommand(
     tag: values.tag,
     ...(values.digest === undefined ? {} : { digest: values.digest }),
     set: values.set ?? [],
-    ...(values.format === undefined ? {} : { format: formatOption({ format: values.format }) }),
+    ...(values.format === undefined
+      ? {}
+      : { format: formatOption({ format: values.format }).template }),
     allowDowngrade: values['allow-downgrade'] === true,
     downgradeReason: values.reason ?? '',
     dryRun,
     logger,
+  }).catch((error: unknown) => {
+    throw asFlagError(error, MANIFEST_FLAGS);
   });
   for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
   if (values.json === true) {
@@ -255,7 +272,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await versionCommand(command, rest, io);
     return 0;
   } catch (error) {
-    io.stderr(`gitops-release: ${errorMessage(error).replace(/\s*\n\s*/g, ' ')}\n`);
+    io.stderr(`gitops-release: ${cliFailureLine(error)}\n`);
     return 1;
   }
 }

@@ -8,11 +8,11 @@ import { parseArgs } from 'node:util';
 import type { Exec } from '../docker/index.js';
 import { createEcrClient } from '../ecr/index.js';
 import { createGitHubClient } from '../github/index.js';
-import { errorMessage, type RepositoryRef } from '../kit/index.js';
+import { cliFailureLine, errorMessage, type Logger, type RepositoryRef } from '../kit/index.js';
 import {
+  imageCreatedTime,
   runRelease,
   type ReleaseConfig,
-  type ReleaseLogger,
   type ReleaseResult,
 } from '../release/index.js';
 import {
@@ -64,6 +64,7 @@ How:
   --mode M              pull-request (default) or direct (commit straight to --base)
   --reviewers U, --team-reviewers T, --labels L
                         Pull request reviewers, team reviewers (slugs), extra labels; comma lists
+  --body TEXT           The pull request's own text, above the release table
   --allow-downgrade --reason "<why>"
                         Allow pointing the manifests at an older version (the reason goes into the PR)
   --dry-run             Compute without reserving, build without pushing, change nothing; print the plan
@@ -130,16 +131,8 @@ async function appRepositoryOf(
   return repository;
 }
 
-/** SOURCE_DATE_EPOCH, else the commit's time: a re-run's cached build is then the same image. */
-async function createdTime(exec: Exec, context: string, sha: string, env: NodeJS.ProcessEnv) {
-  const epoch = env.SOURCE_DATE_EPOCH?.trim();
-  if (epoch !== undefined && /^[0-9]+$/.test(epoch)) return new Date(Number(epoch) * 1000);
-  const seconds = await git(exec, context, ['show', '-s', '--format=%ct', sha]).catch(() => '');
-  return /^[0-9]+$/.test(seconds) ? new Date(Number(seconds) * 1000) : new Date();
-}
-
 /** Progress on stdout: numbered steps, details indented, build and push output in a gutter. */
-function terminalLogger(io: ReleaseIo, verbose: boolean): ReleaseLogger {
+function terminalLogger(io: ReleaseIo, verbose: boolean): Logger {
   let gutter = '';
   const write = (stream: (text: string) => void, prefix: string, message: string): void => {
     stream(
@@ -228,6 +221,62 @@ function summary(result: ReleaseResult, settings: ReleaseSettings): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The chain's request from the settings and what the checkout says. */
+function releaseConfigOf(
+  settings: ReleaseSettings,
+  where: {
+    readonly appRepository: RepositoryRef;
+    readonly sha: string;
+    readonly context: string;
+    readonly env: NodeJS.ProcessEnv;
+  },
+): ReleaseConfig {
+  const { appRepository, sha, context } = where;
+  return {
+    app: settings.app,
+    appRepository,
+    sha,
+    format: settings.format,
+    startAt: settings.startAt,
+    hotfixOf: settings.hotfixOf,
+    ecrVersions: settings.ecrVersions,
+    image: {
+      repository: settings.repository,
+      region: settings.region,
+      registryId: settings.registryId,
+    },
+    build:
+      settings.promoteFrom === undefined
+        ? {
+            context,
+            file: settings.file === undefined ? undefined : resolve(settings.file),
+            buildArgs: settings.buildArgs,
+            target: settings.target,
+            platform: settings.platform,
+            network: settings.network,
+          }
+        : undefined,
+    promoteFrom: settings.promoteFrom,
+    manifests: {
+      repository: settings.manifests,
+      path: settings.manifestsPath,
+      files: settings.files,
+      set: settings.set,
+      base: settings.base,
+    },
+    mode: settings.mode,
+    reviewers: settings.reviewers,
+    teamReviewers: settings.teamReviewers,
+    labels: settings.labels,
+    body: settings.body,
+    allowDowngrade: settings.allowDowngrade,
+    downgradeReason: settings.downgradeReason,
+    pinDigest: settings.pinDigest,
+    dryRun: settings.dryRun,
+    serverUrl: where.env.GITHUB_SERVER_URL,
+  };
+}
+
 /** Runs `release`; returns the exit code. Errors are one line (the caller prints them). */
 export async function releaseCommand(args: readonly string[], io: ReleaseIo): Promise<number> {
   const secrets: string[] = [];
@@ -235,16 +284,14 @@ export async function releaseCommand(args: readonly string[], io: ReleaseIo): Pr
     return await runReleaseCommand(args, io, secrets);
   } catch (error: unknown) {
     // Whatever failed, its message must not carry a token or the registry password.
+    // The input at fault reads as its flag: `--manifests-path: ...`.
     if (error instanceof UsageError) throw new UsageError(redact(error.message, secrets));
-    throw new Error(redact(errorMessage(error), secrets), { cause: error });
+    throw new Error(redact(cliFailureLine(error), secrets), { cause: error });
   }
 }
 
-async function runReleaseCommand(
-  args: readonly string[],
-  io: ReleaseIo,
-  secrets: string[],
-): Promise<number> {
+/** The settings of a run: flags over its config file, checked (the release preflight included). */
+async function settingsOf(args: readonly string[], io: ReleaseIo): Promise<ReleaseSettings> {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
@@ -264,7 +311,15 @@ async function runReleaseCommand(
           }),
           configPath,
         );
-  const settings = resolveReleaseSettings(flags, config, io.env);
+  return resolveReleaseSettings(flags, config, io.env);
+}
+
+async function runReleaseCommand(
+  args: readonly string[],
+  io: ReleaseIo,
+  secrets: string[],
+): Promise<number> {
+  const settings = await settingsOf(args, io);
   const confirmation = confirmationRule({
     dryRun: settings.dryRun,
     yes: settings.yes,
@@ -321,49 +376,8 @@ async function runReleaseCommand(
     registryId: settings.registryId,
     logger,
   });
-  const releaseConfig: ReleaseConfig = {
-    app: settings.app,
-    appRepository,
-    sha,
-    format: settings.format,
-    startAt: settings.startAt,
-    hotfixOf: settings.hotfixOf,
-    ecrVersions: settings.ecrVersions,
-    image: {
-      repository: settings.repository,
-      region: settings.region,
-      registryId: settings.registryId,
-    },
-    build:
-      settings.promoteFrom === undefined
-        ? {
-            context,
-            file: settings.file === undefined ? undefined : resolve(settings.file),
-            buildArgs: settings.buildArgs,
-            target: settings.target,
-            platform: settings.platform,
-            network: settings.network,
-          }
-        : undefined,
-    promoteFrom: settings.promoteFrom,
-    manifests: {
-      repository: settings.manifests,
-      path: settings.manifestsPath,
-      files: settings.files,
-      set: settings.set,
-      base: settings.base,
-    },
-    mode: settings.mode,
-    reviewers: settings.reviewers,
-    teamReviewers: settings.teamReviewers,
-    labels: settings.labels,
-    allowDowngrade: settings.allowDowngrade,
-    downgradeReason: settings.downgradeReason,
-    pinDigest: settings.pinDigest,
-    dryRun: settings.dryRun,
-    serverUrl: io.env.GITHUB_SERVER_URL,
-  };
-  const created = await createdTime(io.exec, context, sha, io.env);
+  const releaseConfig = releaseConfigOf(settings, { appRepository, sha, context, env: io.env });
+  const created = await imageCreatedTime(io.exec, context, sha, io.env, logger);
   try {
     const result = await runRelease(releaseConfig, {
       logger,

@@ -6,15 +6,24 @@ import { parse as parseYaml } from 'yaml';
 import { resolveEcrRegistry } from '../ecr/index.js';
 import {
   errorMessage,
-  InputError,
+  GitOpsError,
   parseRepositoryInput,
   type RepositoryRef,
 } from '../kit/index.js';
-import type { ReleaseMode } from '../release/index.js';
+import { checkReleaseRequest, type ReleaseMode, type ReleasePlan } from '../release/preflight.js';
 import { DEFAULT_FORMAT, VersionFormat } from '../version/index.js';
 
-export class UsageError extends Error {
+/**
+ * A command line that cannot run. With an `input` (an option's long name) the message reads
+ * `--<input>: <problem>`, the command line's way of naming what is at fault.
+ */
+export class UsageError extends GitOpsError {
   override name = 'UsageError';
+
+  constructor(problem: string, options: { input?: string; cause?: unknown } = {}) {
+    super(problem, options);
+    if (options.input !== undefined) this.message = `--${options.input}: ${problem}`;
+  }
 }
 
 /** Every option of `release`, as node:util parseArgs takes them. */
@@ -42,6 +51,7 @@ export const RELEASE_OPTIONS = {
   reviewers: { type: 'string', multiple: true },
   'team-reviewers': { type: 'string', multiple: true },
   labels: { type: 'string', multiple: true },
+  body: { type: 'string' },
   format: { type: 'string' },
   'git-tag-prefix': { type: 'string' },
   'start-at': { type: 'string' },
@@ -64,8 +74,6 @@ export type ReleaseFlags = Partial<Record<ReleaseOptionName, OptionValue>>;
  * the questions off unseen; `--config` and `--verbose` are about the invocation itself.
  */
 const FLAG_ONLY: ReadonlySet<ReleaseOptionName> = new Set(['yes', 'config', 'verbose']);
-
-const MODES: readonly ReleaseMode[] = ['pull-request', 'direct'];
 
 export interface ReleaseSettings {
   readonly app: string;
@@ -93,6 +101,8 @@ export interface ReleaseSettings {
   readonly reviewers: string[];
   readonly teamReviewers: string[];
   readonly labels: string[];
+  /** The pull request's own text, above the release table. */
+  readonly body: string | undefined;
   readonly format: VersionFormat;
   readonly startAt: number;
   readonly ecrVersions: boolean;
@@ -193,10 +203,17 @@ function repositoryOption(name: ReleaseOptionName, raw: string): RepositoryRef {
   }
 }
 
-/** An InputError from a shared parser, worded for the command line (`--region: ...`). */
+/** Where an input of the actions has another name as a flag. */
+const FLAG_OF_INPUT: Readonly<Record<string, ReleaseOptionName>> = {
+  'manifests-files': 'files',
+  'downgrade-reason': 'reason',
+};
+
+/** An error from a shared parser that blames an input, worded for the command line (`--region: ...`). */
 function asUsageError(error: unknown): Error {
-  if (error instanceof InputError) {
-    return new UsageError(`--${error.input}: ${error.message.replace(/^input '[^']*': /, '')}`);
+  if (error instanceof GitOpsError && error.input !== undefined) {
+    const flag = FLAG_OF_INPUT[error.input] ?? error.input;
+    return new UsageError(error.problem, { input: flag, cause: error });
   }
   return error instanceof Error ? error : new UsageError(errorMessage(error));
 }
@@ -228,11 +245,6 @@ export function resolveReleaseSettings(
     throw asUsageError(error);
   }
   const appRepositoryText = text(merged, 'app-repository');
-  const mode = text(merged, 'mode') ?? 'pull-request';
-  const knownMode = MODES.find((candidate) => candidate === mode);
-  if (knownMode === undefined) {
-    throw new UsageError(`--mode "${mode}" is not one of ${MODES.join(', ')}`);
-  }
   let format: VersionFormat;
   try {
     format = VersionFormat.parse(
@@ -240,7 +252,9 @@ export function resolveReleaseSettings(
       text(merged, 'git-tag-prefix') ?? '',
     );
   } catch (error: unknown) {
-    throw new UsageError(`--format/--git-tag-prefix: ${errorMessage(error)}`);
+    // VersionFormat names the option at fault: `format` or `git-tag-prefix`.
+    if (error instanceof GitOpsError && error.input !== undefined) throw asUsageError(error);
+    throw new UsageError(`--format/--git-tag-prefix: ${errorMessage(error)}`, { cause: error });
   }
   const startAtText = text(merged, 'start-at') ?? '1';
   const startAt = Number(startAtText);
@@ -262,11 +276,23 @@ export function resolveReleaseSettings(
   }
   const allowDowngrade = merged['allow-downgrade'] === true;
   const downgradeReason = text(merged, 'reason');
-  if (allowDowngrade && downgradeReason === undefined) {
-    throw new UsageError(
-      '--allow-downgrade needs --reason "<why>": it goes into the pull request and the release',
-    );
+  // The release preflight, the same rules the composite and the reusable workflow apply.
+  let plan: ReleasePlan;
+  try {
+    plan = checkReleaseRequest({
+      app,
+      mode: text(merged, 'mode'),
+      manifestsPath: text(merged, 'manifests-path'),
+      manifestsFiles: list(merged, 'files'),
+      hotfixOf: text(merged, 'hotfix-of'),
+      promoteFrom,
+      allowDowngrade,
+      downgradeReason,
+    });
+  } catch (error: unknown) {
+    throw asUsageError(error);
   }
+  const [environment] = plan.environments;
   const sha = text(merged, 'sha');
   if (sha !== undefined && !/^[0-9a-fA-F]{7,40}$/.test(sha)) {
     throw new UsageError(`--sha "${sha}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
@@ -294,10 +320,11 @@ export function resolveReleaseSettings(
     sha,
     hotfixOf: text(merged, 'hotfix-of'),
     promoteFrom,
-    mode: knownMode,
+    mode: environment?.mode ?? 'pull-request',
     reviewers: list(merged, 'reviewers'),
     teamReviewers: list(merged, 'team-reviewers'),
     labels: list(merged, 'labels'),
+    body: text(merged, 'body'),
     format,
     startAt,
     ecrVersions: merged['ignore-ecr-tags'] !== true,

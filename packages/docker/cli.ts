@@ -14,17 +14,9 @@ import {
 } from './errors.js';
 import type { Exec, ExecResult } from './exec.js';
 
-/** Log groups (`core.startGroup` / `core.endGroup` on a runner); output is streamed inside one. */
-export interface LogGroups {
-  startGroup(name: string): void;
-  endGroup(): void;
-}
-
-export type DockerLogger = Logger & Partial<LogGroups>;
-
 export interface DockerCliOptions {
   readonly exec: Exec;
-  readonly logger: DockerLogger;
+  readonly logger: Logger;
   /**
    * The private `DOCKER_CONFIG` directory of this run: credentials from `login` live there and nowhere
    * else (never `~/.docker/config.json`). Every command gets it.
@@ -104,7 +96,7 @@ export function parsePushDigest(
 export class DockerCli {
   readonly configDir: string;
   private readonly exec: Exec;
-  private readonly logger: DockerLogger;
+  private readonly logger: Logger;
   private readonly docker: string;
   private readonly pushAttempts: number;
   private readonly retryDelayMs: number;

@@ -1,3 +1,5 @@
+import { GitOpsError } from '../kit/errors.js';
+
 /**
  * What a failure says beyond "it failed": `credentials-rejected` (the registry refused the login, e.g.
  * an ECR token that expired mid-push: a fresh one may get through), `registry-full` (the registry has no
@@ -6,7 +8,7 @@
 export type DockerFailureKind = 'credentials-rejected' | 'registry-full';
 
 /** A docker command failed; the message is one line naming the command and docker's own reason. */
-export class DockerError extends Error {
+export class DockerError extends GitOpsError {
   override name = 'DockerError';
   /** `docker push`, `docker login`, ... (never the full argv). */
   readonly command: string;
@@ -27,10 +29,7 @@ export class DockerError extends Error {
       cause?: unknown;
     } = {},
   ) {
-    super(
-      message.replace(/\s*\n\s*/g, ' ').trim(),
-      options.cause === undefined ? undefined : { cause: options.cause },
-    );
+    super(message.replace(/\s*\n\s*/g, ' ').trim(), { cause: options.cause });
     this.command = command;
     this.exitCode = options.exitCode;
     this.transient = options.transient ?? false;

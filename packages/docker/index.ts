@@ -14,14 +14,7 @@ export type {
   SecretEnv,
 } from './build-args.js';
 export { DockerCli, parsePushDigest } from './cli.js';
-export type {
-  BuildResult,
-  DockerCliOptions,
-  DockerLogger,
-  LogGroups,
-  PushResult,
-  RegistryCredentials,
-} from './cli.js';
+export type { BuildResult, DockerCliOptions, PushResult, RegistryCredentials } from './cli.js';
 export { createDockerConfigDir, removeDockerConfigDir } from './config-dir.js';
 export {
   DockerError,

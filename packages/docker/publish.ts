@@ -1,6 +1,7 @@
 /**
- * Releasing an image to ECR: build and push it, or promote (retag) one that is already there. The
- * core of actions/ecr-build-push, runtime-agnostic (ECR client, docker CLI, logger and clock are ports).
+ * Releasing an image to ECR: build and push it, or promote (retag) one that is already there,
+ * runtime-agnostic (ECR client, docker CLI, logger and clock are ports). The release's image step
+ * (packages/release/image.ts) calls it, for ecr-build-push and the CLI alike.
  *
  * Re-runs and existing tags: the release tag is looked up before building. When it exists and its image
  * config carries this build's revision, version and source labels (read from the registry with the ECR
@@ -339,17 +340,27 @@ async function pushWithFreshLogin(
   }
 }
 
-async function publishBuild(
+/** What a build of the release tag starts from: the registry, the tag's image, the builder. */
+interface BuildContext {
+  readonly access: Awaited<ReturnType<typeof logIn>>;
+  readonly mutability: Awaited<ReturnType<EcrClient['getTagMutability']>>;
+  readonly existing: Awaited<ReturnType<EcrClient['getImageManifest']>>;
+  readonly builder: Builder;
+  readonly repositoryRef: string;
+  readonly reference: string;
+  readonly labels: Record<string, string>;
+  readonly moveCacheTag: boolean;
+}
+
+async function prepareBuild(
   request: PublishRequest,
   build: ImageBuild,
   ports: PublishPorts,
+  docker: DockerCli,
   releaseTag: string,
-): Promise<PublishResult> {
-  const { ecr, logger } = ports;
-  const docker = ports.docker;
-  if (docker === undefined) throw new PublishError('building needs the docker CLI port');
+): Promise<BuildContext> {
+  const { ecr } = ports;
   const { repository } = request;
-
   // Independent look-ups at once: credentials + login, repository settings, the tag, the builder.
   const [access, mutability, existing, builder] = await Promise.all([
     logIn(request, ports, docker),
@@ -357,16 +368,13 @@ async function publishBuild(
     ecr.getImageManifest(repository, releaseTag),
     docker.detectBuilder(),
   ]);
-  const { registry } = access;
   if (existing !== undefined && build.push && request.ifTagExists === 'fail') {
     throw new PublishError(
       `tag '${releaseTag}' already exists in ECR repository '${repository}' (${existing.digest}) ` +
         'and if-tag-exists is fail: use a new tag',
     );
   }
-
-  const repositoryRef = `${registry}/${repository}`;
-  const reference = `${repositoryRef}:${releaseTag}`;
+  const repositoryRef = `${access.registry}/${repository}`;
   const labels = {
     ...ociLabels({
       ...build.source,
@@ -375,55 +383,84 @@ async function publishBuild(
     }),
     ...build.labels,
   };
-  const moveCacheTag = !exportsOwnCache(builder, build);
+  return {
+    access,
+    mutability,
+    existing,
+    builder,
+    repositoryRef,
+    reference: `${repositoryRef}:${releaseTag}`,
+    labels,
+    moveCacheTag: !exportsOwnCache(builder, build),
+  };
+}
 
-  // A re-run of a release that is already in ECR (the job died after the push, or is run again):
-  // report it without building. A rebuild on a warm daemon need not reproduce the image id.
+/**
+ * A re-run of a release that is already in ECR (the job died after the push, or is run again):
+ * reported without building. A rebuild on a warm daemon need not reproduce the image id.
+ */
+async function alreadyThisRelease(
+  request: PublishRequest,
+  build: ImageBuild,
+  ports: PublishPorts,
+  context: BuildContext,
+  releaseTag: string,
+): Promise<PublishResult | undefined> {
+  const { existing, access, labels } = context;
+  const { repository } = request;
   if (
-    existing !== undefined &&
-    build.push &&
-    request.ifTagExists === 'skip-same-digest' &&
-    (await isThisRelease(existing, labels, access, repository, logger))
+    existing === undefined ||
+    !build.push ||
+    request.ifTagExists !== 'skip-same-digest' ||
+    !(await isThisRelease(existing, labels, access, repository, ports.logger))
   ) {
-    logger.info(
-      `${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
-        `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`,
-    );
-    const started = performance.now();
-    await tagRelease(request, ports, existing, moveCacheTag, mutability);
-    return {
-      registry,
-      repository,
-      releaseTag,
-      tags: request.tags,
-      image: reference,
-      digest: existing.digest,
-      imageId: configDigestOf(existing.manifest),
-      sizeInBytes: imageSizeOf(existing.manifest),
-      built: false,
-      pushed: false,
-      outcome: 'already-present',
-      builder: undefined,
-      promotedFrom: undefined,
-      previousDigest: undefined,
-      buildSeconds: 0,
-      pushSeconds: secondsSince(started),
-    };
+    return undefined;
   }
+  ports.logger.info(
+    `${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
+      `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`,
+  );
+  const started = performance.now();
+  await tagRelease(request, ports, existing, context.moveCacheTag, context.mutability);
+  return {
+    registry: access.registry,
+    repository,
+    releaseTag,
+    tags: request.tags,
+    image: context.reference,
+    digest: existing.digest,
+    imageId: configDigestOf(existing.manifest),
+    sizeInBytes: imageSizeOf(existing.manifest),
+    built: false,
+    pushed: false,
+    outcome: 'already-present',
+    builder: undefined,
+    promotedFrom: undefined,
+    previousDigest: undefined,
+    buildSeconds: 0,
+    pushSeconds: secondsSince(started),
+  };
+}
 
-  const defaults = defaultCache(builder, repositoryRef, existing === undefined ? [] : [reference]);
+async function buildImage(build: ImageBuild, docker: DockerCli, context: BuildContext) {
+  const { builder, existing, reference } = context;
+  const defaults = defaultCache(
+    builder,
+    context.repositoryRef,
+    existing === undefined ? [] : [reference],
+  );
   const cacheFrom =
     (build.cacheFrom ?? []).length > 0
       ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
       : defaults.cacheFrom;
   const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
-  const built = await docker.build(
+  return docker.build(
     {
       context: build.context,
       file: build.file,
       tags: [reference],
       buildArgs: build.buildArgs,
-      labels,
+      labels: context.labels,
       target: build.target,
       platform: build.platform,
       network: build.network,
@@ -435,35 +472,27 @@ async function publishBuild(
     },
     builder,
   );
-  logger.info(`built ${reference} (image ${built.imageId}) in ${built.seconds.toFixed(1)} s`);
+}
 
-  const result = {
-    registry,
-    repository,
-    releaseTag,
-    tags: request.tags,
-    image: reference,
-    imageId: built.imageId,
-    built: true,
-    builder: builder.kind,
-    promotedFrom: undefined,
-    buildSeconds: built.seconds,
-  };
-  if (!build.push) {
-    return {
-      ...result,
-      digest: undefined,
-      sizeInBytes: undefined,
-      pushed: false,
-      outcome: 'built-only',
-      previousDigest: undefined,
-      pushSeconds: 0,
-    };
-  }
+type BuiltResult = Omit<
+  PublishResult,
+  'digest' | 'sizeInBytes' | 'pushed' | 'outcome' | 'previousDigest' | 'pushSeconds'
+>;
 
+/** Pushes the built image, unless the tag already names it; confirms what ECR then serves. */
+async function pushBuilt(
+  request: PublishRequest,
+  ports: PublishPorts,
+  docker: DockerCli,
+  context: BuildContext,
+  result: BuiltResult,
+): Promise<PublishResult> {
+  const { ecr, logger } = ports;
+  const { existing, reference, moveCacheTag, mutability } = context;
+  const { repository, releaseTag } = result;
   let previousDigest: string | undefined;
   if (existing !== undefined) {
-    const same = sameImage(existing, built.imageId, request, releaseTag, mutability);
+    const same = sameImage(existing, result.imageId ?? '', request, releaseTag, mutability);
     if (same) {
       logger.info(
         `${repository}:${releaseTag} already is this image (${existing.digest}): nothing to push`,
@@ -483,7 +512,6 @@ async function publishBuild(
     previousDigest = existing.digest;
     logger.warning(`overwriting ${repository}:${releaseTag} (was ${existing.digest})`);
   }
-
   const started = performance.now();
   const pushed = await pushWithFreshLogin(request, ports, docker, reference);
   // One BatchGetImage: what ECR now serves under the release tag (it must be what docker says it
@@ -507,6 +535,47 @@ async function publishBuild(
     previousDigest,
     pushSeconds: secondsSince(started),
   };
+}
+
+async function publishBuild(
+  request: PublishRequest,
+  build: ImageBuild,
+  ports: PublishPorts,
+  releaseTag: string,
+): Promise<PublishResult> {
+  const docker = ports.docker;
+  if (docker === undefined) throw new PublishError('building needs the docker CLI port');
+  const context = await prepareBuild(request, build, ports, docker, releaseTag);
+  const present = await alreadyThisRelease(request, build, ports, context, releaseTag);
+  if (present !== undefined) return present;
+  const built = await buildImage(build, docker, context);
+  ports.logger.info(
+    `built ${context.reference} (image ${built.imageId}) in ${built.seconds.toFixed(1)} s`,
+  );
+  const result: BuiltResult = {
+    registry: context.access.registry,
+    repository: request.repository,
+    releaseTag,
+    tags: request.tags,
+    image: context.reference,
+    imageId: built.imageId,
+    built: true,
+    builder: context.builder.kind,
+    promotedFrom: undefined,
+    buildSeconds: built.seconds,
+  };
+  if (!build.push) {
+    return {
+      ...result,
+      digest: undefined,
+      sizeInBytes: undefined,
+      pushed: false,
+      outcome: 'built-only',
+      previousDigest: undefined,
+      pushSeconds: 0,
+    };
+  }
+  return pushBuilt(request, ports, docker, context, result);
 }
 
 /**

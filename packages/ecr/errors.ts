@@ -1,3 +1,5 @@
+import { GitOpsError } from '../kit/errors.js';
+
 /**
  * What went wrong talking to ECR, as one line that says what to do about it.
  *
@@ -24,7 +26,7 @@ export interface EcrErrorOptions {
   readonly cause?: unknown;
 }
 
-export class EcrError extends Error {
+export class EcrError extends GitOpsError {
   override name = 'EcrError';
   readonly kind: EcrErrorKind;
   readonly operation: string | undefined;
@@ -32,7 +34,7 @@ export class EcrError extends Error {
   readonly attempts: number | undefined;
 
   constructor(kind: EcrErrorKind, message: string, options: EcrErrorOptions = {}) {
-    super(oneLine(message), options.cause === undefined ? undefined : { cause: options.cause });
+    super(oneLine(message), { cause: options.cause });
     this.kind = kind;
     this.operation = options.operation;
     this.awsError = options.awsError;

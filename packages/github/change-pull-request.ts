@@ -1,7 +1,7 @@
 /**
- * The pull request mode of open-manifest-pr in one call: commit the files to a branch, open or
- * update its pull request (labels, reviewers, draft), turn on auto-merge, and close the release
- * pull requests it supersedes. A run that fails before its pull request exists deletes the branch
+ * A pull request in one call, for the change step's pull-request mode (packages/release/change.ts):
+ * commit the files to a branch, open or update its pull request (labels, reviewers, draft), turn on
+ * auto-merge, and close the release pull requests it supersedes. A run that fails before its pull request exists deletes the branch
  * it created, so a refused token leaves nothing behind.
  */
 import { errorMessage, silentLogger, type Logger } from '../kit/index.js';

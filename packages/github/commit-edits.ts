@@ -1,5 +1,6 @@
 /**
- * Direct mode: commit straight to the base branch without ever overwriting someone else's change.
+ * Commits straight to a branch (the change step's direct mode, packages/release/change.ts) without
+ * ever overwriting someone else's change.
  * Each attempt reads the tip, applies the caller's edits to the files as they are there, and moves
  * the branch only as a fast-forward (`force: false`). When another push lands in between, GitHub
  * refuses the move and the attempt starts over from the new tip, bounded.

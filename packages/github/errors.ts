@@ -2,6 +2,7 @@
  * Turns GitHub's refusals into one line that says what failed, where, and how to fix it
  * (the suite's `<what> (<where>): <how to fix>` shape; the action adds `<action> failed:`).
  */
+import { GitOpsError } from '../kit/errors.js';
 import { httpStatus } from './client.js';
 
 /** What was being done when GitHub refused, for the message. */
@@ -17,7 +18,7 @@ export interface GitHubAttempt {
 }
 
 /** A GitHub API refusal explained; `cause` keeps Octokit's error. */
-export class GitHubApiError extends Error {
+export class GitHubApiError extends GitOpsError {
   override name = 'GitHubApiError';
 
   constructor(
@@ -41,6 +42,21 @@ function responseOf(error: unknown): {
 } {
   const response = record(record(error).response);
   return { data: record(response.data), headers: record(response.headers) };
+}
+
+/**
+ * Whether GitHub's 422 `errors` array holds `code` for `field` (e.g. `tag_name` `already_exists`):
+ * the structured answer, so no caller has to read GitHub's message text.
+ */
+export function hasValidationError(error: unknown, field: string, code: string): boolean {
+  const { errors } = responseOf(error).data;
+  return (
+    Array.isArray(errors) &&
+    errors.some((item: unknown) => {
+      const detail = record(item);
+      return detail.field === field && detail.code === code;
+    })
+  );
 }
 
 /** GitHub's own message plus the messages of its `errors` array, if any. */

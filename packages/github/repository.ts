@@ -1,6 +1,6 @@
 import type { RepositoryRef } from '../kit/index.js';
 import { type GitHubClient, httpStatus } from './client.js';
-import { explainGitHubError, gitHubMessage } from './errors.js';
+import { explainGitHubError, hasValidationError } from './errors.js';
 
 export interface TagRef {
   /** Tag name without `refs/tags/`. */
@@ -30,7 +30,7 @@ export interface CheckResult {
 // GitHub treats these conclusions as passing for required status checks.
 const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
 
-/** One repository's Git and release API, the calls the release chain makes. */
+/** One repository's Git and release API, the calls the release steps make. */
 export class GitHubRepository {
   readonly client: GitHubClient;
   readonly owner: string;
@@ -101,7 +101,7 @@ export class GitHubRepository {
         repository: this.fullName,
         permission: 'contents: write',
       });
-      if (httpStatus(error) !== 422 || !gitHubMessage(error).includes('already_exists')) {
+      if (httpStatus(error) !== 422 || !hasValidationError(error, 'tag_name', 'already_exists')) {
         throw explainedError;
       }
       const published = await this.getReleaseByTag(tag);

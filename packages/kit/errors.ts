@@ -1,11 +1,33 @@
-/** Bad input: names the input, what is wrong and how to fix it, in one line. */
-export class InputError extends Error {
-  override name = 'InputError';
-  readonly input: string;
+/**
+ * The base of every error the suite's packages throw. `input` names the input at fault (an action
+ * input such as `manifests-path`, which is also the CLI flag `--manifests-path`), so nothing ever has
+ * to read a message to learn which input to blame; `problem` is the message without that name.
+ */
+export class GitOpsError extends Error {
+  override name = 'GitOpsError';
+  /** The input at fault, e.g. `manifests-path`; undefined when the error blames none. */
+  readonly input?: string;
+  /** What is wrong and how to fix it, without the input's name (the message adds it). */
+  readonly problem: string;
 
-  constructor(input: string, problem: string) {
-    super(`input '${input}': ${problem}`);
-    this.input = input;
+  /** With an `input`, the message reads `input '<input>': <problem>`. */
+  constructor(problem: string, options: { input?: string; cause?: unknown } = {}) {
+    super(
+      options.input === undefined ? problem : `input '${options.input}': ${problem}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.problem = problem;
+    if (options.input !== undefined) this.input = options.input;
+  }
+}
+
+/** Bad input: names the input, what is wrong and how to fix it, in one line. */
+export class InputError extends GitOpsError {
+  override name = 'InputError';
+  declare readonly input: string;
+
+  constructor(input: string, problem: string, options: { cause?: unknown } = {}) {
+    super(problem, { input, cause: options.cause });
   }
 }
 
@@ -24,26 +46,30 @@ export function errorMessage(error: unknown): string {
   }
 }
 
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
 /**
- * The input an error blames, for errors of packages that know it but do not speak in inputs
- * (e.g. a VersionError about `hotfix-of`); undefined when it names none.
+ * An error's one-line text with the input it blames named by `label`. Only a GitOpsError can blame
+ * an input: any other object's `input` (say the stdin of a failed command) is never printed.
  */
-function blamedInput(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('input' in error)) return undefined;
-  // Only an input-like name: an error must never get other data (say a command's stdin) printed.
-  return typeof error.input === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(error.input)
-    ? error.input
-    : undefined;
+function blamingLine(error: unknown, label: (input: string) => string): string {
+  if (error instanceof GitOpsError && error.input !== undefined) {
+    return `${label(error.input)}: ${oneLine(error.problem)}`;
+  }
+  return oneLine(errorMessage(error));
 }
 
 /** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
 export function failureLine(action: string, error: unknown): string {
-  let message = errorMessage(error)
-    .replace(/\s*\n\s*/g, ' ')
-    .trim();
-  const input = blamedInput(error);
-  if (input !== undefined && !message.startsWith(`input '${input}'`)) {
-    message = `input '${input}': ${message}`;
-  }
-  return `${action} failed: ${message}`;
+  return `${action} failed: ${blamingLine(error, (input) => `input '${input}'`)}`;
+}
+
+/**
+ * The CLI's one line for a failure: the input at fault is named as its flag
+ * (`--manifests-path: ...` where an action says `input 'manifests-path': ...`).
+ */
+export function cliFailureLine(error: unknown): string {
+  return blamingLine(error, (input) => `--${input}`);
 }

@@ -1,8 +1,9 @@
-export type { Logger } from './logger.js';
+export type { Logger, StepHeading } from './logger.js';
 export { silentLogger, recordingLogger } from './logger.js';
 export type { RecordedLog } from './logger.js';
-export { InputError, errorMessage, failureLine } from './errors.js';
+export { GitOpsError, InputError, cliFailureLine, errorMessage, failureLine } from './errors.js';
 export {
+  nonBlank,
   parseBooleanInput,
   parseListInput,
   parsePositiveIntegerInput,

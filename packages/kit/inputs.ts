@@ -77,3 +77,9 @@ export function parseShaInput(name: string, raw: string): string {
   }
   return value;
 }
+
+/** The text trimmed, or undefined when nothing is left: optional values given as strings. */
+export function nonBlank(text: string | undefined): string | undefined {
+  const trimmed = text?.trim() ?? '';
+  return trimmed === '' ? undefined : trimmed;
+}

@@ -1,16 +1,12 @@
+import { GitOpsError } from '../kit/errors.js';
+
 /**
  * A problem with the request or the manifests, in one line: what, where (file:line), how to fix.
  * `input` names the request field at fault (`image`, `tag`, `digest`, `set`, `files`, `root`,
  * `allow-downgrade`, `downgrade-reason`) so the action can map it to its own input.
  */
-export class ManifestError extends Error {
+export class ManifestError extends GitOpsError {
   override name = 'ManifestError';
-  readonly input: string | undefined;
-
-  constructor(message: string, options: { input?: string } = {}) {
-    super(options.input === undefined ? message : `input '${options.input}': ${message}`);
-    this.input = options.input;
-  }
 }
 
 /** A file that is not plain YAML (a Helm template, broken YAML, not UTF-8): skipped when a glob found it. */

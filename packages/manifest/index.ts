@@ -16,10 +16,21 @@ export type { Reference, ReferenceKind, RewriteOptions, RewriteResult } from './
 export { applyEdits, unifiedDiff } from './diff.js';
 export type { TextEdit } from './diff.js';
 export { DEFAULT_FILE_PATTERNS } from './files.js';
-export { MAX_MANIFEST_BYTES, updateManifests } from './update.js';
+export {
+  guardDowngrade,
+  parseManifestEdit,
+  planManifestEdit,
+  prepareManifestEdit,
+  reapplyManifestEdit,
+} from './edit.js';
 export type {
   FileResult,
+  ManifestChange,
+  ManifestEdit,
+  ManifestEditPlan,
+  ManifestSource,
+  PreparedEdit,
   SkippedFile,
-  UpdateManifestsRequest,
-  UpdateManifestsResult,
-} from './update.js';
+} from './edit.js';
+export { MAX_MANIFEST_BYTES, updateManifests } from './update.js';
+export type { UpdateManifestsRequest, UpdateManifestsResult } from './update.js';

@@ -1,6 +1,6 @@
 import type { EcrClient } from '../ecr/index.js';
 import { parseVersions, type Version, type VersionFormat } from '../version/index.js';
-import type { VersionSource } from './compute-version.js';
+import type { VersionSource } from './version.js';
 
 /**
  * Release numbers held as image tags in an ECR repository. Images pushed by hand or by an older

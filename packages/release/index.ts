@@ -1,29 +1,58 @@
-export { computeVersion } from './compute-version.js';
+export { computeVersion } from './version.js';
 export type {
   ComputeVersionRequest,
   ComputedVersion,
   Reservation,
   VersionSource,
-} from './compute-version.js';
+} from './version.js';
 export { ecrVersionSource } from './ecr-source.js';
-export { normalizeManifestsPath, RELEASE_STEPS, runRelease, selectManifestFiles } from './chain.js';
+export {
+  checkReleaseRequest,
+  environmentFiles,
+  environmentsOutput,
+  normalizeManifestsPath,
+  RELEASE_MODES,
+} from './preflight.js';
+export type { EnvironmentPlan, ReleaseMode, ReleasePlan, ReleaseRequest } from './preflight.js';
+export { imageText, pullRequestBody, readReleaseNotes, releaseBody } from './facts.js';
 export type {
-  ManifestChange,
+  Deployment,
+  ImageOrigin,
+  PullRequestText,
+  ReleaseFacts,
+  ReleaseImageFacts,
+} from './facts.js';
+export { imageCreatedTime, publishReleaseImage, removeRegistryCredentials } from './image.js';
+export type {
+  CheckedPromotion,
+  ImageStepPorts,
+  ImageStepRequest,
+  RegistryCredentials,
+} from './image.js';
+export {
+  manifestImageName,
+  planManifests,
+  readManifestsAtBase,
+  selectManifestFiles,
+} from './manifests.js';
+export type { ManifestPlan, ManifestsAtBase, SelectedManifest } from './manifests.js';
+export { changeManifests } from './change.js';
+export type { ChangedFile, ChangeRequest, ChangeResult } from './change.js';
+export { markReleased } from './mark-released.js';
+export type { PublishedRelease } from './mark-released.js';
+export { RELEASE_STEPS } from './release-config.js';
+export type {
   ManifestCommit,
-  ManifestPlan,
   OpenedPullRequest,
   PullRequestPlan,
   ReleaseBuild,
   ReleaseConfig,
   ReleaseImage,
   ReleaseImageTarget,
-  ReleaseLogger,
   ReleaseManifests,
-  ReleaseMode,
   ReleasePorts,
   ReleaseResult,
   ReleaseStatus,
-  ReleaseStepEvent,
   ReleaseStepName,
-  SelectedManifest,
-} from './chain.js';
+} from './release-config.js';
+export { runRelease } from './run-release.js';

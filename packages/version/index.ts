@@ -9,18 +9,16 @@
  * give two tag names the same place in the order and `07` is not a tag this suite ever writes.
  */
 
+import { GitOpsError } from '../kit/errors.js';
+
 export const DEFAULT_FORMAT = 'v0.0.{n}';
 
-/** A placeholder-free problem with a template, prefix or tag; callers add the input name. */
-export class VersionError extends Error {
+/**
+ * A problem with a template, prefix or tag. `input` names the input (and CLI option) at fault where
+ * this package knows it: `format`, `git-tag-prefix`, `start-at`, `hotfix-of`.
+ */
+export class VersionError extends GitOpsError {
   override name = 'VersionError';
-  /** The input (or CLI option) a caller should name, when this package knows it. */
-  readonly input: string | undefined;
-
-  constructor(message: string, options: { input?: string } = {}) {
-    super(message);
-    this.input = options.input;
-  }
 }
 
 export interface Version {
@@ -73,21 +71,26 @@ export class VersionFormat {
     if (count !== 1) {
       throw new VersionError(
         `"${template}" must contain {n} exactly once (found ${String(count)}), e.g. v0.0.{n}`,
+        { input: 'format' },
       );
     }
     const fixed = template.replace(PLACEHOLDER, '');
     if (!TAG_CHARACTERS.test(fixed) || /^[.-]/.test(template)) {
       throw new VersionError(
         `"${template}" may only hold letters, digits, '_', '.', '-' around {n} and must not start with '.' or '-', because it becomes an image tag`,
+        { input: 'format' },
       );
     }
     if (/-[0-9]*$/.test(template.slice(template.indexOf(PLACEHOLDER) + PLACEHOLDER.length))) {
       throw new VersionError(
         `"${template}" must not end in '-' or '-<digits>' after {n}: that is where hotfix numbers go`,
+        { input: 'format' },
       );
     }
     if (gitTagPrefix !== '' && BAD_GIT_PREFIX.test(gitTagPrefix)) {
-      throw new VersionError(`"${gitTagPrefix}" is not a valid start of a git tag name`);
+      throw new VersionError(`"${gitTagPrefix}" is not a valid start of a git tag name`, {
+        input: 'git-tag-prefix',
+      });
     }
     return new VersionFormat(template, gitTagPrefix);
   }
@@ -199,7 +202,9 @@ export function nextVersion(
 ): Version {
   const startAt = options.startAt ?? 1;
   if (!Number.isSafeInteger(startAt) || startAt < 1) {
-    throw new VersionError(`start number ${String(startAt)} is not a positive whole number`);
+    throw new VersionError(`start number ${String(startAt)} is not a positive whole number`, {
+      input: 'start-at',
+    });
   }
   const latest = latestVersion(versions);
   return format.render(Math.max(latest ? latest.number + 1 : startAt, startAt));
@@ -220,6 +225,7 @@ export function nextHotfix(
       `"${hotfixOf}" does not match the version format ${format.template}${
         format.gitTagPrefix ? ` (git tag prefix ${format.gitTagPrefix})` : ''
       }`,
+      { input: 'hotfix-of' },
     );
   }
   let baseExists = false;

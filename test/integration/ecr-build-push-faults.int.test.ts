@@ -16,14 +16,13 @@ import {
   DockerCli,
   processExec,
   publishImage,
-  type DockerLogger,
   type Exec,
   type ExecResult,
   type ImageBuild,
   type PublishRequest,
 } from '../../packages/docker/index.js';
 import { createEcrClient, type EcrClient } from '../../packages/ecr/index.js';
-import { recordingLogger, type RecordedLog } from '../../packages/kit/index.js';
+import { recordingLogger, type Logger, type RecordedLog } from '../../packages/kit/index.js';
 import {
   BASE_IMAGE,
   blobUploadData,
@@ -78,7 +77,7 @@ describeReal('ecr-build-push under registry and ECR faults', () => {
     return processExec(command, args, { ...options, env: { ...daemon.env, ...options.env } });
   };
 
-  const logger: DockerLogger = {
+  const logger: Logger = {
     debug: (message) => logs.push({ level: 'debug', message }),
     info: (message) => logs.push({ level: 'info', message }),
     warning: (message) => logs.push({ level: 'warning', message }),

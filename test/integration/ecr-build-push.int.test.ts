@@ -21,13 +21,12 @@ import {
   processExec,
   publishImage,
   removeDockerConfigDir,
-  type DockerLogger,
   type Exec,
   type ImageBuild,
   type PublishRequest,
 } from '../../packages/docker/index.js';
 import { createEcrClient, type EcrClient } from '../../packages/ecr/index.js';
-import { recordingLogger, type RecordedLog } from '../../packages/kit/index.js';
+import { recordingLogger, type Logger, type RecordedLog } from '../../packages/kit/index.js';
 import {
   BASE_IMAGE,
   dockerManifestPut,
@@ -80,7 +79,7 @@ describeReal('ecr-build-push through packages/docker and the real parts', () => 
     return processExec(command, args, { ...options, env: { ...daemon.env, ...options.env } });
   };
 
-  function logger(): DockerLogger {
+  function logger(): Logger {
     return {
       debug: (message) => logs.push({ level: 'debug', message }),
       info: (message) => logs.push({ level: 'info', message }),

@@ -22,7 +22,7 @@ import {
   type ReleaseHarness,
   type ReleaseState,
 } from '../support/release-harness.js';
-import { sampleValues, sandboxUnavailable, type SampleProject } from '../../scripts/sandbox.js';
+import { sampleValues, sandboxUnavailable, type SampleProject } from '../support/sandbox.js';
 
 const skipReason = sandboxUnavailable();
 if (skipReason !== undefined) process.stderr.write(`GitHub fault tests skipped: ${skipReason}\n`);

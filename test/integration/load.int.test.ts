@@ -28,7 +28,7 @@ import {
 } from '../../packages/github/index.js';
 import { parseRepositoryInput } from '../../packages/kit/index.js';
 import type { ReleaseResult } from '../../packages/release/index.js';
-import { sampleAppFiles, sampleValues, sandboxUnavailable } from '../../scripts/sandbox.js';
+import { sampleAppFiles, sampleValues, sandboxUnavailable } from '../support/sandbox.js';
 import { BASE_IMAGE } from '../support/docker/index.js';
 import {
   branches,

@@ -11,13 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { processExec, type Exec } from '../../packages/docker/index.js';
 import { createEcrClient, type EcrClient } from '../../packages/ecr/index.js';
 import { createGitHubClient, GitHubRepository } from '../../packages/github/index.js';
-import { parseRepositoryInput } from '../../packages/kit/index.js';
-import {
-  runRelease,
-  type ReleaseConfig,
-  type ReleaseLogger,
-  type ReleaseStepEvent,
-} from '../../packages/release/index.js';
+import { parseRepositoryInput, type Logger, type StepHeading } from '../../packages/kit/index.js';
+import { runRelease, type ReleaseConfig } from '../../packages/release/index.js';
 import {
   SAMPLE,
   sampleValues,
@@ -25,7 +20,7 @@ import {
   startSandbox,
   type Sandbox,
   type SampleProject,
-} from '../../scripts/sandbox.js';
+} from '../support/sandbox.js';
 import { branches, git, sampleReleaseConfig } from '../support/release-harness.js';
 
 const skipReason = sandboxUnavailable();
@@ -35,7 +30,7 @@ const describeReal = skipReason === undefined ? describe : describe.skip;
 const COMMIT_TIME = new Date(Date.UTC(2026, 10, 1, 12, 0, 0));
 
 interface Recorded {
-  readonly steps: ReleaseStepEvent[];
+  readonly steps: StepHeading[];
   readonly lines: string[];
   readonly questions: string[];
 }
@@ -60,8 +55,8 @@ describeReal('runRelease against the sandbox', () => {
     });
   }
 
-  function recorder(): Recorded & { logger: ReleaseLogger } {
-    const steps: ReleaseStepEvent[] = [];
+  function recorder(): Recorded & { logger: Logger } {
+    const steps: StepHeading[] = [];
     const lines: string[] = [];
     const record = (message: string): void => {
       lines.push(message);
@@ -325,7 +320,7 @@ describeReal('runRelease against the sandbox', () => {
         image: { outcome: 'already-present', digest: halfway.image?.digest },
       });
       expect(resumed.recorded.lines).toContainEqual(
-        expect.stringMatching(/is already in ECR .* not building it again/),
+        expect.stringMatching(/already is this release .*: nothing to build or push/),
       );
       expect(resumed.recorded.questions).toEqual([
         `Open the pull request release/cms/v0.0.1 → main in ${target.manifestsRepo.fullName}?`,

@@ -12,14 +12,13 @@ import {
   GitHubRepository,
   type GitHubClient,
 } from '../../packages/github/index.js';
-import { parseRepositoryInput } from '../../packages/kit/index.js';
+import { parseRepositoryInput, type Logger } from '../../packages/kit/index.js';
 import {
   runRelease,
   type ReleaseConfig,
-  type ReleaseLogger,
   type ReleaseResult,
 } from '../../packages/release/index.js';
-import { SAMPLE, startSandbox, type Sandbox, type SampleProject } from '../../scripts/sandbox.js';
+import { SAMPLE, startSandbox, type Sandbox, type SampleProject } from './sandbox.js';
 import type { PullRequestState, TestRepo } from './github-server.js';
 
 const COMMIT_TIME = new Date(Date.UTC(2026, 10, 1, 12, 0, 0));
@@ -61,7 +60,7 @@ export function sampleReleaseConfig(
   };
 }
 
-export interface RecordingLogger extends ReleaseLogger {
+export interface RecordingLogger extends Logger {
   readonly lines: string[];
 }
 

@@ -9,6 +9,7 @@ import {
   type RepositoryRef,
 } from '../../../packages/kit/index.js';
 import { repositoryNameProblem, resolveEcrRegistry } from '../../../packages/ecr/index.js';
+import type { ReleaseRequest } from '../../../packages/release/preflight.js';
 import { DEFAULT_FORMAT, VersionError, VersionFormat } from '../../../packages/version/index.js';
 
 /** Where ECR image tags are read from, when `sources` includes `ecr`. */
@@ -30,6 +31,8 @@ export interface Inputs {
   readonly skipIfReleased: boolean;
   readonly requireChecks: string[];
   readonly ecr: EcrSourceInputs | undefined;
+  /** The release this version is for, checked before anything is reserved (`app` given). */
+  readonly release: ReleaseRequest | undefined;
 }
 
 export type GetInput = (name: string) => string;
@@ -65,6 +68,24 @@ function getEcrSource(getInput: GetInput, env: NodeJS.ProcessEnv): EcrSourceInpu
   return { repository, ...target };
 }
 
+/** The release inputs of the reusable workflow and the composite; checked by checkReleaseRequest. */
+function getReleaseRequest(getInput: GetInput): ReleaseRequest | undefined {
+  const app = getInput('app').trim();
+  if (app === '') return undefined;
+  return {
+    app,
+    mode: getInput('mode'),
+    manifestsPath: getInput('manifests-path'),
+    manifestsFiles: getInput('manifests-files').split('\n'),
+    manifestsBase: getInput('manifests-base'),
+    environments: getInput('environments'),
+    hotfixOf: getInput('hotfix-of'),
+    promoteFrom: getInput('promote-from'),
+    allowDowngrade: parseBooleanInput('allow-downgrade', getInput('allow-downgrade'), false),
+    downgradeReason: getInput('downgrade-reason'),
+  };
+}
+
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
 export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.env): Inputs {
   const token = getInput('token').trim();
@@ -80,10 +101,8 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     format = VersionFormat.parse(getInput('format').trim() || DEFAULT_FORMAT, gitTagPrefix);
   } catch (error) {
     if (!(error instanceof VersionError)) throw error;
-    const input = error.message.startsWith(`"${gitTagPrefix}" is not`)
-      ? 'git-tag-prefix'
-      : 'format';
-    throw new InputError(input, error.message);
+    // VersionFormat names the input at fault: `format` or `git-tag-prefix`.
+    throw new InputError(error.input ?? 'format', error.problem, { cause: error });
   }
   return {
     token,
@@ -99,5 +118,6 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     skipIfReleased: parseBooleanInput('skip-if-released', getInput('skip-if-released'), true),
     requireChecks: parseListInput(getInput('require-checks')),
     ecr: getEcrSource(getInput, env),
+    release: getReleaseRequest(getInput),
   };
 }

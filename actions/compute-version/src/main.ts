@@ -1,59 +1,62 @@
 import * as core from '@actions/core';
 import { createGitHubClient, GitHubRepository } from '../../../packages/github/index.js';
-import { failureLine, markdownTable, type Logger } from '../../../packages/kit/index.js';
+import { markdownTable } from '../../../packages/kit/index.js';
 // Direct modules, not the package index: the index also exports the whole chain (docker, manifest),
 // which would triple this bundle.
+import { ecrVersionSource } from '../../../packages/release/ecr-source.js';
+import {
+  checkReleaseRequest,
+  environmentsOutput,
+  type ReleasePlan,
+} from '../../../packages/release/preflight.js';
 import {
   computeVersion,
   type ComputedVersion,
   type VersionSource,
-} from '../../../packages/release/compute-version.js';
-import { ecrVersionSource } from '../../../packages/release/ecr-source.js';
-import { getInputs } from './inputs.js';
-
-const ACTION = 'compute-version';
+} from '../../../packages/release/version.js';
+import { actionLogger as logger, maskInputs } from '../../run-action.js';
+import { getInputs, type Inputs } from './inputs.js';
 
 export async function run(): Promise<void> {
-  try {
-    const token = core.getInput('token');
-    // Masked before anything else can print it, even when it is not the runner's own token.
-    if (token.trim() !== '') core.setSecret(token.trim());
-    const inputs = getInputs((name) => core.getInput(name));
-    const logger: Logger = core;
-    const client = createGitHubClient({ token: inputs.token, logger });
-    const repository = new GitHubRepository(client, inputs.repository);
-    const extraSources: VersionSource[] = [];
-    if (inputs.ecr) {
-      // Loaded only when asked for: most runs read git alone, and then the AWS SDK's modules
-      // never initialise.
-      const { createEcrClient } = await import('../../../packages/ecr/client.js');
-      const ecr = createEcrClient({
-        region: inputs.ecr.region,
-        registryId: inputs.ecr.registryId,
-        logger,
-      });
-      extraSources.push(ecrVersionSource(ecr, inputs.ecr.repository));
-    }
-    const result = await computeVersion({
-      repository,
-      sha: inputs.sha,
-      format: inputs.format,
-      startAt: inputs.startAt,
-      hotfixOf: inputs.hotfixOf,
-      reserve: inputs.reserve,
-      skipIfReleased: inputs.skipIfReleased,
-      requireChecks: inputs.requireChecks,
-      extraSources,
-      logger,
-    });
-    setOutputs(result);
-    await writeSummary(repository.fullName, result);
-  } catch (error) {
-    core.setFailed(failureLine(ACTION, error));
-  }
+  // Masked before anything else can print it, even when it is not the runner's own token.
+  maskInputs('token');
+  const inputs = getInputs((name) => core.getInput(name));
+  // The release preflight: a bad release input fails here, before the tag is reserved.
+  const plan = inputs.release === undefined ? undefined : checkReleaseRequest(inputs.release);
+  const repository = new GitHubRepository(
+    createGitHubClient({ token: inputs.token, logger }),
+    inputs.repository,
+  );
+  const result = await computeVersion({
+    repository,
+    sha: inputs.sha,
+    format: inputs.format,
+    startAt: inputs.startAt,
+    hotfixOf: inputs.hotfixOf,
+    reserve: inputs.reserve,
+    skipIfReleased: inputs.skipIfReleased,
+    requireChecks: inputs.requireChecks,
+    extraSources: await extraSources(inputs),
+    logger,
+  });
+  setOutputs(result, plan);
+  await writeSummary(repository.fullName, result, inputs, plan);
 }
 
-function setOutputs(result: ComputedVersion): void {
+async function extraSources(inputs: Inputs): Promise<VersionSource[]> {
+  if (!inputs.ecr) return [];
+  // Loaded only when asked for: most runs read git alone, and then the AWS SDK's modules never
+  // initialise.
+  const { createEcrClient } = await import('../../../packages/ecr/client.js');
+  const ecr = createEcrClient({
+    region: inputs.ecr.region,
+    registryId: inputs.ecr.registryId,
+    logger,
+  });
+  return [ecrVersionSource(ecr, inputs.ecr.repository)];
+}
+
+function setOutputs(result: ComputedVersion, plan: ReleasePlan | undefined): void {
   core.setOutput('version', result.version);
   core.setOutput('number', String(result.number));
   core.setOutput('git-tag', result.gitTag);
@@ -63,6 +66,7 @@ function setOutputs(result: ComputedVersion): void {
   core.setOutput('reservation', result.reservation);
   core.setOutput('skipped', String(result.skipped));
   core.setOutput('skip-reason', result.skipReason);
+  core.setOutput('environments', plan === undefined ? '' : environmentsOutput(plan));
 }
 
 const RESERVATION_TEXT: Record<ComputedVersion['reservation'], string> = {
@@ -72,18 +76,40 @@ const RESERVATION_TEXT: Record<ComputedVersion['reservation'], string> = {
   'not-reserved': 'not reserved (reserve: false)',
 };
 
-async function writeSummary(repository: string, result: ComputedVersion): Promise<void> {
+async function writeSummary(
+  repository: string,
+  result: ComputedVersion,
+  inputs: Inputs,
+  plan: ReleasePlan | undefined,
+): Promise<void> {
   const table = markdownTable(
-    ['Previous', 'New', 'Commit', 'Tag', 'Skipped'],
+    ['New', 'Previous', 'Commit', 'Tag', 'Skipped'],
     [
       [
-        result.previousVersion ?? '(none)',
         result.version + (result.hotfix > 0 ? ' (hotfix)' : ''),
-        `${repository}@${result.sha.slice(0, 12)}`,
-        `${result.gitTag}: ${RESERVATION_TEXT[result.reservation]}`,
+        result.previousVersion ?? '(none)',
+        result.sha.slice(0, 12),
+        `${repository} ${result.gitTag}: ${RESERVATION_TEXT[result.reservation]}`,
         result.skipped ? `yes: ${result.skipReason}` : 'no',
       ],
     ],
   );
-  await core.summary.addHeading('Release version', 3).addRaw(table, true).write();
+  const heading =
+    plan === undefined
+      ? 'Release version'
+      : `Release plan for ${inputs.release?.app ?? ''}${inputs.reserve ? '' : ' (dry run: nothing reserved, pushed or committed)'}`;
+  const summary = core.summary.addHeading(heading, 2).addRaw(table, true);
+  if (plan !== undefined) {
+    const environments = markdownTable(
+      ['Environment', 'Manifests', 'Mode', 'Marks the release'],
+      plan.environments.map((environment) => [
+        environment.name,
+        environment.path || '.',
+        environment.mode,
+        environment.last ? 'yes' : 'no',
+      ]),
+    );
+    summary.addRaw(`\n${environments}`, true);
+  }
+  await summary.write();
 }

@@ -1,149 +1,70 @@
 import * as core from '@actions/core';
-import { tmpdir } from 'node:os';
-import {
-  createDockerConfigDir,
-  DockerCli,
-  processExec,
-  publishImage,
-  removeDockerConfigDir,
-  type DockerLogger,
-  type PublishResult,
-} from '../../../packages/docker/index.js';
+import { processExec, type PublishResult } from '../../../packages/docker/index.js';
 import { createEcrClient } from '../../../packages/ecr/index.js';
-import { failureLine, markdownTable } from '../../../packages/kit/index.js';
+import { markdownTable } from '../../../packages/kit/index.js';
+import { imageCreatedTime, publishReleaseImage } from '../../../packages/release/image.js';
+import { actionLogger as logger } from '../../run-action.js';
+import { keepCredentials } from './credentials.js';
 import { getInputs } from './inputs.js';
-
-const ACTION = 'ecr-build-push';
-
-/** State the main step leaves for the post step (the runner hands it back as STATE_<name>). */
-const STATE = {
-  isPost: 'isPost',
-  dockerConfig: 'docker-config',
-  registry: 'registry',
-} as const;
 
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value;
 
-/**
- * One bundle serves both steps, as actions/checkout does: the main step marks the state, so the
- * runner's `post` run of the same file finds it and cleans up.
- */
 export async function run(): Promise<void> {
-  if (core.getState(STATE.isPost) === 'true') {
-    await runPost();
-    return;
-  }
-  core.saveState(STATE.isPost, 'true');
-  await runMain();
-}
-
-/**
- * The time for `org.opencontainers.image.created`. A fixed one per commit makes a re-run's fully cached
- * build the same image, so it is recognised as already pushed: SOURCE_DATE_EPOCH (the reproducible
- * builds convention), else the commit time of the `revision` commit from the checkout, else now.
- */
-async function createdTime(workspace: string, sha: string | undefined): Promise<Date> {
-  const epoch = process.env.SOURCE_DATE_EPOCH?.trim();
-  if (epoch !== undefined && /^[0-9]+$/.test(epoch)) return new Date(Number(epoch) * 1000);
-  if (sha !== undefined && /^[0-9a-f]{40}$/.test(sha)) {
-    const shown = await processExec('git', [
-      '-C',
-      workspace,
-      'show',
-      '-s',
-      '--format=%ct',
-      sha,
-    ]).catch(() => undefined);
-    const seconds = shown?.exitCode === 0 ? shown.stdout.trim() : '';
-    if (/^[0-9]+$/.test(seconds)) return new Date(Number(seconds) * 1000);
-  }
-  core.info(
-    'image created time is now (no SOURCE_DATE_EPOCH, no checkout of the revision commit): a re-run builds a new image id',
-  );
-  return new Date();
-}
-
-async function runMain(): Promise<void> {
-  try {
-    const inputs = getInputs((name) => core.getInput(name), process.env);
-    const logger: DockerLogger = core;
-    const ecr = createEcrClient({
-      region: inputs.region,
-      registryId: inputs.accountId,
-      fips: inputs.fips,
-      logger,
-    });
-    let docker: DockerCli | undefined;
-    let created: Date | undefined;
-    if (inputs.build !== undefined) {
-      // Saved before anything is written into it, so the post step removes it even after a failure.
-      const configDir = createDockerConfigDir(nonEmpty(process.env.RUNNER_TEMP) ?? tmpdir());
-      core.saveState(STATE.dockerConfig, configDir);
-      docker = new DockerCli({ exec: processExec, logger, configDir });
-      created = await createdTime(
-        nonEmpty(process.env.GITHUB_WORKSPACE) ?? process.cwd(),
-        inputs.build.revision ?? process.env.GITHUB_SHA,
-      );
-    }
-    const build = inputs.build;
-    const result = await publishImage(
-      {
-        repository: inputs.repository,
-        tags: inputs.tags,
-        ifTagExists: inputs.ifTagExists,
-        expectedRegistry: inputs.registryHost,
-        promoteFrom: inputs.promoteFrom,
-        build:
-          build === undefined
-            ? undefined
-            : {
-                ...build,
-                source: {
-                  serverUrl: process.env.GITHUB_SERVER_URL,
-                  repository: process.env.GITHUB_REPOSITORY,
-                  revision: build.revision ?? process.env.GITHUB_SHA,
-                },
+  const inputs = getInputs((name) => core.getInput(name), process.env);
+  const ecr = createEcrClient({
+    region: inputs.region,
+    registryId: inputs.accountId,
+    fips: inputs.fips,
+    logger,
+  });
+  const build = inputs.build;
+  const revision = build?.revision ?? process.env.GITHUB_SHA;
+  const created =
+    build === undefined
+      ? undefined
+      : await imageCreatedTime(
+          processExec,
+          nonEmpty(process.env.GITHUB_WORKSPACE) ?? process.cwd(),
+          revision,
+          process.env,
+          logger,
+        );
+  const result = await publishReleaseImage(
+    {
+      repository: inputs.repository,
+      tags: inputs.tags,
+      ifTagExists: inputs.ifTagExists,
+      expectedRegistry: inputs.registryHost,
+      promoteFrom: inputs.promoteFrom,
+      build:
+        build === undefined
+          ? undefined
+          : {
+              ...build,
+              source: {
+                serverUrl: process.env.GITHUB_SERVER_URL,
+                repository: process.env.GITHUB_REPOSITORY,
+                revision,
               },
+            },
+    },
+    {
+      ecr,
+      exec: processExec,
+      logger,
+      maskSecret: (secret) => {
+        core.setSecret(secret);
       },
-      {
-        ecr,
-        docker,
-        logger,
-        maskSecret: (secret) => {
-          core.setSecret(secret);
-        },
-        onLogin: (registry) => {
-          core.saveState(STATE.registry, registry);
-        },
-        clock: () => created ?? new Date(),
-      },
-    );
-    setOutputs(result);
-    await writeSummary(result);
-  } catch (error: unknown) {
-    core.setFailed(failureLine(ACTION, error));
-  }
-}
-
-/** Logs out and removes the run's DOCKER_CONFIG directory, credentials included. */
-async function runPost(): Promise<void> {
-  const configDir = core.getState(STATE.dockerConfig);
-  if (configDir === '') return;
-  const registry = core.getState(STATE.registry);
-  try {
-    if (registry !== '') {
-      await new DockerCli({ exec: processExec, logger: core, configDir }).logout(registry);
-    }
-  } catch (error: unknown) {
-    core.warning(failureLine(`${ACTION} (post)`, error));
-  }
-  try {
-    removeDockerConfigDir(configDir);
-    core.info(`removed the docker credentials (${configDir})`);
-  } catch (error: unknown) {
-    core.setFailed(failureLine(`${ACTION} (post)`, error));
-  }
+      clock: () => created ?? new Date(),
+      tempDir: nonEmpty(process.env.RUNNER_TEMP),
+      // Left for the post step (the composite's last step), which runs also after a failure.
+      keepCredentials,
+    },
+  );
+  if (result.outcome === 'checked') throw new Error('internal: a promotion was only checked');
+  setOutputs(result);
+  await writeSummary(result);
 }
 
 function setOutputs(result: PublishResult): void {

@@ -1,3 +1,4 @@
+import { runAction } from '../../run-action.js';
 import { run } from './main.js';
 
-await run();
+await runAction({ action: 'open-manifest-pr', main: run });

@@ -5,9 +5,11 @@ import {
   parseBooleanInput,
   parseListInput,
   parseRepositoryInput,
+  parseShaInput,
   requireInput,
   type RepositoryRef,
 } from '../../../packages/kit/index.js';
+import { parseManifestEdit, type PreparedEdit } from '../../../packages/manifest/index.js';
 import { DEFAULT_FORMAT, VersionError, VersionFormat } from '../../../packages/version/index.js';
 
 export type Mode = 'pull-request' | 'direct';
@@ -43,6 +45,14 @@ export interface Inputs {
   readonly supersede: boolean;
   readonly downgradeReason: string;
   readonly format: VersionFormat;
+  /** The released commit: the end of the release notes and the body's origin. */
+  readonly sha: string | undefined;
+  /** update-manifest's edit, made again on files that changed on the base meanwhile. */
+  readonly edit: PreparedEdit | undefined;
+  /** The tag the image was promoted from, for the body. */
+  readonly promotedFrom: string;
+  /** The environment's folder shown in the body; default the changed files' common folder. */
+  readonly environment: string;
 }
 
 export type GetInput = (name: string) => string;
@@ -139,7 +149,9 @@ function parseFormat(raw: string): VersionFormat {
   try {
     return VersionFormat.parse(raw.trim() || DEFAULT_FORMAT);
   } catch (error) {
-    if (error instanceof VersionError) throw new InputError('format', error.message);
+    if (error instanceof VersionError) {
+      throw new InputError(error.input ?? 'format', error.problem, { cause: error });
+    }
     throw error;
   }
 }
@@ -230,5 +242,9 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     supersede: parseBooleanInput('supersede', getInput('supersede'), true),
     downgradeReason: getInput('downgrade-reason').trim(),
     format,
+    sha: getInput('sha').trim() === '' ? undefined : parseShaInput('sha', getInput('sha')),
+    edit: getInput('edit').trim() === '' ? undefined : parseManifestEdit(getInput('edit'), 'edit'),
+    promotedFrom: getInput('promoted-from').trim(),
+    environment: getInput('environment').trim(),
   };
 }

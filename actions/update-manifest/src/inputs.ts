@@ -5,7 +5,13 @@ import {
   resolveEcrRegistry,
   type EcrRegistryTarget,
 } from '../../../packages/ecr/index.js';
-import { InputError, parseBooleanInput, requireInput } from '../../../packages/kit/index.js';
+import {
+  InputError,
+  nonBlank,
+  parseBooleanInput,
+  parseShaInput,
+  requireInput,
+} from '../../../packages/kit/index.js';
 import { parseImageName, type ImageName } from '../../../packages/manifest/index.js';
 import { DEFAULT_FORMAT, VersionError, VersionFormat } from '../../../packages/version/index.js';
 
@@ -28,6 +34,8 @@ export interface Inputs {
   readonly failIfNone: boolean;
   readonly dryRun: boolean;
   readonly verifyImage: VerifyImageInputs | undefined;
+  /** The released commit, for `{sha}` in `set` values. */
+  readonly sha: string | undefined;
 }
 
 export type GetInput = (name: string) => string;
@@ -68,7 +76,9 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
   try {
     format = VersionFormat.parse(getInput('format').trim() || DEFAULT_FORMAT);
   } catch (error) {
-    if (error instanceof VersionError) throw new InputError('format', error.message);
+    if (error instanceof VersionError) {
+      throw new InputError(error.input ?? 'format', error.problem, { cause: error });
+    }
     throw error;
   }
   const files = lines(getInput('files'));
@@ -104,5 +114,10 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     failIfNone: parseBooleanInput('fail-if-none', getInput('fail-if-none'), true),
     dryRun: parseBooleanInput('dry-run', getInput('dry-run'), false),
     verifyImage,
+    // GITHUB_SHA is the workflow's commit, which is the released one only for a release of it.
+    sha:
+      getInput('sha').trim() === ''
+        ? nonBlank(env.GITHUB_SHA)
+        : parseShaInput('sha', getInput('sha')),
   };
 }

@@ -1,44 +1,38 @@
 import * as core from '@actions/core';
 import { createEcrClient } from '../../../packages/ecr/index.js';
-import { failureLine, markdownTable, type Logger } from '../../../packages/kit/index.js';
+import { markdownTable } from '../../../packages/kit/index.js';
 import { updateManifests, type UpdateManifestsResult } from '../../../packages/manifest/index.js';
+import { actionLogger as logger } from '../../run-action.js';
 import { getInputs, type Inputs } from './inputs.js';
 
-const ACTION = 'update-manifest';
-
 export async function run(): Promise<void> {
-  try {
-    const inputs = getInputs((name) => core.getInput(name));
-    const logger: Logger = core;
-    if (inputs.verifyImage) await verifyImageInEcr(inputs, logger);
-    const result = await updateManifests({
-      root: inputs.path,
-      ...(inputs.files ? { files: inputs.files } : {}),
-      image: inputs.image,
-      tag: inputs.tag,
-      ...(inputs.digest ? { digest: inputs.digest } : {}),
-      set: inputs.set,
-      format: inputs.format,
-      allowDowngrade: inputs.allowDowngrade,
-      downgradeReason: inputs.downgradeReason,
-      ...(process.env.GITHUB_SHA ? { sha: process.env.GITHUB_SHA } : {}),
-      dryRun: inputs.dryRun,
-      logger,
-    });
-    if (result.references.length === 0 && inputs.failIfNone) {
-      throw new Error(
-        `no reference to ${inputs.image} found in ${String(result.files.length)} YAML file(s) under ${inputs.path}: check 'image' and 'files', or set fail-if-none: false`,
-      );
-    }
-    setOutputs(result);
-    await writeSummary(inputs, result);
-  } catch (error) {
-    core.setFailed(failureLine(ACTION, error));
+  const inputs = getInputs((name) => core.getInput(name));
+  if (inputs.verifyImage) await verifyImageInEcr(inputs);
+  const result = await updateManifests({
+    root: inputs.path,
+    ...(inputs.files ? { files: inputs.files } : {}),
+    image: inputs.image,
+    tag: inputs.tag,
+    digest: inputs.digest,
+    set: inputs.set,
+    format: inputs.format,
+    sha: inputs.sha,
+    allowDowngrade: inputs.allowDowngrade,
+    downgradeReason: inputs.downgradeReason,
+    dryRun: inputs.dryRun,
+    logger,
+  });
+  if (result.references.length === 0 && inputs.failIfNone) {
+    throw new Error(
+      `no reference to ${inputs.image} found in ${String(result.files.length)} YAML file(s) under ${inputs.path}: check 'image' and 'files', or set fail-if-none: false`,
+    );
   }
+  setOutputs(result);
+  await writeSummary(inputs, result);
 }
 
 /** Refuses a tag ECR does not hold: Argo CD would deploy a manifest whose image cannot be pulled. */
-async function verifyImageInEcr(inputs: Inputs, logger: Logger): Promise<void> {
+async function verifyImageInEcr(inputs: Inputs): Promise<void> {
   const target = inputs.verifyImage;
   if (!target) return;
   const ecr = createEcrClient({ region: target.region, registryId: target.registryId, logger });
@@ -73,6 +67,7 @@ function setOutputs(result: UpdateManifestsResult): void {
     ),
   );
   core.setOutput('diff', result.diff);
+  core.setOutput('edit', JSON.stringify(result.edit));
 }
 
 async function writeSummary(inputs: Inputs, result: UpdateManifestsResult): Promise<void> {

@@ -6,7 +6,7 @@ import { registryAvailability } from './registry.js';
  * `describe` for tests that need dockerd and the registry, or `describe.skip` with the reason printed
  * when one genuinely cannot start here (`.ci/run` installs and starts both, so CI skips nothing).
  * Jest's `describe` is taken from the globals jest injects, at call time: importing `@jest/globals`
- * here would break the scripts (bench, sandbox) that load this module's siblings outside jest.
+ * here would break the scripts (bench, demo) and the sandbox, which load its siblings outside jest.
  */
 export function describeWithDockerAndRegistry(
   label: string,

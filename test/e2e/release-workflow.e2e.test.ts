@@ -1,0 +1,313 @@
+/**
+ * .github/workflows/release.yml end to end: interpreted locally (test/support/workflow-runner) with
+ * the suite's committed bundles under Node 24, against the GitHub API test server, the private
+ * dockerd, the registry and the ECR API server. What is checked is what a release leaves behind:
+ * the git tag, the image and its digest, the manifest change in a pull request (or on the branch),
+ * the published GitHub release.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../support/action-runner.js';
+import { expectedReleaseTexts, releaseTextsOn } from '../support/release-texts.js';
+import { describeRun, runWorkflow, type WorkflowRun } from '../support/workflow-runner/index.js';
+import {
+  ACCOUNT_ID,
+  APP,
+  ENVIRONMENT_FILES,
+  MANIFESTS_PATH,
+  MANIFESTS_REPOSITORY,
+  MANIFESTS_TOKEN,
+  REGION,
+  ROLE_ARN,
+  TEAM,
+  VALUES_FILE,
+  leftoverDockerConfigs,
+  releaseAvailability,
+  startReleaseFixture,
+  valuesAt,
+  type ReleaseFixture,
+} from '../support/workflow-runner/release-fixture.js';
+
+const RELEASE_WORKFLOW = join(ROOT, '.github/workflows/release.yml');
+
+const availability = releaseAvailability();
+if (!availability.ok)
+  process.stderr.write(`release workflow e2e skipped: ${availability.reason}\n`);
+const describeReal = availability.ok ? describe : describe.skip;
+
+describeReal('release.yml, run by the local workflow interpreter', () => {
+  let fixture: ReleaseFixture;
+
+  beforeAll(async () => {
+    fixture = await startReleaseFixture();
+  }, 120_000);
+
+  afterAll(async () => {
+    await fixture.close();
+  }, 60_000);
+
+  /** The scheduled caller's inputs (scheduled-release.yml), with a hermetic build for the test daemon. */
+  const scheduledInputs = (): Record<string, string | boolean> => ({
+    app: APP,
+    registry: ACCOUNT_ID,
+    region: REGION,
+    'ecr-repository': fixture.ecrRepository,
+    'manifests-repository': MANIFESTS_REPOSITORY,
+    'manifests-path': MANIFESTS_PATH,
+    'team-reviewers': TEAM,
+    'aws-role-to-assume': ROLE_ARN,
+    'build-network': 'none',
+  });
+
+  const release = async (
+    inputs: Record<string, string | boolean>,
+    sha: string,
+    workflow = RELEASE_WORKFLOW,
+  ): Promise<WorkflowRun> =>
+    runWorkflow({
+      workflow: { file: workflow },
+      inputs,
+      secrets: { 'manifests-token': MANIFESTS_TOKEN },
+      github: fixture.github(sha),
+      services: fixture.services,
+      workDir: fixture.workDir,
+    });
+
+  const expectSucceeded = (run: WorkflowRun): void => {
+    if (run.result !== 'success') throw new Error(describeRun(run));
+  };
+
+  it('releases the next version: tag, image, manifest pull request, published release', async () => {
+    const sha = await fixture.app.head();
+    const run = await release(scheduledInputs(), sha);
+    expectSucceeded(run);
+    expect(run.outputs.version).toBe('v0.0.418');
+    expect(
+      await fixture.releaseProblems({ version: 'v0.0.418', sha, outputs: run.outputs }),
+    ).toEqual([]);
+    // What the approvers read: the same texts as the composite's and the CLI's release.
+    const pullRequestUrl = run.outputs['pull-request-url'] ?? '';
+    const [token = ''] = [...fixture.tokens.keys()];
+    const texts = await releaseTextsOn(
+      fixture.server.url,
+      { app: fixture.app.fullName, manifests: MANIFESTS_REPOSITORY },
+      'v0.0.418',
+      Number(pullRequestUrl.split('/').pop()),
+    );
+    expect(texts).toEqual(
+      await expectedReleaseTexts(fixture.server.url, token, {
+        app: APP,
+        environment: MANIFESTS_PATH,
+        previous: 'v0.0.417',
+        version: 'v0.0.418',
+        image: run.outputs.image ?? '',
+        digest: run.outputs.digest ?? '',
+        appRepository: fixture.app.fullName,
+        sha,
+        files: [VALUES_FILE],
+        pullRequestUrl,
+      }),
+    );
+    expect(run.concurrencyGroup).toBe(`gitops-release-${APP}`);
+    expect(run.jobs.manifests?.legs.map((leg) => leg.concurrencyGroup)).toEqual([
+      `gitops-release-manifests-${APP}-default`,
+    ]);
+    // The manifests were checked out with the manifests token, the app with the job's own.
+    expect(fixture.checkouts.filter((call) => call.repository === MANIFESTS_REPOSITORY)).toEqual([
+      expect.objectContaining({ job: 'manifests', token: MANIFESTS_TOKEN, path: 'manifests' }),
+    ]);
+    // Each job's token held exactly its permissions; only the image job had an OIDC token.
+    const granted = [...fixture.tokens.values()].map(({ job, permissions }) => ({
+      job,
+      permissions,
+    }));
+    expect(granted).toEqual([
+      { job: 'version', permissions: { contents: 'write' } },
+      { job: 'image', permissions: { contents: 'read', 'id-token': 'write' } },
+      { job: 'manifests', permissions: { contents: 'write' } },
+    ]);
+    // ecr-build-push's post step ran and took the registry credentials with it.
+    const image = run.jobs.image?.legs[0]?.steps.map((step) => `${step.id}: ${step.outcome}`);
+    expect(image).toContain('post:build: success');
+    expect(leftoverDockerConfigs(fixture.workDir)).toEqual([]);
+  }, 120_000);
+
+  it('releases nothing for the same commit again: the later jobs are skipped', async () => {
+    const sha = await fixture.app.head();
+    const tags = await fixture.app.tags();
+    const registryTags = await fixture.registry.api.tags(fixture.ecrRepository);
+    const pulls = await fixture.manifests.pulls();
+    const run = await release(scheduledInputs(), sha);
+    expectSucceeded(run);
+    expect(run.jobs.version?.outputs).toMatchObject({ version: 'v0.0.418', skipped: 'true' });
+    expect(run.jobs.image?.result).toBe('skipped');
+    expect(run.jobs.manifests?.result).toBe('skipped');
+    expect(run.outputs).toEqual({
+      version: 'v0.0.418',
+      image: '',
+      digest: '',
+      'pull-request-url': '',
+    });
+    expect(await fixture.app.tags()).toEqual(tags);
+    expect(await fixture.registry.api.tags(fixture.ecrRepository)).toEqual(registryTags);
+    expect(await fixture.manifests.pulls()).toEqual(pulls);
+  }, 60_000);
+
+  it('dry run: the plan and the diff in the summaries, nothing reserved, pushed or committed', async () => {
+    const workflowCommit = await fixture.app.head();
+    const sha = await fixture.app.commit('Fix the contact form (#419)', {
+      'form.html': '<form/>\n',
+    });
+    const tags = await fixture.app.tags();
+    const registryTags = await fixture.registry.api.tags(fixture.ecrRepository);
+    const pulls = await fixture.manifests.pulls();
+    const main = await fixture.manifests.head();
+    // A manual release of another ref than the workflow's own commit (GITHUB_SHA).
+    const run = await release({ ...scheduledInputs(), 'dry-run': true, ref: sha }, workflowCommit);
+    expectSucceeded(run);
+    // `{sha}` in set entries is the released commit, not the workflow's.
+    const edit = run.jobs.manifests?.legs[0]?.steps.find((step) => step.id === 'manifest');
+    expect(edit?.inputs.sha).toBe(sha);
+    expect(run.outputs).toMatchObject({ version: 'v0.0.419', digest: '', 'pull-request-url': '' });
+    const plan = run.jobs.version?.legs[0]?.summary ?? '';
+    // compute-version's preflight writes the plan: one table of the version, one of the environments.
+    expect(plan).toContain(
+      `Release plan for ${APP} (dry run: nothing reserved, pushed or committed)`,
+    );
+    expect(plan).toContain(`| v0.0.419 | v0.0.418 | ${sha.slice(0, 12)} |`);
+    expect(plan).toContain(`| default | ${MANIFESTS_PATH} | pull-request | yes |`);
+    const manifests = run.jobs.manifests?.legs[0];
+    expect(manifests?.summary).toContain('(dry run)');
+    expect(manifests?.summary).toContain(`:v0.0.419`);
+    expect(manifests?.steps.find((step) => step.id === 'pr')?.outcome).toBe('skipped');
+    const build = run.jobs.image?.legs[0]?.steps.find((step) => step.id === 'build');
+    expect(build?.inputs.push).toBe('false');
+    expect(build?.outcome).toBe('success');
+    expect(await fixture.app.tags()).toEqual(tags);
+    expect(await fixture.registry.api.tags(fixture.ecrRepository)).toEqual(registryTags);
+    expect(await fixture.manifests.pulls()).toEqual(pulls);
+    expect(await fixture.manifests.head()).toBe(main);
+  }, 90_000);
+
+  it('environments one at a time: a failed one stops the rest and leaves the release unfinished', async () => {
+    const sha = await fixture.app.head();
+    const main = await fixture.manifests.head();
+    const environments = {
+      dev: { path: 'apps/cms-environments/nowhere', mode: 'direct' },
+      prod: { path: 'apps/cms-environments/prod', mode: 'pull-request' },
+    };
+    const run = await release(
+      { ...scheduledInputs(), environments: JSON.stringify(environments) },
+      sha,
+    );
+    expect(run.result).toBe('failure');
+    expect(run.jobs.manifests?.legs.map((leg) => `${leg.name}: ${leg.result}`)).toEqual([
+      'manifests (dev): failure',
+      'manifests (prod): cancelled',
+    ]);
+    // Reserved (the tag exists) but not released: the next run reuses the tag.
+    expect((await fixture.app.tags()).get('v0.0.419')).toBe(sha);
+    const published = await fetch(
+      `${fixture.server.url}/repos/${fixture.app.fullName}/releases/tags/v0.0.419`,
+    );
+    expect(published.status).toBe(404);
+    expect(await fixture.manifests.head()).toBe(main);
+  }, 90_000);
+
+  it('environments in order: dev committed directly, prod by pull request, the last marks the release', async () => {
+    const sha = await fixture.app.head();
+    const environments = {
+      dev: { path: 'apps/cms-environments/dev', mode: 'direct' },
+      prod: { path: 'apps/cms-environments/prod', mode: 'pull-request' },
+    };
+    const run = await release(
+      { ...scheduledInputs(), environments: JSON.stringify(environments) },
+      sha,
+    );
+    expectSucceeded(run);
+    const version = run.jobs.version?.legs[0]?.steps.find((step) => step.id === 'version');
+    expect(version?.outputs).toMatchObject({ version: 'v0.0.419', reservation: 'reused' });
+    expect(run.jobs.manifests?.maxParallel).toBe(1);
+    const legs = run.jobs.manifests?.legs ?? [];
+    expect(legs.map((leg) => leg.concurrencyGroup)).toEqual([
+      `gitops-release-manifests-${APP}-dev`,
+      `gitops-release-manifests-${APP}-prod`,
+    ]);
+    const prInputs = legs.map((leg) => leg.steps.find((step) => step.id === 'pr')?.inputs);
+    expect(prInputs.map((inputs) => [inputs?.app, inputs?.mode, inputs?.['release-tag']])).toEqual([
+      [`${APP}-dev`, 'direct', ''],
+      [`${APP}-prod`, 'pull-request', 'v0.0.419'],
+    ]);
+    expect(fixture.manifestAt('main', ENVIRONMENT_FILES.dev)).toBe(
+      valuesAt(fixture.ecrRepository, 'v0.0.419'),
+    );
+    expect(
+      await fixture.releaseProblems({
+        version: 'v0.0.419',
+        sha,
+        outputs: run.outputs,
+        file: ENVIRONMENT_FILES.prod,
+        pullRequestApp: `${APP}-prod`,
+      }),
+    ).toEqual([]);
+    // The first application's manifests were not touched by this release.
+    expect(fixture.manifestAt('main')).toBe(valuesAt(fixture.ecrRepository, 'v0.0.417'));
+  }, 90_000);
+
+  it('catches a mis-wired copy: update-manifest given the previous version instead of the new one', async () => {
+    const original = readFileSync(RELEASE_WORKFLOW, 'utf8');
+    const wired = 'tag: ${{ needs.version.outputs.version }}';
+    expect(original.split(wired)).toHaveLength(2);
+    const mutant = join(fixture.workDir, 'release-miswired.yml');
+    writeFileSync(
+      mutant,
+      original.replace(wired, 'tag: ${{ needs.version.outputs.previous-version }}'),
+    );
+    const sha = await fixture.app.commit('Update the footer (#420)', {
+      'footer.html': '<footer/>\n',
+    });
+    const run = await release(scheduledInputs(), sha, mutant);
+    const problems = await fixture.releaseProblems({
+      version: 'v0.0.420',
+      sha,
+      outputs: run.outputs,
+    });
+    expect(problems).toContain(
+      `${VALUES_FILE} on release/${APP}/v0.0.420 does not name v0.0.420 (or changed more)`,
+    );
+  }, 90_000);
+
+  it.each<[string, Record<string, string | boolean>, string]>([
+    [
+      'a path outside the repository',
+      { environments: '{"prod": {"path": "../elsewhere"}}' },
+      'path "../elsewhere" must stay inside the manifests repository',
+    ],
+    [
+      'a misspelt key',
+      { environments: '{"prod": {"paht": "apps/vsp-cms"}}' },
+      "input 'environments': prod: unknown paht (known: path, mode, files, base)",
+    ],
+    [
+      'an unknown mode',
+      { environments: '{"prod": {"path": "apps/vsp-cms", "mode": "force-push"}}' },
+      'mode "force-push" is not one of pull-request, direct',
+    ],
+    ['a downgrade without a reason', { 'allow-downgrade': true }, "input 'downgrade-reason'"],
+  ])(
+    'fails before reserving anything on %s',
+    async (_case, inputs, message) => {
+      const tags = await fixture.app.tags();
+      const run = await release({ ...scheduledInputs(), ...inputs }, await fixture.app.head());
+      expect(run.result).toBe('failure');
+      // compute-version's preflight, before its reservation.
+      const version = run.jobs.version?.legs[0]?.steps.find((step) => step.id === 'version');
+      expect(version?.outcome).toBe('failure');
+      expect(version?.errors.join('\n')).toContain(message);
+      expect(run.jobs.image?.result).toBe('skipped');
+      expect(await fixture.app.tags()).toEqual(tags);
+    },
+    30_000,
+  );
+});

@@ -1,0 +1,103 @@
+/**
+ * What the approvers of a release read, written out literally: the pull-request body and the
+ * GitHub release body of a release. The workflow, composite and CLI end-to-end tests each compare
+ * what their release left on the test server with these, so the same release reads the same
+ * whichever driver ran it. Only the run link differs (a workflow run has one, a terminal not).
+ */
+import { createGitHubClient, GitHubRepository, releaseNotes } from '../../packages/github/index.js';
+import { parseRepositoryInput, silentLogger } from '../../packages/kit/index.js';
+
+export interface ReleaseTextFacts {
+  readonly app: string;
+  /** The environment's folder, `.` for the root. */
+  readonly environment: string;
+  readonly previous: string;
+  readonly version: string;
+  /** `<registry>/<repository>:<tag>` as pushed. */
+  readonly image: string;
+  readonly digest: string;
+  readonly appRepository: string;
+  readonly sha: string;
+  readonly gitTagPrefix?: string;
+  readonly files: readonly string[];
+  readonly pullRequestUrl: string;
+  /** The caller's own text, above the table. */
+  readonly body?: string;
+}
+
+export interface ReleaseTexts {
+  readonly pullRequestBody: string;
+  readonly releaseBody: string;
+}
+
+/** A workflow run's link in the body's last line, as a terminal's run has none. */
+export function withoutRunLink(body: string): string {
+  return body.replace(/ by \[[^\]]*\]\([^)]*\)\.\n$/, ' by gitops-release-actions.\n');
+}
+
+/** The commits of the release as the app repository's compare API lists them (newest first). */
+async function notesOf(serverUrl: string, token: string, facts: ReleaseTextFacts) {
+  const repository = new GitHubRepository(
+    createGitHubClient({ token, baseUrl: serverUrl, logger: silentLogger }),
+    parseRepositoryInput('app', facts.appRepository),
+  );
+  return releaseNotes(repository, {
+    from: (facts.gitTagPrefix ?? '') + facts.previous,
+    to: facts.sha,
+  });
+}
+
+/** The two texts of a release that moved the manifests from `previous` to `version`. */
+export async function expectedReleaseTexts(
+  serverUrl: string,
+  token: string,
+  facts: ReleaseTextFacts,
+): Promise<ReleaseTexts> {
+  const notes = await notesOf(serverUrl, token, facts);
+  const image = `${facts.image}@${facts.digest}`;
+  return {
+    pullRequestBody: [
+      ...(facts.body === undefined ? [] : [facts.body, '']),
+      '| App | Environment | Version | Image |',
+      '| --- | --- | --- | --- |',
+      `| ${facts.app} | ${facts.environment} | ${facts.previous} → ${facts.version} | \`${image}\` |`,
+      '',
+      `### Changes since ${facts.previous}`,
+      '',
+      notes.markdown,
+      '',
+      `[Compare ${facts.previous}...${facts.version}](${notes.compareUrl ?? ''})`,
+      '',
+      `Changed files: ${facts.files.map((file) => `\`${file}\``).join(', ')}`,
+      '',
+      '---',
+      `Released from ${facts.appRepository}@${facts.sha.slice(0, 7)} by gitops-release-actions.`,
+      '',
+    ].join('\n'),
+    releaseBody: [
+      `Image: \`${image}\``,
+      `Manifest pull request: ${facts.pullRequestUrl}`,
+      notes.markdown,
+    ].join('\n\n'),
+  };
+}
+
+/** The texts a release left: its pull request's body and its GitHub release's body. */
+export async function releaseTextsOn(
+  serverUrl: string,
+  repositories: { readonly app: string; readonly manifests: string },
+  gitTag: string,
+  pullRequestNumber: number,
+): Promise<ReleaseTexts> {
+  const read = async (path: string): Promise<{ body: string | null }> => {
+    const response = await fetch(`${serverUrl}${path}`);
+    if (!response.ok) throw new Error(`GET ${path}: ${String(response.status)}`);
+    return (await response.json()) as { body: string | null };
+  };
+  const pull = await read(`/repos/${repositories.manifests}/pulls/${String(pullRequestNumber)}`);
+  const release = await read(`/repos/${repositories.app}/releases/tags/${gitTag}`);
+  return {
+    pullRequestBody: withoutRunLink(pull.body ?? ''),
+    releaseBody: release.body ?? '',
+  };
+}

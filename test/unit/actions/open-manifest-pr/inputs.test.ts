@@ -1,0 +1,115 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  checkedFilePath,
+  getInputs,
+  parseFilesInput,
+} from '../../../../actions/open-manifest-pr/src/inputs.js';
+
+const DEFAULTS: Record<string, string> = {
+  token: 'ghs_manifests',
+  repository: 'department-of-veterans-affairs/vsp-infra-application-manifests',
+  base: '',
+  path: 'manifests',
+  files: '["apps/vsp-cms/values.yaml"]',
+  mode: 'pull-request',
+  app: 'vsp-cms',
+  version: 'v0.0.418',
+  'previous-version': 'v0.0.417',
+  image: '008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/dsva/cms-drupal',
+  digest: '',
+  branch: '',
+  title: 'Release {app} {version}',
+  body: '',
+  'commit-message': 'Release {app} {version}',
+  'release-notes-from': 'department-of-veterans-affairs/va.gov-cms',
+  'app-token': 'ghs_app',
+  'git-tag-prefix': '',
+  'release-tag': '',
+  labels: 'release, cms',
+  reviewers: '',
+  'team-reviewers': 'cms-infrastructure',
+  draft: 'false',
+  'auto-merge': 'off',
+  supersede: 'true',
+  'downgrade-reason': '',
+};
+
+const inputs = (overrides: Record<string, string> = {}) =>
+  getInputs((name) => ({ ...DEFAULTS, ...overrides })[name] ?? '', { GITHUB_WORKSPACE: '/ws' });
+
+describe('open-manifest-pr inputs', () => {
+  it('parses the defaults', () => {
+    const parsed = inputs();
+    expect(parsed.branch).toBe('release/vsp-cms/v0.0.418');
+    expect(parsed.path).toBe('/ws/manifests');
+    expect(parsed.files).toEqual(['apps/vsp-cms/values.yaml']);
+    expect(parsed.labels).toEqual(['release', 'cms']);
+    expect(parsed.teamReviewers).toEqual(['cms-infrastructure']);
+    expect(parsed.mode).toBe('pull-request');
+    expect(parsed.autoMerge).toBe('off');
+    expect(parsed.releaseNotesFrom).toEqual({
+      owner: 'department-of-veterans-affairs',
+      repo: 'va.gov-cms',
+    });
+  });
+
+  it('reads files as JSON or lines, normalised inside the checkout', () => {
+    expect(parseFilesInput('')).toBeUndefined();
+    expect(parseFilesInput('a.yaml\r\n b/c.yaml \n')).toEqual(['a.yaml', 'b/c.yaml']);
+    expect(inputs({ files: 'apps/./vsp-cms/values.yaml' }).files).toEqual([
+      'apps/vsp-cms/values.yaml',
+    ]);
+  });
+
+  it.each([
+    [{ token: '' }, /^input 'token': is empty/],
+    [{ repository: 'nope' }, /^input 'repository'/],
+    [{ mode: 'yolo' }, /^input 'mode': "yolo" is not one of pull-request, direct/],
+    [{ 'auto-merge': 'fast' }, /^input 'auto-merge'/],
+    [{ app: 'vsp cms' }, /^input 'app'/],
+    [{ version: '' }, /^input 'version': is required/],
+    [{ version: 'v 1' }, /^input 'version'/],
+    [{ branch: 'release/../x' }, /^input 'branch'/],
+    [{ files: '[not json' }, /^input 'files': starts with \[ but is not a JSON array/],
+    [{ files: '[1, 2]' }, /^input 'files': must be a JSON array of strings/],
+    [{ files: '../secrets.yaml' }, /^input 'files': "..\/secrets.yaml" is outside the checkout/],
+    [{ files: '/etc/passwd' }, /^input 'files'/],
+    [{ digest: 'sha256:abc' }, /^input 'digest'/],
+    [{ draft: 'maybe' }, /^input 'draft'/],
+    [{ version: 'v0.0.x' }, /^input 'version': "v0.0.x" is not a v0.0.{n} version/],
+    [{ version: 'V0.0.5' }, /^input 'version'/],
+    [{ version: 'v0.0.1--2' }, /^input 'version'/],
+    [{ 'previous-version': 'v0.0.-1' }, /^input 'previous-version'/],
+    [{ 'release-tag': 'v0.0.5 beta' }, /^input 'release-tag': "v0.0.5 beta" is not a git tag name/],
+    [{ 'release-tag': 'v0.0..5' }, /^input 'release-tag'/],
+  ])('refuses %j with a line naming the input', (overrides, message) => {
+    expect(() => inputs(overrides)).toThrow(message);
+  });
+});
+
+describe('open-manifest-pr files in a checkout with symlinks', () => {
+  const checkout = mkdtempSync(join(tmpdir(), 'open-manifest-pr-inputs-'));
+  afterAll(() => {
+    rmSync(checkout, { recursive: true, force: true });
+  });
+  mkdirSync(join(checkout, 'apps'));
+  writeFileSync(join(checkout, 'apps/values.yaml'), 'a: 1\n');
+  symlinkSync('/etc/passwd', join(checkout, 'passwd.yaml'));
+  symlinkSync('/etc', join(checkout, 'etc'));
+  symlinkSync('apps/values.yaml', join(checkout, 'inside.yaml'));
+
+  it('takes files, links inside the checkout, and files not there (deleted) alike', () => {
+    expect(checkedFilePath(checkout, 'apps/values.yaml')).toBe('apps/values.yaml');
+    expect(checkedFilePath(checkout, 'inside.yaml')).toBe('inside.yaml');
+    expect(checkedFilePath(checkout, 'apps/removed.yaml')).toBe('apps/removed.yaml');
+  });
+
+  it.each(['passwd.yaml', 'etc/passwd', 'etc'])('refuses %s, a way out of the checkout', (file) => {
+    expect(() => checkedFilePath(checkout, file)).toThrow(
+      new RegExp(`^input 'files': "${file}" is a symlink to /etc`),
+    );
+  });
+});
