@@ -58862,7 +58862,7 @@ function workflowRunLink() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(884);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(545);
 
 
 await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'update-manifest', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
@@ -58872,7 +58872,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 884:
+/***/ 545:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -59767,6 +59767,18 @@ function reference_parseImageReference(text) {
         ...(digest === undefined ? {} : { digest }),
     };
 }
+/**
+ * A tag value that carries its own pin, `1.2.3@sha256:…` (a shape some charts use in `tag:`):
+ * the tag and the digest apart; undefined when the text is not exactly that.
+ */
+function splitPinnedTag(text) {
+    const at = text.indexOf('@');
+    if (at < 0)
+        return undefined;
+    const tag = text.slice(0, at);
+    const digest = text.slice(at + 1);
+    return TAG.test(tag) && DIGEST.test(digest) ? { tag, digest } : undefined;
+}
 /** Parses the `image` input: a repository with an optional registry host, never a tag or digest. */
 function parseImageName(image) {
     const text = image.trim();
@@ -59971,7 +59983,7 @@ function validateTemplate(template, fail) {
         }
     }
 }
-function parseSetEntry(raw) {
+function set_entry_parseSetEntry(raw) {
     return new SetEntryParser(raw).parse();
 }
 /** Fills `{version}`/`{tag}` (the new tag), `{digest}`, `{sha}` and `{image}` (the full new reference). */
@@ -60386,11 +60398,62 @@ function nextHotfix(format, versions, hotfixOf) {
     return format.render(requested.number, maxHotfix + 1);
 }
 
+;// CONCATENATED MODULE: ./packages/version/semver.ts
+/**
+ * Semver-shaped image tags (`v3.4.5`, `1.2.3-rc.1`) and semver's precedence, for the downgrade guard
+ * on tags outside the release format. Only what a Docker tag can hold: an optional `v`, three
+ * canonical numbers and an optional prerelease; build metadata (`+…`) cannot be in a tag.
+ */
+const semver_NUMBER = '(0|[1-9][0-9]*)';
+const IDENTIFIER = '(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)';
+const SEMVER = new RegExp(`^v?${semver_NUMBER}\\.${semver_NUMBER}\\.${semver_NUMBER}(?:-(${IDENTIFIER}(?:\\.${IDENTIFIER})*))?$`);
+/** The tag as semver, or undefined when it is not exactly one (`1.25`, `01.2.3`, `latest`). */
+function parseSemverTag(tag) {
+    const match = SEMVER.exec(tag);
+    if (!match)
+        return undefined;
+    const [major, minor, patch] = [match[1], match[2], match[3]].map(Number);
+    if (![major, minor, patch].every((part) => Number.isSafeInteger(part)))
+        return undefined;
+    const prerelease = (match[4] ?? '')
+        .split('.')
+        .filter((identifier) => identifier !== '')
+        .map((identifier) => (/^[0-9]+$/.test(identifier) ? Number(identifier) : identifier));
+    return { major: major ?? 0, minor: minor ?? 0, patch: patch ?? 0, prerelease };
+}
+function compareIdentifiers(a, b) {
+    if (typeof a === 'number' && typeof b === 'number')
+        return a - b;
+    // Numeric identifiers have lower precedence than alphanumeric ones.
+    if (typeof a === 'number')
+        return -1;
+    if (typeof b === 'number')
+        return 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/** Semver precedence: negative when `a` is older, positive when newer, 0 when equal. */
+function compareSemverTags(a, b) {
+    const core = a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+    if (core !== 0)
+        return core;
+    // A prerelease is older than its release.
+    if (a.prerelease.length === 0 || b.prerelease.length === 0) {
+        return b.prerelease.length - a.prerelease.length;
+    }
+    for (let index = 0; index < Math.min(a.prerelease.length, b.prerelease.length); index++) {
+        const order = compareIdentifiers(a.prerelease[index] ?? 0, b.prerelease[index] ?? 0);
+        if (order !== 0)
+            return order;
+    }
+    return a.prerelease.length - b.prerelease.length;
+}
+
 ;// CONCATENATED MODULE: ./packages/manifest/plan.ts
 /**
  * What a rewrite of one file plans: new scalar values, added and removed keys, and the references
  * found, plus the small helpers the detection rules share to read the YAML tree.
  */
+
 
 
 
@@ -60402,6 +60465,21 @@ function plan_lineStartsOf(text) {
         starts.push(index + 1);
     }
     return starts;
+}
+/**
+ * By the release format when both tags are in it (a hotfix after its release), else by semver
+ * precedence when both are semver-shaped (`v3.4.5` → `v3.4.4`); otherwise no verdict.
+ */
+function isDowngrade(format, oldTag, newTag) {
+    const oldVersion = format.parse(oldTag);
+    const newVersion = format.parse(newTag);
+    if (oldVersion && newVersion)
+        return compareVersions(oldVersion, newVersion) > 0;
+    const oldSemver = parseSemverTag(oldTag);
+    const newSemver = parseSemverTag(newTag);
+    return oldSemver !== undefined && newSemver !== undefined
+        ? compareSemverTags(oldSemver, newSemver) > 0
+        : false;
 }
 class FileRewrite {
     text;
@@ -60506,11 +60584,9 @@ class FileRewrite {
     }
     references() {
         const format = this.options.format ?? VersionFormat.parse(DEFAULT_FORMAT);
-        const newVersion = format.parse(this.tag);
         return this.drafts
             .map((draft) => {
-            const oldVersion = draft.oldTag === undefined ? undefined : format.parse(draft.oldTag);
-            const targetVersion = draft.kind === 'set' ? format.parse(draft.newTag) : newVersion;
+            const newTag = draft.kind === 'set' ? draft.newTag : this.tag;
             return {
                 file: this.file,
                 line: draft.line,
@@ -60521,10 +60597,10 @@ class FileRewrite {
                 changed: draft.changed,
                 ...(draft.oldTag === undefined ? {} : { oldTag: draft.oldTag }),
                 newTag: draft.newTag,
-                downgrade: oldVersion !== undefined &&
-                    targetVersion !== undefined &&
-                    compareVersions(oldVersion, targetVersion) > 0,
+                downgrade: draft.oldTag !== undefined && isDowngrade(format, draft.oldTag, newTag),
                 ...(draft.setEntry === undefined ? {} : { setEntry: draft.setEntry }),
+                ...(draft.droppedDigest === undefined ? {} : { droppedDigest: draft.droppedDigest }),
+                ...(draft.overrideOf === undefined ? {} : { overrideOf: draft.overrideOf }),
             };
         })
             .sort((a, b) => a.line - b.line);
@@ -60575,6 +60651,195 @@ function markFlowScalars(rewrite, node, inFlow) {
 }
 /** Scalars' source ranges, to tell a `{{ }}` inside a string value from a template directive. */
 
+;// CONCATENATED MODULE: ./packages/manifest/anchors.ts
+/**
+ * Shared anchors: a tag written once (`&tag`, or in a map merged with `<<: *defaults`) is changed
+ * once, where it is written, and so changes every place that aliases it. Each of those places is
+ * looked at as Helm would read it (aliases and merge keys expanded): a place that is not a
+ * reference to this image refuses the edit, naming both places; every place that is one is
+ * reported as a reference of its own.
+ */
+
+
+
+
+
+const REPOSITORY_KEYS = ['repository', 'repo', 'image', 'name'];
+const MERGE_KEY = '<<';
+/** A map's pairs as Helm reads them: its own first, then those merged in that it does not override. */
+function effectivePairs(scope, map, seen) {
+    const pairs = [];
+    const merges = [];
+    for (const pair of map.items) {
+        const key = keyOf(scope, pair);
+        if (key === MERGE_KEY && ((0,dist/* isAlias */.Vj)(pair.value) || (0,dist/* isSeq */.oP)(pair.value))) {
+            const sources = (0,dist/* isAlias */.Vj)(pair.value) ? [pair.value] : pair.value.items;
+            for (const source of sources)
+                if ((0,dist/* isAlias */.Vj)(source))
+                    merges.push(source);
+        }
+        else if (key !== undefined) {
+            pairs.push({ key, value: pair.value });
+        }
+    }
+    for (const merge of merges) {
+        const source = merge.resolve(scope.doc);
+        if (!(0,dist/* isMap */.jh)(source) || seen.has(source))
+            continue;
+        for (const pair of effectivePairs(scope, source, new Set([...seen, source]))) {
+            if (!pairs.some((own) => own.key === pair.key))
+                pairs.push({ ...pair, via: pair.via ?? merge });
+        }
+    }
+    return pairs;
+}
+function lookup(scope, pairs, key) {
+    const value = pairs.find((pair) => pair.key === key)?.value;
+    const node = (0,dist/* isAlias */.Vj)(value) ? value.resolve(scope.doc) : value;
+    return (0,dist/* isScalar */.jn)(node) && typeof node.value === 'string' ? node.value.trim() : undefined;
+}
+/** The image keys a tag key pairs with: `tag` → repository…, `imageTag` → image, `sidecarTag` → sidecarImage. */
+function imageKeysFor(key) {
+    if (key === 'tag')
+        return REPOSITORY_KEYS;
+    if (key === 'newTag')
+        return ['newName', 'name'];
+    if (!key.endsWith('Tag'))
+        return [];
+    const stem = key.slice(0, -'Tag'.length);
+    const keys = /(?:^i|I)mage$/.test(stem) ? [stem] : [];
+    keys.push(`${stem}Image`);
+    return keys;
+}
+/** What the image at a tag's place is: this one, another (named), or none (no image reference). */
+function imageAt(scope, siblings, key) {
+    if (siblings === undefined || typeof key !== 'string')
+        return { kind: 'none' };
+    const registry = lookup(scope, siblings, 'registry');
+    let other;
+    for (const imageKey of imageKeysFor(key)) {
+        const name = lookup(scope, siblings, imageKey);
+        if (name === undefined)
+            continue;
+        let reference = reference_parseImageReference(name);
+        if (!reference || reference.tag !== undefined || reference.digest !== undefined)
+            continue;
+        if (registry && reference.registry === undefined) {
+            reference = reference_parseImageReference(`${registry}/${name}`) ?? reference;
+        }
+        if (imageMatches(scope.rewrite.options.image, reference))
+            return { kind: 'this' };
+        other ??= formatImageName(reference);
+    }
+    return other === undefined ? { kind: 'none' } : { kind: 'other', name: other };
+}
+function collectOccurrences(scope, targets, found) {
+    const { rewrite } = scope;
+    const walk = (node, path, via, siblings, stack) => {
+        if ((0,dist/* isAlias */.Vj)(node)) {
+            const target = node.resolve(scope.doc);
+            if (target !== undefined && !stack.has(target))
+                walk(target, path, via ?? node, siblings, stack);
+        }
+        else if ((0,dist/* isScalar */.jn)(node)) {
+            if (!targets.has(node))
+                return;
+            const list = found.get(node) ?? [];
+            list.push({
+                path,
+                line: rewrite.lineOfNode(via ?? node),
+                viaAlias: via !== undefined,
+                siblings,
+            });
+            found.set(node, list);
+        }
+        else if ((0,dist/* isMap */.jh)(node)) {
+            const inner = new Set([...stack, node]);
+            const pairs = effectivePairs(scope, node, new Set([node]));
+            for (const pair of pairs) {
+                walk(pair.value, [...path, pair.key], via ?? pair.via, pairs, inner);
+            }
+        }
+        else if ((0,dist/* isSeq */.oP)(node)) {
+            const inner = new Set([...stack, node]);
+            node.items.forEach((item, index) => {
+                walk(item, [...path, index], via, undefined, inner);
+            });
+        }
+    };
+    walk(scope.doc.contents, [], undefined, undefined, new Set());
+}
+function hasAlias(node) {
+    if ((0,dist/* isAlias */.Vj)(node))
+        return true;
+    if ((0,dist/* isMap */.jh)(node))
+        return node.items.some((pair) => hasAlias(pair.value) || hasAlias(pair.key));
+    if ((0,dist/* isSeq */.oP)(node))
+        return node.items.some(hasAlias);
+    return false;
+}
+/** Kinds whose value names the image itself: every place it appears is a reference to it. */
+const SELF_NAMING = new Set(['image', 'argocd-kustomize']);
+/**
+ * Checks and reports the places of the references found in one document (`drafts` from `first`
+ * on): see the module comment.
+ */
+function expandSharedReferences(scope, first) {
+    const { rewrite } = scope;
+    if (!rewrite.text.includes('*') || !hasAlias(scope.doc.contents))
+        return;
+    const drafts = rewrite.drafts.slice(first).filter((draft) => draft.kind !== 'set');
+    const targets = new Set();
+    for (const draft of drafts)
+        if ((0,dist/* isScalar */.jn)(draft.node))
+            targets.add(draft.node);
+    if (targets.size === 0)
+        return;
+    const found = new Map();
+    collectOccurrences(scope, targets, found);
+    for (const draft of drafts) {
+        const node = draft.node;
+        if (!(0,dist/* isScalar */.jn)(node))
+            continue;
+        const occurrences = found.get(node) ?? [];
+        // Only a value that appears in more than one place is shared.
+        if (occurrences.length < 2)
+            continue;
+        const references = [];
+        for (const occurrence of occurrences) {
+            if (SELF_NAMING.has(draft.kind)) {
+                references.push(occurrence);
+                continue;
+            }
+            const image = imageAt(scope, occurrence.siblings, occurrence.path.at(-1));
+            if (image.kind === 'this') {
+                references.push(occurrence);
+                continue;
+            }
+            // The place the value is written, when it is no image's tag (`shared-tag: &tag 1.2.3`), just holds it.
+            if (image.kind === 'none' && !occurrence.viaAlias)
+                continue;
+            if (!draft.changed || rewrite.changes.get(node)?.unchanged !== false)
+                continue;
+            const anchor = node.anchor === undefined ? '' : ` (&${node.anchor})`;
+            const what = image.kind === 'other' ? `a reference to ${image.name}` : 'not an image reference';
+            const written = `${rewrite.file}:${String(rewrite.lineOfNode(node))}`;
+            const writtenPath = occurrences.find((candidate) => !candidate.viaAlias)?.path ?? draft.path;
+            throw new errors_ManifestError(`${written} (${formatKeyPath(writtenPath)}) holds the tag${anchor} of the reference at ${formatKeyPath(draft.path)}, and ${rewrite.file}:${String(occurrence.line)} (${formatKeyPath(occurrence.path)}) shares it, which is ${what}: changing it would move that too; give ${formatKeyPath(occurrence.path)} a value of its own, or use a 'set' entry`);
+        }
+        // One reference per place; the digest warning once.
+        const index = rewrite.drafts.indexOf(draft);
+        const replacement = references.map((occurrence, position) => ({
+            ...draft,
+            line: occurrence.line,
+            path: occurrence.path,
+            ...(position === 0 ? {} : { droppedDigest: undefined }),
+        }));
+        if (index >= 0 && replacement.length > 0)
+            rewrite.drafts.splice(index, 1, ...replacement);
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/manifest/detect.ts
 /**
  * Where references to the image hide: full references in any string, `repository:` + `tag:`
@@ -60585,8 +60850,9 @@ function markFlowScalars(rewrite, node, inFlow) {
 
 
 
+
 const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
-const REPOSITORY_KEYS = ['repository', 'repo', 'image', 'name'];
+const detect_REPOSITORY_KEYS = ['repository', 'repo', 'image', 'name'];
 const KUSTOMIZATION_FILES = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
 function basename(file) {
     return file.slice(file.lastIndexOf('/') + 1);
@@ -60626,7 +60892,27 @@ function detectFullReference(scope, node, path) {
         changed,
         oldTag: reference.tag,
         newTag: rewrite.tag,
+        droppedDigest: rewrite.digest === undefined ? reference.digest : undefined,
     });
+}
+/**
+ * A `tag` value: the new tag, and when the old value carried its own pin (`1.2.3@sha256:…`) the
+ * new digest with it, or no pin (reported as dropped) when no new digest was given.
+ */
+function planTagValue(scope, tagNode, origin) {
+    const { rewrite } = scope;
+    const oldValue = rewrite.scalarText(tagNode);
+    const pinned = splitPinnedTag(oldValue.trim());
+    const newValue = pinned && rewrite.digest !== undefined ? `${rewrite.tag}@${rewrite.digest}` : rewrite.tag;
+    const changed = rewrite.setScalar(tagNode, newValue, origin);
+    const oldTag = pinned?.tag ?? oldValue;
+    return {
+        oldTag: oldTag === '' ? undefined : oldTag,
+        oldValue,
+        newValue,
+        changed,
+        droppedDigest: rewrite.digest === undefined ? pinned?.digest : undefined,
+    };
 }
 /** Sets a `digest` value next to a tag: the new digest, or empty so an old one no longer pins the old image. */
 function planDigestValue(scope, digestNode, origin) {
@@ -60637,7 +60923,8 @@ function planDigestValue(scope, digestNode, origin) {
     const next = rewrite.digest ?? '';
     if (old === '' && next === '')
         return { changed: false };
-    return { old, next, changed: rewrite.setScalar(digestNode, next, origin) };
+    const changed = rewrite.setScalar(digestNode, next, origin);
+    return { old, next, changed, ...(next === '' ? { dropped: old } : {}) };
 }
 /** `repository:` + `tag:` siblings, with optional `registry:` and `digest:` siblings (Bitnami style). */
 function detectSplitReference(scope, map, path) {
@@ -60647,7 +60934,7 @@ function detectSplitReference(scope, map, path) {
     if (!tagNode)
         return;
     const registry = stringOf(scope, pairOf(scope, map, 'registry')?.value)?.trim();
-    for (const key of REPOSITORY_KEYS) {
+    for (const key of detect_REPOSITORY_KEYS) {
         const repository = stringOf(scope, pairOf(scope, map, key)?.value)?.trim();
         if (repository === undefined)
             continue;
@@ -60659,21 +60946,68 @@ function detectSplitReference(scope, map, path) {
         }
         if (!imageMatches(rewrite.options.image, reference))
             continue;
-        const oldTag = rewrite.scalarText(tagNode);
-        const tagChanged = rewrite.setScalar(tagNode, rewrite.tag, `${key} + tag`);
+        const tag = planTagValue(scope, tagNode, `${key} + tag`);
         const digest = planDigestValue(scope, scalarOf(scope, pairOf(scope, map, 'digest')?.value), `${key} + digest`);
         rewrite.addReference({
             kind: 'helm-values',
             node: tagNode,
             line: rewrite.lineOfNode(tagNode),
             path: [...path, 'tag'],
-            oldValue: describeTag(oldTag, digest.old),
-            newValue: describeTag(rewrite.tag, digest.next),
-            changed: tagChanged || digest.changed,
-            oldTag: oldTag === '' ? undefined : oldTag,
+            oldValue: describeTag(tag.oldValue, digest.old),
+            newValue: describeTag(tag.newValue, digest.next),
+            changed: tag.changed || digest.changed,
+            oldTag: tag.oldTag,
             newTag: rewrite.tag,
+            droppedDigest: tag.droppedDigest ?? digest.dropped,
         });
         return;
+    }
+}
+/** `image` → `imageTag`; `sidecarImage` → `sidecarImageTag`, then `sidecarTag`; `Image` → `ImageTag`. */
+function siblingTagKeys(imageKey) {
+    const prefix = imageKey.slice(0, -'image'.length);
+    const keys = [`${imageKey}Tag`];
+    if (prefix !== '')
+        keys.push(`${prefix}Tag`);
+    return keys;
+}
+/**
+ * `<prefix>Image:` + `<prefix>Tag:` (or `<prefix>ImageTag:`) siblings, as many charts write them
+ * (`image: org/name` + `imageTag: 1.2.3`), with an optional `<prefix>ImageDigest`/`<prefix>Digest`.
+ */
+function detectSiblingTags(scope, map, path) {
+    const { rewrite } = scope;
+    for (const pair of map.items) {
+        const imageKey = keyOf(scope, pair);
+        if (imageKey === undefined || !/(?:^i|I)mage$/.test(imageKey))
+            continue;
+        const repository = stringOf(scope, pair.value)?.trim();
+        const reference = repository === undefined ? undefined : reference_parseImageReference(repository);
+        if (!reference || reference.tag !== undefined || reference.digest !== undefined)
+            continue;
+        if (!imageMatches(rewrite.options.image, reference))
+            continue;
+        const tagKey = siblingTagKeys(imageKey).find((key) => pairOf(scope, map, key) !== undefined);
+        if (tagKey === undefined)
+            continue;
+        const tagNode = scalarOf(scope, pairOf(scope, map, tagKey)?.value);
+        if (!tagNode)
+            continue;
+        const tag = planTagValue(scope, tagNode, `${imageKey} + ${tagKey}`);
+        const digestKey = tagKey.replace(/Tag$/, 'Digest');
+        const digest = planDigestValue(scope, scalarOf(scope, pairOf(scope, map, digestKey)?.value), `${imageKey} + ${digestKey}`);
+        rewrite.addReference({
+            kind: 'helm-values',
+            node: tagNode,
+            line: rewrite.lineOfNode(tagNode),
+            path: [...path, tagKey],
+            oldValue: describeTag(tag.oldValue, digest.old),
+            newValue: describeTag(tag.newValue, digest.next),
+            changed: tag.changed || digest.changed,
+            oldTag: tag.oldTag,
+            newTag: rewrite.tag,
+            droppedDigest: tag.droppedDigest ?? digest.dropped,
+        });
     }
 }
 function walkGeneric(scope, node, path) {
@@ -60682,6 +61016,7 @@ function walkGeneric(scope, node, path) {
     }
     else if ((0,dist/* isMap */.jh)(node)) {
         detectSplitReference(scope, node, path);
+        detectSiblingTags(scope, node, path);
         for (const pair of node.items) {
             walkGeneric(scope, pair.value, [...path, keyOf(scope, pair) ?? '?']);
         }
@@ -60701,10 +61036,16 @@ function isKustomization(scope, root) {
     return ((kind === 'Kustomization' || kind === 'Component') &&
         apiVersion.startsWith('kustomize.config.k8s.io/'));
 }
+/** A Flux `Kustomization` (kustomize.toolkit.fluxcd.io): its `spec.images` are kustomize's `images`. */
+function isFluxKustomization(scope, root) {
+    const kind = stringOf(scope, pairOf(scope, root, 'kind')?.value);
+    const apiVersion = stringOf(scope, pairOf(scope, root, 'apiVersion')?.value) ?? '';
+    return kind === 'Kustomization' && apiVersion.startsWith('kustomize.toolkit.fluxcd.io/');
+}
 /** `images:` entries: set `newTag` (inserted when missing) and `digest` (removed when no new digest). */
-function detectKustomizeImages(scope, root) {
+function detectKustomizeImages(scope, parent, at) {
     const { rewrite } = scope;
-    const images = childOf(scope, root, 'images');
+    const images = childOf(scope, parent, 'images');
     if (!(0,dist/* isSeq */.oP)(images))
         return;
     images.items.forEach((item, index) => {
@@ -60718,11 +61059,11 @@ function detectKustomizeImages(scope, root) {
         ];
         if (!names.some((name) => name !== undefined && rewrite.matchesName(name.trim())))
             return;
-        const path = ['images', index, 'newTag'];
+        const path = [...at, 'images', index, 'newTag'];
         const newTagPair = pairOf(scope, entry, 'newTag');
         const newTagNode = newTagPair ? scalarOf(scope, newTagPair.value) : undefined;
         if (newTagPair && !newTagNode) {
-            throw new errors_ManifestError(`${rewrite.where(entry)}: images[${String(index)}].newTag is not a plain value; make it one`);
+            throw new errors_ManifestError(`${rewrite.where(entry)}: ${formatKeyPath(path)} is not a plain value; make it one`);
         }
         let changed = false;
         let oldTag = '';
@@ -60750,6 +61091,7 @@ function detectKustomizeImages(scope, root) {
             rewrite.removePair(entry, digestPair);
             changed = true;
         }
+        const dropped = rewrite.digest === undefined && oldDigest !== '' ? oldDigest : undefined;
         rewrite.addReference({
             kind: 'kustomize',
             node: newTagNode ?? entry,
@@ -60760,6 +61102,7 @@ function detectKustomizeImages(scope, root) {
             changed,
             oldTag: oldTag === '' ? undefined : oldTag,
             newTag: rewrite.tag,
+            droppedDigest: dropped,
         });
     });
 }
@@ -60809,8 +61152,7 @@ function detectArgoHelmParameters(scope, source) {
         const tagNode = tagEntry?.value;
         if (!tagEntry || !tagNode)
             continue;
-        const oldTag = rewrite.scalarText(tagNode);
-        const tagChanged = rewrite.setScalar(tagNode, rewrite.tag, `Argo CD parameter ${prefix}tag`);
+        const tag = planTagValue(scope, tagNode, `Argo CD parameter ${prefix}tag`);
         const digestEntry = entries.find((candidate) => candidate?.name === `${prefix}digest`);
         const digest = planDigestValue(scope, digestEntry?.value, `Argo CD parameter ${prefix}digest`);
         rewrite.addReference({
@@ -60818,11 +61160,12 @@ function detectArgoHelmParameters(scope, source) {
             node: tagNode,
             line: rewrite.lineOfNode(tagNode),
             path: [...source.path, 'helm', 'parameters', tagEntry.index, 'value'],
-            oldValue: describeTag(oldTag, digest.old),
-            newValue: describeTag(rewrite.tag, digest.next),
-            changed: tagChanged || digest.changed,
-            oldTag: oldTag === '' ? undefined : oldTag,
+            oldValue: describeTag(tag.oldValue, digest.old),
+            newValue: describeTag(tag.newValue, digest.next),
+            changed: tag.changed || digest.changed,
+            oldTag: tag.oldTag,
             newTag: rewrite.tag,
+            droppedDigest: tag.droppedDigest ?? digest.dropped,
         });
     }
 }
@@ -60860,6 +61203,7 @@ function detectArgoKustomizeImages(scope, source) {
             changed,
             oldTag: reference.tag,
             newTag: rewrite.tag,
+            droppedDigest: rewrite.digest === undefined ? reference.digest : undefined,
         });
     });
 }
@@ -60949,7 +61293,10 @@ function detectReferences(scope) {
     const root = scope.doc.contents;
     if ((0,dist/* isMap */.jh)(root)) {
         if (isKustomization(scope, root))
-            detectKustomizeImages(scope, root);
+            detectKustomizeImages(scope, root, []);
+        if (isFluxKustomization(scope, root)) {
+            detectKustomizeImages(scope, childOf(scope, root, 'spec'), ['spec']);
+        }
         const argoKind = isArgoApplication(scope, root);
         if (argoKind !== undefined) {
             for (const source of argoSources(scope, root, argoKind)) {
@@ -60960,6 +61307,66 @@ function detectReferences(scope) {
     }
     // Specific rules claim their scalars first, so the generic scan does not report them again.
     walkGeneric(scope, root, []);
+}
+/**
+ * Tags this values file overrides in another values file of its chart folder (`image.tag` alone,
+ * layered on a `values.yaml` that holds `image.repository` + `image.tag`): changed like the tag they
+ * override, unless this file names another image there; a value that cannot be read as a tag fails.
+ */
+function applyValuesOverrides(scope, overrides) {
+    const { rewrite } = scope;
+    for (const override of overrides) {
+        const key = override.path.at(-1);
+        if (key?.kind !== 'key')
+            continue;
+        const parents = [];
+        resolveSetPath(scope, scope.doc.contents, override.path.slice(0, -1), [], parents);
+        for (const parent of parents) {
+            if (!(0,dist/* isMap */.jh)(parent.node))
+                continue;
+            const pair = pairOf(scope, parent.node, key.key);
+            if (!pair)
+                continue;
+            const value = resolveNode(scope, pair.value);
+            if ((0,dist/* isScalar */.jn)(value) && rewrite.referenced.has(value))
+                continue;
+            const fail = (what) => {
+                throw new errors_ManifestError(`${rewrite.where((0,dist/* isScalar */.jn)(value) || (0,dist/* isMap */.jh)(value) || (0,dist/* isSeq */.oP)(value) ? value : (pair.key ?? {}))} (${override.keyPath}) overrides the tag ${override.of} sets, but ${what}; say what it is with a 'set' entry, e.g. '${override.keyPath}={tag}' with 'files' naming ${rewrite.file}, or leave ${rewrite.file} out of 'files'`, { input: 'set' });
+            };
+            let namesOther = false;
+            for (const imageKey of imageKeysFor(key.key)) {
+                const name = pairOf(scope, parent.node, imageKey);
+                if (!name)
+                    continue;
+                const text = stringOf(scope, name.value)?.trim();
+                const reference = text === undefined ? undefined : reference_parseImageReference(text);
+                if (!reference)
+                    fail(`its ${imageKey} is not an image name`);
+                namesOther = true;
+            }
+            // This file names its own image there (this one would have been found as a reference).
+            if (namesOther)
+                continue;
+            if (!(0,dist/* isScalar */.jn)(value))
+                fail(`holds ${(0,dist/* isMap */.jh)(value) ? 'a mapping' : (0,dist/* isSeq */.oP)(value) ? 'a list' : 'no value'}`);
+            if (!(0,dist/* isScalar */.jn)(value))
+                continue;
+            const tag = planTagValue(scope, value, `override of ${override.of}`);
+            rewrite.addReference({
+                kind: 'values-override',
+                node: value,
+                line: rewrite.lineOfNode(value),
+                path: [...parent.path, key.key],
+                oldValue: tag.oldValue,
+                newValue: tag.newValue,
+                changed: tag.changed,
+                oldTag: tag.oldTag,
+                newTag: rewrite.tag,
+                droppedDigest: tag.droppedDigest,
+                overrideOf: override.of,
+            });
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./packages/manifest/scalar.ts
@@ -61136,7 +61543,7 @@ function removalEdit(rewrite, map, pair) {
         text: '',
     };
 }
-function insertionEdit(rewrite, map, insertions) {
+function insertionEdit(rewrite, map, insertions, removals) {
     const { text } = rewrite;
     const removed = rewrite.removals.get(map) ?? [];
     const anchor = map.items.filter((pair) => !removed.includes(pair)).at(-1);
@@ -61152,7 +61559,11 @@ function insertionEdit(rewrite, map, insertions) {
     const lineStart = text.lastIndexOf('\n', keyRange[0] - 1) + 1;
     const indent = ' '.repeat(keyRange[0] - lineStart);
     const lines = insertions.map(({ key, value }) => `${indent}${key}: ${renderNewScalar(value, false)}`);
-    const at = nextLineStart(text, anchorEnd);
+    let at = nextLineStart(text, anchorEnd);
+    // A removed last line takes the line break before it: add the keys after what it removes.
+    const covering = removals.find((removal) => at !== undefined && removal.start < at && at < removal.end);
+    if (covering)
+        at = covering.end < text.length || text.endsWith('\n') ? covering.end : undefined;
     if (at === undefined) {
         return { start: text.length, end: text.length, text: lines.map((line) => eol + line).join('') };
     }
@@ -61164,12 +61575,14 @@ function compileEdits(rewrite) {
         if (!change.unchanged)
             edits.push(scalarEdit(rewrite, change));
     }
+    const removals = [];
     for (const [map, pairs] of rewrite.removals) {
         for (const pair of pairs)
-            edits.push(removalEdit(rewrite, map, pair));
+            removals.push(removalEdit(rewrite, map, pair));
     }
+    edits.push(...removals);
     for (const [map, insertions] of rewrite.insertions) {
-        edits.push(insertionEdit(rewrite, map, insertions));
+        edits.push(insertionEdit(rewrite, map, insertions, removals));
     }
     return edits.sort((a, b) => a.start - b.start || a.end - b.end);
 }
@@ -61350,6 +61763,7 @@ function verifyRewrite(rewrite, before, text, edits) {
 
 
 
+
 const TEMPLATE_ACTION = /\{\{[\s\S]*?\}\}/;
 function isUnderTemplates(file) {
     return /(^|\/)templates\//.test(file);
@@ -61509,7 +61923,12 @@ function rewriteYaml(text, file, options) {
     for (const doc of docs) {
         const scope = { rewrite, doc };
         markFlowScalars(rewrite, doc.contents, false);
+        const first = rewrite.drafts.length;
         detectReferences(scope);
+        expandSharedReferences(scope, first);
+        if (options.overrides && options.overrides.length > 0) {
+            applyValuesOverrides(scope, options.overrides);
+        }
         if (options.set && options.set.length > 0)
             applySetEntries(scope, options.set, placeholders);
     }
@@ -61782,8 +62201,11 @@ function prepareManifestEdit(edit) {
     }
     const set = (edit.set ?? [])
         .filter((entry) => entry.trim() !== '')
-        .map((entry) => parseSetEntry(entry.trim()));
+        .map((entry) => set_entry_parseSetEntry(entry.trim()));
     const sha = (0,kit/* nonBlank */.GT)(edit.sha);
+    const overrides = edit.overrides ?? [];
+    for (const override of overrides)
+        set_entry_parseSetEntry(`${override.keyPath}=`);
     return {
         record: {
             image: edit.image.trim(),
@@ -61794,6 +62216,7 @@ function prepareManifestEdit(edit) {
             ...(sha === undefined ? {} : { sha }),
             allowDowngrade: edit.allowDowngrade === true,
             ...(downgradeReason === undefined ? {} : { downgradeReason }),
+            ...(overrides.length === 0 ? {} : { overrides }),
         },
         image: parseImageName(edit.image),
         tag,
@@ -61803,6 +62226,7 @@ function prepareManifestEdit(edit) {
         sha,
         allowDowngrade: edit.allowDowngrade === true,
         downgradeReason,
+        overrides,
     };
 }
 /** Reads the JSON form (update-manifest's `edit` output) back; `input` names where it came from. */
@@ -61834,6 +62258,13 @@ function parseManifestEdit(json, input) {
             input,
         });
     }
+    const overrides = record?.overrides ?? [];
+    const isOverride = (entry) => typeof entry === 'object' &&
+        entry !== null &&
+        ['file', 'keyPath', 'of'].every((field) => typeof entry[field] === 'string');
+    if (!Array.isArray(overrides) || !overrides.every(isOverride)) {
+        throw new ManifestError(`'overrides' must be a list of {file, keyPath, of}: pass update-manifest's edit output`, { input });
+    }
     const image = text('image');
     const tag = text('tag');
     if (record === null || typeof record !== 'object' || image === undefined || tag === undefined) {
@@ -61850,9 +62281,10 @@ function parseManifestEdit(json, input) {
         sha: text('sha'),
         allowDowngrade: record.allowDowngrade === true,
         downgradeReason: text('downgradeReason'),
+        overrides,
     });
 }
-function rewrite(source, edit) {
+function rewrite(source, edit, overrides = []) {
     return rewriteYaml(source.text, source.path, {
         image: edit.image,
         tag: edit.tag,
@@ -61860,7 +62292,59 @@ function rewrite(source, edit) {
         format: edit.format,
         ...(edit.digest === undefined ? {} : { digest: edit.digest }),
         ...(edit.sha === undefined ? {} : { placeholders: { sha: edit.sha } }),
+        ...(overrides.length === 0 ? {} : { overrides }),
     });
+}
+/** `values.yaml`, `values-prod.yaml`, `values.staging.yml`, `prod-values.yaml`: a chart's values layers. */
+const VALUES_FILE = /^(?:values(?:[-._][^/]*)?|[^/]*[-._]values)\.ya?ml$/i;
+function folderOf(file) {
+    return file.slice(0, file.lastIndexOf('/') + 1);
+}
+function isValuesFile(file) {
+    return VALUES_FILE.test(file.slice(file.lastIndexOf('/') + 1));
+}
+/**
+ * Layered values: a values file that holds, at the key path of a `repository` + `tag` reference
+ * found in another values file of the same folder, a tag of its own overrides that reference (Argo
+ * CD and `helm -f` layer them); each such file is planned again with those paths.
+ */
+function valuesOverrides(planned) {
+    const bases = new Map();
+    for (const entry of planned) {
+        if (!isValuesFile(entry.source.path))
+            continue;
+        for (const reference of entry.rewritten?.references ?? []) {
+            if (reference.kind !== 'helm-values')
+                continue;
+            const folder = folderOf(reference.file);
+            bases.set(folder, [...(bases.get(folder) ?? []), reference]);
+        }
+    }
+    const result = new Map();
+    if (bases.size === 0)
+        return result;
+    for (const entry of planned) {
+        const file = entry.source.path;
+        const candidates = isValuesFile(file) ? bases.get(folderOf(file)) : undefined;
+        if (candidates === undefined)
+            continue;
+        const own = new Set((entry.rewritten?.references ?? []).map((reference) => reference.keyPath));
+        const overrides = [];
+        for (const reference of candidates) {
+            if (reference.file === file || own.has(reference.keyPath))
+                continue;
+            if (overrides.some((override) => override.keyPath === reference.keyPath))
+                continue;
+            overrides.push({
+                keyPath: reference.keyPath,
+                path: set_entry_parseSetEntry(`${reference.keyPath}=`).path,
+                of: `${reference.file}:${String(reference.line)} (${reference.keyPath})`,
+            });
+        }
+        if (overrides.length > 0)
+            result.set(entry, overrides);
+    }
+    return result;
 }
 function describeDowngrade(reference) {
     return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.newTag}`;
@@ -61891,24 +62375,43 @@ function planManifestEdit(sources, edit, logger) {
     const changes = [];
     const skipped = [];
     const setHits = new Set();
-    for (const source of sources) {
-        if (!source.explicit && edit.set.length === 0 && !source.text.includes(imageLeaf)) {
-            files.push({ file: source.path, references: [], changed: false, diff: '' });
-            continue;
-        }
-        let rewritten;
+    const planned = [];
+    const attempt = (source, overrides) => {
         try {
-            rewritten = rewrite(source, edit);
+            const rewritten = rewrite(source, edit, overrides);
+            for (const hit of rewritten.setHits)
+                setHits.add(hit);
+            const existing = planned.find((entry) => entry.source === source);
+            if (existing)
+                existing.rewritten = rewritten;
+            else
+                planned.push({ source, rewritten });
+            return true;
         }
         catch (error) {
             if (!(error instanceof NotYamlError) || source.explicit)
                 throw error;
             logger.warning(`${error.file}: skipped, it ${error.reason}`);
             skipped.push({ file: source.path, reason: error.reason });
+            return false;
+        }
+    };
+    for (const source of sources) {
+        if (!source.explicit && edit.set.length === 0 && !source.text.includes(imageLeaf)) {
+            planned.push({ source, rewritten: undefined });
             continue;
         }
-        for (const hit of rewritten.setHits)
-            setHits.add(hit);
+        attempt(source);
+    }
+    for (const [entry, overrides] of valuesOverrides(planned)) {
+        if (!attempt(entry.source, overrides))
+            planned.splice(planned.indexOf(entry), 1);
+    }
+    for (const { source, rewritten } of planned) {
+        if (!rewritten) {
+            files.push({ file: source.path, references: [], changed: false, diff: '' });
+            continue;
+        }
         const changed = rewritten.text !== source.text;
         const diff = changed ? unifiedDiff(source.path, source.text, rewritten.edits) : '';
         files.push({ file: source.path, references: rewritten.references, changed, diff });
@@ -61935,6 +62438,16 @@ function planManifestEdit(sources, edit, logger) {
             previous.push(version);
     }
     for (const reference of references) {
+        if (reference.overrideOf === undefined)
+            continue;
+        logger.info(`${reference.file}:${String(reference.line)} (${reference.keyPath}): override of ${reference.overrideOf}, changed too`);
+    }
+    for (const reference of references) {
+        if (reference.droppedDigest === undefined)
+            continue;
+        logger.warning(`${reference.file}:${String(reference.line)} (${reference.keyPath}): dropped the digest ${reference.droppedDigest} that pinned ${reference.oldTag ?? 'the old image'}, as no new digest was given; pass 'digest' to pin ${edit.tag}`);
+    }
+    for (const reference of references) {
         logger.debug(`${reference.file}:${String(reference.line)} ${reference.keyPath}: ${reference.oldValue} -> ${reference.newValue}`);
     }
     return {
@@ -61946,6 +62459,9 @@ function planManifestEdit(sources, edit, logger) {
         previousVersion: latestVersion(previous)?.tag,
         downgradeReason,
         diff: changes.map((change) => change.diff).join(''),
+        overrides: references.flatMap((reference) => reference.overrideOf === undefined
+            ? []
+            : [{ file: reference.file, keyPath: reference.keyPath, of: reference.overrideOf }]),
     };
 }
 /**
@@ -61954,7 +62470,14 @@ function planManifestEdit(sources, edit, logger) {
  * downgrade guard against what is there now.
  */
 function reapplyManifestEdit(path, current, edit, explicit = true) {
-    const rewritten = rewrite({ path, text: current, explicit }, edit);
+    const overrides = edit.overrides
+        .filter((override) => override.file === path)
+        .map((override) => ({
+        keyPath: override.keyPath,
+        path: parseSetEntry(`${override.keyPath}=`).path,
+        of: override.of,
+    }));
+    const rewritten = rewrite({ path, text: current, explicit }, edit, overrides);
     guardDowngrade(rewritten.references, edit);
     return rewritten.text;
 }
@@ -62039,7 +62562,7 @@ async function updateManifests(request) {
         ...(plan.downgradeReason === undefined ? {} : { downgradeReason: plan.downgradeReason }),
         diff: plan.diff,
         dryRun,
-        edit: edit.record,
+        edit: plan.overrides.length === 0 ? edit.record : { ...edit.record, overrides: plan.overrides },
     };
 }
 
@@ -62203,7 +62726,10 @@ async function writeSummary(inputs, result) {
     const table = (0,kit/* markdownTable */.Qj)(['File', 'Line', 'Key', 'Old', 'New'], result.references.map((reference) => [
         reference.file,
         String(reference.line),
-        reference.keyPath,
+        // A layered values file's own tag, changed with the reference it overrides.
+        reference.overrideOf === undefined
+            ? reference.keyPath
+            : `${reference.keyPath} (override of ${reference.overrideOf})`,
         reference.oldValue,
         reference.newValue,
     ]));

@@ -3,8 +3,9 @@
  * siblings, kustomize `images:`, Argo CD parameters and overrides, and explicit `set` paths.
  */
 import { isMap, isScalar, isSeq, parse, type Scalar, type YAMLMap } from 'yaml';
+import { imageKeysFor } from './anchors.js';
 import { ManifestError } from './errors.js';
-import { formatReference, imageMatches, parseImageReference } from './reference.js';
+import { formatReference, imageMatches, parseImageReference, splitPinnedTag } from './reference.js';
 import {
   childOf,
   describeTag,
@@ -15,6 +16,7 @@ import {
   stringOf,
   type Scope,
   type Segment,
+  type ValuesOverride,
 } from './plan.js';
 import { formatKeyPath, renderTemplate, type PathSegment, type SetEntry } from './set-entry.js';
 
@@ -64,7 +66,39 @@ function detectFullReference(scope: Scope, node: Scalar, path: readonly Segment[
     changed,
     oldTag: reference.tag,
     newTag: rewrite.tag,
+    droppedDigest: rewrite.digest === undefined ? reference.digest : undefined,
   });
+}
+
+interface TagPlan {
+  /** The tag alone, without a pin; undefined when the value was empty. */
+  readonly oldTag: string | undefined;
+  /** The value as written. */
+  readonly oldValue: string;
+  readonly newValue: string;
+  readonly changed: boolean;
+  readonly droppedDigest: string | undefined;
+}
+
+/**
+ * A `tag` value: the new tag, and when the old value carried its own pin (`1.2.3@sha256:…`) the
+ * new digest with it, or no pin (reported as dropped) when no new digest was given.
+ */
+function planTagValue(scope: Scope, tagNode: Scalar, origin: string): TagPlan {
+  const { rewrite } = scope;
+  const oldValue = rewrite.scalarText(tagNode);
+  const pinned = splitPinnedTag(oldValue.trim());
+  const newValue =
+    pinned && rewrite.digest !== undefined ? `${rewrite.tag}@${rewrite.digest}` : rewrite.tag;
+  const changed = rewrite.setScalar(tagNode, newValue, origin);
+  const oldTag = pinned?.tag ?? oldValue;
+  return {
+    oldTag: oldTag === '' ? undefined : oldTag,
+    oldValue,
+    newValue,
+    changed,
+    droppedDigest: rewrite.digest === undefined ? pinned?.digest : undefined,
+  };
 }
 
 /** Sets a `digest` value next to a tag: the new digest, or empty so an old one no longer pins the old image. */
@@ -72,13 +106,14 @@ function planDigestValue(
   scope: Scope,
   digestNode: Scalar | undefined,
   origin: string,
-): { old?: string; next?: string; changed: boolean } {
+): { old?: string; next?: string; changed: boolean; dropped?: string } {
   const { rewrite } = scope;
   if (!digestNode) return { changed: false };
   const old = rewrite.scalarText(digestNode);
   const next = rewrite.digest ?? '';
   if (old === '' && next === '') return { changed: false };
-  return { old, next, changed: rewrite.setScalar(digestNode, next, origin) };
+  const changed = rewrite.setScalar(digestNode, next, origin);
+  return { old, next, changed, ...(next === '' ? { dropped: old } : {}) };
 }
 
 /** `repository:` + `tag:` siblings, with optional `registry:` and `digest:` siblings (Bitnami style). */
@@ -97,8 +132,7 @@ function detectSplitReference(scope: Scope, map: YAMLMap, path: readonly Segment
       reference = parseImageReference(`${registry}/${repository}`) ?? reference;
     }
     if (!imageMatches(rewrite.options.image, reference)) continue;
-    const oldTag = rewrite.scalarText(tagNode);
-    const tagChanged = rewrite.setScalar(tagNode, rewrite.tag, `${key} + tag`);
+    const tag = planTagValue(scope, tagNode, `${key} + tag`);
     const digest = planDigestValue(
       scope,
       scalarOf(scope, pairOf(scope, map, 'digest')?.value),
@@ -109,13 +143,61 @@ function detectSplitReference(scope: Scope, map: YAMLMap, path: readonly Segment
       node: tagNode,
       line: rewrite.lineOfNode(tagNode),
       path: [...path, 'tag'],
-      oldValue: describeTag(oldTag, digest.old),
-      newValue: describeTag(rewrite.tag, digest.next),
-      changed: tagChanged || digest.changed,
-      oldTag: oldTag === '' ? undefined : oldTag,
+      oldValue: describeTag(tag.oldValue, digest.old),
+      newValue: describeTag(tag.newValue, digest.next),
+      changed: tag.changed || digest.changed,
+      oldTag: tag.oldTag,
       newTag: rewrite.tag,
+      droppedDigest: tag.droppedDigest ?? digest.dropped,
     });
     return;
+  }
+}
+
+/** `image` → `imageTag`; `sidecarImage` → `sidecarImageTag`, then `sidecarTag`; `Image` → `ImageTag`. */
+function siblingTagKeys(imageKey: string): string[] {
+  const prefix = imageKey.slice(0, -'image'.length);
+  const keys = [`${imageKey}Tag`];
+  if (prefix !== '') keys.push(`${prefix}Tag`);
+  return keys;
+}
+
+/**
+ * `<prefix>Image:` + `<prefix>Tag:` (or `<prefix>ImageTag:`) siblings, as many charts write them
+ * (`image: org/name` + `imageTag: 1.2.3`), with an optional `<prefix>ImageDigest`/`<prefix>Digest`.
+ */
+function detectSiblingTags(scope: Scope, map: YAMLMap, path: readonly Segment[]): void {
+  const { rewrite } = scope;
+  for (const pair of map.items) {
+    const imageKey = keyOf(scope, pair);
+    if (imageKey === undefined || !/(?:^i|I)mage$/.test(imageKey)) continue;
+    const repository = stringOf(scope, pair.value)?.trim();
+    const reference = repository === undefined ? undefined : parseImageReference(repository);
+    if (!reference || reference.tag !== undefined || reference.digest !== undefined) continue;
+    if (!imageMatches(rewrite.options.image, reference)) continue;
+    const tagKey = siblingTagKeys(imageKey).find((key) => pairOf(scope, map, key) !== undefined);
+    if (tagKey === undefined) continue;
+    const tagNode = scalarOf(scope, pairOf(scope, map, tagKey)?.value);
+    if (!tagNode) continue;
+    const tag = planTagValue(scope, tagNode, `${imageKey} + ${tagKey}`);
+    const digestKey = tagKey.replace(/Tag$/, 'Digest');
+    const digest = planDigestValue(
+      scope,
+      scalarOf(scope, pairOf(scope, map, digestKey)?.value),
+      `${imageKey} + ${digestKey}`,
+    );
+    rewrite.addReference({
+      kind: 'helm-values',
+      node: tagNode,
+      line: rewrite.lineOfNode(tagNode),
+      path: [...path, tagKey],
+      oldValue: describeTag(tag.oldValue, digest.old),
+      newValue: describeTag(tag.newValue, digest.next),
+      changed: tag.changed || digest.changed,
+      oldTag: tag.oldTag,
+      newTag: rewrite.tag,
+      droppedDigest: tag.droppedDigest ?? digest.dropped,
+    });
   }
 }
 
@@ -124,6 +206,7 @@ function walkGeneric(scope: Scope, node: unknown, path: Segment[]): void {
     detectFullReference(scope, node, path);
   } else if (isMap(node)) {
     detectSplitReference(scope, node, path);
+    detectSiblingTags(scope, node, path);
     for (const pair of node.items) {
       walkGeneric(scope, pair.value, [...path, keyOf(scope, pair) ?? '?']);
     }
@@ -145,10 +228,17 @@ function isKustomization(scope: Scope, root: YAMLMap): boolean {
   );
 }
 
+/** A Flux `Kustomization` (kustomize.toolkit.fluxcd.io): its `spec.images` are kustomize's `images`. */
+function isFluxKustomization(scope: Scope, root: YAMLMap): boolean {
+  const kind = stringOf(scope, pairOf(scope, root, 'kind')?.value);
+  const apiVersion = stringOf(scope, pairOf(scope, root, 'apiVersion')?.value) ?? '';
+  return kind === 'Kustomization' && apiVersion.startsWith('kustomize.toolkit.fluxcd.io/');
+}
+
 /** `images:` entries: set `newTag` (inserted when missing) and `digest` (removed when no new digest). */
-function detectKustomizeImages(scope: Scope, root: YAMLMap): void {
+function detectKustomizeImages(scope: Scope, parent: unknown, at: readonly Segment[]): void {
   const { rewrite } = scope;
-  const images = childOf(scope, root, 'images');
+  const images = childOf(scope, parent, 'images');
   if (!isSeq(images)) return;
   images.items.forEach((item, index) => {
     const entry = resolveNode(scope, item);
@@ -159,12 +249,12 @@ function detectKustomizeImages(scope: Scope, root: YAMLMap): void {
       stringOf(scope, nameNode),
     ];
     if (!names.some((name) => name !== undefined && rewrite.matchesName(name.trim()))) return;
-    const path: Segment[] = ['images', index, 'newTag'];
+    const path: Segment[] = [...at, 'images', index, 'newTag'];
     const newTagPair = pairOf(scope, entry, 'newTag');
     const newTagNode = newTagPair ? scalarOf(scope, newTagPair.value) : undefined;
     if (newTagPair && !newTagNode) {
       throw new ManifestError(
-        `${rewrite.where(entry)}: images[${String(index)}].newTag is not a plain value; make it one`,
+        `${rewrite.where(entry)}: ${formatKeyPath(path)} is not a plain value; make it one`,
       );
     }
     let changed = false;
@@ -191,6 +281,7 @@ function detectKustomizeImages(scope: Scope, root: YAMLMap): void {
       rewrite.removePair(entry, digestPair);
       changed = true;
     }
+    const dropped = rewrite.digest === undefined && oldDigest !== '' ? oldDigest : undefined;
     rewrite.addReference({
       kind: 'kustomize',
       node: newTagNode ?? entry,
@@ -201,6 +292,7 @@ function detectKustomizeImages(scope: Scope, root: YAMLMap): void {
       changed,
       oldTag: oldTag === '' ? undefined : oldTag,
       newTag: rewrite.tag,
+      droppedDigest: dropped,
     });
   });
 }
@@ -248,8 +340,7 @@ function detectArgoHelmParameters(scope: Scope, source: ArgoSource): void {
     const tagEntry = entries.find((candidate) => candidate?.name === `${prefix}tag`);
     const tagNode = tagEntry?.value;
     if (!tagEntry || !tagNode) continue;
-    const oldTag = rewrite.scalarText(tagNode);
-    const tagChanged = rewrite.setScalar(tagNode, rewrite.tag, `Argo CD parameter ${prefix}tag`);
+    const tag = planTagValue(scope, tagNode, `Argo CD parameter ${prefix}tag`);
     const digestEntry = entries.find((candidate) => candidate?.name === `${prefix}digest`);
     const digest = planDigestValue(scope, digestEntry?.value, `Argo CD parameter ${prefix}digest`);
     rewrite.addReference({
@@ -257,11 +348,12 @@ function detectArgoHelmParameters(scope: Scope, source: ArgoSource): void {
       node: tagNode,
       line: rewrite.lineOfNode(tagNode),
       path: [...source.path, 'helm', 'parameters', tagEntry.index, 'value'],
-      oldValue: describeTag(oldTag, digest.old),
-      newValue: describeTag(rewrite.tag, digest.next),
-      changed: tagChanged || digest.changed,
-      oldTag: oldTag === '' ? undefined : oldTag,
+      oldValue: describeTag(tag.oldValue, digest.old),
+      newValue: describeTag(tag.newValue, digest.next),
+      changed: tag.changed || digest.changed,
+      oldTag: tag.oldTag,
       newTag: rewrite.tag,
+      droppedDigest: tag.droppedDigest ?? digest.dropped,
     });
   }
 }
@@ -298,6 +390,7 @@ function detectArgoKustomizeImages(scope: Scope, source: ArgoSource): void {
       changed,
       oldTag: reference.tag,
       newTag: rewrite.tag,
+      droppedDigest: rewrite.digest === undefined ? reference.digest : undefined,
     });
   });
 }
@@ -411,7 +504,10 @@ export function applySetEntries(
 export function detectReferences(scope: Scope): void {
   const root = scope.doc.contents;
   if (isMap(root)) {
-    if (isKustomization(scope, root)) detectKustomizeImages(scope, root);
+    if (isKustomization(scope, root)) detectKustomizeImages(scope, root, []);
+    if (isFluxKustomization(scope, root)) {
+      detectKustomizeImages(scope, childOf(scope, root, 'spec'), ['spec']);
+    }
     const argoKind = isArgoApplication(scope, root);
     if (argoKind !== undefined) {
       for (const source of argoSources(scope, root, argoKind)) {
@@ -422,4 +518,60 @@ export function detectReferences(scope: Scope): void {
   }
   // Specific rules claim their scalars first, so the generic scan does not report them again.
   walkGeneric(scope, root, []);
+}
+
+/**
+ * Tags this values file overrides in another values file of its chart folder (`image.tag` alone,
+ * layered on a `values.yaml` that holds `image.repository` + `image.tag`): changed like the tag they
+ * override, unless this file names another image there; a value that cannot be read as a tag fails.
+ */
+export function applyValuesOverrides(scope: Scope, overrides: readonly ValuesOverride[]): void {
+  const { rewrite } = scope;
+  for (const override of overrides) {
+    const key = override.path.at(-1);
+    if (key?.kind !== 'key') continue;
+    const parents: PathHit[] = [];
+    resolveSetPath(scope, scope.doc.contents, override.path.slice(0, -1), [], parents);
+    for (const parent of parents) {
+      if (!isMap(parent.node)) continue;
+      const pair = pairOf(scope, parent.node, key.key);
+      if (!pair) continue;
+      const value = resolveNode(scope, pair.value);
+      if (isScalar(value) && rewrite.referenced.has(value)) continue;
+      const fail = (what: string): never => {
+        throw new ManifestError(
+          `${rewrite.where(isScalar(value) || isMap(value) || isSeq(value) ? value : (pair.key ?? {}))} (${override.keyPath}) overrides the tag ${override.of} sets, but ${what}; say what it is with a 'set' entry, e.g. '${override.keyPath}={tag}' with 'files' naming ${rewrite.file}, or leave ${rewrite.file} out of 'files'`,
+          { input: 'set' },
+        );
+      };
+      let namesOther = false;
+      for (const imageKey of imageKeysFor(key.key)) {
+        const name = pairOf(scope, parent.node, imageKey);
+        if (!name) continue;
+        const text = stringOf(scope, name.value)?.trim();
+        const reference = text === undefined ? undefined : parseImageReference(text);
+        if (!reference) fail(`its ${imageKey} is not an image name`);
+        namesOther = true;
+      }
+      // This file names its own image there (this one would have been found as a reference).
+      if (namesOther) continue;
+      if (!isScalar(value))
+        fail(`holds ${isMap(value) ? 'a mapping' : isSeq(value) ? 'a list' : 'no value'}`);
+      if (!isScalar(value)) continue;
+      const tag = planTagValue(scope, value, `override of ${override.of}`);
+      rewrite.addReference({
+        kind: 'values-override',
+        node: value,
+        line: rewrite.lineOfNode(value),
+        path: [...parent.path, key.key],
+        oldValue: tag.oldValue,
+        newValue: tag.newValue,
+        changed: tag.changed,
+        oldTag: tag.oldTag,
+        newTag: rewrite.tag,
+        droppedDigest: tag.droppedDigest,
+        overrideOf: override.of,
+      });
+    }
+  }
 }

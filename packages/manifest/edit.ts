@@ -9,7 +9,8 @@ import { DEFAULT_FORMAT, latestVersion, VersionFormat, type Version } from '../v
 import { unifiedDiff } from './diff.js';
 import { ManifestError, NotYamlError } from './errors.js';
 import { isValidDigest, isValidDockerTag, parseImageName, type ImageName } from './reference.js';
-import { rewriteYaml, type Reference } from './rewrite.js';
+import type { ValuesOverride } from './plan.js';
+import { rewriteYaml, type Reference, type RewriteResult } from './rewrite.js';
 import { parseSetEntry, type SetEntry } from './set-entry.js';
 
 /** The edit as plain data: an action output, an action input, a CLI plan. */
@@ -27,6 +28,18 @@ export interface ManifestEdit {
   readonly sha?: string | undefined;
   readonly allowDowngrade?: boolean | undefined;
   readonly downgradeReason?: string | undefined;
+  /**
+   * Layered values tags the plan found (see planManifestEdit), so that the edit made again on a
+   * moved base changes them too.
+   */
+  readonly overrides?: readonly OverrideRecord[] | undefined;
+}
+
+/** A tag `file` overrides at `keyPath`, over the reference `of` (`<file>:<line> (<key path>)`). */
+export interface OverrideRecord {
+  readonly file: string;
+  readonly keyPath: string;
+  readonly of: string;
 }
 
 /** A checked edit, ready to apply. */
@@ -40,6 +53,7 @@ export interface PreparedEdit {
   readonly sha: string | undefined;
   readonly allowDowngrade: boolean;
   readonly downgradeReason: string | undefined;
+  readonly overrides: readonly OverrideRecord[];
 }
 
 /** One file as read, before the edit. */
@@ -82,6 +96,8 @@ export interface ManifestEditPlan {
   /** Set when a downgrade was allowed. */
   readonly downgradeReason: string | undefined;
   readonly diff: string;
+  /** The layered values tags changed as overrides (for the edit record). */
+  readonly overrides: OverrideRecord[];
 }
 
 /** Checks the record once; every problem names the input that fixes it. */
@@ -123,6 +139,8 @@ export function prepareManifestEdit(edit: ManifestEdit): PreparedEdit {
     .filter((entry) => entry.trim() !== '')
     .map((entry) => parseSetEntry(entry.trim()));
   const sha = nonBlank(edit.sha);
+  const overrides = edit.overrides ?? [];
+  for (const override of overrides) parseSetEntry(`${override.keyPath}=`);
   return {
     record: {
       image: edit.image.trim(),
@@ -133,6 +151,7 @@ export function prepareManifestEdit(edit: ManifestEdit): PreparedEdit {
       ...(sha === undefined ? {} : { sha }),
       allowDowngrade: edit.allowDowngrade === true,
       ...(downgradeReason === undefined ? {} : { downgradeReason }),
+      ...(overrides.length === 0 ? {} : { overrides }),
     },
     image: parseImageName(edit.image),
     tag,
@@ -142,6 +161,7 @@ export function prepareManifestEdit(edit: ManifestEdit): PreparedEdit {
     sha,
     allowDowngrade: edit.allowDowngrade === true,
     downgradeReason,
+    overrides,
   };
 }
 
@@ -172,6 +192,19 @@ export function parseManifestEdit(json: string, input: string): PreparedEdit {
       input,
     });
   }
+  const overrides = record?.overrides ?? [];
+  const isOverride = (entry: unknown): entry is OverrideRecord =>
+    typeof entry === 'object' &&
+    entry !== null &&
+    ['file', 'keyPath', 'of'].every(
+      (field) => typeof (entry as Record<string, unknown>)[field] === 'string',
+    );
+  if (!Array.isArray(overrides) || !overrides.every(isOverride)) {
+    throw new ManifestError(
+      `'overrides' must be a list of {file, keyPath, of}: pass update-manifest's edit output`,
+      { input },
+    );
+  }
   const image = text('image');
   const tag = text('tag');
   if (record === null || typeof record !== 'object' || image === undefined || tag === undefined) {
@@ -188,10 +221,15 @@ export function parseManifestEdit(json: string, input: string): PreparedEdit {
     sha: text('sha'),
     allowDowngrade: record.allowDowngrade === true,
     downgradeReason: text('downgradeReason'),
+    overrides,
   });
 }
 
-function rewrite(source: ManifestSource, edit: PreparedEdit) {
+function rewrite(
+  source: ManifestSource,
+  edit: PreparedEdit,
+  overrides: readonly ValuesOverride[] = [],
+) {
   return rewriteYaml(source.text, source.path, {
     image: edit.image,
     tag: edit.tag,
@@ -199,7 +237,62 @@ function rewrite(source: ManifestSource, edit: PreparedEdit) {
     format: edit.format,
     ...(edit.digest === undefined ? {} : { digest: edit.digest }),
     ...(edit.sha === undefined ? {} : { placeholders: { sha: edit.sha } }),
+    ...(overrides.length === 0 ? {} : { overrides }),
   });
+}
+
+/** `values.yaml`, `values-prod.yaml`, `values.staging.yml`, `prod-values.yaml`: a chart's values layers. */
+const VALUES_FILE = /^(?:values(?:[-._][^/]*)?|[^/]*[-._]values)\.ya?ml$/i;
+
+function folderOf(file: string): string {
+  return file.slice(0, file.lastIndexOf('/') + 1);
+}
+
+function isValuesFile(file: string): boolean {
+  return VALUES_FILE.test(file.slice(file.lastIndexOf('/') + 1));
+}
+
+interface Planned {
+  readonly source: ManifestSource;
+  /** Undefined for a file not parsed (it never names the image). */
+  rewritten: RewriteResult | undefined;
+}
+
+/**
+ * Layered values: a values file that holds, at the key path of a `repository` + `tag` reference
+ * found in another values file of the same folder, a tag of its own overrides that reference (Argo
+ * CD and `helm -f` layer them); each such file is planned again with those paths.
+ */
+function valuesOverrides(planned: readonly Planned[]): Map<Planned, ValuesOverride[]> {
+  const bases = new Map<string, Reference[]>();
+  for (const entry of planned) {
+    if (!isValuesFile(entry.source.path)) continue;
+    for (const reference of entry.rewritten?.references ?? []) {
+      if (reference.kind !== 'helm-values') continue;
+      const folder = folderOf(reference.file);
+      bases.set(folder, [...(bases.get(folder) ?? []), reference]);
+    }
+  }
+  const result = new Map<Planned, ValuesOverride[]>();
+  if (bases.size === 0) return result;
+  for (const entry of planned) {
+    const file = entry.source.path;
+    const candidates = isValuesFile(file) ? bases.get(folderOf(file)) : undefined;
+    if (candidates === undefined) continue;
+    const own = new Set((entry.rewritten?.references ?? []).map((reference) => reference.keyPath));
+    const overrides: ValuesOverride[] = [];
+    for (const reference of candidates) {
+      if (reference.file === file || own.has(reference.keyPath)) continue;
+      if (overrides.some((override) => override.keyPath === reference.keyPath)) continue;
+      overrides.push({
+        keyPath: reference.keyPath,
+        path: parseSetEntry(`${reference.keyPath}=`).path,
+        of: `${reference.file}:${String(reference.line)} (${reference.keyPath})`,
+      });
+    }
+    if (overrides.length > 0) result.set(entry, overrides);
+  }
+  return result;
 }
 
 function describeDowngrade(reference: Reference): string {
@@ -241,21 +334,37 @@ export function planManifestEdit(
   const changes: ManifestChange[] = [];
   const skipped: SkippedFile[] = [];
   const setHits = new Set<string>();
-  for (const source of sources) {
-    if (!source.explicit && edit.set.length === 0 && !source.text.includes(imageLeaf)) {
-      files.push({ file: source.path, references: [], changed: false, diff: '' });
-      continue;
-    }
-    let rewritten: ReturnType<typeof rewriteYaml>;
+  const planned: Planned[] = [];
+  const attempt = (source: ManifestSource, overrides?: ValuesOverride[]): boolean => {
     try {
-      rewritten = rewrite(source, edit);
+      const rewritten = rewrite(source, edit, overrides);
+      for (const hit of rewritten.setHits) setHits.add(hit);
+      const existing = planned.find((entry) => entry.source === source);
+      if (existing) existing.rewritten = rewritten;
+      else planned.push({ source, rewritten });
+      return true;
     } catch (error: unknown) {
       if (!(error instanceof NotYamlError) || source.explicit) throw error;
       logger.warning(`${error.file}: skipped, it ${error.reason}`);
       skipped.push({ file: source.path, reason: error.reason });
+      return false;
+    }
+  };
+  for (const source of sources) {
+    if (!source.explicit && edit.set.length === 0 && !source.text.includes(imageLeaf)) {
+      planned.push({ source, rewritten: undefined });
       continue;
     }
-    for (const hit of rewritten.setHits) setHits.add(hit);
+    attempt(source);
+  }
+  for (const [entry, overrides] of valuesOverrides(planned)) {
+    if (!attempt(entry.source, overrides)) planned.splice(planned.indexOf(entry), 1);
+  }
+  for (const { source, rewritten } of planned) {
+    if (!rewritten) {
+      files.push({ file: source.path, references: [], changed: false, diff: '' });
+      continue;
+    }
     const changed = rewritten.text !== source.text;
     const diff = changed ? unifiedDiff(source.path, source.text, rewritten.edits) : '';
     files.push({ file: source.path, references: rewritten.references, changed, diff });
@@ -285,6 +394,18 @@ export function planManifestEdit(
     if (version) previous.push(version);
   }
   for (const reference of references) {
+    if (reference.overrideOf === undefined) continue;
+    logger.info(
+      `${reference.file}:${String(reference.line)} (${reference.keyPath}): override of ${reference.overrideOf}, changed too`,
+    );
+  }
+  for (const reference of references) {
+    if (reference.droppedDigest === undefined) continue;
+    logger.warning(
+      `${reference.file}:${String(reference.line)} (${reference.keyPath}): dropped the digest ${reference.droppedDigest} that pinned ${reference.oldTag ?? 'the old image'}, as no new digest was given; pass 'digest' to pin ${edit.tag}`,
+    );
+  }
+  for (const reference of references) {
     logger.debug(
       `${reference.file}:${String(reference.line)} ${reference.keyPath}: ${reference.oldValue} -> ${reference.newValue}`,
     );
@@ -298,6 +419,11 @@ export function planManifestEdit(
     previousVersion: latestVersion(previous)?.tag,
     downgradeReason,
     diff: changes.map((change) => change.diff).join(''),
+    overrides: references.flatMap((reference) =>
+      reference.overrideOf === undefined
+        ? []
+        : [{ file: reference.file, keyPath: reference.keyPath, of: reference.overrideOf }],
+    ),
   };
 }
 
@@ -312,7 +438,14 @@ export function reapplyManifestEdit(
   edit: PreparedEdit,
   explicit = true,
 ): string {
-  const rewritten = rewrite({ path, text: current, explicit }, edit);
+  const overrides = edit.overrides
+    .filter((override) => override.file === path)
+    .map((override) => ({
+      keyPath: override.keyPath,
+      path: parseSetEntry(`${override.keyPath}=`).path,
+      of: override.of,
+    }));
+  const rewritten = rewrite({ path, text: current, explicit }, edit, overrides);
   guardDowngrade(rewritten.references, edit);
   return rewritten.text;
 }

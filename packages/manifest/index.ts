@@ -13,6 +13,7 @@ export { formatKeyPath, parseSetEntry, renderTemplate } from './set-entry.js';
 export type { PathSegment, PlaceholderValues, SetEntry } from './set-entry.js';
 export { MAX_EXPANDED_NODES, rewriteYaml } from './rewrite.js';
 export type { Reference, ReferenceKind, RewriteOptions, RewriteResult } from './rewrite.js';
+export type { ValuesOverride } from './plan.js';
 export { applyEdits, unifiedDiff } from './diff.js';
 export type { TextEdit } from './diff.js';
 export { DEFAULT_FILE_PATTERNS } from './files.js';
@@ -29,6 +30,7 @@ export type {
   ManifestEdit,
   ManifestEditPlan,
   ManifestSource,
+  OverrideRecord,
   PreparedEdit,
   SkippedFile,
 } from './edit.js';

@@ -14,10 +14,11 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { compareVersions, DEFAULT_FORMAT, VersionFormat } from '../version/index.js';
+import { compareSemverTags, parseSemverTag } from '../version/semver.js';
 import { ManifestError } from './errors.js';
 import { imageMatches, parseImageReference, type ImageName } from './reference.js';
 import type { RawPlain } from './scalar.js';
-import { formatKeyPath, type SetEntry } from './set-entry.js';
+import { formatKeyPath, type PathSegment, type SetEntry } from './set-entry.js';
 
 export type ReferenceKind =
   /** A full reference in a string value (Helm values, workload containers, anything). */
@@ -31,7 +32,9 @@ export type ReferenceKind =
   /** An Argo CD `kustomize.images` override. */
   | 'argocd-kustomize'
   /** A value named by a `set` entry. */
-  | 'set';
+  | 'set'
+  /** The same key path in another values file of the chart folder (an environment layer). */
+  | 'values-override';
 
 export interface Reference {
   /** Relative to the root, with `/`. */
@@ -51,6 +54,18 @@ export interface Reference {
   readonly downgrade: boolean;
   /** The set entry that named this value. */
   readonly setEntry?: string;
+  /** The digest that pinned the old image and was dropped, as no new digest was given. */
+  readonly droppedDigest?: string;
+  /** For a values override: the reference it overrides, `<file>:<line> (<key path>)`. */
+  readonly overrideOf?: string;
+}
+
+/** A tag another values file of the same chart folder sets at `keyPath`: see planManifestEdit. */
+export interface ValuesOverride {
+  readonly keyPath: string;
+  readonly path: readonly PathSegment[];
+  /** `<file>:<line> (<key path>)` of the reference it overrides. */
+  readonly of: string;
 }
 
 export interface RewriteOptions {
@@ -61,6 +76,8 @@ export interface RewriteOptions {
   readonly placeholders?: { readonly sha?: string };
   /** Decides which references would be downgrades; default `v0.0.{n}`. */
   readonly format?: VersionFormat;
+  /** Tags this file overrides in another values file of its chart folder. */
+  readonly overrides?: readonly ValuesOverride[];
 }
 
 export type Segment = string | number;
@@ -95,6 +112,8 @@ export interface ReferenceDraft {
   readonly oldTag: string | undefined;
   readonly newTag: string;
   readonly setEntry?: string;
+  readonly droppedDigest?: string | undefined;
+  readonly overrideOf?: string;
 }
 
 export function lineStartsOf(text: string): number[] {
@@ -103,6 +122,21 @@ export function lineStartsOf(text: string): number[] {
     starts.push(index + 1);
   }
   return starts;
+}
+
+/**
+ * By the release format when both tags are in it (a hotfix after its release), else by semver
+ * precedence when both are semver-shaped (`v3.4.5` → `v3.4.4`); otherwise no verdict.
+ */
+export function isDowngrade(format: VersionFormat, oldTag: string, newTag: string): boolean {
+  const oldVersion = format.parse(oldTag);
+  const newVersion = format.parse(newTag);
+  if (oldVersion && newVersion) return compareVersions(oldVersion, newVersion) > 0;
+  const oldSemver = parseSemverTag(oldTag);
+  const newSemver = parseSemverTag(newTag);
+  return oldSemver !== undefined && newSemver !== undefined
+    ? compareSemverTags(oldSemver, newSemver) > 0
+    : false;
 }
 
 export class FileRewrite {
@@ -223,11 +257,9 @@ export class FileRewrite {
 
   references(): Reference[] {
     const format = this.options.format ?? VersionFormat.parse(DEFAULT_FORMAT);
-    const newVersion = format.parse(this.tag);
     return this.drafts
       .map((draft): Reference => {
-        const oldVersion = draft.oldTag === undefined ? undefined : format.parse(draft.oldTag);
-        const targetVersion = draft.kind === 'set' ? format.parse(draft.newTag) : newVersion;
+        const newTag = draft.kind === 'set' ? draft.newTag : this.tag;
         return {
           file: this.file,
           line: draft.line,
@@ -238,11 +270,10 @@ export class FileRewrite {
           changed: draft.changed,
           ...(draft.oldTag === undefined ? {} : { oldTag: draft.oldTag }),
           newTag: draft.newTag,
-          downgrade:
-            oldVersion !== undefined &&
-            targetVersion !== undefined &&
-            compareVersions(oldVersion, targetVersion) > 0,
+          downgrade: draft.oldTag !== undefined && isDowngrade(format, draft.oldTag, newTag),
           ...(draft.setEntry === undefined ? {} : { setEntry: draft.setEntry }),
+          ...(draft.droppedDigest === undefined ? {} : { droppedDigest: draft.droppedDigest }),
+          ...(draft.overrideOf === undefined ? {} : { overrideOf: draft.overrideOf }),
         };
       })
       .sort((a, b) => a.line - b.line);

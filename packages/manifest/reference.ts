@@ -87,6 +87,18 @@ export function parseImageReference(text: string): ImageReference | undefined {
   };
 }
 
+/**
+ * A tag value that carries its own pin, `1.2.3@sha256:…` (a shape some charts use in `tag:`):
+ * the tag and the digest apart; undefined when the text is not exactly that.
+ */
+export function splitPinnedTag(text: string): { tag: string; digest: string } | undefined {
+  const at = text.indexOf('@');
+  if (at < 0) return undefined;
+  const tag = text.slice(0, at);
+  const digest = text.slice(at + 1);
+  return TAG.test(tag) && DIGEST.test(digest) ? { tag, digest } : undefined;
+}
+
 /** Parses the `image` input: a repository with an optional registry host, never a tag or digest. */
 export function parseImageName(image: string): ImageName {
   const text = image.trim();

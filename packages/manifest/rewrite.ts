@@ -7,7 +7,8 @@ import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Scalar } from 
 import { applyEdits, type TextEdit } from './diff.js';
 import { NotYamlError } from './errors.js';
 import { formatImageName, formatReference } from './reference.js';
-import { applySetEntries, detectReferences } from './detect.js';
+import { expandSharedReferences } from './anchors.js';
+import { applySetEntries, applyValuesOverrides, detectReferences } from './detect.js';
 import {
   FileRewrite,
   markFlowScalars,
@@ -205,7 +206,12 @@ export function rewriteYaml(text: string, file: string, options: RewriteOptions)
   for (const doc of docs) {
     const scope: Scope = { rewrite, doc };
     markFlowScalars(rewrite, doc.contents, false);
+    const first = rewrite.drafts.length;
     detectReferences(scope);
+    expandSharedReferences(scope, first);
+    if (options.overrides && options.overrides.length > 0) {
+      applyValuesOverrides(scope, options.overrides);
+    }
     if (options.set && options.set.length > 0) applySetEntries(scope, options.set, placeholders);
   }
   const edits = compileEdits(rewrite);

@@ -101,6 +101,7 @@ function insertionEdit(
   rewrite: FileRewrite,
   map: YAMLMap,
   insertions: readonly PairInsertion[],
+  removals: readonly TextEdit[],
 ): TextEdit {
   const { text } = rewrite;
   const removed = rewrite.removals.get(map) ?? [];
@@ -118,7 +119,12 @@ function insertionEdit(
   const lines = insertions.map(
     ({ key, value }) => `${indent}${key}: ${renderNewScalar(value, false)}`,
   );
-  const at = nextLineStart(text, anchorEnd);
+  let at = nextLineStart(text, anchorEnd);
+  // A removed last line takes the line break before it: add the keys after what it removes.
+  const covering = removals.find(
+    (removal) => at !== undefined && removal.start < at && at < removal.end,
+  );
+  if (covering) at = covering.end < text.length || text.endsWith('\n') ? covering.end : undefined;
   if (at === undefined) {
     return { start: text.length, end: text.length, text: lines.map((line) => eol + line).join('') };
   }
@@ -130,11 +136,13 @@ export function compileEdits(rewrite: FileRewrite): TextEdit[] {
   for (const change of rewrite.changes.values()) {
     if (!change.unchanged) edits.push(scalarEdit(rewrite, change));
   }
+  const removals: TextEdit[] = [];
   for (const [map, pairs] of rewrite.removals) {
-    for (const pair of pairs) edits.push(removalEdit(rewrite, map, pair));
+    for (const pair of pairs) removals.push(removalEdit(rewrite, map, pair));
   }
+  edits.push(...removals);
   for (const [map, insertions] of rewrite.insertions) {
-    edits.push(insertionEdit(rewrite, map, insertions));
+    edits.push(insertionEdit(rewrite, map, insertions, removals));
   }
   return edits.sort((a, b) => a.start - b.start || a.end - b.end);
 }

@@ -131,6 +131,6 @@ export async function updateManifests(
     ...(plan.downgradeReason === undefined ? {} : { downgradeReason: plan.downgradeReason }),
     diff: plan.diff,
     dryRun,
-    edit: edit.record,
+    edit: plan.overrides.length === 0 ? edit.record : { ...edit.record, overrides: plan.overrides },
   };
 }

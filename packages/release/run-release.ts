@@ -378,7 +378,11 @@ async function finish(
         before: file.before,
         after: file.after,
       })),
-      edit: editFor(run, version, config.pinDigest === true ? image.digest : undefined),
+      // The edit as planned, layered values overrides included, for a base that moves meanwhile.
+      edit: prepareManifestEdit({
+        ...editFor(run, version, config.pinDigest === true ? image.digest : undefined).record,
+        overrides: plan.overrides,
+      }),
       message: pullRequest.title,
       pullRequest,
       supersede: { app: config.app, version: version.version, format: run.format },

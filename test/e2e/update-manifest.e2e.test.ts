@@ -32,6 +32,30 @@ const expectedValues = () =>
   readFile(join(FIXTURES, 'helm-values-ecr-govcloud/expected/values.yaml'), 'utf8');
 
 describe('dist/update-manifest under Node 24', () => {
+  it('changes a layered values file that overrides the tag, and lists it as an override in the summary', async () => {
+    const dir = await workspaceWith('helm-layered-values');
+    const run = await runAction({
+      action,
+      env: { GITHUB_WORKSPACE: dir },
+      inputs: { path: 'manifests', image: IMAGE, tag: 'v0.0.418' },
+    });
+    expect(run.exitCode).toBe(0);
+    for (const file of ['values.yaml', 'values-prod.yaml', 'values-staging.yaml']) {
+      expect(await readFile(join(dir, 'manifests/charts/cms', file), 'utf8')).toBe(
+        await readFile(join(FIXTURES, 'helm-layered-values/expected/charts/cms', file), 'utf8'),
+      );
+    }
+    expect(run.summary).toMatch(
+      /\| charts\/cms\/values-prod\.yaml \| \d+ \| [^|]* \(override of charts\/cms\/values\.yaml:/,
+    );
+    // The edit handed to open-manifest-pr carries the overrides, for a base that moves meanwhile.
+    expect(JSON.parse(run.outputs.edit ?? '{}')).toMatchObject({
+      overrides: expect.arrayContaining([
+        expect.objectContaining({ file: 'charts/cms/values-prod.yaml' }),
+      ]),
+    });
+  });
+
   it('rewrites the tag byte-for-byte and reports references, files, diff and summary', async () => {
     const dir = await workspaceWith('helm-values-ecr-govcloud');
     const run = await runAction({

@@ -77,7 +77,10 @@ async function writeSummary(inputs: Inputs, result: UpdateManifestsResult): Prom
     result.references.map((reference) => [
       reference.file,
       String(reference.line),
-      reference.keyPath,
+      // A layered values file's own tag, changed with the reference it overrides.
+      reference.overrideOf === undefined
+        ? reference.keyPath
+        : `${reference.keyPath} (override of ${reference.overrideOf})`,
       reference.oldValue,
       reference.newValue,
     ]),

@@ -328,3 +328,162 @@ describe('rewriteYaml on generated documents', () => {
     );
   });
 });
+
+// --- edits at the very end of a file --------------------------------------------------------
+
+type EndKey = 'name' | 'newName' | 'newTag' | 'digest';
+
+/** The last thing in the file is a reference: a kustomize entry, split keys or a full reference. */
+interface EndScenario {
+  readonly shape: 'kustomize' | 'split' | 'full';
+  /** Keys of the kustomize entry or the split map, in the order written; the last is the last line. */
+  readonly keys: readonly EndKey[];
+  readonly oldDigest: boolean;
+  readonly flow: boolean;
+  readonly style: ScalarStyle;
+  readonly comment: boolean;
+  readonly crlf: boolean;
+  readonly finalNewline: boolean;
+  readonly newDigest: boolean;
+}
+
+const endKeysArbitrary = fc
+  .record({ newName: fc.boolean(), newTag: fc.boolean(), digest: fc.boolean() })
+  .chain((present) => {
+    const keys: EndKey[] = ['name'];
+    if (present.newName) keys.push('newName');
+    if (present.newTag) keys.push('newTag');
+    if (present.digest) keys.push('digest');
+    return fc.shuffledSubarray(keys, { minLength: keys.length, maxLength: keys.length });
+  });
+
+const endScenarioArbitrary: fc.Arbitrary<EndScenario> = fc.record({
+  shape: fc.constantFrom<EndScenario['shape']>('kustomize', 'split', 'full'),
+  keys: endKeysArbitrary,
+  oldDigest: fc.boolean(),
+  flow: fc.boolean(),
+  style: styleArbitrary,
+  comment: fc.boolean(),
+  crlf: fc.boolean(),
+  finalNewline: fc.boolean(),
+  newDigest: fc.boolean(),
+});
+
+const HOSTED = `${HOST}/dsva/cms-drupal`;
+
+function endPairs(scenario: EndScenario): [string, string][] {
+  const digest = scenario.oldDigest ? OLD_DIGEST : '""';
+  return scenario.keys.map((key): [string, string] => {
+    switch (key) {
+      case 'name':
+        return scenario.shape === 'kustomize'
+          ? ['name', 'dsva/cms-drupal']
+          : ['repository', 'dsva/cms-drupal'];
+      case 'newName':
+        return scenario.shape === 'kustomize' ? ['newName', HOSTED] : ['pullPolicy', 'Always'];
+      case 'newTag':
+        return [
+          scenario.shape === 'kustomize' ? 'newTag' : 'tag',
+          quote('v0.0.417', scenario.style),
+        ];
+      case 'digest':
+        return ['digest', scenario.shape === 'kustomize' ? OLD_DIGEST : digest];
+    }
+  });
+}
+
+function renderEnd(scenario: EndScenario): { text: string; prefix: string } {
+  const head = ['# generated', 'resources:', '  - deployment.yaml'];
+  const lines: string[] = [];
+  const comment = scenario.comment ? ' # last' : '';
+  if (scenario.shape === 'full') {
+    const reference = `dsva/cms-drupal:v0.0.417${scenario.oldDigest ? `@${OLD_DIGEST}` : ''}`;
+    lines.push(`image: ${quote(reference, scenario.style)}${comment}`);
+  } else {
+    let pairs = endPairs(scenario);
+    // Split keys need a tag to be a reference at all.
+    if (scenario.shape === 'split' && !pairs.some(([key]) => key === 'tag')) {
+      pairs = [...pairs, ['tag', quote('v0.0.417', scenario.style)]];
+    }
+    const parent = scenario.shape === 'kustomize' ? 'images:' : 'image:';
+    const pad = scenario.shape === 'kustomize' ? '    ' : '  ';
+    if (scenario.flow) {
+      const body = `{${pairs.map(([key, value]) => `${key}: ${value}`).join(', ')}}`;
+      lines.push(parent, `${scenario.shape === 'kustomize' ? '  - ' : '  '}${body}${comment}`);
+      if (scenario.shape === 'split') lines[lines.length - 2] = 'image:';
+    } else {
+      lines.push(parent);
+      pairs.forEach(([key, value], index) => {
+        const lead = index === 0 && scenario.shape === 'kustomize' ? '  - ' : pad;
+        lines.push(`${lead}${key}: ${value}${index === pairs.length - 1 ? comment : ''}`);
+      });
+    }
+  }
+  const eol = scenario.crlf ? '\r\n' : '\n';
+  const prefix = head.join(eol) + eol;
+  return { text: prefix + lines.join(eol) + (scenario.finalNewline ? eol : ''), prefix };
+}
+
+function expectedEnd(scenario: EndScenario): unknown {
+  const newDigest = scenario.newDigest ? NEW_DIGEST : undefined;
+  const base = { resources: ['deployment.yaml'] };
+  if (scenario.shape === 'full') {
+    // A new digest pins the reference; without one an old pin is dropped.
+    return { ...base, image: `dsva/cms-drupal:${NEW_TAG}${newDigest ? `@${newDigest}` : ''}` };
+  }
+  if (scenario.shape === 'kustomize') {
+    return {
+      ...base,
+      images: [
+        {
+          name: 'dsva/cms-drupal',
+          ...(scenario.keys.includes('newName') ? { newName: HOSTED } : {}),
+          newTag: NEW_TAG,
+          ...(newDigest === undefined ? {} : { digest: newDigest }),
+        },
+      ],
+    };
+  }
+  const hasDigest = scenario.keys.includes('digest');
+  return {
+    ...base,
+    image: {
+      repository: 'dsva/cms-drupal',
+      ...(scenario.keys.includes('newName') ? { pullPolicy: 'Always' } : {}),
+      tag: NEW_TAG,
+      ...(hasDigest ? { digest: newDigest ?? '' } : {}),
+    },
+  };
+}
+
+describe('rewriteYaml at the very end of a file', () => {
+  it('edits, adds and removes keys on the last line, with or without a final newline, CRLF too', () => {
+    fc.assert(
+      fc.property(endScenarioArbitrary, (scenario) => {
+        const { text, prefix } = renderEnd(scenario);
+        const file = scenario.shape === 'kustomize' ? 'kustomization.yaml' : 'values.yaml';
+        const options = {
+          image,
+          tag: NEW_TAG,
+          ...(scenario.newDigest ? { digest: NEW_DIGEST } : {}),
+        };
+        const result = rewriteYaml(text, file, options);
+        expect(parseData(result.text)).toEqual([expectedEnd(scenario)]);
+        expect(result.references).toHaveLength(1);
+        // Nothing before the reference moves; line endings and the final newline stay as they were.
+        expect(result.text.startsWith(prefix)).toBe(true);
+        if (scenario.crlf) expect(result.text.replaceAll('\r\n', '')).not.toContain('\n');
+        else expect(result.text).not.toContain('\r');
+        expect(result.text.endsWith(scenario.crlf ? '\r\n' : '\n')).toBe(scenario.finalNewline);
+        expect(
+          result.text.endsWith(`${scenario.crlf ? '\r\n' : '\n'}${scenario.crlf ? '\r\n' : '\n'}`),
+        ).toBe(false);
+
+        const again = rewriteYaml(result.text, file, options);
+        expect(again.text).toBe(result.text);
+        expect(again.edits).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

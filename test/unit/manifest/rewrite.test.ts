@@ -41,11 +41,12 @@ describe('rewriteYaml', () => {
     );
   });
 
-  it('changes an anchored value once, through its anchor', () => {
+  it('changes an anchored value once, through its anchor, and reports every place it is', () => {
     const text = 'a: &i dsva/cms-drupal:v0.0.417\nb: *i\nc: [*i, *i]\n';
     const result = rewriteYaml(text, 'v.yaml', drupal);
     expect(result.text).toBe('a: &i dsva/cms-drupal:v0.0.418\nb: *i\nc: [*i, *i]\n');
-    expect(result.references).toHaveLength(1);
+    expect(result.edits).toHaveLength(1);
+    expect(result.references).toHaveLength(4);
   });
 
   it('quotes a new value that would read as something else in plain style', () => {
