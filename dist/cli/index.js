@@ -72743,10 +72743,30 @@ async function newestCompared(repository, basehead, limit) {
 function qualifyIssueLinks(subject, repository) {
     return subject.replace(/(^|[\s(])#(\d+)\b/g, `$1${repository.fullName}#$2`);
 }
+// A GitHub mention: `@user` or `@org/team` (not the `@` of an email address).
+const MENTION = /(?<![A-Za-z0-9._-])@[A-Za-z0-9][A-Za-z0-9-]*(?:\/[A-Za-z0-9._-]+)?/g;
+// What Markdown or HTML could make of commit text: tags and comments, emphasis, links and images,
+// code spans, tables. Parentheses and `#` stay, so issue references still link.
+const ACTIVE = /[\\`*_[\]<>!|~]/g;
+/**
+ * Commit text as inert Markdown: it shows as written, but cannot notify anyone (mentions go in code
+ * spans, which GitHub does not link) nor fold, hide or restyle the rest of a body (HTML, `<!--`,
+ * links and emphasis are escaped). Subjects and author names come from whoever wrote the commits.
+ */
+function inertMarkdown(text) {
+    const escape = (part) => part.replace(ACTIVE, (character) => `\\${character}`);
+    let inert = '';
+    let last = 0;
+    for (const mention of text.matchAll(MENTION)) {
+        inert += `${escape(text.slice(last, mention.index))}\`${mention[0]}\``;
+        last = mention.index + mention[0].length;
+    }
+    return inert + escape(text.slice(last));
+}
 function formatMarkdown(repository, notes) {
     if (notes.commits.length === 0)
         return '_No new commits._';
-    const lines = notes.commits.map((commit) => `- ${qualifyIssueLinks(commit.subject, repository)} ([${commit.sha.slice(0, 7)}](${commit.url})) by ${commit.author}`);
+    const lines = notes.commits.map((commit) => `- ${inertMarkdown(qualifyIssueLinks(commit.subject, repository))} ([${commit.sha.slice(0, 7)}](${commit.url})) by ${inertMarkdown(commit.author)}`);
     if (notes.omitted > 0) {
         const more = `- … and ${String(notes.omitted)} more`;
         lines.push(notes.compareUrl === undefined ? more : `${more} ([compare](${notes.compareUrl}))`);

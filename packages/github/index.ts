@@ -64,5 +64,5 @@ export type {
 } from './pull-requests.js';
 export { commitAndOpenPullRequest } from './change-pull-request.js';
 export type { ChangePullRequestRequest, ChangePullRequestResult } from './change-pull-request.js';
-export { releaseNotes } from './release-notes.js';
+export { inertMarkdown, releaseNotes } from './release-notes.js';
 export type { ReleaseNoteCommit, ReleaseNotes, ReleaseNotesRequest } from './release-notes.js';
