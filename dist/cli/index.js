@@ -73184,6 +73184,9 @@ function checkReleaseRequest(request) {
     if (request.canBuild === false && promoteFrom === '') {
         throw new errors_InputError('promote-from', 'give a build context or an image to promote');
     }
+    if (request.canBuild === true && promoteFrom !== '') {
+        throw new errors_InputError('promote-from', 'a promotion releases an existing image without a build: give a build or promote-from, not both');
+    }
     const named = (request.environments ?? '').trim();
     if (named === '') {
         return {
@@ -73805,13 +73808,6 @@ function run_release_publishImage(run, version) {
         docker: ports.docker,
     });
 }
-function originOf(image) {
-    if (image.outcome === 'promoted')
-        return 'promoted';
-    if (image.outcome === 'already-present')
-        return 'already-present';
-    return image.outcome === 'pushed' ? 'built' : undefined;
-}
 async function factsOf(run, version, image, plan) {
     const previousVersion = plan.previousVersion ?? version.previousVersion;
     const notes = await readReleaseNotes(run.app, { previousVersion, gitTagPrefix: run.format.gitTagPrefix, to: version.sha }, run.logger);
@@ -73825,7 +73821,6 @@ async function factsOf(run, version, image, plan) {
         image: {
             reference: image.pushedTo,
             digest: image.digest,
-            origin: originOf(image),
             promotedFrom: image.promotedFrom,
         },
         environment: run.root || '.',
@@ -74005,9 +74000,6 @@ async function runRelease(config, ports) {
         allowDowngrade: config.allowDowngrade,
         downgradeReason: config.downgradeReason,
     });
-    if (config.build !== undefined && config.promoteFrom !== undefined) {
-        throw new Error('give exactly one of a build (context) and promote-from');
-    }
     const manifests = new GitHubRepository(ports.manifestsGithub ?? ports.github, config.manifests.repository);
     let index = 0;
     const run = {

@@ -65997,6 +65997,9 @@ function checkReleaseRequest(request) {
     if (request.canBuild === false && promoteFrom === '') {
         throw new kit/* InputError */.dz('promote-from', 'give a build context or an image to promote');
     }
+    if (request.canBuild === true && promoteFrom !== '') {
+        throw new kit/* InputError */.dz('promote-from', 'a promotion releases an existing image without a build: give a build or promote-from, not both');
+    }
     const named = (request.environments ?? '').trim();
     if (named === '') {
         return {

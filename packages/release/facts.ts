@@ -14,14 +14,10 @@ import {
   type Logger,
 } from '../kit/index.js';
 
-/** How the image under the release tag came to be. */
-export type ImageOrigin = 'built' | 'promoted' | 'already-present';
-
 export interface ReleaseImageFacts {
   /** Where the image is: `<registry>/<repository>:<tag>` (or a repository name alone). */
   readonly reference: string;
   readonly digest?: string | undefined;
-  readonly origin?: ImageOrigin | undefined;
   /** The tag a promotion copied. */
   readonly promotedFrom?: string | undefined;
 }

@@ -15,13 +15,7 @@ export {
 } from './preflight.js';
 export type { EnvironmentPlan, ReleaseMode, ReleasePlan, ReleaseRequest } from './preflight.js';
 export { imageText, pullRequestBody, readReleaseNotes, releaseBody } from './facts.js';
-export type {
-  Deployment,
-  ImageOrigin,
-  PullRequestText,
-  ReleaseFacts,
-  ReleaseImageFacts,
-} from './facts.js';
+export type { Deployment, PullRequestText, ReleaseFacts, ReleaseImageFacts } from './facts.js';
 export { imageCreatedTime, publishReleaseImage, removeRegistryCredentials } from './image.js';
 export type {
   CheckedPromotion,

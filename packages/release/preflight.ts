@@ -29,7 +29,7 @@ export interface ReleaseRequest {
   readonly environments?: string | undefined;
   readonly hotfixOf?: string | undefined;
   readonly promoteFrom?: string | undefined;
-  /** False when the driver has nothing to build from (the CLI without a build context). */
+  /** Whether the driver has a build configured (true) or none (false); undefined: not known here. */
   readonly canBuild?: boolean | undefined;
   readonly allowDowngrade?: boolean | undefined;
   readonly downgradeReason?: string | undefined;
@@ -195,6 +195,12 @@ export function checkReleaseRequest(request: ReleaseRequest): ReleasePlan {
   }
   if (request.canBuild === false && promoteFrom === '') {
     throw new InputError('promote-from', 'give a build context or an image to promote');
+  }
+  if (request.canBuild === true && promoteFrom !== '') {
+    throw new InputError(
+      'promote-from',
+      'a promotion releases an existing image without a build: give a build or promote-from, not both',
+    );
   }
   const named = (request.environments ?? '').trim();
   if (named === '') {

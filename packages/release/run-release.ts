@@ -14,13 +14,7 @@ import { formatImageName, prepareManifestEdit, type PreparedEdit } from '../mani
 import { DEFAULT_FORMAT, VersionFormat } from '../version/index.js';
 import { changeManifests, type ChangeResult } from './change.js';
 import { ecrVersionSource } from './ecr-source.js';
-import {
-  deploymentOf,
-  pullRequestBody,
-  readReleaseNotes,
-  type ImageOrigin,
-  type ReleaseFacts,
-} from './facts.js';
+import { deploymentOf, pullRequestBody, readReleaseNotes, type ReleaseFacts } from './facts.js';
 import { publishReleaseImage, type CheckedPromotion } from './image.js';
 import {
   manifestImageName,
@@ -166,12 +160,6 @@ function publishImage(run: Run, version: ComputedVersion) {
   );
 }
 
-function originOf(image: ReleaseImage): ImageOrigin | undefined {
-  if (image.outcome === 'promoted') return 'promoted';
-  if (image.outcome === 'already-present') return 'already-present';
-  return image.outcome === 'pushed' ? 'built' : undefined;
-}
-
 async function factsOf(
   run: Run,
   version: ComputedVersion,
@@ -194,7 +182,6 @@ async function factsOf(
     image: {
       reference: image.pushedTo,
       digest: image.digest,
-      origin: originOf(image),
       promotedFrom: image.promotedFrom,
     },
     environment: run.root || '.',
@@ -419,9 +406,6 @@ export async function runRelease(
     allowDowngrade: config.allowDowngrade,
     downgradeReason: config.downgradeReason,
   });
-  if (config.build !== undefined && config.promoteFrom !== undefined) {
-    throw new Error('give exactly one of a build (context) and promote-from');
-  }
   const manifests = new GitHubRepository(
     ports.manifestsGithub ?? ports.github,
     config.manifests.repository,

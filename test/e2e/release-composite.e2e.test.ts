@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ROOT } from '../support/action-runner.js';
-import { expectedReleaseTexts, releaseTextsOn } from '../support/release-texts.js';
+import { fixtureReleaseTexts } from '../support/release-texts.js';
 import { describeRun, runWorkflow, type WorkflowRun } from '../support/workflow-runner/index.js';
 import {
   ACCOUNT_ID,
@@ -155,29 +155,8 @@ describeReal('action.yml (composite) in one job, run by the local workflow inter
     expect(outputs).toMatchObject({ version: 'v0.0.418', skipped: 'false' });
     expect(await fixture.releaseProblems({ version: 'v0.0.418', sha, outputs })).toEqual([]);
     // What the approvers read: the same texts as the reusable workflow's and the CLI's release.
-    const pullRequestUrl = outputs['pull-request-url'] ?? '';
-    const [token = ''] = [...fixture.tokens.keys()];
-    expect(
-      await releaseTextsOn(
-        fixture.server.url,
-        { app: fixture.app.fullName, manifests: MANIFESTS_REPOSITORY },
-        'v0.0.418',
-        Number(pullRequestUrl.split('/').pop()),
-      ),
-    ).toEqual(
-      await expectedReleaseTexts(fixture.server.url, token, {
-        app: APP,
-        environment: MANIFESTS_PATH,
-        previous: 'v0.0.417',
-        version: 'v0.0.418',
-        image: outputs.image ?? '',
-        digest: outputs.digest ?? '',
-        appRepository: fixture.app.fullName,
-        sha,
-        files: [VALUES_FILE],
-        pullRequestUrl,
-      }),
-    );
+    const texts = await fixtureReleaseTexts(fixture, outputs, sha);
+    expect(texts.actual).toEqual(texts.expected);
     expect(stepsOf(run)).toContain('Remove the registry credentials: success');
     expect(leftoverDockerConfigs(fixture.workDir)).toEqual([]);
     expect(fixture.checkouts.at(-1)).toMatchObject({

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/action-runner.js';
-import { expectedReleaseTexts, releaseTextsOn } from '../support/release-texts.js';
+import { fixtureReleaseTexts } from '../support/release-texts.js';
 import { describeRun, runWorkflow, type WorkflowRun } from '../support/workflow-runner/index.js';
 import {
   ACCOUNT_ID,
@@ -87,28 +87,8 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
       await fixture.releaseProblems({ version: 'v0.0.418', sha, outputs: run.outputs }),
     ).toEqual([]);
     // What the approvers read: the same texts as the composite's and the CLI's release.
-    const pullRequestUrl = run.outputs['pull-request-url'] ?? '';
-    const [token = ''] = [...fixture.tokens.keys()];
-    const texts = await releaseTextsOn(
-      fixture.server.url,
-      { app: fixture.app.fullName, manifests: MANIFESTS_REPOSITORY },
-      'v0.0.418',
-      Number(pullRequestUrl.split('/').pop()),
-    );
-    expect(texts).toEqual(
-      await expectedReleaseTexts(fixture.server.url, token, {
-        app: APP,
-        environment: MANIFESTS_PATH,
-        previous: 'v0.0.417',
-        version: 'v0.0.418',
-        image: run.outputs.image ?? '',
-        digest: run.outputs.digest ?? '',
-        appRepository: fixture.app.fullName,
-        sha,
-        files: [VALUES_FILE],
-        pullRequestUrl,
-      }),
-    );
+    const texts = await fixtureReleaseTexts(fixture, run.outputs, sha);
+    expect(texts.actual).toEqual(texts.expected);
     expect(run.concurrencyGroup).toBe(`gitops-release-${APP}`);
     expect(run.jobs.manifests?.legs.map((leg) => leg.concurrencyGroup)).toEqual([
       `gitops-release-manifests-${APP}-default`,

@@ -6,6 +6,13 @@
  */
 import { createGitHubClient, GitHubRepository, releaseNotes } from '../../packages/github/index.js';
 import { parseRepositoryInput, silentLogger } from '../../packages/kit/index.js';
+import {
+  APP,
+  MANIFESTS_PATH,
+  MANIFESTS_REPOSITORY,
+  VALUES_FILE,
+  type ReleaseFixture,
+} from './workflow-runner/release-fixture.js';
 
 export interface ReleaseTextFacts {
   readonly app: string;
@@ -99,5 +106,35 @@ export async function releaseTextsOn(
   return {
     pullRequestBody: withoutRunLink(pull.body ?? ''),
     releaseBody: release.body ?? '',
+  };
+}
+
+/**
+ * The texts of the release fixture's v0.0.418 (v0.0.417 → v0.0.418 of the default environment),
+ * as left on the server and as expected: the reusable workflow and the composite compare the two.
+ */
+export async function fixtureReleaseTexts(
+  fixture: ReleaseFixture,
+  outputs: Readonly<Record<string, string | undefined>>,
+  sha: string,
+): Promise<{ readonly actual: ReleaseTexts; readonly expected: ReleaseTexts }> {
+  const pullRequestUrl = outputs['pull-request-url'] ?? '';
+  const [token = ''] = [...fixture.tokens.keys()];
+  const repositories = { app: fixture.app.fullName, manifests: MANIFESTS_REPOSITORY };
+  const number = Number(pullRequestUrl.split('/').pop());
+  return {
+    actual: await releaseTextsOn(fixture.server.url, repositories, 'v0.0.418', number),
+    expected: await expectedReleaseTexts(fixture.server.url, token, {
+      app: APP,
+      environment: MANIFESTS_PATH,
+      previous: 'v0.0.417',
+      version: 'v0.0.418',
+      image: outputs.image ?? '',
+      digest: outputs.digest ?? '',
+      appRepository: fixture.app.fullName,
+      sha,
+      files: [VALUES_FILE],
+      pullRequestUrl,
+    }),
   };
 }

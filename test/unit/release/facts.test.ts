@@ -18,7 +18,7 @@ const facts: ReleaseFacts = {
   previousVersion: 'v0.0.417',
   appRepository: 'octo-org/cms',
   commit: SHA,
-  image: { reference: '127.0.0.1:5000/dsva/cms:v0.0.418', digest: DIGEST, origin: 'built' },
+  image: { reference: '127.0.0.1:5000/dsva/cms:v0.0.418', digest: DIGEST },
   environment: 'apps/vsp-cms',
   changedFiles: ['apps/vsp-cms/values.yaml'],
   notes: {
@@ -73,7 +73,7 @@ describe('pullRequestBody', () => {
       ...facts,
       version: 'v0.0.417-1',
       hotfix: true,
-      image: { reference: 'dsva/cms', promotedFrom: 'v0.0.410', origin: 'promoted' },
+      image: { reference: 'dsva/cms', promotedFrom: 'v0.0.410' },
     });
     expect(body).toContain(
       '| v0.0.417 → v0.0.417-1 (hotfix) | `dsva/cms:v0.0.417-1` (promoted from v0.0.410, not rebuilt) |',

@@ -31,6 +31,11 @@ describe('checkReleaseRequest', () => {
       "input 'promote-from': give a build context or an image to promote",
     ],
     [
+      'a build and a promotion at once',
+      { canBuild: true, promoteFrom: 'v0.0.416' },
+      "input 'promote-from': a promotion releases an existing image without a build",
+    ],
+    [
       'a manifests path outside the repository',
       { manifestsPath: '../elsewhere' },
       'input \'manifests-path\': path "../elsewhere" must stay inside the manifests repository',
