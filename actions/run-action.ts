@@ -1,9 +1,11 @@
 /**
  * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
  * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
- * `actionLogger`, which is core itself (groups included).
+ * `actionLogger`: core's log (groups included), and build output kept from issuing workflow commands.
  */
 import * as core from '@actions/core';
+import { randomUUID } from 'node:crypto';
+import { EOL } from 'node:os';
 import { failureLine, type Logger } from '../packages/kit/index.js';
 
 /** Marks a main step done, so the runner's post run of the same bundle knows it is the post. */
@@ -17,7 +19,46 @@ export interface ActionEntries {
   readonly post?: () => Promise<void>;
 }
 
-export const actionLogger: Logger = core;
+/**
+ * The runner's way to print text that must not act as a workflow command: `::stop-commands::<token>`
+ * before it and the line `::<token>::` after; in between the runner honours no command but that end.
+ * The token is new for each stretch and unguessable (a random UUID), so the text cannot end it.
+ * Stretches that overlap (two streams at once) share one, ended when the last of them finishes.
+ */
+export function stopCommandsAround(
+  write: (text: string) => void,
+  newToken: () => string = randomUUID,
+): <T>(work: () => Promise<T>) => Promise<T> {
+  let open = 0;
+  let token = '';
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (open === 0) {
+      token = newToken();
+      write(`::stop-commands::${token}${EOL}`);
+    }
+    open += 1;
+    try {
+      return await work();
+    } finally {
+      open -= 1;
+      if (open === 0) write(`::${token}::${EOL}`);
+    }
+  };
+}
+
+export const actionLogger: Logger = {
+  debug: core.debug,
+  info: core.info,
+  warning: (message) => {
+    core.warning(message);
+  },
+  error: (message) => {
+    core.error(message);
+  },
+  startGroup: core.startGroup,
+  endGroup: core.endGroup,
+  untrusted: stopCommandsAround((text) => process.stdout.write(text)),
+};
 
 /**
  * Runs the entry this process is for: with both entries, `post` once main has marked the state
@@ -47,7 +88,14 @@ export function maskInputs(...names: string[]): void {
 
 /** A markdown link to this workflow run, when the runner says which. */
 export function workflowRunLink(): string | undefined {
-  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_WORKFLOW } = process.env;
+  const url = workflowRunUrl();
+  if (url === undefined) return undefined;
+  return `[${process.env.GITHUB_WORKFLOW ?? 'workflow'} run ${process.env.GITHUB_RUN_ID ?? ''}](${url})`;
+}
+
+/** The URL of this workflow run, when the runner says where it is. */
+export function workflowRunUrl(): string | undefined {
+  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
   if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID) return undefined;
-  return `[${GITHUB_WORKFLOW ?? 'workflow'} run ${GITHUB_RUN_ID}](${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID})`;
+  return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`;
 }

@@ -61172,7 +61172,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6508:
+/***/ 3648:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -61215,43 +61215,277 @@ function collector(onLine) {
         },
     };
 }
-/** The Exec port over node:child_process, with no shell: argv goes to the program as it is. */
-const processExec = (command, args, options = {}) => new Promise((resolve, reject) => {
-    const child = (0,external_node_child_process_.spawn)(command, args, {
-        cwd: options.cwd,
-        env: { ...process.env, ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const stdout = collector(options.onLine);
-    const stderr = collector(options.onLine);
-    child.stdout.on('data', (chunk) => {
-        stdout.add(chunk);
-    });
-    child.stderr.on('data', (chunk) => {
-        stderr.add(chunk);
-    });
-    child.on('error', (error) => {
-        reject(error);
-    });
-    child.on('close', (code, signal) => {
-        resolve({
-            exitCode: code ?? (signal === null ? 1 : 128),
-            stdout: stdout.finish(),
-            stderr: stderr.finish(),
+/**
+ * The Exec port over node:child_process, with no shell: argv goes to the program as it is. Each
+ * child is in `running` while it runs, so a caller interrupted by a signal can stop and await them.
+ */
+function trackingProcessExec(running) {
+    return (command, args, options = {}) => spawnToCompletion(command, args, options, running);
+}
+/** The Exec port over node:child_process (see trackingProcessExec). */
+const processExec = trackingProcessExec();
+function spawnToCompletion(command, args, options, running) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_.spawn)(command, args, {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: ['pipe', 'pipe', 'pipe'],
         });
+        running?.add(child);
+        const stdout = collector(options.onLine);
+        const stderr = collector(options.onLine);
+        child.stdout.on('data', (chunk) => {
+            stdout.add(chunk);
+        });
+        child.stderr.on('data', (chunk) => {
+            stderr.add(chunk);
+        });
+        child.on('error', (error) => {
+            running?.delete(child);
+            reject(error);
+        });
+        child.on('close', (code, signal) => {
+            running?.delete(child);
+            resolve({
+                exitCode: code ?? (signal === null ? 1 : 128),
+                stdout: stdout.finish(),
+                stderr: stderr.finish(),
+            });
+        });
+        // A command that exits without reading stdin makes the write fail with EPIPE; its exit code tells more.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(options.input ?? '');
     });
-    // A command that exits without reading stdin makes the write fail with EPIPE; its exit code tells more.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-});
+}
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./packages/kit/logger.ts
+/** Runs `work`, whose info lines are untrusted text, through the logger's `untrusted` if it has one. */
+function untrustedOutput(logger, work) {
+    return logger.untrusted === undefined ? work() : logger.untrusted(work);
+}
+const silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+};
+/** A logger that keeps what it was told, for tests that assert on warnings. */
+function recordingLogger() {
+    const records = [];
+    const record = (level) => (message) => {
+        records.push({ level, message });
+    };
+    return {
+        records,
+        debug: record('debug'),
+        info: record('info'),
+        warning: record('warning'),
+        error: record('error'),
+    };
+}
+
+;// CONCATENATED MODULE: ./packages/kit/errors.ts
+/**
+ * The base of every error the suite's packages throw. `input` names the input at fault (an action
+ * input such as `manifests-path`, which is also the CLI flag `--manifests-path`), so nothing ever has
+ * to read a message to learn which input to blame; `problem` is the message without that name.
+ */
+class GitOpsError extends Error {
+    name = 'GitOpsError';
+    /** The input at fault, e.g. `manifests-path`; undefined when the error blames none. */
+    input;
+    /** What is wrong and how to fix it, without the input's name (the message adds it). */
+    problem;
+    /** With an `input`, the message reads `input '<input>': <problem>`. */
+    constructor(problem, options = {}) {
+        super(options.input === undefined ? problem : `input '${options.input}': ${problem}`, options.cause === undefined ? undefined : { cause: options.cause });
+        this.problem = problem;
+        if (options.input !== undefined)
+            this.input = options.input;
+    }
+}
+/** Bad input: names the input, what is wrong and how to fix it, in one line. */
+class errors_InputError extends GitOpsError {
+    name = 'InputError';
+    constructor(input, problem, options = {}) {
+        super(problem, { input, cause: options.cause });
+    }
+}
+/** The message of anything thrown, without a stack; non-Error throws become text. */
+function errorMessage(error) {
+    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
+    if (typeof error === 'object' && error !== null && 'message' in error) {
+        const { message } = error;
+        if (typeof message === 'string')
+            return message;
+    }
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+/**
+ * An error's one-line text with the input it blames named by `label`. Only a GitOpsError can blame
+ * an input: any other object's `input` (say the stdin of a failed command) is never printed.
+ */
+function blamingLine(error, label) {
+    if (error instanceof GitOpsError && error.input !== undefined) {
+        return `${label(error.input)}: ${oneLine(error.problem)}`;
+    }
+    return oneLine(errorMessage(error));
+}
+/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
+function failureLine(action, error) {
+    return `${action} failed: ${blamingLine(error, (input) => `input '${input}'`)}`;
+}
+/**
+ * The CLI's one line for a failure: the input at fault is named as its flag
+ * (`--manifests-path: ...` where an action says `input 'manifests-path': ...`).
+ */
+function cliFailureLine(error) {
+    return blamingLine(error, (input) => `--${input}`);
+}
+
+;// CONCATENATED MODULE: ./packages/kit/inputs.ts
+
+/** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
+/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
+function requireInput(name, raw, example) {
+    const value = raw.trim();
+    if (value === '') {
+        throw new InputError(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
+    }
+    return value;
+}
+const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
+const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
+function parseBooleanInput(name, raw, fallback) {
+    const value = raw.trim().toLowerCase();
+    if (value === '')
+        return fallback;
+    if (TRUE_WORDS.has(value))
+        return true;
+    if (FALSE_WORDS.has(value))
+        return false;
+    throw new InputError(name, `"${raw}" is not a boolean: use true or false`);
+}
+function parsePositiveIntegerInput(name, raw, fallback) {
+    const value = raw.trim();
+    if (value === '')
+        return fallback;
+    const number = Number(value);
+    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+        throw new InputError(name, `"${raw}" is not a positive whole number: use 1, 2, 3, ...`);
+    }
+    return number;
+}
+/** A list given one item per line or comma-separated (both are common in workflows). */
+function parseListInput(raw) {
+    return raw
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+// GitHub's own rules: owners are alphanumeric with inner hyphens; names add '.', '_'.
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+function parseRepositoryInput(name, raw) {
+    const value = raw.trim();
+    const parts = value.split('/');
+    const [owner, repo] = parts;
+    if (parts.length !== 2 ||
+        !owner ||
+        !repo ||
+        !OWNER.test(owner) ||
+        !NAME.test(repo) ||
+        repo === '.' ||
+        repo === '..') {
+        throw new errors_InputError(name, `"${raw}" is not a repository: use owner/name, e.g. octo-org/cms`);
+    }
+    return { owner, repo };
+}
+function parseShaInput(name, raw) {
+    const value = raw.trim().toLowerCase();
+    if (!/^[0-9a-f]{7,40}$/.test(value)) {
+        throw new InputError(name, `"${raw}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
+    }
+    return value;
+}
+/** The text trimmed, or undefined when nothing is left: optional values given as strings. */
+function nonBlank(text) {
+    const trimmed = text?.trim() ?? '';
+    return trimmed === '' ? undefined : trimmed;
+}
+
+;// CONCATENATED MODULE: ./packages/kit/summary.ts
+function escapeMarkdownCell(text) {
+    return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+/** A GitHub-flavoured Markdown table; cells are escaped so a value can never break the layout. */
+function markdownTable(header, rows) {
+    const line = (cells) => `| ${cells.map(escapeMarkdownCell).join(' | ')} |`;
+    return ([line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n') +
+        '\n');
+}
+
+;// CONCATENATED MODULE: ./packages/kit/index.ts
+
+
+
+
+
+;// CONCATENATED MODULE: ./packages/docker/build-paths.ts
+/**
+ * Where a build may read from: its context and Dockerfile must be inside one directory (the
+ * workspace for ecr-build-push, the config file's directory for a CLI config file), so a value
+ * written by someone else cannot send the build to `/` or read `../../etc/...` as a Dockerfile.
+ * Paths are compared after symlinks are resolved, so a link inside cannot point outside either.
+ */
+
+
+
+/** The real path of `path`, which must be inside `base`; `input` names the value for errors. */
+function pathInside(input, raw, path, base) {
+    const real = (0,external_node_fs_.realpathSync)(path);
+    const fromBase = (0,external_node_path_.relative)((0,external_node_fs_.realpathSync)(base.dir), real);
+    if (fromBase.startsWith('..') || (0,external_node_path_.isAbsolute)(fromBase)) {
+        throw new errors_InputError(input, `"${raw}" is outside ${base.name} (${base.dir}): ${base.fix}`);
+    }
+    return real;
+}
+/** The real path of the build context `raw` (default `.`), a directory inside `base`. */
+function buildContextInside(input, raw, base) {
+    const given = raw.trim() || '.';
+    const path = (0,external_node_path_.resolve)(base.dir, given);
+    if (!(0,external_node_fs_.existsSync)(path) || !(0,external_node_fs_.statSync)(path).isDirectory()) {
+        throw new errors_InputError(input, `"${given}" is not a directory in ${base.name} (${base.dir})`);
+    }
+    return pathInside(input, given, path, base);
+}
+/** The real path of the Dockerfile `raw` (default `<context>/Dockerfile`), a file inside `base`. */
+function dockerfileInside(input, raw, context, base) {
+    const given = raw.trim();
+    const path = given === '' ? (0,external_node_path_.join)(context, 'Dockerfile') : (0,external_node_path_.resolve)(base.dir, given);
+    if (!(0,external_node_fs_.existsSync)(path) || !(0,external_node_fs_.statSync)(path).isFile()) {
+        throw new errors_InputError(input, `no Dockerfile at ${(0,external_node_path_.relative)(base.dir, path) || path}: add one, or name it with file: (relative to ${base.name})`);
+    }
+    return pathInside(input, given || path, path, base);
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:perf_hooks"
 var external_node_perf_hooks_ = __nccwpck_require__(643);
 ;// CONCATENATED MODULE: ./packages/docker/build-args.ts
@@ -61369,75 +61603,6 @@ function ociLabels(source) {
     return labels;
 }
 
-;// CONCATENATED MODULE: ./packages/kit/errors.ts
-/**
- * The base of every error the suite's packages throw. `input` names the input at fault (an action
- * input such as `manifests-path`, which is also the CLI flag `--manifests-path`), so nothing ever has
- * to read a message to learn which input to blame; `problem` is the message without that name.
- */
-class GitOpsError extends Error {
-    name = 'GitOpsError';
-    /** The input at fault, e.g. `manifests-path`; undefined when the error blames none. */
-    input;
-    /** What is wrong and how to fix it, without the input's name (the message adds it). */
-    problem;
-    /** With an `input`, the message reads `input '<input>': <problem>`. */
-    constructor(problem, options = {}) {
-        super(options.input === undefined ? problem : `input '${options.input}': ${problem}`, options.cause === undefined ? undefined : { cause: options.cause });
-        this.problem = problem;
-        if (options.input !== undefined)
-            this.input = options.input;
-    }
-}
-/** Bad input: names the input, what is wrong and how to fix it, in one line. */
-class errors_InputError extends GitOpsError {
-    name = 'InputError';
-    constructor(input, problem, options = {}) {
-        super(problem, { input, cause: options.cause });
-    }
-}
-/** The message of anything thrown, without a stack; non-Error throws become text. */
-function errorMessage(error) {
-    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
-    if (typeof error === 'object' && error !== null && 'message' in error) {
-        const { message } = error;
-        if (typeof message === 'string')
-            return message;
-    }
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function oneLine(text) {
-    return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-/**
- * An error's one-line text with the input it blames named by `label`. Only a GitOpsError can blame
- * an input: any other object's `input` (say the stdin of a failed command) is never printed.
- */
-function blamingLine(error, label) {
-    if (error instanceof GitOpsError && error.input !== undefined) {
-        return `${label(error.input)}: ${oneLine(error.problem)}`;
-    }
-    return oneLine(errorMessage(error));
-}
-/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
-function failureLine(action, error) {
-    return `${action} failed: ${blamingLine(error, (input) => `input '${input}'`)}`;
-}
-/**
- * The CLI's one line for a failure: the input at fault is named as its flag
- * (`--manifests-path: ...` where an action says `input 'manifests-path': ...`).
- */
-function cliFailureLine(error) {
-    return blamingLine(error, (input) => `--${input}`);
-}
-
 ;// CONCATENATED MODULE: ./packages/docker/errors.ts
 
 /** A docker command failed; the message is one line naming the command and docker's own reason. */
@@ -61514,6 +61679,7 @@ function failureReason(output) {
 
 
 
+
 /** The system CLI plugin directories the docker client searches (cli-plugins/manager, 20.10+). */
 const SYSTEM_PLUGIN_DIRS = [
     '/usr/local/lib/docker/cli-plugins',
@@ -61565,18 +61731,20 @@ class DockerCli {
         ];
     }
     async run(args, options = {}) {
+        const run = () => this.exec(this.docker, args, {
+            env: { ...options.env, DOCKER_CONFIG: this.configDir },
+            ...(options.input === undefined ? {} : { input: options.input }),
+            ...(options.stream === true
+                ? {
+                    onLine: (line) => {
+                        this.logger.info(line);
+                    },
+                }
+                : {}),
+        });
         try {
-            return await this.exec(this.docker, args, {
-                env: { ...options.env, DOCKER_CONFIG: this.configDir },
-                ...(options.input === undefined ? {} : { input: options.input }),
-                ...(options.stream === true
-                    ? {
-                        onLine: (line) => {
-                            this.logger.info(line);
-                        },
-                    }
-                    : {}),
-            });
+            // A Dockerfile's RUN prints whatever it likes: streamed, none of it may act as a workflow command.
+            return await (options.stream === true ? untrustedOutput(this.logger, run) : run());
         }
         catch (error) {
             throw new DockerError(`docker ${args[0] ?? ''}`, `could not run ${this.docker}: ${error instanceof Error ? error.message : String(error)}; ` +
@@ -62512,116 +62680,6 @@ function createEcrClient(options) {
     return new EcrClient(sdk, options);
 }
 
-;// CONCATENATED MODULE: ./packages/kit/logger.ts
-const silentLogger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warning: () => undefined,
-    error: () => undefined,
-};
-/** A logger that keeps what it was told, for tests that assert on warnings. */
-function recordingLogger() {
-    const records = [];
-    const record = (level) => (message) => {
-        records.push({ level, message });
-    };
-    return {
-        records,
-        debug: record('debug'),
-        info: record('info'),
-        warning: record('warning'),
-        error: record('error'),
-    };
-}
-
-;// CONCATENATED MODULE: ./packages/kit/inputs.ts
-
-/** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
-/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
-function requireInput(name, raw, example) {
-    const value = raw.trim();
-    if (value === '') {
-        throw new InputError(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
-    }
-    return value;
-}
-const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
-const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
-function parseBooleanInput(name, raw, fallback) {
-    const value = raw.trim().toLowerCase();
-    if (value === '')
-        return fallback;
-    if (TRUE_WORDS.has(value))
-        return true;
-    if (FALSE_WORDS.has(value))
-        return false;
-    throw new InputError(name, `"${raw}" is not a boolean: use true or false`);
-}
-function parsePositiveIntegerInput(name, raw, fallback) {
-    const value = raw.trim();
-    if (value === '')
-        return fallback;
-    const number = Number(value);
-    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
-        throw new InputError(name, `"${raw}" is not a positive whole number: use 1, 2, 3, ...`);
-    }
-    return number;
-}
-/** A list given one item per line or comma-separated (both are common in workflows). */
-function parseListInput(raw) {
-    return raw
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-// GitHub's own rules: owners are alphanumeric with inner hyphens; names add '.', '_'.
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const NAME = /^[A-Za-z0-9._-]{1,100}$/;
-function parseRepositoryInput(name, raw) {
-    const value = raw.trim();
-    const parts = value.split('/');
-    const [owner, repo] = parts;
-    if (parts.length !== 2 ||
-        !owner ||
-        !repo ||
-        !OWNER.test(owner) ||
-        !NAME.test(repo) ||
-        repo === '.' ||
-        repo === '..') {
-        throw new errors_InputError(name, `"${raw}" is not a repository: use owner/name, e.g. octo-org/cms`);
-    }
-    return { owner, repo };
-}
-function parseShaInput(name, raw) {
-    const value = raw.trim().toLowerCase();
-    if (!/^[0-9a-f]{7,40}$/.test(value)) {
-        throw new InputError(name, `"${raw}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
-    }
-    return value;
-}
-/** The text trimmed, or undefined when nothing is left: optional values given as strings. */
-function nonBlank(text) {
-    const trimmed = text?.trim() ?? '';
-    return trimmed === '' ? undefined : trimmed;
-}
-
-;// CONCATENATED MODULE: ./packages/kit/summary.ts
-function escapeMarkdownCell(text) {
-    return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
-}
-/** A GitHub-flavoured Markdown table; cells are escaped so a value can never break the layout. */
-function markdownTable(header, rows) {
-    const line = (cells) => `| ${cells.map(escapeMarkdownCell).join(' | ')} |`;
-    return ([line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n') +
-        '\n');
-}
-
-;// CONCATENATED MODULE: ./packages/kit/index.ts
-
-
-
-
-
 ;// CONCATENATED MODULE: ./packages/ecr/target.ts
 
 
@@ -62718,14 +62776,17 @@ async function readImageLabels(request) {
  * runtime-agnostic (ECR client, docker CLI, logger and clock are ports). The release's image step
  * (packages/release/image.ts) calls it, for ecr-build-push and the CLI alike.
  *
- * Re-runs and existing tags: the release tag is looked up before building. When it exists and its image
- * config carries this build's revision, version and source labels (read from the registry with the ECR
- * token), it already is this release: nothing is built or pushed (a runner killed after the push, a
- * re-run of the job). The revision pins the sources, Dockerfile included; build inputs beyond them
- * (build-args, target, platform) don't make another release (the README says so). Otherwise the build
- * runs and its image id (the sha256 of the image config) is compared with the `config.digest` of the
- * manifest the tag names. Equal means the same image, so nothing is pushed either. Neither path writes
- * the tag, so an immutable tag is never touched, and neither needs a scratch tag.
+ * Re-runs and existing tags: the release tag is looked up before building. Labels prove nothing (any
+ * ECR writer can push an image with this release's revision, version and source labels under the
+ * next, predictable number), so an image already under the tag is this release only by evidence:
+ * - with a provenance record (ports.records: the app repository's GitHub release of the tag, which
+ *   an ECR writer cannot write), when the record names it: its digest, or the image id the record
+ *   got before a push whose run was killed before confirming it. Nothing is built or pushed then.
+ *   Any other image under the tag is refused, naming its digest;
+ * - without one, when a build makes the very same image: its image id (the sha256 of the image
+ *   config) equals the `config.digest` of the manifest the tag names.
+ * Neither path writes the tag, so an immutable tag is never touched, and neither needs a scratch tag.
+ * No registry cache is read unless the caller names one (cacheFrom): a tag is movable by any writer.
  *
  * Nothing half-done is ever visible: the extra tags and the inline-cache tag move only once the release
  * tag is confirmed to name the pushed image, and a push that fails leaves the tag as it was (a registry
@@ -62781,7 +62842,6 @@ function imageSizeOf(manifest) {
 const secondsSince = (started) => (external_node_perf_hooks_.performance.now() - started) / 1000;
 const REVISION_LABEL = 'org.opencontainers.image.revision';
 const VERSION_LABEL = 'org.opencontainers.image.version';
-const SOURCE_LABEL = 'org.opencontainers.image.source';
 /** A fresh ECR token (GetAuthorizationToken), masked before anything can print it. */
 async function authorize(request, ports) {
     const auth = await ports.ecr.getAuthorization();
@@ -62866,34 +62926,6 @@ function exportsOwnCache(builder, build) {
     return builder.kind === 'buildx' && builder.driver !== undefined && builder.driver !== 'docker';
 }
 /**
- * Whether the image the release tag names already is this release: its config carries this build's
- * revision, version (the release tag) and source labels. The revision pins the source (Dockerfile
- * included), so the only way it can be another image is other build inputs for the same release
- * (build-args, target, platform): the README says that counts as the same release. Needs a revision;
- * any failure to read the config just means "build and compare".
- */
-async function isThisRelease(existing, labels, access, repository, logger) {
-    const revision = labels[REVISION_LABEL];
-    const configDigest = configDigestOf(existing.manifest);
-    if (revision === undefined || revision === '' || configDigest === undefined)
-        return false;
-    let found;
-    try {
-        found = await readImageLabels({
-            baseUrl: access.baseUrl,
-            repository,
-            configDigest,
-            username: access.username,
-            password: access.password,
-        });
-    }
-    catch (error) {
-        logger.info(`could not read the labels of ${repository}@${existing.digest} (${error instanceof Error ? error.message : String(error)}): building to compare`);
-        return false;
-    }
-    return [REVISION_LABEL, VERSION_LABEL, SOURCE_LABEL].every((key) => found[key] === labels[key]);
-}
-/**
  * `docker push`; when the registry refuses the credentials part-way (an ECR token expires after 12 hours,
  * a long build can outlive it), one fresh GetAuthorizationToken + `docker login` and one more push.
  * Layers already uploaded are skipped by that push.
@@ -62922,11 +62954,12 @@ async function prepareBuild(request, build, ports, docker, releaseTag) {
     const { ecr } = ports;
     const { repository } = request;
     // Independent look-ups at once: credentials + login, repository settings, the tag, the builder.
-    const [access, mutability, existing, builder] = await Promise.all([
+    const [access, mutability, existing, builder, record] = await Promise.all([
         logIn(request, ports, docker),
         ecr.getTagMutability(repository),
         ecr.getImageManifest(repository, releaseTag),
         docker.detectBuilder(),
+        ports.records?.read(),
     ]);
     if (existing !== undefined && build.push && request.ifTagExists === 'fail') {
         throw new PublishError(`tag '${releaseTag}' already exists in ECR repository '${repository}' (${existing.digest}) ` +
@@ -62945,6 +62978,7 @@ async function prepareBuild(request, build, ports, docker, releaseTag) {
         access,
         mutability,
         existing,
+        record,
         builder,
         repositoryRef,
         reference: `${repositoryRef}:${releaseTag}`,
@@ -62953,20 +62987,33 @@ async function prepareBuild(request, build, ports, docker, releaseTag) {
     };
 }
 /**
- * A re-run of a release that is already in ECR (the job died after the push, or is run again):
- * reported without building. A rebuild on a warm daemon need not reproduce the image id.
+ * An image already under the release tag, when the release keeps a provenance record: this
+ * release's only when the record names it (its digest, or the image id written before a push that
+ * a killed run never confirmed). Anything else was put there by someone else with push rights to
+ * the repository (the next number and the labels are predictable), and is refused, never shipped.
  */
-async function alreadyThisRelease(request, build, ports, context, releaseTag) {
-    const { existing, access, labels } = context;
+async function recordedRelease(request, build, ports, context, releaseTag) {
+    const { existing, access, record } = context;
     const { repository } = request;
-    if (existing === undefined ||
-        !build.push ||
-        request.ifTagExists !== 'skip-same-digest' ||
-        !(await isThisRelease(existing, labels, access, repository, ports.logger))) {
+    const records = ports.records;
+    if (existing === undefined || !build.push || records === undefined)
+        return undefined;
+    const recorded = record?.digest !== undefined && record.digest === existing.digest;
+    const unconfirmed = record?.digest === undefined &&
+        record?.imageId !== undefined &&
+        configDigestOf(existing.manifest) === record.imageId;
+    if (!recorded && !unconfirmed) {
+        const what = `tag '${releaseTag}' already has an image in ECR repository '${repository}' (${existing.digest}) ` +
+            `that this release did not push: ${records.where} ${record === undefined ? 'holds no record of it' : `records ${record.digest ?? record.imageId ?? 'another image'}`}`;
+        if (request.ifTagExists !== 'overwrite') {
+            throw new PublishError(`${what}; someone with push rights to the repository put it there: delete it (aws ecr batch-delete-image --repository-name ${repository} --image-ids imageTag=${releaseTag}) and run again`);
+        }
+        ports.logger.warning(`${what}; if-tag-exists is overwrite: building and replacing it`);
         return undefined;
     }
-    ports.logger.info(`${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
-        `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`);
+    if (unconfirmed)
+        await records.write({ ...record, digest: existing.digest });
+    ports.logger.info(`${repository}:${releaseTag} already is this release (${existing.digest}, recorded in ${records.where}): nothing to build or push`);
     const started = external_node_perf_hooks_.performance.now();
     await tagRelease(request, ports, existing, context.moveCacheTag, context.mutability);
     return {
@@ -62989,11 +63036,11 @@ async function alreadyThisRelease(request, build, ports, context, releaseTag) {
     };
 }
 async function buildImage(build, docker, context) {
-    const { builder, existing, reference } = context;
-    const defaults = defaultCache(builder, context.repositoryRef, existing === undefined ? [] : [reference]);
-    const cacheFrom = (build.cacheFrom ?? []).length > 0
-        ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
-        : defaults.cacheFrom;
+    const { builder, reference } = context;
+    // No cache is read unless asked for: any ECR writer can move a tag such as `:cache` or the release
+    // tag itself, and a poisoned layer would ship under the release's number (docs/reliability.md).
+    const defaults = defaultCache(builder, context.repositoryRef);
+    const cacheFrom = build.cacheFrom ?? [];
     const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
     return docker.build({
         context: build.context,
@@ -63021,6 +63068,14 @@ async function pushBuilt(request, ports, docker, context, result) {
         const same = sameImage(existing, result.imageId ?? '', request, releaseTag, mutability);
         if (same) {
             logger.info(`${repository}:${releaseTag} already is this image (${existing.digest}): nothing to push`);
+            await ports.records?.write({
+                repository,
+                tag: releaseTag,
+                imageId: result.imageId,
+                digest: existing.digest,
+                revision: context.labels[REVISION_LABEL],
+                run: ports.run,
+            });
             const started = external_node_perf_hooks_.performance.now();
             await tagRelease(request, ports, existing, moveCacheTag, mutability);
             return {
@@ -63036,6 +63091,15 @@ async function pushBuilt(request, ports, docker, context, result) {
         previousDigest = existing.digest;
         logger.warning(`overwriting ${repository}:${releaseTag} (was ${existing.digest})`);
     }
+    const record = {
+        repository,
+        tag: releaseTag,
+        imageId: result.imageId,
+        revision: context.labels[REVISION_LABEL],
+        run: ports.run,
+    };
+    // Before the push: a run killed after it still finds its image recorded (by its image id).
+    await ports.records?.write(record);
     const started = external_node_perf_hooks_.performance.now();
     const pushed = await pushWithFreshLogin(request, ports, docker, reference);
     // One BatchGetImage: what ECR now serves under the release tag (it must be what docker says it
@@ -63047,6 +63111,7 @@ async function pushBuilt(request, ports, docker, context, result) {
         throw new PublishError(`docker push reported ${pushed.digest} for ${reference}, but ECR reports ` +
             `${confirmed?.digest ?? 'no image'} for that tag: did another run push it at the same time?`);
     }
+    await ports.records?.write({ ...record, digest: pushed.digest });
     await tagRelease(request, ports, confirmed, moveCacheTag, mutability, manifests);
     return {
         ...result,
@@ -63063,7 +63128,7 @@ async function publishBuild(request, build, ports, releaseTag) {
     if (docker === undefined)
         throw new PublishError('building needs the docker CLI port');
     const context = await prepareBuild(request, build, ports, docker, releaseTag);
-    const present = await alreadyThisRelease(request, build, ports, context, releaseTag);
+    const present = await recordedRelease(request, build, ports, context, releaseTag);
     if (present !== undefined)
         return present;
     const built = await buildImage(build, docker, context);
@@ -63113,6 +63178,74 @@ function sameImage(existing, imageId, request, releaseTag, mutability) {
     }
     return false;
 }
+const nonEmptyLabel = (value) => value === undefined || value === '' ? undefined : value;
+/** The promoted image's revision and version labels (unknown when its config cannot be read). */
+async function readPromotedSource(access, repository, tag, source) {
+    const configDigest = configDigestOf(source.manifest);
+    const labels = configDigest === undefined
+        ? {}
+        : await readImageLabels({
+            baseUrl: access.baseUrl,
+            repository,
+            configDigest,
+            username: access.username,
+            password: access.password,
+        }).catch(() => ({}));
+    return {
+        tag,
+        digest: source.digest,
+        revision: nonEmptyLabel(labels[REVISION_LABEL]),
+        version: nonEmptyLabel(labels[VERSION_LABEL]),
+    };
+}
+/** One revision names another: equal, or one the abbreviation of the other (7+ hex digits). */
+function sameRevision(a, b) {
+    const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+    return (/^[0-9a-f]{7,}$/.test(x) && /^[0-9a-f]{7,}$/.test(y) && (x.startsWith(y) || y.startsWith(x)));
+}
+/**
+ * A promotion gives an existing image the release's number: it must be an image of the commit
+ * being released (its revision label), or the manifests would move forward in number to other code,
+ * with the release notes of commits it does not hold. Another commit's image goes only with a reason.
+ */
+function checkPromotedSource(rule, source, logger) {
+    if (rule === undefined)
+        return;
+    const recorded = rule.sourceRecord?.digest;
+    if (recorded !== undefined && recorded !== source.digest) {
+        throw new PublishError(`cannot promote: '${source.tag}' is ${source.digest} in ECR, but its release recorded ${recorded}: the tag was moved after its release; put the recorded image back under it or promote another release`);
+    }
+    if (source.revision !== undefined && sameRevision(source.revision, rule.revision))
+        return;
+    const built = source.revision === undefined
+        ? 'from an unknown commit (it has no org.opencontainers.image.revision label)'
+        : `from commit ${source.revision.slice(0, 12)}`;
+    const what = `'${source.tag}' (${source.digest}) was built ${built}, not from the released commit ${rule.revision.slice(0, 12)}`;
+    const reason = rule.otherRevisionReason?.trim() ?? '';
+    if (reason === '') {
+        throw new PublishError(`cannot promote: ${what}; promote an image of that commit, release the image's own commit, or set allow-downgrade with a downgrade-reason to promote it anyway`);
+    }
+    logger.warning(`promoting ${what}: allowed, reason given: ${reason}`);
+}
+/**
+ * A dry run's promotion: the source exists and passes checkPromotedSource; nothing is written.
+ * Returns the source and the registry the release tag would be in.
+ */
+async function inspectPromotion(request, promoteFrom, ports) {
+    const [access, source] = await Promise.all([
+        authorize(request, ports),
+        ports.ecr.getImageManifest(request.repository, promoteFrom),
+    ]);
+    if (source === undefined) {
+        throw new EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${request.repository}' (${ports.ecr.region})`);
+    }
+    const promoted = {
+        ...(await readPromotedSource(access, request.repository, promoteFrom, source)),
+        run: request.promotion?.sourceRecord?.run,
+    };
+    checkPromotedSource(request.promotion, promoted, ports.logger);
+    return { ...promoted, registry: access.registry };
+}
 async function publishPromotion(request, promoteFrom, ports, releaseTag) {
     const { ecr } = ports;
     const { repository } = request;
@@ -63126,6 +63259,11 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
     if (source === undefined) {
         throw new EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${repository}' (${ecr.region})`);
     }
+    const promotedSource = {
+        ...(await readPromotedSource(access, repository, promoteFrom, source)),
+        run: request.promotion?.sourceRecord?.run,
+    };
+    checkPromotedSource(request.promotion, promotedSource, ports.logger);
     let previousDigest;
     let mutability = 'MUTABLE';
     if (existing !== undefined) {
@@ -63155,6 +63293,15 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
         currentDigest: existing?.digest,
     });
     await tagRelease(request, ports, source, false, mutability, manifests);
+    await ports.records?.write({
+        repository,
+        tag: releaseTag,
+        digest: source.digest,
+        revision: promotedSource.revision,
+        promotedFrom: promoteFrom,
+        run: ports.run,
+        builtBy: promotedSource.run,
+    });
     if (!promoted.alreadyPresent) {
         ports.logger.info(`promoted ${repository}:${promoteFrom} (${source.digest}) to ${releaseTag}`);
     }
@@ -63172,6 +63319,7 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
         outcome: promoted.alreadyPresent ? 'already-present' : 'promoted',
         builder: undefined,
         promotedFrom: promoteFrom,
+        promotedSource,
         previousDigest,
         buildSeconds: 0,
         pushSeconds: secondsSince(started),
@@ -63196,6 +63344,7 @@ async function publishImage(request, ports) {
  * The docker CLI over an exec port (login via stdin into a private DOCKER_CONFIG, build, push with
  * retries), and the ECR release of an image built with it or promoted in place.
  */
+
 
 
 
@@ -63749,9 +63898,17 @@ function unifiedDiff(file, before, edits) {
  *
  * Only canonical numbers count: `v0.0.07` and `v0.0.417-01` are ignored, because accepting them would
  * give two tag names the same place in the order and `07` is not a tag this suite ever writes.
+ *
+ * So do numbers above MAX_RELEASE_NUMBER: anyone who can push a tag or an image could otherwise plant
+ * `v0.0.9007199254740991`, after which N + 1 is no longer an exact number and every release fails.
  */
 
 const DEFAULT_FORMAT = 'v0.0.{n}';
+/**
+ * The highest release number N and hotfix number k this suite reads or writes. A billion releases
+ * is far beyond any real cadence, and N + 1 stays an exact integer however far past it a junk tag goes.
+ */
+const MAX_RELEASE_NUMBER = 999_999_999;
 /**
  * A problem with a template, prefix or tag. `input` names the input (and CLI option) at fault where
  * this package knows it: `format`, `git-tag-prefix`, `start-at`, `hotfix-of`.
@@ -63769,9 +63926,16 @@ const NUMBER = '(0|[1-9][0-9]*)';
 function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-function toSafeNumber(digits) {
+function toReleaseNumber(digits) {
+    // Compared as text first: `Number()` of a huge digit string rounds, and may round down into range.
+    if (digits.length > String(MAX_RELEASE_NUMBER).length)
+        return undefined;
     const value = Number(digits);
-    return Number.isSafeInteger(value) ? value : undefined;
+    return value <= MAX_RELEASE_NUMBER ? value : undefined;
+}
+/** The one-line warning for a tag that isOutOfRange, naming the tag and where it was found. */
+function outOfRangeWarning(tag, source) {
+    return `ignoring tag ${tag} in ${source}: release and hotfix numbers above ${String(MAX_RELEASE_NUMBER)} are not releases this suite writes; delete the tag if it was pushed by mistake`;
 }
 class VersionFormat {
     template;
@@ -63825,23 +63989,40 @@ class VersionFormat {
             tag.toLowerCase().startsWith(this.head.toLowerCase()) &&
             this.parse(tag) === undefined);
     }
-    /** Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`). */
+    /**
+     * Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`) and
+     * for numbers above MAX_RELEASE_NUMBER (see isOutOfRange).
+     */
     parse(imageTag) {
         const match = this.pattern.exec(imageTag);
         if (!match?.[1])
             return undefined;
-        const number = toSafeNumber(match[1]);
-        const hotfix = match[2] === undefined ? 0 : toSafeNumber(match[2]);
+        const number = toReleaseNumber(match[1]);
+        const hotfix = match[2] === undefined ? 0 : toReleaseNumber(match[2]);
         if (number === undefined || hotfix === undefined)
             return undefined;
         return { number, hotfix, tag: imageTag };
     }
+    /**
+     * A tag of exactly this format's shape whose N or k is above MAX_RELEASE_NUMBER: parse ignores it,
+     * and a version source says so (outOfRangeWarning) instead of silently dropping it.
+     */
+    isOutOfRange(imageTag) {
+        return this.pattern.test(imageTag) && this.parse(imageTag) === undefined;
+    }
+    /** isOutOfRange for a git tag name (with or without `refs/tags/`) carrying the git tag prefix. */
+    isOutOfRangeGitTag(gitTag) {
+        const name = this.withoutGitTagPrefix(gitTag);
+        return name !== undefined && this.isOutOfRange(name);
+    }
     /** Parses a git tag name (with or without `refs/tags/`), requiring the git tag prefix. */
     parseGitTag(gitTag) {
+        const name = this.withoutGitTagPrefix(gitTag);
+        return name === undefined ? undefined : this.parse(name);
+    }
+    withoutGitTagPrefix(gitTag) {
         const name = gitTag.startsWith('refs/tags/') ? gitTag.slice('refs/tags/'.length) : gitTag;
-        if (!name.startsWith(this.gitTagPrefix))
-            return undefined;
-        return this.parse(name.slice(this.gitTagPrefix.length));
+        return name.startsWith(this.gitTagPrefix) ? name.slice(this.gitTagPrefix.length) : undefined;
     }
     /** Parses what a person typed: an image tag, or a git tag carrying the prefix. */
     parseEither(name) {
@@ -63853,6 +64034,10 @@ class VersionFormat {
         }
         if (!Number.isSafeInteger(hotfix) || hotfix < 0) {
             throw new VersionError(`hotfix number ${String(hotfix)} is not a whole number >= 0`);
+        }
+        if (number > MAX_RELEASE_NUMBER || hotfix > MAX_RELEASE_NUMBER) {
+            // Written, it would be ignored on the next read and handed out again.
+            throw new VersionError(`${String(Math.max(number, hotfix))} is above ${String(MAX_RELEASE_NUMBER)}, the highest release or hotfix number this suite writes: start a new format, e.g. v0.1.{n}`);
         }
         const base = `${this.head}${String(number)}${this.tail}`;
         const tag = hotfix === 0 ? base : `${base}-${String(hotfix)}`;
@@ -63895,6 +64080,9 @@ function nextVersion(format, versions, options = {}) {
         throw new VersionError(`start number ${String(startAt)} is not a positive whole number`, {
             input: 'start-at',
         });
+    }
+    if (startAt > MAX_RELEASE_NUMBER) {
+        throw new VersionError(`start number ${String(startAt)} is above ${String(MAX_RELEASE_NUMBER)}, the highest release number this suite writes: give a smaller one`, { input: 'start-at' });
     }
     const latest = latestVersion(versions);
     return format.render(Math.max(latest ? latest.number + 1 : startAt, startAt));
@@ -66098,6 +66286,106 @@ async function updateManifests(request) {
 
 
 
+
+;// CONCATENATED MODULE: ./packages/cli/interrupt.ts
+/** 128 + the signal's number, what a shell reports for a command the signal stopped. */
+const SIGNAL_EXIT_CODE = {
+    SIGINT: 130,
+    SIGTERM: 143,
+};
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'];
+const processSignals = {
+    on: (signal, handler) => {
+        process.on(signal, handler);
+    },
+    off: (signal, handler) => {
+        process.off(signal, handler);
+    },
+    exit: (code) => {
+        process.exit(code);
+    },
+};
+function interrupt_closed(child) {
+    if (child.exitCode !== null || child.signalCode !== null)
+        return Promise.resolve();
+    return new Promise((done) => child.once('close', () => {
+        done();
+    }));
+}
+async function stopChildren(running, signal, graceMs) {
+    const children = [...running];
+    const all = Promise.all(children.map(interrupt_closed));
+    for (const child of children)
+        child.kill(signal);
+    let timer;
+    const late = new Promise((done) => {
+        timer = setTimeout(() => {
+            done('late');
+        }, graceMs);
+    });
+    if ((await Promise.race([all, late])) === 'late') {
+        for (const child of children)
+            child.kill('SIGKILL');
+        await all;
+    }
+    clearTimeout(timer);
+}
+/**
+ * Runs `work` with SIGINT and SIGTERM handled as the module comment says. A second signal during
+ * the clean-up kills the children, runs cleanUpNow and exits at once: never worse than the first.
+ */
+async function interruptible(work, options) {
+    let stopping;
+    let code = 0;
+    const onSignal = (signal) => {
+        if (stopping !== undefined) {
+            options.notify(`${signal} again: removing the registry credentials now\n`);
+            for (const child of options.running)
+                child.kill('SIGKILL');
+            try {
+                options.cleanUpNow();
+            }
+            finally {
+                options.signals.exit(code);
+            }
+            return;
+        }
+        code = SIGNAL_EXIT_CODE[signal];
+        options.notify(`\n${signal}: stopping docker and removing the registry credentials\n`);
+        const cleanUp = options.cleanUp().catch((error) => {
+            options.notify(`could not remove the registry credentials: ${String(error)}\n`);
+            options.cleanUpNow();
+        });
+        stopping = Promise.all([
+            stopChildren(options.running, signal, options.graceMs ?? 10_000),
+            cleanUp,
+        ])
+            .then(() => {
+            options.notify(`stopped by ${signal}: the registry credentials are removed\n`);
+        })
+            .finally(() => {
+            options.signals.exit(code);
+        });
+    };
+    const handlers = new Map(STOP_SIGNALS.map((signal) => [
+        signal,
+        () => {
+            onSignal(signal);
+        },
+    ]));
+    for (const [signal, handler] of handlers)
+        options.signals.on(signal, handler);
+    try {
+        return await work();
+    }
+    finally {
+        // Work that failed because its docker child was stopped ends here: the stop decides the exit.
+        if (stopping !== undefined)
+            await stopping;
+        for (const [signal, handler] of handlers)
+            options.signals.off(signal, handler);
+    }
+}
 
 ;// CONCATENATED MODULE: external "fs"
 const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
@@ -71606,6 +71894,17 @@ async function explained(attempt, call) {
 ;// CONCATENATED MODULE: ./packages/github/repository.ts
 
 
+// GitHub lists releases newest first; a release's draft is written moments before it is looked for.
+const DRAFT_SEARCH_PAGES = 3;
+function releaseInfo(data) {
+    return {
+        id: data.id,
+        tag: data.tag_name,
+        draft: data.draft,
+        body: data.body ?? '',
+        htmlUrl: data.html_url,
+    };
+}
 // GitHub treats these conclusions as passing for required status checks.
 const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
 /** One repository's Git and release API, the calls the release steps make. */
@@ -71646,12 +71945,34 @@ class GitHubRepository {
     }
     /**
      * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
-     * reads it). Idempotent: an existing release for the tag is returned as it is.
+     * reads it). A draft of the tag (the image step's record) is published with this body; an existing
+     * published release is returned as it is.
      */
     async publishRelease(tag, options) {
-        const existing = await this.getReleaseByTag(tag);
-        if (existing)
+        const existing = await this.findRelease(tag);
+        if (existing && !existing.draft)
             return { htmlUrl: existing.htmlUrl, created: false };
+        const explain = (error) => explainGitHubError(error, {
+            action: `publish the release ${tag}`,
+            repository: this.fullName,
+            permission: 'contents: write',
+        });
+        if (existing) {
+            try {
+                const { data } = await this.client.rest.repos.updateRelease({
+                    ...this.params,
+                    release_id: existing.id,
+                    name: options.name,
+                    body: options.body,
+                    draft: false,
+                    make_latest: 'true',
+                });
+                return { htmlUrl: data.html_url, created: true };
+            }
+            catch (error) {
+                throw explain(error);
+            }
+        }
         try {
             const { data } = await this.client.rest.repos.createRelease({
                 ...this.params,
@@ -71665,18 +71986,79 @@ class GitHubRepository {
         catch (error) {
             // 422 tag_name already_exists: another run published it since we looked, or a POST whose
             // answer was lost on the way back landed and its retry is refused. Either way it exists.
-            const explainedError = explainGitHubError(error, {
-                action: `publish the release ${tag}`,
-                repository: this.fullName,
-                permission: 'contents: write',
-            });
             if (httpStatus(error) !== 422 || !hasValidationError(error, 'tag_name', 'already_exists')) {
-                throw explainedError;
+                throw explain(error);
             }
             const published = await this.getReleaseByTag(tag);
             if (published === undefined)
-                throw explainedError;
+                throw explain(error);
             return { htmlUrl: published.htmlUrl, created: false };
+        }
+    }
+    /**
+     * The release of a tag, published or draft. GitHub finds only published releases by tag, so a
+     * draft is looked for in the newest pages of the list (drafts are listed to writers only).
+     */
+    async findRelease(tag) {
+        try {
+            const { data } = await this.client.rest.repos.getReleaseByTag({ ...this.params, tag });
+            return releaseInfo(data);
+        }
+        catch (error) {
+            if (httpStatus(error) !== 404)
+                throw error;
+        }
+        for (let page = 1; page <= DRAFT_SEARCH_PAGES; page++) {
+            const { data } = await this.client.rest.repos.listReleases({
+                ...this.params,
+                per_page: 100,
+                page,
+            });
+            const draft = data.find((release) => release.draft && release.tag_name === tag);
+            if (draft)
+                return releaseInfo(draft);
+            if (data.length < 100)
+                break;
+        }
+        return undefined;
+    }
+    /** Writes the draft release of a tag (creating it, or replacing the body of `existing`). */
+    async writeDraftRelease(tag, options, existing) {
+        try {
+            if (existing) {
+                const { data } = await this.client.rest.repos.updateRelease({
+                    ...this.params,
+                    release_id: existing.id,
+                    body: options.body,
+                });
+                return releaseInfo(data);
+            }
+            const { data } = await this.client.rest.repos.createRelease({
+                ...this.params,
+                tag_name: tag,
+                name: options.name,
+                body: options.body,
+                draft: true,
+            });
+            return releaseInfo(data);
+        }
+        catch (error) {
+            const explained = explainGitHubError(error, {
+                action: `record the image in the draft release ${tag}`,
+                repository: this.fullName,
+                permission: 'contents: write',
+            });
+            // A create whose answer was lost on the way back landed, and its retry is refused: the draft
+            // exists (ours), so its body is written again.
+            if (existing !== undefined ||
+                httpStatus(error) !== 422 ||
+                !hasValidationError(error, 'tag_name', 'already_exists')) {
+                throw explained;
+            }
+            const found = await this.findRelease(tag);
+            if (found === undefined)
+                throw explained;
+            return this.writeDraftRelease(tag, options, found);
         }
     }
     /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */
@@ -71846,7 +72228,11 @@ async function readBranchTip(repository, branch) {
             ref: `heads/${branch}`,
             per_page: 1,
         });
-        return { sha: data.sha, treeSha: data.commit.tree.sha };
+        return {
+            sha: data.sha,
+            treeSha: data.commit.tree.sha,
+            parents: data.parents.map((parent) => parent.sha),
+        };
     }
     catch (error) {
         // GitHub answers an unknown ref with 422 "No commit found for SHA"; a 404 (no such
@@ -72053,11 +72439,19 @@ async function commitOnce(repository, request) {
         operation: 'unchanged',
         branchExists: exists,
     });
-    if (treeSha === branchTip?.treeSha)
+    const rebuilding = branchTip !== undefined && start !== branchTip;
+    // Rebuilding keeps only a branch that is one commit on the base tip: its tree alone could hide
+    // other commits.
+    const isRebuilt = !rebuilding || (branchTip.parents?.length === 1 && branchTip.parents[0] === start.sha);
+    if (treeSha === branchTip?.treeSha && isRebuilt)
         return unchanged(branchTip, true);
-    // The files already match where the branch would start: there is nothing to commit.
-    if (treeSha === start.treeSha)
-        return unchanged(branchTip ?? start, branchTip !== undefined);
+    // The files already match where the branch would start: there is nothing to commit (and a branch
+    // being rebuilt is not proposed as it stands).
+    if (treeSha === start.treeSha) {
+        return rebuilding
+            ? unchanged(start, false)
+            : unchanged(branchTip ?? start, branchTip !== undefined);
+    }
     const commitSha = await writeCommit(repository, {
         tree: treeSha,
         parent: start.sha,
@@ -72069,8 +72463,15 @@ async function commitOnce(repository, request) {
         await createBranch(repository, branch, commitSha);
         return { commitSha, treeSha, changed: true, operation: 'created', branchExists: true };
     }
-    await moveBranch(repository, branch, commitSha, start !== branchTip);
-    return { commitSha, treeSha, changed: true, operation: 'updated', branchExists: true };
+    await moveBranch(repository, branch, commitSha, rebuilding);
+    return {
+        commitSha,
+        treeSha,
+        changed: true,
+        operation: 'updated',
+        branchExists: true,
+        ...(rebuilding ? { replaced: branchTip.sha } : {}),
+    };
 }
 /** Attempts for a branch of our own that another run moves (or creates) at the same moment. */
 const BRANCH_ATTEMPTS = 3;
@@ -72575,6 +72976,110 @@ async function closeWithComment(repository, pull, comment) {
     await deleteBranch(repository, pull.head.ref);
 }
 
+;// CONCATENATED MODULE: ./packages/github/branch-diff.ts
+/**
+ * What a branch adds to its base, as its pull request shows it: GET compare base...branch (three
+ * dots: from the merge base). The release pull request's file list and the check that a release
+ * branch holds nothing the release did not write both read it, never the inputs.
+ */
+
+
+
+/** GitHub lists at most this many files in a comparison. */
+const COMPARE_FILE_LIMIT = 300;
+/** The paths a pull request from this branch touches, renames by both names, in GitHub's order. */
+function pathsOf(diff) {
+    return diff.files.flatMap((file) => file.previousPath === undefined ? [file.path] : [file.previousPath, file.path]);
+}
+/**
+ * One call; undefined when there is nothing to compare (no such branch, or no history shared
+ * with the base).
+ */
+async function compareBranch(repository, base, branch) {
+    try {
+        const { data } = await repository.client.rest.repos.compareCommitsWithBasehead({
+            owner: repository.owner,
+            repo: repository.repo,
+            basehead: `${base}...${branch}`,
+        });
+        const commits = data.commits.map((commit) => commit.sha);
+        const files = data.files ?? [];
+        if (files.length >= COMPARE_FILE_LIMIT) {
+            throw new Error(`${branch} changes ${String(files.length)} or more files against ${base} (${repository.fullName}), more than GitHub lists: delete the branch and run again`);
+        }
+        return {
+            headSha: commits.length === data.ahead_by ? commits.at(-1) : undefined,
+            baseSha: data.base_commit.sha,
+            mergeBaseSha: data.merge_base_commit.sha,
+            aheadBy: data.ahead_by,
+            commits,
+            files: files.map((file) => ({
+                path: file.filename,
+                ...(file.previous_filename === undefined ? {} : { previousPath: file.previous_filename }),
+                status: file.status,
+                sha: file.sha ?? '',
+            })),
+        };
+    }
+    catch (error) {
+        if (httpStatus(error) === 404)
+            return undefined;
+        throw explainGitHubError(error, {
+            action: `compare ${branch} with ${base}`,
+            repository: repository.fullName,
+            permission: 'contents: read',
+        });
+    }
+}
+function writes(change, file, path) {
+    if (change === undefined)
+        return false;
+    if (change.content === null)
+        return file.status === 'removed' || path === file.previousPath;
+    return file.status !== 'removed' && path === file.path && gitBlobSha(change.content) === file.sha;
+}
+/** Compares a branch's diff with the files a change writes, path by path and byte for byte. */
+function foreignParts(diff, changes) {
+    const byPath = new Map(changes.map((change) => [change.path, change]));
+    const files = [];
+    const otherContent = [];
+    const seen = new Set();
+    for (const file of diff.files) {
+        for (const path of file.previousPath === undefined
+            ? [file.path]
+            : [file.previousPath, file.path]) {
+            seen.add(path);
+            const change = byPath.get(path);
+            if (change === undefined)
+                files.push(path);
+            else if (!writes(change, file, path))
+                otherContent.push(path);
+        }
+    }
+    return {
+        files,
+        otherContent,
+        commits: diff.aheadBy > 1 ? diff.commits : [],
+        missing: changes.map((change) => change.path).filter((path) => !seen.has(path)),
+    };
+}
+/** Whether anything on the branch is not the change's own: nothing of it may reach the pull request. */
+function holdsForeignParts(parts) {
+    return parts.files.length > 0 || parts.otherContent.length > 0 || parts.commits.length > 0;
+}
+/** `files a, b; other content in c; commits 1234567, 89abcde` for a one-line message. */
+function describeForeignParts(parts) {
+    return [
+        parts.files.length > 0 ? `files ${parts.files.join(', ')}` : '',
+        parts.otherContent.length > 0 ? `other content in ${parts.otherContent.join(', ')}` : '',
+        parts.commits.length > 0
+            ? `commits ${parts.commits.map((sha) => sha.slice(0, 7)).join(', ')}`
+            : '',
+    ]
+        .filter((part) => part !== '')
+        .join('; ');
+}
+
 ;// CONCATENATED MODULE: ./packages/github/change-pull-request.ts
 /**
  * A pull request in one call, for the change step's pull-request mode (packages/release/change.ts):
@@ -72582,6 +73087,7 @@ async function closeWithComment(repository, pull, comment) {
  * auto-merge, and close the release pull requests it supersedes. A run that fails before its pull request exists deletes the branch
  * it created, so a refused token leaves nothing behind.
  */
+
 
 
 
@@ -72602,24 +73108,91 @@ async function removeCreatedBranch(repository, branch, base, failure, logger) {
     }
     throw failure;
 }
+function commitRequest(request, force) {
+    return {
+        branch: request.branch,
+        base: request.base,
+        files: request.files,
+        message: request.message,
+        author: request.author,
+        force,
+    };
+}
+/** Rebuilds of an exclusive branch that someone keeps pushing to, before giving up. */
+const EXCLUSIVE_ATTEMPTS = 3;
+/**
+ * The commit on an exclusive branch (see ChangePullRequestRequest.exclusive), checked again after
+ * it was made: the branch's diff is returned only when it holds nothing but this change.
+ */
+async function commitExclusively(repository, request, logger) {
+    const { branch, base } = request;
+    const warnings = [];
+    let before = await compareBranch(repository, base, branch);
+    for (let attempt = 1;; attempt++) {
+        const parts = before && foreignParts(before, request.files);
+        const reuse = before?.aheadBy === 1 &&
+            parts !== undefined &&
+            !holdsForeignParts(parts) &&
+            parts.missing.length === 0;
+        if (before !== undefined && parts !== undefined && holdsForeignParts(parts)) {
+            const staleEdit = parts.files.length === 0 &&
+                parts.commits.length === 0 &&
+                before.mergeBaseSha !== before.baseSha;
+            if (staleEdit) {
+                logger.info(`${branch} holds the edit made on an older ${base}: rebuilding it on ${base}`);
+            }
+            else {
+                const warning = `the branch ${branch} (${repository.fullName}) held changes this release did not make (${describeForeignParts(parts)}): it is rebuilt from ${base} with this release's changes only, and none of them reaches the pull request; find out who pushed them`;
+                logger.warning(warning);
+                warnings.push(warning);
+            }
+        }
+        const commit = await commitFiles(repository, commitRequest(request, !reuse));
+        if (commit.replaced !== undefined && commit.replaced !== before?.headSha) {
+            const warning = `the branch ${branch} (${repository.fullName}) was pushed to (${commit.replaced.slice(0, 7)}) while this release committed: it is rebuilt from ${base} with this release's changes only, and that commit does not reach the pull request; find out who pushed it`;
+            logger.warning(warning);
+            warnings.push(warning);
+        }
+        if (!commit.branchExists)
+            return { commit, diff: undefined, warnings };
+        const after = !commit.changed && before?.headSha === commit.commitSha
+            ? before
+            : await compareBranch(repository, base, branch);
+        const left = after && foreignParts(after, request.files);
+        if (after?.headSha === commit.commitSha && left !== undefined && !holdsForeignParts(left)) {
+            return { commit, diff: after, warnings };
+        }
+        if (attempt >= EXCLUSIVE_ATTEMPTS) {
+            throw new Error(`the branch ${branch} (${repository.fullName}) kept changing while this release rebuilt it${left ? ` (${describeForeignParts(left)})` : ''}: find out who pushes to it, delete it, and run again`);
+        }
+        before = after;
+    }
+}
+/** The body, given the paths the branch really changes when it is a function of them. */
+async function bodyOf(repository, request, diff) {
+    if (typeof request.body === 'string')
+        return request.body;
+    const compared = diff ?? (await compareBranch(repository, request.base, request.branch));
+    if (compared === undefined) {
+        throw new Error(`the branch ${request.branch} (${repository.fullName}) could not be compared with ${request.base} after the commit: run again`);
+    }
+    return request.body(pathsOf(compared));
+}
 /**
  * Calls for a one-file change on a new branch with labels and reviewers: 8 (branch tip, base tip,
  * tree, commit, ref, pull request, labels, reviewers); auto-merge adds 1, superseding adds 1
- * plus 3 per closed pull request. An unchanged re-run: 3 reads.
+ * plus 3 per closed pull request. An unchanged re-run: 3 reads. An exclusive branch adds a
+ * compare before the commit and one after it (none after an unchanged re-run); a body function
+ * without `exclusive` adds the compare after.
  */
 async function commitAndOpenPullRequest(repository, request) {
     const logger = request.logger ?? silentLogger;
     if (request.branch === request.base) {
         throw new Error(`the pull request branch is the base branch ${request.base} (${repository.fullName}): choose another branch, or commit directly`);
     }
-    const commit = await commitFiles(repository, {
-        branch: request.branch,
-        base: request.base,
-        files: request.files,
-        message: request.message,
-        author: request.author,
-        force: request.force,
-    });
+    const { commit, diff, warnings: branchWarnings, } = request.exclusive === true
+        ? await commitExclusively(repository, request, logger)
+        : { commit: await commitFiles(repository, commitRequest(request, request.force)) };
     logger.info(`${request.branch}: ${commit.operation}${commit.changed ? ` at ${commit.commitSha}` : ''}`);
     if (!commit.branchExists) {
         return {
@@ -72628,7 +73201,7 @@ async function commitAndOpenPullRequest(repository, request) {
             autoMergeEnabled: false,
             superseded: [],
             supersededBy: undefined,
-            warnings: [],
+            warnings: branchWarnings ?? [],
         };
     }
     let pullRequest;
@@ -72637,7 +73210,7 @@ async function commitAndOpenPullRequest(repository, request) {
             head: request.branch,
             base: request.base,
             title: request.title,
-            body: request.body,
+            body: await bodyOf(repository, request, diff),
             draft: request.draft,
             labels: request.labels,
             reviewers: request.reviewers,
@@ -72684,7 +73257,14 @@ async function commitAndOpenPullRequest(repository, request) {
     }
     for (const warning of warnings)
         logger.warning(warning);
-    return { commit, pullRequest, autoMergeEnabled, superseded, supersededBy, warnings };
+    return {
+        commit,
+        pullRequest,
+        autoMergeEnabled,
+        superseded,
+        supersededBy,
+        warnings: [...(branchWarnings ?? []), ...warnings],
+    };
 }
 function defaultSupersedeComment(kept) {
     return `Superseded by #${String(kept.number)}.`;
@@ -72830,6 +73410,7 @@ async function releaseNotes(appRepository, request) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/release/version.ts
 
 
@@ -72870,7 +73451,7 @@ async function computeVersion(request) {
         extraVersions.push(...versions);
     }
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const gitVersions = await listGitVersions(repository, format);
+        const gitVersions = await listGitVersions(repository, format, logger);
         const all = [...gitVersions, ...extraVersions];
         // A hotfix of a release that does not exist is refused before anything else is looked at.
         const hotfix = hotfixOf === '' ? undefined : nextHotfix(format, all, hotfixOf);
@@ -72881,10 +73462,15 @@ async function computeVersion(request) {
         }
         let candidate;
         let previous;
+        let diverged;
         if (!hotfix) {
             candidate = nextVersion(format, all, { startAt: request.startAt });
             previous = latestVersion(all);
-            const guard = await guardAgainstOlderCommit(repository, gitVersions, sha, logger);
+            const ancestry = await ancestryOf(repository, gitVersions, sha);
+            if (ancestry?.status === 'diverged') {
+                diverged = divergedRelease(request, ancestry, candidate, sha);
+            }
+            const guard = ancestry?.status === 'behind' ? ancestry : undefined;
             if (guard) {
                 if (!request.skipIfReleased) {
                     throw new Error(`commit ${version_short(sha)} is behind release ${guard.tag} (${String(guard.behindBy)} commits): releasing it as ${candidate.tag} would deploy older code; release a newer commit, or use hotfix-of for an emergency fix`);
@@ -72902,6 +73488,7 @@ async function computeVersion(request) {
         else {
             candidate = hotfix;
             previous = latestVersion(all.filter((version) => version.number === candidate.number));
+            await assertHotfixContainsFixed(repository, gitVersions, candidate, sha, logger);
         }
         const gitTag = format.gitTag(candidate);
         if (!request.reserve) {
@@ -72913,6 +73500,7 @@ async function computeVersion(request) {
                 skipped: false,
                 skipReason: '',
                 attempts: attempt,
+                diverged,
             };
         }
         const created = await repository.createTag(gitTag, sha);
@@ -72925,6 +73513,7 @@ async function computeVersion(request) {
                 skipped: false,
                 skipReason: '',
                 attempts: attempt,
+                diverged,
             };
         }
         // Another run took this number between our read and our write: back off with jitter, re-read.
@@ -72954,13 +73543,17 @@ async function assertChecksPassed(repository, sha, names) {
     const list = failed.map((result) => `'${result.name}' (${result.detail})`).join(', ');
     throw new Error(`required check${failed.length > 1 ? 's' : ''} ${list} did not succeed on commit ${version_short(sha)}: wait for ${failed.length > 1 ? 'them' : 'it'} to pass, or change require-checks`);
 }
-async function listGitVersions(repository, format) {
+async function listGitVersions(repository, format, logger) {
     const refs = await repository.listTags(format.gitTagListPrefix);
     const versions = [];
     for (const ref of refs) {
         const version = format.parseGitTag(ref.name);
         if (version)
             versions.push({ ...version, ref });
+        // Anyone who can push a tag could otherwise stop every later release (N + 1 past any bound).
+        else if (format.isOutOfRangeGitTag(ref.name)) {
+            logger.warning(outOfRangeWarning(ref.name, repository.fullName));
+        }
     }
     return versions.sort(compareVersions);
 }
@@ -73028,34 +73621,68 @@ async function reuseExisting(request, existing, all, sha, attempt) {
     };
 }
 /**
- * The newest git release whose commit contains `sha` (sha is behind it), if any. A normal release of
- * such a commit would deploy older code under a newer number.
+ * How `sha` stands to the newest normal git release, when it lacks some of that release's commits: `behind`
+ * (all of sha is in the release) or `diverged` (sha forked before it). Either way, releasing it under
+ * a newer number would deploy code without those commits; undefined when sha contains the release.
  */
-async function guardAgainstOlderCommit(repository, sortedGitVersions, sha, logger) {
-    const newest = sortedGitVersions.at(-1);
+async function ancestryOf(repository, sortedGitVersions, sha) {
+    // Normal releases only: a hotfix's commit is on its own branch (the fix reaches the default branch
+    // as another commit), so the next release from there never contains it.
+    const newest = sortedGitVersions.filter((version) => version.hotfix === 0).at(-1);
     if (!newest)
         return undefined;
     const newestCommit = await commitOf(repository, newest);
     const comparison = await repository.compareCommits(newestCommit, sha);
-    if (comparison.status === 'behind')
-        return { ...newest, behindBy: comparison.behindBy };
-    if (comparison.status === 'diverged') {
-        logger.warning(`commit ${version_short(sha)} has diverged from release ${newest.tag} (${String(comparison.behindBy)} of its commits are missing here): check that this is the branch you release from`);
+    if (comparison.status !== 'behind' && comparison.status !== 'diverged')
+        return undefined;
+    return { ...newest, status: comparison.status, behindBy: comparison.behindBy };
+}
+/** A diverged commit is refused like one behind, unless a reason is given; then it is reported. */
+function divergedRelease(request, ancestry, candidate, sha) {
+    const missing = `${String(ancestry.behindBy)} commit${ancestry.behindBy === 1 ? '' : 's'} of release ${ancestry.tag}`;
+    const reason = request.divergedReason?.trim() ?? '';
+    if (reason === '') {
+        throw new Error(`commit ${version_short(sha)} has diverged from release ${ancestry.tag}: ${missing} are missing from it, so releasing it as ${candidate.tag} would take them out of production; release a commit that contains ${ancestry.tag}, or set allow-downgrade with a downgrade-reason to release it anyway`);
     }
-    return undefined;
+    request.logger.warning(`commit ${version_short(sha)} has diverged from release ${ancestry.tag} (${missing} are missing): released anyway, reason given: ${reason}`);
+    return { from: ancestry.tag, missing: ancestry.behindBy };
+}
+/**
+ * A hotfix is the release it fixes plus the fix: its commit must contain the commit of the newest
+ * release of that number (the release itself, or its latest hotfix, so a second fix keeps the first).
+ * A release known only from ECR has no commit to check: said, not refused.
+ */
+async function assertHotfixContainsFixed(repository, sortedGitVersions, hotfix, sha, logger) {
+    const fixed = sortedGitVersions.filter((version) => version.number === hotfix.number && version.hotfix < hotfix.hotfix);
+    const newest = fixed.at(-1);
+    if (!newest) {
+        logger.warning(`release ${hotfix.tag.replace(/-[0-9]+$/, '')} has no git tag in ${repository.fullName}: cannot check that commit ${version_short(sha)} contains it`);
+        return;
+    }
+    const fixedCommit = await commitOf(repository, newest);
+    const comparison = await repository.compareCommits(fixedCommit, sha);
+    if (comparison.status === 'ahead')
+        return;
+    throw new Error(`commit ${version_short(sha)} does not contain release ${newest.tag} (commit ${version_short(fixedCommit)}, ${String(comparison.behindBy)} of its commits missing): a hotfix must be that release plus the fix; branch from its tag ${newest.ref.name}, add the fix, and release that commit`);
 }
 
 ;// CONCATENATED MODULE: ./packages/release/ecr-source.ts
 
 /**
  * Release numbers held as image tags in an ECR repository. Images pushed by hand or by an older
- * pipeline count too, so a number ECR already holds is never handed out again.
+ * pipeline count too, so a number ECR already holds is never handed out again. A tag with a number
+ * above MAX_RELEASE_NUMBER is ignored with a warning: anyone with ecr:PutImage could push one.
  */
-function ecrVersionSource(client, repository) {
+function ecrVersionSource(client, repository, logger) {
+    const name = `ecr ${repository}`;
     return {
-        name: `ecr ${repository}`,
+        name,
         async listVersions(format) {
             const tags = await client.listImageTags(repository);
+            for (const tag of tags) {
+                if (format.isOutOfRange(tag))
+                    logger.warning(outOfRangeWarning(tag, name));
+            }
             return parseVersions(tags, (tag) => format.parse(tag));
         },
     };
@@ -73075,6 +73702,19 @@ const RELEASE_MODES = ['pull-request', 'direct'];
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const ENVIRONMENT_KEYS = ['path', 'mode', 'files', 'base'];
+/**
+ * The reason given with allow-downgrade, which lets a release go backwards (an older version in the
+ * manifests, a commit that diverged from the newest release, a promoted image of another commit);
+ * undefined when not allowed. Allowed without a reason is refused.
+ */
+function allowedDowngradeReason(allow, reason) {
+    if (!allow)
+        return undefined;
+    if (reason.trim() === '') {
+        throw new errors_InputError('downgrade-reason', 'allow-downgrade needs a reason (part of the state lives in the database schema)');
+    }
+    return reason.trim();
+}
 /** `apps/vsp-cms/` -> `apps/vsp-cms`; `.` and `` -> ``; refuses absolute paths and `..`. */
 function normalizeManifestsPath(path, input = 'manifests-path') {
     const trimmed = path.trim().replaceAll('\\', '/');
@@ -73173,9 +73813,7 @@ function checkReleaseRequest(request) {
     if (!APP_NAME.test(request.app)) {
         throw new errors_InputError('app', `"${request.app}" must be letters, digits, '.', '_' or '-' (it goes into branch names and labels)`);
     }
-    if (request.allowDowngrade === true && (request.downgradeReason ?? '').trim() === '') {
-        throw new errors_InputError('downgrade-reason', 'allow-downgrade needs a reason (part of the state lives in the database schema)');
-    }
+    allowedDowngradeReason(request.allowDowngrade === true, request.downgradeReason ?? '');
     const hotfixOf = request.hotfixOf?.trim() ?? '';
     const promoteFrom = request.promoteFrom?.trim() ?? '';
     if (hotfixOf !== '' && promoteFrom !== '') {
@@ -73245,9 +73883,17 @@ function imageText(facts) {
     return `${tagged}${image.digest ? `@${image.digest}` : ''}`;
 }
 function originText(image) {
-    if (image?.promotedFrom)
-        return `promoted from ${image.promotedFrom}, not rebuilt`;
-    return '';
+    if (!image?.promotedFrom)
+        return '';
+    const source = image.source;
+    const details = source === undefined
+        ? []
+        : [
+            source.digest,
+            source.revision === undefined ? 'revision unknown' : `revision ${facts_short(source.revision)}`,
+            ...(source.run === undefined ? [] : [`built by ${source.run}`]),
+        ];
+    return `promoted from ${image.promotedFrom}${details.length > 0 ? ` (${details.join(', ')})` : ''}, not rebuilt`;
 }
 function changesSection(facts) {
     const notes = facts.notes;
@@ -73258,6 +73904,20 @@ function changesSection(facts) {
         ? `\n\n[Compare ${facts.previousVersion}...${facts.version}](${notes.compareUrl})`
         : '';
     return `### Changes${since}\n\n${notes.markdown.trimEnd()}${compare}`;
+}
+/** The source branch and how far behind the default branch: what a reviewer checks first. */
+function sourceLine(facts) {
+    const source = facts.source;
+    if (source === undefined)
+        return undefined;
+    const ref = nonBlank(source.ref);
+    const commit = facts.commit ? ` at \`${facts_short(facts.commit)}\`` : '';
+    // Inert, not in backticks: a ref name may itself hold a backtick.
+    const from = `Source: ${ref === undefined ? 'commit' : inertMarkdown(ref)}${commit}`;
+    if (source.behindDefault === 0)
+        return `${from}, up to date with \`${source.defaultBranch}\`.`;
+    const count = `${String(source.behindDefault)} commit${source.behindDefault === 1 ? '' : 's'}`;
+    return `${from}, **${count} behind \`${source.defaultBranch}\`** (not in this release).`;
 }
 function origin(facts, run) {
     const source = facts.appRepository && facts.commit
@@ -73287,6 +73947,9 @@ function pullRequestBody(facts, text = {}) {
     if (text.body?.trim())
         parts.push(text.body.trim());
     parts.push(table.trimEnd());
+    const source = sourceLine(facts);
+    if (source !== undefined)
+        parts.push(source);
     const changes = changesSection(facts);
     if (changes !== undefined)
         parts.push(changes);
@@ -73345,6 +74008,18 @@ async function readReleaseNotes(appRepository, range, logger) {
         return undefined;
     }
 }
+/** The source facts of the released commit; like the notes, they help reviewers but never block. */
+async function readReleaseSource(appRepository, sha, ref, logger) {
+    try {
+        const defaultBranch = await appRepository.defaultBranch();
+        const comparison = await appRepository.compareCommits(defaultBranch, sha);
+        return { ref: nonBlank(ref), defaultBranch, behindDefault: comparison.behindBy };
+    }
+    catch (error) {
+        logger.warning(`source of ${sha.slice(0, 7)} in ${appRepository.fullName} skipped: ${errorMessage(error)}`);
+        return undefined;
+    }
+}
 
 ;// CONCATENATED MODULE: ./packages/release/credentials.ts
 /**
@@ -73382,23 +74057,33 @@ async function removeRegistryCredentials(credentials, ports) {
 
 
 async function checkPromotion(request, promoteFrom, ports) {
-    const digest = await ports.ecr.getImageDigest(request.repository, promoteFrom);
-    if (digest === undefined) {
-        throw new Error(`cannot promote: tag '${promoteFrom}' not found in ECR repository '${request.repository}' (${ports.ecr.region})`);
-    }
-    const auth = await ports.ecr.getAuthorization();
-    ports.maskSecret(auth.password);
+    const { registry, ...source } = await inspectPromotion(request, promoteFrom, {
+        ecr: ports.ecr,
+        logger: ports.logger,
+        maskSecret: ports.maskSecret,
+    });
     const [tag = ''] = request.tags;
-    ports.logger.info(`would promote ${request.repository}:${promoteFrom} (${digest}) to ${tag}`);
+    ports.logger.info(`would promote ${request.repository}:${promoteFrom} (${source.digest}) to ${tag}`);
     return {
         outcome: 'checked',
-        image: `${request.expectedRegistry ?? auth.registry}/${request.repository}:${tag}`,
-        digest,
+        image: `${registry}/${request.repository}:${tag}`,
+        digest: source.digest,
         promotedFrom: promoteFrom,
+        promotedSource: source,
     };
+}
+/** The promotion rule with the source's own record, when the source is a recorded release. */
+async function withSourceRecord(request, ports) {
+    const { promoteFrom, promotion } = request;
+    if (promoteFrom === undefined || promotion === undefined || ports.records === undefined) {
+        return request;
+    }
+    const sourceRecord = await ports.records(promoteFrom).read();
+    return { ...request, promotion: { ...promotion, sourceRecord } };
 }
 /** Builds and pushes (or builds only), or promotes; see the module comment for the credentials. */
 async function publishReleaseImage(request, ports) {
+    request = await withSourceRecord(request, ports);
     if (request.promoteFrom !== undefined && request.checkOnly === true) {
         return checkPromotion(request, request.promoteFrom, ports);
     }
@@ -73428,6 +74113,8 @@ async function publishReleaseImage(request, ports) {
                 ports.keepCredentials?.(credentials);
             },
             clock: ports.clock,
+            records: request.checkOnly === true ? undefined : ports.records?.(request.tags[0] ?? ''),
+            run: ports.run,
         });
     }
     finally {
@@ -73619,6 +74306,8 @@ async function openPullRequest(repository, request) {
         branch: pullRequest.branch,
         base: request.base,
         files: await filesOnBase(repository, request),
+        // The release branch's name is predictable: whatever else someone put there is dropped.
+        exclusive: true,
         message: request.message,
         title: pullRequest.title,
         body: pullRequest.body,
@@ -73687,11 +74376,120 @@ async function changeManifests(repository, request) {
         : openPullRequest(repository, request);
 }
 
+;// CONCATENATED MODULE: ./packages/release/provenance.ts
+
+const MARKER = 'gitops-release-image';
+const RECORD = new RegExp(`<!-- ${MARKER} (\\{[^\\n]*?\\}) -->`);
+const FIELDS = [
+    'repository',
+    'tag',
+    'imageId',
+    'digest',
+    'revision',
+    'promotedFrom',
+    'run',
+    'builtBy',
+];
+/** The record as it goes into a release body. `<`, `>` escaped: a field cannot end the comment. */
+function recordComment(record) {
+    const json = JSON.stringify(record).replaceAll('<', '\\u003c').replaceAll('>', '\\u003e');
+    return `<!-- ${MARKER} ${json} -->`;
+}
+/** The record in a release body; undefined when there is none, or it is not one this suite wrote. */
+function parseRecord(body) {
+    const match = RECORD.exec(body);
+    if (match?.[1] === undefined)
+        return undefined;
+    let parsed;
+    try {
+        parsed = JSON.parse(match[1]);
+    }
+    catch {
+        return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null)
+        return undefined;
+    const fields = parsed;
+    const record = {};
+    for (const field of FIELDS) {
+        const value = fields[field];
+        if (value === undefined)
+            continue;
+        if (typeof value !== 'string')
+            return undefined;
+        record[field] = value;
+    }
+    if (record.repository === undefined || record.tag === undefined)
+        return undefined;
+    return record;
+}
+/** `body` with its record replaced by `record` (or the record added at the end). */
+function withRecord(body, record) {
+    const without = body.replace(RECORD, '').trimEnd();
+    if (record === undefined)
+        return without;
+    return without === '' ? recordComment(record) : `${without}\n\n${recordComment(record)}`;
+}
+/**
+ * The record store of one release: the GitHub release of `gitTag` in the app repository. The first
+ * write of a fresh release creates its draft; later writes replace the record in its body.
+ */
+function releaseRecordStore(appRepository, gitTag, name) {
+    let release;
+    let looked = false;
+    const find = async () => {
+        release = await appRepository.findRelease(gitTag);
+        looked = true;
+        return release;
+    };
+    return {
+        where: `the GitHub release ${gitTag} of ${appRepository.fullName}`,
+        read: async () => {
+            const found = await find();
+            return found === undefined ? undefined : parseRecord(found.body);
+        },
+        write: async (record) => {
+            const current = looked ? release : await find();
+            const body = withRecord(current?.body ??
+                `The image of ${name}, pushed by gitops-release-actions. This draft is published when the manifests change.`, record);
+            release = await appRepository.writeDraftRelease(gitTag, { name, body }, current);
+        },
+    };
+}
+/**
+ * The image the approvers are told about, from the release's record where there is one: the digest,
+ * and for a promotion its source (revision, the run that built it). A digest the caller gives must
+ * be the recorded one, so a pull request never names an image the suite did not push.
+ */
+async function recordedImageFacts(appRepository, gitTag, given) {
+    const record = await releaseRecordStore(appRepository, gitTag, gitTag).read();
+    if (record?.digest === undefined)
+        return { image: given, revision: undefined };
+    if (given?.digest !== undefined && given.digest !== record.digest) {
+        throw new InputError('digest', `${given.digest} is not the image recorded for ${gitTag} in ${appRepository.fullName} (${record.digest}): pass ecr-build-push's digest output of this release`);
+    }
+    const promotedFrom = record.promotedFrom ?? given?.promotedFrom;
+    return {
+        image: {
+            reference: given?.reference ?? '',
+            digest: record.digest,
+            promotedFrom,
+            source: promotedFrom === undefined
+                ? undefined
+                : { digest: record.digest, revision: record.revision, run: record.builtBy },
+        },
+        revision: record.revision,
+    };
+}
+
 ;// CONCATENATED MODULE: ./packages/release/mark-released.ts
+
 
 /** Publishes the release of `gitTag` (or finds it published by an earlier run). */
 async function markReleased(appRepository, gitTag, facts, deployment, logger) {
-    const body = releaseBody(facts, deployment);
+    // The draft the image step wrote holds the image's provenance record: it stays in the body.
+    const draft = await appRepository.findRelease(gitTag);
+    const body = withRecord(releaseBody(facts, deployment), draft === undefined ? undefined : parseRecord(draft.body));
     const release = await appRepository.publishRelease(gitTag, {
         name: `${facts.app} ${facts.version}`,
         body,
@@ -73700,10 +74498,79 @@ async function markReleased(appRepository, gitTag, facts, deployment, logger) {
     return { url: release.htmlUrl, created: release.created, body };
 }
 
+;// CONCATENATED MODULE: ./packages/release/release-image.ts
+
+
+
+
+/** The reason given with allow-downgrade: it also lets a diverged commit or another commit's image go. */
+function allowedReason(config) {
+    return config.allowDowngrade === true ? config.downgradeReason : undefined;
+}
+function imageOf(config, version, published) {
+    const reference = `${formatImageName(manifestImageName(config.image))}:${version.version}`;
+    return {
+        reference: config.image.registryId === undefined ? published.image : reference,
+        pushedTo: published.image,
+        digest: published.digest,
+        outcome: published.outcome,
+        promotedFrom: config.promoteFrom,
+        promotedSource: published.promotedSource,
+        publish: published.outcome === 'checked' ? undefined : published,
+    };
+}
+/** Builds and pushes (a dry run: builds only), or promotes, with the release's provenance records. */
+function publishConfiguredImage(run, version) {
+    const { config, ports } = run;
+    const build = config.build;
+    const image = manifestImageName(config.image);
+    return publishReleaseImage({
+        repository: config.image.repository,
+        tags: [version.version],
+        ifTagExists: 'skip-same-digest',
+        expectedRegistry: config.image.registryId === undefined ? undefined : image.registry,
+        promoteFrom: config.promoteFrom,
+        promotion: config.promoteFrom === undefined
+            ? undefined
+            : { revision: version.sha, otherRevisionReason: allowedReason(config) },
+        checkOnly: config.dryRun,
+        build: build === undefined
+            ? undefined
+            : {
+                ...build,
+                push: !config.dryRun,
+                source: {
+                    serverUrl: config.serverUrl ?? 'https://github.com',
+                    repository: `${config.appRepository.owner}/${config.appRepository.repo}`,
+                    revision: version.sha,
+                },
+            },
+    }, {
+        ecr: ports.ecr,
+        exec: ports.exec,
+        logger: run.logger,
+        maskSecret: ports.maskSecret ?? (() => undefined),
+        clock: ports.clock,
+        tempDir: ports.tempDir,
+        docker: ports.docker,
+        records: (tag) => releaseRecordStore(run.app, run.format.gitTagPrefix + tag, tag),
+        keepCredentials: ports.keepCredentials,
+    });
+}
+
 ;// CONCATENATED MODULE: ./packages/release/release-config.ts
 const RELEASE_STEPS = ['version', 'manifests', 'image', 'change', 'release'];
 
 ;// CONCATENATED MODULE: ./packages/release/run-release.ts
+/**
+ * The whole release as one sequence of the steps the actions run one by one (preflight, version,
+ * manifests, image, change, release), plus what only a terminal has: a preview before anything is
+ * written, the confirmations, and the dry run.
+ *
+ * Nothing is written until the plan checks out: the version is computed without reserving it and
+ * the manifest edit is made in memory first, so a wrong manifests path, a refused downgrade or a
+ * declined confirmation leaves no tag, no image and no branch behind.
+ */
 
 
 
@@ -73745,6 +74612,7 @@ function computeFor(run, reserve) {
         reserve,
         skipIfReleased: true,
         requireChecks: [],
+        divergedReason: allowedReason(run.config),
         extraSources: run.sources,
         logger: reserve ? run.logger : quieter(run.logger),
     });
@@ -73765,68 +74633,32 @@ function planFor(run, read, edit) {
     const where = { repository: run.manifests.fullName, base: run.base };
     return planManifests(read, edit, where, run.logger);
 }
-function imageOf(run, version, published) {
-    const reference = `${formatImageName(manifestImageName(run.config.image))}:${version.version}`;
-    return {
-        reference: run.config.image.registryId === undefined ? published.image : reference,
-        pushedTo: published.image,
-        digest: published.digest,
-        outcome: published.outcome,
-        promotedFrom: run.config.promoteFrom,
-        publish: published.outcome === 'checked' ? undefined : published,
-    };
-}
-function run_release_publishImage(run, version) {
-    const { config, ports } = run;
-    const build = config.build;
-    const image = manifestImageName(config.image);
-    return publishReleaseImage({
-        repository: config.image.repository,
-        tags: [version.version],
-        ifTagExists: 'skip-same-digest',
-        expectedRegistry: config.image.registryId === undefined ? undefined : image.registry,
-        promoteFrom: config.promoteFrom,
-        checkOnly: config.dryRun,
-        build: build === undefined
-            ? undefined
-            : {
-                ...build,
-                push: !config.dryRun,
-                source: {
-                    serverUrl: config.serverUrl ?? 'https://github.com',
-                    repository: `${config.appRepository.owner}/${config.appRepository.repo}`,
-                    revision: version.sha,
-                },
-            },
-    }, {
-        ecr: ports.ecr,
-        exec: ports.exec,
-        logger: run.logger,
-        maskSecret: ports.maskSecret ?? (() => undefined),
-        clock: ports.clock,
-        tempDir: ports.tempDir,
-        docker: ports.docker,
-    });
-}
 async function factsOf(run, version, image, plan) {
     const previousVersion = plan.previousVersion ?? version.previousVersion;
-    const notes = await readReleaseNotes(run.app, { previousVersion, gitTagPrefix: run.format.gitTagPrefix, to: version.sha }, run.logger);
+    // A promoted image holds the commit of its revision: the notes and the source are that commit's.
+    const commit = image.promotedSource?.revision ?? version.sha;
+    const [notes, source] = await Promise.all([
+        readReleaseNotes(run.app, { previousVersion, gitTagPrefix: run.format.gitTagPrefix, to: commit }, run.logger),
+        readReleaseSource(run.app, commit, run.config.sourceRef, run.logger),
+    ]);
     return {
         app: run.config.app,
         version: version.version,
         previousVersion,
         hotfix: version.hotfix > 0,
         appRepository: run.app.fullName,
-        commit: version.sha,
+        commit,
         image: {
             reference: image.pushedTo,
             digest: image.digest,
             promotedFrom: image.promotedFrom,
+            source: image.promotedSource,
         },
         environment: run.root || '.',
         changedFiles: plan.changedFiles,
         downgradeReason: plan.downgradeReason,
         notes,
+        source,
     };
 }
 /** Steps 1-3: the version (previewed, then reserved), the edit in memory, the image. */
@@ -73852,7 +74684,7 @@ async function prepare(run) {
         : `promote ${repository}:${config.promoteFrom ?? ''}`;
     run.step('image', `Image: ${what} ${config.dryRun ? 'without pushing' : 'and push'} ${repository}:${version.version}`);
     // A run that stopped after its push left the image under the tag reserved for this commit: the
-    // image step checks it is this release (its labels) instead of asking to push again.
+    // image step checks it is this release (its provenance record) instead of asking to push again.
     const pushedBefore = version.reservation === 'reused' &&
         (await run.ports.ecr.getImageDigest(config.image.repository, version.version)) !== undefined;
     if (!config.dryRun && !pushedBefore) {
@@ -73879,11 +74711,11 @@ async function prepare(run) {
             }
         }
     }
-    const published = await run_release_publishImage(run, version);
+    const published = await publishConfiguredImage(run, version);
     logger.info(published.digest === undefined
         ? 'not pushed (dry run)'
         : `${published.image}@${published.digest} (${published.outcome})`);
-    const image = imageOf(run, version, published);
+    const image = imageOf(run.config, version, published);
     if (config.pinDigest === true && image.digest !== undefined) {
         plan = planFor(run, read, editFor(run, version, image.digest));
     }
@@ -73969,7 +74801,10 @@ async function finish(run, prepared) {
                 overrides: plan.overrides,
             }),
             message: pullRequest.title,
-            pullRequest,
+            pullRequest: {
+                ...pullRequest,
+                body: (changedFiles) => pullRequestBody({ ...facts, changedFiles }, { body: config.body }),
+            },
             supersede: { app: config.app, version: version.version, format: run.format },
             logger,
         });
@@ -74013,7 +74848,7 @@ async function runRelease(config, ports) {
         base: config.manifests.base ?? (await manifests.defaultBranch()),
         sources: config.ecrVersions === false
             ? []
-            : [cachedSource(ecrVersionSource(ports.ecr, config.image.repository))],
+            : [cachedSource(ecrVersionSource(ports.ecr, config.image.repository, ports.logger))],
         step: (step, title) => {
             index += 1;
             ports.logger.step?.({ step, index, total: RELEASE_STEPS.length, title });
@@ -74040,6 +74875,8 @@ async function runRelease(config, ports) {
  * `gitops-release release` settings: flags, a config file holding the same values (flags win),
  * and the environment. Pure, so every rule is table-tested without a network.
  */
+
+
 
 
 
@@ -74153,6 +74990,40 @@ function parseReleaseConfig(text, source) {
         }
     }
     return flags;
+}
+/**
+ * A config file's `context` and `file`, resolved against the config file's own directory and
+ * confined to it by the rule ecr-build-push applies to its workspace (the same functions): a file
+ * in a repository cannot send the build to `/` or read `../../etc/passwd` as its Dockerfile, nor
+ * escape through a symlink. With a config `context` and no `file`, its Dockerfile is checked too,
+ * as the action checks its default. Values a flag overrides are not used, so not checked; flags
+ * are the person's own and stay relative to the current directory.
+ */
+function confineConfigPaths(config, configFile, flags) {
+    const base = {
+        dir: (0,external_node_path_.dirname)((0,external_node_path_.resolve)(configFile)),
+        name: `${configFile}'s directory`,
+        fix: "keep a config file's paths inside its directory, or give the option on the command line",
+    };
+    const confined = { ...config };
+    try {
+        const context = flags.context === undefined ? config.context : undefined;
+        if (typeof context === 'string') {
+            confined.context = buildContextInside('context', context, base);
+        }
+        const file = flags.file === undefined ? config.file : undefined;
+        const promoting = (flags['promote-from'] ?? config['promote-from']) !== undefined;
+        if (typeof file === 'string') {
+            confined.file = dockerfileInside('file', file, base.dir, base);
+        }
+        else if (typeof context === 'string' && flags.file === undefined && !promoting) {
+            dockerfileInside('file', '', String(confined.context), base);
+        }
+    }
+    catch (error) {
+        throw asUsageError(error);
+    }
+    return confined;
 }
 function release_options_text(merged, name) {
     const value = merged[name];
@@ -74341,11 +75212,8 @@ function tokenFromEnv(env) {
 }
 
 ;// CONCATENATED MODULE: ./packages/cli/release-command.ts
-/**
- * `gitops-release release`: the whole chain from a terminal (emergency releases by hand, and the
- * sandbox demo). Prints each step with its progress, asks before it writes unless --yes, and ends
- * with the pull request link.
- */
+
+
 
 
 
@@ -74396,7 +75264,10 @@ How:
   --dry-run             Compute without reserving, build without pushing, change nothing; print the plan
   --yes                 Do not ask before pushing and before opening the pull request
   --config FILE         Values from a YAML or JSON file, keys named as the options (flags win);
-                        --yes, --config and --verbose are flags only
+                        --yes, --config and --verbose are flags only. The file's context and
+                        file are relative to its own directory and must stay inside it (as the
+                        action's stay inside the workspace); --context and --file flags are not
+                        confined and are relative to the current directory
   --verbose             Also print debug lines
 
 Environment: GH_TOKEN (or GITHUB_TOKEN) for both repositories; GITHUB_API_URL (default
@@ -74405,8 +75276,11 @@ SSO, ...); AWS_ENDPOINT_URL_ECR to reach another ECR endpoint. SOURCE_DATE_EPOCH
 created time (default: the commit time).
 
 Without --yes the command asks before it reserves the tag and pushes, and before it changes the
-manifests; with no terminal to ask on it refuses to start. Exit codes: 0 released, skipped (already
-released) or planned (--dry-run); 1 failure or declined.
+manifests; with no terminal to ask on it refuses to start. --dry-run says first what it runs: an
+ECR login and the build (the Dockerfile's RUN steps execute on this machine's docker). Ctrl-C
+(SIGINT) or SIGTERM stops docker and removes the ECR credentials before exiting. Exit codes:
+0 released, skipped (already released) or planned (--dry-run); 1 failure or declined; 130 SIGINT,
+143 SIGTERM.
 `;
 /** Replaces every secret in a text with `***`: output never carries a token or a password. */
 function redact(text, secrets) {
@@ -74526,6 +75400,7 @@ function releaseConfigOf(settings, where) {
         app: settings.app,
         appRepository,
         sha,
+        sourceRef: where.sourceRef,
         format: settings.format,
         startAt: settings.startAt,
         hotfixOf: settings.hotfixOf,
@@ -74565,6 +75440,21 @@ function releaseConfigOf(settings, where) {
         serverUrl: where.env.GITHUB_SERVER_URL,
     };
 }
+/**
+ * What a dry run does that is not harmless, said before it starts: it logs in to ECR and builds,
+ * and a build runs the Dockerfile's RUN steps on this machine. Nothing is written anywhere else.
+ */
+function dryRunNotice(config) {
+    const { image, build } = config;
+    const registry = (image.registryId === undefined ? undefined : manifestImageName(image).registry) ??
+        `the AWS credentials' registry in ${image.region}`;
+    const unwritten = 'nothing is pushed, tagged or committed, and no version is reserved';
+    if (build === undefined) {
+        return `dry run: will read ECR ${registry} (${image.repository}:${config.promoteFrom ?? ''}) and GitHub; ${unwritten}\n`;
+    }
+    const file = build.file ?? (0,external_node_path_.join)(build.context, 'Dockerfile');
+    return `dry run: will log in to ECR ${registry} and build ${build.context} with ${file}: the Dockerfile's RUN steps execute on this machine's docker; ${unwritten} (the image stays in the local docker)\n`;
+}
 /** Runs `release`; returns the exit code. Errors are one line (the caller prints them). */
 async function releaseCommand(args, io) {
     const secrets = [];
@@ -74591,12 +75481,12 @@ async function settingsOf(args, io) {
     }
     const flags = values;
     const configPath = typeof values.config === 'string' ? values.config : undefined;
-    const config = configPath === undefined
-        ? {}
-        : parseReleaseConfig(await io.readTextFile(configPath).catch((error) => {
-            throw new UsageError(`--config ${configPath} cannot be read: ${errorMessage(error)}`);
-        }), configPath);
-    return resolveReleaseSettings(flags, config, io.env);
+    if (configPath === undefined)
+        return resolveReleaseSettings(flags, {}, io.env);
+    const config = parseReleaseConfig(await io.readTextFile(configPath).catch((error) => {
+        throw new UsageError(`--config ${configPath} cannot be read: ${errorMessage(error)}`);
+    }), configPath);
+    return resolveReleaseSettings(flags, confineConfigPaths(config, configPath, flags), io.env);
 }
 async function runReleaseCommand(args, io, secrets) {
     const settings = await settingsOf(args, io);
@@ -74649,36 +75539,73 @@ async function runReleaseCommand(args, io, secrets) {
         registryId: settings.registryId,
         logger,
     });
-    const releaseConfig = releaseConfigOf(settings, { appRepository, sha, context, env: io.env });
+    // The checkout's branch names where the commit came from, when it is the commit released.
+    const branch = head?.startsWith(sha.toLowerCase())
+        ? await git(io.exec, context, ['rev-parse', '--abbrev-ref', 'HEAD']).catch(() => '')
+        : '';
+    const releaseConfig = releaseConfigOf(settings, {
+        appRepository,
+        sha,
+        sourceRef: branch === '' || branch === 'HEAD' ? undefined : branch,
+        context,
+        env: io.env,
+    });
     const created = await imageCreatedTime(io.exec, context, sha, io.env, logger);
+    if (settings.dryRun)
+        out.stdout(`\n${dryRunNotice(releaseConfig)}`);
+    // The image step leaves its credentials to this command, which removes them however the release
+    // ends: done, failed, or stopped by Ctrl-C (a 12-hour ECR token must not stay in the temp dir).
+    let credentials;
+    let removal;
+    const removeCredentials = () => (removal ??=
+        credentials === undefined
+            ? Promise.resolve()
+            : removeRegistryCredentials(credentials, { exec: io.exec, logger }));
+    const release = () => runRelease(releaseConfig, {
+        logger,
+        confirm: async (question) => {
+            if (confirmation !== 'ask')
+                return true;
+            const answer = await io.ask(`\n? ${redact(question, secrets)} [y/N] `);
+            return /^\s*y(es)?\s*$/i.test(answer);
+        },
+        exec: io.exec,
+        github,
+        ecr,
+        maskSecret: (secret) => {
+            secrets.push(secret);
+        },
+        clock: () => created,
+        keepCredentials: (where) => {
+            credentials = where;
+        },
+    });
     try {
-        const result = await runRelease(releaseConfig, {
-            logger,
-            confirm: async (question) => {
-                if (confirmation !== 'ask')
-                    return true;
-                const answer = await io.ask(`\n? ${redact(question, secrets)} [y/N] `);
-                return /^\s*y(es)?\s*$/i.test(answer);
-            },
-            exec: io.exec,
-            github,
-            ecr,
-            maskSecret: (secret) => {
-                secrets.push(secret);
-            },
-            clock: () => created,
-        });
+        const result = io.signals === undefined
+            ? await release()
+            : await interruptible(release, {
+                signals: io.signals,
+                running: io.running ?? new Set(),
+                cleanUp: removeCredentials,
+                cleanUpNow: () => {
+                    if (credentials !== undefined)
+                        removeDockerConfigDir(credentials.configDir);
+                },
+                notify: out.stderr,
+            });
         if (result.status === 'cancelled')
             throw new UsageError(`cancelled: ${result.reason}`);
         out.stdout(summary(result, settings));
         return 0;
     }
     finally {
+        await removeCredentials();
         ecr.sdk.destroy();
     }
 }
 
 ;// CONCATENATED MODULE: ./packages/cli/cli.ts
+
 
 
 
@@ -74878,14 +75805,18 @@ async function runCli(argv, io) {
                 io.stdout(RELEASE_USAGE);
                 return 0;
             }
+            // A release run with this process's children handles this process's signals.
+            const running = new Set();
             return await releaseCommand(args, {
                 stdout: io.stdout,
                 stderr: io.stderr,
                 env: io.env ?? process.env,
                 interactive: io.interactive ?? false,
                 ask: io.ask ?? (() => Promise.reject(new UsageError('no terminal to ask on: pass --yes'))),
-                exec: io.exec ?? processExec,
+                exec: io.exec ?? trackingProcessExec(running),
                 readTextFile: io.readTextFile ?? ((path) => (0,promises_.readFile)(path, 'utf8')),
+                signals: io.signals ?? (io.exec === undefined ? processSignals : undefined),
+                running,
             });
         }
         if (group !== 'version' && group !== 'manifest') {
@@ -74923,7 +75854,7 @@ async function runCli(argv, io) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var node_readline_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6848);
 /* harmony import */ var node_readline_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_readline_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6508);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3648);
 
 
 async function readStdin() {

@@ -58672,7 +58672,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2954);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6268);
 
 
 await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'compute-version', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
@@ -58682,7 +58682,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2954:
+/***/ 6268:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64202,6 +64202,17 @@ async function errors_explained(attempt, call) {
 ;// CONCATENATED MODULE: ./packages/github/repository.ts
 
 
+// GitHub lists releases newest first; a release's draft is written moments before it is looked for.
+const DRAFT_SEARCH_PAGES = 3;
+function releaseInfo(data) {
+    return {
+        id: data.id,
+        tag: data.tag_name,
+        draft: data.draft,
+        body: data.body ?? '',
+        htmlUrl: data.html_url,
+    };
+}
 // GitHub treats these conclusions as passing for required status checks.
 const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
 /** One repository's Git and release API, the calls the release steps make. */
@@ -64242,12 +64253,34 @@ class GitHubRepository {
     }
     /**
      * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
-     * reads it). Idempotent: an existing release for the tag is returned as it is.
+     * reads it). A draft of the tag (the image step's record) is published with this body; an existing
+     * published release is returned as it is.
      */
     async publishRelease(tag, options) {
-        const existing = await this.getReleaseByTag(tag);
-        if (existing)
+        const existing = await this.findRelease(tag);
+        if (existing && !existing.draft)
             return { htmlUrl: existing.htmlUrl, created: false };
+        const explain = (error) => errors_explainGitHubError(error, {
+            action: `publish the release ${tag}`,
+            repository: this.fullName,
+            permission: 'contents: write',
+        });
+        if (existing) {
+            try {
+                const { data } = await this.client.rest.repos.updateRelease({
+                    ...this.params,
+                    release_id: existing.id,
+                    name: options.name,
+                    body: options.body,
+                    draft: false,
+                    make_latest: 'true',
+                });
+                return { htmlUrl: data.html_url, created: true };
+            }
+            catch (error) {
+                throw explain(error);
+            }
+        }
         try {
             const { data } = await this.client.rest.repos.createRelease({
                 ...this.params,
@@ -64261,18 +64294,79 @@ class GitHubRepository {
         catch (error) {
             // 422 tag_name already_exists: another run published it since we looked, or a POST whose
             // answer was lost on the way back landed and its retry is refused. Either way it exists.
-            const explainedError = errors_explainGitHubError(error, {
-                action: `publish the release ${tag}`,
-                repository: this.fullName,
-                permission: 'contents: write',
-            });
             if (client_httpStatus(error) !== 422 || !hasValidationError(error, 'tag_name', 'already_exists')) {
-                throw explainedError;
+                throw explain(error);
             }
             const published = await this.getReleaseByTag(tag);
             if (published === undefined)
-                throw explainedError;
+                throw explain(error);
             return { htmlUrl: published.htmlUrl, created: false };
+        }
+    }
+    /**
+     * The release of a tag, published or draft. GitHub finds only published releases by tag, so a
+     * draft is looked for in the newest pages of the list (drafts are listed to writers only).
+     */
+    async findRelease(tag) {
+        try {
+            const { data } = await this.client.rest.repos.getReleaseByTag({ ...this.params, tag });
+            return releaseInfo(data);
+        }
+        catch (error) {
+            if (client_httpStatus(error) !== 404)
+                throw error;
+        }
+        for (let page = 1; page <= DRAFT_SEARCH_PAGES; page++) {
+            const { data } = await this.client.rest.repos.listReleases({
+                ...this.params,
+                per_page: 100,
+                page,
+            });
+            const draft = data.find((release) => release.draft && release.tag_name === tag);
+            if (draft)
+                return releaseInfo(draft);
+            if (data.length < 100)
+                break;
+        }
+        return undefined;
+    }
+    /** Writes the draft release of a tag (creating it, or replacing the body of `existing`). */
+    async writeDraftRelease(tag, options, existing) {
+        try {
+            if (existing) {
+                const { data } = await this.client.rest.repos.updateRelease({
+                    ...this.params,
+                    release_id: existing.id,
+                    body: options.body,
+                });
+                return releaseInfo(data);
+            }
+            const { data } = await this.client.rest.repos.createRelease({
+                ...this.params,
+                tag_name: tag,
+                name: options.name,
+                body: options.body,
+                draft: true,
+            });
+            return releaseInfo(data);
+        }
+        catch (error) {
+            const explained = errors_explainGitHubError(error, {
+                action: `record the image in the draft release ${tag}`,
+                repository: this.fullName,
+                permission: 'contents: write',
+            });
+            // A create whose answer was lost on the way back landed, and its retry is refused: the draft
+            // exists (ours), so its body is written again.
+            if (existing !== undefined ||
+                client_httpStatus(error) !== 422 ||
+                !hasValidationError(error, 'tag_name', 'already_exists')) {
+                throw explained;
+            }
+            const found = await this.findRelease(tag);
+            if (found === undefined)
+                throw explained;
+            return this.writeDraftRelease(tag, options, found);
         }
     }
     /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */
@@ -64422,7 +64516,7 @@ class commit_files_NotFastForwardError extends Error {
     }
 }
 /** The sha git and GitHub give a blob of these bytes: sha1 of `blob <length>\0` + content. */
-function gitBlobSha(content) {
+function commit_files_gitBlobSha(content) {
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     return createHash('sha1')
         .update(`blob ${String(bytes.length)}\0`)
@@ -64444,7 +64538,11 @@ async function commit_files_readBranchTip(repository, branch) {
             ref: `heads/${branch}`,
             per_page: 1,
         });
-        return { sha: data.sha, treeSha: data.commit.tree.sha };
+        return {
+            sha: data.sha,
+            treeSha: data.commit.tree.sha,
+            parents: data.parents.map((parent) => parent.sha),
+        };
     }
     catch (error) {
         // GitHub answers an unknown ref with 422 "No commit found for SHA"; a 404 (no such
@@ -64498,7 +64596,7 @@ async function commit_files_changedTreeEntries(repository, files, known) {
         }
         const bytes = bytesOf(file.content);
         const mode = file.mode ?? modeOf(current?.mode);
-        if (current?.sha === gitBlobSha(bytes) && current.mode === mode)
+        if (current?.sha === commit_files_gitBlobSha(bytes) && current.mode === mode)
             continue;
         if (isUtf8(bytes)) {
             entries.push({ path: file.path, mode, type: 'blob', content: bytes.toString('utf8') });
@@ -64651,11 +64749,19 @@ async function commitOnce(repository, request) {
         operation: 'unchanged',
         branchExists: exists,
     });
-    if (treeSha === branchTip?.treeSha)
+    const rebuilding = branchTip !== undefined && start !== branchTip;
+    // Rebuilding keeps only a branch that is one commit on the base tip: its tree alone could hide
+    // other commits.
+    const isRebuilt = !rebuilding || (branchTip.parents?.length === 1 && branchTip.parents[0] === start.sha);
+    if (treeSha === branchTip?.treeSha && isRebuilt)
         return unchanged(branchTip, true);
-    // The files already match where the branch would start: there is nothing to commit.
-    if (treeSha === start.treeSha)
-        return unchanged(branchTip ?? start, branchTip !== undefined);
+    // The files already match where the branch would start: there is nothing to commit (and a branch
+    // being rebuilt is not proposed as it stands).
+    if (treeSha === start.treeSha) {
+        return rebuilding
+            ? unchanged(start, false)
+            : unchanged(branchTip ?? start, branchTip !== undefined);
+    }
     const commitSha = await commit_files_writeCommit(repository, {
         tree: treeSha,
         parent: start.sha,
@@ -64667,8 +64773,15 @@ async function commitOnce(repository, request) {
         await createBranch(repository, branch, commitSha);
         return { commitSha, treeSha, changed: true, operation: 'created', branchExists: true };
     }
-    await commit_files_moveBranch(repository, branch, commitSha, start !== branchTip);
-    return { commitSha, treeSha, changed: true, operation: 'updated', branchExists: true };
+    await commit_files_moveBranch(repository, branch, commitSha, rebuilding);
+    return {
+        commitSha,
+        treeSha,
+        changed: true,
+        operation: 'updated',
+        branchExists: true,
+        ...(rebuilding ? { replaced: branchTip.sha } : {}),
+    };
 }
 /** Attempts for a branch of our own that another run moves (or creates) at the same moment. */
 const BRANCH_ATTEMPTS = 3;
@@ -65175,6 +65288,110 @@ async function closeWithComment(repository, pull, comment) {
     await deleteBranch(repository, pull.head.ref);
 }
 
+;// CONCATENATED MODULE: ./packages/github/branch-diff.ts
+/**
+ * What a branch adds to its base, as its pull request shows it: GET compare base...branch (three
+ * dots: from the merge base). The release pull request's file list and the check that a release
+ * branch holds nothing the release did not write both read it, never the inputs.
+ */
+
+
+
+/** GitHub lists at most this many files in a comparison. */
+const COMPARE_FILE_LIMIT = 300;
+/** The paths a pull request from this branch touches, renames by both names, in GitHub's order. */
+function branch_diff_pathsOf(diff) {
+    return diff.files.flatMap((file) => file.previousPath === undefined ? [file.path] : [file.previousPath, file.path]);
+}
+/**
+ * One call; undefined when there is nothing to compare (no such branch, or no history shared
+ * with the base).
+ */
+async function branch_diff_compareBranch(repository, base, branch) {
+    try {
+        const { data } = await repository.client.rest.repos.compareCommitsWithBasehead({
+            owner: repository.owner,
+            repo: repository.repo,
+            basehead: `${base}...${branch}`,
+        });
+        const commits = data.commits.map((commit) => commit.sha);
+        const files = data.files ?? [];
+        if (files.length >= COMPARE_FILE_LIMIT) {
+            throw new Error(`${branch} changes ${String(files.length)} or more files against ${base} (${repository.fullName}), more than GitHub lists: delete the branch and run again`);
+        }
+        return {
+            headSha: commits.length === data.ahead_by ? commits.at(-1) : undefined,
+            baseSha: data.base_commit.sha,
+            mergeBaseSha: data.merge_base_commit.sha,
+            aheadBy: data.ahead_by,
+            commits,
+            files: files.map((file) => ({
+                path: file.filename,
+                ...(file.previous_filename === undefined ? {} : { previousPath: file.previous_filename }),
+                status: file.status,
+                sha: file.sha ?? '',
+            })),
+        };
+    }
+    catch (error) {
+        if (httpStatus(error) === 404)
+            return undefined;
+        throw explainGitHubError(error, {
+            action: `compare ${branch} with ${base}`,
+            repository: repository.fullName,
+            permission: 'contents: read',
+        });
+    }
+}
+function writes(change, file, path) {
+    if (change === undefined)
+        return false;
+    if (change.content === null)
+        return file.status === 'removed' || path === file.previousPath;
+    return file.status !== 'removed' && path === file.path && gitBlobSha(change.content) === file.sha;
+}
+/** Compares a branch's diff with the files a change writes, path by path and byte for byte. */
+function branch_diff_foreignParts(diff, changes) {
+    const byPath = new Map(changes.map((change) => [change.path, change]));
+    const files = [];
+    const otherContent = [];
+    const seen = new Set();
+    for (const file of diff.files) {
+        for (const path of file.previousPath === undefined
+            ? [file.path]
+            : [file.previousPath, file.path]) {
+            seen.add(path);
+            const change = byPath.get(path);
+            if (change === undefined)
+                files.push(path);
+            else if (!writes(change, file, path))
+                otherContent.push(path);
+        }
+    }
+    return {
+        files,
+        otherContent,
+        commits: diff.aheadBy > 1 ? diff.commits : [],
+        missing: changes.map((change) => change.path).filter((path) => !seen.has(path)),
+    };
+}
+/** Whether anything on the branch is not the change's own: nothing of it may reach the pull request. */
+function branch_diff_holdsForeignParts(parts) {
+    return parts.files.length > 0 || parts.otherContent.length > 0 || parts.commits.length > 0;
+}
+/** `files a, b; other content in c; commits 1234567, 89abcde` for a one-line message. */
+function branch_diff_describeForeignParts(parts) {
+    return [
+        parts.files.length > 0 ? `files ${parts.files.join(', ')}` : '',
+        parts.otherContent.length > 0 ? `other content in ${parts.otherContent.join(', ')}` : '',
+        parts.commits.length > 0
+            ? `commits ${parts.commits.map((sha) => sha.slice(0, 7)).join(', ')}`
+            : '',
+    ]
+        .filter((part) => part !== '')
+        .join('; ');
+}
+
 ;// CONCATENATED MODULE: ./packages/github/change-pull-request.ts
 /**
  * A pull request in one call, for the change step's pull-request mode (packages/release/change.ts):
@@ -65182,6 +65399,7 @@ async function closeWithComment(repository, pull, comment) {
  * auto-merge, and close the release pull requests it supersedes. A run that fails before its pull request exists deletes the branch
  * it created, so a refused token leaves nothing behind.
  */
+
 
 
 
@@ -65202,24 +65420,91 @@ async function removeCreatedBranch(repository, branch, base, failure, logger) {
     }
     throw failure;
 }
+function commitRequest(request, force) {
+    return {
+        branch: request.branch,
+        base: request.base,
+        files: request.files,
+        message: request.message,
+        author: request.author,
+        force,
+    };
+}
+/** Rebuilds of an exclusive branch that someone keeps pushing to, before giving up. */
+const EXCLUSIVE_ATTEMPTS = 3;
+/**
+ * The commit on an exclusive branch (see ChangePullRequestRequest.exclusive), checked again after
+ * it was made: the branch's diff is returned only when it holds nothing but this change.
+ */
+async function commitExclusively(repository, request, logger) {
+    const { branch, base } = request;
+    const warnings = [];
+    let before = await compareBranch(repository, base, branch);
+    for (let attempt = 1;; attempt++) {
+        const parts = before && foreignParts(before, request.files);
+        const reuse = before?.aheadBy === 1 &&
+            parts !== undefined &&
+            !holdsForeignParts(parts) &&
+            parts.missing.length === 0;
+        if (before !== undefined && parts !== undefined && holdsForeignParts(parts)) {
+            const staleEdit = parts.files.length === 0 &&
+                parts.commits.length === 0 &&
+                before.mergeBaseSha !== before.baseSha;
+            if (staleEdit) {
+                logger.info(`${branch} holds the edit made on an older ${base}: rebuilding it on ${base}`);
+            }
+            else {
+                const warning = `the branch ${branch} (${repository.fullName}) held changes this release did not make (${describeForeignParts(parts)}): it is rebuilt from ${base} with this release's changes only, and none of them reaches the pull request; find out who pushed them`;
+                logger.warning(warning);
+                warnings.push(warning);
+            }
+        }
+        const commit = await commitFiles(repository, commitRequest(request, !reuse));
+        if (commit.replaced !== undefined && commit.replaced !== before?.headSha) {
+            const warning = `the branch ${branch} (${repository.fullName}) was pushed to (${commit.replaced.slice(0, 7)}) while this release committed: it is rebuilt from ${base} with this release's changes only, and that commit does not reach the pull request; find out who pushed it`;
+            logger.warning(warning);
+            warnings.push(warning);
+        }
+        if (!commit.branchExists)
+            return { commit, diff: undefined, warnings };
+        const after = !commit.changed && before?.headSha === commit.commitSha
+            ? before
+            : await compareBranch(repository, base, branch);
+        const left = after && foreignParts(after, request.files);
+        if (after?.headSha === commit.commitSha && left !== undefined && !holdsForeignParts(left)) {
+            return { commit, diff: after, warnings };
+        }
+        if (attempt >= EXCLUSIVE_ATTEMPTS) {
+            throw new Error(`the branch ${branch} (${repository.fullName}) kept changing while this release rebuilt it${left ? ` (${describeForeignParts(left)})` : ''}: find out who pushes to it, delete it, and run again`);
+        }
+        before = after;
+    }
+}
+/** The body, given the paths the branch really changes when it is a function of them. */
+async function bodyOf(repository, request, diff) {
+    if (typeof request.body === 'string')
+        return request.body;
+    const compared = diff ?? (await compareBranch(repository, request.base, request.branch));
+    if (compared === undefined) {
+        throw new Error(`the branch ${request.branch} (${repository.fullName}) could not be compared with ${request.base} after the commit: run again`);
+    }
+    return request.body(pathsOf(compared));
+}
 /**
  * Calls for a one-file change on a new branch with labels and reviewers: 8 (branch tip, base tip,
  * tree, commit, ref, pull request, labels, reviewers); auto-merge adds 1, superseding adds 1
- * plus 3 per closed pull request. An unchanged re-run: 3 reads.
+ * plus 3 per closed pull request. An unchanged re-run: 3 reads. An exclusive branch adds a
+ * compare before the commit and one after it (none after an unchanged re-run); a body function
+ * without `exclusive` adds the compare after.
  */
 async function commitAndOpenPullRequest(repository, request) {
     const logger = request.logger ?? silentLogger;
     if (request.branch === request.base) {
         throw new Error(`the pull request branch is the base branch ${request.base} (${repository.fullName}): choose another branch, or commit directly`);
     }
-    const commit = await commitFiles(repository, {
-        branch: request.branch,
-        base: request.base,
-        files: request.files,
-        message: request.message,
-        author: request.author,
-        force: request.force,
-    });
+    const { commit, diff, warnings: branchWarnings, } = request.exclusive === true
+        ? await commitExclusively(repository, request, logger)
+        : { commit: await commitFiles(repository, commitRequest(request, request.force)) };
     logger.info(`${request.branch}: ${commit.operation}${commit.changed ? ` at ${commit.commitSha}` : ''}`);
     if (!commit.branchExists) {
         return {
@@ -65228,7 +65513,7 @@ async function commitAndOpenPullRequest(repository, request) {
             autoMergeEnabled: false,
             superseded: [],
             supersededBy: undefined,
-            warnings: [],
+            warnings: branchWarnings ?? [],
         };
     }
     let pullRequest;
@@ -65237,7 +65522,7 @@ async function commitAndOpenPullRequest(repository, request) {
             head: request.branch,
             base: request.base,
             title: request.title,
-            body: request.body,
+            body: await bodyOf(repository, request, diff),
             draft: request.draft,
             labels: request.labels,
             reviewers: request.reviewers,
@@ -65284,7 +65569,14 @@ async function commitAndOpenPullRequest(repository, request) {
     }
     for (const warning of warnings)
         logger.warning(warning);
-    return { commit, pullRequest, autoMergeEnabled, superseded, supersededBy, warnings };
+    return {
+        commit,
+        pullRequest,
+        autoMergeEnabled,
+        superseded,
+        supersededBy,
+        warnings: [...(branchWarnings ?? []), ...warnings],
+    };
 }
 function defaultSupersedeComment(kept) {
     return `Superseded by #${String(kept.number)}.`;
@@ -65430,6 +65722,7 @@ async function releaseNotes(appRepository, request) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/version/index.ts
 /**
  * Release version tags: parse, order and step them.
@@ -65440,9 +65733,17 @@ async function releaseNotes(appRepository, request) {
  *
  * Only canonical numbers count: `v0.0.07` and `v0.0.417-01` are ignored, because accepting them would
  * give two tag names the same place in the order and `07` is not a tag this suite ever writes.
+ *
+ * So do numbers above MAX_RELEASE_NUMBER: anyone who can push a tag or an image could otherwise plant
+ * `v0.0.9007199254740991`, after which N + 1 is no longer an exact number and every release fails.
  */
 
 const DEFAULT_FORMAT = 'v0.0.{n}';
+/**
+ * The highest release number N and hotfix number k this suite reads or writes. A billion releases
+ * is far beyond any real cadence, and N + 1 stays an exact integer however far past it a junk tag goes.
+ */
+const MAX_RELEASE_NUMBER = 999_999_999;
 /**
  * A problem with a template, prefix or tag. `input` names the input (and CLI option) at fault where
  * this package knows it: `format`, `git-tag-prefix`, `start-at`, `hotfix-of`.
@@ -65460,9 +65761,16 @@ const NUMBER = '(0|[1-9][0-9]*)';
 function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-function toSafeNumber(digits) {
+function toReleaseNumber(digits) {
+    // Compared as text first: `Number()` of a huge digit string rounds, and may round down into range.
+    if (digits.length > String(MAX_RELEASE_NUMBER).length)
+        return undefined;
     const value = Number(digits);
-    return Number.isSafeInteger(value) ? value : undefined;
+    return value <= MAX_RELEASE_NUMBER ? value : undefined;
+}
+/** The one-line warning for a tag that isOutOfRange, naming the tag and where it was found. */
+function outOfRangeWarning(tag, source) {
+    return `ignoring tag ${tag} in ${source}: release and hotfix numbers above ${String(MAX_RELEASE_NUMBER)} are not releases this suite writes; delete the tag if it was pushed by mistake`;
 }
 class VersionFormat {
     template;
@@ -65516,23 +65824,40 @@ class VersionFormat {
             tag.toLowerCase().startsWith(this.head.toLowerCase()) &&
             this.parse(tag) === undefined);
     }
-    /** Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`). */
+    /**
+     * Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`) and
+     * for numbers above MAX_RELEASE_NUMBER (see isOutOfRange).
+     */
     parse(imageTag) {
         const match = this.pattern.exec(imageTag);
         if (!match?.[1])
             return undefined;
-        const number = toSafeNumber(match[1]);
-        const hotfix = match[2] === undefined ? 0 : toSafeNumber(match[2]);
+        const number = toReleaseNumber(match[1]);
+        const hotfix = match[2] === undefined ? 0 : toReleaseNumber(match[2]);
         if (number === undefined || hotfix === undefined)
             return undefined;
         return { number, hotfix, tag: imageTag };
     }
+    /**
+     * A tag of exactly this format's shape whose N or k is above MAX_RELEASE_NUMBER: parse ignores it,
+     * and a version source says so (outOfRangeWarning) instead of silently dropping it.
+     */
+    isOutOfRange(imageTag) {
+        return this.pattern.test(imageTag) && this.parse(imageTag) === undefined;
+    }
+    /** isOutOfRange for a git tag name (with or without `refs/tags/`) carrying the git tag prefix. */
+    isOutOfRangeGitTag(gitTag) {
+        const name = this.withoutGitTagPrefix(gitTag);
+        return name !== undefined && this.isOutOfRange(name);
+    }
     /** Parses a git tag name (with or without `refs/tags/`), requiring the git tag prefix. */
     parseGitTag(gitTag) {
+        const name = this.withoutGitTagPrefix(gitTag);
+        return name === undefined ? undefined : this.parse(name);
+    }
+    withoutGitTagPrefix(gitTag) {
         const name = gitTag.startsWith('refs/tags/') ? gitTag.slice('refs/tags/'.length) : gitTag;
-        if (!name.startsWith(this.gitTagPrefix))
-            return undefined;
-        return this.parse(name.slice(this.gitTagPrefix.length));
+        return name.startsWith(this.gitTagPrefix) ? name.slice(this.gitTagPrefix.length) : undefined;
     }
     /** Parses what a person typed: an image tag, or a git tag carrying the prefix. */
     parseEither(name) {
@@ -65544,6 +65869,10 @@ class VersionFormat {
         }
         if (!Number.isSafeInteger(hotfix) || hotfix < 0) {
             throw new VersionError(`hotfix number ${String(hotfix)} is not a whole number >= 0`);
+        }
+        if (number > MAX_RELEASE_NUMBER || hotfix > MAX_RELEASE_NUMBER) {
+            // Written, it would be ignored on the next read and handed out again.
+            throw new VersionError(`${String(Math.max(number, hotfix))} is above ${String(MAX_RELEASE_NUMBER)}, the highest release or hotfix number this suite writes: start a new format, e.g. v0.1.{n}`);
         }
         const base = `${this.head}${String(number)}${this.tail}`;
         const tag = hotfix === 0 ? base : `${base}-${String(hotfix)}`;
@@ -65587,6 +65916,9 @@ function nextVersion(format, versions, options = {}) {
             input: 'start-at',
         });
     }
+    if (startAt > MAX_RELEASE_NUMBER) {
+        throw new VersionError(`start number ${String(startAt)} is above ${String(MAX_RELEASE_NUMBER)}, the highest release number this suite writes: give a smaller one`, { input: 'start-at' });
+    }
     const latest = latestVersion(versions);
     return format.render(Math.max(latest ? latest.number + 1 : startAt, startAt));
 }
@@ -65623,13 +65955,19 @@ function nextHotfix(format, versions, hotfixOf) {
 
 /**
  * Release numbers held as image tags in an ECR repository. Images pushed by hand or by an older
- * pipeline count too, so a number ECR already holds is never handed out again.
+ * pipeline count too, so a number ECR already holds is never handed out again. A tag with a number
+ * above MAX_RELEASE_NUMBER is ignored with a warning: anyone with ecr:PutImage could push one.
  */
-function ecrVersionSource(client, repository) {
+function ecrVersionSource(client, repository, logger) {
+    const name = `ecr ${repository}`;
     return {
-        name: `ecr ${repository}`,
+        name,
         async listVersions(format) {
             const tags = await client.listImageTags(repository);
+            for (const tag of tags) {
+                if (format.isOutOfRange(tag))
+                    logger.warning(outOfRangeWarning(tag, name));
+            }
             return parseVersions(tags, (tag) => format.parse(tag));
         },
     };
@@ -65888,6 +66226,19 @@ const RELEASE_MODES = ['pull-request', 'direct'];
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const ENVIRONMENT_KEYS = ['path', 'mode', 'files', 'base'];
+/**
+ * The reason given with allow-downgrade, which lets a release go backwards (an older version in the
+ * manifests, a commit that diverged from the newest release, a promoted image of another commit);
+ * undefined when not allowed. Allowed without a reason is refused.
+ */
+function allowedDowngradeReason(allow, reason) {
+    if (!allow)
+        return undefined;
+    if (reason.trim() === '') {
+        throw new kit/* InputError */.dz('downgrade-reason', 'allow-downgrade needs a reason (part of the state lives in the database schema)');
+    }
+    return reason.trim();
+}
 /** `apps/vsp-cms/` -> `apps/vsp-cms`; `.` and `` -> ``; refuses absolute paths and `..`. */
 function normalizeManifestsPath(path, input = 'manifests-path') {
     const trimmed = path.trim().replaceAll('\\', '/');
@@ -65986,9 +66337,7 @@ function checkReleaseRequest(request) {
     if (!APP_NAME.test(request.app)) {
         throw new kit/* InputError */.dz('app', `"${request.app}" must be letters, digits, '.', '_' or '-' (it goes into branch names and labels)`);
     }
-    if (request.allowDowngrade === true && (request.downgradeReason ?? '').trim() === '') {
-        throw new kit/* InputError */.dz('downgrade-reason', 'allow-downgrade needs a reason (part of the state lives in the database schema)');
-    }
+    allowedDowngradeReason(request.allowDowngrade === true, request.downgradeReason ?? '');
     const hotfixOf = request.hotfixOf?.trim() ?? '';
     const promoteFrom = request.promoteFrom?.trim() ?? '';
     if (hotfixOf !== '' && promoteFrom !== '') {
@@ -66077,7 +66426,7 @@ async function computeVersion(request) {
         extraVersions.push(...versions);
     }
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const gitVersions = await listGitVersions(repository, format);
+        const gitVersions = await listGitVersions(repository, format, logger);
         const all = [...gitVersions, ...extraVersions];
         // A hotfix of a release that does not exist is refused before anything else is looked at.
         const hotfix = hotfixOf === '' ? undefined : nextHotfix(format, all, hotfixOf);
@@ -66088,10 +66437,15 @@ async function computeVersion(request) {
         }
         let candidate;
         let previous;
+        let diverged;
         if (!hotfix) {
             candidate = nextVersion(format, all, { startAt: request.startAt });
             previous = latestVersion(all);
-            const guard = await guardAgainstOlderCommit(repository, gitVersions, sha, logger);
+            const ancestry = await ancestryOf(repository, gitVersions, sha);
+            if (ancestry?.status === 'diverged') {
+                diverged = divergedRelease(request, ancestry, candidate, sha);
+            }
+            const guard = ancestry?.status === 'behind' ? ancestry : undefined;
             if (guard) {
                 if (!request.skipIfReleased) {
                     throw new Error(`commit ${version_short(sha)} is behind release ${guard.tag} (${String(guard.behindBy)} commits): releasing it as ${candidate.tag} would deploy older code; release a newer commit, or use hotfix-of for an emergency fix`);
@@ -66109,6 +66463,7 @@ async function computeVersion(request) {
         else {
             candidate = hotfix;
             previous = latestVersion(all.filter((version) => version.number === candidate.number));
+            await assertHotfixContainsFixed(repository, gitVersions, candidate, sha, logger);
         }
         const gitTag = format.gitTag(candidate);
         if (!request.reserve) {
@@ -66120,6 +66475,7 @@ async function computeVersion(request) {
                 skipped: false,
                 skipReason: '',
                 attempts: attempt,
+                diverged,
             };
         }
         const created = await repository.createTag(gitTag, sha);
@@ -66132,6 +66488,7 @@ async function computeVersion(request) {
                 skipped: false,
                 skipReason: '',
                 attempts: attempt,
+                diverged,
             };
         }
         // Another run took this number between our read and our write: back off with jitter, re-read.
@@ -66161,13 +66518,17 @@ async function assertChecksPassed(repository, sha, names) {
     const list = failed.map((result) => `'${result.name}' (${result.detail})`).join(', ');
     throw new Error(`required check${failed.length > 1 ? 's' : ''} ${list} did not succeed on commit ${version_short(sha)}: wait for ${failed.length > 1 ? 'them' : 'it'} to pass, or change require-checks`);
 }
-async function listGitVersions(repository, format) {
+async function listGitVersions(repository, format, logger) {
     const refs = await repository.listTags(format.gitTagListPrefix);
     const versions = [];
     for (const ref of refs) {
         const version = format.parseGitTag(ref.name);
         if (version)
             versions.push({ ...version, ref });
+        // Anyone who can push a tag could otherwise stop every later release (N + 1 past any bound).
+        else if (format.isOutOfRangeGitTag(ref.name)) {
+            logger.warning(outOfRangeWarning(ref.name, repository.fullName));
+        }
     }
     return versions.sort(compareVersions);
 }
@@ -66235,21 +66596,49 @@ async function reuseExisting(request, existing, all, sha, attempt) {
     };
 }
 /**
- * The newest git release whose commit contains `sha` (sha is behind it), if any. A normal release of
- * such a commit would deploy older code under a newer number.
+ * How `sha` stands to the newest normal git release, when it lacks some of that release's commits: `behind`
+ * (all of sha is in the release) or `diverged` (sha forked before it). Either way, releasing it under
+ * a newer number would deploy code without those commits; undefined when sha contains the release.
  */
-async function guardAgainstOlderCommit(repository, sortedGitVersions, sha, logger) {
-    const newest = sortedGitVersions.at(-1);
+async function ancestryOf(repository, sortedGitVersions, sha) {
+    // Normal releases only: a hotfix's commit is on its own branch (the fix reaches the default branch
+    // as another commit), so the next release from there never contains it.
+    const newest = sortedGitVersions.filter((version) => version.hotfix === 0).at(-1);
     if (!newest)
         return undefined;
     const newestCommit = await commitOf(repository, newest);
     const comparison = await repository.compareCommits(newestCommit, sha);
-    if (comparison.status === 'behind')
-        return { ...newest, behindBy: comparison.behindBy };
-    if (comparison.status === 'diverged') {
-        logger.warning(`commit ${version_short(sha)} has diverged from release ${newest.tag} (${String(comparison.behindBy)} of its commits are missing here): check that this is the branch you release from`);
+    if (comparison.status !== 'behind' && comparison.status !== 'diverged')
+        return undefined;
+    return { ...newest, status: comparison.status, behindBy: comparison.behindBy };
+}
+/** A diverged commit is refused like one behind, unless a reason is given; then it is reported. */
+function divergedRelease(request, ancestry, candidate, sha) {
+    const missing = `${String(ancestry.behindBy)} commit${ancestry.behindBy === 1 ? '' : 's'} of release ${ancestry.tag}`;
+    const reason = request.divergedReason?.trim() ?? '';
+    if (reason === '') {
+        throw new Error(`commit ${version_short(sha)} has diverged from release ${ancestry.tag}: ${missing} are missing from it, so releasing it as ${candidate.tag} would take them out of production; release a commit that contains ${ancestry.tag}, or set allow-downgrade with a downgrade-reason to release it anyway`);
     }
-    return undefined;
+    request.logger.warning(`commit ${version_short(sha)} has diverged from release ${ancestry.tag} (${missing} are missing): released anyway, reason given: ${reason}`);
+    return { from: ancestry.tag, missing: ancestry.behindBy };
+}
+/**
+ * A hotfix is the release it fixes plus the fix: its commit must contain the commit of the newest
+ * release of that number (the release itself, or its latest hotfix, so a second fix keeps the first).
+ * A release known only from ECR has no commit to check: said, not refused.
+ */
+async function assertHotfixContainsFixed(repository, sortedGitVersions, hotfix, sha, logger) {
+    const fixed = sortedGitVersions.filter((version) => version.number === hotfix.number && version.hotfix < hotfix.hotfix);
+    const newest = fixed.at(-1);
+    if (!newest) {
+        logger.warning(`release ${hotfix.tag.replace(/-[0-9]+$/, '')} has no git tag in ${repository.fullName}: cannot check that commit ${version_short(sha)} contains it`);
+        return;
+    }
+    const fixedCommit = await commitOf(repository, newest);
+    const comparison = await repository.compareCommits(fixedCommit, sha);
+    if (comparison.status === 'ahead')
+        return;
+    throw new Error(`commit ${version_short(sha)} does not contain release ${newest.tag} (commit ${version_short(fixedCommit)}, ${String(comparison.behindBy)} of its commits missing): a hotfix must be that release plus the fix; branch from its tag ${newest.ref.name}, add the fix, and release that commit`);
 }
 
 // EXTERNAL MODULE: ./actions/run-action.ts
@@ -66405,7 +66794,7 @@ function getInputs(getInput, env = process.env) {
 async function run() {
     // Masked before anything else can print it, even when it is not the runner's own token.
     (0,run_action/* maskInputs */.aY)('token');
-    const inputs = getInputs((name) => core.getInput(name));
+    const inputs = getInputs((name) => core/* getInput */.V4(name));
     // The release preflight: a bad release input fails here, before the tag is reserved.
     const plan = inputs.release === undefined ? undefined : checkReleaseRequest(inputs.release);
     const repository = new GitHubRepository(createGitHubClient({ token: inputs.token, logger: run_action/* actionLogger */.v0 }), inputs.repository);
@@ -66418,6 +66807,8 @@ async function run() {
         reserve: inputs.reserve,
         skipIfReleased: inputs.skipIfReleased,
         requireChecks: inputs.requireChecks,
+        // The preflight already refused allow-downgrade without a reason.
+        divergedReason: inputs.release?.allowDowngrade ? inputs.release.downgradeReason : undefined,
         extraSources: await extraSources(inputs),
         logger: run_action/* actionLogger */.v0,
     });
@@ -66435,19 +66826,20 @@ async function extraSources(inputs) {
         registryId: inputs.ecr.registryId,
         logger: run_action/* actionLogger */.v0,
     });
-    return [ecrVersionSource(ecr, inputs.ecr.repository)];
+    return [ecrVersionSource(ecr, inputs.ecr.repository, run_action/* actionLogger */.v0)];
 }
 function setOutputs(result, plan) {
-    core.setOutput('version', result.version);
-    core.setOutput('number', String(result.number));
-    core.setOutput('git-tag', result.gitTag);
-    core.setOutput('previous-version', result.previousVersion ?? '');
-    core.setOutput('sha', result.sha);
-    core.setOutput('is-hotfix', String(result.hotfix > 0));
-    core.setOutput('reservation', result.reservation);
-    core.setOutput('skipped', String(result.skipped));
-    core.setOutput('skip-reason', result.skipReason);
-    core.setOutput('environments', plan === undefined ? '' : environmentsOutput(plan));
+    core/* setOutput */.uH('version', result.version);
+    core/* setOutput */.uH('number', String(result.number));
+    core/* setOutput */.uH('git-tag', result.gitTag);
+    core/* setOutput */.uH('previous-version', result.previousVersion ?? '');
+    core/* setOutput */.uH('sha', result.sha);
+    core/* setOutput */.uH('is-hotfix', String(result.hotfix > 0));
+    core/* setOutput */.uH('reservation', result.reservation);
+    core/* setOutput */.uH('skipped', String(result.skipped));
+    core/* setOutput */.uH('skip-reason', result.skipReason);
+    core/* setOutput */.uH('environments', plan === undefined ? '' : environmentsOutput(plan));
+    core/* setOutput */.uH('diverged-from', result.diverged?.from ?? '');
 }
 const RESERVATION_TEXT = {
     created: 'reserved now',
@@ -66468,7 +66860,7 @@ async function writeSummary(repository, result, inputs, plan) {
     const heading = plan === undefined
         ? 'Release version'
         : `Release plan for ${inputs.release?.app ?? ''}${inputs.reserve ? '' : ' (dry run: nothing reserved, pushed or committed)'}`;
-    const summary = core.summary.addHeading(heading, 2).addRaw(table, true);
+    const summary = core/* summary */.z.addHeading(heading, 2).addRaw(table, true);
     if (plan !== undefined) {
         const environments = (0,kit/* markdownTable */.Qj)(['Environment', 'Manifests', 'Mode', 'Marks the release'], plan.environments.map((environment) => [
             environment.name,
@@ -66492,51 +66884,101 @@ async function writeSummary(repository, result, inputs, plan) {
 /* harmony export */   aY: () => (/* binding */ maskInputs),
 /* harmony export */   v0: () => (/* binding */ actionLogger)
 /* harmony export */ });
-/* unused harmony export workflowRunLink */
+/* unused harmony exports stopCommandsAround, workflowRunLink, workflowRunUrl */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
-/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4586);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4586);
 /**
  * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
  * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
- * `actionLogger`, which is core itself (groups included).
+ * `actionLogger`: core's log (groups included), and build output kept from issuing workflow commands.
  */
+
+
 
 
 /** Marks a main step done, so the runner's post run of the same bundle knows it is the post. */
 const IS_POST = 'isPost';
-const actionLogger = _actions_core__WEBPACK_IMPORTED_MODULE_0__;
+/**
+ * The runner's way to print text that must not act as a workflow command: `::stop-commands::<token>`
+ * before it and the line `::<token>::` after; in between the runner honours no command but that end.
+ * The token is new for each stretch and unguessable (a random UUID), so the text cannot end it.
+ * Stretches that overlap (two streams at once) share one, ended when the last of them finishes.
+ */
+function stopCommandsAround(write, newToken = node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomUUID) {
+    let open = 0;
+    let token = '';
+    return async (work) => {
+        if (open === 0) {
+            token = newToken();
+            write(`::stop-commands::${token}${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+        }
+        open += 1;
+        try {
+            return await work();
+        }
+        finally {
+            open -= 1;
+            if (open === 0)
+                write(`::${token}::${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+        }
+    };
+}
+const actionLogger = {
+    debug: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz,
+    info: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
+    warning: (message) => {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message);
+    },
+    error: (message) => {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message);
+    },
+    startGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh,
+    endGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4,
+    untrusted: stopCommandsAround((text) => process.stdout.write(text)),
+};
 /**
  * Runs the entry this process is for: with both entries, `post` once main has marked the state
  * (one bundle for both, as actions/checkout does); with one, that one. A throw becomes the one
  * failure line and exit code 1.
  */
 async function runAction(entries) {
-    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(IS_POST) === 'true');
+    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(IS_POST) === 'true');
     const entry = isPost ? entries.post : entries.main;
     const name = isPost ? `${entries.action} (post)` : entries.action;
     if (!isPost && entries.post !== undefined)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__.saveState(IS_POST, 'true');
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(IS_POST, 'true');
     try {
         await entry?.();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__.setFailed((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_1__/* .failureLine */ .Pu)(name, error));
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__/* .failureLine */ .Pu)(name, error));
     }
 }
 /** Masks every non-empty value before anything can print it. */
 function maskInputs(...names) {
     for (const name of names) {
-        const secret = _actions_core__WEBPACK_IMPORTED_MODULE_0__.getInput(name).trim();
+        const secret = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name).trim();
         if (secret !== '')
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__.setSecret(secret);
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(secret);
     }
 }
 /** A markdown link to this workflow run, when the runner says which. */
 function workflowRunLink() {
-    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_WORKFLOW } = process.env;
+    const url = workflowRunUrl();
+    if (url === undefined)
+        return undefined;
+    return `[${process.env.GITHUB_WORKFLOW ?? 'workflow'} run ${process.env.GITHUB_RUN_ID ?? ''}](${url})`;
+}
+/** The URL of this workflow run, when the runner says where it is. */
+function workflowRunUrl() {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
     if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID)
         return undefined;
-    return `[${GITHUB_WORKFLOW ?? 'workflow'} run ${GITHUB_RUN_ID}](${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID})`;
+    return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`;
 }
 
 
@@ -67422,9 +67864,13 @@ __nccwpck_require__.d(__webpack_exports__, {
   oN: () => (/* reexport */ requireInput)
 });
 
-// UNUSED EXPORTS: GitOpsError, cliFailureLine, errorMessage, escapeMarkdownCell, nonBlank, recordingLogger, silentLogger
+// UNUSED EXPORTS: GitOpsError, cliFailureLine, errorMessage, escapeMarkdownCell, nonBlank, recordingLogger, silentLogger, untrustedOutput
 
 ;// CONCATENATED MODULE: ./packages/kit/logger.ts
+/** Runs `work`, whose info lines are untrusted text, through the logger's `untrusted` if it has one. */
+function untrustedOutput(logger, work) {
+    return logger.untrusted === undefined ? work() : logger.untrusted(work);
+}
 const silentLogger = {
     debug: () => undefined,
     info: () => undefined,
@@ -67801,52 +68247,25 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /***/ 6257:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-// ESM COMPAT FLAG
-__nccwpck_require__.r(__webpack_exports__);
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  ExitCode: () => (/* binding */ ExitCode),
-  addPath: () => (/* binding */ addPath),
-  debug: () => (/* binding */ debug),
-  endGroup: () => (/* binding */ endGroup),
-  error: () => (/* binding */ error),
-  exportVariable: () => (/* binding */ exportVariable),
-  getBooleanInput: () => (/* binding */ getBooleanInput),
-  getIDToken: () => (/* binding */ getIDToken),
-  getInput: () => (/* binding */ getInput),
-  getMultilineInput: () => (/* binding */ getMultilineInput),
-  getState: () => (/* binding */ getState),
-  group: () => (/* binding */ group),
-  info: () => (/* binding */ info),
-  isDebug: () => (/* binding */ isDebug),
-  markdownSummary: () => (/* reexport */ markdownSummary),
-  notice: () => (/* binding */ notice),
-  platform: () => (/* reexport */ platform_namespaceObject),
-  saveState: () => (/* binding */ saveState),
-  setCommandEcho: () => (/* binding */ setCommandEcho),
-  setFailed: () => (/* binding */ setFailed),
-  setOutput: () => (/* binding */ setOutput),
-  setSecret: () => (/* binding */ setSecret),
-  startGroup: () => (/* binding */ startGroup),
-  summary: () => (/* reexport */ summary),
-  toPlatformPath: () => (/* reexport */ toPlatformPath),
-  toPosixPath: () => (/* reexport */ toPosixPath),
-  toWin32Path: () => (/* reexport */ toWin32Path),
-  warning: () => (/* binding */ warning)
+  Yz: () => (/* binding */ core_debug),
+  N4: () => (/* binding */ endGroup),
+  z3: () => (/* binding */ error),
+  V4: () => (/* binding */ getInput),
+  Gu: () => (/* binding */ getState),
+  pq: () => (/* binding */ info),
+  LZ: () => (/* binding */ saveState),
+  C1: () => (/* binding */ setFailed),
+  uH: () => (/* binding */ setOutput),
+  Pq: () => (/* binding */ core_setSecret),
+  Oh: () => (/* binding */ startGroup),
+  z: () => (/* reexport */ summary),
+  $e: () => (/* binding */ warning)
 });
 
-// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
-var platform_namespaceObject = {};
-__nccwpck_require__.r(platform_namespaceObject);
-__nccwpck_require__.d(platform_namespaceObject, {
-  arch: () => (arch),
-  getDetails: () => (getDetails),
-  isLinux: () => (isLinux),
-  isMacOS: () => (isMacOS),
-  isWindows: () => (isWindows),
-  platform: () => (platform)
-});
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, group, isDebug, markdownSummary, notice, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -67857,7 +68276,7 @@ var external_os_ = __nccwpck_require__(857);
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function toCommandValue(input) {
+function utils_toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -67872,7 +68291,7 @@ function toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function toCommandProperties(annotationProperties) {
+function utils_toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -67922,12 +68341,12 @@ function toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function issueCommand(command, properties, message) {
+function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_.EOL);
 }
-function issue(name, message = '') {
-    issueCommand(name, {}, message);
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -67964,13 +68383,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -67990,7 +68409,7 @@ var external_fs_ = __nccwpck_require__(9896);
 
 
 
-function issueFileCommand(command, message) {
+function file_command_issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -67998,13 +68417,13 @@ function issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
-function prepareKeyValueMessage(key, value) {
+function file_command_prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
+    const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -68021,10 +68440,8 @@ function prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -68117,7 +68534,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
+var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -68195,7 +68612,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -68241,7 +68658,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class HttpClient {
+class lib_HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -68544,7 +68961,7 @@ class HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -68555,7 +68972,7 @@ class HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        info.httpModule = usingSsl ? https : http;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -68654,7 +69071,7 @@ class HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -68669,7 +69086,7 @@ class HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -68694,7 +69111,7 @@ class HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -68717,7 +69134,7 @@ class HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -68848,7 +69265,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class BearerCredentialHandler {
+class auth_BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -68906,13 +69323,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class OidcClient {
+class oidc_utils_OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -68931,7 +69348,7 @@ class OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = OidcClient.createHttpClient();
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -68950,13 +69367,13 @@ class OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = OidcClient.getIDTokenUrl();
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield OidcClient.getCall(id_token_url);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -69245,7 +69662,7 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = _summary;
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
@@ -69279,7 +69696,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, external_path_namespaceObject.sep);
+    return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -70354,16 +70771,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec(commandLine, args, options) {
+function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
+        const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
+        const runner = new tr.ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -70383,8 +70800,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -70400,7 +70817,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -70425,10 +70842,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -70438,7 +70855,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -70449,7 +70866,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -70554,8 +70971,8 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -70569,7 +70986,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -70638,10 +71055,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -70676,8 +71093,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function debug(message) {
-    issueCommand('debug', {}, message);
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -70685,7 +71102,7 @@ function debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -70693,7 +71110,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -70718,13 +71135,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    issue('group', name);
+    command_issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    issue('endgroup');
+    command_issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -70760,9 +71177,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -70900,6 +71317,18 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

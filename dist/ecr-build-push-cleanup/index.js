@@ -4,7 +4,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(218);
+/* unused reexport */ __nccwpck_require__(218);
 
 
 /***/ }),
@@ -24,10 +24,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-exports.httpOverHttp = httpOverHttp;
-exports.httpsOverHttp = httpsOverHttp;
-exports.httpOverHttps = httpOverHttps;
-exports.httpsOverHttps = httpsOverHttps;
+__webpack_unused_export__ = httpOverHttp;
+__webpack_unused_export__ = httpsOverHttp;
+__webpack_unused_export__ = httpOverHttps;
+__webpack_unused_export__ = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -317,7 +317,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-module.exports.kT = ProxyAgent
+__webpack_unused_export__ = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -28374,8 +28374,8 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8527);
-/* harmony import */ var _credentials_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6851);
+/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
+/* harmony import */ var _credentials_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1474);
 
 
 // The runner's `post` of ecr-build-push, and the composite's last step.
@@ -28386,7 +28386,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6851:
+/***/ 1474:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28427,35 +28427,48 @@ function collector(onLine) {
         },
     };
 }
-/** The Exec port over node:child_process, with no shell: argv goes to the program as it is. */
-const processExec = (command, args, options = {}) => new Promise((resolve, reject) => {
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
-        cwd: options.cwd,
-        env: { ...process.env, ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const stdout = collector(options.onLine);
-    const stderr = collector(options.onLine);
-    child.stdout.on('data', (chunk) => {
-        stdout.add(chunk);
-    });
-    child.stderr.on('data', (chunk) => {
-        stderr.add(chunk);
-    });
-    child.on('error', (error) => {
-        reject(error);
-    });
-    child.on('close', (code, signal) => {
-        resolve({
-            exitCode: code ?? (signal === null ? 1 : 128),
-            stdout: stdout.finish(),
-            stderr: stderr.finish(),
+/**
+ * The Exec port over node:child_process, with no shell: argv goes to the program as it is. Each
+ * child is in `running` while it runs, so a caller interrupted by a signal can stop and await them.
+ */
+function trackingProcessExec(running) {
+    return (command, args, options = {}) => spawnToCompletion(command, args, options, running);
+}
+/** The Exec port over node:child_process (see trackingProcessExec). */
+const processExec = trackingProcessExec();
+function spawnToCompletion(command, args, options, running) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: ['pipe', 'pipe', 'pipe'],
         });
+        running?.add(child);
+        const stdout = collector(options.onLine);
+        const stderr = collector(options.onLine);
+        child.stdout.on('data', (chunk) => {
+            stdout.add(chunk);
+        });
+        child.stderr.on('data', (chunk) => {
+            stderr.add(chunk);
+        });
+        child.on('error', (error) => {
+            running?.delete(child);
+            reject(error);
+        });
+        child.on('close', (code, signal) => {
+            running?.delete(child);
+            resolve({
+                exitCode: code ?? (signal === null ? 1 : 128),
+                stdout: stdout.finish(),
+                stderr: stderr.finish(),
+            });
+        });
+        // A command that exits without reading stdin makes the write fail with EPIPE; its exit code tells more.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(options.input ?? '');
     });
-    // A command that exits without reading stdin makes the write fail with EPIPE; its exit code tells more.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-});
+}
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -28465,6 +28478,8 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: external "node:perf_hooks"
 var external_node_perf_hooks_ = __nccwpck_require__(643);
+// EXTERNAL MODULE: ./packages/kit/index.ts + 2 modules
+var kit = __nccwpck_require__(3997);
 ;// CONCATENATED MODULE: ./packages/docker/build-args.ts
 /**
  * `docker build` / `docker buildx build` argv, built by pure functions from plain objects so every
@@ -28658,6 +28673,7 @@ function failureReason(output) {
 
 
 
+
 /** The system CLI plugin directories the docker client searches (cli-plugins/manager, 20.10+). */
 const SYSTEM_PLUGIN_DIRS = [
     '/usr/local/lib/docker/cli-plugins',
@@ -28709,18 +28725,20 @@ class DockerCli {
         ];
     }
     async run(args, options = {}) {
+        const run = () => this.exec(this.docker, args, {
+            env: { ...options.env, DOCKER_CONFIG: this.configDir },
+            ...(options.input === undefined ? {} : { input: options.input }),
+            ...(options.stream === true
+                ? {
+                    onLine: (line) => {
+                        this.logger.info(line);
+                    },
+                }
+                : {}),
+        });
         try {
-            return await this.exec(this.docker, args, {
-                env: { ...options.env, DOCKER_CONFIG: this.configDir },
-                ...(options.input === undefined ? {} : { input: options.input }),
-                ...(options.stream === true
-                    ? {
-                        onLine: (line) => {
-                            this.logger.info(line);
-                        },
-                    }
-                    : {}),
-            });
+            // A Dockerfile's RUN prints whatever it likes: streamed, none of it may act as a workflow command.
+            return await (options.stream === true ? (0,kit/* untrustedOutput */.a)(this.logger, run) : run());
         }
         catch (error) {
             throw new DockerError(`docker ${args[0] ?? ''}`, `could not run ${this.docker}: ${error instanceof Error ? error.message : String(error)}; ` +
@@ -28878,8 +28896,8 @@ class DockerCli {
     }
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./packages/docker/config-dir.ts
 
 
@@ -28946,8 +28964,8 @@ async function removeRegistryCredentials(credentials, ports) {
     }
 }
 
-// EXTERNAL MODULE: ./actions/run-action.ts + 3 modules
-var run_action = __nccwpck_require__(8527);
+// EXTERNAL MODULE: ./actions/run-action.ts
+var run_action = __nccwpck_require__(146);
 ;// CONCATENATED MODULE: ./actions/ecr-build-push/src/credentials.ts
 
 
@@ -28965,10 +28983,10 @@ function keepCredentials(credentials) {
 }
 /** The clean-up entry: docker logout and the run's DOCKER_CONFIG directory removed. */
 async function removeCredentials() {
-    const configDir = lib_core.getState(STATE.dockerConfig);
+    const configDir = lib_core/* getState */.Gu(STATE.dockerConfig);
     if (configDir === '')
         return;
-    const registry = lib_core.getState(STATE.registry);
+    const registry = lib_core/* getState */.Gu(STATE.registry);
     await removeRegistryCredentials({ configDir, ...(registry === '' ? {} : { registry }) }, { exec: processExec, logger: run_action/* actionLogger */.v0 });
     run_action/* actionLogger */.v0.info(`removed the docker credentials (${configDir})`);
 }
@@ -28976,21 +28994,209 @@ async function removeCredentials() {
 
 /***/ }),
 
-/***/ 8527:
+/***/ 146:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cs: () => (/* binding */ runAction),
+/* harmony export */   v0: () => (/* binding */ actionLogger)
+/* harmony export */ });
+/* unused harmony exports stopCommandsAround, maskInputs, workflowRunLink, workflowRunUrl */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3997);
+/**
+ * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
+ * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
+ * `actionLogger`: core's log (groups included), and build output kept from issuing workflow commands.
+ */
+
+
+
+
+/** Marks a main step done, so the runner's post run of the same bundle knows it is the post. */
+const IS_POST = 'isPost';
+/**
+ * The runner's way to print text that must not act as a workflow command: `::stop-commands::<token>`
+ * before it and the line `::<token>::` after; in between the runner honours no command but that end.
+ * The token is new for each stretch and unguessable (a random UUID), so the text cannot end it.
+ * Stretches that overlap (two streams at once) share one, ended when the last of them finishes.
+ */
+function stopCommandsAround(write, newToken = node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomUUID) {
+    let open = 0;
+    let token = '';
+    return async (work) => {
+        if (open === 0) {
+            token = newToken();
+            write(`::stop-commands::${token}${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+        }
+        open += 1;
+        try {
+            return await work();
+        }
+        finally {
+            open -= 1;
+            if (open === 0)
+                write(`::${token}::${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+        }
+    };
+}
+const actionLogger = {
+    debug: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz,
+    info: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
+    warning: (message) => {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message);
+    },
+    error: (message) => {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message);
+    },
+    startGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh,
+    endGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4,
+    untrusted: stopCommandsAround((text) => process.stdout.write(text)),
+};
+/**
+ * Runs the entry this process is for: with both entries, `post` once main has marked the state
+ * (one bundle for both, as actions/checkout does); with one, that one. A throw becomes the one
+ * failure line and exit code 1.
+ */
+async function runAction(entries) {
+    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(IS_POST) === 'true');
+    const entry = isPost ? entries.post : entries.main;
+    const name = isPost ? `${entries.action} (post)` : entries.action;
+    if (!isPost && entries.post !== undefined)
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(IS_POST, 'true');
+    try {
+        await entry?.();
+    }
+    catch (error) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__/* .failureLine */ .Pu)(name, error));
+    }
+}
+/** Masks every non-empty value before anything can print it. */
+function maskInputs(...names) {
+    for (const name of names) {
+        const secret = core.getInput(name).trim();
+        if (secret !== '')
+            core.setSecret(secret);
+    }
+}
+/** A markdown link to this workflow run, when the runner says which. */
+function workflowRunLink() {
+    const url = workflowRunUrl();
+    if (url === undefined)
+        return undefined;
+    return `[${process.env.GITHUB_WORKFLOW ?? 'workflow'} run ${process.env.GITHUB_RUN_ID ?? ''}](${url})`;
+}
+/** The URL of this workflow run, when the runner says where it is. */
+function workflowRunUrl() {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
+    if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID)
+        return undefined;
+    return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`;
+}
+
+
+/***/ }),
+
+/***/ 1038:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $D: () => (/* binding */ GitOpsError),
+/* harmony export */   Pu: () => (/* binding */ failureLine)
+/* harmony export */ });
+/* unused harmony exports InputError, errorMessage, cliFailureLine */
+/**
+ * The base of every error the suite's packages throw. `input` names the input at fault (an action
+ * input such as `manifests-path`, which is also the CLI flag `--manifests-path`), so nothing ever has
+ * to read a message to learn which input to blame; `problem` is the message without that name.
+ */
+class GitOpsError extends Error {
+    name = 'GitOpsError';
+    /** The input at fault, e.g. `manifests-path`; undefined when the error blames none. */
+    input;
+    /** What is wrong and how to fix it, without the input's name (the message adds it). */
+    problem;
+    /** With an `input`, the message reads `input '<input>': <problem>`. */
+    constructor(problem, options = {}) {
+        super(options.input === undefined ? problem : `input '${options.input}': ${problem}`, options.cause === undefined ? undefined : { cause: options.cause });
+        this.problem = problem;
+        if (options.input !== undefined)
+            this.input = options.input;
+    }
+}
+/** Bad input: names the input, what is wrong and how to fix it, in one line. */
+class InputError extends GitOpsError {
+    name = 'InputError';
+    constructor(input, problem, options = {}) {
+        super(problem, { input, cause: options.cause });
+    }
+}
+/** The message of anything thrown, without a stack; non-Error throws become text. */
+function errorMessage(error) {
+    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
+    if (typeof error === 'object' && error !== null && 'message' in error) {
+        const { message } = error;
+        if (typeof message === 'string')
+            return message;
+    }
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+/**
+ * An error's one-line text with the input it blames named by `label`. Only a GitOpsError can blame
+ * an input: any other object's `input` (say the stdin of a failed command) is never printed.
+ */
+function blamingLine(error, label) {
+    if (error instanceof GitOpsError && error.input !== undefined) {
+        return `${label(error.input)}: ${oneLine(error.problem)}`;
+    }
+    return oneLine(errorMessage(error));
+}
+/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
+function failureLine(action, error) {
+    return `${action} failed: ${blamingLine(error, (input) => `input '${input}'`)}`;
+}
+/**
+ * The CLI's one line for a failure: the input at fault is named as its flag
+ * (`--manifests-path: ...` where an action says `input 'manifests-path': ...`).
+ */
+function cliFailureLine(error) {
+    return blamingLine(error, (input) => `--${input}`);
+}
+
+
+/***/ }),
+
+/***/ 3997:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  v0: () => (/* binding */ actionLogger),
-  Cs: () => (/* binding */ runAction)
+  Pu: () => (/* reexport */ errors/* failureLine */.Pu),
+  a: () => (/* reexport */ untrustedOutput)
 });
 
-// UNUSED EXPORTS: maskInputs, workflowRunLink
+// UNUSED EXPORTS: GitOpsError, InputError, cliFailureLine, errorMessage, escapeMarkdownCell, markdownTable, nonBlank, parseBooleanInput, parseListInput, parsePositiveIntegerInput, parseRepositoryInput, parseShaInput, recordingLogger, requireInput, silentLogger
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
-var lib_core = __nccwpck_require__(3218);
 ;// CONCATENATED MODULE: ./packages/kit/logger.ts
+/** Runs `work`, whose info lines are untrusted text, through the logger's `untrusted` if it has one. */
+function untrustedOutput(logger, work) {
+    return logger.untrusted === undefined ? work() : logger.untrusted(work);
+}
 const silentLogger = {
     debug: () => undefined,
     info: () => undefined,
@@ -29090,130 +29296,6 @@ function nonBlank(text) {
 
 
 
-
-;// CONCATENATED MODULE: ./actions/run-action.ts
-/**
- * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
- * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
- * `actionLogger`, which is core itself (groups included).
- */
-
-
-/** Marks a main step done, so the runner's post run of the same bundle knows it is the post. */
-const IS_POST = 'isPost';
-const actionLogger = lib_core;
-/**
- * Runs the entry this process is for: with both entries, `post` once main has marked the state
- * (one bundle for both, as actions/checkout does); with one, that one. A throw becomes the one
- * failure line and exit code 1.
- */
-async function runAction(entries) {
-    const isPost = entries.main === undefined || (entries.post !== undefined && lib_core.getState(IS_POST) === 'true');
-    const entry = isPost ? entries.post : entries.main;
-    const name = isPost ? `${entries.action} (post)` : entries.action;
-    if (!isPost && entries.post !== undefined)
-        lib_core.saveState(IS_POST, 'true');
-    try {
-        await entry?.();
-    }
-    catch (error) {
-        lib_core.setFailed((0,errors/* failureLine */.Pu)(name, error));
-    }
-}
-/** Masks every non-empty value before anything can print it. */
-function maskInputs(...names) {
-    for (const name of names) {
-        const secret = core.getInput(name).trim();
-        if (secret !== '')
-            core.setSecret(secret);
-    }
-}
-/** A markdown link to this workflow run, when the runner says which. */
-function workflowRunLink() {
-    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_WORKFLOW } = process.env;
-    if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID)
-        return undefined;
-    return `[${GITHUB_WORKFLOW ?? 'workflow'} run ${GITHUB_RUN_ID}](${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID})`;
-}
-
-
-/***/ }),
-
-/***/ 1038:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $D: () => (/* binding */ GitOpsError),
-/* harmony export */   Pu: () => (/* binding */ failureLine)
-/* harmony export */ });
-/* unused harmony exports InputError, errorMessage, cliFailureLine */
-/**
- * The base of every error the suite's packages throw. `input` names the input at fault (an action
- * input such as `manifests-path`, which is also the CLI flag `--manifests-path`), so nothing ever has
- * to read a message to learn which input to blame; `problem` is the message without that name.
- */
-class GitOpsError extends Error {
-    name = 'GitOpsError';
-    /** The input at fault, e.g. `manifests-path`; undefined when the error blames none. */
-    input;
-    /** What is wrong and how to fix it, without the input's name (the message adds it). */
-    problem;
-    /** With an `input`, the message reads `input '<input>': <problem>`. */
-    constructor(problem, options = {}) {
-        super(options.input === undefined ? problem : `input '${options.input}': ${problem}`, options.cause === undefined ? undefined : { cause: options.cause });
-        this.problem = problem;
-        if (options.input !== undefined)
-            this.input = options.input;
-    }
-}
-/** Bad input: names the input, what is wrong and how to fix it, in one line. */
-class InputError extends GitOpsError {
-    name = 'InputError';
-    constructor(input, problem, options = {}) {
-        super(problem, { input, cause: options.cause });
-    }
-}
-/** The message of anything thrown, without a stack; non-Error throws become text. */
-function errorMessage(error) {
-    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
-    if (typeof error === 'object' && error !== null && 'message' in error) {
-        const { message } = error;
-        if (typeof message === 'string')
-            return message;
-    }
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function oneLine(text) {
-    return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-/**
- * An error's one-line text with the input it blames named by `label`. Only a GitOpsError can blame
- * an input: any other object's `input` (say the stdin of a failed command) is never printed.
- */
-function blamingLine(error, label) {
-    if (error instanceof GitOpsError && error.input !== undefined) {
-        return `${label(error.input)}: ${oneLine(error.problem)}`;
-    }
-    return oneLine(errorMessage(error));
-}
-/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
-function failureLine(action, error) {
-    return `${action} failed: ${blamingLine(error, (input) => `input '${input}'`)}`;
-}
-/**
- * The CLI's one line for a failure: the input at fault is named as its flag
- * (`--manifests-path: ...` where an action says `input 'manifests-path': ...`).
- */
-function cliFailureLine(error) {
-    return blamingLine(error, (input) => `--${input}`);
-}
 
 
 /***/ }),
@@ -29330,6 +29412,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
 /***/ 643:
 /***/ ((module) => {
 
@@ -29417,52 +29506,21 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /***/ 3218:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-// ESM COMPAT FLAG
-__nccwpck_require__.r(__webpack_exports__);
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  ExitCode: () => (/* binding */ ExitCode),
-  addPath: () => (/* binding */ addPath),
-  debug: () => (/* binding */ debug),
-  endGroup: () => (/* binding */ endGroup),
-  error: () => (/* binding */ error),
-  exportVariable: () => (/* binding */ exportVariable),
-  getBooleanInput: () => (/* binding */ getBooleanInput),
-  getIDToken: () => (/* binding */ getIDToken),
-  getInput: () => (/* binding */ getInput),
-  getMultilineInput: () => (/* binding */ getMultilineInput),
-  getState: () => (/* binding */ getState),
-  group: () => (/* binding */ group),
-  info: () => (/* binding */ info),
-  isDebug: () => (/* binding */ isDebug),
-  markdownSummary: () => (/* reexport */ markdownSummary),
-  notice: () => (/* binding */ notice),
-  platform: () => (/* reexport */ platform_namespaceObject),
-  saveState: () => (/* binding */ saveState),
-  setCommandEcho: () => (/* binding */ setCommandEcho),
-  setFailed: () => (/* binding */ setFailed),
-  setOutput: () => (/* binding */ setOutput),
-  setSecret: () => (/* binding */ setSecret),
-  startGroup: () => (/* binding */ startGroup),
-  summary: () => (/* reexport */ summary),
-  toPlatformPath: () => (/* reexport */ toPlatformPath),
-  toPosixPath: () => (/* reexport */ toPosixPath),
-  toWin32Path: () => (/* reexport */ toWin32Path),
-  warning: () => (/* binding */ warning)
+  Yz: () => (/* binding */ core_debug),
+  N4: () => (/* binding */ endGroup),
+  z3: () => (/* binding */ error),
+  Gu: () => (/* binding */ getState),
+  pq: () => (/* binding */ info),
+  LZ: () => (/* binding */ saveState),
+  C1: () => (/* binding */ setFailed),
+  Oh: () => (/* binding */ startGroup),
+  $e: () => (/* binding */ warning)
 });
 
-// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
-var platform_namespaceObject = {};
-__nccwpck_require__.r(platform_namespaceObject);
-__nccwpck_require__.d(platform_namespaceObject, {
-  arch: () => (arch),
-  getDetails: () => (getDetails),
-  isLinux: () => (isLinux),
-  isMacOS: () => (isMacOS),
-  isWindows: () => (isWindows),
-  platform: () => (platform)
-});
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, group, isDebug, markdownSummary, notice, platform, setCommandEcho, setOutput, setSecret, summary, toPlatformPath, toPosixPath, toWin32Path
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -29473,7 +29531,7 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function toCommandValue(input) {
+function utils_toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -29488,7 +29546,7 @@ function toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function toCommandProperties(annotationProperties) {
+function utils_toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -29538,12 +29596,12 @@ function toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function issueCommand(command, properties, message) {
+function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
 }
-function issue(name, message = '') {
-    issueCommand(name, {}, message);
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -29580,13 +29638,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -29606,7 +29664,7 @@ const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
 
 
 
-function issueFileCommand(command, message) {
+function file_command_issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -29614,13 +29672,13 @@ function issueFileCommand(command, message) {
     if (!external_fs_namespaceObject.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
-function prepareKeyValueMessage(key, value) {
+function file_command_prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
+    const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -29637,10 +29695,8 @@ function prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -29733,7 +29789,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
+var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -29811,7 +29867,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -29857,7 +29913,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class HttpClient {
+class lib_HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -30160,7 +30216,7 @@ class HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -30171,7 +30227,7 @@ class HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        info.httpModule = usingSsl ? https : http;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -30270,7 +30326,7 @@ class HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -30285,7 +30341,7 @@ class HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -30310,7 +30366,7 @@ class HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -30333,7 +30389,7 @@ class HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -30464,7 +30520,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class BearerCredentialHandler {
+class auth_BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -30522,13 +30578,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class OidcClient {
+class oidc_utils_OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -30547,7 +30603,7 @@ class OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = OidcClient.createHttpClient();
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -30566,13 +30622,13 @@ class OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = OidcClient.getIDTokenUrl();
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield OidcClient.getCall(id_token_url);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -30861,8 +30917,8 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = _summary;
-const summary = _summary;
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = (/* unused pure expression or super */ null && (_summary));
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -30895,7 +30951,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, external_path_namespaceObject.sep);
+    return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -31970,16 +32026,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec(commandLine, args, options) {
+function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
+        const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
+        const runner = new tr.ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -31999,8 +32055,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -32016,7 +32072,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -32041,10 +32097,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -32054,7 +32110,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -32065,7 +32121,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -32170,7 +32226,7 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function setSecret(secret) {
+function core_setSecret(secret) {
     issueCommand('add-mask', {}, secret);
 }
 /**
@@ -32185,7 +32241,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -32256,7 +32312,7 @@ function setOutput(name, value) {
     if (filePath) {
         return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(external_os_namespaceObject.EOL);
+    process.stdout.write(os.EOL);
     issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
@@ -32292,8 +32348,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function debug(message) {
-    issueCommand('debug', {}, message);
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -32301,7 +32357,7 @@ function debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -32309,7 +32365,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -32334,13 +32390,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    issue('group', name);
+    command_issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    issue('endgroup');
+    command_issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -32376,9 +32432,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -32519,33 +32575,15 @@ function getIDToken(aud) {
 /******/ 	};
 /******/ })();
 /******/ 
-/******/ /* webpack/runtime/create fake namespace object */
+/******/ /* webpack/runtime/compat get default export */
 /******/ (() => {
-/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
-/******/ 	var leafPrototypes;
-/******/ 	// create a fake namespace object
-/******/ 	// mode & 1: value is a module id, require it
-/******/ 	// mode & 2: merge all properties of value into the ns
-/******/ 	// mode & 4: return value when already ns object
-/******/ 	// mode & 16: return value when it's Promise-like
-/******/ 	// mode & 8|1: behave like require
-/******/ 	__nccwpck_require__.t = function(value, mode) {
-/******/ 		if(mode & 1) value = this(value);
-/******/ 		if(mode & 8) return value;
-/******/ 		if(typeof value === 'object' && value) {
-/******/ 			if((mode & 4) && value.__esModule) return value;
-/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
-/******/ 		}
-/******/ 		var ns = Object.create(null);
-/******/ 		__nccwpck_require__.r(ns);
-/******/ 		var def = {};
-/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
-/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
-/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
-/******/ 		}
-/******/ 		def['default'] = () => (value);
-/******/ 		__nccwpck_require__.d(ns, def);
-/******/ 		return ns;
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 
@@ -32564,17 +32602,6 @@ function getIDToken(aud) {
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/make namespace object */
-/******/ (() => {
-/******/ 	// define __esModule on exports
-/******/ 	__nccwpck_require__.r = (exports) => {
-/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
-/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
-/******/ 		}
-/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
-/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/

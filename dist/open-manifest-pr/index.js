@@ -30746,7 +30746,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5911);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3188);
 
 
 await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'open-manifest-pr', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
@@ -30756,7 +30756,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5911:
+/***/ 3188:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30795,42 +30795,95 @@ function collector(onLine) {
         },
     };
 }
-/** The Exec port over node:child_process, with no shell: argv goes to the program as it is. */
-const processExec = (command, args, options = {}) => new Promise((resolve, reject) => {
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
-        cwd: options.cwd,
-        env: { ...process.env, ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const stdout = collector(options.onLine);
-    const stderr = collector(options.onLine);
-    child.stdout.on('data', (chunk) => {
-        stdout.add(chunk);
-    });
-    child.stderr.on('data', (chunk) => {
-        stderr.add(chunk);
-    });
-    child.on('error', (error) => {
-        reject(error);
-    });
-    child.on('close', (code, signal) => {
-        resolve({
-            exitCode: code ?? (signal === null ? 1 : 128),
-            stdout: stdout.finish(),
-            stderr: stderr.finish(),
+/**
+ * The Exec port over node:child_process, with no shell: argv goes to the program as it is. Each
+ * child is in `running` while it runs, so a caller interrupted by a signal can stop and await them.
+ */
+function trackingProcessExec(running) {
+    return (command, args, options = {}) => spawnToCompletion(command, args, options, running);
+}
+/** The Exec port over node:child_process (see trackingProcessExec). */
+const processExec = trackingProcessExec();
+function spawnToCompletion(command, args, options, running) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: ['pipe', 'pipe', 'pipe'],
         });
+        running?.add(child);
+        const stdout = collector(options.onLine);
+        const stderr = collector(options.onLine);
+        child.stdout.on('data', (chunk) => {
+            stdout.add(chunk);
+        });
+        child.stderr.on('data', (chunk) => {
+            stderr.add(chunk);
+        });
+        child.on('error', (error) => {
+            running?.delete(child);
+            reject(error);
+        });
+        child.on('close', (code, signal) => {
+            running?.delete(child);
+            resolve({
+                exitCode: code ?? (signal === null ? 1 : 128),
+                stdout: stdout.finish(),
+                stderr: stderr.finish(),
+            });
+        });
+        // A command that exits without reading stdin makes the write fail with EPIPE; its exit code tells more.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(options.input ?? '');
     });
-    // A command that exits without reading stdin makes the write fail with EPIPE; its exit code tells more.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-});
+}
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: ./packages/kit/index.ts + 3 modules
+var kit = __nccwpck_require__(4586);
+;// CONCATENATED MODULE: ./packages/docker/build-paths.ts
+/**
+ * Where a build may read from: its context and Dockerfile must be inside one directory (the
+ * workspace for ecr-build-push, the config file's directory for a CLI config file), so a value
+ * written by someone else cannot send the build to `/` or read `../../etc/...` as a Dockerfile.
+ * Paths are compared after symlinks are resolved, so a link inside cannot point outside either.
+ */
+
+
+
+/** The real path of `path`, which must be inside `base`; `input` names the value for errors. */
+function pathInside(input, raw, path, base) {
+    const real = realpathSync(path);
+    const fromBase = relative(realpathSync(base.dir), real);
+    if (fromBase.startsWith('..') || isAbsolute(fromBase)) {
+        throw new InputError(input, `"${raw}" is outside ${base.name} (${base.dir}): ${base.fix}`);
+    }
+    return real;
+}
+/** The real path of the build context `raw` (default `.`), a directory inside `base`. */
+function buildContextInside(input, raw, base) {
+    const given = raw.trim() || '.';
+    const path = resolve(base.dir, given);
+    if (!existsSync(path) || !statSync(path).isDirectory()) {
+        throw new InputError(input, `"${given}" is not a directory in ${base.name} (${base.dir})`);
+    }
+    return pathInside(input, given, path, base);
+}
+/** The real path of the Dockerfile `raw` (default `<context>/Dockerfile`), a file inside `base`. */
+function dockerfileInside(input, raw, context, base) {
+    const given = raw.trim();
+    const path = given === '' ? join(context, 'Dockerfile') : resolve(base.dir, given);
+    if (!existsSync(path) || !statSync(path).isFile()) {
+        throw new InputError(input, `no Dockerfile at ${relative(base.dir, path) || path}: add one, or name it with file: (relative to ${base.name})`);
+    }
+    return pathInside(input, given || path, path, base);
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:perf_hooks"
 var external_node_perf_hooks_ = __nccwpck_require__(643);
 // EXTERNAL MODULE: ./packages/kit/errors.ts
@@ -30911,6 +30964,7 @@ function errors_failureReason(output) {
 
 
 
+
 /** The system CLI plugin directories the docker client searches (cli-plugins/manager, 20.10+). */
 const SYSTEM_PLUGIN_DIRS = (/* unused pure expression or super */ null && ([
     '/usr/local/lib/docker/cli-plugins',
@@ -30962,18 +31016,20 @@ class DockerCli {
         ];
     }
     async run(args, options = {}) {
+        const run = () => this.exec(this.docker, args, {
+            env: { ...options.env, DOCKER_CONFIG: this.configDir },
+            ...(options.input === undefined ? {} : { input: options.input }),
+            ...(options.stream === true
+                ? {
+                    onLine: (line) => {
+                        this.logger.info(line);
+                    },
+                }
+                : {}),
+        });
         try {
-            return await this.exec(this.docker, args, {
-                env: { ...options.env, DOCKER_CONFIG: this.configDir },
-                ...(options.input === undefined ? {} : { input: options.input }),
-                ...(options.stream === true
-                    ? {
-                        onLine: (line) => {
-                            this.logger.info(line);
-                        },
-                    }
-                    : {}),
-            });
+            // A Dockerfile's RUN prints whatever it likes: streamed, none of it may act as a workflow command.
+            return await (options.stream === true ? untrustedOutput(this.logger, run) : run());
         }
         catch (error) {
             throw new DockerError(`docker ${args[0] ?? ''}`, `could not run ${this.docker}: ${error instanceof Error ? error.message : String(error)}; ` +
@@ -31131,8 +31187,8 @@ class DockerCli {
     }
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./packages/docker/config-dir.ts
 
 
@@ -31907,8 +31963,6 @@ function createEcrClient(options) {
     return new EcrClient(sdk, options);
 }
 
-// EXTERNAL MODULE: ./packages/kit/index.ts + 3 modules
-var kit = __nccwpck_require__(4586);
 ;// CONCATENATED MODULE: ./packages/ecr/target.ts
 
 
@@ -32005,14 +32059,17 @@ async function registry_http_readImageLabels(request) {
  * runtime-agnostic (ECR client, docker CLI, logger and clock are ports). The release's image step
  * (packages/release/image.ts) calls it, for ecr-build-push and the CLI alike.
  *
- * Re-runs and existing tags: the release tag is looked up before building. When it exists and its image
- * config carries this build's revision, version and source labels (read from the registry with the ECR
- * token), it already is this release: nothing is built or pushed (a runner killed after the push, a
- * re-run of the job). The revision pins the sources, Dockerfile included; build inputs beyond them
- * (build-args, target, platform) don't make another release (the README says so). Otherwise the build
- * runs and its image id (the sha256 of the image config) is compared with the `config.digest` of the
- * manifest the tag names. Equal means the same image, so nothing is pushed either. Neither path writes
- * the tag, so an immutable tag is never touched, and neither needs a scratch tag.
+ * Re-runs and existing tags: the release tag is looked up before building. Labels prove nothing (any
+ * ECR writer can push an image with this release's revision, version and source labels under the
+ * next, predictable number), so an image already under the tag is this release only by evidence:
+ * - with a provenance record (ports.records: the app repository's GitHub release of the tag, which
+ *   an ECR writer cannot write), when the record names it: its digest, or the image id the record
+ *   got before a push whose run was killed before confirming it. Nothing is built or pushed then.
+ *   Any other image under the tag is refused, naming its digest;
+ * - without one, when a build makes the very same image: its image id (the sha256 of the image
+ *   config) equals the `config.digest` of the manifest the tag names.
+ * Neither path writes the tag, so an immutable tag is never touched, and neither needs a scratch tag.
+ * No registry cache is read unless the caller names one (cacheFrom): a tag is movable by any writer.
  *
  * Nothing half-done is ever visible: the extra tags and the inline-cache tag move only once the release
  * tag is confirmed to name the pushed image, and a push that fails leaves the tag as it was (a registry
@@ -32068,7 +32125,6 @@ function imageSizeOf(manifest) {
 const secondsSince = (started) => (performance.now() - started) / 1000;
 const REVISION_LABEL = 'org.opencontainers.image.revision';
 const VERSION_LABEL = 'org.opencontainers.image.version';
-const SOURCE_LABEL = 'org.opencontainers.image.source';
 /** A fresh ECR token (GetAuthorizationToken), masked before anything can print it. */
 async function authorize(request, ports) {
     const auth = await ports.ecr.getAuthorization();
@@ -32153,34 +32209,6 @@ function exportsOwnCache(builder, build) {
     return builder.kind === 'buildx' && builder.driver !== undefined && builder.driver !== 'docker';
 }
 /**
- * Whether the image the release tag names already is this release: its config carries this build's
- * revision, version (the release tag) and source labels. The revision pins the source (Dockerfile
- * included), so the only way it can be another image is other build inputs for the same release
- * (build-args, target, platform): the README says that counts as the same release. Needs a revision;
- * any failure to read the config just means "build and compare".
- */
-async function isThisRelease(existing, labels, access, repository, logger) {
-    const revision = labels[REVISION_LABEL];
-    const configDigest = configDigestOf(existing.manifest);
-    if (revision === undefined || revision === '' || configDigest === undefined)
-        return false;
-    let found;
-    try {
-        found = await readImageLabels({
-            baseUrl: access.baseUrl,
-            repository,
-            configDigest,
-            username: access.username,
-            password: access.password,
-        });
-    }
-    catch (error) {
-        logger.info(`could not read the labels of ${repository}@${existing.digest} (${error instanceof Error ? error.message : String(error)}): building to compare`);
-        return false;
-    }
-    return [REVISION_LABEL, VERSION_LABEL, SOURCE_LABEL].every((key) => found[key] === labels[key]);
-}
-/**
  * `docker push`; when the registry refuses the credentials part-way (an ECR token expires after 12 hours,
  * a long build can outlive it), one fresh GetAuthorizationToken + `docker login` and one more push.
  * Layers already uploaded are skipped by that push.
@@ -32209,11 +32237,12 @@ async function prepareBuild(request, build, ports, docker, releaseTag) {
     const { ecr } = ports;
     const { repository } = request;
     // Independent look-ups at once: credentials + login, repository settings, the tag, the builder.
-    const [access, mutability, existing, builder] = await Promise.all([
+    const [access, mutability, existing, builder, record] = await Promise.all([
         logIn(request, ports, docker),
         ecr.getTagMutability(repository),
         ecr.getImageManifest(repository, releaseTag),
         docker.detectBuilder(),
+        ports.records?.read(),
     ]);
     if (existing !== undefined && build.push && request.ifTagExists === 'fail') {
         throw new PublishError(`tag '${releaseTag}' already exists in ECR repository '${repository}' (${existing.digest}) ` +
@@ -32232,6 +32261,7 @@ async function prepareBuild(request, build, ports, docker, releaseTag) {
         access,
         mutability,
         existing,
+        record,
         builder,
         repositoryRef,
         reference: `${repositoryRef}:${releaseTag}`,
@@ -32240,20 +32270,33 @@ async function prepareBuild(request, build, ports, docker, releaseTag) {
     };
 }
 /**
- * A re-run of a release that is already in ECR (the job died after the push, or is run again):
- * reported without building. A rebuild on a warm daemon need not reproduce the image id.
+ * An image already under the release tag, when the release keeps a provenance record: this
+ * release's only when the record names it (its digest, or the image id written before a push that
+ * a killed run never confirmed). Anything else was put there by someone else with push rights to
+ * the repository (the next number and the labels are predictable), and is refused, never shipped.
  */
-async function alreadyThisRelease(request, build, ports, context, releaseTag) {
-    const { existing, access, labels } = context;
+async function recordedRelease(request, build, ports, context, releaseTag) {
+    const { existing, access, record } = context;
     const { repository } = request;
-    if (existing === undefined ||
-        !build.push ||
-        request.ifTagExists !== 'skip-same-digest' ||
-        !(await isThisRelease(existing, labels, access, repository, ports.logger))) {
+    const records = ports.records;
+    if (existing === undefined || !build.push || records === undefined)
+        return undefined;
+    const recorded = record?.digest !== undefined && record.digest === existing.digest;
+    const unconfirmed = record?.digest === undefined &&
+        record?.imageId !== undefined &&
+        configDigestOf(existing.manifest) === record.imageId;
+    if (!recorded && !unconfirmed) {
+        const what = `tag '${releaseTag}' already has an image in ECR repository '${repository}' (${existing.digest}) ` +
+            `that this release did not push: ${records.where} ${record === undefined ? 'holds no record of it' : `records ${record.digest ?? record.imageId ?? 'another image'}`}`;
+        if (request.ifTagExists !== 'overwrite') {
+            throw new PublishError(`${what}; someone with push rights to the repository put it there: delete it (aws ecr batch-delete-image --repository-name ${repository} --image-ids imageTag=${releaseTag}) and run again`);
+        }
+        ports.logger.warning(`${what}; if-tag-exists is overwrite: building and replacing it`);
         return undefined;
     }
-    ports.logger.info(`${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
-        `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`);
+    if (unconfirmed)
+        await records.write({ ...record, digest: existing.digest });
+    ports.logger.info(`${repository}:${releaseTag} already is this release (${existing.digest}, recorded in ${records.where}): nothing to build or push`);
     const started = performance.now();
     await tagRelease(request, ports, existing, context.moveCacheTag, context.mutability);
     return {
@@ -32276,11 +32319,11 @@ async function alreadyThisRelease(request, build, ports, context, releaseTag) {
     };
 }
 async function buildImage(build, docker, context) {
-    const { builder, existing, reference } = context;
-    const defaults = defaultCache(builder, context.repositoryRef, existing === undefined ? [] : [reference]);
-    const cacheFrom = (build.cacheFrom ?? []).length > 0
-        ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
-        : defaults.cacheFrom;
+    const { builder, reference } = context;
+    // No cache is read unless asked for: any ECR writer can move a tag such as `:cache` or the release
+    // tag itself, and a poisoned layer would ship under the release's number (docs/reliability.md).
+    const defaults = defaultCache(builder, context.repositoryRef);
+    const cacheFrom = build.cacheFrom ?? [];
     const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
     return docker.build({
         context: build.context,
@@ -32308,6 +32351,14 @@ async function pushBuilt(request, ports, docker, context, result) {
         const same = sameImage(existing, result.imageId ?? '', request, releaseTag, mutability);
         if (same) {
             logger.info(`${repository}:${releaseTag} already is this image (${existing.digest}): nothing to push`);
+            await ports.records?.write({
+                repository,
+                tag: releaseTag,
+                imageId: result.imageId,
+                digest: existing.digest,
+                revision: context.labels[REVISION_LABEL],
+                run: ports.run,
+            });
             const started = performance.now();
             await tagRelease(request, ports, existing, moveCacheTag, mutability);
             return {
@@ -32323,6 +32374,15 @@ async function pushBuilt(request, ports, docker, context, result) {
         previousDigest = existing.digest;
         logger.warning(`overwriting ${repository}:${releaseTag} (was ${existing.digest})`);
     }
+    const record = {
+        repository,
+        tag: releaseTag,
+        imageId: result.imageId,
+        revision: context.labels[REVISION_LABEL],
+        run: ports.run,
+    };
+    // Before the push: a run killed after it still finds its image recorded (by its image id).
+    await ports.records?.write(record);
     const started = performance.now();
     const pushed = await pushWithFreshLogin(request, ports, docker, reference);
     // One BatchGetImage: what ECR now serves under the release tag (it must be what docker says it
@@ -32334,6 +32394,7 @@ async function pushBuilt(request, ports, docker, context, result) {
         throw new PublishError(`docker push reported ${pushed.digest} for ${reference}, but ECR reports ` +
             `${confirmed?.digest ?? 'no image'} for that tag: did another run push it at the same time?`);
     }
+    await ports.records?.write({ ...record, digest: pushed.digest });
     await tagRelease(request, ports, confirmed, moveCacheTag, mutability, manifests);
     return {
         ...result,
@@ -32350,7 +32411,7 @@ async function publishBuild(request, build, ports, releaseTag) {
     if (docker === undefined)
         throw new PublishError('building needs the docker CLI port');
     const context = await prepareBuild(request, build, ports, docker, releaseTag);
-    const present = await alreadyThisRelease(request, build, ports, context, releaseTag);
+    const present = await recordedRelease(request, build, ports, context, releaseTag);
     if (present !== undefined)
         return present;
     const built = await buildImage(build, docker, context);
@@ -32400,6 +32461,74 @@ function sameImage(existing, imageId, request, releaseTag, mutability) {
     }
     return false;
 }
+const nonEmptyLabel = (value) => value === undefined || value === '' ? undefined : value;
+/** The promoted image's revision and version labels (unknown when its config cannot be read). */
+async function readPromotedSource(access, repository, tag, source) {
+    const configDigest = configDigestOf(source.manifest);
+    const labels = configDigest === undefined
+        ? {}
+        : await readImageLabels({
+            baseUrl: access.baseUrl,
+            repository,
+            configDigest,
+            username: access.username,
+            password: access.password,
+        }).catch(() => ({}));
+    return {
+        tag,
+        digest: source.digest,
+        revision: nonEmptyLabel(labels[REVISION_LABEL]),
+        version: nonEmptyLabel(labels[VERSION_LABEL]),
+    };
+}
+/** One revision names another: equal, or one the abbreviation of the other (7+ hex digits). */
+function sameRevision(a, b) {
+    const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+    return (/^[0-9a-f]{7,}$/.test(x) && /^[0-9a-f]{7,}$/.test(y) && (x.startsWith(y) || y.startsWith(x)));
+}
+/**
+ * A promotion gives an existing image the release's number: it must be an image of the commit
+ * being released (its revision label), or the manifests would move forward in number to other code,
+ * with the release notes of commits it does not hold. Another commit's image goes only with a reason.
+ */
+function checkPromotedSource(rule, source, logger) {
+    if (rule === undefined)
+        return;
+    const recorded = rule.sourceRecord?.digest;
+    if (recorded !== undefined && recorded !== source.digest) {
+        throw new PublishError(`cannot promote: '${source.tag}' is ${source.digest} in ECR, but its release recorded ${recorded}: the tag was moved after its release; put the recorded image back under it or promote another release`);
+    }
+    if (source.revision !== undefined && sameRevision(source.revision, rule.revision))
+        return;
+    const built = source.revision === undefined
+        ? 'from an unknown commit (it has no org.opencontainers.image.revision label)'
+        : `from commit ${source.revision.slice(0, 12)}`;
+    const what = `'${source.tag}' (${source.digest}) was built ${built}, not from the released commit ${rule.revision.slice(0, 12)}`;
+    const reason = rule.otherRevisionReason?.trim() ?? '';
+    if (reason === '') {
+        throw new PublishError(`cannot promote: ${what}; promote an image of that commit, release the image's own commit, or set allow-downgrade with a downgrade-reason to promote it anyway`);
+    }
+    logger.warning(`promoting ${what}: allowed, reason given: ${reason}`);
+}
+/**
+ * A dry run's promotion: the source exists and passes checkPromotedSource; nothing is written.
+ * Returns the source and the registry the release tag would be in.
+ */
+async function inspectPromotion(request, promoteFrom, ports) {
+    const [access, source] = await Promise.all([
+        authorize(request, ports),
+        ports.ecr.getImageManifest(request.repository, promoteFrom),
+    ]);
+    if (source === undefined) {
+        throw new EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${request.repository}' (${ports.ecr.region})`);
+    }
+    const promoted = {
+        ...(await readPromotedSource(access, request.repository, promoteFrom, source)),
+        run: request.promotion?.sourceRecord?.run,
+    };
+    checkPromotedSource(request.promotion, promoted, ports.logger);
+    return { ...promoted, registry: access.registry };
+}
 async function publishPromotion(request, promoteFrom, ports, releaseTag) {
     const { ecr } = ports;
     const { repository } = request;
@@ -32413,6 +32542,11 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
     if (source === undefined) {
         throw new EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${repository}' (${ecr.region})`);
     }
+    const promotedSource = {
+        ...(await readPromotedSource(access, repository, promoteFrom, source)),
+        run: request.promotion?.sourceRecord?.run,
+    };
+    checkPromotedSource(request.promotion, promotedSource, ports.logger);
     let previousDigest;
     let mutability = 'MUTABLE';
     if (existing !== undefined) {
@@ -32442,6 +32576,15 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
         currentDigest: existing?.digest,
     });
     await tagRelease(request, ports, source, false, mutability, manifests);
+    await ports.records?.write({
+        repository,
+        tag: releaseTag,
+        digest: source.digest,
+        revision: promotedSource.revision,
+        promotedFrom: promoteFrom,
+        run: ports.run,
+        builtBy: promotedSource.run,
+    });
     if (!promoted.alreadyPresent) {
         ports.logger.info(`promoted ${repository}:${promoteFrom} (${source.digest}) to ${releaseTag}`);
     }
@@ -32459,6 +32602,7 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
         outcome: promoted.alreadyPresent ? 'already-present' : 'promoted',
         builder: undefined,
         promotedFrom: promoteFrom,
+        promotedSource,
         previousDigest,
         buildSeconds: 0,
         pushSeconds: secondsSince(started),
@@ -32483,6 +32627,7 @@ async function publishImage(request, ports) {
  * The docker CLI over an exec port (login via stdin into a private DOCKER_CONFIG, build, push with
  * retries), and the ECR release of an image built with it or promoted in place.
  */
+
 
 
 
@@ -37997,6 +38142,17 @@ async function explained(attempt, call) {
 ;// CONCATENATED MODULE: ./packages/github/repository.ts
 
 
+// GitHub lists releases newest first; a release's draft is written moments before it is looked for.
+const DRAFT_SEARCH_PAGES = 3;
+function releaseInfo(data) {
+    return {
+        id: data.id,
+        tag: data.tag_name,
+        draft: data.draft,
+        body: data.body ?? '',
+        htmlUrl: data.html_url,
+    };
+}
 // GitHub treats these conclusions as passing for required status checks.
 const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
 /** One repository's Git and release API, the calls the release steps make. */
@@ -38037,12 +38193,34 @@ class GitHubRepository {
     }
     /**
      * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
-     * reads it). Idempotent: an existing release for the tag is returned as it is.
+     * reads it). A draft of the tag (the image step's record) is published with this body; an existing
+     * published release is returned as it is.
      */
     async publishRelease(tag, options) {
-        const existing = await this.getReleaseByTag(tag);
-        if (existing)
+        const existing = await this.findRelease(tag);
+        if (existing && !existing.draft)
             return { htmlUrl: existing.htmlUrl, created: false };
+        const explain = (error) => explainGitHubError(error, {
+            action: `publish the release ${tag}`,
+            repository: this.fullName,
+            permission: 'contents: write',
+        });
+        if (existing) {
+            try {
+                const { data } = await this.client.rest.repos.updateRelease({
+                    ...this.params,
+                    release_id: existing.id,
+                    name: options.name,
+                    body: options.body,
+                    draft: false,
+                    make_latest: 'true',
+                });
+                return { htmlUrl: data.html_url, created: true };
+            }
+            catch (error) {
+                throw explain(error);
+            }
+        }
         try {
             const { data } = await this.client.rest.repos.createRelease({
                 ...this.params,
@@ -38056,18 +38234,79 @@ class GitHubRepository {
         catch (error) {
             // 422 tag_name already_exists: another run published it since we looked, or a POST whose
             // answer was lost on the way back landed and its retry is refused. Either way it exists.
-            const explainedError = explainGitHubError(error, {
-                action: `publish the release ${tag}`,
-                repository: this.fullName,
-                permission: 'contents: write',
-            });
             if (httpStatus(error) !== 422 || !hasValidationError(error, 'tag_name', 'already_exists')) {
-                throw explainedError;
+                throw explain(error);
             }
             const published = await this.getReleaseByTag(tag);
             if (published === undefined)
-                throw explainedError;
+                throw explain(error);
             return { htmlUrl: published.htmlUrl, created: false };
+        }
+    }
+    /**
+     * The release of a tag, published or draft. GitHub finds only published releases by tag, so a
+     * draft is looked for in the newest pages of the list (drafts are listed to writers only).
+     */
+    async findRelease(tag) {
+        try {
+            const { data } = await this.client.rest.repos.getReleaseByTag({ ...this.params, tag });
+            return releaseInfo(data);
+        }
+        catch (error) {
+            if (httpStatus(error) !== 404)
+                throw error;
+        }
+        for (let page = 1; page <= DRAFT_SEARCH_PAGES; page++) {
+            const { data } = await this.client.rest.repos.listReleases({
+                ...this.params,
+                per_page: 100,
+                page,
+            });
+            const draft = data.find((release) => release.draft && release.tag_name === tag);
+            if (draft)
+                return releaseInfo(draft);
+            if (data.length < 100)
+                break;
+        }
+        return undefined;
+    }
+    /** Writes the draft release of a tag (creating it, or replacing the body of `existing`). */
+    async writeDraftRelease(tag, options, existing) {
+        try {
+            if (existing) {
+                const { data } = await this.client.rest.repos.updateRelease({
+                    ...this.params,
+                    release_id: existing.id,
+                    body: options.body,
+                });
+                return releaseInfo(data);
+            }
+            const { data } = await this.client.rest.repos.createRelease({
+                ...this.params,
+                tag_name: tag,
+                name: options.name,
+                body: options.body,
+                draft: true,
+            });
+            return releaseInfo(data);
+        }
+        catch (error) {
+            const explained = explainGitHubError(error, {
+                action: `record the image in the draft release ${tag}`,
+                repository: this.fullName,
+                permission: 'contents: write',
+            });
+            // A create whose answer was lost on the way back landed, and its retry is refused: the draft
+            // exists (ours), so its body is written again.
+            if (existing !== undefined ||
+                httpStatus(error) !== 422 ||
+                !hasValidationError(error, 'tag_name', 'already_exists')) {
+                throw explained;
+            }
+            const found = await this.findRelease(tag);
+            if (found === undefined)
+                throw explained;
+            return this.writeDraftRelease(tag, options, found);
         }
     }
     /** The full SHA of a commit-ish (full or short SHA, branch, tag), or undefined when there is none. */
@@ -38237,7 +38476,11 @@ async function readBranchTip(repository, branch) {
             ref: `heads/${branch}`,
             per_page: 1,
         });
-        return { sha: data.sha, treeSha: data.commit.tree.sha };
+        return {
+            sha: data.sha,
+            treeSha: data.commit.tree.sha,
+            parents: data.parents.map((parent) => parent.sha),
+        };
     }
     catch (error) {
         // GitHub answers an unknown ref with 422 "No commit found for SHA"; a 404 (no such
@@ -38444,11 +38687,19 @@ async function commitOnce(repository, request) {
         operation: 'unchanged',
         branchExists: exists,
     });
-    if (treeSha === branchTip?.treeSha)
+    const rebuilding = branchTip !== undefined && start !== branchTip;
+    // Rebuilding keeps only a branch that is one commit on the base tip: its tree alone could hide
+    // other commits.
+    const isRebuilt = !rebuilding || (branchTip.parents?.length === 1 && branchTip.parents[0] === start.sha);
+    if (treeSha === branchTip?.treeSha && isRebuilt)
         return unchanged(branchTip, true);
-    // The files already match where the branch would start: there is nothing to commit.
-    if (treeSha === start.treeSha)
-        return unchanged(branchTip ?? start, branchTip !== undefined);
+    // The files already match where the branch would start: there is nothing to commit (and a branch
+    // being rebuilt is not proposed as it stands).
+    if (treeSha === start.treeSha) {
+        return rebuilding
+            ? unchanged(start, false)
+            : unchanged(branchTip ?? start, branchTip !== undefined);
+    }
     const commitSha = await writeCommit(repository, {
         tree: treeSha,
         parent: start.sha,
@@ -38460,8 +38711,15 @@ async function commitOnce(repository, request) {
         await createBranch(repository, branch, commitSha);
         return { commitSha, treeSha, changed: true, operation: 'created', branchExists: true };
     }
-    await moveBranch(repository, branch, commitSha, start !== branchTip);
-    return { commitSha, treeSha, changed: true, operation: 'updated', branchExists: true };
+    await moveBranch(repository, branch, commitSha, rebuilding);
+    return {
+        commitSha,
+        treeSha,
+        changed: true,
+        operation: 'updated',
+        branchExists: true,
+        ...(rebuilding ? { replaced: branchTip.sha } : {}),
+    };
 }
 /** Attempts for a branch of our own that another run moves (or creates) at the same moment. */
 const BRANCH_ATTEMPTS = 3;
@@ -38966,6 +39224,110 @@ async function closeWithComment(repository, pull, comment) {
     await deleteBranch(repository, pull.head.ref);
 }
 
+;// CONCATENATED MODULE: ./packages/github/branch-diff.ts
+/**
+ * What a branch adds to its base, as its pull request shows it: GET compare base...branch (three
+ * dots: from the merge base). The release pull request's file list and the check that a release
+ * branch holds nothing the release did not write both read it, never the inputs.
+ */
+
+
+
+/** GitHub lists at most this many files in a comparison. */
+const COMPARE_FILE_LIMIT = 300;
+/** The paths a pull request from this branch touches, renames by both names, in GitHub's order. */
+function pathsOf(diff) {
+    return diff.files.flatMap((file) => file.previousPath === undefined ? [file.path] : [file.previousPath, file.path]);
+}
+/**
+ * One call; undefined when there is nothing to compare (no such branch, or no history shared
+ * with the base).
+ */
+async function compareBranch(repository, base, branch) {
+    try {
+        const { data } = await repository.client.rest.repos.compareCommitsWithBasehead({
+            owner: repository.owner,
+            repo: repository.repo,
+            basehead: `${base}...${branch}`,
+        });
+        const commits = data.commits.map((commit) => commit.sha);
+        const files = data.files ?? [];
+        if (files.length >= COMPARE_FILE_LIMIT) {
+            throw new Error(`${branch} changes ${String(files.length)} or more files against ${base} (${repository.fullName}), more than GitHub lists: delete the branch and run again`);
+        }
+        return {
+            headSha: commits.length === data.ahead_by ? commits.at(-1) : undefined,
+            baseSha: data.base_commit.sha,
+            mergeBaseSha: data.merge_base_commit.sha,
+            aheadBy: data.ahead_by,
+            commits,
+            files: files.map((file) => ({
+                path: file.filename,
+                ...(file.previous_filename === undefined ? {} : { previousPath: file.previous_filename }),
+                status: file.status,
+                sha: file.sha ?? '',
+            })),
+        };
+    }
+    catch (error) {
+        if (httpStatus(error) === 404)
+            return undefined;
+        throw explainGitHubError(error, {
+            action: `compare ${branch} with ${base}`,
+            repository: repository.fullName,
+            permission: 'contents: read',
+        });
+    }
+}
+function writes(change, file, path) {
+    if (change === undefined)
+        return false;
+    if (change.content === null)
+        return file.status === 'removed' || path === file.previousPath;
+    return file.status !== 'removed' && path === file.path && gitBlobSha(change.content) === file.sha;
+}
+/** Compares a branch's diff with the files a change writes, path by path and byte for byte. */
+function foreignParts(diff, changes) {
+    const byPath = new Map(changes.map((change) => [change.path, change]));
+    const files = [];
+    const otherContent = [];
+    const seen = new Set();
+    for (const file of diff.files) {
+        for (const path of file.previousPath === undefined
+            ? [file.path]
+            : [file.previousPath, file.path]) {
+            seen.add(path);
+            const change = byPath.get(path);
+            if (change === undefined)
+                files.push(path);
+            else if (!writes(change, file, path))
+                otherContent.push(path);
+        }
+    }
+    return {
+        files,
+        otherContent,
+        commits: diff.aheadBy > 1 ? diff.commits : [],
+        missing: changes.map((change) => change.path).filter((path) => !seen.has(path)),
+    };
+}
+/** Whether anything on the branch is not the change's own: nothing of it may reach the pull request. */
+function holdsForeignParts(parts) {
+    return parts.files.length > 0 || parts.otherContent.length > 0 || parts.commits.length > 0;
+}
+/** `files a, b; other content in c; commits 1234567, 89abcde` for a one-line message. */
+function describeForeignParts(parts) {
+    return [
+        parts.files.length > 0 ? `files ${parts.files.join(', ')}` : '',
+        parts.otherContent.length > 0 ? `other content in ${parts.otherContent.join(', ')}` : '',
+        parts.commits.length > 0
+            ? `commits ${parts.commits.map((sha) => sha.slice(0, 7)).join(', ')}`
+            : '',
+    ]
+        .filter((part) => part !== '')
+        .join('; ');
+}
+
 ;// CONCATENATED MODULE: ./packages/github/change-pull-request.ts
 /**
  * A pull request in one call, for the change step's pull-request mode (packages/release/change.ts):
@@ -38973,6 +39335,7 @@ async function closeWithComment(repository, pull, comment) {
  * auto-merge, and close the release pull requests it supersedes. A run that fails before its pull request exists deletes the branch
  * it created, so a refused token leaves nothing behind.
  */
+
 
 
 
@@ -38993,24 +39356,91 @@ async function removeCreatedBranch(repository, branch, base, failure, logger) {
     }
     throw failure;
 }
+function commitRequest(request, force) {
+    return {
+        branch: request.branch,
+        base: request.base,
+        files: request.files,
+        message: request.message,
+        author: request.author,
+        force,
+    };
+}
+/** Rebuilds of an exclusive branch that someone keeps pushing to, before giving up. */
+const EXCLUSIVE_ATTEMPTS = 3;
+/**
+ * The commit on an exclusive branch (see ChangePullRequestRequest.exclusive), checked again after
+ * it was made: the branch's diff is returned only when it holds nothing but this change.
+ */
+async function commitExclusively(repository, request, logger) {
+    const { branch, base } = request;
+    const warnings = [];
+    let before = await compareBranch(repository, base, branch);
+    for (let attempt = 1;; attempt++) {
+        const parts = before && foreignParts(before, request.files);
+        const reuse = before?.aheadBy === 1 &&
+            parts !== undefined &&
+            !holdsForeignParts(parts) &&
+            parts.missing.length === 0;
+        if (before !== undefined && parts !== undefined && holdsForeignParts(parts)) {
+            const staleEdit = parts.files.length === 0 &&
+                parts.commits.length === 0 &&
+                before.mergeBaseSha !== before.baseSha;
+            if (staleEdit) {
+                logger.info(`${branch} holds the edit made on an older ${base}: rebuilding it on ${base}`);
+            }
+            else {
+                const warning = `the branch ${branch} (${repository.fullName}) held changes this release did not make (${describeForeignParts(parts)}): it is rebuilt from ${base} with this release's changes only, and none of them reaches the pull request; find out who pushed them`;
+                logger.warning(warning);
+                warnings.push(warning);
+            }
+        }
+        const commit = await commitFiles(repository, commitRequest(request, !reuse));
+        if (commit.replaced !== undefined && commit.replaced !== before?.headSha) {
+            const warning = `the branch ${branch} (${repository.fullName}) was pushed to (${commit.replaced.slice(0, 7)}) while this release committed: it is rebuilt from ${base} with this release's changes only, and that commit does not reach the pull request; find out who pushed it`;
+            logger.warning(warning);
+            warnings.push(warning);
+        }
+        if (!commit.branchExists)
+            return { commit, diff: undefined, warnings };
+        const after = !commit.changed && before?.headSha === commit.commitSha
+            ? before
+            : await compareBranch(repository, base, branch);
+        const left = after && foreignParts(after, request.files);
+        if (after?.headSha === commit.commitSha && left !== undefined && !holdsForeignParts(left)) {
+            return { commit, diff: after, warnings };
+        }
+        if (attempt >= EXCLUSIVE_ATTEMPTS) {
+            throw new Error(`the branch ${branch} (${repository.fullName}) kept changing while this release rebuilt it${left ? ` (${describeForeignParts(left)})` : ''}: find out who pushes to it, delete it, and run again`);
+        }
+        before = after;
+    }
+}
+/** The body, given the paths the branch really changes when it is a function of them. */
+async function bodyOf(repository, request, diff) {
+    if (typeof request.body === 'string')
+        return request.body;
+    const compared = diff ?? (await compareBranch(repository, request.base, request.branch));
+    if (compared === undefined) {
+        throw new Error(`the branch ${request.branch} (${repository.fullName}) could not be compared with ${request.base} after the commit: run again`);
+    }
+    return request.body(pathsOf(compared));
+}
 /**
  * Calls for a one-file change on a new branch with labels and reviewers: 8 (branch tip, base tip,
  * tree, commit, ref, pull request, labels, reviewers); auto-merge adds 1, superseding adds 1
- * plus 3 per closed pull request. An unchanged re-run: 3 reads.
+ * plus 3 per closed pull request. An unchanged re-run: 3 reads. An exclusive branch adds a
+ * compare before the commit and one after it (none after an unchanged re-run); a body function
+ * without `exclusive` adds the compare after.
  */
 async function commitAndOpenPullRequest(repository, request) {
     const logger = request.logger ?? kit/* silentLogger */.qq;
     if (request.branch === request.base) {
         throw new Error(`the pull request branch is the base branch ${request.base} (${repository.fullName}): choose another branch, or commit directly`);
     }
-    const commit = await commitFiles(repository, {
-        branch: request.branch,
-        base: request.base,
-        files: request.files,
-        message: request.message,
-        author: request.author,
-        force: request.force,
-    });
+    const { commit, diff, warnings: branchWarnings, } = request.exclusive === true
+        ? await commitExclusively(repository, request, logger)
+        : { commit: await commitFiles(repository, commitRequest(request, request.force)) };
     logger.info(`${request.branch}: ${commit.operation}${commit.changed ? ` at ${commit.commitSha}` : ''}`);
     if (!commit.branchExists) {
         return {
@@ -39019,7 +39449,7 @@ async function commitAndOpenPullRequest(repository, request) {
             autoMergeEnabled: false,
             superseded: [],
             supersededBy: undefined,
-            warnings: [],
+            warnings: branchWarnings ?? [],
         };
     }
     let pullRequest;
@@ -39028,7 +39458,7 @@ async function commitAndOpenPullRequest(repository, request) {
             head: request.branch,
             base: request.base,
             title: request.title,
-            body: request.body,
+            body: await bodyOf(repository, request, diff),
             draft: request.draft,
             labels: request.labels,
             reviewers: request.reviewers,
@@ -39075,7 +39505,14 @@ async function commitAndOpenPullRequest(repository, request) {
     }
     for (const warning of warnings)
         logger.warning(warning);
-    return { commit, pullRequest, autoMergeEnabled, superseded, supersededBy, warnings };
+    return {
+        commit,
+        pullRequest,
+        autoMergeEnabled,
+        superseded,
+        supersededBy,
+        warnings: [...(branchWarnings ?? []), ...warnings],
+    };
 }
 function defaultSupersedeComment(kept) {
     return `Superseded by #${String(kept.number)}.`;
@@ -39212,6 +39649,7 @@ async function releaseNotes(appRepository, request) {
 }
 
 ;// CONCATENATED MODULE: ./packages/github/index.ts
+
 
 
 
@@ -39767,9 +40205,17 @@ function diff_unifiedDiff(file, before, edits) {
  *
  * Only canonical numbers count: `v0.0.07` and `v0.0.417-01` are ignored, because accepting them would
  * give two tag names the same place in the order and `07` is not a tag this suite ever writes.
+ *
+ * So do numbers above MAX_RELEASE_NUMBER: anyone who can push a tag or an image could otherwise plant
+ * `v0.0.9007199254740991`, after which N + 1 is no longer an exact number and every release fails.
  */
 
 const DEFAULT_FORMAT = 'v0.0.{n}';
+/**
+ * The highest release number N and hotfix number k this suite reads or writes. A billion releases
+ * is far beyond any real cadence, and N + 1 stays an exact integer however far past it a junk tag goes.
+ */
+const MAX_RELEASE_NUMBER = 999_999_999;
 /**
  * A problem with a template, prefix or tag. `input` names the input (and CLI option) at fault where
  * this package knows it: `format`, `git-tag-prefix`, `start-at`, `hotfix-of`.
@@ -39787,9 +40233,16 @@ const NUMBER = '(0|[1-9][0-9]*)';
 function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-function toSafeNumber(digits) {
+function toReleaseNumber(digits) {
+    // Compared as text first: `Number()` of a huge digit string rounds, and may round down into range.
+    if (digits.length > String(MAX_RELEASE_NUMBER).length)
+        return undefined;
     const value = Number(digits);
-    return Number.isSafeInteger(value) ? value : undefined;
+    return value <= MAX_RELEASE_NUMBER ? value : undefined;
+}
+/** The one-line warning for a tag that isOutOfRange, naming the tag and where it was found. */
+function outOfRangeWarning(tag, source) {
+    return `ignoring tag ${tag} in ${source}: release and hotfix numbers above ${String(MAX_RELEASE_NUMBER)} are not releases this suite writes; delete the tag if it was pushed by mistake`;
 }
 class VersionFormat {
     template;
@@ -39843,23 +40296,40 @@ class VersionFormat {
             tag.toLowerCase().startsWith(this.head.toLowerCase()) &&
             this.parse(tag) === undefined);
     }
-    /** Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`). */
+    /**
+     * Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`) and
+     * for numbers above MAX_RELEASE_NUMBER (see isOutOfRange).
+     */
     parse(imageTag) {
         const match = this.pattern.exec(imageTag);
         if (!match?.[1])
             return undefined;
-        const number = toSafeNumber(match[1]);
-        const hotfix = match[2] === undefined ? 0 : toSafeNumber(match[2]);
+        const number = toReleaseNumber(match[1]);
+        const hotfix = match[2] === undefined ? 0 : toReleaseNumber(match[2]);
         if (number === undefined || hotfix === undefined)
             return undefined;
         return { number, hotfix, tag: imageTag };
     }
+    /**
+     * A tag of exactly this format's shape whose N or k is above MAX_RELEASE_NUMBER: parse ignores it,
+     * and a version source says so (outOfRangeWarning) instead of silently dropping it.
+     */
+    isOutOfRange(imageTag) {
+        return this.pattern.test(imageTag) && this.parse(imageTag) === undefined;
+    }
+    /** isOutOfRange for a git tag name (with or without `refs/tags/`) carrying the git tag prefix. */
+    isOutOfRangeGitTag(gitTag) {
+        const name = this.withoutGitTagPrefix(gitTag);
+        return name !== undefined && this.isOutOfRange(name);
+    }
     /** Parses a git tag name (with or without `refs/tags/`), requiring the git tag prefix. */
     parseGitTag(gitTag) {
+        const name = this.withoutGitTagPrefix(gitTag);
+        return name === undefined ? undefined : this.parse(name);
+    }
+    withoutGitTagPrefix(gitTag) {
         const name = gitTag.startsWith('refs/tags/') ? gitTag.slice('refs/tags/'.length) : gitTag;
-        if (!name.startsWith(this.gitTagPrefix))
-            return undefined;
-        return this.parse(name.slice(this.gitTagPrefix.length));
+        return name.startsWith(this.gitTagPrefix) ? name.slice(this.gitTagPrefix.length) : undefined;
     }
     /** Parses what a person typed: an image tag, or a git tag carrying the prefix. */
     parseEither(name) {
@@ -39871,6 +40341,10 @@ class VersionFormat {
         }
         if (!Number.isSafeInteger(hotfix) || hotfix < 0) {
             throw new VersionError(`hotfix number ${String(hotfix)} is not a whole number >= 0`);
+        }
+        if (number > MAX_RELEASE_NUMBER || hotfix > MAX_RELEASE_NUMBER) {
+            // Written, it would be ignored on the next read and handed out again.
+            throw new VersionError(`${String(Math.max(number, hotfix))} is above ${String(MAX_RELEASE_NUMBER)}, the highest release or hotfix number this suite writes: start a new format, e.g. v0.1.{n}`);
         }
         const base = `${this.head}${String(number)}${this.tail}`;
         const tag = hotfix === 0 ? base : `${base}-${String(hotfix)}`;
@@ -39913,6 +40387,9 @@ function nextVersion(format, versions, options = {}) {
         throw new VersionError(`start number ${String(startAt)} is not a positive whole number`, {
             input: 'start-at',
         });
+    }
+    if (startAt > MAX_RELEASE_NUMBER) {
+        throw new VersionError(`start number ${String(startAt)} is above ${String(MAX_RELEASE_NUMBER)}, the highest release number this suite writes: give a smaller one`, { input: 'start-at' });
     }
     const latest = version_latestVersion(versions);
     return format.render(Math.max(latest ? latest.number + 1 : startAt, startAt));
@@ -42164,6 +42641,8 @@ async function openPullRequest(repository, request) {
         branch: pullRequest.branch,
         base: request.base,
         files: await filesOnBase(repository, request),
+        // The release branch's name is predictable: whatever else someone put there is dropped.
+        exclusive: true,
         message: request.message,
         title: pullRequest.title,
         body: pullRequest.body,
@@ -42240,6 +42719,7 @@ async function changeManifests(repository, request) {
 
 
 
+
 async function git(exec, path, args) {
     const result = await exec('git', ['-C', path, ...args]).catch((error) => ({
         exitCode: -1,
@@ -42251,22 +42731,91 @@ async function git(exec, path, args) {
     }
     return result.stdout;
 }
-/** Files git reports as changed or new under the checkout (update-manifest wrote them). */
+const leavesRoot = (inside) => inside === '..' || inside.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(inside);
+function checkout_errorCode(error) {
+    return typeof error === 'object' && error !== null && 'code' in error
+        ? String(error.code)
+        : undefined;
+}
+function refuse(file, origin, problem, fix) {
+    throw origin === 'files'
+        ? new kit/* InputError */.dz('files', `"${file}" ${problem}: ${fix}`)
+        : new kit/* InputError */.dz('path', `"${file}", changed or untracked in the checkout, ${problem}: delete it, or name the files to commit in 'files'`);
+}
+/** The link a dangling symlink holds; undefined when `absolute` is not a symlink. */
+function danglingLink(absolute) {
+    try {
+        return (0,external_node_fs_namespaceObject.lstatSync)(absolute).isSymbolicLink() ? (0,external_node_fs_namespaceObject.readlinkSync)(absolute) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function confine(root, file, origin) {
+    const absolute = (0,external_node_path_namespaceObject.resolve)(root, file);
+    const inside = (0,external_node_path_namespaceObject.relative)(root, absolute);
+    if (file.trim() === '' || (0,external_node_path_namespaceObject.isAbsolute)(file) || inside === '' || leavesRoot(inside)) {
+        refuse(file, origin, "is outside the checkout at 'path'", 'give paths relative to it');
+    }
+    const linkFix = 'commit the file itself, not a link out of the checkout';
+    let real;
+    try {
+        real = (0,external_node_fs_namespaceObject.realpathSync)(absolute);
+    }
+    catch (error) {
+        if (checkout_errorCode(error) !== 'ENOENT' && checkout_errorCode(error) !== 'ENOTDIR')
+            throw error;
+    }
+    const committed = inside.split(external_node_path_namespaceObject.sep).join('/');
+    if (real === undefined) {
+        // Nothing there is a deleted file; a dangling link could be pointed anywhere before it is read.
+        const link = danglingLink(absolute);
+        if (link !== undefined)
+            refuse(file, origin, `is a symlink to ${link}, which does not exist`, linkFix);
+        return { file: committed, real: undefined };
+    }
+    if (leavesRoot((0,external_node_path_namespaceObject.relative)((0,external_node_fs_namespaceObject.realpathSync)(root), real))) {
+        refuse(file, origin, `is a symlink to ${real}, outside the checkout at 'path'`, linkFix);
+    }
+    return { file: committed, real };
+}
+/**
+ * A file to commit must lie inside the checkout: it is committed under the same path in the
+ * repository. Its real path must too, or a symlink (`values.yaml -> /etc/passwd`, `etc -> /etc`)
+ * would commit a file of the runner to the manifests repository. A link that stays inside is read
+ * through, as `files` always allowed. One rule for files named in `files` and files git found.
+ * Returns the path relative to the checkout, with `/`.
+ */
+function checkedCheckoutFile(root, file, origin) {
+    return confine(root, file, origin).file;
+}
+/**
+ * Files git reports as changed or new under the checkout (update-manifest wrote them), each through
+ * checkedCheckoutFile: anything can leave an untracked file in a checkout.
+ */
 async function filesChangedInCheckout(exec, path) {
     const list = (text) => text.split('\0').filter((entry) => entry !== '');
     const changed = list(await git(exec, path, ['diff', '--name-only', '-z', 'HEAD', '--relative']));
     const untracked = list(await git(exec, path, ['ls-files', '--others', '--exclude-standard', '-z']));
-    return [...new Set([...changed, ...untracked])].sort();
+    return [...new Set([...changed, ...untracked])]
+        .map((file) => checkedCheckoutFile(path, file, 'git'))
+        .sort();
 }
-/** Each file's new content from the checkout, and its content at the checked-out commit. */
-async function readCheckoutChange(exec, path, files) {
+/**
+ * Each file's new content from the checkout, and its content at the checked-out commit. Checked
+ * again as it is read, through its real path, so a link swapped in after the check is still refused.
+ */
+async function readCheckoutChange(exec, path, files, origin = 'files') {
     const head = await git(exec, path, ['rev-parse', 'HEAD']).catch(() => '');
     const changed = await Promise.all(files.map(async (file) => {
-        const after = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(path, file), 'utf8').catch((error) => {
-            if (error.code === 'ENOENT')
-                return null;
-            throw error;
-        });
+        const { real } = confine(path, file, origin);
+        const after = real === undefined
+            ? null
+            : await (0,promises_namespaceObject.readFile)(real, 'utf8').catch((error) => {
+                if (checkout_errorCode(error) === 'ENOENT')
+                    return null;
+                throw error;
+            });
         const before = await git(exec, path, ['show', `HEAD:${file}`]).catch(() => undefined);
         return { path: file, before, after };
     }));
@@ -42307,9 +42856,17 @@ function imageText(facts) {
     return `${tagged}${image.digest ? `@${image.digest}` : ''}`;
 }
 function originText(image) {
-    if (image?.promotedFrom)
-        return `promoted from ${image.promotedFrom}, not rebuilt`;
-    return '';
+    if (!image?.promotedFrom)
+        return '';
+    const source = image.source;
+    const details = source === undefined
+        ? []
+        : [
+            source.digest,
+            source.revision === undefined ? 'revision unknown' : `revision ${facts_short(source.revision)}`,
+            ...(source.run === undefined ? [] : [`built by ${source.run}`]),
+        ];
+    return `promoted from ${image.promotedFrom}${details.length > 0 ? ` (${details.join(', ')})` : ''}, not rebuilt`;
 }
 function changesSection(facts) {
     const notes = facts.notes;
@@ -42320,6 +42877,20 @@ function changesSection(facts) {
         ? `\n\n[Compare ${facts.previousVersion}...${facts.version}](${notes.compareUrl})`
         : '';
     return `### Changes${since}\n\n${notes.markdown.trimEnd()}${compare}`;
+}
+/** The source branch and how far behind the default branch: what a reviewer checks first. */
+function sourceLine(facts) {
+    const source = facts.source;
+    if (source === undefined)
+        return undefined;
+    const ref = (0,kit/* nonBlank */.GT)(source.ref);
+    const commit = facts.commit ? ` at \`${facts_short(facts.commit)}\`` : '';
+    // Inert, not in backticks: a ref name may itself hold a backtick.
+    const from = `Source: ${ref === undefined ? 'commit' : inertMarkdown(ref)}${commit}`;
+    if (source.behindDefault === 0)
+        return `${from}, up to date with \`${source.defaultBranch}\`.`;
+    const count = `${String(source.behindDefault)} commit${source.behindDefault === 1 ? '' : 's'}`;
+    return `${from}, **${count} behind \`${source.defaultBranch}\`** (not in this release).`;
 }
 function origin(facts, run) {
     const source = facts.appRepository && facts.commit
@@ -42349,6 +42920,9 @@ function pullRequestBody(facts, text = {}) {
     if (text.body?.trim())
         parts.push(text.body.trim());
     parts.push(table.trimEnd());
+    const source = sourceLine(facts);
+    if (source !== undefined)
+        parts.push(source);
     const changes = changesSection(facts);
     if (changes !== undefined)
         parts.push(changes);
@@ -42407,12 +42981,133 @@ async function readReleaseNotes(appRepository, range, logger) {
         return undefined;
     }
 }
+/** The source facts of the released commit; like the notes, they help reviewers but never block. */
+async function readReleaseSource(appRepository, sha, ref, logger) {
+    try {
+        const defaultBranch = await appRepository.defaultBranch();
+        const comparison = await appRepository.compareCommits(defaultBranch, sha);
+        return { ref: (0,kit/* nonBlank */.GT)(ref), defaultBranch, behindDefault: comparison.behindBy };
+    }
+    catch (error) {
+        logger.warning(`source of ${sha.slice(0, 7)} in ${appRepository.fullName} skipped: ${(0,kit/* errorMessage */.gJ)(error)}`);
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/release/provenance.ts
+
+const MARKER = 'gitops-release-image';
+const RECORD = new RegExp(`<!-- ${MARKER} (\\{[^\\n]*?\\}) -->`);
+const FIELDS = [
+    'repository',
+    'tag',
+    'imageId',
+    'digest',
+    'revision',
+    'promotedFrom',
+    'run',
+    'builtBy',
+];
+/** The record as it goes into a release body. `<`, `>` escaped: a field cannot end the comment. */
+function recordComment(record) {
+    const json = JSON.stringify(record).replaceAll('<', '\\u003c').replaceAll('>', '\\u003e');
+    return `<!-- ${MARKER} ${json} -->`;
+}
+/** The record in a release body; undefined when there is none, or it is not one this suite wrote. */
+function parseRecord(body) {
+    const match = RECORD.exec(body);
+    if (match?.[1] === undefined)
+        return undefined;
+    let parsed;
+    try {
+        parsed = JSON.parse(match[1]);
+    }
+    catch {
+        return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null)
+        return undefined;
+    const fields = parsed;
+    const record = {};
+    for (const field of FIELDS) {
+        const value = fields[field];
+        if (value === undefined)
+            continue;
+        if (typeof value !== 'string')
+            return undefined;
+        record[field] = value;
+    }
+    if (record.repository === undefined || record.tag === undefined)
+        return undefined;
+    return record;
+}
+/** `body` with its record replaced by `record` (or the record added at the end). */
+function withRecord(body, record) {
+    const without = body.replace(RECORD, '').trimEnd();
+    if (record === undefined)
+        return without;
+    return without === '' ? recordComment(record) : `${without}\n\n${recordComment(record)}`;
+}
+/**
+ * The record store of one release: the GitHub release of `gitTag` in the app repository. The first
+ * write of a fresh release creates its draft; later writes replace the record in its body.
+ */
+function releaseRecordStore(appRepository, gitTag, name) {
+    let release;
+    let looked = false;
+    const find = async () => {
+        release = await appRepository.findRelease(gitTag);
+        looked = true;
+        return release;
+    };
+    return {
+        where: `the GitHub release ${gitTag} of ${appRepository.fullName}`,
+        read: async () => {
+            const found = await find();
+            return found === undefined ? undefined : parseRecord(found.body);
+        },
+        write: async (record) => {
+            const current = looked ? release : await find();
+            const body = withRecord(current?.body ??
+                `The image of ${name}, pushed by gitops-release-actions. This draft is published when the manifests change.`, record);
+            release = await appRepository.writeDraftRelease(gitTag, { name, body }, current);
+        },
+    };
+}
+/**
+ * The image the approvers are told about, from the release's record where there is one: the digest,
+ * and for a promotion its source (revision, the run that built it). A digest the caller gives must
+ * be the recorded one, so a pull request never names an image the suite did not push.
+ */
+async function recordedImageFacts(appRepository, gitTag, given) {
+    const record = await releaseRecordStore(appRepository, gitTag, gitTag).read();
+    if (record?.digest === undefined)
+        return { image: given, revision: undefined };
+    if (given?.digest !== undefined && given.digest !== record.digest) {
+        throw new kit/* InputError */.dz('digest', `${given.digest} is not the image recorded for ${gitTag} in ${appRepository.fullName} (${record.digest}): pass ecr-build-push's digest output of this release`);
+    }
+    const promotedFrom = record.promotedFrom ?? given?.promotedFrom;
+    return {
+        image: {
+            reference: given?.reference ?? '',
+            digest: record.digest,
+            promotedFrom,
+            source: promotedFrom === undefined
+                ? undefined
+                : { digest: record.digest, revision: record.revision, run: record.builtBy },
+        },
+        revision: record.revision,
+    };
+}
 
 ;// CONCATENATED MODULE: ./packages/release/mark-released.ts
 
+
 /** Publishes the release of `gitTag` (or finds it published by an earlier run). */
 async function markReleased(appRepository, gitTag, facts, deployment, logger) {
-    const body = releaseBody(facts, deployment);
+    // The draft the image step wrote holds the image's provenance record: it stays in the body.
+    const draft = await appRepository.findRelease(gitTag);
+    const body = withRecord(releaseBody(facts, deployment), draft === undefined ? undefined : parseRecord(draft.body));
     const release = await appRepository.publishRelease(gitTag, {
         name: `${facts.app} ${facts.version}`,
         body,
@@ -42465,26 +43160,6 @@ function parseFilesInput(raw) {
         .map((line) => line.trim())
         .filter((line) => line !== '');
 }
-const leavesRoot = (inside) => inside === '..' || inside.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(inside);
-/**
- * A changed file must lie inside the checkout: it is committed under the same path in the
- * repository. Its real path must too, or a symlink (`values.yaml -> /etc/passwd`, `etc -> /etc`)
- * would commit a file of the runner to the manifests repository.
- */
-function checkedFilePath(root, file) {
-    const absolute = (0,external_node_path_namespaceObject.resolve)(root, file);
-    const inside = (0,external_node_path_namespaceObject.relative)(root, absolute);
-    if (file.trim() === '' || (0,external_node_path_namespaceObject.isAbsolute)(file) || inside === '' || leavesRoot(inside)) {
-        throw new kit/* InputError */.dz('files', `"${file}" is outside the checkout at 'path': give paths relative to it`);
-    }
-    if ((0,external_node_fs_namespaceObject.existsSync)(absolute) && (0,external_node_fs_namespaceObject.existsSync)(root)) {
-        const real = (0,external_node_fs_namespaceObject.realpathSync)(absolute);
-        if (leavesRoot((0,external_node_path_namespaceObject.relative)((0,external_node_fs_namespaceObject.realpathSync)(root), real))) {
-            throw new kit/* InputError */.dz('files', `"${file}" is a symlink to ${real}, outside the checkout at 'path': commit the file itself, not a link out of the checkout`);
-        }
-    }
-    return inside.split('\\').join('/');
-}
 /** A version input: an image tag and, when it starts like the format's versions, one of them. */
 function checkedVersion(name, value, format, fix) {
     if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(value) || format.isLookalike(value)) {
@@ -42531,7 +43206,7 @@ function getInputs(getInput, env = process.env) {
     if (base !== '' && !BRANCH.test(base))
         throw new kit/* InputError */.dz('base', `"${base}" is not a valid branch name`);
     const path = (0,external_node_path_namespaceObject.resolve)(env.GITHUB_WORKSPACE ?? process.cwd(), getInput('path').trim() || '.');
-    const files = parseFilesInput(getInput('files'))?.map((file) => checkedFilePath(path, file));
+    const files = parseFilesInput(getInput('files'))?.map((file) => checkedCheckoutFile(path, file, 'files'));
     const releaseNotesFrom = getInput('release-notes-from').trim();
     const digest = getInput('digest').trim();
     if (digest !== '' && !/^sha256:[a-f0-9]{64}$/.test(digest)) {
@@ -42570,6 +43245,7 @@ function getInputs(getInput, env = process.env) {
         sha: getInput('sha').trim() === '' ? undefined : (0,kit/* parseShaInput */.AW)('sha', getInput('sha')),
         edit: getInput('edit').trim() === '' ? undefined : parseManifestEdit(getInput('edit'), 'edit'),
         promotedFrom: getInput('promoted-from').trim(),
+        sourceRef: getInput('source-ref').trim(),
         environment: getInput('environment').trim(),
     };
 }
@@ -42585,14 +43261,15 @@ function getInputs(getInput, env = process.env) {
 
 
 
+
 async function run() {
     // Both tokens are masked before anything else can print them.
     (0,run_action/* maskInputs */.aY)('token', 'app-token');
-    const inputs = getInputs((name) => core.getInput(name));
+    const inputs = getInputs((name) => core/* getInput */.V4(name));
     const manifests = new GitHubRepository(createGitHubClient({ token: inputs.token, logger: run_action/* actionLogger */.v0 }), inputs.repository);
     const base = inputs.base || (await manifests.defaultBranch());
     const files = inputs.files ?? (await filesChangedInCheckout(processExec, inputs.path));
-    const checkout = await readCheckoutChange(processExec, inputs.path, files);
+    const checkout = await readCheckoutChange(processExec, inputs.path, files, inputs.files ? 'files' : 'git');
     const appRepository = inputs.releaseNotesFrom && inputs.appToken !== ''
         ? new GitHubRepository(createGitHubClient({ token: inputs.appToken, logger: run_action/* actionLogger */.v0, throttleId: 'app-repository' }), inputs.releaseNotesFrom)
         : undefined;
@@ -42607,7 +43284,7 @@ async function run() {
         pullRequest: {
             branch: inputs.branch,
             title: fillTemplate(inputs.title, facts),
-            body: pullRequestBody(facts, { body: inputs.body, run: (0,run_action/* workflowRunLink */.po)() }),
+            body: (changedFiles) => pullRequestBody({ ...facts, changedFiles }, { body: inputs.body, run: (0,run_action/* workflowRunLink */.po)() }),
             draft: inputs.draft,
             labels: [`release:${inputs.app}`, ...inputs.labels],
             reviewers: inputs.reviewers,
@@ -42628,40 +43305,53 @@ async function run() {
 }
 async function factsOf(inputs, files, appRepository) {
     const previous = inputs.previousVersion || undefined;
-    const notes = appRepository &&
-        (await readReleaseNotes(appRepository, {
-            previousVersion: previous,
-            gitTagPrefix: inputs.gitTagPrefix,
-            to: inputs.sha ?? inputs.gitTagPrefix + inputs.version,
-        }, run_action/* actionLogger */.v0));
+    const given = inputs.image || inputs.digest
+        ? {
+            reference: inputs.image,
+            digest: inputs.digest || undefined,
+            promotedFrom: inputs.promotedFrom || undefined,
+        }
+        : undefined;
+    // The image's record (the app repository's release of the tag) says what was pushed, and for a
+    // promotion which commit the image holds: the notes are that commit's.
+    const recorded = appRepository
+        ? await recordedImageFacts(appRepository, inputs.gitTagPrefix + inputs.version, given)
+        : { image: given, revision: undefined };
+    const commit = recorded.revision ?? inputs.sha;
+    const [notes, source] = await Promise.all([
+        appRepository &&
+            readReleaseNotes(appRepository, {
+                previousVersion: previous,
+                gitTagPrefix: inputs.gitTagPrefix,
+                to: commit ?? inputs.gitTagPrefix + inputs.version,
+            }, run_action/* actionLogger */.v0),
+        appRepository && commit !== undefined
+            ? readReleaseSource(appRepository, commit, inputs.sourceRef, run_action/* actionLogger */.v0)
+            : undefined,
+    ]);
     return {
         app: inputs.app,
         version: inputs.version,
         previousVersion: previous,
         hotfix: (inputs.format.parse(inputs.version)?.hotfix ?? 0) > 0,
         appRepository: inputs.releaseNotesFrom && `${inputs.releaseNotesFrom.owner}/${inputs.releaseNotesFrom.repo}`,
-        commit: inputs.sha,
-        image: inputs.image || inputs.digest
-            ? {
-                reference: inputs.image,
-                digest: inputs.digest || undefined,
-                promotedFrom: inputs.promotedFrom || undefined,
-            }
-            : undefined,
+        commit,
+        image: recorded.image,
         environment: inputs.environment || commonFolder(files),
         changedFiles: files,
         downgradeReason: inputs.downgradeReason || undefined,
         notes,
+        source,
     };
 }
 function setOutputs(change, releaseUrl) {
-    core.setOutput('operation', change.operation);
-    core.setOutput('pull-request-number', change.pullRequest?.number.toString() ?? '');
-    core.setOutput('pull-request-url', change.pullRequest?.url ?? '');
-    core.setOutput('commit-sha', change.commitSha);
-    core.setOutput('branch', change.branch);
-    core.setOutput('superseded', JSON.stringify(change.superseded));
-    core.setOutput('release-url', releaseUrl ?? '');
+    core/* setOutput */.uH('operation', change.operation);
+    core/* setOutput */.uH('pull-request-number', change.pullRequest?.number.toString() ?? '');
+    core/* setOutput */.uH('pull-request-url', change.pullRequest?.url ?? '');
+    core/* setOutput */.uH('commit-sha', change.commitSha);
+    core/* setOutput */.uH('branch', change.branch);
+    core/* setOutput */.uH('superseded', JSON.stringify(change.superseded));
+    core/* setOutput */.uH('release-url', releaseUrl ?? '');
 }
 async function writeSummary(change, inputs, base, releaseUrl) {
     const table = (0,kit/* markdownTable */.Qj)(['Operation', 'Pull request', 'Commit', 'Branch', 'Superseded', 'Release'], [
@@ -42675,8 +43365,8 @@ async function writeSummary(change, inputs, base, releaseUrl) {
         ],
     ]);
     const heading = `Manifest ${inputs.mode === 'direct' ? 'commit' : 'pull request'}`;
-    core.summary.addHeading(`${heading}: ${inputs.app} ${inputs.version}`, 3);
-    await core.summary.addRaw(table, true).write();
+    core/* summary */.z.addHeading(`${heading}: ${inputs.app} ${inputs.version}`, 3);
+    await core/* summary */.z.addRaw(table, true).write();
 }
 
 
@@ -42691,50 +43381,101 @@ async function writeSummary(change, inputs, base, releaseUrl) {
 /* harmony export */   po: () => (/* binding */ workflowRunLink),
 /* harmony export */   v0: () => (/* binding */ actionLogger)
 /* harmony export */ });
+/* unused harmony exports stopCommandsAround, workflowRunUrl */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
-/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4586);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4586);
 /**
  * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
  * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
- * `actionLogger`, which is core itself (groups included).
+ * `actionLogger`: core's log (groups included), and build output kept from issuing workflow commands.
  */
+
+
 
 
 /** Marks a main step done, so the runner's post run of the same bundle knows it is the post. */
 const IS_POST = 'isPost';
-const actionLogger = _actions_core__WEBPACK_IMPORTED_MODULE_0__;
+/**
+ * The runner's way to print text that must not act as a workflow command: `::stop-commands::<token>`
+ * before it and the line `::<token>::` after; in between the runner honours no command but that end.
+ * The token is new for each stretch and unguessable (a random UUID), so the text cannot end it.
+ * Stretches that overlap (two streams at once) share one, ended when the last of them finishes.
+ */
+function stopCommandsAround(write, newToken = node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomUUID) {
+    let open = 0;
+    let token = '';
+    return async (work) => {
+        if (open === 0) {
+            token = newToken();
+            write(`::stop-commands::${token}${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+        }
+        open += 1;
+        try {
+            return await work();
+        }
+        finally {
+            open -= 1;
+            if (open === 0)
+                write(`::${token}::${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+        }
+    };
+}
+const actionLogger = {
+    debug: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz,
+    info: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
+    warning: (message) => {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message);
+    },
+    error: (message) => {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message);
+    },
+    startGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh,
+    endGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4,
+    untrusted: stopCommandsAround((text) => process.stdout.write(text)),
+};
 /**
  * Runs the entry this process is for: with both entries, `post` once main has marked the state
  * (one bundle for both, as actions/checkout does); with one, that one. A throw becomes the one
  * failure line and exit code 1.
  */
 async function runAction(entries) {
-    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(IS_POST) === 'true');
+    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(IS_POST) === 'true');
     const entry = isPost ? entries.post : entries.main;
     const name = isPost ? `${entries.action} (post)` : entries.action;
     if (!isPost && entries.post !== undefined)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__.saveState(IS_POST, 'true');
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(IS_POST, 'true');
     try {
         await entry?.();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__.setFailed((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_1__/* .failureLine */ .Pu)(name, error));
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__/* .failureLine */ .Pu)(name, error));
     }
 }
 /** Masks every non-empty value before anything can print it. */
 function maskInputs(...names) {
     for (const name of names) {
-        const secret = _actions_core__WEBPACK_IMPORTED_MODULE_0__.getInput(name).trim();
+        const secret = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name).trim();
         if (secret !== '')
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__.setSecret(secret);
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(secret);
     }
 }
 /** A markdown link to this workflow run, when the runner says which. */
 function workflowRunLink() {
-    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_WORKFLOW } = process.env;
+    const url = workflowRunUrl();
+    if (url === undefined)
+        return undefined;
+    return `[${process.env.GITHUB_WORKFLOW ?? 'workflow'} run ${process.env.GITHUB_RUN_ID ?? ''}](${url})`;
+}
+/** The URL of this workflow run, when the runner says where it is. */
+function workflowRunUrl() {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
     if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID)
         return undefined;
-    return `[${GITHUB_WORKFLOW ?? 'workflow'} run ${GITHUB_RUN_ID}](${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID})`;
+    return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`;
 }
 
 
@@ -42841,9 +43582,13 @@ __nccwpck_require__.d(__webpack_exports__, {
   qq: () => (/* reexport */ silentLogger)
 });
 
-// UNUSED EXPORTS: GitOpsError, cliFailureLine, parsePositiveIntegerInput, recordingLogger
+// UNUSED EXPORTS: GitOpsError, cliFailureLine, parsePositiveIntegerInput, recordingLogger, untrustedOutput
 
 ;// CONCATENATED MODULE: ./packages/kit/logger.ts
+/** Runs `work`, whose info lines are untrusted text, through the logger's `untrusted` if it has one. */
+function untrustedOutput(logger, work) {
+    return logger.untrusted === undefined ? work() : logger.untrusted(work);
+}
 const silentLogger = {
     debug: () => undefined,
     info: () => undefined,
@@ -43081,6 +43826,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 
@@ -51752,52 +52504,25 @@ exports.visitAsync = visitAsync;
 /***/ 6257:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-// ESM COMPAT FLAG
-__nccwpck_require__.r(__webpack_exports__);
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  ExitCode: () => (/* binding */ ExitCode),
-  addPath: () => (/* binding */ addPath),
-  debug: () => (/* binding */ debug),
-  endGroup: () => (/* binding */ endGroup),
-  error: () => (/* binding */ error),
-  exportVariable: () => (/* binding */ exportVariable),
-  getBooleanInput: () => (/* binding */ getBooleanInput),
-  getIDToken: () => (/* binding */ getIDToken),
-  getInput: () => (/* binding */ getInput),
-  getMultilineInput: () => (/* binding */ getMultilineInput),
-  getState: () => (/* binding */ getState),
-  group: () => (/* binding */ group),
-  info: () => (/* binding */ info),
-  isDebug: () => (/* binding */ isDebug),
-  markdownSummary: () => (/* reexport */ markdownSummary),
-  notice: () => (/* binding */ notice),
-  platform: () => (/* reexport */ platform_namespaceObject),
-  saveState: () => (/* binding */ saveState),
-  setCommandEcho: () => (/* binding */ setCommandEcho),
-  setFailed: () => (/* binding */ setFailed),
-  setOutput: () => (/* binding */ setOutput),
-  setSecret: () => (/* binding */ setSecret),
-  startGroup: () => (/* binding */ startGroup),
-  summary: () => (/* reexport */ summary),
-  toPlatformPath: () => (/* reexport */ toPlatformPath),
-  toPosixPath: () => (/* reexport */ toPosixPath),
-  toWin32Path: () => (/* reexport */ toWin32Path),
-  warning: () => (/* binding */ warning)
+  Yz: () => (/* binding */ core_debug),
+  N4: () => (/* binding */ endGroup),
+  z3: () => (/* binding */ error),
+  V4: () => (/* binding */ getInput),
+  Gu: () => (/* binding */ getState),
+  pq: () => (/* binding */ info),
+  LZ: () => (/* binding */ saveState),
+  C1: () => (/* binding */ setFailed),
+  uH: () => (/* binding */ setOutput),
+  Pq: () => (/* binding */ core_setSecret),
+  Oh: () => (/* binding */ startGroup),
+  z: () => (/* reexport */ summary),
+  $e: () => (/* binding */ warning)
 });
 
-// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
-var platform_namespaceObject = {};
-__nccwpck_require__.r(platform_namespaceObject);
-__nccwpck_require__.d(platform_namespaceObject, {
-  arch: () => (arch),
-  getDetails: () => (getDetails),
-  isLinux: () => (isLinux),
-  isMacOS: () => (isMacOS),
-  isWindows: () => (isWindows),
-  platform: () => (platform)
-});
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, group, isDebug, markdownSummary, notice, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -51808,7 +52533,7 @@ var external_os_ = __nccwpck_require__(857);
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function toCommandValue(input) {
+function utils_toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -51823,7 +52548,7 @@ function toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function toCommandProperties(annotationProperties) {
+function utils_toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -51873,12 +52598,12 @@ function toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function issueCommand(command, properties, message) {
+function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_.EOL);
 }
-function issue(name, message = '') {
-    issueCommand(name, {}, message);
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -51915,13 +52640,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -51941,7 +52666,7 @@ var external_fs_ = __nccwpck_require__(9896);
 
 
 
-function issueFileCommand(command, message) {
+function file_command_issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -51949,13 +52674,13 @@ function issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
-function prepareKeyValueMessage(key, value) {
+function file_command_prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
+    const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -51972,10 +52697,8 @@ function prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -52068,7 +52791,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
+var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -52146,7 +52869,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -52192,7 +52915,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class HttpClient {
+class lib_HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -52495,7 +53218,7 @@ class HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -52506,7 +53229,7 @@ class HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        info.httpModule = usingSsl ? https : http;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -52605,7 +53328,7 @@ class HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -52620,7 +53343,7 @@ class HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -52645,7 +53368,7 @@ class HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -52668,7 +53391,7 @@ class HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -52799,7 +53522,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class BearerCredentialHandler {
+class auth_BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -52857,13 +53580,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class OidcClient {
+class oidc_utils_OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -52882,7 +53605,7 @@ class OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = OidcClient.createHttpClient();
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -52901,13 +53624,13 @@ class OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = OidcClient.getIDTokenUrl();
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield OidcClient.getCall(id_token_url);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -53196,7 +53919,7 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = _summary;
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
@@ -53230,7 +53953,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, external_path_namespaceObject.sep);
+    return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -54305,16 +55028,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec(commandLine, args, options) {
+function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
+        const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
+        const runner = new tr.ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -54334,8 +55057,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -54351,7 +55074,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -54376,10 +55099,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -54389,7 +55112,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -54400,7 +55123,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -54505,8 +55228,8 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -54520,7 +55243,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -54589,10 +55312,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -54627,8 +55350,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function debug(message) {
-    issueCommand('debug', {}, message);
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -54636,7 +55359,7 @@ function debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -54644,7 +55367,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -54669,13 +55392,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    issue('group', name);
+    command_issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    issue('endgroup');
+    command_issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -54711,9 +55434,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -54854,33 +55577,15 @@ function getIDToken(aud) {
 /******/ 	};
 /******/ })();
 /******/ 
-/******/ /* webpack/runtime/create fake namespace object */
+/******/ /* webpack/runtime/compat get default export */
 /******/ (() => {
-/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
-/******/ 	var leafPrototypes;
-/******/ 	// create a fake namespace object
-/******/ 	// mode & 1: value is a module id, require it
-/******/ 	// mode & 2: merge all properties of value into the ns
-/******/ 	// mode & 4: return value when already ns object
-/******/ 	// mode & 16: return value when it's Promise-like
-/******/ 	// mode & 8|1: behave like require
-/******/ 	__nccwpck_require__.t = function(value, mode) {
-/******/ 		if(mode & 1) value = this(value);
-/******/ 		if(mode & 8) return value;
-/******/ 		if(typeof value === 'object' && value) {
-/******/ 			if((mode & 4) && value.__esModule) return value;
-/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
-/******/ 		}
-/******/ 		var ns = Object.create(null);
-/******/ 		__nccwpck_require__.r(ns);
-/******/ 		var def = {};
-/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
-/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
-/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
-/******/ 		}
-/******/ 		def['default'] = () => (value);
-/******/ 		__nccwpck_require__.d(ns, def);
-/******/ 		return ns;
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 
@@ -54899,17 +55604,6 @@ function getIDToken(aud) {
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/make namespace object */
-/******/ (() => {
-/******/ 	// define __esModule on exports
-/******/ 	__nccwpck_require__.r = (exports) => {
-/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
-/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
-/******/ 		}
-/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
-/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/

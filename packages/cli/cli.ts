@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { processExec } from '../docker/index.js';
+import type { ChildProcess } from 'node:child_process';
+import { trackingProcessExec } from '../docker/index.js';
 import { cliFailureLine, errorMessage, GitOpsError, type Logger } from '../kit/index.js';
 import { updateManifests } from '../manifest/index.js';
 import {
@@ -10,6 +11,7 @@ import {
   parseVersions,
   VersionFormat,
 } from '../version/index.js';
+import { processSignals, type SignalPort } from './interrupt.js';
 import { RELEASE_USAGE, releaseCommand, type ReleaseIo } from './release-command.js';
 import { UsageError } from './release-options.js';
 
@@ -26,6 +28,8 @@ export interface CliIo {
   /** For `release`: runs git and docker. Default node:child_process. */
   readonly exec?: ReleaseIo['exec'];
   readonly readTextFile?: (path: string) => Promise<string>;
+  /** For `release`: SIGINT and SIGTERM. Default the process's own when `exec` is the default. */
+  readonly signals?: SignalPort;
 }
 
 export const USAGE = `gitops-release: release a containerised application the GitOps way, from a terminal.
@@ -238,14 +242,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         io.stdout(RELEASE_USAGE);
         return 0;
       }
+      // A release run with this process's children handles this process's signals.
+      const running = new Set<ChildProcess>();
       return await releaseCommand(args, {
         stdout: io.stdout,
         stderr: io.stderr,
         env: io.env ?? process.env,
         interactive: io.interactive ?? false,
         ask: io.ask ?? (() => Promise.reject(new UsageError('no terminal to ask on: pass --yes'))),
-        exec: io.exec ?? processExec,
+        exec: io.exec ?? trackingProcessExec(running),
         readTextFile: io.readTextFile ?? ((path) => readFile(path, 'utf8')),
+        signals: io.signals ?? (io.exec === undefined ? processSignals : undefined),
+        running,
       });
     }
     if (group !== 'version' && group !== 'manifest') {

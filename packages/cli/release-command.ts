@@ -3,19 +3,24 @@
  * sandbox demo). Prints each step with its progress, asks before it writes unless --yes, and ends
  * with the pull request link.
  */
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Exec } from '../docker/index.js';
+import { removeDockerConfigDir, type Exec } from '../docker/index.js';
 import { createEcrClient } from '../ecr/index.js';
 import { createGitHubClient } from '../github/index.js';
 import { cliFailureLine, errorMessage, type Logger, type RepositoryRef } from '../kit/index.js';
 import {
   imageCreatedTime,
+  manifestImageName,
+  removeRegistryCredentials,
   runRelease,
+  type RegistryCredentials,
   type ReleaseConfig,
   type ReleaseResult,
 } from '../release/index.js';
 import {
+  confineConfigPaths,
   confirmationRule,
   parseReleaseConfig,
   RELEASE_OPTIONS,
@@ -26,6 +31,7 @@ import {
   type ReleaseFlags,
   type ReleaseSettings,
 } from './release-options.js';
+import { interruptible, type SignalPort } from './interrupt.js';
 
 export const RELEASE_USAGE = `gitops-release release: compute the next version, build and push the image to ECR, point
 the manifests at it and open the pull request (or commit directly), then publish the release.
@@ -70,7 +76,10 @@ How:
   --dry-run             Compute without reserving, build without pushing, change nothing; print the plan
   --yes                 Do not ask before pushing and before opening the pull request
   --config FILE         Values from a YAML or JSON file, keys named as the options (flags win);
-                        --yes, --config and --verbose are flags only
+                        --yes, --config and --verbose are flags only. The file's context and
+                        file are relative to its own directory and must stay inside it (as the
+                        action's stay inside the workspace); --context and --file flags are not
+                        confined and are relative to the current directory
   --verbose             Also print debug lines
 
 Environment: GH_TOKEN (or GITHUB_TOKEN) for both repositories; GITHUB_API_URL (default
@@ -79,8 +88,11 @@ SSO, ...); AWS_ENDPOINT_URL_ECR to reach another ECR endpoint. SOURCE_DATE_EPOCH
 created time (default: the commit time).
 
 Without --yes the command asks before it reserves the tag and pushes, and before it changes the
-manifests; with no terminal to ask on it refuses to start. Exit codes: 0 released, skipped (already
-released) or planned (--dry-run); 1 failure or declined.
+manifests; with no terminal to ask on it refuses to start. --dry-run says first what it runs: an
+ECR login and the build (the Dockerfile's RUN steps execute on this machine's docker). Ctrl-C
+(SIGINT) or SIGTERM stops docker and removes the ECR credentials before exiting. Exit codes:
+0 released, skipped (already released) or planned (--dry-run); 1 failure or declined; 130 SIGINT,
+143 SIGTERM.
 `;
 
 export interface ReleaseIo {
@@ -93,6 +105,10 @@ export interface ReleaseIo {
   readonly ask: (question: string) => Promise<string>;
   readonly exec: Exec;
   readonly readTextFile: (path: string) => Promise<string>;
+  /** SIGINT and SIGTERM during the release: credentials removed, exit 130 or 143. None: not handled. */
+  readonly signals?: SignalPort | undefined;
+  /** The children `exec` is running, stopped on a signal. */
+  readonly running?: ReadonlySet<ChildProcess> | undefined;
 }
 
 /** Replaces every secret in a text with `***`: output never carries a token or a password. */
@@ -227,6 +243,7 @@ function releaseConfigOf(
   where: {
     readonly appRepository: RepositoryRef;
     readonly sha: string;
+    readonly sourceRef: string | undefined;
     readonly context: string;
     readonly env: NodeJS.ProcessEnv;
   },
@@ -236,6 +253,7 @@ function releaseConfigOf(
     app: settings.app,
     appRepository,
     sha,
+    sourceRef: where.sourceRef,
     format: settings.format,
     startAt: settings.startAt,
     hotfixOf: settings.hotfixOf,
@@ -277,6 +295,23 @@ function releaseConfigOf(
   };
 }
 
+/**
+ * What a dry run does that is not harmless, said before it starts: it logs in to ECR and builds,
+ * and a build runs the Dockerfile's RUN steps on this machine. Nothing is written anywhere else.
+ */
+export function dryRunNotice(config: ReleaseConfig): string {
+  const { image, build } = config;
+  const registry =
+    (image.registryId === undefined ? undefined : manifestImageName(image).registry) ??
+    `the AWS credentials' registry in ${image.region}`;
+  const unwritten = 'nothing is pushed, tagged or committed, and no version is reserved';
+  if (build === undefined) {
+    return `dry run: will read ECR ${registry} (${image.repository}:${config.promoteFrom ?? ''}) and GitHub; ${unwritten}\n`;
+  }
+  const file = build.file ?? join(build.context, 'Dockerfile');
+  return `dry run: will log in to ECR ${registry} and build ${build.context} with ${file}: the Dockerfile's RUN steps execute on this machine's docker; ${unwritten} (the image stays in the local docker)\n`;
+}
+
 /** Runs `release`; returns the exit code. Errors are one line (the caller prints them). */
 export async function releaseCommand(args: readonly string[], io: ReleaseIo): Promise<number> {
   const secrets: string[] = [];
@@ -302,16 +337,14 @@ async function settingsOf(args: readonly string[], io: ReleaseIo): Promise<Relea
   }
   const flags = values as ReleaseFlags;
   const configPath = typeof values.config === 'string' ? values.config : undefined;
-  const config =
-    configPath === undefined
-      ? {}
-      : parseReleaseConfig(
-          await io.readTextFile(configPath).catch((error: unknown) => {
-            throw new UsageError(`--config ${configPath} cannot be read: ${errorMessage(error)}`);
-          }),
-          configPath,
-        );
-  return resolveReleaseSettings(flags, config, io.env);
+  if (configPath === undefined) return resolveReleaseSettings(flags, {}, io.env);
+  const config = parseReleaseConfig(
+    await io.readTextFile(configPath).catch((error: unknown) => {
+      throw new UsageError(`--config ${configPath} cannot be read: ${errorMessage(error)}`);
+    }),
+    configPath,
+  );
+  return resolveReleaseSettings(flags, confineConfigPaths(config, configPath, flags), io.env);
 }
 
 async function runReleaseCommand(
@@ -376,10 +409,30 @@ async function runReleaseCommand(
     registryId: settings.registryId,
     logger,
   });
-  const releaseConfig = releaseConfigOf(settings, { appRepository, sha, context, env: io.env });
+  // The checkout's branch names where the commit came from, when it is the commit released.
+  const branch = head?.startsWith(sha.toLowerCase())
+    ? await git(io.exec, context, ['rev-parse', '--abbrev-ref', 'HEAD']).catch(() => '')
+    : '';
+  const releaseConfig = releaseConfigOf(settings, {
+    appRepository,
+    sha,
+    sourceRef: branch === '' || branch === 'HEAD' ? undefined : branch,
+    context,
+    env: io.env,
+  });
   const created = await imageCreatedTime(io.exec, context, sha, io.env, logger);
-  try {
-    const result = await runRelease(releaseConfig, {
+  if (settings.dryRun) out.stdout(`\n${dryRunNotice(releaseConfig)}`);
+  // The image step leaves its credentials to this command, which removes them however the release
+  // ends: done, failed, or stopped by Ctrl-C (a 12-hour ECR token must not stay in the temp dir).
+  let credentials: RegistryCredentials | undefined;
+  let removal: Promise<void> | undefined;
+  const removeCredentials = (): Promise<void> =>
+    (removal ??=
+      credentials === undefined
+        ? Promise.resolve()
+        : removeRegistryCredentials(credentials, { exec: io.exec, logger }));
+  const release = (): Promise<ReleaseResult> =>
+    runRelease(releaseConfig, {
       logger,
       confirm: async (question) => {
         if (confirmation !== 'ask') return true;
@@ -393,11 +446,28 @@ async function runReleaseCommand(
         secrets.push(secret);
       },
       clock: () => created,
+      keepCredentials: (where) => {
+        credentials = where;
+      },
     });
+  try {
+    const result =
+      io.signals === undefined
+        ? await release()
+        : await interruptible(release, {
+            signals: io.signals,
+            running: io.running ?? new Set(),
+            cleanUp: removeCredentials,
+            cleanUpNow: () => {
+              if (credentials !== undefined) removeDockerConfigDir(credentials.configDir);
+            },
+            notify: out.stderr,
+          });
     if (result.status === 'cancelled') throw new UsageError(`cancelled: ${result.reason}`);
     out.stdout(summary(result, settings));
     return 0;
   } finally {
+    await removeCredentials();
     ecr.sdk.destroy();
   }
 }

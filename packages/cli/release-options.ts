@@ -2,7 +2,9 @@
  * `gitops-release release` settings: flags, a config file holding the same values (flags win),
  * and the environment. Pure, so every rule is table-tested without a network.
  */
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { buildContextInside, dockerfileInside, type BuildPathBase } from '../docker/index.js';
 import { resolveEcrRegistry } from '../ecr/index.js';
 import {
   errorMessage,
@@ -163,6 +165,43 @@ export function parseReleaseConfig(text: string, source: string): ReleaseFlags {
     }
   }
   return flags;
+}
+
+/**
+ * A config file's `context` and `file`, resolved against the config file's own directory and
+ * confined to it by the rule ecr-build-push applies to its workspace (the same functions): a file
+ * in a repository cannot send the build to `/` or read `../../etc/passwd` as its Dockerfile, nor
+ * escape through a symlink. With a config `context` and no `file`, its Dockerfile is checked too,
+ * as the action checks its default. Values a flag overrides are not used, so not checked; flags
+ * are the person's own and stay relative to the current directory.
+ */
+export function confineConfigPaths(
+  config: ReleaseFlags,
+  configFile: string,
+  flags: ReleaseFlags,
+): ReleaseFlags {
+  const base: BuildPathBase = {
+    dir: dirname(resolve(configFile)),
+    name: `${configFile}'s directory`,
+    fix: "keep a config file's paths inside its directory, or give the option on the command line",
+  };
+  const confined: ReleaseFlags = { ...config };
+  try {
+    const context = flags.context === undefined ? config.context : undefined;
+    if (typeof context === 'string') {
+      confined.context = buildContextInside('context', context, base);
+    }
+    const file = flags.file === undefined ? config.file : undefined;
+    const promoting = (flags['promote-from'] ?? config['promote-from']) !== undefined;
+    if (typeof file === 'string') {
+      confined.file = dockerfileInside('file', file, base.dir, base);
+    } else if (typeof context === 'string' && flags.file === undefined && !promoting) {
+      dockerfileInside('file', '', String(confined.context), base);
+    }
+  } catch (error: unknown) {
+    throw asUsageError(error);
+  }
+  return confined;
 }
 
 function text(merged: ReleaseFlags, name: ReleaseOptionName): string | undefined {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '../kit/index.js';
+import { untrustedOutput, type Logger } from '../kit/index.js';
 import { buildCommand, type Builder, type BuildSpec } from './build-args.js';
 import {
   DockerError,
@@ -121,8 +121,8 @@ export class DockerCli {
     args: readonly string[],
     options: { input?: string; env?: Record<string, string>; stream?: boolean } = {},
   ): Promise<ExecResult> {
-    try {
-      return await this.exec(this.docker, args, {
+    const run = () =>
+      this.exec(this.docker, args, {
         env: { ...options.env, DOCKER_CONFIG: this.configDir },
         ...(options.input === undefined ? {} : { input: options.input }),
         ...(options.stream === true
@@ -133,6 +133,9 @@ export class DockerCli {
             }
           : {}),
       });
+    try {
+      // A Dockerfile's RUN prints whatever it likes: streamed, none of it may act as a workflow command.
+      return await (options.stream === true ? untrustedOutput(this.logger, run) : run());
     } catch (error: unknown) {
       throw new DockerError(
         `docker ${args[0] ?? ''}`,

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface ExecOptions {
   /** Written to stdin, then stdin is closed: the only way a secret reaches a command. */
@@ -49,14 +49,30 @@ function collector(onLine: ((line: string) => void) | undefined) {
   };
 }
 
-/** The Exec port over node:child_process, with no shell: argv goes to the program as it is. */
-export const processExec: Exec = (command, args, options = {}) =>
-  new Promise<ExecResult>((resolve, reject) => {
+/**
+ * The Exec port over node:child_process, with no shell: argv goes to the program as it is. Each
+ * child is in `running` while it runs, so a caller interrupted by a signal can stop and await them.
+ */
+export function trackingProcessExec(running?: Set<ChildProcess>): Exec {
+  return (command, args, options = {}) => spawnToCompletion(command, args, options, running);
+}
+
+/** The Exec port over node:child_process (see trackingProcessExec). */
+export const processExec: Exec = trackingProcessExec();
+
+function spawnToCompletion(
+  command: string,
+  args: readonly string[],
+  options: ExecOptions,
+  running: Set<ChildProcess> | undefined,
+): Promise<ExecResult> {
+  return new Promise<ExecResult>((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    running?.add(child);
     const stdout = collector(options.onLine);
     const stderr = collector(options.onLine);
     child.stdout.on('data', (chunk: Buffer) => {
@@ -66,9 +82,11 @@ export const processExec: Exec = (command, args, options = {}) =>
       stderr.add(chunk);
     });
     child.on('error', (error) => {
+      running?.delete(child);
       reject(error);
     });
     child.on('close', (code, signal) => {
+      running?.delete(child);
       resolve({
         exitCode: code ?? (signal === null ? 1 : 128),
         stdout: stdout.finish(),
@@ -79,3 +97,4 @@ export const processExec: Exec = (command, args, options = {}) =>
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
+}

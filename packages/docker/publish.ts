@@ -3,14 +3,17 @@
  * runtime-agnostic (ECR client, docker CLI, logger and clock are ports). The release's image step
  * (packages/release/image.ts) calls it, for ecr-build-push and the CLI alike.
  *
- * Re-runs and existing tags: the release tag is looked up before building. When it exists and its image
- * config carries this build's revision, version and source labels (read from the registry with the ECR
- * token), it already is this release: nothing is built or pushed (a runner killed after the push, a
- * re-run of the job). The revision pins the sources, Dockerfile included; build inputs beyond them
- * (build-args, target, platform) don't make another release (the README says so). Otherwise the build
- * runs and its image id (the sha256 of the image config) is compared with the `config.digest` of the
- * manifest the tag names. Equal means the same image, so nothing is pushed either. Neither path writes
- * the tag, so an immutable tag is never touched, and neither needs a scratch tag.
+ * Re-runs and existing tags: the release tag is looked up before building. Labels prove nothing (any
+ * ECR writer can push an image with this release's revision, version and source labels under the
+ * next, predictable number), so an image already under the tag is this release only by evidence:
+ * - with a provenance record (ports.records: the app repository's GitHub release of the tag, which
+ *   an ECR writer cannot write), when the record names it: its digest, or the image id the record
+ *   got before a push whose run was killed before confirming it. Nothing is built or pushed then.
+ *   Any other image under the tag is refused, naming its digest;
+ * - without one, when a build makes the very same image: its image id (the sha256 of the image
+ *   config) equals the `config.digest` of the manifest the tag names.
+ * Neither path writes the tag, so an immutable tag is never touched, and neither needs a scratch tag.
+ * No registry cache is read unless the caller names one (cacheFrom): a tag is movable by any writer.
  *
  * Nothing half-done is ever visible: the extra tags and the inline-cache tag move only once the release
  * tag is confirmed to name the pushed image, and a push that fails leaves the tag as it was (a registry
@@ -57,6 +60,54 @@ export interface ImageBuild extends Omit<BuildSpec, 'tags' | 'iidFile' | 'labels
   readonly source: SourceInfo;
 }
 
+/**
+ * What this suite pushed for a release tag, kept where an ECR writer cannot write (the release's
+ * record store: packages/release/provenance.ts keeps it in the app repository's GitHub release).
+ */
+export interface ImageRecord {
+  readonly repository: string;
+  readonly tag: string;
+  /** The build's image id (config digest), written before the push. */
+  readonly imageId?: string | undefined;
+  /** The manifest digest ECR serves, written once the push is confirmed. */
+  readonly digest?: string | undefined;
+  /** The commit the image was built from (its revision label). */
+  readonly revision?: string | undefined;
+  /** The tag a promotion copied. */
+  readonly promotedFrom?: string | undefined;
+  /** Where the run that pushed it can be seen. */
+  readonly run?: string | undefined;
+  /** A promotion's: where the run that built the source can be seen (from the source's record). */
+  readonly builtBy?: string | undefined;
+}
+
+export interface ImageRecordStore {
+  /** Where the record lives, for messages, e.g. `the GitHub release cms/v0.0.5 of octo/cms`. */
+  readonly where: string;
+  read(): Promise<ImageRecord | undefined>;
+  write(record: ImageRecord): Promise<void>;
+}
+
+/** What a promotion may take: the image must be built from the released commit, unless allowed. */
+export interface PromotionRule {
+  /** The commit being released: the source image's revision label must name it. */
+  readonly revision: string;
+  /** The reason an image of another commit may be promoted anyway (allow-downgrade); else refused. */
+  readonly otherRevisionReason?: string | undefined;
+  /** The source tag's own provenance record, when it is a release: its digest must still be there. */
+  readonly sourceRecord?: ImageRecord | undefined;
+}
+
+/** What the promoted image says of itself (its labels), read from the registry. */
+export interface PromotedSource {
+  readonly tag: string;
+  readonly digest: string;
+  readonly revision: string | undefined;
+  readonly version: string | undefined;
+  /** The run that pushed it, from its record. */
+  readonly run?: string | undefined;
+}
+
 export interface PublishRequest {
   readonly repository: string;
   /** The first is the release tag; the others follow it (retagged through the ECR API, no upload). */
@@ -68,6 +119,8 @@ export interface PublishRequest {
   readonly build?: ImageBuild | undefined;
   /** An existing tag in the repository to retag as the release, without building. */
   readonly promoteFrom?: string | undefined;
+  /** Given with promoteFrom: which source images may be promoted. */
+  readonly promotion?: PromotionRule | undefined;
 }
 
 export interface PublishPorts {
@@ -81,6 +134,14 @@ export interface PublishPorts {
   readonly onLogin?: ((registry: string) => void) | undefined;
   /** For `org.opencontainers.image.created`. Default: now. */
   readonly clock?: (() => Date) | undefined;
+  /**
+   * The release's provenance record. Given: an image already under the release tag is this
+   * release's only when the record names it; the record is written before and after the push.
+   * Not given: an existing tag is trusted only when a build makes the very same image.
+   */
+  readonly records?: ImageRecordStore | undefined;
+  /** The run pushing, recorded with the image. */
+  readonly run?: string | undefined;
 }
 
 /**
@@ -108,6 +169,8 @@ export interface PublishResult {
   readonly outcome: PublishOutcome;
   readonly builder: BuilderKind | undefined;
   readonly promotedFrom: string | undefined;
+  /** A promotion's source, as its labels describe it. */
+  readonly promotedSource?: PromotedSource | undefined;
   /** What the release tag named before, when it was moved (`if-tag-exists: overwrite`). */
   readonly previousDigest: string | undefined;
   readonly buildSeconds: number;
@@ -161,7 +224,6 @@ const secondsSince = (started: number): number => (performance.now() - started) 
 
 const REVISION_LABEL = 'org.opencontainers.image.revision';
 const VERSION_LABEL = 'org.opencontainers.image.version';
-const SOURCE_LABEL = 'org.opencontainers.image.source';
 
 /** Credentials for the registry, and where its HTTP API answers. */
 interface RegistryAccess {
@@ -274,41 +336,6 @@ function exportsOwnCache(builder: Builder, build: ImageBuild): boolean {
 }
 
 /**
- * Whether the image the release tag names already is this release: its config carries this build's
- * revision, version (the release tag) and source labels. The revision pins the source (Dockerfile
- * included), so the only way it can be another image is other build inputs for the same release
- * (build-args, target, platform): the README says that counts as the same release. Needs a revision;
- * any failure to read the config just means "build and compare".
- */
-async function isThisRelease(
-  existing: EcrImageManifest,
-  labels: Readonly<Record<string, string>>,
-  access: RegistryAccess,
-  repository: string,
-  logger: Logger,
-): Promise<boolean> {
-  const revision = labels[REVISION_LABEL];
-  const configDigest = configDigestOf(existing.manifest);
-  if (revision === undefined || revision === '' || configDigest === undefined) return false;
-  let found: Readonly<Record<string, string>>;
-  try {
-    found = await readImageLabels({
-      baseUrl: access.baseUrl,
-      repository,
-      configDigest,
-      username: access.username,
-      password: access.password,
-    });
-  } catch (error: unknown) {
-    logger.info(
-      `could not read the labels of ${repository}@${existing.digest} (${error instanceof Error ? error.message : String(error)}): building to compare`,
-    );
-    return false;
-  }
-  return [REVISION_LABEL, VERSION_LABEL, SOURCE_LABEL].every((key) => found[key] === labels[key]);
-}
-
-/**
  * `docker push`; when the registry refuses the credentials part-way (an ECR token expires after 12 hours,
  * a long build can outlive it), one fresh GetAuthorizationToken + `docker login` and one more push.
  * Layers already uploaded are skipped by that push.
@@ -345,6 +372,8 @@ interface BuildContext {
   readonly access: Awaited<ReturnType<typeof logIn>>;
   readonly mutability: Awaited<ReturnType<EcrClient['getTagMutability']>>;
   readonly existing: Awaited<ReturnType<EcrClient['getImageManifest']>>;
+  /** The provenance record of the release tag, when the caller keeps one. */
+  readonly record: ImageRecord | undefined;
   readonly builder: Builder;
   readonly repositoryRef: string;
   readonly reference: string;
@@ -362,11 +391,12 @@ async function prepareBuild(
   const { ecr } = ports;
   const { repository } = request;
   // Independent look-ups at once: credentials + login, repository settings, the tag, the builder.
-  const [access, mutability, existing, builder] = await Promise.all([
+  const [access, mutability, existing, builder, record] = await Promise.all([
     logIn(request, ports, docker),
     ecr.getTagMutability(repository),
     ecr.getImageManifest(repository, releaseTag),
     docker.detectBuilder(),
+    ports.records?.read(),
   ]);
   if (existing !== undefined && build.push && request.ifTagExists === 'fail') {
     throw new PublishError(
@@ -387,6 +417,7 @@ async function prepareBuild(
     access,
     mutability,
     existing,
+    record,
     builder,
     repositoryRef,
     reference: `${repositoryRef}:${releaseTag}`,
@@ -396,29 +427,42 @@ async function prepareBuild(
 }
 
 /**
- * A re-run of a release that is already in ECR (the job died after the push, or is run again):
- * reported without building. A rebuild on a warm daemon need not reproduce the image id.
+ * An image already under the release tag, when the release keeps a provenance record: this
+ * release's only when the record names it (its digest, or the image id written before a push that
+ * a killed run never confirmed). Anything else was put there by someone else with push rights to
+ * the repository (the next number and the labels are predictable), and is refused, never shipped.
  */
-async function alreadyThisRelease(
+async function recordedRelease(
   request: PublishRequest,
   build: ImageBuild,
   ports: PublishPorts,
   context: BuildContext,
   releaseTag: string,
 ): Promise<PublishResult | undefined> {
-  const { existing, access, labels } = context;
+  const { existing, access, record } = context;
   const { repository } = request;
-  if (
-    existing === undefined ||
-    !build.push ||
-    request.ifTagExists !== 'skip-same-digest' ||
-    !(await isThisRelease(existing, labels, access, repository, ports.logger))
-  ) {
+  const records = ports.records;
+  if (existing === undefined || !build.push || records === undefined) return undefined;
+  const recorded = record?.digest !== undefined && record.digest === existing.digest;
+  const unconfirmed =
+    record?.digest === undefined &&
+    record?.imageId !== undefined &&
+    configDigestOf(existing.manifest) === record.imageId;
+  if (!recorded && !unconfirmed) {
+    const what =
+      `tag '${releaseTag}' already has an image in ECR repository '${repository}' (${existing.digest}) ` +
+      `that this release did not push: ${records.where} ${record === undefined ? 'holds no record of it' : `records ${record.digest ?? record.imageId ?? 'another image'}`}`;
+    if (request.ifTagExists !== 'overwrite') {
+      throw new PublishError(
+        `${what}; someone with push rights to the repository put it there: delete it (aws ecr batch-delete-image --repository-name ${repository} --image-ids imageTag=${releaseTag}) and run again`,
+      );
+    }
+    ports.logger.warning(`${what}; if-tag-exists is overwrite: building and replacing it`);
     return undefined;
   }
+  if (unconfirmed) await records.write({ ...record, digest: existing.digest });
   ports.logger.info(
-    `${repository}:${releaseTag} already is this release (${existing.digest}, revision ` +
-      `${labels[REVISION_LABEL] ?? ''}): nothing to build or push`,
+    `${repository}:${releaseTag} already is this release (${existing.digest}, recorded in ${records.where}): nothing to build or push`,
   );
   const started = performance.now();
   await tagRelease(request, ports, existing, context.moveCacheTag, context.mutability);
@@ -443,16 +487,11 @@ async function alreadyThisRelease(
 }
 
 async function buildImage(build: ImageBuild, docker: DockerCli, context: BuildContext) {
-  const { builder, existing, reference } = context;
-  const defaults = defaultCache(
-    builder,
-    context.repositoryRef,
-    existing === undefined ? [] : [reference],
-  );
-  const cacheFrom =
-    (build.cacheFrom ?? []).length > 0
-      ? [...(build.cacheFrom ?? []), ...defaults.cacheFrom.slice(1)]
-      : defaults.cacheFrom;
+  const { builder, reference } = context;
+  // No cache is read unless asked for: any ECR writer can move a tag such as `:cache` or the release
+  // tag itself, and a poisoned layer would ship under the release's number (docs/reliability.md).
+  const defaults = defaultCache(builder, context.repositoryRef);
+  const cacheFrom = build.cacheFrom ?? [];
   const cacheTo = (build.cacheTo ?? []).length > 0 ? build.cacheTo : defaults.cacheTo;
   return docker.build(
     {
@@ -497,6 +536,14 @@ async function pushBuilt(
       logger.info(
         `${repository}:${releaseTag} already is this image (${existing.digest}): nothing to push`,
       );
+      await ports.records?.write({
+        repository,
+        tag: releaseTag,
+        imageId: result.imageId,
+        digest: existing.digest,
+        revision: context.labels[REVISION_LABEL],
+        run: ports.run,
+      });
       const started = performance.now();
       await tagRelease(request, ports, existing, moveCacheTag, mutability);
       return {
@@ -512,6 +559,15 @@ async function pushBuilt(
     previousDigest = existing.digest;
     logger.warning(`overwriting ${repository}:${releaseTag} (was ${existing.digest})`);
   }
+  const record: ImageRecord = {
+    repository,
+    tag: releaseTag,
+    imageId: result.imageId,
+    revision: context.labels[REVISION_LABEL],
+    run: ports.run,
+  };
+  // Before the push: a run killed after it still finds its image recorded (by its image id).
+  await ports.records?.write(record);
   const started = performance.now();
   const pushed = await pushWithFreshLogin(request, ports, docker, reference);
   // One BatchGetImage: what ECR now serves under the release tag (it must be what docker says it
@@ -525,6 +581,7 @@ async function pushBuilt(
         `${confirmed?.digest ?? 'no image'} for that tag: did another run push it at the same time?`,
     );
   }
+  await ports.records?.write({ ...record, digest: pushed.digest });
   await tagRelease(request, ports, confirmed, moveCacheTag, mutability, manifests);
   return {
     ...result,
@@ -546,7 +603,7 @@ async function publishBuild(
   const docker = ports.docker;
   if (docker === undefined) throw new PublishError('building needs the docker CLI port');
   const context = await prepareBuild(request, build, ports, docker, releaseTag);
-  const present = await alreadyThisRelease(request, build, ports, context, releaseTag);
+  const present = await recordedRelease(request, build, ports, context, releaseTag);
   if (present !== undefined) return present;
   const built = await buildImage(build, docker, context);
   ports.logger.info(
@@ -609,6 +666,102 @@ function sameImage(
   return false;
 }
 
+const nonEmptyLabel = (value: string | undefined): string | undefined =>
+  value === undefined || value === '' ? undefined : value;
+
+/** The promoted image's revision and version labels (unknown when its config cannot be read). */
+async function readPromotedSource(
+  access: RegistryAccess,
+  repository: string,
+  tag: string,
+  source: EcrImageManifest,
+): Promise<PromotedSource> {
+  const configDigest = configDigestOf(source.manifest);
+  const labels =
+    configDigest === undefined
+      ? {}
+      : await readImageLabels({
+          baseUrl: access.baseUrl,
+          repository,
+          configDigest,
+          username: access.username,
+          password: access.password,
+        }).catch((): Readonly<Record<string, string>> => ({}));
+  return {
+    tag,
+    digest: source.digest,
+    revision: nonEmptyLabel(labels[REVISION_LABEL]),
+    version: nonEmptyLabel(labels[VERSION_LABEL]),
+  };
+}
+
+/** One revision names another: equal, or one the abbreviation of the other (7+ hex digits). */
+function sameRevision(a: string, b: string): boolean {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  return (
+    /^[0-9a-f]{7,}$/.test(x) && /^[0-9a-f]{7,}$/.test(y) && (x.startsWith(y) || y.startsWith(x))
+  );
+}
+
+/**
+ * A promotion gives an existing image the release's number: it must be an image of the commit
+ * being released (its revision label), or the manifests would move forward in number to other code,
+ * with the release notes of commits it does not hold. Another commit's image goes only with a reason.
+ */
+export function checkPromotedSource(
+  rule: PromotionRule | undefined,
+  source: PromotedSource,
+  logger: Logger,
+): void {
+  if (rule === undefined) return;
+  const recorded = rule.sourceRecord?.digest;
+  if (recorded !== undefined && recorded !== source.digest) {
+    throw new PublishError(
+      `cannot promote: '${source.tag}' is ${source.digest} in ECR, but its release recorded ${recorded}: the tag was moved after its release; put the recorded image back under it or promote another release`,
+    );
+  }
+  if (source.revision !== undefined && sameRevision(source.revision, rule.revision)) return;
+  const built =
+    source.revision === undefined
+      ? 'from an unknown commit (it has no org.opencontainers.image.revision label)'
+      : `from commit ${source.revision.slice(0, 12)}`;
+  const what = `'${source.tag}' (${source.digest}) was built ${built}, not from the released commit ${rule.revision.slice(0, 12)}`;
+  const reason = rule.otherRevisionReason?.trim() ?? '';
+  if (reason === '') {
+    throw new PublishError(
+      `cannot promote: ${what}; promote an image of that commit, release the image's own commit, or set allow-downgrade with a downgrade-reason to promote it anyway`,
+    );
+  }
+  logger.warning(`promoting ${what}: allowed, reason given: ${reason}`);
+}
+
+/**
+ * A dry run's promotion: the source exists and passes checkPromotedSource; nothing is written.
+ * Returns the source and the registry the release tag would be in.
+ */
+export async function inspectPromotion(
+  request: PublishRequest,
+  promoteFrom: string,
+  ports: PublishPorts,
+): Promise<PromotedSource & { readonly registry: string }> {
+  const [access, source] = await Promise.all([
+    authorize(request, ports),
+    ports.ecr.getImageManifest(request.repository, promoteFrom),
+  ]);
+  if (source === undefined) {
+    throw new EcrError(
+      'image-not-found',
+      `cannot promote: tag '${promoteFrom}' not found in ECR repository '${request.repository}' (${ports.ecr.region})`,
+    );
+  }
+  const promoted = {
+    ...(await readPromotedSource(access, request.repository, promoteFrom, source)),
+    run: request.promotion?.sourceRecord?.run,
+  };
+  checkPromotedSource(request.promotion, promoted, ports.logger);
+  return { ...promoted, registry: access.registry };
+}
+
 async function publishPromotion(
   request: PublishRequest,
   promoteFrom: string,
@@ -630,6 +783,11 @@ async function publishPromotion(
       `cannot promote: tag '${promoteFrom}' not found in ECR repository '${repository}' (${ecr.region})`,
     );
   }
+  const promotedSource = {
+    ...(await readPromotedSource(access, repository, promoteFrom, source)),
+    run: request.promotion?.sourceRecord?.run,
+  };
+  checkPromotedSource(request.promotion, promotedSource, ports.logger);
   let previousDigest: string | undefined;
   let mutability = 'MUTABLE';
   if (existing !== undefined) {
@@ -663,6 +821,15 @@ async function publishPromotion(
     currentDigest: existing?.digest,
   });
   await tagRelease(request, ports, source, false, mutability, manifests);
+  await ports.records?.write({
+    repository,
+    tag: releaseTag,
+    digest: source.digest,
+    revision: promotedSource.revision,
+    promotedFrom: promoteFrom,
+    run: ports.run,
+    builtBy: promotedSource.run,
+  });
   if (!promoted.alreadyPresent) {
     ports.logger.info(`promoted ${repository}:${promoteFrom} (${source.digest}) to ${releaseTag}`);
   }
@@ -680,6 +847,7 @@ async function publishPromotion(
     outcome: promoted.alreadyPresent ? 'already-present' : 'promoted',
     builder: undefined,
     promotedFrom: promoteFrom,
+    promotedSource,
     previousDigest,
     buildSeconds: 0,
     pushSeconds: secondsSince(started),

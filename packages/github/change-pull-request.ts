@@ -6,9 +6,18 @@
  */
 import { errorMessage, silentLogger, type Logger } from '../kit/index.js';
 import {
+  compareBranch,
+  describeForeignParts,
+  foreignParts,
+  holdsForeignParts,
+  pathsOf,
+  type BranchDiff,
+} from './branch-diff.js';
+import {
   commitFiles,
   deleteBranch,
   type CommitAuthor,
+  type CommitFilesRequest,
   type CommitFilesResult,
   type FileChange,
 } from './commit-files.js';
@@ -31,8 +40,16 @@ export interface ChangePullRequestRequest {
   readonly author?: CommitAuthor;
   /** See CommitFilesRequest.force. */
   readonly force?: boolean;
+  /**
+   * The branch is this change's alone (a release branch, whose name anyone can predict and
+   * create first): it is reused only when it is one commit on the base that changes exactly these
+   * files to exactly these contents; anything else on it (other files, other contents, more
+   * commits) is dropped by rebuilding it from the base, with a warning naming what was there.
+   */
+  readonly exclusive?: boolean;
   readonly title: string;
-  readonly body: string;
+  /** A function gets the paths the pull request really changes (GET compare base...branch). */
+  readonly body: string | ((files: readonly string[]) => string);
   readonly draft?: boolean;
   readonly labels?: readonly string[];
   readonly reviewers?: readonly string[];
@@ -91,10 +108,101 @@ async function removeCreatedBranch(
   throw failure;
 }
 
+function commitRequest(
+  request: ChangePullRequestRequest,
+  force: boolean | undefined,
+): CommitFilesRequest {
+  return {
+    branch: request.branch,
+    base: request.base,
+    files: request.files,
+    message: request.message,
+    author: request.author,
+    force,
+  };
+}
+
+/** Rebuilds of an exclusive branch that someone keeps pushing to, before giving up. */
+const EXCLUSIVE_ATTEMPTS = 3;
+
+/**
+ * The commit on an exclusive branch (see ChangePullRequestRequest.exclusive), checked again after
+ * it was made: the branch's diff is returned only when it holds nothing but this change.
+ */
+async function commitExclusively(
+  repository: GitHubRepository,
+  request: ChangePullRequestRequest,
+  logger: Logger,
+): Promise<{ commit: CommitFilesResult; diff: BranchDiff | undefined; warnings: string[] }> {
+  const { branch, base } = request;
+  const warnings: string[] = [];
+  let before = await compareBranch(repository, base, branch);
+  for (let attempt = 1; ; attempt++) {
+    const parts = before && foreignParts(before, request.files);
+    const reuse =
+      before?.aheadBy === 1 &&
+      parts !== undefined &&
+      !holdsForeignParts(parts) &&
+      parts.missing.length === 0;
+    if (before !== undefined && parts !== undefined && holdsForeignParts(parts)) {
+      const staleEdit =
+        parts.files.length === 0 &&
+        parts.commits.length === 0 &&
+        before.mergeBaseSha !== before.baseSha;
+      if (staleEdit) {
+        logger.info(`${branch} holds the edit made on an older ${base}: rebuilding it on ${base}`);
+      } else {
+        const warning = `the branch ${branch} (${repository.fullName}) held changes this release did not make (${describeForeignParts(parts)}): it is rebuilt from ${base} with this release's changes only, and none of them reaches the pull request; find out who pushed them`;
+        logger.warning(warning);
+        warnings.push(warning);
+      }
+    }
+    const commit = await commitFiles(repository, commitRequest(request, !reuse));
+    if (commit.replaced !== undefined && commit.replaced !== before?.headSha) {
+      const warning = `the branch ${branch} (${repository.fullName}) was pushed to (${commit.replaced.slice(0, 7)}) while this release committed: it is rebuilt from ${base} with this release's changes only, and that commit does not reach the pull request; find out who pushed it`;
+      logger.warning(warning);
+      warnings.push(warning);
+    }
+    if (!commit.branchExists) return { commit, diff: undefined, warnings };
+    const after =
+      !commit.changed && before?.headSha === commit.commitSha
+        ? before
+        : await compareBranch(repository, base, branch);
+    const left = after && foreignParts(after, request.files);
+    if (after?.headSha === commit.commitSha && left !== undefined && !holdsForeignParts(left)) {
+      return { commit, diff: after, warnings };
+    }
+    if (attempt >= EXCLUSIVE_ATTEMPTS) {
+      throw new Error(
+        `the branch ${branch} (${repository.fullName}) kept changing while this release rebuilt it${left ? ` (${describeForeignParts(left)})` : ''}: find out who pushes to it, delete it, and run again`,
+      );
+    }
+    before = after;
+  }
+}
+
+/** The body, given the paths the branch really changes when it is a function of them. */
+async function bodyOf(
+  repository: GitHubRepository,
+  request: ChangePullRequestRequest,
+  diff: BranchDiff | undefined,
+): Promise<string> {
+  if (typeof request.body === 'string') return request.body;
+  const compared = diff ?? (await compareBranch(repository, request.base, request.branch));
+  if (compared === undefined) {
+    throw new Error(
+      `the branch ${request.branch} (${repository.fullName}) could not be compared with ${request.base} after the commit: run again`,
+    );
+  }
+  return request.body(pathsOf(compared));
+}
+
 /**
  * Calls for a one-file change on a new branch with labels and reviewers: 8 (branch tip, base tip,
  * tree, commit, ref, pull request, labels, reviewers); auto-merge adds 1, superseding adds 1
- * plus 3 per closed pull request. An unchanged re-run: 3 reads.
+ * plus 3 per closed pull request. An unchanged re-run: 3 reads. An exclusive branch adds a
+ * compare before the commit and one after it (none after an unchanged re-run); a body function
+ * without `exclusive` adds the compare after.
  */
 export async function commitAndOpenPullRequest(
   repository: GitHubRepository,
@@ -106,14 +214,13 @@ export async function commitAndOpenPullRequest(
       `the pull request branch is the base branch ${request.base} (${repository.fullName}): choose another branch, or commit directly`,
     );
   }
-  const commit = await commitFiles(repository, {
-    branch: request.branch,
-    base: request.base,
-    files: request.files,
-    message: request.message,
-    author: request.author,
-    force: request.force,
-  });
+  const {
+    commit,
+    diff,
+    warnings: branchWarnings,
+  } = request.exclusive === true
+    ? await commitExclusively(repository, request, logger)
+    : { commit: await commitFiles(repository, commitRequest(request, request.force)) };
   logger.info(
     `${request.branch}: ${commit.operation}${commit.changed ? ` at ${commit.commitSha}` : ''}`,
   );
@@ -124,7 +231,7 @@ export async function commitAndOpenPullRequest(
       autoMergeEnabled: false,
       superseded: [],
       supersededBy: undefined,
-      warnings: [],
+      warnings: branchWarnings ?? [],
     };
   }
   let pullRequest: PullRequestResult;
@@ -133,7 +240,7 @@ export async function commitAndOpenPullRequest(
       head: request.branch,
       base: request.base,
       title: request.title,
-      body: request.body,
+      body: await bodyOf(repository, request, diff),
       draft: request.draft,
       labels: request.labels,
       reviewers: request.reviewers,
@@ -182,7 +289,14 @@ export async function commitAndOpenPullRequest(
     );
   }
   for (const warning of warnings) logger.warning(warning);
-  return { commit, pullRequest, autoMergeEnabled, superseded, supersededBy, warnings };
+  return {
+    commit,
+    pullRequest,
+    autoMergeEnabled,
+    superseded,
+    supersededBy,
+    warnings: [...(branchWarnings ?? []), ...warnings],
+  };
 }
 
 function defaultSupersedeComment(kept: PullRequestResult): string {

@@ -35,9 +35,11 @@ export interface CommitFilesRequest {
   /** Default: the token's identity (github-actions[bot] for GITHUB_TOKEN). */
   readonly author?: CommitAuthor;
   /**
-   * Rebuild an existing branch as `base` + files and force-move it (one clean commit, but other
-   * commits on that branch are dropped). Default false: commit on top of the branch. Never
-   * allowed when the branch is the base.
+   * Rebuild an existing branch as one commit on the tip of `base` with `base`'s tree + files, and
+   * force-move it: whatever else the branch held is dropped. A branch that already is exactly
+   * that commit is left alone; when the files make no difference to `base` the branch is not
+   * touched and `branchExists` is false (nothing to propose). Default false: commit on top of the
+   * branch. Never allowed when the branch is the base.
    */
   readonly force?: boolean;
 }
@@ -52,12 +54,16 @@ export interface CommitFilesResult {
   readonly operation: CommitOperation;
   /** False only when nothing was committed because the files already match the base. */
   readonly branchExists: boolean;
+  /** The tip a rebuild (`force`) moved the branch away from: what it dropped. */
+  readonly replaced?: string | undefined;
 }
 
 /** The tip of a branch: its commit and that commit's tree. */
 export interface BranchTip {
   readonly sha: string;
   readonly treeSha: string;
+  /** Undefined where it was not read. */
+  readonly parents?: readonly string[] | undefined;
 }
 
 /** Someone else moved the branch between our read and our write: read again and retry. */
@@ -108,7 +114,11 @@ export async function readBranchTip(
       ref: `heads/${branch}`,
       per_page: 1,
     });
-    return { sha: data.sha, treeSha: data.commit.tree.sha };
+    return {
+      sha: data.sha,
+      treeSha: data.commit.tree.sha,
+      parents: data.parents.map((parent) => parent.sha),
+    };
   } catch (error: unknown) {
     // GitHub answers an unknown ref with 422 "No commit found for SHA"; a 404 (no such
     // repository, or one the token cannot see) reads as "no branch" too, and the caller's
@@ -368,9 +378,19 @@ async function commitOnce(
     operation: 'unchanged',
     branchExists: exists,
   });
-  if (treeSha === branchTip?.treeSha) return unchanged(branchTip, true);
-  // The files already match where the branch would start: there is nothing to commit.
-  if (treeSha === start.treeSha) return unchanged(branchTip ?? start, branchTip !== undefined);
+  const rebuilding = branchTip !== undefined && start !== branchTip;
+  // Rebuilding keeps only a branch that is one commit on the base tip: its tree alone could hide
+  // other commits.
+  const isRebuilt =
+    !rebuilding || (branchTip.parents?.length === 1 && branchTip.parents[0] === start.sha);
+  if (treeSha === branchTip?.treeSha && isRebuilt) return unchanged(branchTip, true);
+  // The files already match where the branch would start: there is nothing to commit (and a branch
+  // being rebuilt is not proposed as it stands).
+  if (treeSha === start.treeSha) {
+    return rebuilding
+      ? unchanged(start, false)
+      : unchanged(branchTip ?? start, branchTip !== undefined);
+  }
   const commitSha = await writeCommit(repository, {
     tree: treeSha,
     parent: start.sha,
@@ -382,8 +402,15 @@ async function commitOnce(
     await createBranch(repository, branch, commitSha);
     return { commitSha, treeSha, changed: true, operation: 'created', branchExists: true };
   }
-  await moveBranch(repository, branch, commitSha, start !== branchTip);
-  return { commitSha, treeSha, changed: true, operation: 'updated', branchExists: true };
+  await moveBranch(repository, branch, commitSha, rebuilding);
+  return {
+    commitSha,
+    treeSha,
+    changed: true,
+    operation: 'updated',
+    branchExists: true,
+    ...(rebuilding ? { replaced: branchTip.sha } : {}),
+  };
 }
 
 /** Attempts for a branch of our own that another run moves (or creates) at the same moment. */

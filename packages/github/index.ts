@@ -6,6 +6,7 @@ export type {
   CheckState,
   CommitComparison,
   CreateRefResult,
+  ReleaseInfo,
   TagRef,
 } from './repository.js';
 export {
@@ -62,6 +63,14 @@ export type {
   SupersedeOutcome,
   SupersedeRequest,
 } from './pull-requests.js';
+export {
+  compareBranch,
+  describeForeignParts,
+  foreignParts,
+  holdsForeignParts,
+  pathsOf,
+} from './branch-diff.js';
+export type { BranchDiff, BranchDiffFile, ForeignParts } from './branch-diff.js';
 export { commitAndOpenPullRequest } from './change-pull-request.js';
 export type { ChangePullRequestRequest, ChangePullRequestResult } from './change-pull-request.js';
 export { inertMarkdown, releaseNotes } from './release-notes.js';

@@ -27,6 +27,34 @@ export interface CheckResult {
   readonly detail: string;
 }
 
+/** A GitHub release of a tag, draft or published. */
+export interface ReleaseInfo {
+  readonly id: number;
+  readonly tag: string;
+  readonly draft: boolean;
+  readonly body: string;
+  readonly htmlUrl: string;
+}
+
+// GitHub lists releases newest first; a release's draft is written moments before it is looked for.
+const DRAFT_SEARCH_PAGES = 3;
+
+function releaseInfo(data: {
+  id: number;
+  tag_name: string;
+  draft: boolean;
+  body?: string | null;
+  html_url: string;
+}): ReleaseInfo {
+  return {
+    id: data.id,
+    tag: data.tag_name,
+    draft: data.draft,
+    body: data.body ?? '',
+    htmlUrl: data.html_url,
+  };
+}
+
 // GitHub treats these conclusions as passing for required status checks.
 const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
 
@@ -76,14 +104,36 @@ export class GitHubRepository {
 
   /**
    * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
-   * reads it). Idempotent: an existing release for the tag is returned as it is.
+   * reads it). A draft of the tag (the image step's record) is published with this body; an existing
+   * published release is returned as it is.
    */
   async publishRelease(
     tag: string,
     options: { name: string; body: string },
   ): Promise<{ htmlUrl: string; created: boolean }> {
-    const existing = await this.getReleaseByTag(tag);
-    if (existing) return { htmlUrl: existing.htmlUrl, created: false };
+    const existing = await this.findRelease(tag);
+    if (existing && !existing.draft) return { htmlUrl: existing.htmlUrl, created: false };
+    const explain = (error: unknown) =>
+      explainGitHubError(error, {
+        action: `publish the release ${tag}`,
+        repository: this.fullName,
+        permission: 'contents: write',
+      });
+    if (existing) {
+      try {
+        const { data } = await this.client.rest.repos.updateRelease({
+          ...this.params,
+          release_id: existing.id,
+          name: options.name,
+          body: options.body,
+          draft: false,
+          make_latest: 'true',
+        });
+        return { htmlUrl: data.html_url, created: true };
+      } catch (error: unknown) {
+        throw explain(error);
+      }
+    }
     try {
       const { data } = await this.client.rest.repos.createRelease({
         ...this.params,
@@ -96,17 +146,80 @@ export class GitHubRepository {
     } catch (error: unknown) {
       // 422 tag_name already_exists: another run published it since we looked, or a POST whose
       // answer was lost on the way back landed and its retry is refused. Either way it exists.
-      const explainedError = explainGitHubError(error, {
-        action: `publish the release ${tag}`,
+      if (httpStatus(error) !== 422 || !hasValidationError(error, 'tag_name', 'already_exists')) {
+        throw explain(error);
+      }
+      const published = await this.getReleaseByTag(tag);
+      if (published === undefined) throw explain(error);
+      return { htmlUrl: published.htmlUrl, created: false };
+    }
+  }
+
+  /**
+   * The release of a tag, published or draft. GitHub finds only published releases by tag, so a
+   * draft is looked for in the newest pages of the list (drafts are listed to writers only).
+   */
+  async findRelease(tag: string): Promise<ReleaseInfo | undefined> {
+    try {
+      const { data } = await this.client.rest.repos.getReleaseByTag({ ...this.params, tag });
+      return releaseInfo(data);
+    } catch (error) {
+      if (httpStatus(error) !== 404) throw error;
+    }
+    for (let page = 1; page <= DRAFT_SEARCH_PAGES; page++) {
+      const { data } = await this.client.rest.repos.listReleases({
+        ...this.params,
+        per_page: 100,
+        page,
+      });
+      const draft = data.find((release) => release.draft && release.tag_name === tag);
+      if (draft) return releaseInfo(draft);
+      if (data.length < 100) break;
+    }
+    return undefined;
+  }
+
+  /** Writes the draft release of a tag (creating it, or replacing the body of `existing`). */
+  async writeDraftRelease(
+    tag: string,
+    options: { name: string; body: string },
+    existing: ReleaseInfo | undefined,
+  ): Promise<ReleaseInfo> {
+    try {
+      if (existing) {
+        const { data } = await this.client.rest.repos.updateRelease({
+          ...this.params,
+          release_id: existing.id,
+          body: options.body,
+        });
+        return releaseInfo(data);
+      }
+      const { data } = await this.client.rest.repos.createRelease({
+        ...this.params,
+        tag_name: tag,
+        name: options.name,
+        body: options.body,
+        draft: true,
+      });
+      return releaseInfo(data);
+    } catch (error: unknown) {
+      const explained = explainGitHubError(error, {
+        action: `record the image in the draft release ${tag}`,
         repository: this.fullName,
         permission: 'contents: write',
       });
-      if (httpStatus(error) !== 422 || !hasValidationError(error, 'tag_name', 'already_exists')) {
-        throw explainedError;
+      // A create whose answer was lost on the way back landed, and its retry is refused: the draft
+      // exists (ours), so its body is written again.
+      if (
+        existing !== undefined ||
+        httpStatus(error) !== 422 ||
+        !hasValidationError(error, 'tag_name', 'already_exists')
+      ) {
+        throw explained;
       }
-      const published = await this.getReleaseByTag(tag);
-      if (published === undefined) throw explainedError;
-      return { htmlUrl: published.htmlUrl, created: false };
+      const found = await this.findRelease(tag);
+      if (found === undefined) throw explained;
+      return this.writeDraftRelease(tag, options, found);
     }
   }
 

@@ -1,5 +1,5 @@
 export type { Logger, StepHeading } from './logger.js';
-export { silentLogger, recordingLogger } from './logger.js';
+export { silentLogger, recordingLogger, untrustedOutput } from './logger.js';
 export type { RecordedLog } from './logger.js';
 export { GitOpsError, InputError, cliFailureLine, errorMessage, failureLine } from './errors.js';
 export {

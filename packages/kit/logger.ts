@@ -22,6 +22,18 @@ export interface Logger {
   readonly endGroup?: () => void;
   /** Announces the next step of a release. */
   readonly step?: (heading: StepHeading) => void;
+  /**
+   * Runs `work`, whose info lines carry text from outside the suite (a build's output), so that
+   * nothing in that text can act on the log: on GitHub Actions no workflow command in it
+   * (`::add-mask::`, `::error::`, `::stop-commands::`) is honoured. A log that reads no commands
+   * (the CLI, tests) leaves it out; callers go through `untrustedOutput`.
+   */
+  readonly untrusted?: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+/** Runs `work`, whose info lines are untrusted text, through the logger's `untrusted` if it has one. */
+export function untrustedOutput<T>(logger: Logger, work: () => Promise<T>): Promise<T> {
+  return logger.untrusted === undefined ? work() : logger.untrusted(work);
 }
 
 export const silentLogger: Logger = {

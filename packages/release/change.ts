@@ -40,7 +40,8 @@ export interface ChangeRequest {
   readonly pullRequest: {
     readonly branch: string;
     readonly title: string;
-    readonly body: string;
+    /** Rendered from the paths the pull request really changes (its compare), not the inputs. */
+    readonly body: (files: readonly string[]) => string;
     readonly draft?: boolean | undefined;
     readonly labels: readonly string[];
     readonly reviewers: readonly string[];
@@ -126,6 +127,8 @@ async function openPullRequest(
     branch: pullRequest.branch,
     base: request.base,
     files: await filesOnBase(repository, request),
+    // The release branch's name is predictable: whatever else someone put there is dropped.
+    exclusive: true,
     message: request.message,
     title: pullRequest.title,
     body: pullRequest.body,

@@ -5,7 +5,12 @@
  * (the actions, the composite, the reusable workflow, the CLI) renders them here, so the same
  * release reads the same wherever it ran.
  */
-import { releaseNotes, type GitHubRepository, type ReleaseNotes } from '../github/index.js';
+import {
+  inertMarkdown,
+  releaseNotes,
+  type GitHubRepository,
+  type ReleaseNotes,
+} from '../github/index.js';
 import {
   errorMessage,
   escapeMarkdownCell,
@@ -20,6 +25,15 @@ export interface ReleaseImageFacts {
   readonly digest?: string | undefined;
   /** The tag a promotion copied. */
   readonly promotedFrom?: string | undefined;
+  /** A promotion's source as its labels and record describe it. */
+  readonly source?:
+    | {
+        readonly digest: string;
+        readonly revision?: string | undefined;
+        /** URL of the run that built it. */
+        readonly run?: string | undefined;
+      }
+    | undefined;
 }
 
 export interface ReleaseFacts {
@@ -41,6 +55,16 @@ export interface ReleaseFacts {
   readonly downgradeReason?: string | undefined;
   /** The application's commits since the previous version. */
   readonly notes?: ReleaseNotes | undefined;
+  /** Where the released commit comes from, and what of the default branch it lacks. */
+  readonly source?: ReleaseSource | undefined;
+}
+
+export interface ReleaseSource {
+  /** The branch or ref the release was asked for; undefined when only the commit is known. */
+  readonly ref?: string | undefined;
+  readonly defaultBranch: string;
+  /** Commits of the default branch missing from the released commit. */
+  readonly behindDefault: number;
 }
 
 /** What only the pull request carries: the caller's own text and where the run can be seen. */
@@ -62,8 +86,17 @@ export function imageText(facts: ReleaseFacts): string {
 }
 
 function originText(image: ReleaseImageFacts | undefined): string {
-  if (image?.promotedFrom) return `promoted from ${image.promotedFrom}, not rebuilt`;
-  return '';
+  if (!image?.promotedFrom) return '';
+  const source = image.source;
+  const details =
+    source === undefined
+      ? []
+      : [
+          source.digest,
+          source.revision === undefined ? 'revision unknown' : `revision ${short(source.revision)}`,
+          ...(source.run === undefined ? [] : [`built by ${source.run}`]),
+        ];
+  return `promoted from ${image.promotedFrom}${details.length > 0 ? ` (${details.join(', ')})` : ''}, not rebuilt`;
 }
 
 function changesSection(facts: ReleaseFacts): string | undefined {
@@ -76,6 +109,19 @@ function changesSection(facts: ReleaseFacts): string | undefined {
       ? `\n\n[Compare ${facts.previousVersion}...${facts.version}](${notes.compareUrl})`
       : '';
   return `### Changes${since}\n\n${notes.markdown.trimEnd()}${compare}`;
+}
+
+/** The source branch and how far behind the default branch: what a reviewer checks first. */
+function sourceLine(facts: ReleaseFacts): string | undefined {
+  const source = facts.source;
+  if (source === undefined) return undefined;
+  const ref = nonBlank(source.ref);
+  const commit = facts.commit ? ` at \`${short(facts.commit)}\`` : '';
+  // Inert, not in backticks: a ref name may itself hold a backtick.
+  const from = `Source: ${ref === undefined ? 'commit' : inertMarkdown(ref)}${commit}`;
+  if (source.behindDefault === 0) return `${from}, up to date with \`${source.defaultBranch}\`.`;
+  const count = `${String(source.behindDefault)} commit${source.behindDefault === 1 ? '' : 's'}`;
+  return `${from}, **${count} behind \`${source.defaultBranch}\`** (not in this release).`;
 }
 
 function origin(facts: ReleaseFacts, run: string | undefined): string {
@@ -112,6 +158,8 @@ export function pullRequestBody(facts: ReleaseFacts, text: PullRequestText = {})
   }
   if (text.body?.trim()) parts.push(text.body.trim());
   parts.push(table.trimEnd());
+  const source = sourceLine(facts);
+  if (source !== undefined) parts.push(source);
   const changes = changesSection(facts);
   if (changes !== undefined) parts.push(changes);
   const files = (facts.changedFiles ?? []).map((file) => `\`${file}\``).join(', ');
@@ -195,6 +243,25 @@ export async function readReleaseNotes(
     });
   } catch (error: unknown) {
     logger.warning(`release notes from ${appRepository.fullName} skipped: ${errorMessage(error)}`);
+    return undefined;
+  }
+}
+
+/** The source facts of the released commit; like the notes, they help reviewers but never block. */
+export async function readReleaseSource(
+  appRepository: GitHubRepository,
+  sha: string,
+  ref: string | undefined,
+  logger: Logger,
+): Promise<ReleaseSource | undefined> {
+  try {
+    const defaultBranch = await appRepository.defaultBranch();
+    const comparison = await appRepository.compareCommits(defaultBranch, sha);
+    return { ref: nonBlank(ref), defaultBranch, behindDefault: comparison.behindBy };
+  } catch (error: unknown) {
+    logger.warning(
+      `source of ${sha.slice(0, 7)} in ${appRepository.fullName} skipped: ${errorMessage(error)}`,
+    );
     return undefined;
   }
 }

@@ -8,8 +8,11 @@ import { tmpdir } from 'node:os';
 import {
   createDockerConfigDir,
   DockerCli,
+  inspectPromotion,
   publishImage,
   type Exec,
+  type ImageRecordStore,
+  type PromotedSource,
   type PublishRequest,
   type PublishResult,
 } from '../docker/index.js';
@@ -36,6 +39,14 @@ export interface ImageStepPorts {
    * as the directory exists, again after the login). Not given: they are removed when the step ends.
    */
   readonly keepCredentials?: ((credentials: RegistryCredentials) => void) | undefined;
+  /**
+   * The provenance record store of an image tag (provenance.ts: the app repository's GitHub release
+   * of its git tag). Given: an image already under the release tag must be recorded there, the push
+   * is recorded, and a promoted release's own record is checked.
+   */
+  readonly records?: ((imageTag: string) => ImageRecordStore) | undefined;
+  /** Where this run can be seen, recorded with the image. */
+  readonly run?: string | undefined;
 }
 
 export interface ImageStepRequest extends PublishRequest {
@@ -43,12 +54,13 @@ export interface ImageStepRequest extends PublishRequest {
   readonly checkOnly?: boolean | undefined;
 }
 
-/** A checked promotion of a dry run: the source exists; nothing was tagged. */
+/** A checked promotion of a dry run: the source exists and may be promoted; nothing was tagged. */
 export interface CheckedPromotion {
   readonly outcome: 'checked';
   readonly image: string;
   readonly digest: string;
   readonly promotedFrom: string;
+  readonly promotedSource: PromotedSource;
 }
 
 async function checkPromotion(
@@ -56,22 +68,35 @@ async function checkPromotion(
   promoteFrom: string,
   ports: ImageStepPorts,
 ): Promise<CheckedPromotion> {
-  const digest = await ports.ecr.getImageDigest(request.repository, promoteFrom);
-  if (digest === undefined) {
-    throw new Error(
-      `cannot promote: tag '${promoteFrom}' not found in ECR repository '${request.repository}' (${ports.ecr.region})`,
-    );
-  }
-  const auth = await ports.ecr.getAuthorization();
-  ports.maskSecret(auth.password);
+  const { registry, ...source } = await inspectPromotion(request, promoteFrom, {
+    ecr: ports.ecr,
+    logger: ports.logger,
+    maskSecret: ports.maskSecret,
+  });
   const [tag = ''] = request.tags;
-  ports.logger.info(`would promote ${request.repository}:${promoteFrom} (${digest}) to ${tag}`);
+  ports.logger.info(
+    `would promote ${request.repository}:${promoteFrom} (${source.digest}) to ${tag}`,
+  );
   return {
     outcome: 'checked',
-    image: `${request.expectedRegistry ?? auth.registry}/${request.repository}:${tag}`,
-    digest,
+    image: `${registry}/${request.repository}:${tag}`,
+    digest: source.digest,
     promotedFrom: promoteFrom,
+    promotedSource: source,
   };
+}
+
+/** The promotion rule with the source's own record, when the source is a recorded release. */
+async function withSourceRecord(
+  request: ImageStepRequest,
+  ports: ImageStepPorts,
+): Promise<ImageStepRequest> {
+  const { promoteFrom, promotion } = request;
+  if (promoteFrom === undefined || promotion === undefined || ports.records === undefined) {
+    return request;
+  }
+  const sourceRecord = await ports.records(promoteFrom).read();
+  return { ...request, promotion: { ...promotion, sourceRecord } };
 }
 
 /** Builds and pushes (or builds only), or promotes; see the module comment for the credentials. */
@@ -79,6 +104,7 @@ export async function publishReleaseImage(
   request: ImageStepRequest,
   ports: ImageStepPorts,
 ): Promise<PublishResult | CheckedPromotion> {
+  request = await withSourceRecord(request, ports);
   if (request.promoteFrom !== undefined && request.checkOnly === true) {
     return checkPromotion(request, request.promoteFrom, ports);
   }
@@ -107,6 +133,8 @@ export async function publishReleaseImage(
         ports.keepCredentials?.(credentials);
       },
       clock: ports.clock,
+      records: request.checkOnly === true ? undefined : ports.records?.(request.tags[0] ?? ''),
+      run: ports.run,
     });
   } finally {
     if (credentials !== undefined && ports.keepCredentials === undefined) {

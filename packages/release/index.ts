@@ -14,7 +14,13 @@ export {
   RELEASE_MODES,
 } from './preflight.js';
 export type { EnvironmentPlan, ReleaseMode, ReleasePlan, ReleaseRequest } from './preflight.js';
-export { imageText, pullRequestBody, readReleaseNotes, releaseBody } from './facts.js';
+export {
+  imageText,
+  pullRequestBody,
+  readReleaseNotes,
+  readReleaseSource,
+  releaseBody,
+} from './facts.js';
 export type { Deployment, PullRequestText, ReleaseFacts, ReleaseImageFacts } from './facts.js';
 export { imageCreatedTime, publishReleaseImage, removeRegistryCredentials } from './image.js';
 export type {

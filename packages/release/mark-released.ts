@@ -6,6 +6,7 @@
 import type { GitHubRepository } from '../github/index.js';
 import type { Logger } from '../kit/index.js';
 import { releaseBody, type Deployment, type ReleaseFacts } from './facts.js';
+import { parseRecord, withRecord } from './provenance.js';
 
 export interface PublishedRelease {
   readonly url: string;
@@ -22,7 +23,12 @@ export async function markReleased(
   deployment: Deployment,
   logger: Logger,
 ): Promise<PublishedRelease> {
-  const body = releaseBody(facts, deployment);
+  // The draft the image step wrote holds the image's provenance record: it stays in the body.
+  const draft = await appRepository.findRelease(gitTag);
+  const body = withRecord(
+    releaseBody(facts, deployment),
+    draft === undefined ? undefined : parseRecord(draft.body),
+  );
   const release = await appRepository.publishRelease(gitTag, {
     name: `${facts.app} ${facts.version}`,
     body,

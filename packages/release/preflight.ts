@@ -55,6 +55,22 @@ export interface ReleasePlan {
   readonly environments: readonly EnvironmentPlan[];
 }
 
+/**
+ * The reason given with allow-downgrade, which lets a release go backwards (an older version in the
+ * manifests, a commit that diverged from the newest release, a promoted image of another commit);
+ * undefined when not allowed. Allowed without a reason is refused.
+ */
+export function allowedDowngradeReason(allow: boolean, reason: string): string | undefined {
+  if (!allow) return undefined;
+  if (reason.trim() === '') {
+    throw new InputError(
+      'downgrade-reason',
+      'allow-downgrade needs a reason (part of the state lives in the database schema)',
+    );
+  }
+  return reason.trim();
+}
+
 /** `apps/vsp-cms/` -> `apps/vsp-cms`; `.` and `` -> ``; refuses absolute paths and `..`. */
 export function normalizeManifestsPath(path: string, input = 'manifests-path'): string {
   const trimmed = path.trim().replaceAll('\\', '/');
@@ -179,12 +195,7 @@ export function checkReleaseRequest(request: ReleaseRequest): ReleasePlan {
       `"${request.app}" must be letters, digits, '.', '_' or '-' (it goes into branch names and labels)`,
     );
   }
-  if (request.allowDowngrade === true && (request.downgradeReason ?? '').trim() === '') {
-    throw new InputError(
-      'downgrade-reason',
-      'allow-downgrade needs a reason (part of the state lives in the database schema)',
-    );
-  }
+  allowedDowngradeReason(request.allowDowngrade === true, request.downgradeReason ?? '');
   const hotfixOf = request.hotfixOf?.trim() ?? '';
   const promoteFrom = request.promoteFrom?.trim() ?? '';
   if (hotfixOf !== '' && promoteFrom !== '') {

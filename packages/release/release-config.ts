@@ -1,10 +1,11 @@
 /** What runRelease takes and gives: the whole chain as one request, for the CLI and the sandbox. */
-import type { Exec, PublishOutcome, PublishResult } from '../docker/index.js';
+import type { Exec, PromotedSource, PublishOutcome, PublishResult } from '../docker/index.js';
 import type { EcrClient } from '../ecr/index.js';
 import type { GitHubClient } from '../github/index.js';
 import type { Logger, RepositoryRef } from '../kit/index.js';
 import type { VersionFormat } from '../version/index.js';
 import type { ChangeResult } from './change.js';
+import type { RegistryCredentials } from './credentials.js';
 import type { ReleaseFacts } from './facts.js';
 import type { ManifestPlan } from './manifests.js';
 import type { ReleaseMode } from './preflight.js';
@@ -50,6 +51,8 @@ export interface ReleaseConfig {
   readonly appRepository: RepositoryRef;
   /** The commit to release (full or short SHA). */
   readonly sha: string;
+  /** The branch the commit was taken from, named in the pull request. */
+  readonly sourceRef?: string | undefined;
   readonly format?: VersionFormat | undefined;
   /** First N when no version exists anywhere. Default 1. */
   readonly startAt?: number | undefined;
@@ -105,6 +108,11 @@ export interface ReleasePorts {
   readonly tempDir?: string | undefined;
   /** The docker client to run. Default `docker` from PATH. */
   readonly docker?: string | undefined;
+  /**
+   * Given: the image step leaves its registry credentials for the caller to remove (the CLI does,
+   * on exit and on Ctrl-C) and tells it where they are; see publishReleaseImage.
+   */
+  readonly keepCredentials?: ((credentials: RegistryCredentials) => void) | undefined;
 }
 
 export interface ReleaseImage {
@@ -116,6 +124,8 @@ export interface ReleaseImage {
   /** `checked` is a dry run's promote: the source tag exists, nothing else happened. */
   readonly outcome: PublishOutcome | 'checked';
   readonly promotedFrom: string | undefined;
+  /** A promotion's source as its labels and record describe it. */
+  readonly promotedSource: PromotedSource | undefined;
   readonly publish: PublishResult | undefined;
 }
 

@@ -7,15 +7,20 @@
  * the manifest edit is made in memory first, so a wrong manifests path, a refused downgrade or a
  * declined confirmation leaves no tag, no image and no branch behind.
  */
-import type { PublishResult } from '../docker/index.js';
 import { GitHubRepository } from '../github/index.js';
 import type { Logger } from '../kit/index.js';
 import { formatImageName, prepareManifestEdit, type PreparedEdit } from '../manifest/index.js';
 import { DEFAULT_FORMAT, VersionFormat } from '../version/index.js';
 import { changeManifests, type ChangeResult } from './change.js';
 import { ecrVersionSource } from './ecr-source.js';
-import { deploymentOf, pullRequestBody, readReleaseNotes, type ReleaseFacts } from './facts.js';
-import { publishReleaseImage, type CheckedPromotion } from './image.js';
+import {
+  deploymentOf,
+  pullRequestBody,
+  readReleaseNotes,
+  readReleaseSource,
+  type ReleaseFacts,
+} from './facts.js';
+import { allowedReason, imageOf, publishConfiguredImage } from './release-image.js';
 import {
   manifestImageName,
   planManifests,
@@ -84,6 +89,7 @@ function computeFor(run: Run, reserve: boolean): Promise<ComputedVersion> {
     reserve,
     skipIfReleased: true,
     requireChecks: [],
+    divergedReason: allowedReason(run.config),
     extraSources: run.sources,
     logger: reserve ? run.logger : quieter(run.logger),
   });
@@ -107,59 +113,6 @@ function planFor(run: Run, read: ManifestsAtBase, edit: PreparedEdit): ManifestP
   return planManifests(read, edit, where, run.logger);
 }
 
-function imageOf(
-  run: Run,
-  version: ComputedVersion,
-  published: PublishResult | CheckedPromotion,
-): ReleaseImage {
-  const reference = `${formatImageName(manifestImageName(run.config.image))}:${version.version}`;
-  return {
-    reference: run.config.image.registryId === undefined ? published.image : reference,
-    pushedTo: published.image,
-    digest: published.digest,
-    outcome: published.outcome,
-    promotedFrom: run.config.promoteFrom,
-    publish: published.outcome === 'checked' ? undefined : published,
-  };
-}
-
-function publishImage(run: Run, version: ComputedVersion) {
-  const { config, ports } = run;
-  const build = config.build;
-  const image = manifestImageName(config.image);
-  return publishReleaseImage(
-    {
-      repository: config.image.repository,
-      tags: [version.version],
-      ifTagExists: 'skip-same-digest',
-      expectedRegistry: config.image.registryId === undefined ? undefined : image.registry,
-      promoteFrom: config.promoteFrom,
-      checkOnly: config.dryRun,
-      build:
-        build === undefined
-          ? undefined
-          : {
-              ...build,
-              push: !config.dryRun,
-              source: {
-                serverUrl: config.serverUrl ?? 'https://github.com',
-                repository: `${config.appRepository.owner}/${config.appRepository.repo}`,
-                revision: version.sha,
-              },
-            },
-    },
-    {
-      ecr: ports.ecr,
-      exec: ports.exec,
-      logger: run.logger,
-      maskSecret: ports.maskSecret ?? (() => undefined),
-      clock: ports.clock,
-      tempDir: ports.tempDir,
-      docker: ports.docker,
-    },
-  );
-}
-
 async function factsOf(
   run: Run,
   version: ComputedVersion,
@@ -167,27 +120,34 @@ async function factsOf(
   plan: ManifestPlan,
 ): Promise<ReleaseFacts> {
   const previousVersion = plan.previousVersion ?? version.previousVersion;
-  const notes = await readReleaseNotes(
-    run.app,
-    { previousVersion, gitTagPrefix: run.format.gitTagPrefix, to: version.sha },
-    run.logger,
-  );
+  // A promoted image holds the commit of its revision: the notes and the source are that commit's.
+  const commit = image.promotedSource?.revision ?? version.sha;
+  const [notes, source] = await Promise.all([
+    readReleaseNotes(
+      run.app,
+      { previousVersion, gitTagPrefix: run.format.gitTagPrefix, to: commit },
+      run.logger,
+    ),
+    readReleaseSource(run.app, commit, run.config.sourceRef, run.logger),
+  ]);
   return {
     app: run.config.app,
     version: version.version,
     previousVersion,
     hotfix: version.hotfix > 0,
     appRepository: run.app.fullName,
-    commit: version.sha,
+    commit,
     image: {
       reference: image.pushedTo,
       digest: image.digest,
       promotedFrom: image.promotedFrom,
+      source: image.promotedSource,
     },
     environment: run.root || '.',
     changedFiles: plan.changedFiles,
     downgradeReason: plan.downgradeReason,
     notes,
+    source,
   };
 }
 
@@ -239,7 +199,7 @@ async function prepare(run: Run): Promise<Prepared> {
     `Image: ${what} ${config.dryRun ? 'without pushing' : 'and push'} ${repository}:${version.version}`,
   );
   // A run that stopped after its push left the image under the tag reserved for this commit: the
-  // image step checks it is this release (its labels) instead of asking to push again.
+  // image step checks it is this release (its provenance record) instead of asking to push again.
   const pushedBefore =
     version.reservation === 'reused' &&
     (await run.ports.ecr.getImageDigest(config.image.repository, version.version)) !== undefined;
@@ -269,13 +229,13 @@ async function prepare(run: Run): Promise<Prepared> {
       }
     }
   }
-  const published = await publishImage(run, version);
+  const published = await publishConfiguredImage(run, version);
   logger.info(
     published.digest === undefined
       ? 'not pushed (dry run)'
       : `${published.image}@${published.digest} (${published.outcome})`,
   );
-  const image = imageOf(run, version, published);
+  const image = imageOf(run.config, version, published);
   if (config.pinDigest === true && image.digest !== undefined) {
     plan = planFor(run, read, editFor(run, version, image.digest));
   }
@@ -371,7 +331,10 @@ async function finish(
         overrides: plan.overrides,
       }),
       message: pullRequest.title,
-      pullRequest,
+      pullRequest: {
+        ...pullRequest,
+        body: (changedFiles) => pullRequestBody({ ...facts, changedFiles }, { body: config.body }),
+      },
       supersede: { app: config.app, version: version.version, format: run.format },
       logger,
     });
@@ -423,7 +386,7 @@ export async function runRelease(
     sources:
       config.ecrVersions === false
         ? []
-        : [cachedSource(ecrVersionSource(ports.ecr, config.image.repository))],
+        : [cachedSource(ecrVersionSource(ports.ecr, config.image.repository, ports.logger))],
     step: (step, title) => {
       index += 1;
       ports.logger.step?.({ step, index, total: RELEASE_STEPS.length, title });

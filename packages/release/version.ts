@@ -5,6 +5,7 @@ import {
   latestVersion,
   nextHotfix,
   nextVersion,
+  outOfRangeWarning,
   type Version,
   type VersionFormat,
 } from '../version/index.js';
@@ -31,6 +32,11 @@ export interface ComputeVersionRequest {
   /** Report `skipped` instead of a version when the commit's release already finished. */
   readonly skipIfReleased: boolean;
   readonly requireChecks: readonly string[];
+  /**
+   * The reason a commit that has diverged from the newest release (some of that release's commits
+   * are missing from it) is released anyway; without it such a commit is refused like one behind.
+   */
+  readonly divergedReason?: string | undefined;
   readonly extraSources?: readonly VersionSource[];
   readonly logger: Logger;
   /** Reservation attempts before giving up; each lost race re-reads the tags. Default 30. */
@@ -52,6 +58,8 @@ export interface ComputedVersion {
   readonly skipReason: string;
   /** How many reservation attempts were made (1 unless another run won a race). */
   readonly attempts: number;
+  /** Set when a diverged commit was released with a reason: the release whose commits it lacks. */
+  readonly diverged?: { readonly from: string; readonly missing: number } | undefined;
 }
 
 interface GitVersion extends Version {
@@ -107,7 +115,7 @@ export async function computeVersion(request: ComputeVersionRequest): Promise<Co
   }
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const gitVersions = await listGitVersions(repository, format);
+    const gitVersions = await listGitVersions(repository, format, logger);
     const all: Version[] = [...gitVersions, ...extraVersions];
     // A hotfix of a release that does not exist is refused before anything else is looked at.
     const hotfix = hotfixOf === '' ? undefined : nextHotfix(format, all, hotfixOf);
@@ -119,10 +127,15 @@ export async function computeVersion(request: ComputeVersionRequest): Promise<Co
 
     let candidate: Version;
     let previous: Version | undefined;
+    let diverged: ComputedVersion['diverged'];
     if (!hotfix) {
       candidate = nextVersion(format, all, { startAt: request.startAt });
       previous = latestVersion(all);
-      const guard = await guardAgainstOlderCommit(repository, gitVersions, sha, logger);
+      const ancestry = await ancestryOf(repository, gitVersions, sha);
+      if (ancestry?.status === 'diverged') {
+        diverged = divergedRelease(request, ancestry, candidate, sha);
+      }
+      const guard = ancestry?.status === 'behind' ? ancestry : undefined;
       if (guard) {
         if (!request.skipIfReleased) {
           throw new Error(
@@ -141,6 +154,7 @@ export async function computeVersion(request: ComputeVersionRequest): Promise<Co
     } else {
       candidate = hotfix;
       previous = latestVersion(all.filter((version) => version.number === candidate.number));
+      await assertHotfixContainsFixed(repository, gitVersions, candidate, sha, logger);
     }
 
     const gitTag = format.gitTag(candidate);
@@ -153,6 +167,7 @@ export async function computeVersion(request: ComputeVersionRequest): Promise<Co
         skipped: false,
         skipReason: '',
         attempts: attempt,
+        diverged,
       };
     }
     const created = await repository.createTag(gitTag, sha);
@@ -165,6 +180,7 @@ export async function computeVersion(request: ComputeVersionRequest): Promise<Co
         skipped: false,
         skipReason: '',
         attempts: attempt,
+        diverged,
       };
     }
     // Another run took this number between our read and our write: back off with jitter, re-read.
@@ -214,12 +230,17 @@ async function assertChecksPassed(
 async function listGitVersions(
   repository: GitHubRepository,
   format: VersionFormat,
+  logger: Logger,
 ): Promise<GitVersion[]> {
   const refs = await repository.listTags(format.gitTagListPrefix);
   const versions: GitVersion[] = [];
   for (const ref of refs) {
     const version = format.parseGitTag(ref.name);
     if (version) versions.push({ ...version, ref });
+    // Anyone who can push a tag could otherwise stop every later release (N + 1 past any bound).
+    else if (format.isOutOfRangeGitTag(ref.name)) {
+      logger.warning(outOfRangeWarning(ref.name, repository.fullName));
+    }
   }
   return versions.sort(compareVersions);
 }
@@ -312,25 +333,78 @@ async function reuseExisting(
   };
 }
 
+type Ancestry = Version & {
+  readonly status: 'behind' | 'diverged';
+  /** Commits of the newest release missing from `sha`. */
+  readonly behindBy: number;
+};
+
 /**
- * The newest git release whose commit contains `sha` (sha is behind it), if any. A normal release of
- * such a commit would deploy older code under a newer number.
+ * How `sha` stands to the newest normal git release, when it lacks some of that release's commits: `behind`
+ * (all of sha is in the release) or `diverged` (sha forked before it). Either way, releasing it under
+ * a newer number would deploy code without those commits; undefined when sha contains the release.
  */
-async function guardAgainstOlderCommit(
+async function ancestryOf(
   repository: GitHubRepository,
   sortedGitVersions: readonly GitVersion[],
   sha: string,
-  logger: Logger,
-): Promise<(Version & { behindBy: number }) | undefined> {
-  const newest = sortedGitVersions.at(-1);
+): Promise<Ancestry | undefined> {
+  // Normal releases only: a hotfix's commit is on its own branch (the fix reaches the default branch
+  // as another commit), so the next release from there never contains it.
+  const newest = sortedGitVersions.filter((version) => version.hotfix === 0).at(-1);
   if (!newest) return undefined;
   const newestCommit = await commitOf(repository, newest);
   const comparison = await repository.compareCommits(newestCommit, sha);
-  if (comparison.status === 'behind') return { ...newest, behindBy: comparison.behindBy };
-  if (comparison.status === 'diverged') {
-    logger.warning(
-      `commit ${short(sha)} has diverged from release ${newest.tag} (${String(comparison.behindBy)} of its commits are missing here): check that this is the branch you release from`,
+  if (comparison.status !== 'behind' && comparison.status !== 'diverged') return undefined;
+  return { ...newest, status: comparison.status, behindBy: comparison.behindBy };
+}
+
+/** A diverged commit is refused like one behind, unless a reason is given; then it is reported. */
+function divergedRelease(
+  request: ComputeVersionRequest,
+  ancestry: Ancestry,
+  candidate: Version,
+  sha: string,
+): ComputedVersion['diverged'] {
+  const missing = `${String(ancestry.behindBy)} commit${ancestry.behindBy === 1 ? '' : 's'} of release ${ancestry.tag}`;
+  const reason = request.divergedReason?.trim() ?? '';
+  if (reason === '') {
+    throw new Error(
+      `commit ${short(sha)} has diverged from release ${ancestry.tag}: ${missing} are missing from it, so releasing it as ${candidate.tag} would take them out of production; release a commit that contains ${ancestry.tag}, or set allow-downgrade with a downgrade-reason to release it anyway`,
     );
   }
-  return undefined;
+  request.logger.warning(
+    `commit ${short(sha)} has diverged from release ${ancestry.tag} (${missing} are missing): released anyway, reason given: ${reason}`,
+  );
+  return { from: ancestry.tag, missing: ancestry.behindBy };
+}
+
+/**
+ * A hotfix is the release it fixes plus the fix: its commit must contain the commit of the newest
+ * release of that number (the release itself, or its latest hotfix, so a second fix keeps the first).
+ * A release known only from ECR has no commit to check: said, not refused.
+ */
+async function assertHotfixContainsFixed(
+  repository: GitHubRepository,
+  sortedGitVersions: readonly GitVersion[],
+  hotfix: Version,
+  sha: string,
+  logger: Logger,
+): Promise<void> {
+  const fixed = sortedGitVersions.filter(
+    (version) => version.number === hotfix.number && version.hotfix < hotfix.hotfix,
+  );
+  const newest = fixed.at(-1);
+  if (!newest) {
+    logger.warning(
+      `release ${hotfix.tag.replace(/-[0-9]+$/, '')} has no git tag in ${repository.fullName}: cannot check that commit ${short(sha)} contains it`,
+    );
+    return;
+  }
+  const fixedCommit = await commitOf(repository, newest);
+  const comparison = await repository.compareCommits(fixedCommit, sha);
+  if (comparison.status === 'ahead') return;
+  throw new Error(
+    `commit ${short(sha)} does not contain release ${newest.tag} (commit ${short(fixedCommit)}, ${String(comparison.behindBy)} of its commits missing): a hotfix must be that release plus the fix; branch from its tag ${newest.ref.name}, add the fix, and release that commit`,
+  );
 }

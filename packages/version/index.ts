@@ -7,11 +7,20 @@
  *
  * Only canonical numbers count: `v0.0.07` and `v0.0.417-01` are ignored, because accepting them would
  * give two tag names the same place in the order and `07` is not a tag this suite ever writes.
+ *
+ * So do numbers above MAX_RELEASE_NUMBER: anyone who can push a tag or an image could otherwise plant
+ * `v0.0.9007199254740991`, after which N + 1 is no longer an exact number and every release fails.
  */
 
 import { GitOpsError } from '../kit/errors.js';
 
 export const DEFAULT_FORMAT = 'v0.0.{n}';
+
+/**
+ * The highest release number N and hotfix number k this suite reads or writes. A billion releases
+ * is far beyond any real cadence, and N + 1 stays an exact integer however far past it a junk tag goes.
+ */
+export const MAX_RELEASE_NUMBER = 999_999_999;
 
 /**
  * A problem with a template, prefix or tag. `input` names the input (and CLI option) at fault where
@@ -42,9 +51,16 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function toSafeNumber(digits: string): number | undefined {
+function toReleaseNumber(digits: string): number | undefined {
+  // Compared as text first: `Number()` of a huge digit string rounds, and may round down into range.
+  if (digits.length > String(MAX_RELEASE_NUMBER).length) return undefined;
   const value = Number(digits);
-  return Number.isSafeInteger(value) ? value : undefined;
+  return value <= MAX_RELEASE_NUMBER ? value : undefined;
+}
+
+/** The one-line warning for a tag that isOutOfRange, naming the tag and where it was found. */
+export function outOfRangeWarning(tag: string, source: string): string {
+  return `ignoring tag ${tag} in ${source}: release and hotfix numbers above ${String(MAX_RELEASE_NUMBER)} are not releases this suite writes; delete the tag if it was pushed by mistake`;
 }
 
 export class VersionFormat {
@@ -118,21 +134,42 @@ export class VersionFormat {
     );
   }
 
-  /** Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`). */
+  /**
+   * Parses an image tag; undefined for names of another shape (`latest`, `sha-abc`, `v0.0.07`) and
+   * for numbers above MAX_RELEASE_NUMBER (see isOutOfRange).
+   */
   parse(imageTag: string): Version | undefined {
     const match = this.pattern.exec(imageTag);
     if (!match?.[1]) return undefined;
-    const number = toSafeNumber(match[1]);
-    const hotfix = match[2] === undefined ? 0 : toSafeNumber(match[2]);
+    const number = toReleaseNumber(match[1]);
+    const hotfix = match[2] === undefined ? 0 : toReleaseNumber(match[2]);
     if (number === undefined || hotfix === undefined) return undefined;
     return { number, hotfix, tag: imageTag };
   }
 
+  /**
+   * A tag of exactly this format's shape whose N or k is above MAX_RELEASE_NUMBER: parse ignores it,
+   * and a version source says so (outOfRangeWarning) instead of silently dropping it.
+   */
+  isOutOfRange(imageTag: string): boolean {
+    return this.pattern.test(imageTag) && this.parse(imageTag) === undefined;
+  }
+
+  /** isOutOfRange for a git tag name (with or without `refs/tags/`) carrying the git tag prefix. */
+  isOutOfRangeGitTag(gitTag: string): boolean {
+    const name = this.withoutGitTagPrefix(gitTag);
+    return name !== undefined && this.isOutOfRange(name);
+  }
+
   /** Parses a git tag name (with or without `refs/tags/`), requiring the git tag prefix. */
   parseGitTag(gitTag: string): Version | undefined {
+    const name = this.withoutGitTagPrefix(gitTag);
+    return name === undefined ? undefined : this.parse(name);
+  }
+
+  private withoutGitTagPrefix(gitTag: string): string | undefined {
     const name = gitTag.startsWith('refs/tags/') ? gitTag.slice('refs/tags/'.length) : gitTag;
-    if (!name.startsWith(this.gitTagPrefix)) return undefined;
-    return this.parse(name.slice(this.gitTagPrefix.length));
+    return name.startsWith(this.gitTagPrefix) ? name.slice(this.gitTagPrefix.length) : undefined;
   }
 
   /** Parses what a person typed: an image tag, or a git tag carrying the prefix. */
@@ -146,6 +183,12 @@ export class VersionFormat {
     }
     if (!Number.isSafeInteger(hotfix) || hotfix < 0) {
       throw new VersionError(`hotfix number ${String(hotfix)} is not a whole number >= 0`);
+    }
+    if (number > MAX_RELEASE_NUMBER || hotfix > MAX_RELEASE_NUMBER) {
+      // Written, it would be ignored on the next read and handed out again.
+      throw new VersionError(
+        `${String(Math.max(number, hotfix))} is above ${String(MAX_RELEASE_NUMBER)}, the highest release or hotfix number this suite writes: start a new format, e.g. v0.1.{n}`,
+      );
     }
     const base = `${this.head}${String(number)}${this.tail}`;
     const tag = hotfix === 0 ? base : `${base}-${String(hotfix)}`;
@@ -205,6 +248,12 @@ export function nextVersion(
     throw new VersionError(`start number ${String(startAt)} is not a positive whole number`, {
       input: 'start-at',
     });
+  }
+  if (startAt > MAX_RELEASE_NUMBER) {
+    throw new VersionError(
+      `start number ${String(startAt)} is above ${String(MAX_RELEASE_NUMBER)}, the highest release number this suite writes: give a smaller one`,
+      { input: 'start-at' },
+    );
   }
   const latest = latestVersion(versions);
   return format.render(Math.max(latest ? latest.number + 1 : startAt, startAt));

@@ -657,6 +657,85 @@ describe('dist/cli manifest set-image gives the same one-line errors', () => {
   );
 });
 
+/**
+ * `gitops-release release --config`: a config file's context and Dockerfile stay inside the file's
+ * directory, by the rule ecr-build-push applies to its workspace (the cases above and below).
+ */
+const releaseConfigCases: BadInputCase[] = [
+  {
+    name: 'context ../',
+    inputs: { context: '../' },
+    input: 'context',
+    hint: "keep a config file's paths inside its directory",
+  },
+  {
+    name: 'context /',
+    inputs: { context: '/' },
+    input: 'context',
+    hint: "keep a config file's paths inside its directory",
+  },
+  {
+    name: 'file /etc/passwd',
+    inputs: { file: '/etc/passwd' },
+    input: 'file',
+    hint: "keep a config file's paths inside its directory",
+  },
+];
+
+describe('dist/cli release refuses a config file whose context or file leaves its directory', () => {
+  it.concurrent.each(releaseConfigCases.map((testCase) => [caseName(testCase), testCase] as const))(
+    '%s',
+    async (_name, testCase) => {
+      const workspace = await freshDir('cli-release');
+      await writeFile(join(workspace, 'Dockerfile'), 'FROM scratch\n');
+      const config = {
+        app: 'cms',
+        registry: '008577686731',
+        region: 'us-gov-west-1',
+        repository: 'dsva/cms-drupal',
+        manifests: 'octo-org/manifests',
+        ...testCase.inputs,
+      };
+      await writeFile(join(workspace, 'release.yaml'), JSON.stringify(config));
+      const before = await snapshot(workspace);
+      const token = secret('ghs_');
+      const run = await new Promise<{ code: number; stdout: string; stderr: string }>(
+        (resolvePromise) => {
+          execFile(
+            node24Path(),
+            [join(ROOT, 'dist/cli/index.js'), 'release', '--config', 'release.yaml', '--yes'],
+            {
+              cwd: workspace,
+              // A run that got past the settings would fail to reach GitHub, AWS or docker.
+              env: {
+                PATH: process.env.PATH ?? '',
+                GH_TOKEN: token,
+                GITHUB_API_URL: 'http://127.0.0.1:9',
+                AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:9',
+                DOCKER_HOST: `unix://${join(workspace, 'no-docker.sock')}`,
+              },
+            },
+            (error, stdout, stderr) => {
+              const code = error && typeof error.code === 'number' ? error.code : error ? -1 : 0;
+              resolvePromise({ code, stdout, stderr });
+            },
+          );
+        },
+      );
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      const lines = run.stderr.split('\n').filter((line) => line !== '');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`gitops-release: --${testCase.input}: `);
+      expect(lines[0]).toContain("release.yaml's directory");
+      expect(lines[0]).toContain(testCase.hint);
+      expect(run.stderr).not.toContain(token);
+      expect(await snapshot(workspace)).toEqual(before);
+    },
+    30_000,
+  );
+});
+
 // --- open-manifest-pr -------------------------------------------------------------------------
 
 const openManifestPrCases: BadInputCase[] = [

@@ -48,6 +48,7 @@ describe('dist/compute-version under Node 24', () => {
       reservation: 'created',
       skipped: 'false',
       'skip-reason': '',
+      'diverged-from': '',
       // No `app`: no release preflight, no plan.
       environments: '',
     });

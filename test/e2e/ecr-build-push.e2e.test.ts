@@ -19,6 +19,8 @@ import {
   describeWithDockerAndRegistry,
 } from '../support/docker/index.js';
 import { startEcrServer, type EcrTestServer } from '../support/ecr-server/index.js';
+import { startGitHubServer, type GitHubTestServer } from '../support/github-server.js';
+import { parseRecord } from '../../packages/release/provenance.js';
 
 const describeReal = describeWithDockerAndRegistry('ecr-build-push e2e');
 
@@ -31,6 +33,7 @@ describeReal('dist/ecr-build-push under Node 24', () => {
   let daemon: DockerDaemon;
   let registry: TestRegistry;
   let server: EcrTestServer;
+  let github: GitHubTestServer;
   let work: string;
   let workspace: string;
   let home: string;
@@ -60,9 +63,13 @@ describeReal('dist/ecr-build-push under Node 24', () => {
     await ensureBaseImage(daemon);
     server = await startEcrServer({ registry, accountId: ACCOUNT_ID, region: REGION });
     server.createRepository(repository, { imageTagMutability: 'IMMUTABLE' });
+    // The app repository whose GitHub releases keep the images' provenance records.
+    github = await startGitHubServer();
+    await github.createRepo('octo-org/cms');
   }, 120_000);
 
   afterAll(async () => {
+    await github.close();
     await server.close();
     await Promise.all([daemon.stop(), registry.stop()]);
     rmSync(work, { recursive: true, force: true });
@@ -83,7 +90,17 @@ describeReal('dist/ecr-build-push under Node 24', () => {
     AWS_REGION: REGION,
     AWS_ENDPOINT_URL_ECR: server.endpoint,
     AWS_EC2_METADATA_DISABLED: 'true',
+    GITHUB_API_URL: github.url,
+    GITHUB_RUN_ID: '4200',
   });
+
+  /** The provenance record the app repository's release of `tag` holds (draft or published). */
+  const recordOf = async (tag: string) => {
+    const response = await fetch(`${github.url}/repos/octo-org/cms/releases?per_page=100`);
+    const releases = (await response.json()) as { tag_name: string; body: string | null }[];
+    const release = releases.find((candidate) => candidate.tag_name === tag);
+    return release === undefined ? undefined : parseRecord(release.body ?? '');
+  };
 
   // The login the ECR server hands out: runAction's secret scan watches for it (and its base64).
   const main = (
@@ -101,11 +118,26 @@ describeReal('dist/ecr-build-push under Node 24', () => {
     runAction({ action, step: 'post', state, env: env(), secrets: [registry.password] });
 
   it('builds and pushes, masks the password, writes outputs and summary; post removes the credentials', async () => {
-    const run = await main({ registry: ACCOUNT_ID, repository, tags: 'v0.0.1,latest' });
+    const run = await main({
+      registry: ACCOUNT_ID,
+      repository,
+      tags: 'v0.0.1,latest',
+      'app-token': 'ghs_app_token',
+    });
     expect(run.stdout).not.toContain('::error::');
     expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('::add-mask::ghs_app_token');
     const head = await registry.api.headManifest(repository, 'v0.0.1');
     const digest = head?.digest ?? 'missing';
+    // The push is recorded where an ECR writer cannot write: the draft release of the tag.
+    expect(await recordOf('v0.0.1')).toEqual({
+      repository,
+      tag: 'v0.0.1',
+      imageId: head === undefined ? undefined : expect.stringMatching(/^sha256:/),
+      digest,
+      revision: SHA,
+      run: 'https://github.com/octo-org/cms/actions/runs/4200',
+    });
     const image = `${registry.host}/${repository}:v0.0.1`;
     expect(run.outputs).toEqual({
       image,
@@ -115,6 +147,8 @@ describeReal('dist/ecr-build-push under Node 24', () => {
       tags: 'v0.0.1,latest',
       built: 'true',
       pushed: 'true',
+      'source-revision': '',
+      'source-version': '',
       // Set when the directory was made, for a composite that runs the clean-up itself.
       'docker-config': run.state['docker-config'],
     });
@@ -132,6 +166,16 @@ describeReal('dist/ecr-build-push under Node 24', () => {
     expect(run.commands.some((command) => /(^|\/)docker build /.test(command))).toBe(true);
     expect(run.stdout).toContain('::group::Building');
     expect(run.stdout).toContain('DOCKER_BUILDKIT=1 docker build (no buildx)');
+    // Build and push output ran between stop-commands and its end, a new random token each time.
+    const tokens = [...run.stdout.matchAll(/^::stop-commands::(.*)$/gm)].map(
+      (match) => match[1] ?? '',
+    );
+    expect(tokens.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(tokens).size).toBe(tokens.length);
+    for (const token of tokens) {
+      expect(token).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(run.stdout.split('\n')).toContain(`::${token}::`);
+    }
 
     expect(run.summary).toContain(
       '| Image | Digest | Size | Tags | What happened | Build | Push |',
@@ -157,9 +201,9 @@ describeReal('dist/ecr-build-push under Node 24', () => {
     const before = registry.blobUploads(repository);
     const digest = (await registry.api.headManifest(repository, 'v0.0.1'))?.digest;
     // No SOURCE_DATE_EPOCH and no checkout: a rebuild would get another created time, so another
-    // image id. The release is recognised by its revision and version labels instead.
+    // image id. The release is recognised by its provenance record instead.
     const rerun = await main(
-      { registry: ACCOUNT_ID, repository, tags: 'v0.0.1,latest' },
+      { registry: ACCOUNT_ID, repository, tags: 'v0.0.1,latest', 'app-token': 'ghs_app_token' },
       { SOURCE_DATE_EPOCH: '' },
     );
     expect(rerun.stdout).not.toContain('::error::');
@@ -168,7 +212,7 @@ describeReal('dist/ecr-build-push under Node 24', () => {
     expect(rerun.commands.some((command) => /(^|\/)docker build /.test(command))).toBe(false);
     expect(rerun.commands.some((command) => /(^|\/)docker push /.test(command))).toBe(false);
     expect(rerun.summary).toContain(
-      'this release (same revision and version) is already in ECR: nothing built or pushed',
+      'this release (its provenance record names it) is already in ECR: nothing built or pushed',
     );
     expect((await registry.api.headManifest(repository, 'v0.0.1'))?.digest).toBe(digest);
     expect((await registry.api.headManifest(repository, 'latest'))?.digest).toBe(digest);
@@ -179,6 +223,7 @@ describeReal('dist/ecr-build-push under Node 24', () => {
       tags: 'v0.0.2',
       'promote-from': 'v0.0.1',
       network: '',
+      revision: SHA,
     });
     expect(promoted.exitCode).toBe(0);
     expect(promoted.outputs).toMatchObject({
@@ -191,6 +236,41 @@ describeReal('dist/ecr-build-push under Node 24', () => {
     expect(promoted.state['docker-config']).toBeUndefined();
     expect((await post(promoted.state)).exitCode).toBe(0);
     expect(registry.blobUploads(repository)).toBe(before);
+  }, 90_000);
+
+  it('refuses an image planted under the release tag with the release labels, naming its digest', async () => {
+    // An ECR writer pushes their own image under the next, predictable tag, labelled with the
+    // revision, version and source the release will carry (here: the bundle itself, without a record).
+    writeFileSync(
+      join(workspace, 'Dockerfile.planted'),
+      [`FROM ${BASE_IMAGE}`, 'RUN echo planted > /www-planted', ''].join('\n'),
+    );
+    const planted = await main({
+      registry: ACCOUNT_ID,
+      repository,
+      tags: 'v0.0.3',
+      file: 'Dockerfile.planted',
+    });
+    expect(planted.exitCode).toBe(0);
+    const plantedDigest = planted.outputs.digest ?? '';
+    expect(await recordOf('v0.0.3')).toBeUndefined();
+
+    const release = await main({
+      registry: ACCOUNT_ID,
+      repository,
+      tags: 'v0.0.3,latest',
+      'app-token': 'ghs_app_token',
+    });
+    expect(release.exitCode).toBe(1);
+    const errors = release.stdout.split('\n').filter((line) => line.startsWith('::error::'));
+    expect(errors).toEqual([
+      `::error::ecr-build-push failed: tag 'v0.0.3' already has an image in ECR repository '${repository}' (${plantedDigest}) that this release did not push: the GitHub release v0.0.3 of octo-org/cms holds no record of it; someone with push rights to the repository put it there: delete it (aws ecr batch-delete-image --repository-name ${repository} --image-ids imageTag=v0.0.3) and run again`,
+    ]);
+    // Nothing built, nothing moved, nothing recorded.
+    expect(release.commands.some((command) => /(^|\/)docker build /.test(command))).toBe(false);
+    expect((await registry.api.headManifest(repository, 'latest'))?.digest).not.toBe(plantedDigest);
+    expect(await recordOf('v0.0.3')).toBeUndefined();
+    expect((await post(release.state)).exitCode).toBe(0);
   }, 90_000);
 
   it.each<[string, Record<string, string>, string]>([

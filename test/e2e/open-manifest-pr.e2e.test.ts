@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { node24Path, runAction } from '../support/action-runner.js';
@@ -229,6 +229,56 @@ describe('dist/open-manifest-pr under Node 24', () => {
     expect(warnings).toHaveLength(1);
   }, 60_000);
 
+  it('rebuilds a release branch planted before the release: the pull request and its body hold only the release', async () => {
+    const PROD = 'apps/vsp-cms-prod/values.yaml';
+    const PLANTED = 'apps/vsp-cms/relay.yaml';
+    const branch = 'release/vsp-cms/v0.0.440';
+    const git = (...args: string[]) =>
+      execFileSync('git', ['--git-dir', manifests.gitDir, ...args], { encoding: 'utf8' }).trim();
+    await manifests.commit('vsp-cms-prod at v0.0.417', { [PROD]: valuesAt('v0.0.417') });
+    const dir = await checkoutWith('planted', 'v0.0.440');
+    // The next version is predictable: someone with push rights creates its branch first.
+    const planted = await manifests.commit(
+      'Release vsp-cms v0.0.440',
+      {
+        [VALUES]: valuesAt('v0.0.440'),
+        [PROD]: valuesAt('v0.0.440'),
+        [PLANTED]: 'image: example.com/relay:latest\n',
+      },
+      { branch },
+    );
+    const inputs = { ...baseInputs(dir, 'v0.0.440', 'v0.0.431'), 'release-tag': '' };
+
+    const run = await runAction({ action, env: env(), inputs });
+
+    expect(run.stdout).not.toContain('::error::');
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ operation: 'created', branch });
+    expect(git('diff', '--name-only', `main...${branch}`)).toBe(VALUES);
+    expect(git('rev-parse', `${branch}^`)).toBe(git('rev-parse', 'main'));
+    expect(git('branch', '--contains', planted)).toBe('');
+    const branchWarnings = (stdout: string) =>
+      stdout.split('\n').filter((line) => line.startsWith('::warning::the branch'));
+    expect(branchWarnings(run.stdout)).toEqual([
+      expect.stringContaining(
+        `the branch ${branch} (${manifests.fullName}) held changes this release did not make (files ${PROD}, ${PLANTED})`,
+      ),
+    ]);
+    const opened = (await manifests.pulls()).filter((pull) => pull.head === branch);
+    expect(opened).toHaveLength(1);
+    expect(opened[0]?.body).toContain(`Changed files: \`${VALUES}\`\n`);
+    expect(opened[0]?.body).not.toMatch(/vsp-cms-prod|relay/);
+
+    // The same release again: the rebuilt branch is the release's own, so nothing moves.
+    const tip = git('rev-parse', branch);
+    const again = await runAction({ action, env: env(), inputs });
+    expect(again.exitCode).toBe(0);
+    expect(again.outputs).toMatchObject({ operation: 'unchanged', 'commit-sha': tip });
+    expect(branchWarnings(again.stdout)).toEqual([]);
+    expect(git('rev-parse', branch)).toBe(tip);
+    expect((await manifests.pulls()).filter((pull) => pull.head === branch)).toHaveLength(1);
+  }, 90_000);
+
   it('fails with the missing permission and leaves no branch for a read-only token', async () => {
     manifests.setTokenPermissions('ghs_read_only', { contents: 'read', pull_requests: 'read' });
     const dir = await checkoutWith('forbidden', 'v0.0.421');
@@ -249,6 +299,40 @@ describe('dist/open-manifest-pr under Node 24', () => {
     const branches = execFileSync(
       'git',
       ['--git-dir', manifests.gitDir, 'branch', '--list', 'release/vsp-cms/v0.0.421'],
+      { encoding: 'utf8' },
+    );
+    expect(branches.trim()).toBe('');
+  }, 60_000);
+
+  it('without files, refuses an untracked symlink out of the checkout: nothing committed, no pull request', async () => {
+    const secret = join(workspace, 'runner-secret.txt');
+    await writeFile(secret, 'AKIA-runner-secret\n');
+    const dir = await checkoutWith('leak', 'v0.0.600');
+    await mkdir(join(dir, 'prod'));
+    await symlink(secret, join(dir, 'prod/leak.yaml'));
+    const main = () =>
+      execFileSync('git', ['--git-dir', manifests.gitDir, 'rev-parse', 'main'], {
+        encoding: 'utf8',
+      }).trim();
+    const before = { main: main(), pulls: (await manifests.pulls()).length };
+
+    const run = await runAction({
+      action,
+      env: env(),
+      inputs: { ...baseInputs(dir, 'v0.0.600', 'v0.0.420'), files: '', 'release-tag': '' },
+    });
+
+    expect(run.exitCode).toBe(1);
+    const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error::'));
+    expect(errors).toEqual([
+      `::error::open-manifest-pr failed: input 'path': "prod/leak.yaml", changed or untracked in the checkout, is a symlink to ${secret}, outside the checkout at 'path': delete it, or name the files to commit in 'files'`,
+    ]);
+    expect(run.stdout).not.toContain('AKIA-runner-secret');
+    expect(main()).toBe(before.main);
+    expect(await manifests.pulls()).toHaveLength(before.pulls);
+    const branches = execFileSync(
+      'git',
+      ['--git-dir', manifests.gitDir, 'branch', '--list', 'release/vsp-cms/v0.0.600'],
       { encoding: 'utf8' },
     );
     expect(branches.trim()).toBe('');

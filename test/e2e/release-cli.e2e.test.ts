@@ -6,9 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/action-runner.js';
+import { BASE_IMAGE } from '../support/docker/index.js';
 import { expectedReleaseTexts, releaseTextsOn } from '../support/release-texts.js';
 import {
   sandboxUnavailable,
@@ -107,9 +108,28 @@ describeReal('gitops-release release, the CLI bundle', () => {
         files: [`${SAMPLE.manifestsPath}/values.yaml`],
         pullRequestUrl: `${sandbox.github.url}/${project.manifestsRepo.fullName}/pull/${String(number)}`,
         body: 'Ships the contact form fix.',
+        sourceRef: 'main',
       }),
     );
   }, 240_000);
+
+  it('says before a dry run that it logs in to ECR and runs the Dockerfile here, then writes nothing', async () => {
+    // A commit not yet released, so the dry run has something to build.
+    await project.commit('Polish the header', { 'web/index.html': '<h1>VA.gov</h1>\n' });
+    const tags = await project.appRepo.tags();
+    const pulls = await project.manifestsRepo.pulls();
+    const run = await gitopsRelease(['release', '--config', config, '--dry-run']);
+    if (run.code !== 0) throw new Error(run.out);
+    const registry = `${SAMPLE.accountId}.dkr.ecr.${SAMPLE.region}.amazonaws.com`;
+    const notice = `dry run: will log in to ECR ${registry} and build ${project.checkout} with ${join(project.checkout, 'Dockerfile')}: the Dockerfile's RUN steps execute on this machine's docker; nothing is pushed, tagged or committed`;
+    expect(run.out).toContain(notice);
+    // Before the first step, so before the login and the build.
+    expect(run.out.indexOf(notice)).toBeLessThan(run.out.indexOf('[1/5]'));
+    expect(run.out.indexOf('[1/5]')).toBeLessThan(run.out.indexOf('Building '));
+    expect(run.out).toContain('Dry run: nothing was changed.');
+    expect(await project.appRepo.tags()).toEqual(tags);
+    expect(await project.manifestsRepo.pulls()).toEqual(pulls);
+  }, 120_000);
 
   it('refuses a hotfix that promotes an image, before anything is reserved', async () => {
     const tags = await project.appRepo.tags();
@@ -127,4 +147,60 @@ describeReal('gitops-release release, the CLI bundle', () => {
     expect(run.out).toContain('--promote-from: a hotfix is built from its commit');
     expect(await project.appRepo.tags()).toEqual(tags);
   }, 60_000);
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    'on %s during the build stops docker, removes the ECR credentials and exits %i',
+    async (signal, code) => {
+      const stopped = await sandbox.createProject({
+        app: 'cms',
+        appRepository: `octo-org/cli-${signal.toLowerCase()}-${Date.now().toString(36)}`,
+        manifestsRepository: `va-org/cli-${signal.toLowerCase()}-manifests-${Date.now().toString(36)}`,
+        ecrRepository: `dsva/cli-${signal.toLowerCase()}-${Date.now().toString(36)}`,
+      });
+      // A build that blocks long enough to be interrupted (a new layer: no cache can skip it).
+      await stopped.commit('A slow build', {
+        Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo slow-step-${signal} && sleep 60\n`,
+      });
+      const stoppedConfig = join(sandbox.dir, `cli-${signal}.json`);
+      writeFileSync(stoppedConfig, JSON.stringify(stopped.releaseConfig));
+      // The private DOCKER_CONFIG goes into the temp dir: this one, so the test can watch it.
+      const temp = join(sandbox.dir, `tmp-${signal}`);
+      mkdirSync(temp);
+      const configDirs = (): string[] =>
+        readdirSync(temp).filter((name) => name.startsWith('docker-config-'));
+      const child = spawn(
+        process.env.NODE24 ?? process.execPath,
+        [CLI, 'release', '--config', stoppedConfig, '--yes'],
+        { env: { ...sandbox.childEnv(), TMPDIR: temp }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((done) => {
+        child.on('close', (exitCode, exitSignal) => {
+          done({ code: exitCode, signal: exitSignal });
+        });
+      });
+      const loggedIn = (): boolean =>
+        configDirs().some((dir) => {
+          const file = join(temp, dir, 'config.json');
+          return existsSync(file) && readFileSync(file, 'utf8').includes('"auths"');
+        });
+      const deadline = Date.now() + 90_000;
+      while (!(loggedIn() && out.includes(`slow-step-${signal}`)) && child.exitCode === null) {
+        if (Date.now() > deadline) throw new Error(`the build never started:\n${out}`);
+        await new Promise((done) => setTimeout(done, 100));
+      }
+      expect(child.exitCode).toBeNull();
+      child.kill(signal);
+      const end = await exited;
+      expect({ ...end, out }).toMatchObject({ code, signal: null });
+      expect(out).toContain(`${signal}: stopping docker and removing the registry credentials`);
+      expect(configDirs()).toEqual([]);
+    },
+    150_000,
+  );
 });

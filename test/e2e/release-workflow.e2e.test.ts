@@ -97,14 +97,15 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     expect(fixture.checkouts.filter((call) => call.repository === MANIFESTS_REPOSITORY)).toEqual([
       expect.objectContaining({ job: 'manifests', token: MANIFESTS_TOKEN, path: 'manifests' }),
     ]);
-    // Each job's token held exactly its permissions; only the image job had an OIDC token.
+    // Each job's token held exactly its permissions; only the image job had an OIDC token. The
+    // image job writes the image's provenance record (the draft release): contents write.
     const granted = [...fixture.tokens.values()].map(({ job, permissions }) => ({
       job,
       permissions,
     }));
     expect(granted).toEqual([
       { job: 'version', permissions: { contents: 'write' } },
-      { job: 'image', permissions: { contents: 'read', 'id-token': 'write' } },
+      { job: 'image', permissions: { contents: 'write', 'id-token': 'write' } },
       { job: 'manifests', permissions: { contents: 'write' } },
     ]);
     // ecr-build-push's post step ran and took the registry credentials with it.

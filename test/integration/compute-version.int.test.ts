@@ -97,6 +97,38 @@ describe('computeVersion against the GitHub test server', () => {
     expect(gitTagTarget(repo, 'v0.0.1000')).toBe(sha);
   });
 
+  it('ignores planted tags with numbers above 999999999, warning, and releases max real + 1', async () => {
+    const repo = await newRepo();
+    const base = await repo.head();
+    // Anyone who can push a tag can plant these; N + 1 of the first is not an exact number.
+    const junk = ['v0.0.9007199254740991', 'v0.0.1000000000', 'v0.0.41-9007199254740991'];
+    await repo.createTags(['v0.0.41', 'v0.0.42', ...junk], base);
+    const warning = (tag: string): string =>
+      `ignoring tag ${tag} in ${repo.owner}/${repo.name}: release and hotfix numbers above 999999999 are not releases this suite writes; delete the tag if it was pushed by mistake`;
+
+    const fix = await repo.commit('fix', { 'fix.txt': '1' }, { branch: 'hotfix' });
+    const hotfixLog = recordingLogger();
+    const hotfix = await computeVersion(
+      request(repo, fix, { hotfixOf: 'v0.0.41', logger: hotfixLog }),
+    );
+    expect(hotfix).toMatchObject({ version: 'v0.0.41-1', reservation: 'created' });
+
+    const sha = await repo.commit('feature', { 'a.txt': 'a' });
+    const logger = recordingLogger();
+    const result = await computeVersion(request(repo, sha, { logger }));
+    expect(result).toMatchObject({
+      version: 'v0.0.43',
+      previousVersion: 'v0.0.42',
+      reservation: 'created',
+    });
+    expect(gitTagTarget(repo, 'v0.0.43')).toBe(sha);
+    for (const log of [hotfixLog, logger]) {
+      expect(
+        log.records.filter((record) => record.level === 'warning').map((record) => record.message),
+      ).toEqual(expect.arrayContaining(junk.map(warning)));
+    }
+  });
+
   it('reuses the tag of an unfinished run, and skips once the release is published', async () => {
     const repo = await newRepo();
     const sha = await repo.head();
@@ -132,7 +164,8 @@ describe('computeVersion against the GitHub test server', () => {
     await repo.createTags(['v0.0.41'], base);
     const shas: string[] = [];
     for (let index = 0; index < 20; index++) {
-      // Sibling branches: every commit is ahead of the base and none is behind another's release.
+      // Sibling branches: every commit is ahead of the base and none is behind another's release;
+      // each has diverged from the others' releases, allowed here (the race is what is tested).
       shas.push(
         await repo.commit(
           `change ${String(index)}`,
@@ -142,7 +175,9 @@ describe('computeVersion against the GitHub test server', () => {
       );
     }
     const results = await Promise.all(
-      shas.map((sha) => computeVersion(request(repo, sha, { sleep: undefined }))),
+      shas.map((sha) =>
+        computeVersion(request(repo, sha, { sleep: undefined, divergedReason: 'race test' })),
+      ),
     );
     const numbers = results.map((result) => result.number).sort((a, b) => a - b);
     expect(numbers).toEqual(Array.from({ length: 20 }, (_, index) => 42 + index));
@@ -182,21 +217,62 @@ describe('computeVersion against the GitHub test server', () => {
     expect([...(await repo.tags()).keys()]).toEqual(['v0.0.1']);
   });
 
-  it('warns when the commit has diverged from the newest release', async () => {
+  it('refuses a commit that has diverged from the newest release unless a reason is given', async () => {
     const repo = await newRepo();
     // 'side' branches off before the released commit, so each has a commit the other lacks.
     const other = await repo.commit('elsewhere', { 'b.txt': '2' }, { branch: 'side' });
     const released = await repo.commit('on main', { 'a.txt': '1' });
     await computeVersion(request(repo, released));
+    // What an attacker with a branch would try first: a manual release of an old fork, scheduled or not.
+    for (const skipIfReleased of [true, false]) {
+      await expect(computeVersion(request(repo, other, { skipIfReleased }))).rejects.toThrow(
+        `commit ${other.slice(0, 7)} has diverged from release v0.0.1: 1 commit of release v0.0.1 are missing from it, so releasing it as v0.0.2 would take them out of production`,
+      );
+    }
+    expect([...(await repo.tags()).keys()]).toEqual(['v0.0.1']);
+
     const logger = recordingLogger();
-    const result = await computeVersion(request(repo, other, { logger }));
-    expect(result.version).toBe('v0.0.2');
+    const reason = 'the side branch is the new mainline';
+    const result = await computeVersion(request(repo, other, { logger, divergedReason: reason }));
+    expect(result).toMatchObject({ version: 'v0.0.2', diverged: { from: 'v0.0.1', missing: 1 } });
     expect(
       logger.records.some(
         (record) =>
-          record.level === 'warning' && record.message.includes('has diverged from release v0.0.1'),
+          record.level === 'warning' && record.message.includes(`reason given: ${reason}`),
       ),
     ).toBe(true);
+  });
+
+  it('takes a hotfix only from a commit that contains the release it fixes', async () => {
+    const repo = await newRepo();
+    const base = await repo.head();
+    const fixed = await repo.commit('release 5', { 'a.txt': '5' });
+    await repo.createTags(['v0.0.5'], fixed);
+    const newer = await repo.commit('release 6', { 'a.txt': '6' });
+    await repo.createTags(['v0.0.6'], newer);
+    // Built from a commit before v0.0.5: "hotfix" of v0.0.5 that would ship older code.
+    const stale = await repo.commit(
+      'not on the release',
+      { 'fix.txt': '1' },
+      { branch: 'stale', from: base },
+    );
+    await expect(computeVersion(request(repo, stale, { hotfixOf: 'v0.0.5' }))).rejects.toThrow(
+      `commit ${stale.slice(0, 7)} does not contain release v0.0.5 (commit ${fixed.slice(0, 7)}, 1 of its commits missing): a hotfix must be that release plus the fix; branch from its tag v0.0.5`,
+    );
+    // v0.0.6 contains v0.0.5, but is not a fix of it: still refused as a hotfix (it is another release).
+    const fix1 = await repo.commit('fix 1', { 'fix.txt': '1' }, { branch: 'hotfix', from: fixed });
+    const first = await computeVersion(request(repo, fix1, { hotfixOf: 'v0.0.5' }));
+    expect(first.version).toBe('v0.0.5-1');
+    // A second fix made beside the first (from v0.0.5, not from v0.0.5-1) would drop the first fix.
+    const beside = await repo.commit(
+      'fix 2',
+      { 'fix2.txt': '2' },
+      { branch: 'beside', from: fixed },
+    );
+    await expect(computeVersion(request(repo, beside, { hotfixOf: 'v0.0.5' }))).rejects.toThrow(
+      /does not contain release v0\.0\.5-1/,
+    );
+    expect([...(await repo.tags()).keys()].sort()).toEqual(['v0.0.5', 'v0.0.5-1', 'v0.0.6']);
   });
 
   it('makes hotfixes on top of an existing release', async () => {

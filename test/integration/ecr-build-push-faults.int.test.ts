@@ -19,6 +19,8 @@ import {
   type Exec,
   type ExecResult,
   type ImageBuild,
+  type ImageRecord,
+  type ImageRecordStore,
   type PublishRequest,
 } from '../../packages/docker/index.js';
 import { createEcrClient, type EcrClient } from '../../packages/ecr/index.js';
@@ -109,7 +111,7 @@ describeReal('ecr-build-push under registry and ECR faults', () => {
   const publish = (
     request: PublishRequest,
     ecr: EcrClient,
-    options: { cli?: DockerCli; clock?: Date } = {},
+    options: { cli?: DockerCli; clock?: Date; records?: ImageRecordStore } = {},
   ) =>
     publishImage(request, {
       ecr,
@@ -117,7 +119,22 @@ describeReal('ecr-build-push under registry and ECR faults', () => {
       logger,
       maskSecret: (secret) => masked.push(secret),
       clock: () => options.clock ?? CREATED,
+      records: options.records,
     });
+
+  /** The provenance record port in memory (the GitHub release keeps it; see provenance.ts). */
+  function memoryRecords(): ImageRecordStore & { writes: ImageRecord[] } {
+    const writes: ImageRecord[] = [];
+    return {
+      where: 'the GitHub release v1',
+      writes,
+      read: () => Promise.resolve(writes.at(-1)),
+      write: (record) => {
+        writes.push(record);
+        return Promise.resolve();
+      },
+    };
+  }
 
   /** The digest a tag names in the registry itself (not through ECR or the proxy). */
   const tagDigest = async (repository: string, tag: string): Promise<string | undefined> =>
@@ -305,6 +322,7 @@ describeReal('ecr-build-push under registry and ECR faults', () => {
       ] as const) {
         world.server.injectFault({ operation, kind: 'throttling', times: 1 });
       }
+      const records = memoryRecords();
       const result = await publish(
         {
           repository,
@@ -313,6 +331,7 @@ describeReal('ecr-build-push under registry and ECR faults', () => {
           build: build(context('throttled')),
         },
         world.ecr,
+        { records },
       );
       expect(result).toMatchObject({ outcome: 'pushed', pushed: true });
       expect(await tagDigest(repository, 'v1')).toBe(result.digest);
@@ -329,7 +348,7 @@ describeReal('ecr-build-push under registry and ECR faults', () => {
         'PutImage',
       ]);
 
-      // A re-run meets the same throttling and reports the same image, writing nothing.
+      // A re-run meets the same throttling and reports the same (recorded) image, writing nothing.
       for (const operation of ['GetAuthorizationToken', 'BatchGetImage'] as const) {
         world.server.injectFault({ operation, kind: 'throttling', times: 1 });
       }
@@ -341,6 +360,7 @@ describeReal('ecr-build-push under registry and ECR faults', () => {
           build: build(context('throttled')),
         },
         world.ecr,
+        { records },
       );
       expect(again).toMatchObject({
         outcome: 'already-present',
@@ -492,25 +512,31 @@ describeReal('ecr-build-push under registry and ECR faults', () => {
     }
   }, 120_000);
 
-  it('runner killed after the push: a re-run reports the same digest, builds and pushes nothing', async () => {
+  it('runner killed after the push: a re-run finds the image recorded, builds and pushes nothing', async () => {
     const world = await faultyEcr();
     try {
       const repository = `faults/rerun-${run}`;
       world.server.createRepository(repository);
       const dir = context('rerun');
-      // The killed job got as far as pushing the release tag (its extra tag never moved).
+      // The killed job got as far as pushing the release tag (its extra tag never moved), and was
+      // killed before it recorded the digest: its record holds the image id written before the push.
+      const records = memoryRecords();
       const first = await publish(
         { repository, tags: ['v1'], ifTagExists: 'skip-same-digest', build: build(dir) },
         world.ecr,
+        { records },
       );
+      records.writes.splice(1);
+      expect(records.writes).toEqual([expect.objectContaining({ imageId: first.imageId })]);
+      expect(records.writes[0]?.digest).toBeUndefined();
       // The re-run's build would not reproduce the image id (here: another created time, as a warm
-      // daemon's build can differ too), so comparing image ids would refuse it as a different image.
+      // daemon's build can differ too): the record, not a build, says the tag's image is this one.
       const builds = count('build');
       const uploads = registry.blobUploads(repository);
       const rerun = await publish(
         { repository, tags: ['v1', 'latest'], ifTagExists: 'skip-same-digest', build: build(dir) },
         world.ecr,
-        { clock: new Date(CREATED.getTime() + 3_600_000) },
+        { clock: new Date(CREATED.getTime() + 3_600_000), records },
       );
       expect(rerun).toMatchObject({
         outcome: 'already-present',
@@ -523,6 +549,8 @@ describeReal('ecr-build-push under registry and ECR faults', () => {
       expect(registry.blobUploads(repository)).toBe(uploads);
       expect(await tagDigest(repository, 'v1')).toBe(first.digest);
       expect(await tagDigest(repository, 'latest')).toBe(first.digest);
+      // The re-run completed the record with the digest.
+      expect(records.writes.at(-1)).toMatchObject({ imageId: first.imageId, digest: first.digest });
 
       // Another revision under the same tag is still refused, naming both images; nothing moves.
       await expect(

@@ -23,6 +23,8 @@ import {
   removeDockerConfigDir,
   type Exec,
   type ImageBuild,
+  type ImageRecord,
+  type ImageRecordStore,
   type PublishRequest,
 } from '../../packages/docker/index.js';
 import { createEcrClient, type EcrClient } from '../../packages/ecr/index.js';
@@ -125,15 +127,41 @@ describeReal('ecr-build-push through packages/docker and the real parts', () => 
     };
   }
 
-  function publish(request: PublishRequest, cli?: DockerCli, client: EcrClient = ecr) {
+  function publish(
+    request: PublishRequest,
+    cli?: DockerCli,
+    client: EcrClient = ecr,
+    records?: ImageRecordStore,
+  ) {
     return publishImage(request, {
       ecr: client,
       docker: cli,
       logger: logger(),
       maskSecret: (secret) => masked.push(secret),
       clock: () => CREATED,
+      records,
+      run: 'https://github.com/octo-org/cms/actions/runs/7',
     });
   }
+
+  /**
+   * The record port in memory, as the GitHub release keeps it (provenance.ts, tested against the
+   * GitHub server in the e2e): what matters here is what publishImage reads and writes.
+   */
+  function memoryRecords(initial?: ImageRecord): ImageRecordStore & { writes: ImageRecord[] } {
+    const writes: ImageRecord[] = [];
+    return {
+      where: 'the GitHub release v9 of octo-org/cms',
+      writes,
+      read: () => Promise.resolve(writes.at(-1) ?? initial),
+      write: (record) => {
+        writes.push(record);
+        return Promise.resolve();
+      },
+    };
+  }
+
+  const builds = (): number => calls.filter((call) => call.args[0] === 'build').length;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'ecr-build-push-'));
@@ -255,58 +283,232 @@ describeReal('ecr-build-push through packages/docker and the real parts', () => 
     });
   }, 30_000);
 
-  it('re-runs a release into an immutable tag without pushing, from a clean builder cache', async () => {
+  it('re-runs a release into an immutable tag by its record, and without one only for the very same image', async () => {
     const dir = context('immutable');
-    // No revision: the image can't be recognised by its labels, so the re-run builds and compares
-    // image ids (the inline cache makes the rebuild the same image).
-    const unversioned = { serverUrl: 'https://github.com', repository: 'octo-org/cms' };
     const request: PublishRequest = {
       repository: repos.locked,
       tags: ['v7'],
       ifTagExists: 'skip-same-digest',
-      build: build(dir, { source: unversioned }),
+      build: build(dir),
     };
-    const first = await publish(request, dockerCli());
+    const records = memoryRecords();
+    const first = await publish(request, dockerCli(), ecr, records);
     expect(first.outcome).toBe('pushed');
+    // Recorded before the push (image id) and after it (digest), by the run that pushed.
+    expect(records.writes).toEqual([
+      {
+        repository: repos.locked,
+        tag: 'v7',
+        imageId: first.imageId,
+        revision: SHA,
+        run: 'https://github.com/octo-org/cms/actions/runs/7',
+      },
+      {
+        repository: repos.locked,
+        tag: 'v7',
+        imageId: first.imageId,
+        digest: first.digest,
+        revision: SHA,
+        run: 'https://github.com/octo-org/cms/actions/runs/7',
+      },
+    ]);
 
-    // A fresh runner: no local image, no build cache; the release image's inline cache is read back.
+    // A fresh runner: no local image, no builder cache. The record names the image: nothing is built.
     await daemon.docker(['rmi', `${registry.host}/${repos.locked}:v7`]);
     await daemon.docker(['builder', 'prune', '-af']);
     const uploads = registry.blobUploads(repos.locked);
-    const puts = registry.requests(repos.locked).filter((r) => r.method === 'PUT').length;
-    const rerun = await publish(request, dockerCli());
+    const before = builds();
+    const rerun = await publish(request, dockerCli(), ecr, records);
     expect(rerun).toMatchObject({
-      built: true,
+      built: false,
       pushed: false,
       outcome: 'already-present',
       digest: first.digest,
     });
-    expect(rerun.imageId).toBe(first.imageId);
+    expect(builds()).toBe(before);
     expect(registry.blobUploads(repos.locked)).toBe(uploads);
-    expect(registry.requests(repos.locked).filter((r) => r.method === 'PUT').length).toBe(puts);
 
-    // A different image under the same tag fails, naming both, and pushes nothing.
-    const changed = publish(
-      { ...request, build: build(context('changed'), { source: unversioned }) },
-      dockerCli(),
-    );
-    await expect(changed).rejects.toThrow(
+    // Without a record, the tag's image is trusted only when a build makes the very same image: a
+    // rebuild on the fresh runner is another image (no cache is read from the registry), so refused.
+    await expect(publish(request, dockerCli())).rejects.toThrow(
       new RegExp(
         `tag 'v7' already names ${first.digest ?? ''} \\(image ${first.imageId ?? ''}\\).*different image \\(sha256:`,
       ),
     );
     const overwrite = publish(
-      {
-        ...request,
-        ifTagExists: 'overwrite',
-        build: build(context('changed'), { source: unversioned }),
-      },
+      { ...request, ifTagExists: 'overwrite', build: build(context('changed')) },
       dockerCli(),
     );
     await expect(overwrite).rejects.toThrow("the repository's tags are immutable");
     expect(registry.blobUploads(repos.locked)).toBe(uploads);
     expect((await registry.api.headManifest(repos.locked, 'v7'))?.digest).toBe(first.digest);
   }, 120_000);
+
+  it('refuses an image planted under the release tag with the right labels, naming its digest', async () => {
+    // What an ECR writer tries first: push their own image under the next, predictable number, with
+    // the revision, version and source labels the release will look for.
+    const planted = await publish(
+      {
+        repository: repos.app,
+        tags: ['v9'],
+        ifTagExists: 'skip-same-digest',
+        build: build(context('planted')),
+      },
+      dockerCli(),
+    );
+    const before = builds();
+    const records = memoryRecords();
+    const release = publish(
+      {
+        repository: repos.app,
+        tags: ['v9'],
+        ifTagExists: 'skip-same-digest',
+        build: build(context('hello')),
+      },
+      dockerCli(),
+      ecr,
+      records,
+    );
+    await expect(release).rejects.toThrow(
+      `tag 'v9' already has an image in ECR repository '${repos.app}' (${planted.digest ?? ''}) that this release did not push: the GitHub release v9 of octo-org/cms holds no record of it; someone with push rights to the repository put it there: delete it`,
+    );
+    expect(builds()).toBe(before);
+    expect(records.writes).toEqual([]);
+    expect((await registry.api.headManifest(repos.app, 'v9'))?.digest).toBe(planted.digest);
+
+    // A record of another image (a tag moved after the release) is refused the same way.
+    const other = memoryRecords({
+      repository: repos.app,
+      tag: 'v9',
+      digest: `sha256:${'0'.repeat(64)}`,
+    });
+    await expect(
+      publish(
+        {
+          repository: repos.app,
+          tags: ['v9'],
+          ifTagExists: 'skip-same-digest',
+          build: build(context('hello')),
+        },
+        dockerCli(),
+        ecr,
+        other,
+      ),
+    ).rejects.toThrow(`records sha256:${'0'.repeat(64)}`);
+
+    // A run killed between its push and the record's digest: the image id it recorded first proves it.
+    const unconfirmed = memoryRecords({
+      repository: repos.app,
+      tag: 'v9',
+      imageId: planted.imageId,
+    });
+    const resumed = await publish(
+      {
+        repository: repos.app,
+        tags: ['v9'],
+        ifTagExists: 'skip-same-digest',
+        build: build(context('planted')),
+      },
+      dockerCli(),
+      ecr,
+      unconfirmed,
+    );
+    expect(resumed).toMatchObject({
+      outcome: 'already-present',
+      built: false,
+      digest: planted.digest,
+    });
+    expect(unconfirmed.writes.at(-1)).toMatchObject({
+      digest: planted.digest,
+      imageId: planted.imageId,
+    });
+  }, 90_000);
+
+  it('promotes only an image of the released commit, unless a reason is given', async () => {
+    const other = 'bad0'.padEnd(40, '1');
+    const source = await publish(
+      {
+        repository: repos.app,
+        tags: ['rc-other'],
+        ifTagExists: 'skip-same-digest',
+        build: build(context('other commit'), {
+          source: { serverUrl: 'https://github.com', repository: 'octo-org/cms', revision: other },
+        }),
+      },
+      dockerCli(),
+    );
+    const promote = (reason?: string, records?: ImageRecordStore) =>
+      publish(
+        {
+          repository: repos.app,
+          tags: ['v10'],
+          ifTagExists: 'skip-same-digest',
+          promoteFrom: 'rc-other',
+          promotion: { revision: SHA, otherRevisionReason: reason },
+        },
+        undefined,
+        ecr,
+        records,
+      );
+    await expect(promote()).rejects.toThrow(
+      `cannot promote: 'rc-other' (${source.digest ?? ''}) was built from commit ${other.slice(0, 12)}, not from the released commit ${SHA.slice(0, 12)}; promote an image of that commit`,
+    );
+    expect(await registry.api.headManifest(repos.app, 'v10')).toBeUndefined();
+
+    const records = memoryRecords();
+    const allowed = await promote('the rc was tested in staging', records);
+    expect(allowed).toMatchObject({
+      outcome: 'promoted',
+      digest: source.digest,
+      promotedSource: {
+        tag: 'rc-other',
+        digest: source.digest,
+        revision: other,
+        version: 'rc-other',
+      },
+    });
+    expect(records.writes).toEqual([
+      {
+        repository: repos.app,
+        tag: 'v10',
+        digest: source.digest,
+        revision: other,
+        promotedFrom: 'rc-other',
+        run: 'https://github.com/octo-org/cms/actions/runs/7',
+        builtBy: undefined,
+      },
+    ]);
+    expect(
+      logs.some(
+        (log) =>
+          log.level === 'warning' &&
+          log.message.includes('allowed, reason given: the rc was tested in staging'),
+      ),
+    ).toBe(true);
+
+    // The source's own release record names another image: the tag was moved after its release.
+    await expect(
+      publish(
+        {
+          repository: repos.app,
+          tags: ['v11'],
+          ifTagExists: 'skip-same-digest',
+          promoteFrom: 'rc-other',
+          promotion: {
+            revision: other,
+            sourceRecord: {
+              repository: repos.app,
+              tag: 'rc-other',
+              digest: `sha256:${'1'.repeat(64)}`,
+            },
+          },
+        },
+        undefined,
+      ),
+    ).rejects.toThrow(
+      `but its release recorded sha256:${'1'.repeat(64)}: the tag was moved after its release`,
+    );
+  }, 90_000);
 
   it('fails before building with if-tag-exists: fail, and moves a mutable tag with overwrite', async () => {
     const builds = calls.filter((call) => call.args[0] === 'build').length;

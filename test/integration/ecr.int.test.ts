@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BatchDeleteImageCommand, CreateRepositoryCommand } from '@aws-sdk/client-ecr';
 import { createEcrClient, EcrError, type EcrClient } from '../../packages/ecr/index.js';
 import { recordingLogger } from '../../packages/kit/index.js';
+import { ecrVersionSource } from '../../packages/release/index.js';
+import { nextVersion, VersionFormat } from '../../packages/version/index.js';
 import {
   registryAvailability,
   startRegistry,
@@ -148,6 +150,30 @@ describeEcr('packages/ecr against the ECR test server', () => {
     expect(pages.map((request) => request.input.nextToken === undefined)).toEqual([true, false]);
     expect(pages.every((request) => request.status === 200)).toBe(true);
   }, 30_000);
+
+  it('counts release tags as versions, ignoring a planted out-of-range one with a warning', async () => {
+    const versions = `team/versions-${run}`;
+    server.createRepository(versions);
+    const seed = await registry.api.pushSyntheticImage(versions, 'v0.0.7');
+    // Anyone with ecr:PutImage can push a tag; N + 1 of this one is not an exact number.
+    for (const tag of ['v0.0.8', 'v0.0.9007199254740991', 'v0.0.8-1000000000', 'latest']) {
+      await registry.api.putManifest(versions, tag, seed.body, seed.mediaType);
+    }
+    const sourceLog = recordingLogger();
+    const source = ecrVersionSource(ecr, versions, sourceLog);
+    const format = VersionFormat.parse('v0.0.{n}');
+
+    const found = await source.listVersions(format);
+
+    expect(found.map((version) => version.tag)).toEqual(['v0.0.7', 'v0.0.8']);
+    expect(nextVersion(format, found).tag).toBe('v0.0.9');
+    expect(sourceLog.records).toEqual(
+      ['v0.0.8-1000000000', 'v0.0.9007199254740991'].map((tag) => ({
+        level: 'warning',
+        message: `ignoring tag ${tag} in ecr ${versions}: release and hotfix numbers above 999999999 are not releases this suite writes; delete the tag if it was pushed by mistake`,
+      })),
+    );
+  });
 
   it('finds the digest behind a tag, and knows when a tag is absent', async () => {
     expect(await ecr.getImageDigest(repo.app, 'build-1')).toBe(build1.digest);

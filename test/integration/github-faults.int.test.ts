@@ -64,10 +64,11 @@ describeReal('a release through GitHub faults', () => {
 
   async function row(name: string): Promise<Row> {
     const target = await harness.project(name);
+    const sha = await target.appRepo.head();
     return {
       target,
-      candidateDigest: await harness.seedImage(target, CANDIDATE),
-      sha: await target.appRepo.head(),
+      candidateDigest: await harness.seedImage(target, CANDIDATE, sha),
+      sha,
       app: `/repos/${target.appRepo.fullName}`,
       manifests: `/repos/${target.manifestsRepo.fullName}`,
     };
@@ -212,13 +213,19 @@ describeReal('a release through GitHub faults', () => {
     );
 
     scenario(
-      'GitHub release: the retried POST /releases gets tag_name already_exists and finds the release published',
+      'GitHub release: the retried POST /releases (the draft with the image record) gets tag_name already_exists and adopts the draft, published once',
       async () => {
         const current = await row('lost-release');
         addFault({ route: `POST ${current.app}/releases`, kind: 'drop-after' });
         const result = await promote(current.target).result;
-        expect(result).toMatchObject({ status: 'released', release: { created: false } });
+        expect(result).toMatchObject({ status: 'released', release: { created: true } });
         expectReleased(await harness.state(current.target), current);
+        const response = await fetch(
+          `${harness.sandbox.github.url}${current.app}/releases?per_page=100`,
+        );
+        const releases = (await response.json()) as { tag_name: string; body: string }[];
+        expect(releases.map((release) => release.tag_name)).toEqual(['v0.0.1']);
+        expect(releases[0]?.body).toContain(`"digest":"${current.candidateDigest}"`);
       },
     );
 
@@ -248,14 +255,8 @@ describeReal('a release through GitHub faults', () => {
       async () => {
         const current = await row('race-tag');
         const { appRepo } = current.target;
-        // The other run releases a commit beside ours (same parent), so ours is not behind it.
-        git(appRepo, 'update-ref', 'refs/heads/other', `${current.sha}~1`);
-        appRepo.invalidateRefCache();
-        const theirs = await appRepo.commit(
-          'Another change',
-          { 'other.txt': '1\n' },
-          { branch: 'other' },
-        );
+        // The other run (slower, of the commit before ours) releases it, so ours is ahead of it.
+        const theirs = git(appRepo, 'rev-parse', `${current.sha}~1`);
         addFault({
           route: `POST ${current.app}/git/refs`,
           kind: 'before',
@@ -285,10 +286,10 @@ describeReal('a release through GitHub faults', () => {
     );
 
     scenario(
-      "someone creates the release's pull request branch just before we do: our commit goes on top of theirs (nothing of theirs dropped) and one pull request opens",
+      "someone creates the release's pull request branch just before we do: it is rebuilt from the base (nothing of theirs reaches the pull request), their commit named in a warning, and one pull request opens",
       async () => {
         const current = await row('race-branch');
-        const { manifestsRepo } = current.target;
+        const { manifestsRepo, manifestsPath } = current.target;
         let theirs = '';
         addFault({
           route: `POST ${current.manifests}/git/refs`,
@@ -301,13 +302,22 @@ describeReal('a release through GitHub faults', () => {
             );
           },
         });
-        const result = await promote(current.target).result;
+        const run = promote(current.target);
+        const result = await run.result;
         expect(result).toMatchObject({ status: 'released' });
         const state = await harness.state(current.target);
         expectReleased(state, current);
-        expect(git(manifestsRepo, 'rev-parse', 'release/cms/v0.0.1~1')).toBe(theirs);
-        expect(git(manifestsRepo, 'show', 'release/cms/v0.0.1:apps/vsp-cms/NOTES.md')).toBe(
-          'Deploy after 18:00.',
+        expect(git(manifestsRepo, 'rev-parse', 'release/cms/v0.0.1~1')).toBe(
+          git(manifestsRepo, 'rev-parse', 'main'),
+        );
+        expect(git(manifestsRepo, 'diff', '--name-only', 'main...release/cms/v0.0.1')).toBe(
+          `${manifestsPath}/values.yaml`,
+        );
+        expect(git(manifestsRepo, 'branch', '--contains', theirs)).toBe('');
+        expect(run.logger.lines).toContainEqual(
+          expect.stringContaining(
+            `warning: the branch release/cms/v0.0.1 (${manifestsRepo.fullName}) was pushed to (${theirs.slice(0, 7)}) while this release committed`,
+          ),
         );
       },
     );
@@ -326,8 +336,10 @@ describeReal('a release through GitHub faults', () => {
           { 'other.txt': '1\n' },
           { branch: 'other' },
         );
+        await harness.seedImage(current.target, 'candidate-newer', newerSha);
         // Our run (v0.0.1) is about to open its pull request when a run for a newer commit
-        // (v0.0.2) goes all the way through first.
+        // (v0.0.2) goes all the way through first. That commit forked before ours, so it has
+        // diverged from v0.0.1: released with a reason, as the rule asks.
         let newer: Awaited<ReturnType<typeof promote>['result']> | undefined;
         addFault({
           route: `POST ${current.manifests}/pulls`,
@@ -336,7 +348,9 @@ describeReal('a release through GitHub faults', () => {
             newer = await harness.release(current.target, {
               sha: newerSha,
               build: undefined,
-              promoteFrom: CANDIDATE,
+              promoteFrom: 'candidate-newer',
+              allowDowngrade: true,
+              downgradeReason: 'the other branch is released in parallel',
             }).result;
           },
         });
@@ -422,8 +436,9 @@ describeReal('a release through GitHub faults', () => {
       'publishing the GitHub release keeps failing (502): the pull request stays open for the reserved tag; the re-run publishes it without a second pull request',
       async () => {
         const current = await row('p-release');
+        // Publishing is the PATCH of the draft the image step wrote (its provenance record).
         addFault({
-          route: `POST ${current.app}/releases`,
+          route: `PATCH ${current.app}/releases/`,
           kind: 'server-error',
           status: 502,
           times: 4,

@@ -101,8 +101,11 @@ export interface ReleaseHarness {
   client(logger?: RecordingLogger): GitHubClient;
   /** Starts a release of `sha` (default the tip of the app's default branch); everything confirmed. */
   release(target: SampleProject, overrides?: Partial<ReleaseConfig>): ReleaseRun;
-  /** The sample image pushed under `tag` without docker, for releases that promote it. */
-  seedImage(target: SampleProject, tag: string): Promise<string>;
+  /**
+   * The sample image pushed under `tag` without docker, for releases that promote it: labelled as
+   * built from `revision` (a promotion takes only an image of the commit it releases).
+   */
+  seedImage(target: SampleProject, tag: string, revision: string): Promise<string>;
   state(target: SampleProject): Promise<ReleaseState>;
   close(): Promise<void>;
 }
@@ -183,10 +186,11 @@ export async function startReleaseHarness(prefix: string): Promise<ReleaseHarnes
       }),
     client,
     release,
-    seedImage: async (target, tag) =>
+    seedImage: async (target, tag, revision) =>
       (
         await sandbox.registry.api.pushSyntheticImage(target.ecrRepository, tag, {
           content: `${target.ecrRepository} candidate\n`,
+          labels: { 'org.opencontainers.image.revision': revision },
         })
       ).digest,
     state,

@@ -6,6 +6,7 @@
  */
 import { createGitHubClient, GitHubRepository, releaseNotes } from '../../packages/github/index.js';
 import { parseRepositoryInput, silentLogger } from '../../packages/kit/index.js';
+import { parseRecord, withRecord } from '../../packages/release/provenance.js';
 import {
   APP,
   MANIFESTS_PATH,
@@ -30,11 +31,16 @@ export interface ReleaseTextFacts {
   readonly pullRequestUrl: string;
   /** The caller's own text, above the table. */
   readonly body?: string;
+  /** The branch the release was asked for; undefined when only the commit is known. */
+  readonly sourceRef?: string | undefined;
 }
 
 export interface ReleaseTexts {
   readonly pullRequestBody: string;
+  /** Without the provenance record, which is recordDigest. */
   readonly releaseBody: string;
+  /** The digest the release's provenance record names. */
+  readonly recordDigest: string | undefined;
 }
 
 /** A workflow run's link in the body's last line, as a terminal's run has none. */
@@ -69,6 +75,8 @@ export async function expectedReleaseTexts(
       '| --- | --- | --- | --- |',
       `| ${facts.app} | ${facts.environment} | ${facts.previous} → ${facts.version} | \`${image}\` |`,
       '',
+      `Source: ${facts.sourceRef ?? 'commit'} at \`${facts.sha.slice(0, 7)}\`, up to date with \`main\`.`,
+      '',
       `### Changes since ${facts.previous}`,
       '',
       notes.markdown,
@@ -86,6 +94,7 @@ export async function expectedReleaseTexts(
       `Manifest pull request: ${facts.pullRequestUrl}`,
       notes.markdown,
     ].join('\n\n'),
+    recordDigest: facts.digest,
   };
 }
 
@@ -105,7 +114,8 @@ export async function releaseTextsOn(
   const release = await read(`/repos/${repositories.app}/releases/tags/${gitTag}`);
   return {
     pullRequestBody: withoutRunLink(pull.body ?? ''),
-    releaseBody: release.body ?? '',
+    releaseBody: withRecord(release.body ?? '', undefined),
+    recordDigest: parseRecord(release.body ?? '')?.digest,
   };
 }
 
@@ -135,6 +145,8 @@ export async function fixtureReleaseTexts(
       sha,
       files: [VALUES_FILE],
       pullRequestUrl,
+      // The workflow interpreter's github.ref_name (a push to main), the composite's too.
+      sourceRef: 'main',
     }),
   };
 }

@@ -36,6 +36,8 @@ export async function run(): Promise<void> {
     reserve: inputs.reserve,
     skipIfReleased: inputs.skipIfReleased,
     requireChecks: inputs.requireChecks,
+    // The preflight already refused allow-downgrade without a reason.
+    divergedReason: inputs.release?.allowDowngrade ? inputs.release.downgradeReason : undefined,
     extraSources: await extraSources(inputs),
     logger,
   });
@@ -53,7 +55,7 @@ async function extraSources(inputs: Inputs): Promise<VersionSource[]> {
     registryId: inputs.ecr.registryId,
     logger,
   });
-  return [ecrVersionSource(ecr, inputs.ecr.repository)];
+  return [ecrVersionSource(ecr, inputs.ecr.repository, logger)];
 }
 
 function setOutputs(result: ComputedVersion, plan: ReleasePlan | undefined): void {
@@ -67,6 +69,7 @@ function setOutputs(result: ComputedVersion, plan: ReleasePlan | undefined): voi
   core.setOutput('skipped', String(result.skipped));
   core.setOutput('skip-reason', result.skipReason);
   core.setOutput('environments', plan === undefined ? '' : environmentsOutput(plan));
+  core.setOutput('diverged-from', result.diverged?.from ?? '');
 }
 
 const RESERVATION_TEXT: Record<ComputedVersion['reservation'], string> = {

@@ -1,6 +1,12 @@
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { IF_TAG_EXISTS, type IfTagExists, type SecretEnv } from '../../../packages/docker/index.js';
+import {
+  buildContextInside,
+  dockerfileInside,
+  IF_TAG_EXISTS,
+  type BuildPathBase,
+  type IfTagExists,
+  type PromotionRule,
+  type SecretEnv,
+} from '../../../packages/docker/index.js';
 import {
   imageTagProblem,
   parseEcrRegistryHost,
@@ -8,7 +14,15 @@ import {
   registryHost,
   repositoryNameProblem,
 } from '../../../packages/ecr/index.js';
-import { InputError, parseBooleanInput, parseListInput } from '../../../packages/kit/index.js';
+import {
+  InputError,
+  parseBooleanInput,
+  parseListInput,
+  parseRepositoryInput,
+  type RepositoryRef,
+} from '../../../packages/kit/index.js';
+// The module, not the package index: one rule shared with the release preflight.
+import { allowedDowngradeReason } from '../../../packages/release/preflight.js';
 
 export interface BuildInputs {
   /** Absolute path inside the workspace. */
@@ -43,8 +57,19 @@ export interface Inputs {
   readonly tags: string[];
   readonly ifTagExists: IfTagExists;
   readonly promoteFrom: string | undefined;
+  /** Given with promoteFrom: the source must be an image of `revision`, unless a reason is given. */
+  readonly promotion: PromotionRule | undefined;
   /** Undefined when promoting. */
   readonly build: BuildInputs | undefined;
+  /** Where the provenance record lives; undefined without `app-token`. */
+  readonly provenance: ProvenanceInputs | undefined;
+}
+
+export interface ProvenanceInputs {
+  /** SECRET: `contents: write` on the app repository. */
+  readonly token: string;
+  readonly appRepository: RepositoryRef;
+  readonly gitTagPrefix: string;
 }
 
 export type GetInput = (name: string) => string;
@@ -173,39 +198,14 @@ function parseIfTagExists(raw: string): IfTagExists {
   return known;
 }
 
-/** The real path of `path`, which must be inside `workspace`; `input` names the input for errors. */
-function insideWorkspace(input: string, raw: string, path: string, workspace: string): string {
-  const real = realpathSync(path);
-  const fromWorkspace = relative(realpathSync(workspace), real);
-  if (fromWorkspace.startsWith('..') || isAbsolute(fromWorkspace)) {
-    throw new InputError(
-      input,
-      `"${raw}" is outside the workspace (${workspace}): use a path inside the repository checkout`,
-    );
-  }
-  return real;
-}
-
 function parseBuild(getInput: GetInput, env: InputEnvironment): BuildInputs {
-  const workspace = optional(env.GITHUB_WORKSPACE ?? '') ?? process.cwd();
-  const contextRaw = getInput('context').trim() || '.';
-  const contextPath = resolve(workspace, contextRaw);
-  if (!existsSync(contextPath) || !statSync(contextPath).isDirectory()) {
-    throw new InputError(
-      'context',
-      `"${contextRaw}" is not a directory in the workspace (${workspace})`,
-    );
-  }
-  const context = insideWorkspace('context', contextRaw, contextPath, workspace);
-  const fileRaw = getInput('file').trim();
-  const filePath = fileRaw === '' ? join(context, 'Dockerfile') : resolve(workspace, fileRaw);
-  if (!existsSync(filePath) || !statSync(filePath).isFile()) {
-    throw new InputError(
-      'file',
-      `no Dockerfile at ${relative(workspace, filePath) || filePath}: add one, or name it with file: (relative to the workspace)`,
-    );
-  }
-  const file = insideWorkspace('file', fileRaw || filePath, filePath, workspace);
+  const workspace: BuildPathBase = {
+    dir: optional(env.GITHUB_WORKSPACE ?? '') ?? process.cwd(),
+    name: 'the workspace',
+    fix: 'use a path inside the repository checkout',
+  };
+  const context = buildContextInside('context', getInput('context'), workspace);
+  const file = dockerfileInside('file', getInput('file'), context, workspace);
 
   const platform = optional(getInput('platform'));
   if (platform !== undefined && !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform)) {
@@ -280,8 +280,39 @@ function parseBuild(getInput: GetInput, env: InputEnvironment): BuildInputs {
   };
 }
 
+function parseProvenance(getInput: GetInput, env: InputEnvironment): ProvenanceInputs | undefined {
+  const token = getInput('app-token').trim();
+  if (token === '') return undefined;
+  const raw = optional(getInput('app-repository')) ?? env.GITHUB_REPOSITORY ?? '';
+  if (raw === '') {
+    throw new InputError('app-repository', 'is required with app-token: give owner/name');
+  }
+  return {
+    token,
+    appRepository: parseRepositoryInput('app-repository', raw),
+    gitTagPrefix: getInput('git-tag-prefix').trim(),
+  };
+}
+
+/** Promotion's rule: the released commit (`revision`), and the reason for another commit's image. */
+function parsePromotion(getInput: GetInput, env: InputEnvironment): PromotionRule {
+  const revision = optional(getInput('revision')) ?? env.GITHUB_SHA ?? '';
+  if (!/^[0-9a-fA-F]{7,40}$/.test(revision)) {
+    throw new InputError(
+      'revision',
+      `is required to promote: give the commit being released (40 hex characters), so the source image can be checked against it`,
+    );
+  }
+  const reason = allowedDowngradeReason(
+    parseBooleanInput('allow-downgrade', getInput('allow-downgrade'), false),
+    getInput('downgrade-reason'),
+  );
+  return { revision: revision.toLowerCase(), otherRevisionReason: reason };
+}
+
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
 export function getInputs(getInput: GetInput, env: InputEnvironment): Inputs {
+  const provenance = parseProvenance(getInput, env);
   const registry = parseRegistry(getInput, env);
   const repository = getInput('repository').trim();
   if (repository === '')
@@ -298,15 +329,9 @@ export function getInputs(getInput: GetInput, env: InputEnvironment): Inputs {
   const tags = parseTags(getInput('tags'));
   const ifTagExists = parseIfTagExists(getInput('if-tag-exists'));
   const promoteFrom = optional(getInput('promote-from'));
+  const common = { ...registry, repository, tags, ifTagExists, provenance };
   if (promoteFrom === undefined) {
-    return {
-      ...registry,
-      repository,
-      tags,
-      ifTagExists,
-      promoteFrom,
-      build: parseBuild(getInput, env),
-    };
+    return { ...common, promoteFrom, promotion: undefined, build: parseBuild(getInput, env) };
   }
   const tagProblem = imageTagProblem(promoteFrom);
   if (tagProblem !== undefined) throw new InputError('promote-from', tagProblem);
@@ -328,5 +353,5 @@ export function getInputs(getInput: GetInput, env: InputEnvironment): Inputs {
       `"${promoteFrom}" is also in tags: promote it to a new tag`,
     );
   }
-  return { ...registry, repository, tags, ifTagExists, promoteFrom, build: undefined };
+  return { ...common, promoteFrom, promotion: parsePromotion(getInput, env), build: undefined };
 }

@@ -1,16 +1,30 @@
 import * as core from '@actions/core';
 import { processExec, type PublishResult } from '../../../packages/docker/index.js';
 import { createEcrClient } from '../../../packages/ecr/index.js';
+import { createGitHubClient, GitHubRepository } from '../../../packages/github/index.js';
 import { markdownTable } from '../../../packages/kit/index.js';
 import { imageCreatedTime, publishReleaseImage } from '../../../packages/release/image.js';
-import { actionLogger as logger } from '../../run-action.js';
+import { releaseRecordStore } from '../../../packages/release/provenance.js';
+import { actionLogger as logger, maskInputs, workflowRunUrl } from '../../run-action.js';
 import { keepCredentials } from './credentials.js';
-import { getInputs } from './inputs.js';
+import { getInputs, type ProvenanceInputs } from './inputs.js';
 
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value;
 
+/** The record store of a tag: the app repository's GitHub release of its git tag. */
+function recordStores(provenance: ProvenanceInputs | undefined) {
+  if (provenance === undefined) return undefined;
+  const appRepository = new GitHubRepository(
+    createGitHubClient({ token: provenance.token, logger, throttleId: 'app-repository' }),
+    provenance.appRepository,
+  );
+  return (imageTag: string) =>
+    releaseRecordStore(appRepository, provenance.gitTagPrefix + imageTag, imageTag);
+}
+
 export async function run(): Promise<void> {
+  maskInputs('app-token');
   const inputs = getInputs((name) => core.getInput(name), process.env);
   const ecr = createEcrClient({
     region: inputs.region,
@@ -37,6 +51,7 @@ export async function run(): Promise<void> {
       ifTagExists: inputs.ifTagExists,
       expectedRegistry: inputs.registryHost,
       promoteFrom: inputs.promoteFrom,
+      promotion: inputs.promotion,
       build:
         build === undefined
           ? undefined
@@ -60,6 +75,8 @@ export async function run(): Promise<void> {
       tempDir: nonEmpty(process.env.RUNNER_TEMP),
       // Left for the post step (the composite's last step), which runs also after a failure.
       keepCredentials,
+      records: recordStores(inputs.provenance),
+      run: workflowRunUrl(),
     },
   );
   if (result.outcome === 'checked') throw new Error('internal: a promotion was only checked');
@@ -76,6 +93,8 @@ function setOutputs(result: PublishResult): void {
   core.setOutput('tags', result.tags.join(','));
   core.setOutput('built', String(result.built));
   core.setOutput('pushed', String(result.pushed));
+  core.setOutput('source-revision', result.promotedSource?.revision ?? '');
+  core.setOutput('source-version', result.promotedSource?.version ?? '');
 }
 
 function sizeText(bytes: number | undefined): string {
@@ -94,7 +113,7 @@ function howText(result: PublishResult): string {
     case 'already-present':
       if (result.built) return 'built; the tag already named this image, nothing pushed';
       return result.promotedFrom === undefined
-        ? 'this release (same revision and version) is already in ECR: nothing built or pushed'
+        ? 'this release (its provenance record names it) is already in ECR: nothing built or pushed'
         : `already promoted from ${from}, nothing changed`;
     case 'promoted':
       return result.previousDigest === undefined

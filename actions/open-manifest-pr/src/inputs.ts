@@ -1,5 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import {
   InputError,
   parseBooleanInput,
@@ -10,6 +9,7 @@ import {
   type RepositoryRef,
 } from '../../../packages/kit/index.js';
 import { parseManifestEdit, type PreparedEdit } from '../../../packages/manifest/index.js';
+import { checkedCheckoutFile } from '../../../packages/release/checkout.js';
 import { DEFAULT_FORMAT, VersionError, VersionFormat } from '../../../packages/version/index.js';
 
 export type Mode = 'pull-request' | 'direct';
@@ -51,6 +51,8 @@ export interface Inputs {
   readonly edit: PreparedEdit | undefined;
   /** The tag the image was promoted from, for the body. */
   readonly promotedFrom: string;
+  /** The branch or ref the released commit came from; '' when not given. */
+  readonly sourceRef: string;
   /** The environment's folder shown in the body; default the changed files' common folder. */
   readonly environment: string;
 }
@@ -99,35 +101,6 @@ export function parseFilesInput(raw: string): string[] | undefined {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '');
-}
-
-const leavesRoot = (inside: string): boolean =>
-  inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside);
-
-/**
- * A changed file must lie inside the checkout: it is committed under the same path in the
- * repository. Its real path must too, or a symlink (`values.yaml -> /etc/passwd`, `etc -> /etc`)
- * would commit a file of the runner to the manifests repository.
- */
-export function checkedFilePath(root: string, file: string): string {
-  const absolute = resolve(root, file);
-  const inside = relative(root, absolute);
-  if (file.trim() === '' || isAbsolute(file) || inside === '' || leavesRoot(inside)) {
-    throw new InputError(
-      'files',
-      `"${file}" is outside the checkout at 'path': give paths relative to it`,
-    );
-  }
-  if (existsSync(absolute) && existsSync(root)) {
-    const real = realpathSync(absolute);
-    if (leavesRoot(relative(realpathSync(root), real))) {
-      throw new InputError(
-        'files',
-        `"${file}" is a symlink to ${real}, outside the checkout at 'path': commit the file itself, not a link out of the checkout`,
-      );
-    }
-  }
-  return inside.split('\\').join('/');
 }
 
 /** A version input: an image tag and, when it starts like the format's versions, one of them. */
@@ -202,7 +175,9 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
   if (base !== '' && !BRANCH.test(base))
     throw new InputError('base', `"${base}" is not a valid branch name`);
   const path = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), getInput('path').trim() || '.');
-  const files = parseFilesInput(getInput('files'))?.map((file) => checkedFilePath(path, file));
+  const files = parseFilesInput(getInput('files'))?.map((file) =>
+    checkedCheckoutFile(path, file, 'files'),
+  );
   const releaseNotesFrom = getInput('release-notes-from').trim();
   const digest = getInput('digest').trim();
   if (digest !== '' && !/^sha256:[a-f0-9]{64}$/.test(digest)) {
@@ -245,6 +220,7 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     sha: getInput('sha').trim() === '' ? undefined : parseShaInput('sha', getInput('sha')),
     edit: getInput('edit').trim() === '' ? undefined : parseManifestEdit(getInput('edit'), 'edit'),
     promotedFrom: getInput('promoted-from').trim(),
+    sourceRef: getInput('source-ref').trim(),
     environment: getInput('environment').trim(),
   };
 }

@@ -13,9 +13,11 @@ import {
   fillTemplate,
   pullRequestBody,
   readReleaseNotes,
+  readReleaseSource,
   type ReleaseFacts,
 } from '../../../packages/release/facts.js';
 import { markReleased } from '../../../packages/release/mark-released.js';
+import { recordedImageFacts } from '../../../packages/release/provenance.js';
 import { actionLogger as logger, maskInputs, workflowRunLink } from '../../run-action.js';
 import { getInputs, type Inputs } from './inputs.js';
 
@@ -29,7 +31,12 @@ export async function run(): Promise<void> {
   );
   const base = inputs.base || (await manifests.defaultBranch());
   const files = inputs.files ?? (await filesChangedInCheckout(processExec, inputs.path));
-  const checkout = await readCheckoutChange(processExec, inputs.path, files);
+  const checkout = await readCheckoutChange(
+    processExec,
+    inputs.path,
+    files,
+    inputs.files ? 'files' : 'git',
+  );
   const appRepository =
     inputs.releaseNotesFrom && inputs.appToken !== ''
       ? new GitHubRepository(
@@ -48,7 +55,8 @@ export async function run(): Promise<void> {
     pullRequest: {
       branch: inputs.branch,
       title: fillTemplate(inputs.title, facts),
-      body: pullRequestBody(facts, { body: inputs.body, run: workflowRunLink() }),
+      body: (changedFiles) =>
+        pullRequestBody({ ...facts, changedFiles }, { body: inputs.body, run: workflowRunLink() }),
       draft: inputs.draft,
       labels: [`release:${inputs.app}`, ...inputs.labels],
       reviewers: inputs.reviewers,
@@ -81,17 +89,35 @@ async function factsOf(
   appRepository: GitHubRepository | undefined,
 ): Promise<ReleaseFacts> {
   const previous = inputs.previousVersion || undefined;
-  const notes =
+  const given =
+    inputs.image || inputs.digest
+      ? {
+          reference: inputs.image,
+          digest: inputs.digest || undefined,
+          promotedFrom: inputs.promotedFrom || undefined,
+        }
+      : undefined;
+  // The image's record (the app repository's release of the tag) says what was pushed, and for a
+  // promotion which commit the image holds: the notes are that commit's.
+  const recorded = appRepository
+    ? await recordedImageFacts(appRepository, inputs.gitTagPrefix + inputs.version, given)
+    : { image: given, revision: undefined };
+  const commit = recorded.revision ?? inputs.sha;
+  const [notes, source] = await Promise.all([
     appRepository &&
-    (await readReleaseNotes(
-      appRepository,
-      {
-        previousVersion: previous,
-        gitTagPrefix: inputs.gitTagPrefix,
-        to: inputs.sha ?? inputs.gitTagPrefix + inputs.version,
-      },
-      logger,
-    ));
+      readReleaseNotes(
+        appRepository,
+        {
+          previousVersion: previous,
+          gitTagPrefix: inputs.gitTagPrefix,
+          to: commit ?? inputs.gitTagPrefix + inputs.version,
+        },
+        logger,
+      ),
+    appRepository && commit !== undefined
+      ? readReleaseSource(appRepository, commit, inputs.sourceRef, logger)
+      : undefined,
+  ]);
   return {
     app: inputs.app,
     version: inputs.version,
@@ -99,19 +125,13 @@ async function factsOf(
     hotfix: (inputs.format.parse(inputs.version)?.hotfix ?? 0) > 0,
     appRepository:
       inputs.releaseNotesFrom && `${inputs.releaseNotesFrom.owner}/${inputs.releaseNotesFrom.repo}`,
-    commit: inputs.sha,
-    image:
-      inputs.image || inputs.digest
-        ? {
-            reference: inputs.image,
-            digest: inputs.digest || undefined,
-            promotedFrom: inputs.promotedFrom || undefined,
-          }
-        : undefined,
+    commit,
+    image: recorded.image,
     environment: inputs.environment || commonFolder(files),
     changedFiles: files,
     downgradeReason: inputs.downgradeReason || undefined,
     notes,
+    source,
   };
 }
 

@@ -423,7 +423,11 @@ export class GitRepository implements TestRepo, RepoIdentity {
 
   // ---- commits ----------------------------------------------------------------------------
 
-  commit(message: string, files: Record<string, string> = {}, options: { branch?: string } = {}) {
+  commit(
+    message: string,
+    files: Record<string, string> = {},
+    options: { branch?: string; from?: string } = {},
+  ) {
     const branch = options.branch ?? this.defaultBranch;
     return this.exclusive(async () => {
       const ref = `refs/heads/${branch}`;
@@ -432,6 +436,7 @@ export class GitRepository implements TestRepo, RepoIdentity {
       )?.trim();
       const parent =
         current ??
+        options.from ??
         (
           await gitOrUndefined(this.gitDir, [
             'rev-parse',
@@ -696,6 +701,36 @@ export class GitRepository implements TestRepo, RepoIdentity {
       }
     }
     return this.recordRelease(release);
+  }
+
+  /**
+   * PATCH /releases/{id}: a new name or body; `draft: false` publishes a draft, tagging its
+   * target commit when the tag does not exist yet. The caller holds the write lock.
+   */
+  async updateRelease(
+    id: number,
+    update: { name?: string; body?: string; draft?: boolean; makeLatest?: MakeLatest },
+  ): Promise<ReleaseRecord | undefined> {
+    const release = this.releases.find((candidate) => candidate.id === id);
+    if (release === undefined) return undefined;
+    if (update.name !== undefined) release.name = update.name;
+    if (update.body !== undefined) release.body = update.body;
+    if (update.makeLatest !== undefined) release.makeLatest = update.makeLatest;
+    if (release.draft && update.draft === false) {
+      const tagRef = `refs/tags/${release.tagName}`;
+      if (!(await this.refs()).byName.has(tagRef)) {
+        const target = await this.resolveCommit(release.targetCommitish);
+        if (target === undefined) throw validationFailed('Release', 'target_commitish', 'invalid');
+        try {
+          await git(this.gitDir, ['update-ref', tagRef, target, '']);
+        } finally {
+          this.invalidateRefCache();
+        }
+      }
+      release.draft = false;
+      release.publishedAt = isoSeconds();
+    }
+    return release;
   }
 
   private recordRelease(release: NewRelease): ReleaseRecord {

@@ -306,6 +306,26 @@ const repositoryRoutes: readonly Route[] = [
     },
   },
   {
+    method: 'PATCH',
+    pattern: /^\/releases\/(\d+)$/,
+    accepted: WRITE_CONTENTS,
+    handle: async (context) => {
+      const id = Number(param(context, 0));
+      const body = await context.readBody();
+      const makeLatest = optionalString(body, 'make_latest');
+      if (makeLatest !== undefined && !MAKE_LATEST.includes(makeLatest))
+        throw validationFailed('Release', 'make_latest', 'invalid');
+      const release = await context.repo.updateRelease(id, {
+        name: optionalString(body, 'name'),
+        body: optionalString(body, 'body'),
+        draft: optionalBoolean(body, 'draft'),
+        makeLatest: makeLatest as MakeLatest | undefined,
+      });
+      if (release === undefined) throw notFound();
+      return ok(context.views.release(context.repo, release));
+    },
+  },
+  {
     method: 'GET',
     pattern: /^\/releases\/(\d+)$/,
     accepted: READ_CONTENTS,

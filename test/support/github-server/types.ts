@@ -95,12 +95,13 @@ export interface TestRepo {
   readonly defaultBranch: string;
   /**
    * New commit on top of `branch` (default branch when omitted) whose tree is the parent tree
-   * plus `files` (path -> content). A missing branch starts from the default branch head.
+   * plus `files` (path -> content). A missing branch starts from `from` (a commit), else from the
+   * default branch head.
    */
   commit(
     message: string,
     files?: Record<string, string>,
-    options?: { branch?: string },
+    options?: { branch?: string; from?: string },
   ): Promise<string>;
   /** Sha of `refs/heads/<branch>` (default branch when omitted); rejects if the branch is missing. */
   head(branch?: string): Promise<string>;

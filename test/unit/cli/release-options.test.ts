@@ -1,9 +1,13 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Exec } from '../../../packages/docker/index.js';
 import { runCli } from '../../../packages/cli/cli.js';
 import { redact } from '../../../packages/cli/release-command.js';
 import { normalizeManifestsPath, selectManifestFiles } from '../../../packages/release/index.js';
 import {
+  confineConfigPaths,
   confirmationRule,
   parseReleaseConfig,
   repositoryFromRemoteUrl,
@@ -372,5 +376,118 @@ describe('--manifests-path and --files: the files a release reads from the manif
     ['/apps', undefined, /must stay inside the manifests repository/],
   ])('refuses %s %j', (root, entries, message) => {
     expect(() => paths(root, entries)).toThrow(message);
+  });
+});
+
+describe("a config file's context and file: inside the config file's directory, as the action's are inside the workspace", () => {
+  let root: string;
+  let project: string;
+  let configFile: string;
+
+  beforeAll(() => {
+    // <root>/outside/Dockerfile, and <root>/project/{release.yaml, Dockerfile, app/Dockerfile}.
+    root = mkdtempSync(join(tmpdir(), 'cli-config-paths-'));
+    project = join(root, 'project');
+    mkdirSync(join(root, 'outside'));
+    mkdirSync(join(project, 'app'), { recursive: true });
+    for (const dir of [join(root, 'outside'), project, join(project, 'app')]) {
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n');
+    }
+    mkdirSync(join(project, 'linked'));
+    symlinkSync('/etc/passwd', join(project, 'linked', 'Dockerfile'));
+    symlinkSync(join(root, 'outside'), join(project, 'escape'));
+    configFile = join(project, 'release.yaml');
+  });
+
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const confine = (config: ReleaseFlags, flags: ReleaseFlags = {}) =>
+    confineConfigPaths(config, configFile, flags);
+
+  it('resolves them against the config file, not the current directory, to real paths', () => {
+    expect(confine({ context: 'app' })).toEqual({ context: join(realpathSync(project), 'app') });
+    expect(confine({ context: '.', file: 'app/Dockerfile' })).toEqual({
+      context: realpathSync(project),
+      file: join(realpathSync(project), 'app', 'Dockerfile'),
+    });
+  });
+
+  it.each<[string, ReleaseFlags, string, string]>([
+    ['context ../outside', { context: '../outside' }, 'context', '"../outside" is outside'],
+    ['context /', { context: '/' }, 'context', '"/" is outside'],
+    ['context through a symlink', { context: 'escape' }, 'context', '"escape" is outside'],
+    [
+      'context ../project/..',
+      { context: '../project/..' },
+      'context',
+      '"../project/.." is outside',
+    ],
+    ['context missing', { context: 'missing' }, 'context', '"missing" is not a directory in'],
+    ['file /etc/passwd', { file: '/etc/passwd' }, 'file', '"/etc/passwd" is outside'],
+    [
+      'file ../../etc/passwd',
+      { file: `${'../'.repeat(12)}etc/passwd` },
+      'file',
+      'etc/passwd" is outside',
+    ],
+    [
+      'file ../outside/Dockerfile',
+      { file: '../outside/Dockerfile' },
+      'file',
+      '"../outside/Dockerfile" is outside',
+    ],
+    [
+      'a Dockerfile linked to /etc/passwd',
+      { context: 'linked' },
+      'file',
+      '/linked/Dockerfile" is outside',
+    ],
+  ])('refuses %s, naming the option and the config file', (_name, config, option, problem) => {
+    const refusal = (): unknown => confine(config);
+    expect(refusal).toThrow(new RegExp(`^--${option}: "`));
+    expect(refusal).toThrow(`${problem} ${configFile}'s directory (${project})`);
+  });
+
+  it('leaves alone what a flag overrides, and the Dockerfile of a promotion', () => {
+    expect(confine({ context: '/' }, { context: '.' })).toEqual({ context: '/' });
+    expect(confine({ file: '/etc/passwd' }, { file: 'Dockerfile' })).toEqual({
+      file: '/etc/passwd',
+    });
+    expect(confine({ context: 'linked', 'promote-from': 'v0.0.1' })).toMatchObject({
+      context: join(realpathSync(project), 'linked'),
+    });
+  });
+
+  it('refuses with one line and exit 1 before git or docker runs', async () => {
+    writeFileSync(
+      configFile,
+      [
+        ...Object.entries(BASE).map(([key, value]) => `${key}: "${String(value)}"`),
+        'context: ../outside',
+        'file: /etc/passwd',
+        '',
+      ].join('\n'),
+    );
+    const commands: string[] = [];
+    let err = '';
+    const code = await runCli(['release', '--config', configFile, '--yes'], {
+      stdin: () => Promise.resolve(''),
+      stdout: () => undefined,
+      stderr: (text) => {
+        err += text;
+      },
+      env: { GH_TOKEN: 'ghs_secret' },
+      exec: (command, argv) => {
+        commands.push([command, ...argv].join(' '));
+        return Promise.resolve({ exitCode: 1, stdout: '', stderr: 'not here' });
+      },
+    });
+    expect(code).toBe(1);
+    expect(err).toBe(
+      `gitops-release: --context: "../outside" is outside ${configFile}'s directory (${project}): keep a config file's paths inside its directory, or give the option on the command line\n`,
+    );
+    expect(commands).toEqual([]);
   });
 });

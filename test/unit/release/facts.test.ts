@@ -32,6 +32,28 @@ const facts: ReleaseFacts = {
 };
 
 describe('pullRequestBody', () => {
+  it('names the source branch and how far it is behind the default branch', () => {
+    const behind = pullRequestBody({
+      ...facts,
+      source: { ref: 'feature/old_fork', defaultBranch: 'main', behindDefault: 12 },
+    });
+    expect(behind).toContain(
+      'Source: feature/old\\_fork at `a1b2c3d`, **12 commits behind `main`** (not in this release).',
+    );
+    const current = pullRequestBody({
+      ...facts,
+      source: { ref: undefined, defaultBranch: 'main', behindDefault: 0 },
+    });
+    expect(current).toContain('Source: commit at `a1b2c3d`, up to date with `main`.');
+    // A branch name is the pusher's text: inert like the commit subjects.
+    const hostile = pullRequestBody({
+      ...facts,
+      source: { ref: '@octo-org/admins<!--', defaultBranch: 'main', behindDefault: 1 },
+    });
+    expect(hostile).toContain('Source: `@octo-org/admins`\\<\\!--');
+    expect(pullRequestBody(facts)).not.toContain('Source:');
+  });
+
   it('holds the table, the changes with their compare link, the files and the origin', () => {
     expect(pullRequestBody(facts, { run: '[release run 7](https://x/runs/7)' })).toBe(
       [
@@ -78,6 +100,32 @@ describe('pullRequestBody', () => {
     expect(body).toContain(
       '| v0.0.417 → v0.0.417-1 (hotfix) | `dsva/cms:v0.0.417-1` (promoted from v0.0.410, not rebuilt) |',
     );
+  });
+
+  it("names a promotion's source: digest, revision and the run that built it, in both bodies", () => {
+    const promoted: ReleaseFacts = {
+      ...facts,
+      image: {
+        reference: '127.0.0.1:5000/dsva/cms:v0.0.418',
+        digest: DIGEST,
+        promotedFrom: 'rc-57',
+        source: {
+          digest: DIGEST,
+          revision: SHA,
+          run: 'https://github.com/octo-org/cms/actions/runs/7',
+        },
+      },
+    };
+    const origin = `(promoted from rc-57 (${DIGEST}, revision a1b2c3d, built by https://github.com/octo-org/cms/actions/runs/7), not rebuilt)`;
+    expect(pullRequestBody(promoted)).toContain(origin);
+    expect(releaseBody(promoted, { kind: 'pull-request', url: 'https://x/pull/3' })).toContain(
+      origin,
+    );
+    const unknown = pullRequestBody({
+      ...promoted,
+      image: { ...promoted.image, reference: 'dsva/cms', source: { digest: DIGEST } },
+    });
+    expect(unknown).toContain(`(promoted from rc-57 (${DIGEST}, revision unknown), not rebuilt)`);
   });
 
   it('reads without a previous version, notes or commit', () => {

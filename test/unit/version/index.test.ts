@@ -2,8 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import {
   compareVersions,
   latestVersion,
+  MAX_RELEASE_NUMBER,
   nextHotfix,
   nextVersion,
+  outOfRangeWarning,
   parseVersions,
   VersionError,
   VersionFormat,
@@ -135,6 +137,64 @@ describe('nextVersion', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('rejects start-at %s', (startAt) => {
     expect(() => nextVersion(defaultFormat, [], { startAt })).toThrow(/positive whole number/);
+  });
+});
+
+describe('release numbers above MAX_RELEASE_NUMBER', () => {
+  const planted = ['v0.0.9007199254740991', 'v0.0.9007199254740993', 'v0.0.1000000000'];
+
+  it('is 999999999, documented for compute-version', () => {
+    expect(MAX_RELEASE_NUMBER).toBe(999_999_999);
+  });
+
+  it.each(planted)('ignores %s, so the next release is still max real N + 1', (junk) => {
+    const versions = parseVersions(['v0.0.41', junk, 'v0.0.42'], (name) =>
+      defaultFormat.parse(name),
+    );
+    expect(versions.map((version) => version.tag)).toEqual(['v0.0.41', 'v0.0.42']);
+    expect(nextVersion(defaultFormat, versions).tag).toBe('v0.0.43');
+  });
+
+  it('ignores hotfix numbers above it too, so the next hotfix is still max real k + 1', () => {
+    const versions = parseVersions(
+      ['v0.0.417', 'v0.0.417-1', 'v0.0.417-9007199254740991', 'v0.0.417-1000000000'],
+      (name) => defaultFormat.parse(name),
+    );
+    expect(nextHotfix(defaultFormat, versions, 'v0.0.417').tag).toBe('v0.0.417-2');
+  });
+
+  it('accepts the bound itself, and refuses to write one above it', () => {
+    const top = defaultFormat.parse(`v0.0.${String(MAX_RELEASE_NUMBER)}`);
+    expect(top?.number).toBe(MAX_RELEASE_NUMBER);
+    expect(() => nextVersion(defaultFormat, top ? [top] : [])).toThrow(
+      /1000000000 is above 999999999, the highest release or hotfix number this suite writes/,
+    );
+    expect(() => nextVersion(defaultFormat, [], { startAt: MAX_RELEASE_NUMBER + 1 })).toThrow(
+      expect.objectContaining({ input: 'start-at' }),
+    );
+  });
+
+  it('tells "the shape of a release, but out of range" apart from other tags', () => {
+    for (const junk of [...planted, 'v0.0.5-1000000000', 'v0.0.99999999999999999999']) {
+      expect(defaultFormat.isOutOfRange(junk)).toBe(true);
+    }
+    for (const tag of ['v0.0.999999999', 'v0.0.5-2', 'latest', 'v0.0.07', 'v0.0.x', 'v1.0.5']) {
+      expect(defaultFormat.isOutOfRange(tag)).toBe(false);
+    }
+    const prefixed = VersionFormat.parse('v0.0.{n}', 'cms/');
+    expect(prefixed.isOutOfRangeGitTag('refs/tags/cms/v0.0.9007199254740991')).toBe(true);
+    expect(prefixed.isOutOfRangeGitTag('api/v0.0.9007199254740991')).toBe(false);
+    expect(prefixed.isOutOfRangeGitTag('cms/v0.0.5')).toBe(false);
+  });
+
+  it('is a lookalike for update-manifest and open-manifest-pr: never a tag this suite writes', () => {
+    expect(defaultFormat.isLookalike('v0.0.9007199254740991')).toBe(true);
+  });
+
+  it('warns in one line naming the tag and its source', () => {
+    expect(outOfRangeWarning('v0.0.9007199254740991', 'octo-org/cms')).toBe(
+      'ignoring tag v0.0.9007199254740991 in octo-org/cms: release and hotfix numbers above 999999999 are not releases this suite writes; delete the tag if it was pushed by mistake',
+    );
   });
 });
 

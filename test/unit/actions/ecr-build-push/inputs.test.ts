@@ -134,11 +134,45 @@ describe('getInputs', () => {
     expect(parsed.fips).toBe(fips);
   });
 
-  it('promotes without build inputs', () => {
-    expect(inputs({ 'promote-from': 'rc-57', tags: 'v0.0.418' })).toMatchObject({
+  it('promotes without build inputs, checked against the released commit', () => {
+    const sha = 'ab'.repeat(20);
+    expect(inputs({ 'promote-from': 'rc-57', tags: 'v0.0.418', revision: sha })).toMatchObject({
       promoteFrom: 'rc-57',
+      promotion: { revision: sha, otherRevisionReason: undefined },
       build: undefined,
     });
+    expect(
+      inputs({
+        'promote-from': 'rc-57',
+        tags: 'v0.0.418',
+        revision: sha,
+        'allow-downgrade': 'true',
+        'downgrade-reason': 'roll forward to the tested build',
+      }).promotion,
+    ).toEqual({ revision: sha, otherRevisionReason: 'roll forward to the tested build' });
+    expect(inputError({ 'promote-from': 'rc-57', tags: 'v0.0.418' }).message).toBe(
+      "input 'revision': is required to promote: give the commit being released (40 hex characters), so the source image can be checked against it",
+    );
+    expect(
+      inputError({ 'promote-from': 'rc-57', revision: sha, 'allow-downgrade': 'true' }).message,
+    ).toMatch(/^input 'downgrade-reason': allow-downgrade needs a reason/);
+  });
+
+  it('keeps the provenance record in the app repository with app-token', () => {
+    expect(inputs({ tags: 'v1' }).provenance).toBeUndefined();
+    expect(
+      inputs(
+        { tags: 'v1', 'app-token': 'ghs_x', 'git-tag-prefix': 'cms/' },
+        { ...env, GITHUB_REPOSITORY: 'octo-org/cms' },
+      ).provenance,
+    ).toEqual({
+      token: 'ghs_x',
+      appRepository: { owner: 'octo-org', repo: 'cms' },
+      gitTagPrefix: 'cms/',
+    });
+    expect(inputError({ tags: 'v1', 'app-token': 'ghs_x' }).message).toMatch(
+      /^input 'app-repository': is required with app-token/,
+    );
   });
 
   test.each<[string, Record<string, string>, string]>([
