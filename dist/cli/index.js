@@ -63236,6 +63236,12 @@ async function inspectPromotion(request, promoteFrom, ports) {
         authorize(request, ports),
         ports.ecr.getImageManifest(request.repository, promoteFrom),
     ]);
+    const accepted = await acceptedSource(request, promoteFrom, ports, access, source);
+    const { tag, digest, revision, version, run } = accepted;
+    return { tag, digest, revision, version, run, registry: access.registry };
+}
+/** The source to promote, as read from the registry, once checkPromotedSource accepts it. */
+async function acceptedSource(request, promoteFrom, ports, access, source) {
     if (source === undefined) {
         throw new EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${request.repository}' (${ports.ecr.region})`);
     }
@@ -63244,7 +63250,7 @@ async function inspectPromotion(request, promoteFrom, ports) {
         run: request.promotion?.sourceRecord?.run,
     };
     checkPromotedSource(request.promotion, promoted, ports.logger);
-    return { ...promoted, registry: access.registry };
+    return { ...promoted, manifest: source };
 }
 async function publishPromotion(request, promoteFrom, ports, releaseTag) {
     const { ecr } = ports;
@@ -63254,16 +63260,8 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
         authorize(request, ports),
         ecr.getImageManifests(repository, [...new Set([promoteFrom, ...request.tags])]),
     ]);
-    const source = manifests.get(promoteFrom);
     const existing = manifests.get(releaseTag);
-    if (source === undefined) {
-        throw new EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${repository}' (${ecr.region})`);
-    }
-    const promotedSource = {
-        ...(await readPromotedSource(access, repository, promoteFrom, source)),
-        run: request.promotion?.sourceRecord?.run,
-    };
-    checkPromotedSource(request.promotion, promotedSource, ports.logger);
+    const { manifest: source, ...promotedSource } = await acceptedSource(request, promoteFrom, ports, access, manifests.get(promoteFrom));
     let previousDigest;
     let mutability = 'MUTABLE';
     if (existing !== undefined) {
@@ -71945,13 +71943,14 @@ class GitHubRepository {
     }
     /**
      * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
-     * reads it). A draft of the tag (the image step's record) is published with this body; an existing
-     * published release is returned as it is.
+     * reads it). A draft of the tag (the image step's record) is published with the body made from it;
+     * an existing published release is returned as it is.
      */
     async publishRelease(tag, options) {
         const existing = await this.findRelease(tag);
         if (existing && !existing.draft)
             return { htmlUrl: existing.htmlUrl, created: false };
+        const body = options.body(existing);
         const explain = (error) => explainGitHubError(error, {
             action: `publish the release ${tag}`,
             repository: this.fullName,
@@ -71963,7 +71962,7 @@ class GitHubRepository {
                     ...this.params,
                     release_id: existing.id,
                     name: options.name,
-                    body: options.body,
+                    body,
                     draft: false,
                     make_latest: 'true',
                 });
@@ -71978,7 +71977,7 @@ class GitHubRepository {
                 ...this.params,
                 tag_name: tag,
                 name: options.name,
-                body: options.body,
+                body,
                 make_latest: 'true',
             });
             return { htmlUrl: data.html_url, created: true };
@@ -74468,10 +74467,18 @@ async function recordedImageFacts(appRepository, gitTag, given) {
     if (given?.digest !== undefined && given.digest !== record.digest) {
         throw new InputError('digest', `${given.digest} is not the image recorded for ${gitTag} in ${appRepository.fullName} (${record.digest}): pass ecr-build-push's digest output of this release`);
     }
-    const promotedFrom = record.promotedFrom ?? given?.promotedFrom;
+    const reference = given?.reference ?? '';
+    const repository = reference.replace(/:[^/:]*$/, '');
+    if (reference !== '' &&
+        repository !== record.repository &&
+        !repository.endsWith(`/${record.repository}`)) {
+        throw new InputError('image', `${reference} is not the ECR repository recorded for ${gitTag} in ${appRepository.fullName} (${record.repository}): pass ecr-build-push's image output of this release`);
+    }
+    // The record, not the inputs, says whether the image was promoted.
+    const promotedFrom = record.promotedFrom;
     return {
         image: {
-            reference: given?.reference ?? '',
+            reference,
             digest: record.digest,
             promotedFrom,
             source: promotedFrom === undefined
@@ -74487,12 +74494,11 @@ async function recordedImageFacts(appRepository, gitTag, given) {
 
 /** Publishes the release of `gitTag` (or finds it published by an earlier run). */
 async function markReleased(appRepository, gitTag, facts, deployment, logger) {
-    // The draft the image step wrote holds the image's provenance record: it stays in the body.
-    const draft = await appRepository.findRelease(gitTag);
-    const body = withRecord(releaseBody(facts, deployment), draft === undefined ? undefined : parseRecord(draft.body));
+    const body = releaseBody(facts, deployment);
     const release = await appRepository.publishRelease(gitTag, {
         name: `${facts.app} ${facts.version}`,
-        body,
+        // The draft the image step wrote holds the image's provenance record: it stays in the body.
+        body: (draft) => withRecord(body, draft === undefined ? undefined : parseRecord(draft.body)),
     });
     logger.info(`${release.created ? 'published' : 'found'} release ${release.htmlUrl}`);
     return { url: release.htmlUrl, created: release.created, body };
@@ -74503,9 +74509,10 @@ async function markReleased(appRepository, gitTag, facts, deployment, logger) {
 
 
 
+
 /** The reason given with allow-downgrade: it also lets a diverged commit or another commit's image go. */
 function allowedReason(config) {
-    return config.allowDowngrade === true ? config.downgradeReason : undefined;
+    return allowedDowngradeReason(config.allowDowngrade === true, config.downgradeReason ?? '');
 }
 function imageOf(config, version, published) {
     const reference = `${formatImageName(manifestImageName(config.image))}:${version.version}`;

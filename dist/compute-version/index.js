@@ -64253,13 +64253,14 @@ class GitHubRepository {
     }
     /**
      * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
-     * reads it). A draft of the tag (the image step's record) is published with this body; an existing
-     * published release is returned as it is.
+     * reads it). A draft of the tag (the image step's record) is published with the body made from it;
+     * an existing published release is returned as it is.
      */
     async publishRelease(tag, options) {
         const existing = await this.findRelease(tag);
         if (existing && !existing.draft)
             return { htmlUrl: existing.htmlUrl, created: false };
+        const body = options.body(existing);
         const explain = (error) => errors_explainGitHubError(error, {
             action: `publish the release ${tag}`,
             repository: this.fullName,
@@ -64271,7 +64272,7 @@ class GitHubRepository {
                     ...this.params,
                     release_id: existing.id,
                     name: options.name,
-                    body: options.body,
+                    body,
                     draft: false,
                     make_latest: 'true',
                 });
@@ -64286,7 +64287,7 @@ class GitHubRepository {
                 ...this.params,
                 tag_name: tag,
                 name: options.name,
-                body: options.body,
+                body,
                 make_latest: 'true',
             });
             return { htmlUrl: data.html_url, created: true };
@@ -66807,8 +66808,7 @@ async function run() {
         reserve: inputs.reserve,
         skipIfReleased: inputs.skipIfReleased,
         requireChecks: inputs.requireChecks,
-        // The preflight already refused allow-downgrade without a reason.
-        divergedReason: inputs.release?.allowDowngrade ? inputs.release.downgradeReason : undefined,
+        divergedReason: allowedDowngradeReason(inputs.release?.allowDowngrade === true, inputs.release?.downgradeReason ?? ''),
         extraSources: await extraSources(inputs),
         logger: run_action/* actionLogger */.v0,
     });

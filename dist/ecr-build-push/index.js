@@ -60562,6 +60562,12 @@ async function inspectPromotion(request, promoteFrom, ports) {
         authorize(request, ports),
         ports.ecr.getImageManifest(request.repository, promoteFrom),
     ]);
+    const accepted = await acceptedSource(request, promoteFrom, ports, access, source);
+    const { tag, digest, revision, version, run } = accepted;
+    return { tag, digest, revision, version, run, registry: access.registry };
+}
+/** The source to promote, as read from the registry, once checkPromotedSource accepts it. */
+async function acceptedSource(request, promoteFrom, ports, access, source) {
     if (source === undefined) {
         throw new errors_EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${request.repository}' (${ports.ecr.region})`);
     }
@@ -60570,7 +60576,7 @@ async function inspectPromotion(request, promoteFrom, ports) {
         run: request.promotion?.sourceRecord?.run,
     };
     checkPromotedSource(request.promotion, promoted, ports.logger);
-    return { ...promoted, registry: access.registry };
+    return { ...promoted, manifest: source };
 }
 async function publishPromotion(request, promoteFrom, ports, releaseTag) {
     const { ecr } = ports;
@@ -60580,16 +60586,8 @@ async function publishPromotion(request, promoteFrom, ports, releaseTag) {
         authorize(request, ports),
         ecr.getImageManifests(repository, [...new Set([promoteFrom, ...request.tags])]),
     ]);
-    const source = manifests.get(promoteFrom);
     const existing = manifests.get(releaseTag);
-    if (source === undefined) {
-        throw new errors_EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${repository}' (${ecr.region})`);
-    }
-    const promotedSource = {
-        ...(await readPromotedSource(access, repository, promoteFrom, source)),
-        run: request.promotion?.sourceRecord?.run,
-    };
-    checkPromotedSource(request.promotion, promotedSource, ports.logger);
+    const { manifest: source, ...promotedSource } = await acceptedSource(request, promoteFrom, ports, access, manifests.get(promoteFrom));
     let previousDigest;
     let mutability = 'MUTABLE';
     if (existing !== undefined) {
@@ -66236,13 +66234,14 @@ class GitHubRepository {
     }
     /**
      * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
-     * reads it). A draft of the tag (the image step's record) is published with this body; an existing
-     * published release is returned as it is.
+     * reads it). A draft of the tag (the image step's record) is published with the body made from it;
+     * an existing published release is returned as it is.
      */
     async publishRelease(tag, options) {
         const existing = await this.findRelease(tag);
         if (existing && !existing.draft)
             return { htmlUrl: existing.htmlUrl, created: false };
+        const body = options.body(existing);
         const explain = (error) => errors_explainGitHubError(error, {
             action: `publish the release ${tag}`,
             repository: this.fullName,
@@ -66254,7 +66253,7 @@ class GitHubRepository {
                     ...this.params,
                     release_id: existing.id,
                     name: options.name,
-                    body: options.body,
+                    body,
                     draft: false,
                     make_latest: 'true',
                 });
@@ -66269,7 +66268,7 @@ class GitHubRepository {
                 ...this.params,
                 tag_name: tag,
                 name: options.name,
-                body: options.body,
+                body,
                 make_latest: 'true',
             });
             return { htmlUrl: data.html_url, created: true };
@@ -67915,10 +67914,18 @@ async function recordedImageFacts(appRepository, gitTag, given) {
     if (given?.digest !== undefined && given.digest !== record.digest) {
         throw new InputError('digest', `${given.digest} is not the image recorded for ${gitTag} in ${appRepository.fullName} (${record.digest}): pass ecr-build-push's digest output of this release`);
     }
-    const promotedFrom = record.promotedFrom ?? given?.promotedFrom;
+    const reference = given?.reference ?? '';
+    const repository = reference.replace(/:[^/:]*$/, '');
+    if (reference !== '' &&
+        repository !== record.repository &&
+        !repository.endsWith(`/${record.repository}`)) {
+        throw new InputError('image', `${reference} is not the ECR repository recorded for ${gitTag} in ${appRepository.fullName} (${record.repository}): pass ecr-build-push's image output of this release`);
+    }
+    // The record, not the inputs, says whether the image was promoted.
+    const promotedFrom = record.promotedFrom;
     return {
         image: {
-            reference: given?.reference ?? '',
+            reference,
             digest: record.digest,
             promotedFrom,
             source: promotedFrom === undefined
@@ -68484,10 +68491,7 @@ function parseBuild(getInput, env) {
     if (platform !== undefined && !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(platform)) {
         throw new kit/* InputError */.dz('platform', `"${platform}" is not one platform like linux/amd64 or linux/arm64 (multi-platform images are not supported)`);
     }
-    const revision = optional(getInput('revision'))?.toLowerCase();
-    if (revision !== undefined && !/^[0-9a-f]{40}$/.test(revision)) {
-        throw new kit/* InputError */.dz('revision', `"${revision}" is not a full commit SHA: use the 40 hex characters`);
-    }
+    const revision = parseRevision(getInput);
     const network = optional(getInput('network'));
     if (network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network)) {
         throw new kit/* InputError */.dz('network', `"${network}" is not a network: use none, host, default or a network name`);
@@ -68539,14 +68543,22 @@ function parseProvenance(getInput, env) {
         gitTagPrefix: getInput('git-tag-prefix').trim(),
     };
 }
+/** `revision`: a full commit SHA, lower case; undefined when not given. */
+function parseRevision(getInput) {
+    const revision = optional(getInput('revision'))?.toLowerCase();
+    if (revision !== undefined && !/^[0-9a-f]{40}$/.test(revision)) {
+        throw new kit/* InputError */.dz('revision', `"${revision}" is not a full commit SHA: use the 40 hex characters`);
+    }
+    return revision;
+}
 /** Promotion's rule: the released commit (`revision`), and the reason for another commit's image. */
 function parsePromotion(getInput, env) {
-    const revision = optional(getInput('revision')) ?? env.GITHUB_SHA ?? '';
-    if (!/^[0-9a-fA-F]{7,40}$/.test(revision)) {
+    const revision = parseRevision(getInput) ?? env.GITHUB_SHA?.toLowerCase() ?? '';
+    if (revision === '') {
         throw new kit/* InputError */.dz('revision', `is required to promote: give the commit being released (40 hex characters), so the source image can be checked against it`);
     }
     const reason = allowedDowngradeReason((0,kit/* parseBooleanInput */.S8)('allow-downgrade', getInput('allow-downgrade'), false), getInput('downgrade-reason'));
-    return { revision: revision.toLowerCase(), otherRevisionReason: reason };
+    return { revision, otherRevisionReason: reason };
 }
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
 function getInputs(getInput, env) {

@@ -748,6 +748,19 @@ export async function inspectPromotion(
     authorize(request, ports),
     ports.ecr.getImageManifest(request.repository, promoteFrom),
   ]);
+  const accepted = await acceptedSource(request, promoteFrom, ports, access, source);
+  const { tag, digest, revision, version, run } = accepted;
+  return { tag, digest, revision, version, run, registry: access.registry };
+}
+
+/** The source to promote, as read from the registry, once checkPromotedSource accepts it. */
+async function acceptedSource(
+  request: PublishRequest,
+  promoteFrom: string,
+  ports: PublishPorts,
+  access: RegistryAccess,
+  source: EcrImageManifest | undefined,
+): Promise<PromotedSource & { readonly manifest: EcrImageManifest }> {
   if (source === undefined) {
     throw new EcrError(
       'image-not-found',
@@ -759,7 +772,7 @@ export async function inspectPromotion(
     run: request.promotion?.sourceRecord?.run,
   };
   checkPromotedSource(request.promotion, promoted, ports.logger);
-  return { ...promoted, registry: access.registry };
+  return { ...promoted, manifest: source };
 }
 
 async function publishPromotion(
@@ -775,19 +788,14 @@ async function publishPromotion(
     authorize(request, ports),
     ecr.getImageManifests(repository, [...new Set([promoteFrom, ...request.tags])]),
   ]);
-  const source = manifests.get(promoteFrom);
   const existing = manifests.get(releaseTag);
-  if (source === undefined) {
-    throw new EcrError(
-      'image-not-found',
-      `cannot promote: tag '${promoteFrom}' not found in ECR repository '${repository}' (${ecr.region})`,
-    );
-  }
-  const promotedSource = {
-    ...(await readPromotedSource(access, repository, promoteFrom, source)),
-    run: request.promotion?.sourceRecord?.run,
-  };
-  checkPromotedSource(request.promotion, promotedSource, ports.logger);
+  const { manifest: source, ...promotedSource } = await acceptedSource(
+    request,
+    promoteFrom,
+    ports,
+    access,
+    manifests.get(promoteFrom),
+  );
   let previousDigest: string | undefined;
   let mutability = 'MUTABLE';
   if (existing !== undefined) {

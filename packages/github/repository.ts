@@ -104,15 +104,16 @@ export class GitHubRepository {
 
   /**
    * Publishes a GitHub release for an existing tag, the mark that a release finished (compute-version
-   * reads it). A draft of the tag (the image step's record) is published with this body; an existing
-   * published release is returned as it is.
+   * reads it). A draft of the tag (the image step's record) is published with the body made from it;
+   * an existing published release is returned as it is.
    */
   async publishRelease(
     tag: string,
-    options: { name: string; body: string },
+    options: { name: string; body: (draft: ReleaseInfo | undefined) => string },
   ): Promise<{ htmlUrl: string; created: boolean }> {
     const existing = await this.findRelease(tag);
     if (existing && !existing.draft) return { htmlUrl: existing.htmlUrl, created: false };
+    const body = options.body(existing);
     const explain = (error: unknown) =>
       explainGitHubError(error, {
         action: `publish the release ${tag}`,
@@ -125,7 +126,7 @@ export class GitHubRepository {
           ...this.params,
           release_id: existing.id,
           name: options.name,
-          body: options.body,
+          body,
           draft: false,
           make_latest: 'true',
         });
@@ -139,7 +140,7 @@ export class GitHubRepository {
         ...this.params,
         tag_name: tag,
         name: options.name,
-        body: options.body,
+        body,
         make_latest: 'true',
       });
       return { htmlUrl: data.html_url, created: true };

@@ -23,15 +23,11 @@ export async function markReleased(
   deployment: Deployment,
   logger: Logger,
 ): Promise<PublishedRelease> {
-  // The draft the image step wrote holds the image's provenance record: it stays in the body.
-  const draft = await appRepository.findRelease(gitTag);
-  const body = withRecord(
-    releaseBody(facts, deployment),
-    draft === undefined ? undefined : parseRecord(draft.body),
-  );
+  const body = releaseBody(facts, deployment);
   const release = await appRepository.publishRelease(gitTag, {
     name: `${facts.app} ${facts.version}`,
-    body,
+    // The draft the image step wrote holds the image's provenance record: it stays in the body.
+    body: (draft) => withRecord(body, draft === undefined ? undefined : parseRecord(draft.body)),
   });
   logger.info(`${release.created ? 'published' : 'found'} release ${release.htmlUrl}`);
   return { url: release.htmlUrl, created: release.created, body };

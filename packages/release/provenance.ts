@@ -112,10 +112,23 @@ export async function recordedImageFacts(
       `${given.digest} is not the image recorded for ${gitTag} in ${appRepository.fullName} (${record.digest}): pass ecr-build-push's digest output of this release`,
     );
   }
-  const promotedFrom = record.promotedFrom ?? given?.promotedFrom;
+  const reference = given?.reference ?? '';
+  const repository = reference.replace(/:[^/:]*$/, '');
+  if (
+    reference !== '' &&
+    repository !== record.repository &&
+    !repository.endsWith(`/${record.repository}`)
+  ) {
+    throw new InputError(
+      'image',
+      `${reference} is not the ECR repository recorded for ${gitTag} in ${appRepository.fullName} (${record.repository}): pass ecr-build-push's image output of this release`,
+    );
+  }
+  // The record, not the inputs, says whether the image was promoted.
+  const promotedFrom = record.promotedFrom;
   return {
     image: {
-      reference: given?.reference ?? '',
+      reference,
       digest: record.digest,
       promotedFrom,
       source:

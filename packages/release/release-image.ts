@@ -9,13 +9,14 @@ import { formatImageName } from '../manifest/index.js';
 import type { VersionFormat } from '../version/index.js';
 import { publishReleaseImage, type CheckedPromotion } from './image.js';
 import { manifestImageName } from './manifests.js';
+import { allowedDowngradeReason } from './preflight.js';
 import { releaseRecordStore } from './provenance.js';
 import type { ReleaseConfig, ReleaseImage, ReleasePorts } from './release-config.js';
 import type { ComputedVersion } from './version.js';
 
 /** The reason given with allow-downgrade: it also lets a diverged commit or another commit's image go. */
 export function allowedReason(config: ReleaseConfig): string | undefined {
-  return config.allowDowngrade === true ? config.downgradeReason : undefined;
+  return allowedDowngradeReason(config.allowDowngrade === true, config.downgradeReason ?? '');
 }
 
 export function imageOf(

@@ -5,6 +5,7 @@ import { markdownTable } from '../../../packages/kit/index.js';
 // which would triple this bundle.
 import { ecrVersionSource } from '../../../packages/release/ecr-source.js';
 import {
+  allowedDowngradeReason,
   checkReleaseRequest,
   environmentsOutput,
   type ReleasePlan,
@@ -36,8 +37,10 @@ export async function run(): Promise<void> {
     reserve: inputs.reserve,
     skipIfReleased: inputs.skipIfReleased,
     requireChecks: inputs.requireChecks,
-    // The preflight already refused allow-downgrade without a reason.
-    divergedReason: inputs.release?.allowDowngrade ? inputs.release.downgradeReason : undefined,
+    divergedReason: allowedDowngradeReason(
+      inputs.release?.allowDowngrade === true,
+      inputs.release?.downgradeReason ?? '',
+    ),
     extraSources: await extraSources(inputs),
     logger,
   });

@@ -214,13 +214,7 @@ function parseBuild(getInput: GetInput, env: InputEnvironment): BuildInputs {
       `"${platform}" is not one platform like linux/amd64 or linux/arm64 (multi-platform images are not supported)`,
     );
   }
-  const revision = optional(getInput('revision'))?.toLowerCase();
-  if (revision !== undefined && !/^[0-9a-f]{40}$/.test(revision)) {
-    throw new InputError(
-      'revision',
-      `"${revision}" is not a full commit SHA: use the 40 hex characters`,
-    );
-  }
+  const revision = parseRevision(getInput);
   const network = optional(getInput('network'));
   if (network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network)) {
     throw new InputError(
@@ -294,10 +288,22 @@ function parseProvenance(getInput: GetInput, env: InputEnvironment): ProvenanceI
   };
 }
 
+/** `revision`: a full commit SHA, lower case; undefined when not given. */
+function parseRevision(getInput: GetInput): string | undefined {
+  const revision = optional(getInput('revision'))?.toLowerCase();
+  if (revision !== undefined && !/^[0-9a-f]{40}$/.test(revision)) {
+    throw new InputError(
+      'revision',
+      `"${revision}" is not a full commit SHA: use the 40 hex characters`,
+    );
+  }
+  return revision;
+}
+
 /** Promotion's rule: the released commit (`revision`), and the reason for another commit's image. */
 function parsePromotion(getInput: GetInput, env: InputEnvironment): PromotionRule {
-  const revision = optional(getInput('revision')) ?? env.GITHUB_SHA ?? '';
-  if (!/^[0-9a-fA-F]{7,40}$/.test(revision)) {
+  const revision = parseRevision(getInput) ?? env.GITHUB_SHA?.toLowerCase() ?? '';
+  if (revision === '') {
     throw new InputError(
       'revision',
       `is required to promote: give the commit being released (40 hex characters), so the source image can be checked against it`,
@@ -307,7 +313,7 @@ function parsePromotion(getInput: GetInput, env: InputEnvironment): PromotionRul
     parseBooleanInput('allow-downgrade', getInput('allow-downgrade'), false),
     getInput('downgrade-reason'),
   );
-  return { revision: revision.toLowerCase(), otherRevisionReason: reason };
+  return { revision, otherRevisionReason: reason };
 }
 
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
