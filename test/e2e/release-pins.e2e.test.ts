@@ -4,8 +4,8 @@
  * scripts/pin-release.mjs (v1.1.0, v1), then a later source S2 whose compute-version does
  * something else, released as v1.2.0 so `v1` moved. A caller pinning release.yml to v1.1.0's
  * commit still runs S1's actions (a full release, in GitHub environments); a caller of main's
- * release.yml, whose `uses:` follow `@v1`, runs the moved one. Same local services as
- * release-workflow.e2e.test.ts.
+ * release.yml, whose `uses:` follow `@v1`, runs the moved one. The composite pinned to a commit
+ * runs that commit's bundles. Same local services as release-workflow.e2e.test.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -126,6 +126,56 @@ describeReal('a SHA-pinned release.yml after v1 moved (workflow interpreter)', (
     expect(step?.errors).toEqual([MOVED_MARKER]);
     expect(run.jobs.image?.result).toBe('skipped');
   }, 120_000);
+
+  /**
+   * The composite pinned to a commit: it runs that commit's bundles through $GITHUB_ACTION_PATH.
+   * A bad app name stops the release at compute-version, so which bundle ran shows in its error
+   * (S1's preflight, or the moved v1's marker) without a build.
+   */
+  it.each([
+    ['the S1 source commit', () => commits.s1 ?? '', "input 'app'"],
+    ['v1 (moved)', () => 'v1', MOVED_MARKER],
+  ])(
+    "the composite pinned to %s runs that commit's compute-version",
+    async (_case, ref, error) => {
+      const text = [
+        'name: user release',
+        'on: push',
+        'permissions:',
+        '  contents: read',
+        'jobs:',
+        '  release:',
+        '    runs-on: ubuntu-24.04',
+        '    permissions:',
+        '      contents: write',
+        '      id-token: write',
+        '    steps:',
+        `      - uses: ${SUITE}@${ref()}`,
+        '        with:',
+        '          app: cms/prod',
+        `          registry: '${ACCOUNT_ID}'`,
+        `          region: ${REGION}`,
+        `          ecr-repository: ${fixture.ecrRepository}`,
+        `          aws-role-to-assume: ${ROLE_ARN}`,
+        `          manifests-repository: ${MANIFESTS_REPOSITORY}`,
+        '          manifests-token: ${{ secrets.MANIFESTS_TOKEN }}',
+        '',
+      ].join('\n');
+      const run = await runWorkflow({
+        workflow: { text, name: 'user-release.yml' },
+        secrets: { MANIFESTS_TOKEN },
+        github: fixture.github(await fixture.app.head(), { event_name: 'push' }),
+        services: fixture.services,
+        workDir: fixture.workDir,
+        suiteRepository: join(suite, '.git'),
+      });
+      expect(run.result).toBe('failure');
+      const failed = run.jobs.release?.legs[0]?.steps.filter((step) => step.outcome === 'failure');
+      expect(failed?.[0]?.name).toBe('Compute the version');
+      expect(failed?.[0]?.errors.join('\n')).toContain(error);
+    },
+    60_000,
+  );
 
   it("a call pinned to v1.1.0's release commit runs S1's actions, in its GitHub environments", async () => {
     const sha = await fixture.app.head();
