@@ -70,24 +70,31 @@ interface Open extends ReleasePullRequest {
 
 const pr = (number: number): string => `#${String(number)}`;
 
-/** What to do with another open release pull request, or undefined to keep it. */
+/** The comment closing another open release pull request, or undefined to keep it. */
 function verdictOn(
   other: Open,
   ours: Version,
   deployed: Version | undefined,
   request: SettleRequest,
 ): string | undefined {
+  if (request.pullRequest !== undefined && replaces(ours, other.version)) {
+    return `Superseded by ${pr(request.pullRequest)} (${ours.tag}).`;
+  }
   if (deployed !== undefined && compareVersions(other.version, deployed) <= 0) {
     return `Superseded: \`${request.base}\` deploys ${deployed.tag} now, which is not older than ${other.version.tag}; merging this would deploy an older version.`;
   }
-  if (compareVersions(other.version, ours) >= 0) return undefined;
-  // An older hotfix stays open for a normal release: it must reach production first.
-  if (other.version.hotfix > 0 && ours.hotfix === 0) return undefined;
-  // Of two hotfixes, the later one of the same release contains the earlier (compute-version's rule).
-  if (other.version.hotfix > 0 && other.version.number !== ours.number) return undefined;
-  return request.pullRequest === undefined
-    ? undefined
-    : `Superseded by ${pr(request.pullRequest)} (${ours.tag}).`;
+  return undefined;
+}
+
+/**
+ * Whether release `ours` replaces the older `other`: a normal release replaces older normal ones;
+ * an older hotfix stays open for a normal release (it must reach production first), and of two
+ * hotfixes of the same release the later contains the earlier (compute-version's rule).
+ */
+function replaces(ours: Version, other: Version): boolean {
+  if (compareVersions(other, ours) >= 0) return false;
+  if (other.hotfix === 0) return true;
+  return ours.hotfix > 0 && other.number === ours.number;
 }
 
 /**
