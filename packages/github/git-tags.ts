@@ -22,7 +22,7 @@ export interface TagLister {
 
 /** Where the repository's git endpoint is, and the token it takes. */
 export interface GitTagSource {
-  /** GITHUB_SERVER_URL (`https://github.com`, a GHES host); default `https://github.com`. */
+  /** GITHUB_SERVER_URL (`https://github.com`, a GHES host); default: the API's server. */
   readonly serverUrl?: string | undefined;
   /** GITHUB_API_URL, to check that the server is the API's own; default `https://api.github.com`. */
   readonly apiUrl?: string | undefined;
@@ -43,28 +43,32 @@ export class GitProtocolUnavailable extends Error {
   }
 }
 
-const DEFAULT_SERVER_URL = 'https://github.com';
 const DEFAULT_API_URL = 'https://api.github.com';
 const AGENT = 'git/gitops-release-actions';
 
 /**
  * The smart-HTTP URL of a repository, `<server>/<owner>/<repo>.git`, when the server URL belongs to
  * the API URL (same origin as on GHES and the test server, or `api.<host>` as on github.com and
- * ghe.com). Otherwise the reason: the token of one host is never sent to another.
+ * ghe.com); otherwise the reason, since the token of one host is never sent to another. Without a
+ * server URL (the CLI outside a runner) the server is the API's own.
  */
 export function gitRemoteUrl(
   repository: RepositoryRef,
   urls: { serverUrl?: string | undefined; apiUrl?: string | undefined },
 ): { url: string } | { reason: string } {
-  const serverText = trimSlashes(urls.serverUrl || DEFAULT_SERVER_URL);
   const apiText = trimSlashes(urls.apiUrl || DEFAULT_API_URL);
-  let server: URL;
   let api: URL;
   try {
-    server = new URL(serverText);
     api = new URL(apiText);
   } catch {
-    return { reason: `GITHUB_SERVER_URL ${serverText} or GITHUB_API_URL ${apiText} is not a URL` };
+    return { reason: `GITHUB_API_URL ${apiText} is not a URL` };
+  }
+  const serverText = trimSlashes(urls.serverUrl || serverOf(api));
+  let server: URL;
+  try {
+    server = new URL(serverText);
+  } catch {
+    return { reason: `GITHUB_SERVER_URL ${serverText} is not a URL` };
   }
   const sameHost =
     api.origin === server.origin ||
@@ -75,6 +79,12 @@ export function gitRemoteUrl(
     };
   }
   return { url: `${serverText}/${repository.owner}/${repository.repo}.git` };
+}
+
+/** `https://api.github.com` -> `https://github.com`; `https://ghes/api/v3` -> `https://ghes`. */
+function serverOf(api: URL): string {
+  if (api.host.startsWith('api.')) return `${api.protocol}//${api.host.slice('api.'.length)}`;
+  return api.origin;
 }
 
 function trimSlashes(url: string): string {
