@@ -56,14 +56,14 @@ export function gitRemoteUrl(
   repository: RepositoryRef,
   urls: { serverUrl?: string | undefined; apiUrl?: string | undefined },
 ): { url: string } | { reason: string } {
-  const apiText = trimSlashes(urls.apiUrl || DEFAULT_API_URL);
+  const apiText = trimSlashes(given(urls.apiUrl) ?? DEFAULT_API_URL);
   let api: URL;
   try {
     api = new URL(apiText);
   } catch {
     return { reason: `GITHUB_API_URL ${apiText} is not a URL` };
   }
-  const serverText = trimSlashes(urls.serverUrl || serverOf(api));
+  const serverText = trimSlashes(given(urls.serverUrl) ?? serverOf(api));
   let server: URL;
   try {
     server = new URL(serverText);
@@ -85,6 +85,11 @@ export function gitRemoteUrl(
 function serverOf(api: URL): string {
   if (api.host.startsWith('api.')) return `${api.protocol}//${api.host.slice('api.'.length)}`;
   return api.origin;
+}
+
+/** An environment variable set to '' counts as not set, as on a runner. */
+function given(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
 }
 
 function trimSlashes(url: string): string {
@@ -200,10 +205,7 @@ const DELIM = Symbol('delim');
 
 function packet(text: string): Buffer {
   const payload = Buffer.from(text, 'utf8');
-  return Buffer.concat([
-    Buffer.from((payload.length + 4).toString(16).padStart(4, '0')),
-    payload,
-  ]);
+  return Buffer.concat([Buffer.from((payload.length + 4).toString(16).padStart(4, '0')), payload]);
 }
 
 /** pkt-lines as text without the trailing newline; flush and delimiter packets as markers. */
@@ -273,7 +275,9 @@ export function tagListerFor(
       if (useApi || 'reason' in remote) return api.listTags(prefix);
       try {
         const tags = await listTagsOverGit(remote.url, prefix, source);
-        logger.debug(`${String(tags.length)} tags under refs/tags/${prefix} through git protocol v2`);
+        logger.debug(
+          `${String(tags.length)} tags under refs/tags/${prefix} through git protocol v2`,
+        );
         return tags;
       } catch (error: unknown) {
         if (!(error instanceof GitProtocolUnavailable)) throw error;
