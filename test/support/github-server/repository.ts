@@ -288,6 +288,9 @@ export class GitRepository implements TestRepo, RepoIdentity {
       const input = names.map((name) => `create refs/tags/${name} ${sha}\n`).join('');
       try {
         await git(this.gitDir, ['update-ref', '--stdin'], { input });
+        // A repository with thousands of tags on GitHub has them packed, not one file each: git
+        // (smart HTTP) reads 10,000 loose refs ~15x slower than packed ones.
+        if (names.length >= 1000) await git(this.gitDir, ['pack-refs', '--all']);
       } finally {
         this.invalidateRefCache();
       }
