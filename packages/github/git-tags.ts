@@ -120,6 +120,7 @@ export async function listTagsOverGit(
   const timeoutMs = source.timeoutMs ?? 30_000;
   const send = async (path: string, init: RequestInit, contentType: string): Promise<Buffer> => {
     let response: Response;
+    let body: Buffer;
     try {
       // A redirect could carry the header elsewhere: refused, like a host that is not the API's.
       response = await fetchPort(`${remoteUrl}${path}`, {
@@ -127,10 +128,10 @@ export async function listTagsOverGit(
         redirect: 'error',
         signal: AbortSignal.timeout(timeoutMs),
       });
+      body = Buffer.from(await response.arrayBuffer());
     } catch (error: unknown) {
       throw new GitProtocolUnavailable(`${remoteUrl} did not answer (${causeOf(error)})`);
     }
-    const body = Buffer.from(await response.arrayBuffer());
     if (response.status !== 200) {
       throw new GitProtocolUnavailable(
         `${remoteUrl} answered ${String(response.status)}${response.status === 401 ? ' (the token was refused)' : ''}`,

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   createGitHubClient,
   GitHubRepository,
@@ -214,5 +216,36 @@ describe('release tags over git protocol v2 (smart HTTP of the GitHub test serve
     expect(logger.records.at(-1)?.message).toBe(
       `listing tags through the GitHub API: GITHUB_SERVER_URL https://github.com is not the server of GITHUB_API_URL ${server.url}`,
     );
+  });
+
+  it('does not follow a redirect with the token', async () => {
+    // Where a redirect would lead: it records whatever reaches it.
+    const reached: (string | undefined)[] = [];
+    const elsewhere = createServer((request, response) => {
+      reached.push(request.headers.authorization);
+      response.end();
+    });
+    const redirecting = createServer((_request, response) => {
+      const { port } = elsewhere.address() as AddressInfo;
+      response.writeHead(302, { location: `http://127.0.0.1:${String(port)}/x.git/info/refs` });
+      response.end();
+    });
+    const listen = (http: typeof elsewhere) =>
+      new Promise<number>((resolve) => {
+        http.listen(0, '127.0.0.1', () => {
+          resolve((http.address() as AddressInfo).port);
+        });
+      });
+    await listen(elsewhere);
+    const port = await listen(redirecting);
+    try {
+      await expect(
+        listTagsOverGit(`http://127.0.0.1:${String(port)}/octo-org/cms.git`, 'v0.0.', source()),
+      ).rejects.toBeInstanceOf(GitProtocolUnavailable);
+      expect(reached).toEqual([]);
+    } finally {
+      redirecting.close();
+      elsewhere.close();
+    }
   });
 });
