@@ -64567,6 +64567,7 @@ async function listTagsOverGit(remoteUrl, prefix, source) {
     const timeoutMs = source.timeoutMs ?? 30_000;
     const send = async (path, init, contentType) => {
         let response;
+        let body;
         try {
             // A redirect could carry the header elsewhere: refused, like a host that is not the API's.
             response = await fetchPort(`${remoteUrl}${path}`, {
@@ -64574,11 +64575,11 @@ async function listTagsOverGit(remoteUrl, prefix, source) {
                 redirect: 'error',
                 signal: AbortSignal.timeout(timeoutMs),
             });
+            body = Buffer.from(await response.arrayBuffer());
         }
         catch (error) {
             throw new GitProtocolUnavailable(`${remoteUrl} did not answer (${causeOf(error)})`);
         }
-        const body = Buffer.from(await response.arrayBuffer());
         if (response.status !== 200) {
             throw new GitProtocolUnavailable(`${remoteUrl} answered ${String(response.status)}${response.status === 401 ? ' (the token was refused)' : ''}`, response.status);
         }
