@@ -4,7 +4,8 @@
  * Figures are reported, never asserted: timings on a shared 2-core machine are noisy.
  *
  *   cold start of each action bundle vs `node -e ''` (Node 24)
- *   next-version with 10,000 tags vs 10 (CLI process; in-process; the action's code against the API)
+ *   next-version with 10,000 tags vs 10 (CLI process; in-process; the action's code, tags through
+ *   git protocol v2 and through the API, with request counts)
  *   GitHub API calls per release pull request (goal <= 8) and per direct commit
  *   manifest rewrite throughput vs `yq -i` (goal >= 10x)          scripts/bench-manifest.ts
  *   cached rebuild+push vs raw docker, promote vs rebuild          scripts/bench-ecr.ts
@@ -15,7 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { createGitHubClient, GitHubRepository } from '../packages/github/index.js';
+import { createGitHubClient, GitHubRepository, tagListerFor } from '../packages/github/index.js';
 import { errorMessage, silentLogger } from '../packages/kit/index.js';
 import { computeVersion } from '../packages/release/index.js';
 import { nextVersion, parseVersions, VersionFormat } from '../packages/version/index.js';
@@ -147,12 +148,16 @@ progress('next-version');
   );
 }
 
-// 3. The action's code against the GitHub API test server: 100 pages of 100 tags vs one page.
-progress('compute-version against the local GitHub API');
+// 3. The action's code against the GitHub test server: the tags through git protocol v2 (one
+//    ls-refs request) and through the API (100 pages of 100 tags vs one page).
+progress('compute-version against the local GitHub server (git protocol and API)');
 {
   const server = await startGitHubServer();
   try {
-    const measure = async (count: number): Promise<number> => {
+    const repos = new Map<number, { repository: GitHubRepository; sha: string }>();
+    const setUp = async (count: number) => {
+      const known = repos.get(count);
+      if (known) return known;
       const repo = await server.createRepo(`bench/tags-${String(count)}`);
       await repo.createTags(tagNames(count), await repo.head());
       const sha = await repo.commit('next', { 'n.txt': 'n' });
@@ -160,7 +165,12 @@ progress('compute-version against the local GitHub API');
         createGitHubClient({ token: 't', baseUrl: server.url, logger: silentLogger }),
         { owner: repo.owner, repo: repo.name },
       );
-      return timeMedian(quick ? 2 : 5, () =>
+      repos.set(count, { repository, sha });
+      return { repository, sha };
+    };
+    const measure = async (count: number, path: 'git' | 'api') => {
+      const { repository, sha } = await setUp(count);
+      const once = () =>
         computeVersion({
           repository,
           sha,
@@ -170,18 +180,40 @@ progress('compute-version against the local GitHub API');
           skipIfReleased: true,
           requireChecks: [],
           logger: silentLogger,
+          ...(path === 'git'
+            ? {
+                tags: tagListerFor(
+                  repository,
+                  { serverUrl: server.url, apiUrl: server.url, token: 't' },
+                  silentLogger,
+                ),
+              }
+            : {}),
+        });
+      const before = server.requests.length;
+      await once();
+      const counted = server.requests.slice(before);
+      const git = counted.filter((request) => request.path.includes('.git/')).length;
+      const pages = counted.filter((request) => request.path.includes('/matching-refs/')).length;
+      return {
+        ms: await timeMedian(quick ? 2 : 5, once),
+        requests: `${String(counted.length)} requests: ${String(git)} git + ${String(counted.length - git)} API (${String(pages)} tag pages)`,
+      };
+    };
+    for (const path of ['git', 'api'] as const) {
+      const many = await measure(10_000, path);
+      const few = await measure(10, path);
+      rows.push(
+        row({
+          what: `compute-version against the local GitHub server, tags through ${path === 'git' ? 'git protocol v2' : 'the API'}, 10,000 tags vs 10`,
+          value: many.ms,
+          unit: 'ms',
+          baseline: { value: few.ms, label: '10 tags' },
+          ...(path === 'git' ? { goal: { op: '<=', value: 2, unit: 'x' } } : {}),
+          note: `${many.requests} vs ${few.requests}`,
         }),
       );
-    };
-    rows.push(
-      row({
-        what: 'compute-version against the local GitHub API, 10,000 tags vs 10',
-        value: await measure(10_000),
-        unit: 'ms',
-        baseline: { value: await measure(10), label: '10 tags' },
-        note: '100 pages vs 1',
-      }),
-    );
+    }
   } finally {
     await server.close();
   }

@@ -87,7 +87,8 @@ How:
   --verbose             Also print debug lines
 
 Environment: GH_TOKEN (or GITHUB_TOKEN) for both repositories; GITHUB_API_URL (default
-https://api.github.com); AWS credentials from the SDK's default chain (AWS_PROFILE, AWS_ACCESS_KEY_ID,
+https://api.github.com); GITHUB_SERVER_URL (default: the API's server), whose git endpoint lists the
+release tags in one request; AWS credentials from the SDK's default chain (AWS_PROFILE, AWS_ACCESS_KEY_ID,
 SSO, ...); AWS_ENDPOINT_URL_ECR to reach another ECR endpoint. SOURCE_DATE_EPOCH fixes the image's
 created time (default: the commit time).
 
@@ -457,6 +458,7 @@ async function runReleaseCommand(
         secrets.push(secret);
       },
       clock: () => created,
+      gitTags: { serverUrl: io.env.GITHUB_SERVER_URL, apiUrl: io.env.GITHUB_API_URL, token },
       keepCredentials: (where) => {
         credentials = where;
       },

@@ -1,6 +1,15 @@
 export { createGitHubClient, httpStatus } from './client.js';
 export type { GitHubClient, GitHubClientOptions } from './client.js';
 export { GitHubRepository } from './repository.js';
+export {
+  apiTagLister,
+  gitAuthorization,
+  GitProtocolUnavailable,
+  gitRemoteUrl,
+  listTagsOverGit,
+  tagListerFor,
+} from './git-tags.js';
+export type { GitTagSource, TagLister } from './git-tags.js';
 export type {
   CheckResult,
   CheckState,

@@ -8,6 +8,8 @@ export interface TagRef {
   /** What the ref points at: a commit (lightweight tag) or a tag object (annotated tag). */
   readonly objectSha: string;
   readonly objectType: string;
+  /** The commit of an annotated tag, when the listing said (git protocol's `peel`). */
+  readonly peeledSha?: string;
 }
 
 export type CreateRefResult = 'created' | 'exists';

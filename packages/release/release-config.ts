@@ -1,7 +1,7 @@
 /** What runRelease takes and gives: the whole chain as one request, for the CLI and the sandbox. */
 import type { Exec, PromotedSource, PublishOutcome, PublishResult } from '../docker/index.js';
 import type { EcrClient } from '../ecr/index.js';
-import type { GitHubClient } from '../github/index.js';
+import type { GitHubClient, GitTagSource } from '../github/index.js';
 import type { Logger, RepositoryRef } from '../kit/index.js';
 import type { VersionFormat } from '../version/index.js';
 import type { ChangeResult } from './change.js';
@@ -113,6 +113,8 @@ export interface ReleasePorts {
    * on exit and on Ctrl-C) and tells it where they are; see publishReleaseImage.
    */
   readonly keepCredentials?: ((credentials: RegistryCredentials) => void) | undefined;
+  /** The app repository's git endpoint and token: its tags in one git request. Default the API. */
+  readonly gitTags?: GitTagSource | undefined;
 }
 
 export interface ReleaseImage {

@@ -7,7 +7,7 @@
  * the manifest edit is made in memory first, so a wrong manifests path, a refused downgrade or a
  * declined confirmation leaves no tag, no image and no branch behind.
  */
-import { GitHubRepository } from '../github/index.js';
+import { GitHubRepository, tagListerFor, type TagLister } from '../github/index.js';
 import type { Logger } from '../kit/index.js';
 import { formatImageName, prepareManifestEdit, type PreparedEdit } from '../manifest/index.js';
 import { DEFAULT_FORMAT, VersionFormat } from '../version/index.js';
@@ -57,6 +57,8 @@ interface Run {
   readonly root: string;
   readonly base: string;
   readonly sources: readonly VersionSource[];
+  /** Chosen once: the preview and the reservation list tags the same way. */
+  readonly tags: TagLister;
   readonly step: (name: ReleaseStepName, title: string) => void;
 }
 
@@ -92,6 +94,7 @@ function computeFor(run: Run, reserve: boolean): Promise<ComputedVersion> {
     requireChecks: [],
     divergedReason: allowedReason(run.config),
     extraSources: run.sources,
+    tags: run.tags,
     logger: reserve ? run.logger : quieter(run.logger),
   });
 }
@@ -397,13 +400,15 @@ export async function runRelease(
     ports.manifestsGithub ?? ports.github,
     config.manifests.repository,
   );
+  const app = new GitHubRepository(ports.github, config.appRepository);
   let index = 0;
   const run: Run = {
     config,
     ports,
     logger: ports.logger,
     format: config.format ?? VersionFormat.parse(DEFAULT_FORMAT),
-    app: new GitHubRepository(ports.github, config.appRepository),
+    app,
+    tags: tagListerFor(app, ports.gitTags, ports.logger),
     manifests,
     root: normalizeManifestsPath(config.manifests.path),
     base: config.manifests.base ?? (await manifests.defaultBranch()),

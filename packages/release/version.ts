@@ -1,4 +1,4 @@
-import type { GitHubRepository, TagRef } from '../github/index.js';
+import type { GitHubRepository, TagLister, TagRef } from '../github/index.js';
 import { InputError, type Logger } from '../kit/index.js';
 import {
   compareVersions,
@@ -38,6 +38,8 @@ export interface ComputeVersionRequest {
    */
   readonly divergedReason?: string | undefined;
   readonly extraSources?: readonly VersionSource[];
+  /** Where the git tags are listed from (git-tags.ts: git protocol, else the API); default the API. */
+  readonly tags?: TagLister;
   readonly logger: Logger;
   /** Reservation attempts before giving up; each lost race re-reads the tags. Default 30. */
   readonly maxAttempts?: number;
@@ -90,6 +92,7 @@ export async function computeVersion(request: ComputeVersionRequest): Promise<Co
   const sleep = request.sleep ?? defaultSleep;
   const random = request.random ?? Math.random;
   const hotfixOf = request.hotfixOf?.trim() ?? '';
+  const tags = request.tags ?? { listTags: (prefix: string) => repository.listTags(prefix) };
 
   await repository.assertExists();
   const sha = await repository.resolveCommit(request.sha);
@@ -115,7 +118,7 @@ export async function computeVersion(request: ComputeVersionRequest): Promise<Co
   }
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const gitVersions = await listGitVersions(repository, format, logger);
+    const gitVersions = await listGitVersions(tags, repository.fullName, format, logger);
     const all: Version[] = [...gitVersions, ...extraVersions];
     // A hotfix of a release that does not exist is refused before anything else is looked at.
     const hotfix = hotfixOf === '' ? undefined : nextHotfix(format, all, hotfixOf);
@@ -228,28 +231,28 @@ async function assertChecksPassed(
 }
 
 async function listGitVersions(
-  repository: GitHubRepository,
+  tags: Pick<TagLister, 'listTags'>,
+  repositoryName: string,
   format: VersionFormat,
   logger: Logger,
 ): Promise<GitVersion[]> {
-  const refs = await repository.listTags(format.gitTagListPrefix);
+  const refs = await tags.listTags(format.gitTagListPrefix);
   const versions: GitVersion[] = [];
   for (const ref of refs) {
     const version = format.parseGitTag(ref.name);
     if (version) versions.push({ ...version, ref });
     // Anyone who can push a tag could otherwise stop every later release (N + 1 past any bound).
     else if (format.isOutOfRangeGitTag(ref.name)) {
-      logger.warning(outOfRangeWarning(ref.name, repository.fullName));
+      logger.warning(outOfRangeWarning(ref.name, repositoryName));
     }
   }
   return versions.sort(compareVersions);
 }
 
-/** The commit a tag points at; annotated tags are peeled with one call. */
+/** The commit a tag points at; annotated tags are peeled by the listing, else with one call. */
 async function commitOf(repository: GitHubRepository, version: GitVersion): Promise<string> {
-  return version.ref.objectType === 'tag'
-    ? repository.peelTag(version.ref.objectSha)
-    : version.ref.objectSha;
+  if (version.ref.objectType !== 'tag') return version.ref.objectSha;
+  return version.ref.peeledSha ?? repository.peelTag(version.ref.objectSha);
 }
 
 async function versionsOnCommit(
@@ -260,11 +263,16 @@ async function versionsOnCommit(
   const onCommit = sortedGitVersions.filter(
     (version) => version.ref.objectType === 'commit' && version.ref.objectSha === sha,
   );
-  const annotated = sortedGitVersions
-    .filter((version) => version.ref.objectType === 'tag')
-    .slice(-ANNOTATED_TAGS_PEELED);
-  const peeled = await Promise.all(annotated.map((version) => commitOf(repository, version)));
-  annotated.forEach((version, index) => {
+  const annotated = sortedGitVersions.filter((version) => version.ref.objectType === 'tag');
+  // Tags the listing peeled cost nothing; of the others, only the newest are peeled.
+  const looked = [
+    ...annotated.filter((version) => version.ref.peeledSha !== undefined),
+    ...annotated
+      .filter((version) => version.ref.peeledSha === undefined)
+      .slice(-ANNOTATED_TAGS_PEELED),
+  ];
+  const peeled = await Promise.all(looked.map((version) => commitOf(repository, version)));
+  looked.forEach((version, index) => {
     if (peeled[index] === sha) onCommit.push(version);
   });
   return onCommit.sort(compareVersions);

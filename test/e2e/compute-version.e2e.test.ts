@@ -36,8 +36,18 @@ describe('dist/compute-version under Node 24', () => {
 
   it('reserves the next version, writes outputs and one summary table, masks the token', async () => {
     const sha = await repo.commit('feature', { 'f.txt': 'f' });
+    const start = server.requests.length;
     const run = await runAction({ action, github: github(sha), env: env() });
     expect(run.exitCode).toBe(0);
+    // The tags came in one git protocol v2 request (after its capability read), not API pages.
+    const listings = server.requests
+      .slice(start)
+      .filter((request) => /\.git\/|\/git\/matching-refs\//.test(request.path))
+      .map((request) => `${request.method} ${request.path} ${String(request.status)}`);
+    expect(listings).toEqual([
+      'GET /octo-org/cms.git/info/refs 200',
+      'POST /octo-org/cms.git/git-upload-pack 200',
+    ]);
     expect(run.outputs).toEqual({
       version: 'v0.0.1000',
       number: '1000',

@@ -1,5 +1,9 @@
 import * as core from '@actions/core';
-import { createGitHubClient, GitHubRepository } from '../../../packages/github/index.js';
+import {
+  createGitHubClient,
+  GitHubRepository,
+  tagListerFor,
+} from '../../../packages/github/index.js';
 import { markdownTable } from '../../../packages/kit/index.js';
 // Direct modules, not the package index: the index also exports the whole chain (docker, manifest),
 // which would triple this bundle.
@@ -42,6 +46,16 @@ export async function run(): Promise<void> {
       inputs.release?.downgradeReason ?? '',
     ),
     extraSources: await extraSources(inputs),
+    // The runner's server and API, as actions/checkout fetches: tags in one git request.
+    tags: tagListerFor(
+      repository,
+      {
+        serverUrl: process.env.GITHUB_SERVER_URL,
+        apiUrl: process.env.GITHUB_API_URL,
+        token: inputs.token,
+      },
+      logger,
+    ),
     logger,
   });
   setOutputs(result, plan);

@@ -11,6 +11,7 @@ import {
   isFullSha,
 } from './git.js';
 import { ApiError, validationFailed } from './http.js';
+import { addPackedTags, packable } from './packed-tags.js';
 import {
   isoSeconds,
   type CheckRunRecord,
@@ -287,7 +288,14 @@ export class GitRepository implements TestRepo, RepoIdentity {
     return this.exclusive(async () => {
       const input = names.map((name) => `create refs/tags/${name} ${sha}\n`).join('');
       try {
-        await git(this.gitDir, ['update-ref', '--stdin'], { input });
+        // Thousands of tags go to packed-refs, as on GitHub (packed-tags.ts).
+        const commit = names.length >= 1000 && packable(names) ? await this.objectType(sha) : '';
+        if (commit === 'commit') {
+          const refs = await git(this.gitDir, ['for-each-ref', '--format=%(refname)']);
+          await addPackedTags(this.gitDir, names, sha, new Set(refs.split('\n')));
+        } else {
+          await git(this.gitDir, ['update-ref', '--stdin'], { input });
+        }
       } finally {
         this.invalidateRefCache();
       }

@@ -13,6 +13,7 @@ import { PullRepresentations } from './pull-representations.js';
 import { Representations } from './representations.js';
 import { GitRepository } from './repository.js';
 import { routes } from './routes.js';
+import { basicPassword, serveSmartHttp, smartHttpPath, writeSmartHttp } from './smart-http.js';
 import type { GitHubTestServer, RecordedRequest, TestRepo } from './types.js';
 
 type MutableRecordedRequest = { -readonly [K in keyof RecordedRequest]: RecordedRequest[K] };
@@ -27,6 +28,7 @@ class TestServer implements GitHubTestServer {
   readonly faults = new Faults();
   readonly requests: RecordedRequest[] = [];
   private readonly repos = new Map<string, GitRepository>();
+  private readonly revokedTokens = new Set<string>();
   private readonly ownerIds = new Map<string, number>();
   private readonly views: Representations;
   private readonly pullViews: PullRepresentations;
@@ -81,6 +83,10 @@ class TestServer implements GitHubTestServer {
     return repo;
   }
 
+  revokeToken(token: string): void {
+    this.revokedTokens.add(token);
+  }
+
   repo(fullName: string): TestRepo | undefined {
     return this.repos.get(fullName.toLowerCase());
   }
@@ -117,7 +123,11 @@ class TestServer implements GitHubTestServer {
     } catch {
       // Malformed escapes: route on the raw path, which then matches nothing.
     }
-    const token = tokenOf(request.headers.authorization);
+    const gitPath = smartHttpPath(path);
+    const token =
+      gitPath === undefined
+        ? tokenOf(request.headers.authorization)
+        : basicPassword(request.headers.authorization);
     const record: MutableRecordedRequest = {
       method,
       path,
@@ -138,6 +148,21 @@ class TestServer implements GitHubTestServer {
         await delay(fault.delayMs, undefined, { signal: this.closing.signal });
       }
       if (fault?.type === 'before') await fault.run();
+      if (gitPath !== undefined && fault?.type !== 'reply') {
+        const repo = this.repos.get(`${gitPath.owner}/${gitPath.name}`.toLowerCase());
+        const answer = await serveSmartHttp(
+          request,
+          gitPath,
+          repo?.gitDir,
+          url.searchParams,
+          (candidate) => !this.revokedTokens.has(candidate),
+        );
+        if (response.destroyed) return;
+        writeSmartHttp(response, answer);
+        record.status = answer.status;
+        record.durationMs = performance.now() - arrivedAt;
+        return;
+      }
       const reply =
         fault?.type === 'reply'
           ? fault.reply
@@ -169,6 +194,9 @@ class TestServer implements GitHubTestServer {
     token: string | undefined,
     location: { baseUrl: string; rawPath: string; query: URLSearchParams },
   ): Promise<Reply> {
+    if (token !== undefined && this.revokedTokens.has(token)) {
+      throw new ApiError(401, 'Bad credentials');
+    }
     if (path === '/graphql' && method === 'POST') return this.graphql(request, token);
     const match = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
     const [, owner = '', name = '', rest = ''] = match ?? [];

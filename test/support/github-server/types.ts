@@ -8,6 +8,11 @@ export interface GitHubTestServer {
   /** The repository registered under `owner/name` (case-insensitive), if any. */
   repo(fullName: string): TestRepo | undefined;
   readonly faults: FaultInjector;
+  /**
+   * From now on `token` gets 401 (`Bad credentials` from the API, `Invalid username or token` from
+   * git smart HTTP at `<url>/<owner>/<repo>.git`, which wants a token in every request).
+   */
+  revokeToken(token: string): void;
   /** Every request in arrival order; `status` is 0 until answered and stays 0 for dropped ones. */
   readonly requests: RecordedRequest[];
   /** Closes the server (and its open connections) and removes the temporary directories. */
