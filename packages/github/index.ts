@@ -2,6 +2,7 @@ export { createGitHubClient, httpStatus } from './client.js';
 export type { GitHubClient, GitHubClientOptions } from './client.js';
 export { GitHubRepository } from './repository.js';
 export type {
+  BranchCommit,
   CheckResult,
   CheckState,
   CommitComparison,
