@@ -34,8 +34,9 @@ export interface ComputeVersionRequest {
   readonly skipIfReleased: boolean;
   readonly requireChecks: readonly string[];
   /**
-   * Release the newest first-parent commit of `branch` whose `requireChecks` all succeeded (at most
-   * `lookBack` commits back) instead of `sha`; none green releases nothing (`skipped`).
+   * Release the newest first-parent commit of `branch` (empty: the default branch) whose
+   * `requireChecks` all succeeded, at most `lookBack` commits back, instead of `sha`; none green
+   * releases nothing (`skipped`).
    */
   readonly newestGreen?: { readonly branch: string; readonly lookBack?: number } | undefined;
   /**
@@ -101,10 +102,11 @@ export async function computeVersion(request: ComputeVersionRequest): Promise<Co
       'a hotfix names the commit that carries the fix: give its sha instead of newest-green',
     );
   }
-  await request.repository.assertExists();
+  // Also the check that the repository exists.
+  const defaultBranch = await request.repository.defaultBranch();
   const search = await findNewestGreenCommit(
     request.repository,
-    newestGreen.branch,
+    newestGreen.branch.trim() || defaultBranch,
     request.requireChecks,
     { lookBack: newestGreen.lookBack, logger: request.logger },
   );
