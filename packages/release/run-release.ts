@@ -88,7 +88,7 @@ function computeFor(run: Run, reserve: boolean): Promise<ComputedVersion> {
     hotfixOf: run.config.hotfixOf ?? '',
     reserve,
     skipIfReleased: true,
-    requireChecks: [],
+    requireChecks: run.config.requireChecks ?? [],
     divergedReason: allowedReason(run.config),
     extraSources: run.sources,
     logger: reserve ? run.logger : quieter(run.logger),

@@ -61,7 +61,7 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
   });
 
   const release = async (
-    inputs: Record<string, string | boolean>,
+    inputs: Record<string, string | boolean | number>,
     sha: string,
     workflow = RELEASE_WORKFLOW,
   ): Promise<WorkflowRun> =>

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../packages/cli/cli.js';
+import { processExec } from '../../packages/docker/index.js';
 import { createGitHubClient, GitHubRepository } from '../../packages/github/index.js';
 import { silentLogger } from '../../packages/kit/index.js';
 import { computeVersion, findNewestGreenCommit } from '../../packages/release/index.js';
@@ -278,5 +283,68 @@ describe('computeVersion with newestGreen', () => {
     await expect(computeVersion({ ...request(repo), hotfixOf: 'v0.0.1' })).rejects.toMatchObject({
       input: 'hotfix-of',
     });
+  });
+});
+
+describe('gitops-release release --newest-green', () => {
+  /** The CLI against the test server, with --context a clone of the app at `checkedOut`. */
+  async function release(repo: TestRepo, checkedOut: string) {
+    const context = mkdtempSync(join(tmpdir(), 'green-cli-'));
+    try {
+      execFileSync('git', ['clone', '-q', repo.gitDir, context]);
+      execFileSync('git', ['-C', context, 'checkout', '-q', checkedOut]);
+      let out = '';
+      let err = '';
+      const code = await runCli(
+        [
+          'release',
+          ...['--app', 'cms', '--registry', '008577686731', '--region', 'us-gov-west-1'],
+          ...['--repository', 'dsva/cms-drupal', '--manifests', 'octo-org/manifests'],
+          ...['--app-repository', repo.fullName, '--context', context, '--dry-run'],
+          ...['--newest-green', '--require-checks', 'build'],
+        ],
+        {
+          stdin: () => Promise.resolve(''),
+          stdout: (text) => {
+            out += text;
+          },
+          stderr: (text) => {
+            err += text;
+          },
+          env: { GH_TOKEN: 'ghs_cli', GITHUB_API_URL: server.url },
+          exec: processExec,
+        },
+      );
+      return { code, out, err };
+    } finally {
+      rmSync(context, { recursive: true, force: true });
+    }
+  }
+
+  it('stops, naming the commit to check out, when --context is not the newest green commit', async () => {
+    const repo = await newRepo();
+    const back = await commits(repo, 2);
+    green(repo, back(1), ['build']);
+    repo.addCheckRun(back(0), { name: 'build', conclusion: 'failure' });
+    const result = await release(repo, back(0));
+    expect(result.code).toBe(1);
+    expect(result.out).toContain(`passed over ${back(0).slice(0, 7)} change 2: failed: build`);
+    expect(result.err.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.err).toContain(
+      `--newest-green: the newest green commit of main is ${back(1).slice(0, 12)}, but`,
+    );
+    expect(result.err).toContain(`(git checkout ${back(1)})`);
+  });
+
+  it('releases nothing and exits 0 when nothing is green', async () => {
+    const repo = await newRepo();
+    const back = await commits(repo, 1);
+    repo.addCheckRun(back(0), { name: 'build', conclusion: 'failure' });
+    const result = await release(repo, back(0));
+    expect(result).toMatchObject({ code: 0, err: '' });
+    expect(result.out).toContain(
+      'nothing to release: no commit in all 2 commits of main has all required checks (build) succeeded',
+    );
+    expect((await repo.tags()).size).toBe(0);
   });
 });
