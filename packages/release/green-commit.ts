@@ -45,6 +45,10 @@ const VERDICT_WORD: Record<CheckResult['state'], string> = {
   success: 'succeeded',
 };
 
+function commitCount(count: number): string {
+  return `${String(count)} commit${count === 1 ? '' : 's'}`;
+}
+
 /** `failed: build, unit; pending: e2e; missing: lint` */
 export function checksReason(checks: readonly CheckResult[]): string {
   return VERDICT_ORDER.flatMap((state) => {
@@ -110,8 +114,8 @@ export async function findNewestGreenCommit(
     commit = await history.commit(parent);
   }
   const range = historyEnded
-    ? `all ${String(passedOver.length)} commits of ${branch}`
-    : `the newest ${String(lookBack)} commits of ${branch} (look-back)`;
+    ? `the ${commitCount(passedOver.length)} of ${branch} (its whole history)`
+    : `the newest ${commitCount(lookBack)} of ${branch} (look-back)`;
   const reason = `no commit in ${range} has all required checks (${requireChecks.join(', ')}) succeeded: nothing to release`;
   options.logger.info(reason);
   return { branch, requireChecks, lookBack, chosen: undefined, passedOver, reason };

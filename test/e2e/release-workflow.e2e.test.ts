@@ -336,7 +336,7 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     expect(run.jobs.image?.result).toBe('skipped');
     expect(run.jobs.manifests?.result).toBe('skipped');
     expect(run.jobs.version?.legs[0]?.summary).toContain(
-      'no commit in the newest 1 commits of main (look-back) has all required checks (build) succeeded: nothing to release',
+      'no commit in the newest 1 commit of main (look-back) has all required checks (build) succeeded: nothing to release',
     );
     expect(await fixture.app.tags()).toEqual(tags);
     expect(await fixture.manifests.pulls()).toEqual(pulls);
