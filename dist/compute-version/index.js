@@ -66449,6 +66449,9 @@ const VERDICT_WORD = {
     missing: 'missing',
     success: 'succeeded',
 };
+function commitCount(count) {
+    return `${String(count)} commit${count === 1 ? '' : 's'}`;
+}
 /** `failed: build, unit; pending: e2e; missing: lint` */
 function checksReason(checks) {
     return VERDICT_ORDER.flatMap((state) => {
@@ -66501,8 +66504,8 @@ async function findNewestGreenCommit(repository, branch, requireChecks, options)
         commit = await history.commit(parent);
     }
     const range = historyEnded
-        ? `all ${String(passedOver.length)} commits of ${branch}`
-        : `the newest ${String(lookBack)} commits of ${branch} (look-back)`;
+        ? `the ${commitCount(passedOver.length)} of ${branch} (its whole history)`
+        : `the newest ${commitCount(lookBack)} of ${branch} (look-back)`;
     const reason = `no commit in ${range} has all required checks (${requireChecks.join(', ')}) succeeded: nothing to release`;
     options.logger.info(reason);
     return { branch, requireChecks, lookBack, chosen: undefined, passedOver, reason };
