@@ -58672,7 +58672,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2928);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3883);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8573);
 
 
 await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'compute-version', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
@@ -58682,7 +58682,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3883:
+/***/ 8573:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64444,279 +64444,94 @@ class GitHubRepository {
         return { status: data.status, aheadBy: data.ahead_by, behindBy: data.behind_by };
     }
     /**
-     * The state of each named check on a commit: a check run (latest of that name) or, failing that,
-     * a commit status context of that name.
+     * The state of each named check on a commit. A check run (the newest of that name: a re-run that
+     * succeeded after a failure counts as succeeded) decides its name; a commit status context of the
+     * same name is read only when no check run has that name (legacy CI), so a status posted by any
+     * writer can never turn a failed or pending check run green. One call for the check runs (up to
+     * 100 a page) and at most one for the statuses. With `stopOnFailure`, a commit the check runs
+     * already refuse is not looked up further: its names without a check run are left out.
      */
-    async checkStates(sha, names) {
+    async checkStates(sha, names, options = {}) {
         if (names.length === 0)
             return [];
+        const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
+            ...this.params,
+            ref: sha,
+            filter: 'latest',
+            per_page: 100,
+        });
+        const newestRun = new Map();
+        for (const run of runs) {
+            const known = newestRun.get(run.name);
+            if (!known || run.id > known.id)
+                newestRun.set(run.name, run);
+        }
+        const fromRuns = new Map();
+        for (const name of names) {
+            const run = newestRun.get(name);
+            if (!run)
+                continue;
+            const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
+            const pending = run.status !== 'completed';
+            fromRuns.set(name, {
+                name,
+                state: passing ? 'success' : pending ? 'pending' : 'failure',
+                detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
+            });
+        }
+        const unresolved = names.filter((name) => !fromRuns.has(name));
+        const refused = [...fromRuns.values()].some((result) => result.state !== 'success');
+        if (unresolved.length === 0 || (refused && options.stopOnFailure === true)) {
+            return names.flatMap((name) => fromRuns.get(name) ?? []);
+        }
         const combined = await this.client.rest.repos.getCombinedStatusForRef({
             ...this.params,
             ref: sha,
             per_page: 100,
         });
-        const results = [];
-        for (const name of names) {
-            const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
-                ...this.params,
-                ref: sha,
-                check_name: name,
-                filter: 'latest',
-                per_page: 100,
-            });
-            const run = runs.find((candidate) => candidate.name === name);
-            if (run) {
-                const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
-                const pending = run.status !== 'completed';
-                results.push({
-                    name,
-                    state: passing ? 'success' : pending ? 'pending' : 'failure',
-                    detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
-                });
-                continue;
-            }
+        return names.map((name) => {
+            const fromRun = fromRuns.get(name);
+            if (fromRun)
+                return fromRun;
             const status = combined.data.statuses.find((candidate) => candidate.context === name);
-            if (status) {
-                const state = status.state === 'success'
-                    ? 'success'
-                    : status.state === 'pending'
-                        ? 'pending'
-                        : 'failure';
-                results.push({ name, state, detail: `status ${status.state}` });
-                continue;
-            }
-            results.push({ name, state: 'missing', detail: 'not reported' });
-        }
-        return results;
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/github/git-tags.ts
-/** The server does not answer git protocol v2 for this repository (or refused the token). */
-class GitProtocolUnavailable extends Error {
-    status;
-    constructor(message, status) {
-        super(message);
-        this.status = status;
-        this.name = 'GitProtocolUnavailable';
-    }
-}
-const DEFAULT_API_URL = 'https://api.github.com';
-const AGENT = 'git/gitops-release-actions';
-/**
- * The smart-HTTP URL of a repository, `<server>/<owner>/<repo>.git`, when the server URL belongs to
- * the API URL (same origin as on GHES and the test server, or `api.<host>` as on github.com and
- * ghe.com); otherwise the reason, since the token of one host is never sent to another. Without a
- * server URL (the CLI outside a runner) the server is the API's own.
- */
-function gitRemoteUrl(repository, urls) {
-    const apiText = trimSlashes(given(urls.apiUrl) ?? DEFAULT_API_URL);
-    let api;
-    try {
-        api = new URL(apiText);
-    }
-    catch {
-        return { reason: `GITHUB_API_URL ${apiText} is not a URL` };
-    }
-    const serverText = trimSlashes(given(urls.serverUrl) ?? serverOf(api));
-    let server;
-    try {
-        server = new URL(serverText);
-    }
-    catch {
-        return { reason: `GITHUB_SERVER_URL ${serverText} is not a URL` };
-    }
-    const sameHost = api.origin === server.origin ||
-        (api.protocol === server.protocol && api.host === `api.${server.host}`);
-    if (!sameHost || (server.protocol !== 'https:' && server.protocol !== 'http:')) {
-        return {
-            reason: `GITHUB_SERVER_URL ${serverText} is not the server of GITHUB_API_URL ${apiText}`,
-        };
-    }
-    return { url: `${serverText}/${repository.owner}/${repository.repo}.git` };
-}
-/** `https://api.github.com` -> `https://github.com`; `https://ghes/api/v3` -> `https://ghes`. */
-function serverOf(api) {
-    if (api.host.startsWith('api.'))
-        return `${api.protocol}//${api.host.slice('api.'.length)}`;
-    return api.origin;
-}
-/** An environment variable set to '' counts as not set, as on a runner. */
-function given(value) {
-    return value === undefined || value.trim() === '' ? undefined : value;
-}
-function trimSlashes(url) {
-    return url.trim().replace(/\/+$/, '');
-}
-/** The value of `Authorization` GitHub's git endpoint takes for a token (as actions/checkout sends). */
-function gitAuthorization(token) {
-    return `Basic ${Buffer.from(`x-access-token:${token}`, 'utf8').toString('base64')}`;
-}
-/**
- * Every tag under `refs/tags/<prefix>` in two HTTP requests (capabilities, then ls-refs), with
- * annotated tags peeled. Throws GitProtocolUnavailable when the server does not speak v2 smart
- * HTTP, refuses the token, or cannot be reached.
- */
-async function listTagsOverGit(remoteUrl, prefix, source) {
-    const fetchPort = source.fetch ?? fetch;
-    const headers = {
-        authorization: gitAuthorization(source.token),
-        'git-protocol': 'version=2',
-        'user-agent': AGENT,
-    };
-    const timeoutMs = source.timeoutMs ?? 30_000;
-    const send = async (path, init, contentType) => {
-        let response;
-        let body;
-        try {
-            // A redirect could carry the header elsewhere: refused, like a host that is not the API's.
-            response = await fetchPort(`${remoteUrl}${path}`, {
-                ...init,
-                redirect: 'error',
-                signal: AbortSignal.timeout(timeoutMs),
-            });
-            body = Buffer.from(await response.arrayBuffer());
-        }
-        catch (error) {
-            throw new GitProtocolUnavailable(`${remoteUrl} did not answer (${causeOf(error)})`);
-        }
-        if (response.status !== 200) {
-            throw new GitProtocolUnavailable(`${remoteUrl} answered ${String(response.status)}${response.status === 401 ? ' (the token was refused)' : ''}`, response.status);
-        }
-        const type = response.headers.get('content-type') ?? '';
-        if (!type.startsWith(contentType)) {
-            throw new GitProtocolUnavailable(`${remoteUrl} answered ${type || 'no content type'}, not ${contentType}`);
-        }
-        return body;
-    };
-    const advertisement = await send('/info/refs?service=git-upload-pack', { method: 'GET', headers }, 'application/x-git-upload-pack-advertisement');
-    const capabilities = readPackets(advertisement, remoteUrl)
-        .filter((line) => typeof line === 'string')
-        .filter((line) => !line.startsWith('# service='));
-    if (capabilities[0] !== 'version 2') {
-        throw new GitProtocolUnavailable(`${remoteUrl} does not speak git protocol version 2`);
-    }
-    if (!capabilities.some((line) => line === 'ls-refs' || line.startsWith('ls-refs='))) {
-        throw new GitProtocolUnavailable(`${remoteUrl} does not offer ls-refs`);
-    }
-    const request = Buffer.concat([
-        packet('command=ls-refs\n'),
-        packet(`agent=${AGENT}\n`),
-        Buffer.from('0001'),
-        packet('peel\n'),
-        packet(`ref-prefix refs/tags/${prefix}\n`),
-        Buffer.from('0000'),
-    ]);
-    const answer = await send('/git-upload-pack', {
-        method: 'POST',
-        headers: {
-            ...headers,
-            'content-type': 'application/x-git-upload-pack-request',
-            accept: 'application/x-git-upload-pack-result',
-        },
-        body: request,
-    }, 'application/x-git-upload-pack-result');
-    const tags = [];
-    for (const line of readPackets(answer, remoteUrl)) {
-        if (typeof line !== 'string')
-            break;
-        const [objectSha = '', ref = '', ...attributes] = line.split(' ');
-        // The server filters by prefix; this keeps anything else out should one ignore ref-prefix.
-        if (!ref.startsWith(`refs/tags/${prefix}`))
-            continue;
-        const peeled = attributes.find((attribute) => attribute.startsWith('peeled:'));
-        tags.push({
-            name: ref.slice('refs/tags/'.length),
-            objectSha,
-            // ls-refs peels tag objects only: an unpeeled ref names its commit, as the API's `commit`.
-            objectType: peeled === undefined ? 'commit' : 'tag',
-            ...(peeled === undefined ? {} : { peeledSha: peeled.slice('peeled:'.length) }),
+            if (!status)
+                return { name, state: 'missing', detail: 'not reported' };
+            const state = status.state === 'success' ? 'success' : status.state === 'pending' ? 'pending' : 'failure';
+            return { name, state, detail: `status ${status.state}` };
         });
     }
-    return tags;
-}
-const FLUSH = Symbol('flush');
-const DELIM = Symbol('delim');
-function packet(text) {
-    const payload = Buffer.from(text, 'utf8');
-    return Buffer.concat([Buffer.from((payload.length + 4).toString(16).padStart(4, '0')), payload]);
-}
-/** pkt-lines as text without the trailing newline; flush and delimiter packets as markers. */
-function readPackets(data, remoteUrl) {
-    const lines = [];
-    let offset = 0;
-    while (offset < data.length) {
-        const header = data.subarray(offset, offset + 4).toString('latin1');
-        if (!/^[0-9a-f]{4}$/.test(header)) {
-            throw new GitProtocolUnavailable(`${remoteUrl} sent a malformed git packet`);
+    /**
+     * One page of the commits reachable from `branch`, newest first as GitHub lists them; undefined
+     * when the branch does not exist.
+     */
+    async listCommitsPage(branch, page, perPage) {
+        try {
+            const { data } = await this.client.rest.repos.listCommits({
+                ...this.params,
+                sha: branch,
+                per_page: perPage,
+                page,
+            });
+            return data.map(branchCommit);
         }
-        const length = parseInt(header, 16);
-        if (length === 0 || length === 2)
-            lines.push(FLUSH);
-        else if (length === 1)
-            lines.push(DELIM);
-        else if (length < 4 || offset + length > data.length) {
-            throw new GitProtocolUnavailable(`${remoteUrl} sent a malformed git packet`);
+        catch (error) {
+            const status = client_httpStatus(error);
+            if (status === 404 || status === 409 || status === 422)
+                return undefined;
+            throw error;
         }
-        else {
-            const text = data
-                .subarray(offset + 4, offset + length)
-                .toString('utf8')
-                .replace(/\n$/, '');
-            if (text.startsWith('ERR ')) {
-                throw new GitProtocolUnavailable(`${remoteUrl} answered: ${text.slice(4)}`);
-            }
-            lines.push(text);
-        }
-        offset += length < 4 ? 4 : length;
     }
-    return lines;
-}
-function causeOf(error) {
-    if (error instanceof Error) {
-        const cause = error.cause;
-        const detail = cause instanceof Error ? cause.message : '';
-        return detail === '' ? error.message : `${error.message}: ${detail}`;
+    /** One commit with its parents, for a first-parent walk that left the listed pages. */
+    async getBranchCommit(sha) {
+        const { data } = await this.client.rest.repos.getCommit({ ...this.params, ref: sha });
+        return branchCommit(data);
     }
-    return String(error);
 }
-/** The matching-refs pages of the API: what every repository answers. */
-function apiTagLister(repository) {
-    return { source: () => 'api', listTags: (prefix) => repository.listTags(prefix) };
-}
-/**
- * Git first, chosen once: when the first listing finds no v2 smart HTTP (or the URLs do not pair
- * up), a line says why and this run lists through the API from then on. Without a source, the API.
- */
-function tagListerFor(repository, source, logger) {
-    const api = apiTagLister(repository);
-    if (source === undefined)
-        return api;
-    const remote = gitRemoteUrl(repository, source);
-    let useApi = false;
-    const fallBack = (why) => {
-        useApi = true;
-        logger.info(`listing tags through the GitHub API: ${why}`);
-    };
-    if ('reason' in remote)
-        fallBack(remote.reason);
+function branchCommit(data) {
     return {
-        source: () => (useApi ? 'api' : 'git'),
-        async listTags(prefix) {
-            if (useApi || 'reason' in remote)
-                return api.listTags(prefix);
-            try {
-                const tags = await listTagsOverGit(remote.url, prefix, source);
-                logger.debug(`${String(tags.length)} tags under refs/tags/${prefix} through git protocol v2`);
-                return tags;
-            }
-            catch (error) {
-                if (!(error instanceof GitProtocolUnavailable))
-                    throw error;
-                fallBack(error.message);
-                return api.listTags(prefix);
-            }
-        },
+        sha: data.sha,
+        parents: data.parents.map((parent) => parent.sha),
+        subject: data.commit.message.split('\n', 1)[0] ?? '',
     };
 }
 
@@ -65469,11 +65284,8 @@ function headRepository(pull) {
 async function supersedePullRequests(repository, request) {
     return (await pull_requests_supersedeOrYield(repository, request)).closed;
 }
-/**
- * The open release pull requests: label AND branch prefix, head in this repository (a fork's
- * branch of the same name is someone else's), into `base` when given; one paged listing.
- */
-async function listReleasePullRequests(repository, filter) {
+/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
+async function pull_requests_supersedeOrYield(repository, request) {
     const open = await explained({
         action: 'list open pull requests',
         repository: repository.fullName,
@@ -65482,53 +65294,43 @@ async function listReleasePullRequests(repository, filter) {
         owner: repository.owner,
         repo: repository.repo,
         state: 'open',
-        ...(filter.base === undefined ? {} : { base: filter.base }),
+        ...(request.base === undefined ? {} : { base: request.base }),
         per_page: 100,
     }));
-    return open
-        .filter((pull) => pull.head.ref.startsWith(filter.branchPrefix) &&
+    const candidates = open.filter((pull) => pull.number !== request.keep &&
+        pull.head.ref.startsWith(request.branchPrefix) &&
         sameName(headRepository(pull) ?? '', repository.fullName) &&
-        pull.labels.some((label) => sameName(label.name, filter.label)))
-        .map((pull) => ({
+        pull.labels.some((label) => sameName(label.name, request.label)));
+    const candidate = (pull) => ({
         number: pull.number,
         headRef: pull.head.ref,
         title: pull.title,
-        body: pull.body ?? '',
-    }));
-}
-/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
-async function pull_requests_supersedeOrYield(repository, request) {
-    const open = await listReleasePullRequests(repository, request);
-    const candidates = open.filter((pull) => pull.number !== request.keep);
+    });
     const supersedes = request.supersedes ?? (() => true);
     const { yieldComment } = request;
     const newest = candidates
-        .filter((pull) => request.supersedes !== undefined && !supersedes(pull))
+        .filter((pull) => request.supersedes !== undefined && !supersedes(candidate(pull)))
         .sort((a, b) => b.number - a.number)[0];
     if (newest !== undefined && yieldComment !== undefined) {
         // Already closed (a newer run got to it first) when it is not in the list.
         const kept = open.find((pull) => pull.number === request.keep);
         if (kept !== undefined)
-            await closeReleasePullRequest(repository, kept, yieldComment(newest));
+            await closeWithComment(repository, kept, yieldComment(candidate(newest)));
         return { closed: [], supersededBy: newest.number };
     }
-    const older = candidates.filter((pull) => supersedes(pull));
+    const older = candidates.filter((pull) => supersedes(candidate(pull)));
     const closed = [];
     for (const pull of older.sort((a, b) => a.number - b.number)) {
-        await closeReleasePullRequest(repository, pull, request.comment);
+        await closeWithComment(repository, pull, request.comment);
         closed.push(pull.number);
     }
     return { closed, supersededBy: undefined };
 }
-/** Replaces a pull request's body (a notice added or removed by a later run). */
-async function setPullRequestBody(repository, number, body) {
-    await updatePullRequest(repository, number, 'update the body of', { body });
-}
 /** Comments, closes, and deletes the head branch (already gone is fine). */
-async function closeReleasePullRequest(repository, pull, comment) {
+async function closeWithComment(repository, pull, comment) {
     await commentOnPullRequest(repository, pull.number, comment);
     await updatePullRequest(repository, pull.number, 'close', { state: 'closed' });
-    await deleteBranch(repository, pull.headRef);
+    await deleteBranch(repository, pull.head.ref);
 }
 
 ;// CONCATENATED MODULE: ./packages/github/branch-diff.ts
@@ -65956,7 +65758,6 @@ async function releaseNotes(appRepository, request) {
 }
 
 ;// CONCATENATED MODULE: ./packages/github/index.ts
-
 
 
 
@@ -66469,13 +66270,7 @@ async function writeAllOrNothing(writes) {
 const RELEASE_MODES = ['pull-request', 'direct'];
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const ENVIRONMENT_KEYS = ['path', 'mode', 'files', 'base', 'environment'];
-/**
- * A GitHub environment name as a job's `environment:` takes it (at most 255 characters): letters,
- * digits, spaces and `._-/`, starting with a letter or digit. Nothing that a YAML or expression
- * context could read differently.
- */
-const GITHUB_ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,254}$/;
+const ENVIRONMENT_KEYS = ['path', 'mode', 'files', 'base'];
 /**
  * The reason given with allow-downgrade, which lets a release go backwards (an older version in the
  * manifests, a commit that diverged from the newest release, a promoted image of another commit);
@@ -66526,14 +66321,6 @@ function globList(given, input) {
         }
     }
     return globs.length > 0 ? globs : [...DEFAULT_FILE_PATTERNS];
-}
-/** '' (none) or a GitHub environment name; `input` names where it came from. */
-function checkGithubEnvironment(raw, input) {
-    const name = raw.trim();
-    if (name !== '' && !GITHUB_ENVIRONMENT_NAME.test(name)) {
-        throw new kit/* InputError */.dz(input, `GitHub environment "${raw}" must be letters, digits, spaces, '.', '_', '-' or '/' (at most 255, starting with a letter or digit), e.g. production`);
-    }
-    return name;
 }
 function parseEnvironments(json) {
     let parsed;
@@ -66586,7 +66373,6 @@ function planEnvironment(name, spec, request) {
         mode,
         files,
         base: within(() => textOf(fields.base ?? request.manifestsBase, 'environments', 'base')).trim(),
-        githubEnvironment: within(() => checkGithubEnvironment(textOf(fields.environment ?? request.githubEnvironment, 'environments', 'environment'), 'environments')),
         // Its own branch and label per named environment: prod's pull request never supersedes staging's.
         app: `${request.app}-${name}`,
     };
@@ -66608,7 +66394,6 @@ function checkReleaseRequest(request) {
     if (request.canBuild === true && promoteFrom !== '') {
         throw new kit/* InputError */.dz('promote-from', 'a promotion releases an existing image without a build: give a build or promote-from, not both');
     }
-    const githubEnvironment = checkGithubEnvironment(request.githubEnvironment ?? '', 'environment');
     const named = (request.environments ?? '').trim();
     if (named === '') {
         return {
@@ -66620,7 +66405,6 @@ function checkReleaseRequest(request) {
                     files: globList(request.manifestsFiles, 'manifests-files'),
                     base: request.manifestsBase?.trim() ?? '',
                     app: request.app,
-                    githubEnvironment,
                     last: true,
                 },
             ],
@@ -66647,7 +66431,127 @@ function environmentsOutput(plan) {
     })));
 }
 
+;// CONCATENATED MODULE: ./packages/release/green-commit.ts
+
+/**
+ * How many first-parent commits the newest-green walk looks at. The first user's script looks 250
+ * commits back, then 750; this walk stops at the first green commit, so a two-step search would look
+ * at the same commits in the same order as one window of 750 and cost the same calls. The window
+ * only bounds the case where nothing is green.
+ */
+const DEFAULT_LOOK_BACK = 750;
+/** Above this a look-back is refused: each commit passed over costs one or two API calls. */
+const MAX_LOOK_BACK = 2000;
+const VERDICT_ORDER = ['failure', 'pending', 'missing'];
+const VERDICT_WORD = {
+    failure: 'failed',
+    pending: 'pending',
+    missing: 'missing',
+    success: 'succeeded',
+};
+function commitCount(count) {
+    return `${String(count)} commit${count === 1 ? '' : 's'}`;
+}
+/** `failed: build, unit; pending: e2e; missing: lint` */
+function checksReason(checks) {
+    return VERDICT_ORDER.flatMap((state) => {
+        const names = checks.filter((check) => check.state === state).map((check) => check.name);
+        return names.length === 0 ? [] : [`${VERDICT_WORD[state]}: ${names.join(', ')}`];
+    }).join('; ');
+}
+/**
+ * The newest commit on `branch` whose required checks all succeeded, walking its first-parent
+ * history (the states the branch itself was in; commits merged in from other branches are not
+ * candidates) at most `lookBack` commits back. The rule for each commit is
+ * GitHubRepository.checkStates: the newest check run of a name decides, a commit status counts only
+ * for a name no check run has. API calls: one commits page per 100 listed, one check-runs call per
+ * commit looked at, plus one statuses call where a required name has no check run.
+ */
+async function findNewestGreenCommit(repository, branch, requireChecks, options) {
+    const lookBack = options.lookBack ?? DEFAULT_LOOK_BACK;
+    if (requireChecks.length === 0) {
+        throw new kit/* InputError */.dz('require-checks', 'is empty: the newest green commit needs the checks that make a commit green, e.g. build, test');
+    }
+    const history = new FirstParentHistory(repository, branch, lookBack);
+    const passedOver = [];
+    let commit = await history.head();
+    if (!commit) {
+        throw new kit/* InputError */.dz('branch', `${branch} is not a branch of ${repository.fullName}: give an existing branch`);
+    }
+    const shortName = (sha) => sha.slice(0, 7);
+    let historyEnded = false;
+    for (;;) {
+        const checks = await repository.checkStates(commit.sha, requireChecks, {
+            stopOnFailure: true,
+        });
+        const notGreen = checks.filter((check) => check.state !== 'success');
+        if (notGreen.length === 0) {
+            const newer = passedOver.length === 0
+                ? `it is the head of ${branch}`
+                : `${String(passedOver.length)} newer commit${passedOver.length === 1 ? ' was' : 's were'} passed over`;
+            const reason = `commit ${shortName(commit.sha)} is the newest on ${branch} whose required checks (${requireChecks.join(', ')}) all succeeded; ${newer}`;
+            options.logger.info(reason);
+            return { branch, requireChecks, lookBack, chosen: commit, passedOver, reason };
+        }
+        const reason = checksReason(notGreen);
+        options.logger.info(`passed over ${shortName(commit.sha)} ${commit.subject}: ${reason}`);
+        passedOver.push({ sha: commit.sha, subject: commit.subject, checks: notGreen, reason });
+        const parent = commit.parents[0];
+        if (parent === undefined || passedOver.length >= lookBack) {
+            historyEnded = parent === undefined;
+            break;
+        }
+        commit = await history.commit(parent);
+    }
+    const range = historyEnded
+        ? `the ${commitCount(passedOver.length)} of ${branch} (its whole history)`
+        : `the newest ${commitCount(lookBack)} of ${branch} (look-back)`;
+    const reason = `no commit in ${range} has all required checks (${requireChecks.join(', ')}) succeeded: nothing to release`;
+    options.logger.info(reason);
+    return { branch, requireChecks, lookBack, chosen: undefined, passedOver, reason };
+}
+/** The branch's commits listed page by page, on demand, and followed by first parent. */
+class FirstParentHistory {
+    repository;
+    branch;
+    listed = new Map();
+    perPage;
+    maxPages;
+    page = 0;
+    exhausted = false;
+    constructor(repository, branch, lookBack) {
+        this.repository = repository;
+        this.branch = branch;
+        this.perPage = Math.min(100, lookBack);
+        // Squash or rebase merges list exactly the first-parent chain; merge commits bring in the merged
+        // branches' commits too. Past this many pages each commit is read on its own.
+        this.maxPages = Math.ceil(lookBack / this.perPage) + 2;
+    }
+    async head() {
+        const first = await this.repository.listCommitsPage(this.branch, 1, this.perPage);
+        if (!first)
+            return undefined;
+        this.add(first, 1);
+        return first[0];
+    }
+    async commit(sha) {
+        while (!this.listed.has(sha) && !this.exhausted && this.page < this.maxPages) {
+            const next = this.page + 1;
+            this.add((await this.repository.listCommitsPage(this.branch, next, this.perPage)) ?? [], next);
+        }
+        return this.listed.get(sha) ?? (await this.repository.getBranchCommit(sha));
+    }
+    add(commits, page) {
+        this.page = page;
+        if (commits.length < this.perPage)
+            this.exhausted = true;
+        for (const commit of commits)
+            this.listed.set(commit.sha, commit);
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/release/version.ts
+
 
 
 // Annotated tags need one extra call each to find their commit; only the newest are looked at.
@@ -66666,12 +66570,44 @@ const version_defaultSleep = (milliseconds) => new Promise((resolve) => setTimeo
  * - reservation is create-ref; "already exists" means another run won, so re-read and try the next N.
  */
 async function computeVersion(request) {
+    const { newestGreen } = request;
+    if (!newestGreen)
+        return computeVersionOfCommit(request);
+    if (request.hotfixOf?.trim()) {
+        throw new kit/* InputError */.dz('hotfix-of', 'a hotfix names the commit that carries the fix: give its sha instead of newest-green');
+    }
+    // Also the check that the repository exists.
+    const defaultBranch = await request.repository.defaultBranch();
+    const search = await findNewestGreenCommit(request.repository, newestGreen.branch.trim() || defaultBranch, request.requireChecks, { lookBack: newestGreen.lookBack, logger: request.logger });
+    if (!search.chosen) {
+        return {
+            version: '',
+            number: 0,
+            hotfix: 0,
+            gitTag: '',
+            previousVersion: undefined,
+            sha: '',
+            reservation: 'not-reserved',
+            skipped: true,
+            skipReason: search.reason,
+            attempts: 0,
+            greenSearch: search,
+        };
+    }
+    // The chosen commit's checks were just read: not asked for again.
+    const result = await computeVersionOfCommit({
+        ...request,
+        sha: search.chosen.sha,
+        requireChecks: [],
+    });
+    return { ...result, greenSearch: search };
+}
+async function computeVersionOfCommit(request) {
     const { repository, format, logger } = request;
     const maxAttempts = request.maxAttempts ?? 30;
     const sleep = request.sleep ?? version_defaultSleep;
     const random = request.random ?? Math.random;
     const hotfixOf = request.hotfixOf?.trim() ?? '';
-    const tags = request.tags ?? { listTags: (prefix) => repository.listTags(prefix) };
     await repository.assertExists();
     const sha = await repository.resolveCommit(request.sha);
     if (!sha) {
@@ -66688,7 +66624,7 @@ async function computeVersion(request) {
         extraVersions.push(...versions);
     }
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const gitVersions = await listGitVersions(tags, repository.fullName, format, logger);
+        const gitVersions = await listGitVersions(repository, format, logger);
         const all = [...gitVersions, ...extraVersions];
         // A hotfix of a release that does not exist is refused before anything else is looked at.
         const hotfix = hotfixOf === '' ? undefined : nextHotfix(format, all, hotfixOf);
@@ -66780,8 +66716,8 @@ async function assertChecksPassed(repository, sha, names) {
     const list = failed.map((result) => `'${result.name}' (${result.detail})`).join(', ');
     throw new Error(`required check${failed.length > 1 ? 's' : ''} ${list} did not succeed on commit ${version_short(sha)}: wait for ${failed.length > 1 ? 'them' : 'it'} to pass, or change require-checks`);
 }
-async function listGitVersions(tags, repositoryName, format, logger) {
-    const refs = await tags.listTags(format.gitTagListPrefix);
+async function listGitVersions(repository, format, logger) {
+    const refs = await repository.listTags(format.gitTagListPrefix);
     const versions = [];
     for (const ref of refs) {
         const version = format.parseGitTag(ref.name);
@@ -66789,29 +66725,24 @@ async function listGitVersions(tags, repositoryName, format, logger) {
             versions.push({ ...version, ref });
         // Anyone who can push a tag could otherwise stop every later release (N + 1 past any bound).
         else if (format.isOutOfRangeGitTag(ref.name)) {
-            logger.warning(outOfRangeWarning(ref.name, repositoryName));
+            logger.warning(outOfRangeWarning(ref.name, repository.fullName));
         }
     }
     return versions.sort(compareVersions);
 }
-/** The commit a tag points at; annotated tags are peeled by the listing, else with one call. */
+/** The commit a tag points at; annotated tags are peeled with one call. */
 async function commitOf(repository, version) {
-    if (version.ref.objectType !== 'tag')
-        return version.ref.objectSha;
-    return version.ref.peeledSha ?? repository.peelTag(version.ref.objectSha);
+    return version.ref.objectType === 'tag'
+        ? repository.peelTag(version.ref.objectSha)
+        : version.ref.objectSha;
 }
 async function versionsOnCommit(repository, sortedGitVersions, sha) {
     const onCommit = sortedGitVersions.filter((version) => version.ref.objectType === 'commit' && version.ref.objectSha === sha);
-    const annotated = sortedGitVersions.filter((version) => version.ref.objectType === 'tag');
-    // Tags the listing peeled cost nothing; of the others, only the newest are peeled.
-    const looked = [
-        ...annotated.filter((version) => version.ref.peeledSha !== undefined),
-        ...annotated
-            .filter((version) => version.ref.peeledSha === undefined)
-            .slice(-ANNOTATED_TAGS_PEELED),
-    ];
-    const peeled = await Promise.all(looked.map((version) => commitOf(repository, version)));
-    looked.forEach((version, index) => {
+    const annotated = sortedGitVersions
+        .filter((version) => version.ref.objectType === 'tag')
+        .slice(-ANNOTATED_TAGS_PEELED);
+    const peeled = await Promise.all(annotated.map((version) => commitOf(repository, version)));
+    annotated.forEach((version, index) => {
         if (peeled[index] === sha)
             onCommit.push(version);
     });
@@ -66974,6 +66905,7 @@ function resolveEcrRegistry(inputs, env) {
 
 
 
+
 const SOURCES = new Set(['git', 'ecr']);
 function getEcrSource(getInput, env) {
     const sources = (0,kit/* parseListInput */.UF)(getInput('sources').toLowerCase());
@@ -67009,12 +66941,26 @@ function getReleaseRequest(getInput) {
         manifestsFiles: getInput('manifests-files').split('\n'),
         manifestsBase: getInput('manifests-base'),
         environments: getInput('environments'),
-        githubEnvironment: getInput('environment'),
         hotfixOf: getInput('hotfix-of'),
         promoteFrom: getInput('promote-from'),
         allowDowngrade: (0,kit/* parseBooleanInput */.S8)('allow-downgrade', getInput('allow-downgrade'), false),
         downgradeReason: getInput('downgrade-reason'),
     };
+}
+function getNewestGreen(getInput, requireChecks) {
+    const lookBack = (0,kit/* parsePositiveIntegerInput */.Vm)('look-back', getInput('look-back'), DEFAULT_LOOK_BACK);
+    if (lookBack > MAX_LOOK_BACK) {
+        throw new kit/* InputError */.dz('look-back', `${String(lookBack)} is above ${String(MAX_LOOK_BACK)}: each commit passed over costs API calls; use at most ${String(MAX_LOOK_BACK)}`);
+    }
+    if (!(0,kit/* parseBooleanInput */.S8)('newest-green', getInput('newest-green'), false))
+        return undefined;
+    if (requireChecks.length === 0) {
+        throw new kit/* InputError */.dz('require-checks', 'is empty but newest-green is true: name the checks that make a commit green, e.g. build, test');
+    }
+    if (getInput('hotfix-of').trim() !== '') {
+        throw new kit/* InputError */.dz('hotfix-of', 'cannot go with newest-green: a hotfix names the commit that carries the fix in sha');
+    }
+    return { branch: getInput('branch').trim(), lookBack };
 }
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
 function getInputs(getInput, env = process.env) {
@@ -67033,6 +66979,7 @@ function getInputs(getInput, env = process.env) {
         // VersionFormat names the input at fault: `format` or `git-tag-prefix`.
         throw new kit/* InputError */.dz(error.input ?? 'format', error.problem, { cause: error });
     }
+    const requireChecks = (0,kit/* parseListInput */.UF)(getInput('require-checks'));
     return {
         token,
         repository: (0,kit/* parseRepositoryInput */.mW)('repository', (0,kit/* requireInput */.oN)('repository', getInput('repository'))),
@@ -67042,7 +66989,8 @@ function getInputs(getInput, env = process.env) {
         hotfixOf: getInput('hotfix-of').trim(),
         reserve: (0,kit/* parseBooleanInput */.S8)('reserve', getInput('reserve'), true),
         skipIfReleased: (0,kit/* parseBooleanInput */.S8)('skip-if-released', getInput('skip-if-released'), true),
-        requireChecks: (0,kit/* parseListInput */.UF)(getInput('require-checks')),
+        requireChecks,
+        newestGreen: getNewestGreen(getInput, requireChecks),
         ecr: getEcrSource(getInput, env),
         release: getReleaseRequest(getInput),
     };
@@ -67075,14 +67023,9 @@ async function run() {
         reserve: inputs.reserve,
         skipIfReleased: inputs.skipIfReleased,
         requireChecks: inputs.requireChecks,
+        newestGreen: inputs.newestGreen,
         divergedReason: allowedDowngradeReason(inputs.release?.allowDowngrade === true, inputs.release?.downgradeReason ?? ''),
         extraSources: await extraSources(inputs),
-        // The runner's server and API, as actions/checkout fetches: tags in one git request.
-        tags: tagListerFor(repository, {
-            serverUrl: process.env.GITHUB_SERVER_URL,
-            apiUrl: process.env.GITHUB_API_URL,
-            token: inputs.token,
-        }, run_action/* actionLogger */.v0),
         logger: run_action/* actionLogger */.v0,
     });
     setOutputs(result, plan);
@@ -67113,6 +67056,7 @@ function setOutputs(result, plan) {
     core/* setOutput */.uH('skip-reason', result.skipReason);
     core/* setOutput */.uH('environments', plan === undefined ? '' : environmentsOutput(plan));
     core/* setOutput */.uH('diverged-from', result.diverged?.from ?? '');
+    core/* setOutput */.uH('chosen-reason', result.greenSearch?.reason ?? '');
 }
 const RESERVATION_TEXT = {
     created: 'reserved now',
@@ -67143,7 +67087,24 @@ async function writeSummary(repository, result, inputs, plan) {
         ]));
         summary.addRaw(`\n${environments}`, true);
     }
+    if (result.greenSearch)
+        summary.addRaw(`\n${greenSearchMarkdown(result)}`, true);
     await summary.write();
+}
+/** Which commit newest-green chose and why each newer one was passed over. */
+function greenSearchMarkdown(result) {
+    const search = result.greenSearch;
+    if (!search)
+        return '';
+    const lines = [`**Commit:** ${search.reason}.`];
+    if (search.passedOver.length > 0) {
+        lines.push('', 'Passed over (newest first):');
+        // Subjects come from whoever wrote the commits: rendered inert.
+        for (const commit of search.passedOver) {
+            lines.push(`- \`${commit.sha.slice(0, 7)}\` ${inertMarkdown(commit.subject)}: ${commit.reason}`);
+        }
+    }
+    return lines.join('\n');
 }
 
 

@@ -10,9 +10,10 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { removeDockerConfigDir, type Exec } from '../docker/index.js';
 import { createEcrClient } from '../ecr/index.js';
-import { createGitHubClient } from '../github/index.js';
+import { createGitHubClient, GitHubRepository } from '../github/index.js';
 import { cliFailureLine, errorMessage, type Logger, type RepositoryRef } from '../kit/index.js';
 import {
+  findNewestGreenCommit,
   imageCreatedTime,
   manifestImageName,
   removeRegistryCredentials,
@@ -69,6 +70,11 @@ What to release:
   --format F            Version template (default v0.0.{n}); --git-tag-prefix P for git tags only
   --start-at N          First N when no version exists (default 1)
   --ignore-ecr-tags     Count only git tags as release numbers, not ECR's image tags
+  --require-checks C    Checks (check runs or commit statuses) that must have succeeded on the
+                        commit, e.g. build,test; repeatable or comma-separated
+  --newest-green        Release the newest commit of the default branch whose --require-checks all
+                        succeeded (--context must be a checkout of it); none green: nothing to do
+  --look-back N         With --newest-green, how many commits back to look at most (default 750)
 
 How:
   --mode M              pull-request (default) or direct (commit straight to --base)
@@ -262,6 +268,7 @@ function releaseConfigOf(
     format: settings.format,
     startAt: settings.startAt,
     hotfixOf: settings.hotfixOf,
+    requireChecks: settings.requireChecks,
     ecrVersions: settings.ecrVersions,
     image: {
       repository: settings.repository,
@@ -352,6 +359,51 @@ async function settingsOf(args: readonly string[], io: ReleaseIo): Promise<Relea
   return resolveReleaseSettings(flags, confineConfigPaths(config, configPath, flags), io.env);
 }
 
+/**
+ * The commit --newest-green releases, by the rule compute-version applies (findNewestGreenCommit);
+ * undefined when nothing is green (said, exit 0). The image is built from --context, so that
+ * checkout must be the chosen commit: otherwise the command stops and says which to check out.
+ */
+async function newestGreenSha(
+  lookBack: number,
+  where: {
+    readonly settings: ReleaseSettings;
+    readonly appRepository: RepositoryRef;
+    readonly token: string;
+    readonly env: NodeJS.ProcessEnv;
+    readonly logger: Logger;
+    readonly head: string | undefined;
+    readonly context: string;
+  },
+): Promise<string | undefined> {
+  const { logger } = where;
+  const repository = new GitHubRepository(
+    createGitHubClient({
+      token: where.token,
+      logger,
+      ...(where.env.GITHUB_API_URL ? { baseUrl: where.env.GITHUB_API_URL } : {}),
+    }),
+    where.appRepository,
+  );
+  const branch = await repository.defaultBranch();
+  const search = await findNewestGreenCommit(repository, branch, where.settings.requireChecks, {
+    lookBack,
+    logger,
+  });
+  if (!search.chosen) {
+    logger.info(`nothing to release: ${search.reason}`);
+    return undefined;
+  }
+  const chosen = search.chosen.sha;
+  if (where.head !== chosen) {
+    throw new UsageError(
+      `the newest green commit of ${branch} is ${chosen.slice(0, 12)}, but ${where.context} is at ${where.head?.slice(0, 12) ?? 'no commit'}: the image is built from that checkout, so check out ${chosen.slice(0, 12)} there (git checkout ${chosen}) and run again`,
+      { input: 'newest-green' },
+    );
+  }
+  return chosen;
+}
+
 async function runReleaseCommand(
   args: readonly string[],
   io: ReleaseIo,
@@ -393,7 +445,20 @@ async function runReleaseCommand(
       : await checkOutFrom(io.exec, checkout, settings.from, logger);
   const context = from?.context ?? checkout;
   const head = await git(io.exec, context, ['rev-parse', 'HEAD']).catch(() => undefined);
-  const sha = settings.sha ?? head;
+  let green: string | undefined;
+  if (settings.newestGreen) {
+    green = await newestGreenSha(settings.newestGreen.lookBack, {
+      settings,
+      appRepository,
+      token,
+      env: io.env,
+      logger,
+      head,
+      context,
+    });
+    if (green === undefined) return 0;
+  }
+  const sha = green ?? settings.sha ?? head;
   if (sha === undefined) {
     throw new UsageError(`--sha is required: ${context} is not a git checkout`);
   }

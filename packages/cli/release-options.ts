@@ -12,6 +12,7 @@ import {
   parseRepositoryInput,
   type RepositoryRef,
 } from '../kit/index.js';
+import { DEFAULT_LOOK_BACK, MAX_LOOK_BACK } from '../release/green-commit.js';
 import { checkReleaseRequest, type ReleaseMode, type ReleasePlan } from '../release/preflight.js';
 import { DEFAULT_FORMAT, VersionFormat } from '../version/index.js';
 
@@ -66,6 +67,9 @@ export const RELEASE_OPTIONS = {
   yes: { type: 'boolean' },
   config: { type: 'string' },
   verbose: { type: 'boolean' },
+  'require-checks': { type: 'string', multiple: true },
+  'newest-green': { type: 'boolean' },
+  'look-back': { type: 'string' },
 } as const;
 
 export type ReleaseOptionName = keyof typeof RELEASE_OPTIONS;
@@ -117,6 +121,10 @@ export interface ReleaseSettings {
   readonly dryRun: boolean;
   readonly yes: boolean;
   readonly verbose: boolean;
+  /** Checks that must have succeeded on the released commit. */
+  readonly requireChecks: string[];
+  /** Release the newest green commit of the default branch (instead of --sha or HEAD): its look-back. */
+  readonly newestGreen: { readonly lookBack: number } | undefined;
 }
 
 function isOptionName(name: string): name is ReleaseOptionName {
@@ -260,6 +268,38 @@ function asUsageError(error: unknown): Error {
   return error instanceof Error ? error : new UsageError(errorMessage(error));
 }
 
+/** `--newest-green` and `--look-back`, checked against the options they cannot go with. */
+function newestGreenOf(
+  merged: ReleaseFlags,
+  requireChecks: readonly string[],
+): ReleaseSettings['newestGreen'] {
+  const lookBackText = text(merged, 'look-back') ?? String(DEFAULT_LOOK_BACK);
+  const lookBack = Number(lookBackText);
+  if (!/^[0-9]+$/.test(lookBackText) || lookBack < 1 || lookBack > MAX_LOOK_BACK) {
+    throw new UsageError(
+      `"${lookBackText}" is not a whole number from 1 to ${String(MAX_LOOK_BACK)}: each commit looked at costs API calls`,
+      { input: 'look-back' },
+    );
+  }
+  if (merged['newest-green'] !== true) return undefined;
+  if (requireChecks.length === 0) {
+    throw new UsageError(
+      'needs --require-checks: name the checks that make a commit green, e.g. --require-checks build,test',
+      { input: 'newest-green' },
+    );
+  }
+  const conflict = (['sha', 'hotfix-of', 'promote-from'] as const).find(
+    (name) => text(merged, name) !== undefined,
+  );
+  if (conflict !== undefined) {
+    throw new UsageError(
+      `chooses the commit itself, so --${conflict} cannot go with it: drop one of them`,
+      { input: 'newest-green' },
+    );
+  }
+  return { lookBack };
+}
+
 /** Flags over the config file's values, then checked and completed from the environment. */
 export function resolveReleaseSettings(
   flags: ReleaseFlags,
@@ -348,8 +388,11 @@ export function resolveReleaseSettings(
   if (from?.startsWith('-')) {
     throw new UsageError(`--from "${from}" is not a commit or branch name`);
   }
+  const requireChecks = list(merged, 'require-checks');
   return {
     app,
+    requireChecks,
+    newestGreen: newestGreenOf(merged, requireChecks),
     registryId: target.registryId,
     region: target.region,
     repository,

@@ -11,6 +11,7 @@ export {
 } from './git-tags.js';
 export type { GitTagSource, TagLister } from './git-tags.js';
 export type {
+  BranchCommit,
   CheckResult,
   CheckState,
   CommitComparison,

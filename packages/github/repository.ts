@@ -301,49 +301,111 @@ export class GitHubRepository {
   }
 
   /**
-   * The state of each named check on a commit: a check run (latest of that name) or, failing that,
-   * a commit status context of that name.
+   * The state of each named check on a commit. A check run (the newest of that name: a re-run that
+   * succeeded after a failure counts as succeeded) decides its name; a commit status context of the
+   * same name is read only when no check run has that name (legacy CI), so a status posted by any
+   * writer can never turn a failed or pending check run green. One call for the check runs (up to
+   * 100 a page) and at most one for the statuses. With `stopOnFailure`, a commit the check runs
+   * already refuse is not looked up further: its names without a check run are left out.
    */
-  async checkStates(sha: string, names: readonly string[]): Promise<CheckResult[]> {
+  async checkStates(
+    sha: string,
+    names: readonly string[],
+    options: { stopOnFailure?: boolean } = {},
+  ): Promise<CheckResult[]> {
     if (names.length === 0) return [];
+    const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
+      ...this.params,
+      ref: sha,
+      filter: 'latest',
+      per_page: 100,
+    });
+    const newestRun = new Map<string, (typeof runs)[number]>();
+    for (const run of runs) {
+      const known = newestRun.get(run.name);
+      if (!known || run.id > known.id) newestRun.set(run.name, run);
+    }
+    const fromRuns = new Map<string, CheckResult>();
+    for (const name of names) {
+      const run = newestRun.get(name);
+      if (!run) continue;
+      const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
+      const pending = run.status !== 'completed';
+      fromRuns.set(name, {
+        name,
+        state: passing ? 'success' : pending ? 'pending' : 'failure',
+        detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
+      });
+    }
+    const unresolved = names.filter((name) => !fromRuns.has(name));
+    const refused = [...fromRuns.values()].some((result) => result.state !== 'success');
+    if (unresolved.length === 0 || (refused && options.stopOnFailure === true)) {
+      return names.flatMap((name) => fromRuns.get(name) ?? []);
+    }
     const combined = await this.client.rest.repos.getCombinedStatusForRef({
       ...this.params,
       ref: sha,
       per_page: 100,
     });
-    const results: CheckResult[] = [];
-    for (const name of names) {
-      const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
-        ...this.params,
-        ref: sha,
-        check_name: name,
-        filter: 'latest',
-        per_page: 100,
-      });
-      const run = runs.find((candidate) => candidate.name === name);
-      if (run) {
-        const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
-        const pending = run.status !== 'completed';
-        results.push({
-          name,
-          state: passing ? 'success' : pending ? 'pending' : 'failure',
-          detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
-        });
-        continue;
-      }
+    return names.map((name): CheckResult => {
+      const fromRun = fromRuns.get(name);
+      if (fromRun) return fromRun;
       const status = combined.data.statuses.find((candidate) => candidate.context === name);
-      if (status) {
-        const state =
-          status.state === 'success'
-            ? 'success'
-            : status.state === 'pending'
-              ? 'pending'
-              : 'failure';
-        results.push({ name, state, detail: `status ${status.state}` });
-        continue;
-      }
-      results.push({ name, state: 'missing', detail: 'not reported' });
-    }
-    return results;
+      if (!status) return { name, state: 'missing', detail: 'not reported' };
+      const state =
+        status.state === 'success' ? 'success' : status.state === 'pending' ? 'pending' : 'failure';
+      return { name, state, detail: `status ${status.state}` };
+    });
   }
+
+  /**
+   * One page of the commits reachable from `branch`, newest first as GitHub lists them; undefined
+   * when the branch does not exist.
+   */
+  async listCommitsPage(
+    branch: string,
+    page: number,
+    perPage: number,
+  ): Promise<BranchCommit[] | undefined> {
+    try {
+      const { data } = await this.client.rest.repos.listCommits({
+        ...this.params,
+        sha: branch,
+        per_page: perPage,
+        page,
+      });
+      return data.map(branchCommit);
+    } catch (error) {
+      const status = httpStatus(error);
+      if (status === 404 || status === 409 || status === 422) return undefined;
+      throw error;
+    }
+  }
+
+  /** One commit with its parents, for a first-parent walk that left the listed pages. */
+  async getBranchCommit(sha: string): Promise<BranchCommit> {
+    const { data } = await this.client.rest.repos.getCommit({ ...this.params, ref: sha });
+    return branchCommit(data);
+  }
+}
+
+/** A commit as a history walk needs it. */
+export interface BranchCommit {
+  readonly sha: string;
+  /** First parent first; empty for a root commit. */
+  readonly parents: readonly string[];
+  /** The first line of the message. */
+  readonly subject: string;
+}
+
+function branchCommit(data: {
+  sha: string;
+  parents: readonly { sha: string }[];
+  commit: { message: string };
+}): BranchCommit {
+  return {
+    sha: data.sha,
+    parents: data.parents.map((parent) => parent.sha),
+    subject: data.commit.message.split('\n', 1)[0] ?? '',
+  };
 }

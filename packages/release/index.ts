@@ -56,3 +56,10 @@ export type {
   ReleaseStepName,
 } from './release-config.js';
 export { runRelease } from './run-release.js';
+export {
+  checksReason,
+  DEFAULT_LOOK_BACK,
+  findNewestGreenCommit,
+  MAX_LOOK_BACK,
+} from './green-commit.js';
+export type { GreenCommitSearch, PassedOverCommit } from './green-commit.js';

@@ -58,6 +58,8 @@ export interface ReleaseConfig {
   readonly startAt?: number | undefined;
   /** A release to hotfix (`v0.0.417`); the commit must carry the fix on top of it. */
   readonly hotfixOf?: string | undefined;
+  /** Checks that must have succeeded on `sha` (compute-version's require-checks); default none. */
+  readonly requireChecks?: readonly string[] | undefined;
   /** Count ECR's image tags as release numbers too, so a number ECR holds is never reused. Default true. */
   readonly ecrVersions?: boolean | undefined;
   readonly image: ReleaseImageTarget;

@@ -91,7 +91,7 @@ function computeFor(run: Run, reserve: boolean): Promise<ComputedVersion> {
     reserve,
     // A hotfix is re-run on purpose (the next environment, or to settle its pull request).
     skipIfReleased: !run.config.hotfixOf,
-    requireChecks: [],
+    requireChecks: run.config.requireChecks ?? [],
     divergedReason: allowedReason(run.config),
     extraSources: run.sources,
     tags: run.tags,

@@ -1,5 +1,6 @@
 import type { GitHubRepository, TagLister, TagRef } from '../github/index.js';
 import { InputError, type Logger } from '../kit/index.js';
+import { findNewestGreenCommit, type GreenCommitSearch } from './green-commit.js';
 import {
   compareVersions,
   latestVersion,
@@ -33,6 +34,12 @@ export interface ComputeVersionRequest {
   readonly skipIfReleased: boolean;
   readonly requireChecks: readonly string[];
   /**
+   * Release the newest first-parent commit of `branch` (empty: the default branch) whose
+   * `requireChecks` all succeeded, at most `lookBack` commits back, instead of `sha`; none green
+   * releases nothing (`skipped`).
+   */
+  readonly newestGreen?: { readonly branch: string; readonly lookBack?: number } | undefined;
+  /**
    * The reason a commit that has diverged from the newest release (some of that release's commits
    * are missing from it) is released anyway; without it such a commit is refused like one behind.
    */
@@ -62,6 +69,8 @@ export interface ComputedVersion {
   readonly attempts: number;
   /** Set when a diverged commit was released with a reason: the release whose commits it lacks. */
   readonly diverged?: { readonly from: string; readonly missing: number } | undefined;
+  /** With newestGreen: the commit chosen and the newer ones passed over, each with why. */
+  readonly greenSearch?: GreenCommitSearch | undefined;
 }
 
 interface GitVersion extends Version {
@@ -87,6 +96,47 @@ const defaultSleep = (milliseconds: number): Promise<void> =>
  * - reservation is create-ref; "already exists" means another run won, so re-read and try the next N.
  */
 export async function computeVersion(request: ComputeVersionRequest): Promise<ComputedVersion> {
+  const { newestGreen } = request;
+  if (!newestGreen) return computeVersionOfCommit(request);
+  if (request.hotfixOf?.trim()) {
+    throw new InputError(
+      'hotfix-of',
+      'a hotfix names the commit that carries the fix: give its sha instead of newest-green',
+    );
+  }
+  // Also the check that the repository exists.
+  const defaultBranch = await request.repository.defaultBranch();
+  const search = await findNewestGreenCommit(
+    request.repository,
+    newestGreen.branch.trim() || defaultBranch,
+    request.requireChecks,
+    { lookBack: newestGreen.lookBack, logger: request.logger },
+  );
+  if (!search.chosen) {
+    return {
+      version: '',
+      number: 0,
+      hotfix: 0,
+      gitTag: '',
+      previousVersion: undefined,
+      sha: '',
+      reservation: 'not-reserved',
+      skipped: true,
+      skipReason: search.reason,
+      attempts: 0,
+      greenSearch: search,
+    };
+  }
+  // The chosen commit's checks were just read: not asked for again.
+  const result = await computeVersionOfCommit({
+    ...request,
+    sha: search.chosen.sha,
+    requireChecks: [],
+  });
+  return { ...result, greenSearch: search };
+}
+
+async function computeVersionOfCommit(request: ComputeVersionRequest): Promise<ComputedVersion> {
   const { repository, format, logger } = request;
   const maxAttempts = request.maxAttempts ?? 30;
   const sleep = request.sleep ?? defaultSleep;

@@ -59,6 +59,7 @@ describe('dist/compute-version under Node 24', () => {
       skipped: 'false',
       'skip-reason': '',
       'diverged-from': '',
+      'chosen-reason': '',
       // No `app`: no release preflight, no plan.
       environments: '',
     });

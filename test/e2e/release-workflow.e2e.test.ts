@@ -61,7 +61,7 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
   });
 
   const release = async (
-    inputs: Record<string, string | boolean>,
+    inputs: Record<string, string | boolean | number>,
     sha: string,
     workflow = RELEASE_WORKFLOW,
   ): Promise<WorkflowRun> =>
@@ -104,7 +104,7 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
       permissions,
     }));
     expect(granted).toEqual([
-      { job: 'version', permissions: { contents: 'write' } },
+      { job: 'version', permissions: { contents: 'write', checks: 'read', statuses: 'read' } },
       { job: 'image', permissions: { contents: 'write', 'id-token': 'write' } },
       { job: 'manifests', permissions: { contents: 'write' } },
     ]);
@@ -361,4 +361,65 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     },
     30_000,
   );
+
+  it('newest green: a red HEAD and a pending HEAD~1 are passed over, HEAD~2 is released, the summary says why', async () => {
+    const green = await fixture.app.commit('Add the search page (#421)', {
+      'search.html': '<search/>\n',
+    });
+    const pending = await fixture.app.commit('Tune the cache (#422)', { 'cache.txt': '1\n' });
+    const red = await fixture.app.commit('Break the build <b>@all</b> (#423)', { 'x.txt': '1\n' });
+    fixture.app.addCheckRun(green, { name: 'build', conclusion: 'success' });
+    fixture.app.addCheckRun(pending, { name: 'build', status: 'in_progress' });
+    fixture.app.addCheckRun(red, { name: 'build', conclusion: 'failure' });
+    // A writer's status named like the check cannot turn the red run green.
+    fixture.app.addStatus(red, { context: 'build', state: 'success' });
+    const run = await release(
+      { ...scheduledInputs(), 'require-checks': 'build', 'newest-green': true },
+      red,
+    );
+    expectSucceeded(run);
+    expect(run.jobs.version?.outputs).toMatchObject({ sha: green, skipped: 'false' });
+    expect((await fixture.app.tags()).get(run.outputs.version ?? '')).toBe(green);
+    const build = run.jobs.image?.legs[0]?.steps.find((step) => step.id === 'build');
+    expect(build?.inputs.revision).toBe(green);
+    const summary = run.jobs.version?.legs[0]?.summary ?? '';
+    expect(summary).toContain(
+      `**Commit:** commit ${green.slice(0, 7)} is the newest on main whose required checks (build) all succeeded; 2 newer commits were passed over.`,
+    );
+    expect(summary).toContain(
+      `- \`${red.slice(0, 7)}\` Break the build \\<b\\>\`@all\`\\</b\\> (#423): failed: build`,
+    );
+    expect(summary).toContain(`- \`${pending.slice(0, 7)}\` Tune the cache (#422): pending: build`);
+  }, 120_000);
+
+  it('newest green: nothing green in look-back releases nothing and the run succeeds', async () => {
+    const head = await fixture.app.commit('Red again (#424)', { 'y.txt': '1\n' });
+    fixture.app.addCheckRun(head, { name: 'build', conclusion: 'failure' });
+    const tags = await fixture.app.tags();
+    const pulls = await fixture.manifests.pulls();
+    const run = await release(
+      { ...scheduledInputs(), 'require-checks': 'build', 'newest-green': true, 'look-back': 1 },
+      head,
+    );
+    expectSucceeded(run);
+    expect(run.jobs.version?.outputs).toMatchObject({ skipped: 'true', sha: '' });
+    expect(run.jobs.image?.result).toBe('skipped');
+    expect(run.jobs.manifests?.result).toBe('skipped');
+    expect(run.jobs.version?.legs[0]?.summary).toContain(
+      'no commit in the newest 1 commit of main (look-back) has all required checks (build) succeeded: nothing to release',
+    );
+    expect(await fixture.app.tags()).toEqual(tags);
+    expect(await fixture.manifests.pulls()).toEqual(pulls);
+    // A run that names its commit fails on it instead, naming the check.
+    const manual = await release(
+      { ...scheduledInputs(), 'require-checks': 'build', ref: head },
+      head,
+    );
+    expect(manual.result).toBe('failure');
+    const version = manual.jobs.version?.legs[0]?.steps.find((step) => step.id === 'version');
+    expect(version?.errors.join('\n')).toContain(
+      `required check 'build' (conclusion failure) did not succeed on commit ${head.slice(0, 7)}`,
+    );
+    expect(await fixture.app.tags()).toEqual(tags);
+  }, 90_000);
 });

@@ -9,6 +9,7 @@ import {
   type RepositoryRef,
 } from '../../../packages/kit/index.js';
 import { repositoryNameProblem, resolveEcrRegistry } from '../../../packages/ecr/index.js';
+import { DEFAULT_LOOK_BACK, MAX_LOOK_BACK } from '../../../packages/release/green-commit.js';
 import type { ReleaseRequest } from '../../../packages/release/preflight.js';
 import { DEFAULT_FORMAT, VersionError, VersionFormat } from '../../../packages/version/index.js';
 
@@ -30,6 +31,8 @@ export interface Inputs {
   readonly reserve: boolean;
   readonly skipIfReleased: boolean;
   readonly requireChecks: string[];
+  /** Release the newest green commit of a branch instead of `sha`. */
+  readonly newestGreen: { readonly branch: string; readonly lookBack: number } | undefined;
   readonly ecr: EcrSourceInputs | undefined;
   /** The release this version is for, checked before anything is reserved (`app` given). */
   readonly release: ReleaseRequest | undefined;
@@ -87,6 +90,33 @@ function getReleaseRequest(getInput: GetInput): ReleaseRequest | undefined {
   };
 }
 
+function getNewestGreen(
+  getInput: GetInput,
+  requireChecks: readonly string[],
+): Inputs['newestGreen'] {
+  const lookBack = parsePositiveIntegerInput('look-back', getInput('look-back'), DEFAULT_LOOK_BACK);
+  if (lookBack > MAX_LOOK_BACK) {
+    throw new InputError(
+      'look-back',
+      `${String(lookBack)} is above ${String(MAX_LOOK_BACK)}: each commit passed over costs API calls; use at most ${String(MAX_LOOK_BACK)}`,
+    );
+  }
+  if (!parseBooleanInput('newest-green', getInput('newest-green'), false)) return undefined;
+  if (requireChecks.length === 0) {
+    throw new InputError(
+      'require-checks',
+      'is empty but newest-green is true: name the checks that make a commit green, e.g. build, test',
+    );
+  }
+  if (getInput('hotfix-of').trim() !== '') {
+    throw new InputError(
+      'hotfix-of',
+      'cannot go with newest-green: a hotfix names the commit that carries the fix in sha',
+    );
+  }
+  return { branch: getInput('branch').trim(), lookBack };
+}
+
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
 export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.env): Inputs {
   const token = getInput('token').trim();
@@ -105,6 +135,7 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     // VersionFormat names the input at fault: `format` or `git-tag-prefix`.
     throw new InputError(error.input ?? 'format', error.problem, { cause: error });
   }
+  const requireChecks = parseListInput(getInput('require-checks'));
   return {
     token,
     repository: parseRepositoryInput(
@@ -117,7 +148,8 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     hotfixOf: getInput('hotfix-of').trim(),
     reserve: parseBooleanInput('reserve', getInput('reserve'), true),
     skipIfReleased: parseBooleanInput('skip-if-released', getInput('skip-if-released'), true),
-    requireChecks: parseListInput(getInput('require-checks')),
+    requireChecks,
+    newestGreen: getNewestGreen(getInput, requireChecks),
     ecr: getEcrSource(getInput, env),
     release: getReleaseRequest(getInput),
   };

@@ -3,6 +3,7 @@ import {
   createGitHubClient,
   GitHubRepository,
   tagListerFor,
+  inertMarkdown,
 } from '../../../packages/github/index.js';
 import { markdownTable } from '../../../packages/kit/index.js';
 // Direct modules, not the package index: the index also exports the whole chain (docker, manifest),
@@ -41,6 +42,7 @@ export async function run(): Promise<void> {
     reserve: inputs.reserve,
     skipIfReleased: inputs.skipIfReleased,
     requireChecks: inputs.requireChecks,
+    newestGreen: inputs.newestGreen,
     divergedReason: allowedDowngradeReason(
       inputs.release?.allowDowngrade === true,
       inputs.release?.downgradeReason ?? '',
@@ -87,6 +89,7 @@ function setOutputs(result: ComputedVersion, plan: ReleasePlan | undefined): voi
   core.setOutput('skip-reason', result.skipReason);
   core.setOutput('environments', plan === undefined ? '' : environmentsOutput(plan));
   core.setOutput('diverged-from', result.diverged?.from ?? '');
+  core.setOutput('chosen-reason', result.greenSearch?.reason ?? '');
 }
 
 const RESERVATION_TEXT: Record<ComputedVersion['reservation'], string> = {
@@ -131,5 +134,23 @@ async function writeSummary(
     );
     summary.addRaw(`\n${environments}`, true);
   }
+  if (result.greenSearch) summary.addRaw(`\n${greenSearchMarkdown(result)}`, true);
   await summary.write();
+}
+
+/** Which commit newest-green chose and why each newer one was passed over. */
+function greenSearchMarkdown(result: ComputedVersion): string {
+  const search = result.greenSearch;
+  if (!search) return '';
+  const lines = [`**Commit:** ${search.reason}.`];
+  if (search.passedOver.length > 0) {
+    lines.push('', 'Passed over (newest first):');
+    // Subjects come from whoever wrote the commits: rendered inert.
+    for (const commit of search.passedOver) {
+      lines.push(
+        `- \`${commit.sha.slice(0, 7)}\` ${inertMarkdown(commit.subject)}: ${commit.reason}`,
+      );
+    }
+  }
+  return lines.join('\n');
 }

@@ -491,3 +491,32 @@ describe("a config file's context and file: inside the config file's directory, 
     expect(commands).toEqual([]);
   });
 });
+
+describe('newest green settings', () => {
+  it('are off by default; on, they need the checks and take the look-back', () => {
+    expect(settings(BASE)).toMatchObject({ requireChecks: [], newestGreen: undefined });
+    expect(
+      settings({ ...BASE, 'require-checks': ['build,test', 'e2e'], 'newest-green': true }),
+    ).toMatchObject({ requireChecks: ['build', 'test', 'e2e'], newestGreen: { lookBack: 750 } });
+    expect(
+      settings({ ...BASE, 'require-checks': ['build'], 'newest-green': true, 'look-back': '250' })
+        .newestGreen,
+    ).toEqual({ lookBack: 250 });
+  });
+
+  it.each<[ReleaseFlags, string]>([
+    [{ 'newest-green': true }, '--newest-green: needs --require-checks'],
+    [
+      { 'newest-green': true, 'require-checks': ['build'], sha: 'abc1234' },
+      '--newest-green: chooses the commit itself, so --sha cannot go with it',
+    ],
+    [
+      { 'newest-green': true, 'require-checks': ['build'], 'hotfix-of': 'v0.0.1' },
+      '--newest-green: chooses the commit itself, so --hotfix-of cannot go with it',
+    ],
+    [{ 'look-back': '0' }, '--look-back: "0" is not a whole number from 1 to 2000'],
+    [{ 'look-back': '5000' }, '--look-back: "5000" is not a whole number from 1 to 2000'],
+  ])('refuses %j', (flags, message) => {
+    expect(() => settings({ ...BASE, ...flags })).toThrow(message);
+  });
+});

@@ -97,3 +97,28 @@ describe('compute-version ECR source inputs', () => {
     expect(() => ecrInputs(overrides, env)).toThrow(message);
   });
 });
+
+describe('compute-version newest-green inputs', () => {
+  it('is off by default, and takes the branch and look-back when on', () => {
+    expect(inputs({ 'require-checks': 'build' }).newestGreen).toBeUndefined();
+    expect(
+      inputs({ 'newest-green': 'true', 'require-checks': 'build', branch: ' main ' }).newestGreen,
+    ).toEqual({ branch: 'main', lookBack: 750 });
+    expect(
+      inputs({ 'newest-green': 'true', 'require-checks': 'build', 'look-back': '250' }).newestGreen,
+    ).toEqual({ branch: '', lookBack: 250 });
+  });
+
+  it.each([
+    [{ 'newest-green': 'true' }, /^input 'require-checks': is empty but newest-green is true/],
+    [
+      { 'newest-green': 'true', 'require-checks': 'build', 'hotfix-of': 'v0.0.1' },
+      /^input 'hotfix-of': cannot go with newest-green/,
+    ],
+    [{ 'newest-green': 'yes please' }, /^input 'newest-green'/],
+    [{ 'look-back': '0' }, /^input 'look-back'/],
+    [{ 'look-back': '2001' }, /^input 'look-back': 2001 is above 2000/],
+  ])('refuses %j with a line naming the input', (overrides, message) => {
+    expect(() => inputs(overrides)).toThrow(message);
+  });
+});
