@@ -26,9 +26,6 @@ export function parameterNameProblem(value: string): string | undefined {
   if (name.includes('//') || name.endsWith('/')) {
     return `"${value}" has an empty path segment: write it as /folder/NAME`;
   }
-  if (/^\/?(aws|ssm)/i.test(arn ? (arn[4] ?? '') : name.replace(/^\//, ''))) {
-    return `"${value}" starts with aws or ssm, which Parameter Store reserves`;
-  }
   return undefined;
 }
 
