@@ -11,5 +11,5 @@ export { toSsmError } from './aws-errors.js';
 export type { SsmCallContext } from './aws-errors.js';
 export { parameterAddress, parameterNameProblem } from './parameter-name.js';
 export type { ParameterAddress } from './parameter-name.js';
-export { readSecretParameter } from './secret-parameter.js';
-export type { SecretParameterRequest } from './secret-parameter.js';
+export { readParameterSecret, readSecretParameter } from './secret-parameter.js';
+export type { ParameterSecretOptions, SecretParameterRequest } from './secret-parameter.js';

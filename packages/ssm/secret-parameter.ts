@@ -1,9 +1,9 @@
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { Logger } from '../kit/index.js';
 import { toSsmError } from './aws-errors.js';
-import type { SsmClient } from './client.js';
+import { createSsmClient, type SsmClient } from './client.js';
 import { SsmError } from './errors.js';
-import { parameterNameProblem } from './parameter-name.js';
+import { parameterAddress, parameterNameProblem } from './parameter-name.js';
 
 export interface SecretParameterRequest {
   /** The parameter's name or ARN. */
@@ -82,4 +82,53 @@ export async function readSecretParameter(
       (attempts > 1 ? ` after ${String(attempts)} attempts` : ''),
   );
   return value;
+}
+
+export interface ParameterSecretOptions extends SecretParameterRequest {
+  /** Where AWS_REGION / AWS_DEFAULT_REGION are read when the name is not an ARN. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly maxAttempts?: number | undefined;
+}
+
+/**
+ * readSecretParameter with its own client, in the region the ARN names or else the job's
+ * (`AWS_REGION`, as aws-actions/configure-aws-credentials sets it): for an entry point that reads one
+ * secret and is done.
+ */
+export async function readParameterSecret(options: ParameterSecretOptions): Promise<string> {
+  const { name, input, env } = options;
+  const problem = parameterNameProblem(name);
+  if (problem !== undefined) {
+    throw new SsmError('invalid-argument', problem, { input, parameter: name });
+  }
+  // Empty counts as unset, as the SDK treats it.
+  const fromEnv = [env.AWS_REGION, env.AWS_DEFAULT_REGION].find(
+    (value) => value !== undefined && value !== '',
+  );
+  const region = parameterAddress(name).region ?? fromEnv ?? '';
+  if (region === '') {
+    throw new SsmError(
+      'invalid-argument',
+      `no AWS region to read ${name} in: run aws-actions/configure-aws-credentials (it sets ` +
+        "AWS_REGION) before this step, or give the parameter's ARN",
+      { input, parameter: name },
+    );
+  }
+  let client: SsmClient;
+  try {
+    client = createSsmClient({ region, maxAttempts: options.maxAttempts });
+  } catch (error: unknown) {
+    if (error instanceof SsmError) {
+      throw new SsmError(error.kind, `${error.problem} (the region of ${name})`, {
+        input,
+        parameter: name,
+      });
+    }
+    throw error;
+  }
+  try {
+    return await readSecretParameter(client, options);
+  } finally {
+    client.sdk.destroy();
+  }
 }
