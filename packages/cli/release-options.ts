@@ -13,6 +13,7 @@ import {
   type RepositoryRef,
 } from '../kit/index.js';
 import { checkReleaseRequest, type ReleaseMode, type ReleasePlan } from '../release/preflight.js';
+import { parameterNameProblem } from '../ssm/index.js';
 import { DEFAULT_FORMAT, VersionFormat } from '../version/index.js';
 
 /**
@@ -65,6 +66,7 @@ export const RELEASE_OPTIONS = {
   yes: { type: 'boolean' },
   config: { type: 'string' },
   verbose: { type: 'boolean' },
+  'token-parameter': { type: 'string' },
 } as const;
 
 export type ReleaseOptionName = keyof typeof RELEASE_OPTIONS;
@@ -114,6 +116,8 @@ export interface ReleaseSettings {
   readonly dryRun: boolean;
   readonly yes: boolean;
   readonly verbose: boolean;
+  /** The SSM parameter holding the GitHub token, read instead of GH_TOKEN; undefined: GH_TOKEN. */
+  readonly tokenParameter: string | undefined;
 }
 
 function isOptionName(name: string): name is ReleaseOptionName {
@@ -373,7 +377,15 @@ export function resolveReleaseSettings(
     dryRun: merged['dry-run'] === true,
     yes: merged.yes === true,
     verbose: merged.verbose === true,
+    tokenParameter: tokenParameterOf(text(merged, 'token-parameter')),
   };
+}
+
+function tokenParameterOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const problem = parameterNameProblem(value);
+  if (problem !== undefined) throw new UsageError(`--token-parameter: ${problem}`);
+  return value;
 }
 
 /**
