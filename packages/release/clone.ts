@@ -59,6 +59,12 @@ export async function cloneRepository(exec: Exec, request: CloneRequest): Promis
       `cannot check out ${name} into ${dir}: the folder exists and is not empty; choose a new path`,
     );
   }
+  // git parses options after the remote too: a ref like `--upload-pack=...` would run a program.
+  if (request.ref.startsWith('-') || /\s/.test(request.ref)) {
+    throw new GitOpsError(
+      `cannot check out "${request.ref}" of ${name}: not a branch, tag or commit name`,
+    );
+  }
   mkdirSync(dir, { recursive: true });
   const url = `${request.serverUrl.replace(/\/+$/, '')}/${name}.git`;
   const credentials = gitCredentialEnv(request.token, request.env);
