@@ -241,7 +241,12 @@ export function securityJobs(workflow) {
     const permissions = entries(spec.permissions).map(([scope, level]) => `${scope}: ${level}`);
     const secrets = [
       ...new Set(
-        [...JSON.stringify(spec).matchAll(/secrets\.([A-Za-z0-9_-]+)/g)]
+        // Whether a secret is given (`secrets.x && 'true' || 'false'`) is not holding its value.
+        [
+          ...JSON.stringify(spec)
+            .replace(/secrets\.[A-Za-z0-9_-]+ && 'true' \|\| 'false'/g, '')
+            .matchAll(/secrets\.([A-Za-z0-9_-]+)/g),
+        ]
           .map((m) => m[1])
           .filter((name) => name !== 'GITHUB_TOKEN'),
       ),

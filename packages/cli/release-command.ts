@@ -34,6 +34,7 @@ import {
   type ReleaseFlags,
   type ReleaseSettings,
 } from './release-options.js';
+import { readParameterSecret } from '../ssm/index.js';
 import { interruptible, type SignalPort } from './interrupt.js';
 
 export const RELEASE_USAGE = `gitops-release release: compute the next version, build and push the image to ECR, point
@@ -91,6 +92,9 @@ How:
                         action's stay inside the workspace); --context and --file flags are not
                         confined and are relative to the current directory
   --verbose             Also print debug lines
+  --token-parameter P   Read the GitHub token from this SSM SecureString (name or ARN; region: the
+                        ARN's, else --region) instead of GH_TOKEN; needs ssm:GetParameter on it and
+                        kms:Decrypt on its key
 
 Environment: GH_TOKEN (or GITHUB_TOKEN) for both repositories; GITHUB_API_URL (default
 https://api.github.com); GITHUB_SERVER_URL (default: the API's server), whose git endpoint lists the
@@ -420,10 +424,20 @@ async function runReleaseCommand(
       'release asks before it pushes and before it opens the pull request, but there is no terminal to ask on: pass --yes to release without asking, or --dry-run to see the plan',
     );
   }
-  const token = tokenFromEnv(io.env);
+  // From Parameter Store, the token is redacted from every output before it is used.
+  const token =
+    settings.tokenParameter === undefined
+      ? tokenFromEnv(io.env)
+      : await readParameterSecret({
+          name: settings.tokenParameter,
+          input: 'token-parameter',
+          env: { ...io.env, AWS_REGION: settings.region },
+          maskSecret: (secret) => secrets.push(secret),
+          logger: terminalLogger(io, settings.verbose),
+        });
   if (token === undefined) {
     throw new UsageError(
-      'set GH_TOKEN (or GITHUB_TOKEN) to a token that can create tags and releases in the app repository and pull requests in the manifests repository',
+      'set GH_TOKEN (or GITHUB_TOKEN) to a token that can create tags and releases in the app repository and pull requests in the manifests repository, or name the SSM parameter holding it with --token-parameter',
     );
   }
   secrets.push(token);

@@ -14,6 +14,7 @@ import {
 } from '../kit/index.js';
 import { DEFAULT_LOOK_BACK, MAX_LOOK_BACK } from '../release/green-commit.js';
 import { checkReleaseRequest, type ReleaseMode, type ReleasePlan } from '../release/preflight.js';
+import { parameterNameProblem } from '../ssm/index.js';
 import { DEFAULT_FORMAT, VersionFormat } from '../version/index.js';
 
 /**
@@ -70,6 +71,7 @@ export const RELEASE_OPTIONS = {
   'require-checks': { type: 'string', multiple: true },
   'newest-green': { type: 'boolean' },
   'look-back': { type: 'string' },
+  'token-parameter': { type: 'string' },
 } as const;
 
 export type ReleaseOptionName = keyof typeof RELEASE_OPTIONS;
@@ -125,6 +127,8 @@ export interface ReleaseSettings {
   readonly requireChecks: string[];
   /** Release the newest green commit of the default branch (instead of --sha or HEAD): its look-back. */
   readonly newestGreen: { readonly lookBack: number } | undefined;
+  /** The SSM parameter holding the GitHub token, read instead of GH_TOKEN; undefined: GH_TOKEN. */
+  readonly tokenParameter: string | undefined;
 }
 
 function isOptionName(name: string): name is ReleaseOptionName {
@@ -429,7 +433,15 @@ export function resolveReleaseSettings(
     dryRun: merged['dry-run'] === true,
     yes: merged.yes === true,
     verbose: merged.verbose === true,
+    tokenParameter: tokenParameterOf(text(merged, 'token-parameter')),
   };
+}
+
+function tokenParameterOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const problem = parameterNameProblem(value);
+  if (problem !== undefined) throw new UsageError(`--token-parameter: ${problem}`);
+  return value;
 }
 
 /**

@@ -746,6 +746,18 @@ const openManifestPrCases: BadInputCase[] = [
     hint: 'pass a token for the manifests repository',
   },
   {
+    name: 'token and token-parameter both',
+    inputs: { 'token-parameter': '/devops/VA_VSP_BOT_GITHUB_TOKEN' },
+    input: 'token-parameter',
+    hint: 'pass one of them',
+  },
+  {
+    name: 'token-parameter: a path without a leading slash',
+    inputs: { token: '', 'token-parameter': 'devops/VA_VSP_BOT_GITHUB_TOKEN' },
+    input: 'token-parameter',
+    hint: 'write /devops/VA_VSP_BOT_GITHUB_TOKEN',
+  },
+  {
     name: 'files: bad JSON',
     inputs: { files: '["values.yaml"' },
     input: 'files',

@@ -16,6 +16,8 @@ import {
   MANIFESTS_PATH,
   MANIFESTS_REPOSITORY,
   MANIFESTS_TOKEN,
+  MANIFESTS_TOKEN_PARAMETER,
+  PARAMETER_TOKEN,
   REGION,
   ROLE_ARN,
   TEAM,
@@ -49,9 +51,15 @@ describe('action.yml (composite) sets every input of the bundles it runs', () =>
     return bundle === undefined || !inputs ? [] : [{ bundle, step }];
   });
 
-  it('runs all four actions', () => {
+  it('runs all four actions, and checkout-manifests for a token from Parameter Store', () => {
     expect(new Set(bundleSteps.map(({ bundle }) => bundle))).toEqual(
-      new Set(['compute-version', 'ecr-build-push', 'update-manifest', 'open-manifest-pr']),
+      new Set([
+        'compute-version',
+        'ecr-build-push',
+        'checkout-manifests',
+        'update-manifest',
+        'open-manifest-pr',
+      ]),
     );
   });
 
@@ -129,11 +137,16 @@ describeReal('action.yml (composite) in one job, run by the local workflow inter
 
   const release = (
     sha: string,
-    options: { extra?: Record<string, string>; token?: string; suiteRoot?: string } = {},
+    options: {
+      extra?: Record<string, string>;
+      token?: string;
+      suiteRoot?: string;
+      secrets?: Record<string, string>;
+    } = {},
   ): Promise<WorkflowRun> =>
     runWorkflow({
       workflow: { text: userWorkflow(options.extra), name: 'user-release.yml' },
-      secrets: { MANIFESTS_TOKEN: options.token ?? MANIFESTS_TOKEN },
+      secrets: options.secrets ?? { MANIFESTS_TOKEN: options.token ?? MANIFESTS_TOKEN },
       github: fixture.github(sha, { event_name: 'push', workflow: 'release' }),
       services: fixture.services,
       workDir: fixture.workDir,
@@ -228,4 +241,57 @@ describeReal('action.yml (composite) in one job, run by the local workflow inter
       `${VALUES_FILE} on release/${APP}/v0.0.420 does not name v0.0.420 (or changed more)`,
     );
   }, 90_000);
+
+  it('takes the manifests token from Parameter Store, read by the steps that use it', async () => {
+    const sha = await fixture.app.commit('Add the search page (#421)', {
+      'search.html': '<h1>Search</h1>\n',
+    });
+    const ssmBefore = fixture.ssm.requests.length;
+    const gitBefore = fixture.git.requests.length;
+    const run = await release(sha, {
+      extra: { 'manifests-token-parameter': MANIFESTS_TOKEN_PARAMETER },
+      secrets: {},
+    });
+    expectSucceeded(run);
+    const outputs = run.jobs.release?.outputs ?? {};
+    expect(await fixture.releaseProblems({ version: outputs.version ?? '', sha, outputs })).toEqual(
+      [],
+    );
+    expect(stepsOf(run)).toEqual(
+      expect.arrayContaining([
+        'Check out the manifests: skipped',
+        'Check out the manifests (token from Parameter Store): success',
+      ]),
+    );
+    expect(fixture.git.requests.slice(gitBefore).every((r) => r.token === PARAMETER_TOKEN)).toBe(
+      true,
+    );
+    expect(
+      fixture.ssm.requests.slice(ssmBefore).map((r) => [r.operation, r.names, r.withDecryption]),
+    ).toEqual([
+      ['GetParameter', [MANIFESTS_TOKEN_PARAMETER], true],
+      ['GetParameter', [MANIFESTS_TOKEN_PARAMETER], true],
+    ]);
+  }, 120_000);
+
+  it('fails first, reserving nothing, given both the token and the parameter', async () => {
+    const tags = await fixture.app.tags();
+    const run = await release(await fixture.app.head(), {
+      extra: { 'manifests-token-parameter': MANIFESTS_TOKEN_PARAMETER },
+    });
+    expect(run.result).toBe('failure');
+    expect(stepsOf(run)).toEqual(
+      expect.arrayContaining([
+        'Check the manifests token: failure',
+        'Compute the version: skipped',
+      ]),
+    );
+    const check = run.jobs.release?.legs[0]?.steps.find(
+      (step) => step.name === 'Check the manifests token',
+    );
+    expect(check?.errors.join('\n')).toContain(
+      "release failed: input 'manifests-token-parameter': is given as well as manifests-token",
+    );
+    expect(await fixture.app.tags()).toEqual(tags);
+  }, 30_000);
 });

@@ -18,6 +18,8 @@ import {
   MANIFESTS_PATH,
   MANIFESTS_REPOSITORY,
   MANIFESTS_TOKEN,
+  MANIFESTS_TOKEN_PARAMETER,
+  PARAMETER_TOKEN,
   REGION,
   ROLE_ARN,
   TEAM,
@@ -64,11 +66,12 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     inputs: Record<string, string | boolean | number>,
     sha: string,
     workflow = RELEASE_WORKFLOW,
+    secrets: Record<string, string> = { 'manifests-token': MANIFESTS_TOKEN },
   ): Promise<WorkflowRun> =>
     runWorkflow({
       workflow: { file: workflow },
       inputs,
-      secrets: { 'manifests-token': MANIFESTS_TOKEN },
+      secrets,
       github: fixture.github(sha),
       services: fixture.services,
       workDir: fixture.workDir,
@@ -106,8 +109,14 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     expect(granted).toEqual([
       { job: 'version', permissions: { contents: 'write', checks: 'read', statuses: 'read' } },
       { job: 'image', permissions: { contents: 'write', 'id-token': 'write' } },
-      { job: 'manifests', permissions: { contents: 'write' } },
+      // id-token only for manifests-token-parameter: this run's manifests job assumed no role.
+      { job: 'manifests', permissions: { contents: 'write', 'id-token': 'write' } },
     ]);
+    expect(
+      run.jobs.manifests?.legs[0]?.steps
+        .filter((step) => step.name.includes('Parameter Store') || step.name.includes('AWS'))
+        .map((step) => step.outcome),
+    ).toEqual(['skipped', 'skipped']);
     // ecr-build-push's post step ran and took the registry credentials with it.
     const image = run.jobs.image?.legs[0]?.steps.map((step) => `${step.id}: ${step.outcome}`);
     expect(image).toContain('post:build: success');
@@ -328,6 +337,83 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
       `${VALUES_FILE} on release/${APP}/v0.0.420 does not name v0.0.420 (or changed more)`,
     );
   }, 90_000);
+
+  it('takes the manifests token from Parameter Store: read by the actions themselves, no secret given', async () => {
+    const sha = await fixture.app.commit('Add the search page (#421)', {
+      'search.html': '<h1>Search</h1>\n',
+    });
+    const checkoutsBefore = fixture.checkouts.length;
+    const ssmBefore = fixture.ssm.requests.length;
+    const gitBefore = fixture.git.requests.length;
+    const run = await release(
+      { ...scheduledInputs(), 'manifests-token-parameter': MANIFESTS_TOKEN_PARAMETER },
+      sha,
+      RELEASE_WORKFLOW,
+      {},
+    );
+    expectSucceeded(run);
+    const version = run.outputs.version ?? '';
+    expect(await fixture.releaseProblems({ version, sha, outputs: run.outputs })).toEqual([]);
+    // No actions/checkout of the manifests: the suite's checkout fetched them with the parameter's
+    // token, and the parameter was read with decryption by the two steps that use it, nothing else.
+    expect(fixture.checkouts.slice(checkoutsBefore).map((call) => call.repository)).not.toContain(
+      MANIFESTS_REPOSITORY,
+    );
+    const fetched = fixture.git.requests.slice(gitBefore);
+    expect(fetched.length).toBeGreaterThan(0);
+    expect(fetched.every((request) => request.token === PARAMETER_TOKEN)).toBe(true);
+    expect(
+      fixture.ssm.requests.slice(ssmBefore).map((r) => [r.operation, r.names, r.withDecryption]),
+    ).toEqual([
+      ['GetParameter', [MANIFESTS_TOKEN_PARAMETER], true],
+      ['GetParameter', [MANIFESTS_TOKEN_PARAMETER], true],
+    ]);
+    const steps = run.jobs.manifests?.legs[0]?.steps ?? [];
+    expect(steps.map((step) => `${step.name}: ${step.outcome}`)).toEqual(
+      expect.arrayContaining([
+        'Check out the manifests: skipped',
+        'Get AWS credentials for the manifests token: success',
+        'Check out the manifests (token from Parameter Store): success',
+        'Commit the change or open the release pull request: success',
+      ]),
+    );
+    // The token was never an input or output of any step (the secret scan covered logs and argv).
+    for (const leg of Object.values(run.jobs).flatMap((job) => job.legs)) {
+      for (const step of leg.steps) {
+        expect(JSON.stringify([step.inputs, step.outputs])).not.toContain(PARAMETER_TOKEN);
+      }
+    }
+  }, 120_000);
+
+  it.each<[string, Record<string, string | boolean>, Record<string, string>, string]>([
+    [
+      'both the secret and the parameter',
+      { 'manifests-token-parameter': MANIFESTS_TOKEN_PARAMETER },
+      { 'manifests-token': MANIFESTS_TOKEN },
+      "release failed: input 'manifests-token-parameter': is given as well as the manifests-token secret",
+    ],
+    ['neither', {}, {}, "release failed: secret 'manifests-token' is not given"],
+  ])(
+    'fails before reserving anything given %s',
+    async (_case, inputs, secrets, message) => {
+      const tags = await fixture.app.tags();
+      const sha = await fixture.app.head();
+      const run = await release(
+        { ...scheduledInputs(), ...inputs },
+        sha,
+        RELEASE_WORKFLOW,
+        secrets,
+      );
+      expect(run.result).toBe('failure');
+      const check = run.jobs.version?.legs[0]?.steps[0];
+      expect(check?.name).toBe('Check the manifests token');
+      expect(check?.outcome).toBe('failure');
+      expect(check?.errors.join('\n')).toContain(message);
+      expect(run.jobs.image?.result).toBe('skipped');
+      expect(await fixture.app.tags()).toEqual(tags);
+    },
+    30_000,
+  );
 
   it.each<[string, Record<string, string | boolean>, string]>([
     [

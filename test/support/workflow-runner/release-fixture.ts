@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { node24Path } from '../action-runner.js';
@@ -21,6 +21,8 @@ import {
   type TestRegistry,
 } from '../docker/index.js';
 import { startEcrServer, type EcrTestServer } from '../ecr-server/index.js';
+import { startGitHttpServer, type GitHttpServer } from '../git-http-server.js';
+import { startSsmServer, type SsmTestServer } from '../ssm-server/index.js';
 import {
   startGitHubServer,
   type GitHubTestServer,
@@ -47,6 +49,9 @@ export const ENVIRONMENT_FILES = {
 export const TEAM = 'cms-infrastructure';
 export const MANIFESTS_TOKEN = 'ghs_manifests_token_for_the_release';
 export const ROLE_ARN = `arn:aws-us-gov:iam::${ACCOUNT_ID}:role/release-cms`;
+/** The first user's bot token parameter, holding a manifests token of its own (not MANIFESTS_TOKEN). */
+export const MANIFESTS_TOKEN_PARAMETER = '/devops/VA_VSP_BOT_GITHUB_TOKEN';
+export const PARAMETER_TOKEN = 'ghs_manifests_token_from_parameter_store';
 
 /** Whether docker and the registry can run here; the tests skip with this reason otherwise. */
 export function releaseAvailability(): { ok: true } | { ok: false; reason: string } {
@@ -114,6 +119,10 @@ export interface ReleaseFixture {
   readonly server: GitHubTestServer;
   readonly registry: TestRegistry;
   readonly ecr: EcrTestServer;
+  /** Parameter Store, holding MANIFESTS_TOKEN_PARAMETER; reached by the AWS credentials stand-in's env. */
+  readonly ssm: SsmTestServer;
+  /** git over smart HTTP for the manifests repository (https://github.com/ points here via HOME's git config). */
+  readonly git: GitHttpServer;
   readonly app: TestRepo;
   readonly manifests: TestRepo;
   /** Unique per fixture: a registry shared by a CI run never mixes two tests' images. */
@@ -193,7 +202,7 @@ function checkoutStandIn(server: GitHubTestServer, calls: CheckoutCall[]): Exter
 }
 
 /** OIDC into a role needs `id-token: write`; the credentials then reach the ECR test server. */
-function awsCredentialsStandIn(ecr: EcrTestServer): ExternalAction {
+function awsCredentialsStandIn(ecr: EcrTestServer, ssm: SsmTestServer): ExternalAction {
   return ({ inputs, job }) => {
     if (job.permissions['id-token'] !== 'write') {
       throw new Error(
@@ -211,6 +220,7 @@ function awsCredentialsStandIn(ecr: EcrTestServer): ExternalAction {
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,
         AWS_ENDPOINT_URL_ECR: ecr.endpoint,
+        AWS_ENDPOINT_URL_SSM: ssm.endpoint,
         AWS_EC2_METADATA_DISABLED: 'true',
       },
     });
@@ -228,6 +238,8 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
     startRegistry(),
   ]);
   let ecr: EcrTestServer | undefined;
+  let ssm: SsmTestServer | undefined;
+  let gitHttp: GitHttpServer | undefined;
   try {
     await ensureBaseImage(daemon);
     ecr = await startEcrServer({ registry, accountId: ACCOUNT_ID, region: REGION });
@@ -248,6 +260,18 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
       [ENVIRONMENT_FILES.prod]: valuesAt(ecrRepository, 'v0.0.417'),
     });
 
+    ssm = await startSsmServer({ accountId: ACCOUNT_ID, region: REGION });
+    ssm.putParameter({ name: MANIFESTS_TOKEN_PARAMETER, value: PARAMETER_TOKEN });
+    gitHttp = await startGitHttpServer({
+      gitDirOf: (repository) => server.repo(repository)?.gitDir,
+      canRead: (repository, token) =>
+        repository === MANIFESTS_REPOSITORY && [MANIFESTS_TOKEN, PARAMETER_TOKEN].includes(token),
+    });
+    writeFileSync(
+      join(home, '.gitconfig'),
+      `[url "${gitHttp.url}/"]\n\tinsteadOf = https://github.com/\n`,
+    );
+
     const checkouts: CheckoutCall[] = [];
     const tokens = new Map<string, { job: string; permissions: Permissions }>();
     const ecrServer = ecr;
@@ -260,7 +284,7 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
       },
       externalActions: {
         'actions/checkout': checkoutStandIn(server, checkouts),
-        'aws-actions/configure-aws-credentials': awsCredentialsStandIn(ecrServer),
+        'aws-actions/configure-aws-credentials': awsCredentialsStandIn(ecrServer, ssm),
       },
       jobToken: (job, permissions) => {
         const token = `ghs_${job.replace(/[^A-Za-z0-9]/g, '_')}_${randomBytes(6).toString('hex')}`;
@@ -271,7 +295,7 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
         return token;
       },
       // The login the ECR server hands out: the secret scan watches for it in every step.
-      secrets: [registry.password],
+      secrets: [registry.password, PARAMETER_TOKEN],
     };
 
     const manifestAt = (ref: string, file = VALUES_FILE): string =>
@@ -336,6 +360,8 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
       server,
       registry,
       ecr,
+      ssm,
+      git: gitHttp,
       app,
       manifests,
       ecrRepository,
@@ -362,13 +388,13 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
       manifestAt,
       releaseProblems,
       close: async () => {
-        await ecrServer.close();
+        await Promise.all([ecrServer.close(), ssm?.close(), gitHttp?.close()]);
         await Promise.all([server.close(), daemon.stop(), registry.stop()]);
         rmSync(workDir, { recursive: true, force: true });
       },
     };
   } catch (error: unknown) {
-    await ecr?.close();
+    await Promise.all([ecr?.close(), ssm?.close(), gitHttp?.close()]);
     await Promise.all([server.close(), daemon.stop(), registry.stop()]);
     rmSync(workDir, { recursive: true, force: true });
     throw error;

@@ -109,6 +109,16 @@ describe('release settings', () => {
     });
   });
 
+  it('takes --token-parameter (name or ARN) and refuses a malformed one', () => {
+    expect(settings(BASE).tokenParameter).toBeUndefined();
+    expect(
+      settings({ ...BASE, 'token-parameter': '/devops/VA_VSP_BOT_GITHUB_TOKEN' }).tokenParameter,
+    ).toBe('/devops/VA_VSP_BOT_GITHUB_TOKEN');
+    expect(() => settings({ ...BASE, 'token-parameter': 'devops/TOKEN' })).toThrow(
+      /^--token-parameter: "devops\/TOKEN" has a path but no leading \//,
+    );
+  });
+
   it('takes the region from AWS_REGION and the account and region from a registry host', () => {
     const noRegion = { ...BASE, region: undefined };
     expect(settings(noRegion, {}, { AWS_REGION: 'us-gov-east-1' }).region).toBe('us-gov-east-1');

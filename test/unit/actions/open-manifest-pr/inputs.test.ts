@@ -49,6 +49,19 @@ describe('open-manifest-pr inputs', () => {
     });
   });
 
+  it('takes the token from an SSM parameter instead, by name or ARN', () => {
+    expect(
+      inputs({ token: '', 'token-parameter': ' /devops/VA_VSP_BOT_GITHUB_TOKEN ' }),
+    ).toMatchObject({
+      token: '',
+      tokenParameter: '/devops/VA_VSP_BOT_GITHUB_TOKEN',
+    });
+    const arn =
+      'arn:aws-us-gov:ssm:us-gov-west-1:008577686731:parameter/devops/VA_VSP_BOT_GITHUB_TOKEN';
+    expect(inputs({ token: '', 'token-parameter': arn }).tokenParameter).toBe(arn);
+    expect(inputs().tokenParameter).toBeUndefined();
+  });
+
   it('reads files as JSON or lines, normalised inside the checkout', () => {
     expect(parseFilesInput('')).toBeUndefined();
     expect(parseFilesInput('a.yaml\r\n b/c.yaml \n')).toEqual(['a.yaml', 'b/c.yaml']);
@@ -58,7 +71,18 @@ describe('open-manifest-pr inputs', () => {
   });
 
   it.each([
-    [{ token: '' }, /^input 'token': is empty/],
+    [
+      { token: '' },
+      /^input 'token': is empty: .* or name the SSM parameter holding it in token-parameter$/,
+    ],
+    [
+      { 'token-parameter': '/devops/VA_VSP_BOT_GITHUB_TOKEN' },
+      /^input 'token-parameter': is given as well as token: pass one of them/,
+    ],
+    [
+      { token: '', 'token-parameter': 'devops/TOKEN' },
+      /^input 'token-parameter': "devops\/TOKEN" has a path but no leading \//,
+    ],
     [{ repository: 'nope' }, /^input 'repository'/],
     [{ mode: 'yolo' }, /^input 'mode': "yolo" is not one of pull-request, direct/],
     [{ 'auto-merge': 'fast' }, /^input 'auto-merge'/],

@@ -1,0 +1,65 @@
+import { resolve, relative, isAbsolute } from 'node:path';
+import {
+  InputError,
+  parseRepositoryInput,
+  requireInput,
+  type RepositoryRef,
+} from '../../../packages/kit/index.js';
+import { parameterNameProblem } from '../../../packages/ssm/index.js';
+
+export interface Inputs {
+  readonly repository: RepositoryRef;
+  readonly ref: string;
+  /** Absolute folder inside the workspace. */
+  readonly path: string;
+  /** The token, or '' when it comes from `tokenParameter`. */
+  readonly token: string;
+  readonly tokenParameter: string | undefined;
+}
+
+export type GetInput = (name: string) => string;
+
+// Git's ref rules, narrowed to what is sensible in a branch, tag or commit name.
+const REF = /^(?!-|\/|.*\/\/|.*\/$|.*\.\.|.*\.lock$|.*@\{)[A-Za-z0-9._/-]{1,200}$/;
+
+export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.env): Inputs {
+  const token = getInput('token').trim();
+  const tokenParameter = getInput('token-parameter').trim();
+  if (token === '' && tokenParameter === '') {
+    throw new InputError(
+      'token',
+      'is empty: pass a token that can read the repository, or name the SSM parameter holding it in token-parameter',
+    );
+  }
+  if (token !== '' && tokenParameter !== '') {
+    throw new InputError(
+      'token-parameter',
+      'is given as well as token: pass one of them, the token or the SSM parameter holding it',
+    );
+  }
+  const parameterProblem = tokenParameter === '' ? undefined : parameterNameProblem(tokenParameter);
+  if (parameterProblem !== undefined) throw new InputError('token-parameter', parameterProblem);
+  const ref = getInput('ref').trim();
+  if (ref !== '' && !REF.test(ref)) {
+    throw new InputError('ref', `"${ref}" is not a branch, tag or commit name`);
+  }
+  const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const path = resolve(workspace, getInput('path').trim() || 'manifests');
+  const inside = relative(workspace, path);
+  if (inside === '' || inside === '..' || inside.startsWith('../') || isAbsolute(inside)) {
+    throw new InputError(
+      'path',
+      `"${getInput('path')}" must be a folder inside the workspace, e.g. manifests`,
+    );
+  }
+  return {
+    repository: parseRepositoryInput(
+      'repository',
+      requireInput('repository', getInput('repository')),
+    ),
+    ref,
+    path,
+    token,
+    tokenParameter: tokenParameter === '' ? undefined : tokenParameter,
+  };
+}
