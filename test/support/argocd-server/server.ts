@@ -168,7 +168,10 @@ class Server implements ArgoCdTestServer {
 
   close(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.http.close((error) => (error ? reject(error) : resolve()));
+      this.http.close((error) => {
+        if (error) reject(error);
+        else resolve();
+      });
       this.http.closeAllConnections();
     });
   }
