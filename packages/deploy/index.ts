@@ -22,3 +22,4 @@ export type {
   ConfirmedDeployment,
   DeploymentLine,
 } from './confirm-deployment.js';
+export { parseArgoApplicationName, parseArgoServer } from './inputs.js';

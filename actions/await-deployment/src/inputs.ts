@@ -1,0 +1,84 @@
+import {
+  InputError,
+  nonBlank,
+  parsePositiveIntegerInput,
+  parseRepositoryInput,
+  parseShaInput,
+  requireInput,
+  type RepositoryRef,
+} from '../../../packages/kit/index.js';
+import { parseArgoApplicationName, parseArgoServer } from '../../../packages/deploy/inputs.js';
+
+export interface Inputs {
+  readonly server: string;
+  readonly application: string;
+  readonly token: string;
+  readonly revision: string;
+  readonly image: string | undefined;
+  readonly version: string;
+  /** The GitHub deployment's environment; undefined: none reported. */
+  readonly environment: string | undefined;
+  /** Where the deployment is reported: present exactly when `environment` is. */
+  readonly github:
+    | { readonly repository: RepositoryRef; readonly token: string; readonly ref: string }
+    | undefined;
+  readonly timeoutMs: number;
+  readonly pollIntervalMs: number;
+}
+
+export type GetInput = (name: string) => string;
+
+export function getInputs(getInput: GetInput): Inputs {
+  const server = parseArgoServer('argocd-server', getInput('argocd-server'));
+  const application = parseArgoApplicationName(
+    'argocd-application',
+    getInput('argocd-application'),
+  );
+  // The token-parameter seam: an SSM parameter read (packages/ssm readSecretParameter) would give
+  // this value when `argocd-token` is empty; until then the token comes as a secret input.
+  const token = requireInput(
+    'argocd-token',
+    getInput('argocd-token'),
+    '${{ secrets.ARGOCD_TOKEN }}',
+  );
+  const revision = parseShaInput(
+    'revision',
+    requireInput('revision', getInput('revision'), 'the manifests commit'),
+  );
+  const environment = nonBlank(getInput('environment'));
+  const version = getInput('version').trim();
+  if (environment !== undefined && version === '') {
+    throw new InputError(
+      'version',
+      `is required to report the ${environment} deployment: give compute-version's version`,
+    );
+  }
+  const image = nonBlank(getInput('image'));
+  if (image !== undefined && /\s/.test(image)) {
+    throw new InputError(
+      'image',
+      `"${image}" is not an image reference: give <registry>/<repository>:<tag>`,
+    );
+  }
+  const timeout = parsePositiveIntegerInput('timeout', getInput('timeout'), 600);
+  const pollInterval = parsePositiveIntegerInput('poll-interval', getInput('poll-interval'), 10);
+  return {
+    server,
+    application,
+    token,
+    revision,
+    image,
+    version,
+    environment,
+    github:
+      environment === undefined
+        ? undefined
+        : {
+            repository: parseRepositoryInput('app-repository', getInput('app-repository')),
+            token: requireInput('app-token', getInput('app-token'), '${{ github.token }}'),
+            ref: requireInput('ref', getInput('ref'), "compute-version's sha"),
+          },
+    timeoutMs: timeout * 1000,
+    pollIntervalMs: pollInterval * 1000,
+  };
+}
