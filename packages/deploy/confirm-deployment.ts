@@ -56,6 +56,9 @@ export async function confirmDeployment(
         };
   let deploymentId: number | undefined;
   if (record !== undefined) {
+    // Server, token and application checked (and a refresh asked for) before GitHub records
+    // anything: a typo in an input leaves no deployment behind.
+    await request.client.getApplication(request.application, true);
     deploymentId = await recordDeployment(record);
     await setDeploymentStatus({
       ...record,
