@@ -1201,7 +1201,7 @@ const awaitDeploymentCases: BadInputCase[] = [
   },
   {
     name: 'empty token',
-    inputs: { 'argocd-token': ' ' },
+    inputs: { 'argocd-token': '' },
     input: 'argocd-token',
     hint: 'secrets.ARGOCD_TOKEN',
   },
@@ -1271,6 +1271,7 @@ describe('dist/await-deployment refuses bad input before GitHub records a deploy
           revision: await manifests.head(),
           version: 'v0.0.418',
           environment: 'dev',
+          'app-repository': app.fullName,
           'app-token': appToken,
           ref: await app.head(),
           timeout: '5',
@@ -1278,7 +1279,12 @@ describe('dist/await-deployment refuses bad input before GitHub records a deploy
           ...given,
         },
       });
-      expectOneLineFailure(run, 'await-deployment', testCase, [appToken, token]);
+      expectOneLineFailure(
+        run,
+        'await-deployment',
+        testCase,
+        [appToken, token].filter((value) => value.trim() !== ''),
+      );
       expect(deploymentsOf(app)).toEqual([]);
     },
     30_000,
