@@ -34,7 +34,7 @@ export function parseArgoServer(name: string, raw: string): string {
 }
 
 // Argo CD application names are Kubernetes object names (DNS-1123 subdomain).
-const APPLICATION = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
+export const ARGOCD_APPLICATION_NAME = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export function parseArgoApplicationName(name: string, raw: string): string {
   const value = raw.trim();
@@ -44,7 +44,7 @@ export function parseArgoApplicationName(name: string, raw: string): string {
       'is required and was empty: give the Argo CD application name, e.g. vsp-cms-dev',
     );
   }
-  if (!APPLICATION.test(value)) {
+  if (!ARGOCD_APPLICATION_NAME.test(value)) {
     throw new InputError(
       name,
       `"${value}" is not an Argo CD application name: lower-case letters, digits, '-' and '.', e.g. vsp-cms-dev`,

@@ -268,7 +268,7 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     [
       'a misspelt key',
       { environments: '{"prod": {"paht": "apps/vsp-cms"}}' },
-      "input 'environments': prod: unknown paht (known: path, mode, files, base)",
+      "input 'environments': prod: unknown paht (known: path, mode, files, base, argocd-application)",
     ],
     [
       'an unknown mode',

@@ -49,7 +49,7 @@ describe('checkReleaseRequest', () => {
     [
       'a misspelt key',
       { environments: '{"prod": {"paht": "apps/vsp-cms"}}' },
-      "input 'environments': prod: unknown paht (known: path, mode, files, base)",
+      "input 'environments': prod: unknown paht (known: path, mode, files, base, argocd-application)",
     ],
     [
       'an environment path outside the repository',
@@ -93,6 +93,8 @@ describe('checkReleaseRequest', () => {
           base: '',
           app: 'vsp-cms',
           last: true,
+          argocdApplication: '',
+          awaitDeployment: false,
         },
       ],
     });
@@ -116,6 +118,8 @@ describe('checkReleaseRequest', () => {
         base: '',
         app: 'vsp-cms-dev',
         last: false,
+        argocdApplication: '',
+        awaitDeployment: false,
       },
       {
         name: 'prod',
@@ -125,6 +129,8 @@ describe('checkReleaseRequest', () => {
         base: 'release',
         app: 'vsp-cms-prod',
         last: true,
+        argocdApplication: '',
+        awaitDeployment: false,
       },
     ]);
     // As the workflow's matrix takes it: globs from the repository root, one per line.
@@ -132,6 +138,42 @@ describe('checkReleaseRequest', () => {
       { name: 'dev', path: 'apps/vsp-cms/dev', files: 'apps/vsp-cms/dev/values*.yaml' },
       { name: 'prod', path: 'apps/vsp-cms/prod', files: 'apps/vsp-cms/prod/prod.yaml' },
     ]);
+  });
+
+  it('awaits Argo CD only where the change runs at once: a direct environment naming its application', () => {
+    const plan = checkReleaseRequest({
+      ...base,
+      environments: JSON.stringify({
+        dev: { path: 'apps/dev', mode: 'direct', 'argocd-application': 'vsp-cms-dev' },
+        staging: { path: 'apps/staging', mode: 'direct' },
+        prod: { path: 'apps/prod', 'argocd-application': 'vsp-cms-prod' },
+      }),
+    });
+    expect(
+      plan.environments.map(({ name, argocdApplication, awaitDeployment }) => ({
+        name,
+        argocdApplication,
+        awaitDeployment,
+      })),
+    ).toEqual([
+      { name: 'dev', argocdApplication: 'vsp-cms-dev', awaitDeployment: true },
+      { name: 'staging', argocdApplication: '', awaitDeployment: false },
+      // Merged later by a person: the manifests repository's own workflow awaits it.
+      { name: 'prod', argocdApplication: 'vsp-cms-prod', awaitDeployment: false },
+    ]);
+    expect(JSON.parse(environmentsOutput(plan))).toMatchObject([
+      { argocdApplication: 'vsp-cms-dev', awaitDeployment: true },
+      {},
+      {},
+    ]);
+    expect(() =>
+      checkReleaseRequest({
+        ...base,
+        environments: '{"dev": {"path": "a", "argocd-application": "Vsp CMS"}}',
+      }),
+    ).toThrow(
+      'input \'environments\': dev: argocd-application "Vsp CMS" is not an Argo CD application name',
+    );
   });
 
   it('gives the root as `.` and its globs unprefixed', () => {
