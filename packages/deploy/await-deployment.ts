@@ -148,7 +148,11 @@ function judge(
     };
   }
   if (state.health !== 'Healthy') return { kind: 'wait', why: state.health };
-  if (image !== undefined && !state.images.includes(image)) {
+  // A pinned manifest names `<image>@sha256:...`; Argo CD lists it as written.
+  if (
+    image !== undefined &&
+    !state.images.some((running) => running === image || running.startsWith(`${image}@`))
+  ) {
     return { kind: 'wait', why: `${image} is not running yet` };
   }
   return { kind: 'done' };
