@@ -79,6 +79,24 @@ function sameRevision(actual: string | undefined, expected: string): boolean {
   );
 }
 
+/** `host[:port]/path:tag` -> `path:tag`; a reference without a registry host stays as it is. */
+function withoutRegistry(reference: string): string {
+  const [first = '', ...rest] = reference.split('/');
+  const isHost =
+    rest.length > 0 && (first.includes('.') || first.includes(':') || first === 'localhost');
+  return isHost ? rest.join('/') : reference;
+}
+
+/**
+ * Whether Argo CD's image is the release's: the same repository and tag. The registry host is not
+ * compared, since manifests may name the registry by another host (a VPC endpoint, a mirror); a
+ * pinned manifest's `@sha256:...` is allowed after the tag.
+ */
+export function sameImage(running: string, expected: string): boolean {
+  const pinned = running.split('@')[0] ?? running;
+  return running === expected || withoutRegistry(pinned) === withoutRegistry(expected);
+}
+
 function resourceName(resource: { kind?: string; name?: string; namespace?: string }): string {
   const where = resource.namespace ? `${resource.namespace}/` : '';
   return `${resource.kind ?? 'resource'} ${where}${resource.name ?? '?'}`;
@@ -148,11 +166,7 @@ function judge(
     };
   }
   if (state.health !== 'Healthy') return { kind: 'wait', why: state.health };
-  // A pinned manifest names `<image>@sha256:...`; Argo CD lists it as written.
-  if (
-    image !== undefined &&
-    !state.images.some((running) => running === image || running.startsWith(`${image}@`))
-  ) {
+  if (image !== undefined && !state.images.some((running) => sameImage(running, image))) {
     return { kind: 'wait', why: `${image} is not running yet` };
   }
   return { kind: 'done' };

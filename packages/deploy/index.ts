@@ -11,6 +11,7 @@ export {
   deploymentState,
   DeploymentFailedError,
   systemClock,
+  sameImage,
   unhealthyResources,
 } from './await-deployment.js';
 export type { AwaitDeploymentRequest, Clock, DeploymentState } from './await-deployment.js';

@@ -16,6 +16,7 @@ import { describeRun, runWorkflow, type WorkflowRun } from '../support/workflow-
 import {
   ACCOUNT_ID,
   APP,
+  ECR_HOST,
   ENVIRONMENT_FILES,
   MANIFESTS_PATH,
   MANIFESTS_REPOSITORY,
@@ -267,6 +268,8 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
           environments: JSON.stringify(environments),
           'argocd-server': argo.url,
           'argocd-poll-interval': 1,
+          // A wait that cannot end fails in seconds, not the default ten minutes.
+          'argocd-timeout': 30,
         },
         secrets: { 'manifests-token': MANIFESTS_TOKEN, 'argocd-token': argo.token },
         github: fixture.github(sha),
@@ -291,7 +294,8 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
       expect(awaited?.outputs).toMatchObject({
         health: 'Healthy',
         'synced-revision': devCommit,
-        images: JSON.stringify([run.outputs.image]),
+        // As the manifests name it: the ECR host, where the test pushed to the local registry.
+        images: JSON.stringify([`${ECR_HOST}/${fixture.ecrRepository}:${version}`]),
       });
       expect(dev?.summary).toContain(`| dev | ${version} | ${(devCommit ?? '').slice(0, 12)} |`);
       // prod waits for no Argo CD (its pull request is merged later) and opened its pull request.
