@@ -239,6 +239,62 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     expect(fixture.manifestAt('main')).toBe(valuesAt(fixture.ecrRepository, 'v0.0.417'));
   }, 90_000);
 
+  it('catches a mis-wired copy: update-manifest given the previous version instead of the new one', async () => {
+    const original = readFileSync(RELEASE_WORKFLOW, 'utf8');
+    const wired = 'tag: ${{ needs.version.outputs.version }}';
+    expect(original.split(wired)).toHaveLength(2);
+    const mutant = join(fixture.workDir, 'release-miswired.yml');
+    writeFileSync(
+      mutant,
+      original.replace(wired, 'tag: ${{ needs.version.outputs.previous-version }}'),
+    );
+    const sha = await fixture.app.commit('Update the footer (#420)', {
+      'footer.html': '<footer/>\n',
+    });
+    const run = await release(scheduledInputs(), sha, mutant);
+    const problems = await fixture.releaseProblems({
+      version: 'v0.0.420',
+      sha,
+      outputs: run.outputs,
+    });
+    expect(problems).toContain(
+      `${VALUES_FILE} on release/${APP}/v0.0.420 does not name v0.0.420 (or changed more)`,
+    );
+  }, 90_000);
+
+  it.each<[string, Record<string, string | boolean>, string]>([
+    [
+      'a path outside the repository',
+      { environments: '{"prod": {"path": "../elsewhere"}}' },
+      'path "../elsewhere" must stay inside the manifests repository',
+    ],
+    [
+      'a misspelt key',
+      { environments: '{"prod": {"paht": "apps/vsp-cms"}}' },
+      "input 'environments': prod: unknown paht (known: path, mode, files, base, argocd-application)",
+    ],
+    [
+      'an unknown mode',
+      { environments: '{"prod": {"path": "apps/vsp-cms", "mode": "force-push"}}' },
+      'mode "force-push" is not one of pull-request, direct',
+    ],
+    ['a downgrade without a reason', { 'allow-downgrade': true }, "input 'downgrade-reason'"],
+  ])(
+    'fails before reserving anything on %s',
+    async (_case, inputs, message) => {
+      const tags = await fixture.app.tags();
+      const run = await release({ ...scheduledInputs(), ...inputs }, await fixture.app.head());
+      expect(run.result).toBe('failure');
+      // compute-version's preflight, before its reservation.
+      const version = run.jobs.version?.legs[0]?.steps.find((step) => step.id === 'version');
+      expect(version?.outcome).toBe('failure');
+      expect(version?.errors.join('\n')).toContain(message);
+      expect(run.jobs.image?.result).toBe('skipped');
+      expect(await fixture.app.tags()).toEqual(tags);
+    },
+    30_000,
+  );
+
   describe('with Argo CD: a direct environment runs Healthy before the next one starts', () => {
     let argo: ArgoCdTestServer;
     const environments = {
@@ -358,60 +414,4 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
       ]);
     }, 120_000);
   });
-
-  it('catches a mis-wired copy: update-manifest given the previous version instead of the new one', async () => {
-    const original = readFileSync(RELEASE_WORKFLOW, 'utf8');
-    const wired = 'tag: ${{ needs.version.outputs.version }}';
-    expect(original.split(wired)).toHaveLength(2);
-    const mutant = join(fixture.workDir, 'release-miswired.yml');
-    writeFileSync(
-      mutant,
-      original.replace(wired, 'tag: ${{ needs.version.outputs.previous-version }}'),
-    );
-    const sha = await fixture.app.commit('Update the footer (#420)', {
-      'footer.html': '<footer/>\n',
-    });
-    const run = await release(scheduledInputs(), sha, mutant);
-    const problems = await fixture.releaseProblems({
-      version: 'v0.0.420',
-      sha,
-      outputs: run.outputs,
-    });
-    expect(problems).toContain(
-      `${VALUES_FILE} on release/${APP}/v0.0.420 does not name v0.0.420 (or changed more)`,
-    );
-  }, 90_000);
-
-  it.each<[string, Record<string, string | boolean>, string]>([
-    [
-      'a path outside the repository',
-      { environments: '{"prod": {"path": "../elsewhere"}}' },
-      'path "../elsewhere" must stay inside the manifests repository',
-    ],
-    [
-      'a misspelt key',
-      { environments: '{"prod": {"paht": "apps/vsp-cms"}}' },
-      "input 'environments': prod: unknown paht (known: path, mode, files, base, argocd-application)",
-    ],
-    [
-      'an unknown mode',
-      { environments: '{"prod": {"path": "apps/vsp-cms", "mode": "force-push"}}' },
-      'mode "force-push" is not one of pull-request, direct',
-    ],
-    ['a downgrade without a reason', { 'allow-downgrade': true }, "input 'downgrade-reason'"],
-  ])(
-    'fails before reserving anything on %s',
-    async (_case, inputs, message) => {
-      const tags = await fixture.app.tags();
-      const run = await release({ ...scheduledInputs(), ...inputs }, await fixture.app.head());
-      expect(run.result).toBe('failure');
-      // compute-version's preflight, before its reservation.
-      const version = run.jobs.version?.legs[0]?.steps.find((step) => step.id === 'version');
-      expect(version?.outcome).toBe('failure');
-      expect(version?.errors.join('\n')).toContain(message);
-      expect(run.jobs.image?.result).toBe('skipped');
-      expect(await fixture.app.tags()).toEqual(tags);
-    },
-    30_000,
-  );
 });
