@@ -11,6 +11,7 @@ import {
   parseVersions,
   VersionFormat,
 } from '../version/index.js';
+import { AWAIT_DEPLOYMENT_USAGE, awaitDeploymentCommand } from './await-deployment-command.js';
 import { processSignals, type SignalPort } from './interrupt.js';
 import { RELEASE_USAGE, releaseCommand, type ReleaseIo } from './release-command.js';
 import { UsageError } from './release-options.js';
@@ -52,6 +53,9 @@ Usage:
   gitops-release release --app A --repository R --manifests O/N [--manifests-path P] [...]
       The whole release: next version, image build and push to ECR, manifest pull request (or
       direct commit) and the GitHub release. See gitops-release release --help.
+  gitops-release await-deployment --argocd-server URL --argocd-application A --revision SHA [...]
+      Waits until Argo CD runs the manifests commit Healthy (token from ARGOCD_TOKEN); prints one
+      line per environment. See gitops-release await-deployment --help.
   gitops-release --help
 
 Options:
@@ -254,6 +258,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         readTextFile: io.readTextFile ?? ((path) => readFile(path, 'utf8')),
         signals: io.signals ?? (io.exec === undefined ? processSignals : undefined),
         running,
+      });
+    }
+    if (group === 'await-deployment') {
+      const args = argv.slice(1);
+      if (args.includes('--help') || args.includes('-h')) {
+        io.stdout(AWAIT_DEPLOYMENT_USAGE);
+        return 0;
+      }
+      return await awaitDeploymentCommand(args, {
+        stdout: io.stdout,
+        stderr: io.stderr,
+        env: io.env ?? process.env,
       });
     }
     if (group !== 'version' && group !== 'manifest') {

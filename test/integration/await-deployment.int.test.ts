@@ -15,6 +15,8 @@ import {
   deploymentSummary,
   type Clock,
 } from '../../packages/deploy/index.js';
+import { awaitDeploymentCommand } from '../../packages/cli/await-deployment-command.js';
+import { runCli } from '../../packages/cli/cli.js';
 import { createGitHubClient } from '../../packages/github/index.js';
 import { failureLine, recordingLogger, silentLogger } from '../../packages/kit/index.js';
 import { startArgoCdServer, type ArgoCdTestServer } from '../support/argocd-server/server.js';
@@ -386,4 +388,90 @@ describe('confirmDeployment reports to GitHub deployments', () => {
     expect(deployment?.statuses[1]?.description).toContain('Degraded');
     expect(deployment?.statuses[1]?.description.length).toBeLessThanOrEqual(140);
   }, 30_000);
+});
+
+describe('gitops-release await-deployment', () => {
+  it('prints one line for the environment: version, commit, synced at, health', async () => {
+    const { name, path } = await newApplication();
+    const revision = await manifests.commit('release', {
+      [`${path}/values.yaml`]: values('v0.0.10'),
+    });
+    let out = '';
+    let err = '';
+    const code = await awaitDeploymentCommand(
+      [
+        '--argocd-server',
+        argo.url,
+        '--argocd-application',
+        name,
+        '--revision',
+        revision,
+        '--image',
+        `${REGISTRY}:v0.0.10`,
+        '--version',
+        'v0.0.10',
+        '--environment',
+        'dev',
+      ],
+      {
+        stdout: (text) => (out += text),
+        stderr: (text) => (err += text),
+        env: { ARGOCD_TOKEN: argo.token },
+        clock: fakeClock(),
+      },
+    );
+    expect(code).toBe(0);
+    expect(out).toMatch(
+      new RegExp(
+        `^dev: v0\\.0\\.10 commit ${revision.slice(0, 12)} synced 2026-01-01T\\S+ Healthy\\n$`,
+      ),
+    );
+    expect(err).toContain('Healthy');
+    expect(`${out}${err}`).not.toContain(argo.token);
+  });
+
+  it('takes the token from ARGOCD_TOKEN only, and blames it by that name', async () => {
+    const { name } = await newApplication();
+    const revision = await manifests.head();
+    const run = async (env: NodeJS.ProcessEnv) => {
+      let err = '';
+      const code = await runCli(
+        [
+          'await-deployment',
+          '--argocd-server',
+          argo.url,
+          '--argocd-application',
+          name,
+          '--revision',
+          revision,
+        ],
+        {
+          stdin: () => Promise.resolve(''),
+          stdout: () => undefined,
+          stderr: (text) => (err += text),
+          env,
+        },
+      );
+      return { code, err };
+    };
+    expect(await run({})).toEqual({
+      code: 1,
+      err: 'gitops-release: set ARGOCD_TOKEN to an Argo CD API token allowed "applications, get"\n',
+    });
+    const wrong = await run({ ARGOCD_TOKEN: 'argocd-wrong-token' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/^gitops-release: ARGOCD_TOKEN: Argo CD answered 401/);
+    expect(wrong.err).not.toContain('argocd-wrong-token');
+    let badUrl = '';
+    const code = await runCli(['await-deployment', '--argocd-server', 'argocd.example.org'], {
+      stdin: () => Promise.resolve(''),
+      stdout: () => undefined,
+      stderr: (text) => (badUrl += text),
+      env: { ARGOCD_TOKEN: argo.token },
+    });
+    expect([code, badUrl]).toEqual([
+      1,
+      'gitops-release: --argocd-server: "argocd.example.org" is not a URL: give https://<host>[:port][/path], e.g. https://argocd.example.org\n',
+    ]);
+  });
 });
