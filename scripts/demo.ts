@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
-import { startSandbox, type Sandbox, type SampleProject } from '../test/support/sandbox.js';
+import { SAMPLE, startSandbox, type Sandbox, type SampleProject } from '../test/support/sandbox.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/cli/index.js');
@@ -98,6 +98,32 @@ async function gitHub(sandbox: Sandbox, path: string): Promise<unknown> {
     headers: { authorization: `token ${sandbox.token}` },
   });
   return response.json();
+}
+
+/** Merges the open release pull request of `version`, as the manifests' owners do on GitHub. */
+async function mergeReleasePullRequest(
+  sandbox: Sandbox,
+  project: SampleProject,
+  version: string,
+): Promise<void> {
+  const pulls = (await gitHub(
+    sandbox,
+    `/repos/${project.manifestsRepo.fullName}/pulls?state=open`,
+  )) as { number: number; head: { ref: string } }[];
+  const pull = pulls.find((candidate) => candidate.head.ref.endsWith(`/${version}`));
+  if (pull === undefined) throw new Error(`no open release pull request of ${version}`);
+  const response = await fetch(
+    `${sandbox.github.url}/repos/${project.manifestsRepo.fullName}/pulls/${String(pull.number)}/merge`,
+    {
+      method: 'PUT',
+      headers: { authorization: `token ${sandbox.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ merge_method: 'merge' }),
+    },
+  );
+  if (!response.ok) throw new Error(`merging #${String(pull.number)}: ${String(response.status)}`);
+  console.log(
+    `  merged ${project.manifestsRepo.fullName}#${String(pull.number)} (${pull.head.ref})`,
+  );
 }
 
 async function tagList(project: SampleProject): Promise<string> {
@@ -255,6 +281,42 @@ async function main(): Promise<void> {
     await expectExit(
       gitopsRelease(sandbox, ['release', ...config, '--hotfix-of', 'v0.0.1', '--yes']),
       0,
+    );
+
+    heading(
+      '5. The infrastructure owners merge v0.0.2; the release waits until Argo CD runs it Healthy',
+    );
+    await mergeReleasePullRequest(sandbox, project, 'v0.0.2');
+    await expectExit(
+      gitopsRelease(sandbox, [
+        'await-deployment',
+        '--argocd-server',
+        sandbox.argo.url,
+        '--argocd-application',
+        project.app,
+        '--revision',
+        git(project.manifestsRepo.gitDir, ['rev-parse', 'main']),
+        '--image',
+        `${SAMPLE.accountId}.dkr.ecr.${SAMPLE.region}.amazonaws.com/${project.ecrRepository}:v0.0.2`,
+        '--version',
+        'v0.0.2',
+        '--environment',
+        'prod',
+        '--app-repository',
+        project.appRepo.fullName,
+        '--ref',
+        'v0.0.2',
+        '--poll-interval',
+        '1',
+      ]),
+      0,
+    );
+    const deployments = (await gitHub(
+      sandbox,
+      `/repos/${project.appRepo.fullName}/deployments`,
+    )) as { environment: string; payload: { version?: string } }[];
+    console.log(
+      `\n  ${project.appRepo.fullName} Deployments: ${deployments.map((deployment) => `${deployment.environment} ${deployment.payload.version ?? ''}`).join(', ')}`,
     );
 
     await showState(sandbox, project);
