@@ -109,7 +109,7 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     expect(granted).toEqual([
       { job: 'version', permissions: { contents: 'write' } },
       { job: 'image', permissions: { contents: 'write', 'id-token': 'write' } },
-      { job: 'manifests', permissions: { contents: 'write', deployments: 'write' } },
+      { job: 'manifests', permissions: { contents: 'write' } },
     ]);
     // ecr-build-push's post step ran and took the registry credentials with it.
     const image = run.jobs.image?.legs[0]?.steps.map((step) => `${step.id}: ${step.outcome}`);
@@ -327,7 +327,11 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
           // A wait that cannot end fails in seconds, not the default ten minutes.
           'argocd-timeout': 30,
         },
-        secrets: { 'manifests-token': MANIFESTS_TOKEN, 'argocd-token': argo.token },
+        secrets: {
+          'manifests-token': MANIFESTS_TOKEN,
+          'argocd-token': argo.token,
+          'deployments-token': 'ghs_deployments_token_of_the_app',
+        },
         github: fixture.github(sha),
         services: fixture.services,
         workDir: fixture.workDir,

@@ -18,7 +18,7 @@ export interface Inputs {
   readonly version: string;
   /** The GitHub deployment's environment; undefined: none reported. */
   readonly environment: string | undefined;
-  /** Where the deployment is reported: present exactly when `environment` is. */
+  /** Where the deployment is reported: with an `environment` and an `app-token`. */
   readonly github:
     | { readonly repository: RepositoryRef; readonly token: string; readonly ref: string }
     | undefined;
@@ -46,8 +46,12 @@ export function getInputs(getInput: GetInput): Inputs {
     requireInput('revision', getInput('revision'), 'the manifests commit'),
   );
   const environment = nonBlank(getInput('environment'));
+  // Reported to GitHub when there is an environment and a token to report with (the reusable
+  // workflow passes its optional deployments-token secret, empty when the caller gives none).
+  const appToken = getInput('app-token').trim();
+  const reports = environment !== undefined && appToken !== '';
   const version = getInput('version').trim();
-  if (environment !== undefined && version === '') {
+  if (reports && version === '') {
     throw new InputError(
       'version',
       `is required to report the ${environment} deployment: give compute-version's version`,
@@ -70,14 +74,13 @@ export function getInputs(getInput: GetInput): Inputs {
     image,
     version,
     environment,
-    github:
-      environment === undefined
-        ? undefined
-        : {
-            repository: parseRepositoryInput('app-repository', getInput('app-repository')),
-            token: requireInput('app-token', getInput('app-token'), '${{ github.token }}'),
-            ref: requireInput('ref', getInput('ref'), "compute-version's sha"),
-          },
+    github: reports
+      ? {
+          repository: parseRepositoryInput('app-repository', getInput('app-repository')),
+          token: appToken,
+          ref: requireInput('ref', getInput('ref'), "compute-version's sha"),
+        }
+      : undefined,
     timeoutMs: timeout * 1000,
     pollIntervalMs: pollInterval * 1000,
   };

@@ -22,6 +22,10 @@ describe('await-deployment inputs', () => {
     expect(alone).toMatchObject({ server: 'https://argocd.example.org', github: undefined });
     expect(alone.timeoutMs).toBe(600_000);
     expect(alone.pollIntervalMs).toBe(10_000);
+    // No token to report with (the workflow's optional secret not given): waits, reports nothing.
+    expect(
+      getInputs(read({ ...valid, environment: 'dev', 'app-token': '' })).github,
+    ).toBeUndefined();
     const reported = getInputs(read({ ...valid, environment: 'dev', version: 'v0.0.418' }));
     expect(reported.github).toEqual({
       repository: { owner: 'octo-org', repo: 'cms' },
@@ -35,7 +39,6 @@ describe('await-deployment inputs', () => {
     [{ 'argocd-application': 'Vsp_CMS' }, "input 'argocd-application'"],
     [{ revision: 'HEAD' }, "input 'revision'"],
     [{ image: 'cms v1' }, "input 'image'"],
-    [{ environment: 'dev', version: 'v1', 'app-token': '' }, "input 'app-token'"],
     [{ environment: 'dev', version: 'v1', 'app-repository': 'nope' }, "input 'app-repository'"],
     [{ 'poll-interval': '1.5' }, "input 'poll-interval'"],
   ])('refuses %j', (change, message) => {
