@@ -122,8 +122,15 @@ function failedSyncResources(app: ArgoApplication): string[] {
     );
 }
 
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ');
+}
+
 function describe(state: DeploymentState): string {
-  return `${state.sync} at ${state.revision.slice(0, 12) || 'no revision'}, ${state.health}${state.operation ? `, operation ${state.operation}` : ''}`;
+  // Argo CD's words, on one line: a line break in them could start a workflow command in the log.
+  return oneLine(
+    `${state.sync} at ${state.revision.slice(0, 12) || 'no revision'}, ${state.health}${state.operation ? `, operation ${state.operation}` : ''}`,
+  );
 }
 
 type Verdict =
@@ -195,7 +202,7 @@ export async function awaitDeployment(request: AwaitDeploymentRequest): Promise<
       throw new DeploymentFailedError(verdict.problem, state, verdict.reason);
     }
     if (verdict.why !== lastWhy)
-      request.logger.info(`${request.application}: ${describe(state)} (${verdict.why})`);
+      request.logger.info(oneLine(`${request.application}: ${describe(state)} (${verdict.why})`));
     lastWhy = verdict.why;
     if (clock.now() + request.pollIntervalMs > deadline) {
       const unhealthy = unhealthyResources(app);
