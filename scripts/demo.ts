@@ -21,7 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
-import { startSandbox, type Sandbox, type SampleProject } from '../test/support/sandbox.js';
+import { SAMPLE, startSandbox, type Sandbox, type SampleProject } from '../test/support/sandbox.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/cli/index.js');
@@ -298,6 +298,39 @@ async function main(): Promise<void> {
       indent(
         git(project.manifestsRepo.gitDir, ['show', `main:${project.manifestsPath}/values.yaml`]),
       ),
+    );
+
+    heading('6. The release waits until Argo CD runs the hotfix Healthy, and reports it to GitHub');
+    await expectExit(
+      gitopsRelease(sandbox, [
+        'await-deployment',
+        '--argocd-server',
+        sandbox.argo.url,
+        '--argocd-application',
+        project.app,
+        '--revision',
+        git(project.manifestsRepo.gitDir, ['rev-parse', 'main']),
+        '--image',
+        `${SAMPLE.accountId}.dkr.ecr.${SAMPLE.region}.amazonaws.com/${project.ecrRepository}:v0.0.1-1`,
+        '--version',
+        'v0.0.1-1',
+        '--environment',
+        'prod',
+        '--app-repository',
+        project.appRepo.fullName,
+        '--ref',
+        'v0.0.1-1',
+        '--poll-interval',
+        '1',
+      ]),
+      0,
+    );
+    const deployments = (await gitHub(
+      sandbox,
+      `/repos/${project.appRepo.fullName}/deployments`,
+    )) as { environment: string; payload: { version?: string } }[];
+    console.log(
+      `\n  ${project.appRepo.fullName} Deployments: ${deployments.map((deployment) => `${deployment.environment} ${deployment.payload.version ?? ''}`).join(', ')}`,
     );
 
     await showState(sandbox, project);

@@ -11,6 +11,7 @@ import {
   parseVersions,
   VersionFormat,
 } from '../version/index.js';
+import { AWAIT_DEPLOYMENT_USAGE, awaitDeploymentCommand } from './await-deployment-command.js';
 import { processSignals, type SignalPort } from './interrupt.js';
 import { RELEASE_USAGE, releaseCommand, type ReleaseIo } from './release-command.js';
 import { UsageError } from './release-options.js';
@@ -57,6 +58,9 @@ Usage:
       or branch, default the checkout's HEAD), pushed to ECR, and proposed (or committed) to the
       environments that run V or older; one already ahead is skipped with a notice. Its pull
       request stays open beside a newer unmerged release, which is told it lacks the fix.
+  gitops-release await-deployment --argocd-server URL --argocd-application A --revision SHA [...]
+      Waits until Argo CD runs the manifests commit Healthy (token from ARGOCD_TOKEN); prints one
+      line per environment. See gitops-release await-deployment --help.
   gitops-release --help
 
 Options:
@@ -274,6 +278,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         readTextFile: io.readTextFile ?? ((path) => readFile(path, 'utf8')),
         signals: io.signals ?? (io.exec === undefined ? processSignals : undefined),
         running,
+      });
+    }
+    if (group === 'await-deployment') {
+      const args = argv.slice(1);
+      if (args.includes('--help') || args.includes('-h')) {
+        io.stdout(AWAIT_DEPLOYMENT_USAGE);
+        return 0;
+      }
+      return await awaitDeploymentCommand(args, {
+        stdout: io.stdout,
+        stderr: io.stderr,
+        env: io.env ?? process.env,
       });
     }
     if (group !== 'version' && group !== 'manifest') {

@@ -4,6 +4,8 @@
  * calls it in runRelease, the reusable workflow and the composite through compute-version (its
  * `app` input and the `environments` output).
  */
+// The module, not the package index: the name rule alone, without the Argo CD client.
+import { ARGOCD_APPLICATION_NAME } from '../deploy/inputs.js';
 import { InputError } from '../kit/index.js';
 // The module, not the package index: compute-version bundles this without the YAML rewriter.
 import { DEFAULT_FILE_PATTERNS } from '../manifest/files.js';
@@ -13,7 +15,14 @@ export type ReleaseMode = (typeof RELEASE_MODES)[number];
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const ENVIRONMENT_KEYS = ['path', 'mode', 'files', 'base', 'environment'] as const;
+const ENVIRONMENT_KEYS = [
+  'path',
+  'mode',
+  'files',
+  'base',
+  'environment',
+  'argocd-application',
+] as const;
 /**
  * A GitHub environment name as a job's `environment:` takes it (at most 255 characters): letters,
  * digits, spaces and `._-/`, starting with a letter or digit. Nothing that a YAML or expression
@@ -62,6 +71,14 @@ export interface EnvironmentPlan {
   readonly githubEnvironment: string;
   /** The last environment publishes the GitHub release that marks the release finished. */
   readonly last: boolean;
+  /** The Argo CD application that runs this environment; '' when none is named. */
+  readonly argocdApplication: string;
+  /**
+   * Whether the release waits here until Argo CD runs the change Healthy (await-deployment), before
+   * the next environment starts: a direct-mode environment naming its Argo CD application. A
+   * pull-request environment's change runs only once merged, so its manifests repository awaits it.
+   */
+  readonly awaitDeployment: boolean;
 }
 
 export interface ReleasePlan {
@@ -201,6 +218,16 @@ function planEnvironment(
     checkMode(textOf(fields.mode ?? request.mode, 'environments', 'mode'), 'environments'),
   );
   const files = within(() => globList(fields.files ?? request.manifestsFiles, 'environments'));
+  const argocdApplication = textOf(
+    fields['argocd-application'],
+    'environments',
+    'argocd-application',
+  ).trim();
+  if (argocdApplication !== '' && !ARGOCD_APPLICATION_NAME.test(argocdApplication)) {
+    fail(
+      `argocd-application "${argocdApplication}" is not an Argo CD application name: lower-case letters, digits, '-' and '.'`,
+    );
+  }
   return {
     name,
     path,
@@ -215,6 +242,8 @@ function planEnvironment(
     ),
     // Its own branch and label per named environment: prod's pull request never supersedes staging's.
     app: `${request.app}-${name}`,
+    argocdApplication,
+    awaitDeployment: mode === 'direct' && argocdApplication !== '',
   };
 }
 
@@ -258,6 +287,8 @@ export function checkReleaseRequest(request: ReleaseRequest): ReleasePlan {
           app: request.app,
           githubEnvironment,
           last: true,
+          argocdApplication: '',
+          awaitDeployment: false,
         },
       ],
     };

@@ -26,7 +26,9 @@ import { join } from 'node:path';
 import { node24Path, ROOT, runAction, type ActionRun } from '../support/action-runner.js';
 import { registryAvailability, startRegistry, type TestRegistry } from '../support/docker/index.js';
 import { startEcrServer, type EcrTestServer } from '../support/ecr-server/index.js';
+import { startArgoCdServer, type ArgoCdTestServer } from '../support/argocd-server/server.js';
 import {
+  deploymentsOf,
   startGitHubServer,
   type GitHubTestServer,
   type TestRepo,
@@ -104,6 +106,7 @@ const ecrParts = (): Promise<EcrParts> =>
   })());
 
 afterAll(async () => {
+  if (argoStarted) await (await argoStarted).argo.close();
   if (github) await (await github).server.close();
   if (ecrStarted) {
     const { ecr, registry } = await ecrStarted;
@@ -1160,6 +1163,141 @@ describe('dist/ecr-build-push refuses bad input before any call to ECR or docker
       expectOneLineFailure(run, 'ecr-build-push', testCase, [awsSecret]);
       expect(await snapshot(workspace)).toEqual(before);
       expect(await ecrCalls(keyId)).toEqual([]);
+    },
+    30_000,
+  );
+});
+
+// --- await-deployment -------------------------------------------------------------------------
+
+let argoStarted: Promise<{ argo: ArgoCdTestServer; manifests: TestRepo }> | undefined;
+const argoParts = (): Promise<{ argo: ArgoCdTestServer; manifests: TestRepo }> =>
+  (argoStarted ??= (async () => {
+    const { server } = await gitHubParts();
+    const argo = await startArgoCdServer();
+    const manifests = await server.createRepo('octo-org/argo-manifests');
+    await manifests.commit('cms', { 'apps/cms/values.yaml': `image: ${IMAGE}:v0.0.1\n` });
+    await argo.addApplication({
+      name: 'vsp-cms-dev',
+      gitDir: manifests.gitDir,
+      repoURL: `${server.url}/${manifests.fullName}.git`,
+      path: 'apps/cms',
+    });
+    return { argo, manifests };
+  })());
+
+const awaitDeploymentCases: BadInputCase[] = [
+  {
+    name: 'no server',
+    inputs: { 'argocd-server': '' },
+    input: 'argocd-server',
+    hint: 'https://argocd.example.org',
+  },
+  {
+    name: 'server not a URL',
+    inputs: { 'argocd-server': 'argocd.example.org' },
+    input: 'argocd-server',
+    hint: 'is not a URL',
+  },
+  {
+    name: 'server not http(s)',
+    inputs: { 'argocd-server': 'ftp://argocd.example.org' },
+    input: 'argocd-server',
+    hint: 'not an http(s) URL',
+  },
+  {
+    name: 'server URL carrying credentials',
+    inputs: { 'argocd-server': 'https://admin:hunter2@argocd.example.org' },
+    input: 'argocd-server',
+    hint: 'pass the token as argocd-token',
+  },
+  {
+    name: 'empty token',
+    inputs: { 'argocd-token': '' },
+    input: 'argocd-token',
+    hint: 'secrets.ARGOCD_TOKEN',
+  },
+  {
+    name: 'no application',
+    inputs: { 'argocd-application': '' },
+    input: 'argocd-application',
+    hint: 'e.g. vsp-cms-dev',
+  },
+  {
+    name: 'application name with a slash',
+    inputs: { 'argocd-application': 'argocd/../vsp-cms' },
+    input: 'argocd-application',
+    hint: "lower-case letters, digits, '-' and '.'",
+  },
+  {
+    name: 'unknown application',
+    inputs: { 'argocd-application': 'vsp-cms-typo' },
+    input: 'argocd-application',
+    hint: 'no application named vsp-cms-typo',
+  },
+  {
+    name: 'a token Argo CD does not know',
+    inputs: { 'argocd-token': 'argocd-wrong-token' },
+    input: 'argocd-token',
+    hint: 'not valid',
+  },
+  {
+    name: 'revision not a SHA',
+    inputs: { revision: 'main' },
+    input: 'revision',
+    hint: '7 to 40 hexadecimal',
+  },
+  {
+    name: 'timeout zero',
+    inputs: { timeout: '0' },
+    input: 'timeout',
+    hint: 'positive whole number',
+  },
+  {
+    name: 'environment without version',
+    inputs: { version: '' },
+    input: 'version',
+    hint: "compute-version's version",
+  },
+];
+
+describe('dist/await-deployment refuses bad input before GitHub records a deployment', () => {
+  it.concurrent.each(
+    awaitDeploymentCases.map((testCase) => [caseName(testCase), testCase] as const),
+  )(
+    '%s',
+    async (_name, testCase) => {
+      const { server, app } = await gitHubParts();
+      const { argo, manifests } = await argoParts();
+      const appToken = secret('ghs_');
+      const given = { ...testCase.inputs };
+      // The valid token is the server's; a case's own token is a secret it must not print.
+      const token = given['argocd-token'] ?? argo.token;
+      const run = await runAction({
+        action: 'actions/await-deployment',
+        env: { GITHUB_API_URL: server.url, GITHUB_REPOSITORY: app.fullName },
+        inputs: {
+          'argocd-server': argo.url,
+          'argocd-application': 'vsp-cms-dev',
+          'argocd-token': token,
+          revision: await manifests.head(),
+          version: 'v0.0.418',
+          environment: 'dev',
+          'app-repository': app.fullName,
+          'app-token': appToken,
+          ref: await app.head(),
+          timeout: '5',
+          'poll-interval': '1',
+          ...given,
+        },
+      });
+      expectOneLineFailure(
+        run,
+        'await-deployment',
+        testCase,
+        [appToken, token].filter((value) => value.trim() !== ''),
+      );
+      expect(deploymentsOf(app)).toEqual([]);
     },
     30_000,
   );

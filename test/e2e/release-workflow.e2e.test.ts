@@ -9,11 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/action-runner.js';
+import { startArgoCdServer, type ArgoCdTestServer } from '../support/argocd-server/server.js';
+import { deploymentsOf } from '../support/github-server.js';
 import { fixtureReleaseTexts } from '../support/release-texts.js';
 import { describeRun, runWorkflow, type WorkflowRun } from '../support/workflow-runner/index.js';
 import {
   ACCOUNT_ID,
   APP,
+  ECR_HOST,
   ENVIRONMENT_FILES,
   MANIFESTS_PATH,
   MANIFESTS_REPOSITORY,
@@ -424,7 +427,7 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     [
       'a misspelt key',
       { environments: '{"prod": {"paht": "apps/vsp-cms"}}' },
-      "input 'environments': prod: unknown paht (known: path, mode, files, base, environment)",
+      "input 'environments': prod: unknown paht (known: path, mode, files, base, environment, argocd-application)",
     ],
     [
       'an unknown mode',
@@ -508,4 +511,128 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     );
     expect(await fixture.app.tags()).toEqual(tags);
   }, 90_000);
+
+  describe('with Argo CD: a direct environment runs Healthy before the next one starts', () => {
+    let argo: ArgoCdTestServer;
+    const environments = {
+      dev: { path: 'apps/cms-environments/dev', mode: 'direct', 'argocd-application': 'cms-dev' },
+      prod: { path: 'apps/cms-environments/prod', mode: 'pull-request' },
+    };
+
+    beforeAll(async () => {
+      argo = await startArgoCdServer();
+      await argo.addApplication({
+        name: 'cms-dev',
+        gitDir: fixture.manifests.gitDir,
+        repoURL: `${fixture.server.url}/${MANIFESTS_REPOSITORY}.git`,
+        path: 'apps/cms-environments/dev',
+      });
+    });
+
+    afterAll(async () => {
+      await argo.close();
+    });
+
+    const releaseWithArgo = (sha: string): Promise<WorkflowRun> =>
+      runWorkflow({
+        workflow: { file: RELEASE_WORKFLOW },
+        inputs: {
+          ...scheduledInputs(),
+          environments: JSON.stringify(environments),
+          'argocd-server': argo.url,
+          'argocd-poll-interval': 1,
+          // A wait that cannot end fails in seconds, not the default ten minutes.
+          'argocd-timeout': 30,
+        },
+        secrets: {
+          'manifests-token': MANIFESTS_TOKEN,
+          'argocd-token': argo.token,
+          'deployments-token': 'ghs_deployments_token_of_the_app',
+        },
+        github: fixture.github(sha),
+        services: fixture.services,
+        workDir: fixture.workDir,
+      });
+
+    it('dev Healthy at the new commit and image, reported to Deployments; then prod opens its pull request', async () => {
+      const sha = await fixture.app.commit('Add the events page (#421)', {
+        'events.html': '<h1/>\n',
+      });
+      const run = await releaseWithArgo(sha);
+      expectSucceeded(run);
+      const version = run.outputs.version ?? '';
+      const [dev, prod] = run.jobs.manifests?.legs ?? [];
+      const awaited = dev?.steps.find((step) => step.kind.includes('await-deployment'));
+      const devCommit = dev?.steps.find((step) => step.id === 'pr')?.outputs['commit-sha'];
+      expect(awaited?.inputs).toMatchObject({
+        revision: devCommit,
+        'argocd-application': 'cms-dev',
+      });
+      expect(awaited?.outputs).toMatchObject({
+        health: 'Healthy',
+        'synced-revision': devCommit,
+        // As the manifests name it: the ECR host, where the test pushed to the local registry.
+        images: JSON.stringify([`${ECR_HOST}/${fixture.ecrRepository}:${version}`]),
+      });
+      expect(dev?.summary).toContain(`| dev | ${version} | ${(devCommit ?? '').slice(0, 12)} |`);
+      // prod waits for no Argo CD (its pull request is merged later) and opened its pull request.
+      expect(prod?.steps.find((step) => step.kind.includes('await-deployment'))?.outcome).toBe(
+        'skipped',
+      );
+      expect(
+        await fixture.releaseProblems({
+          version,
+          sha,
+          outputs: run.outputs,
+          file: ENVIRONMENT_FILES.prod,
+          pullRequestApp: `${APP}-prod`,
+        }),
+      ).toEqual([]);
+      const deployments = deploymentsOf(fixture.app).filter(
+        (deployment) => deployment.payload.version === version,
+      );
+      expect(deployments.map((deployment) => [deployment.environment, deployment.sha])).toEqual([
+        ['dev', sha],
+      ]);
+      expect(deployments[0]?.statuses.map((status) => status.state)).toEqual([
+        'in_progress',
+        'success',
+      ]);
+      expect(deployments[0]?.statuses[1]?.environmentUrl).toBe(`${argo.url}/applications/cms-dev`);
+    }, 120_000);
+
+    it('dev Degraded stops the release naming the failing pod: prod untouched, the release unfinished', async () => {
+      argo.setScenario('cms-dev', 'degraded');
+      const sha = await fixture.app.commit('Rework the cache (#422)', { 'cache.php': '<?php\n' });
+      const pulls = await fixture.manifests.pulls();
+      const prodBefore = fixture.manifestAt('main', ENVIRONMENT_FILES.prod);
+      const run = await releaseWithArgo(sha);
+      expect(run.result).toBe('failure');
+      expect(run.jobs.manifests?.legs.map((leg) => `${leg.name}: ${leg.result}`)).toEqual([
+        'manifests (dev): failure',
+        'manifests (prod): cancelled',
+      ]);
+      const version = run.jobs.version?.outputs.version ?? '';
+      const awaited = run.jobs.manifests?.legs[0]?.steps.find((step) =>
+        step.kind.includes('await-deployment'),
+      );
+      expect(awaited?.errors).toHaveLength(1);
+      expect(awaited?.errors[0]).toMatch(
+        /await-deployment failed: cms-dev is Degraded at [0-9a-f]{12}: .*Pod cms-dev\/cms-dev-[0-9a-f]{7}-x7k2p is Degraded: back-off .*CrashLoopBackOff/,
+      );
+      expect(await fixture.manifests.pulls()).toEqual(pulls);
+      expect(fixture.manifestAt('main', ENVIRONMENT_FILES.prod)).toBe(prodBefore);
+      const published = await fetch(
+        `${fixture.server.url}/repos/${fixture.app.fullName}/releases/tags/${version}`,
+      );
+      expect(published.status).toBe(404);
+      const deployment = deploymentsOf(fixture.app).find(
+        (candidate) => candidate.payload.version === version,
+      );
+      expect(deployment?.statuses.map((status) => status.state)).toEqual([
+        'in_progress',
+        'failure',
+      ]);
+    }, 120_000);
+  });
 });

@@ -9,6 +9,11 @@
  * dropped connections, a concurrent change just before a request).
  */
 export { startGitHubServer } from './github-server/server.js';
+export { deploymentsOf } from './github-server/deployment-routes.js';
+export type {
+  DeploymentRecord,
+  DeploymentStatusRecord,
+} from './github-server/deployment-routes.js';
 export { GIT_IDENTITY } from './github-server/git.js';
 export { describeCalls, manifestFor, measureReleaseCalls } from './github-server/release-calls.js';
 export type { ApiCall, ReleaseCalls } from './github-server/release-calls.js';

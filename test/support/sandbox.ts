@@ -25,6 +25,7 @@ import {
   type TestRegistry,
 } from './docker/index.js';
 import { startEcrServer, type EcrTestServer } from './ecr-server/index.js';
+import { startArgoCdServer, type ArgoCdTestServer } from './argocd-server/server.js';
 import { startGitHubServer, type GitHubTestServer, type TestRepo } from './github-server.js';
 
 const execFileAsync = promisify(execFile);
@@ -111,6 +112,8 @@ export interface Sandbox {
   readonly registry: TestRegistry;
   readonly ecr: EcrTestServer;
   readonly github: GitHubTestServer;
+  /** Argo CD's REST API, with the sample's application (SAMPLE.app) following its manifests. */
+  readonly argo: ArgoCdTestServer;
   /** The GitHub token the CLI uses here (the server accepts any). */
   readonly token: string;
   /** What the CLI needs to reach the sandbox: GitHub API URL and token, AWS, docker. */
@@ -252,6 +255,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       `manifests repository ${sample.manifestsRepo.fullName}, ${sample.manifestsPath}/values.yaml`,
     );
 
+    const argo = await startArgoCdServer();
+    cleanups.push(() => argo.close());
+    await argo.addApplication({
+      name: sample.app,
+      gitDir: sample.manifestsRepo.gitDir,
+      repoURL: `${github.url}/${sample.manifestsRepo.fullName}.git`,
+      path: sample.manifestsPath,
+    });
+    log(`Argo CD API at ${argo.url} (application ${sample.app} follows ${sample.manifestsPath})`);
+
     const token = `ghs_sandbox_${randomBytes(12).toString('hex')}`;
     const env: Record<string, string> = {
       ...daemon.env,
@@ -267,6 +280,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
       // The Node 20 support notice is about the machine, not the release; it would fill each run.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ARGOCD_TOKEN: argo.token,
     };
     let closed: Promise<void> | undefined;
     return {
@@ -275,6 +289,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       registry,
       ecr,
       github,
+      argo,
       token,
       env,
       sample,

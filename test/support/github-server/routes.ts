@@ -11,6 +11,7 @@ import {
   type PageLocation,
   type Reply,
 } from './http.js';
+import { deploymentRoutes } from './deployment-routes.js';
 import { gitDataRoutes } from './git-data-routes.js';
 import type { MakeLatest } from './model.js';
 import { accepts, type AcceptedPermissions } from './permissions.js';
@@ -338,4 +339,9 @@ const repositoryRoutes: readonly Route[] = [
   },
 ];
 
-export const routes: readonly Route[] = [...repositoryRoutes, ...gitDataRoutes, ...pullRoutes];
+export const routes: readonly Route[] = [
+  ...repositoryRoutes,
+  ...gitDataRoutes,
+  ...pullRoutes,
+  ...deploymentRoutes,
+];

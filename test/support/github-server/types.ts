@@ -49,7 +49,7 @@ export interface ReleaseInput {
 }
 
 export type PermissionName =
-  'contents' | 'pull_requests' | 'issues' | 'checks' | 'statuses' | 'metadata';
+  'contents' | 'pull_requests' | 'issues' | 'checks' | 'statuses' | 'deployments' | 'metadata';
 export type PermissionLevel = 'none' | 'read' | 'write';
 /** A fine-grained token's grants; a permission left out is `none` (metadata is always readable). */
 export type TokenPermissions = Partial<Record<PermissionName, PermissionLevel>>;

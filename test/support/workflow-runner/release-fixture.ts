@@ -154,6 +154,7 @@ const PERMISSION_NAMES: Readonly<Record<string, PermissionName>> = {
   issues: 'issues',
   checks: 'checks',
   statuses: 'statuses',
+  deployments: 'deployments',
 };
 
 /** A workflow `permissions:` block as the test server's token grants. */

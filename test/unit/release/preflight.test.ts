@@ -49,7 +49,7 @@ describe('checkReleaseRequest', () => {
     [
       'a misspelt key',
       { environments: '{"prod": {"paht": "apps/vsp-cms"}}' },
-      "input 'environments': prod: unknown paht (known: path, mode, files, base, environment)",
+      "input 'environments': prod: unknown paht (known: path, mode, files, base, environment, argocd-application)",
     ],
     [
       'an environment path outside the repository',
@@ -119,6 +119,8 @@ describe('checkReleaseRequest', () => {
           app: 'vsp-cms',
           githubEnvironment: '',
           last: true,
+          argocdApplication: '',
+          awaitDeployment: false,
         },
       ],
     });
@@ -143,6 +145,8 @@ describe('checkReleaseRequest', () => {
         app: 'vsp-cms-dev',
         githubEnvironment: '',
         last: false,
+        argocdApplication: '',
+        awaitDeployment: false,
       },
       {
         name: 'prod',
@@ -153,6 +157,8 @@ describe('checkReleaseRequest', () => {
         app: 'vsp-cms-prod',
         githubEnvironment: '',
         last: true,
+        argocdApplication: '',
+        awaitDeployment: false,
       },
     ]);
     // As the workflow's matrix takes it: globs from the repository root, one per line.
@@ -178,6 +184,42 @@ describe('checkReleaseRequest', () => {
     expect(
       checkReleaseRequest({ ...base, githubEnvironment: 'release' }).environments[0],
     ).toMatchObject({ name: 'default', githubEnvironment: 'release' });
+  });
+
+  it('awaits Argo CD only where the change runs at once: a direct environment naming its application', () => {
+    const plan = checkReleaseRequest({
+      ...base,
+      environments: JSON.stringify({
+        dev: { path: 'apps/dev', mode: 'direct', 'argocd-application': 'vsp-cms-dev' },
+        staging: { path: 'apps/staging', mode: 'direct' },
+        prod: { path: 'apps/prod', 'argocd-application': 'vsp-cms-prod' },
+      }),
+    });
+    expect(
+      plan.environments.map(({ name, argocdApplication, awaitDeployment }) => ({
+        name,
+        argocdApplication,
+        awaitDeployment,
+      })),
+    ).toEqual([
+      { name: 'dev', argocdApplication: 'vsp-cms-dev', awaitDeployment: true },
+      { name: 'staging', argocdApplication: '', awaitDeployment: false },
+      // Merged later by a person: the manifests repository's own workflow awaits it.
+      { name: 'prod', argocdApplication: 'vsp-cms-prod', awaitDeployment: false },
+    ]);
+    expect(JSON.parse(environmentsOutput(plan))).toMatchObject([
+      { argocdApplication: 'vsp-cms-dev', awaitDeployment: true },
+      {},
+      {},
+    ]);
+    expect(() =>
+      checkReleaseRequest({
+        ...base,
+        environments: '{"dev": {"path": "a", "argocd-application": "Vsp CMS"}}',
+      }),
+    ).toThrow(
+      'input \'environments\': dev: argocd-application "Vsp CMS" is not an Argo CD application name',
+    );
   });
 
   it('gives the root as `.` and its globs unprefixed', () => {
