@@ -18,7 +18,6 @@ import {
   parseAllDocuments,
   type Document,
   type Node as YamlNode,
-  type YAMLMap,
 } from 'yaml';
 
 export interface ManifestText {
@@ -80,7 +79,7 @@ function member(scope: Scope, map: unknown, key: string, seen = new Set<unknown>
   if (!isMap(node) || seen.has(node)) return undefined;
   seen.add(node);
   const merges: unknown[] = [];
-  for (const pair of (node as YAMLMap<unknown, unknown>).items) {
+  for (const pair of node.items) {
     const pairKey = resolved(scope, pair.key);
     const name = isScalar(pairKey) ? String(pairKey.value) : undefined;
     if (name === key) return pair.value;
@@ -99,8 +98,10 @@ function member(scope: Scope, map: unknown, key: string, seen = new Set<unknown>
 /** A scalar's text (numbers included, as Kubernetes would reject them but a name may look so). */
 function text(scope: Scope, node: unknown): string | undefined {
   const value = resolved(scope, node);
-  if (!isScalar(value) || value.value === null || typeof value.value === 'object') return undefined;
-  return String(value.value as string | number | boolean).trim();
+  if (!isScalar(value)) return undefined;
+  const scalar: unknown = value.value;
+  if (typeof scalar === 'string') return scalar.trim();
+  return typeof scalar === 'number' || typeof scalar === 'boolean' ? String(scalar) : undefined;
 }
 
 function items(scope: Scope, node: unknown): unknown[] {
@@ -160,7 +161,7 @@ function readResources(sources: readonly ManifestText[]): Resource[] {
       docs = parseAllDocuments(source.text, {
         lineCounter: lines,
         uniqueKeys: false,
-      }) as Document[];
+      });
     } catch {
       continue;
     }
@@ -194,9 +195,7 @@ function storeOf(resource: Resource): StoreInfo {
   const { scope } = resource;
   const provider = member(scope, member(scope, resource.node, 'spec'), 'provider');
   const providerNode = resolved(scope, provider);
-  const providerName = isMap(providerNode)
-    ? (text(scope, (providerNode as YAMLMap<unknown, unknown>).items[0]?.key) ?? '')
-    : '';
+  const providerName = isMap(providerNode) ? (text(scope, providerNode.items[0]?.key) ?? '') : '';
   const aws = member(scope, provider, 'aws');
   return {
     kind: resource.kind,

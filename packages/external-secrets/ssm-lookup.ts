@@ -109,7 +109,7 @@ export function describeParametersLookup(
           if (parameter.Name !== undefined && wanted.has(parameter.Name)) found.add(parameter.Name);
         }
         // AWS may answer a page with no parameters and a token: only a missing token ends the list.
-        nextToken = output.NextToken || undefined;
+        nextToken = output.NextToken === '' ? undefined : output.NextToken;
       } while (nextToken !== undefined);
       return found;
     },
