@@ -3,13 +3,13 @@
  * page of it. DescribeParameters returns metadata (name, type, version, dates), never a value, so
  * nothing secret reaches this process and no KMS key is used.
  */
-import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { errorMessage, GitOpsError, type Logger } from '../kit/index.js';
+import { createSsmClient } from '../ssm/index.js';
 import type { ParameterLookup } from './check.js';
 
 /** The IAM action the check needs (it takes no resource-level conditions: grant it on `*`). */
 export const DESCRIBE_ACTION = 'ssm:DescribeParameters';
-const DEFAULT_MAX_ATTEMPTS = 5;
 /** A server that keeps answering with a NextToken must not keep the release waiting. */
 const MAX_PAGES = 100;
 
@@ -116,12 +116,21 @@ export function describeParametersLookup(
   };
 }
 
-/** A lookup with its own client for `region`; credentials from the SDK's default chain. */
+/** A lookup with its own client for `region` (the suite's one SSM client factory, packages/ssm). */
 export function createParameterLookup(options: ParameterLookupOptions): ParameterLookup {
-  const client = new SSMClient({
-    region: options.region,
-    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-  });
+  let client: SSMClient;
+  try {
+    ({ sdk: client } = createSsmClient({
+      region: options.region,
+      endpoint: options.endpoint,
+      maxAttempts: options.maxAttempts,
+    }));
+  } catch (error: unknown) {
+    // A region from an ExternalSecret or its store, not from an input.
+    throw new GitOpsError(
+      `cannot look up SSM parameters in '${options.region}': ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
   return describeParametersLookup(client, options);
 }
