@@ -21,6 +21,7 @@ import {
   type TestRegistry,
 } from '../docker/index.js';
 import { startEcrServer, type EcrTestServer } from '../ecr-server/index.js';
+import { startSsmServer, type SsmTestServer } from '../ssm-server/index.js';
 import {
   startGitHubServer,
   type GitHubTestServer,
@@ -114,6 +115,8 @@ export interface ReleaseFixture {
   readonly server: GitHubTestServer;
   readonly registry: TestRegistry;
   readonly ecr: EcrTestServer;
+  /** Parameter Store, for the parameter check of ExternalSecrets (AWS_ENDPOINT_URL_SSM). */
+  readonly ssm: SsmTestServer;
   readonly app: TestRepo;
   readonly manifests: TestRepo;
   /** Unique per fixture: a registry shared by a CI run never mixes two tests' images. */
@@ -193,7 +196,7 @@ function checkoutStandIn(server: GitHubTestServer, calls: CheckoutCall[]): Exter
 }
 
 /** OIDC into a role needs `id-token: write`; the credentials then reach the ECR test server. */
-function awsCredentialsStandIn(ecr: EcrTestServer): ExternalAction {
+function awsCredentialsStandIn(ecr: EcrTestServer, ssm: SsmTestServer): ExternalAction {
   return ({ inputs, job }) => {
     if (job.permissions['id-token'] !== 'write') {
       throw new Error(
@@ -211,6 +214,7 @@ function awsCredentialsStandIn(ecr: EcrTestServer): ExternalAction {
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,
         AWS_ENDPOINT_URL_ECR: ecr.endpoint,
+        AWS_ENDPOINT_URL_SSM: ssm.endpoint,
         AWS_EC2_METADATA_DISABLED: 'true',
       },
     });
@@ -228,6 +232,7 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
     startRegistry(),
   ]);
   let ecr: EcrTestServer | undefined;
+  const ssm = await startSsmServer({ accountId: ACCOUNT_ID, region: REGION });
   try {
     await ensureBaseImage(daemon);
     ecr = await startEcrServer({ registry, accountId: ACCOUNT_ID, region: REGION });
@@ -260,7 +265,7 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
       },
       externalActions: {
         'actions/checkout': checkoutStandIn(server, checkouts),
-        'aws-actions/configure-aws-credentials': awsCredentialsStandIn(ecrServer),
+        'aws-actions/configure-aws-credentials': awsCredentialsStandIn(ecrServer, ssm),
       },
       jobToken: (job, permissions) => {
         const token = `ghs_${job.replace(/[^A-Za-z0-9]/g, '_')}_${randomBytes(6).toString('hex')}`;
@@ -336,6 +341,7 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
       server,
       registry,
       ecr,
+      ssm,
       app,
       manifests,
       ecrRepository,
@@ -363,12 +369,14 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
       releaseProblems,
       close: async () => {
         await ecrServer.close();
+        await ssm.close();
         await Promise.all([server.close(), daemon.stop(), registry.stop()]);
         rmSync(workDir, { recursive: true, force: true });
       },
     };
   } catch (error: unknown) {
     await ecr?.close();
+    await ssm.close();
     await Promise.all([server.close(), daemon.stop(), registry.stop()]);
     rmSync(workDir, { recursive: true, force: true });
     throw error;
