@@ -290,6 +290,7 @@ function releaseConfigOf(
     allowDowngrade: settings.allowDowngrade,
     downgradeReason: settings.downgradeReason,
     pinDigest: settings.pinDigest,
+    checkParameters: settings.checkParameters,
     dryRun: settings.dryRun,
     serverUrl: where.env.GITHUB_SERVER_URL,
   };

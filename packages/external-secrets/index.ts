@@ -12,7 +12,11 @@ export type {
   ParameterCheckResult,
   ParameterLookup,
 } from './check.js';
-export { findParameterReferences, parameterNameProblem } from './references.js';
+export {
+  findParameterReferences,
+  MAX_SCANNED_CHARACTERS,
+  parameterNameProblem,
+} from './references.js';
 export type {
   ManifestText,
   ParameterReference,

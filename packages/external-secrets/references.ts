@@ -152,9 +152,31 @@ interface Resource {
   readonly line: number;
 }
 
-function readResources(sources: readonly ManifestText[]): Resource[] {
+/** Larger files are not parsed for ExternalSecrets (the manifest step holds its own files to this too). */
+export const MAX_SCANNED_CHARACTERS = 2 * 1024 * 1024;
+
+/**
+ * Whether a file can hold an ExternalSecret or a store: their kinds all end in `Secret` or
+ * `SecretStore`, spelt out unless written with escapes. Skips parsing every other file.
+ */
+const mayHoldSecrets = (text: string): boolean => text.includes('Secret') || text.includes('\\');
+
+function readResources(
+  sources: readonly ManifestText[],
+  unchecked: UncheckedReference[],
+): Resource[] {
   const resources: Resource[] = [];
   for (const source of sources) {
+    if (!mayHoldSecrets(source.text)) continue;
+    if (source.text.length > MAX_SCANNED_CHARACTERS) {
+      unchecked.push({
+        file: source.path,
+        line: 1,
+        resource: 'file',
+        reason: `larger than ${String(MAX_SCANNED_CHARACTERS / (1024 * 1024))} MiB, not read for ExternalSecrets`,
+      });
+      continue;
+    }
     const lines = new LineCounter();
     let docs: Document[];
     try {
@@ -359,7 +381,8 @@ function scanEso(scan: Scan, resource: Resource, stores: readonly StoreInfo[]): 
 
 /** Every SSM parameter the ExternalSecrets in `sources` name; see the module comment. */
 export function findParameterReferences(sources: readonly ManifestText[]): ParameterScan {
-  const resources = readResources(sources);
+  const scan = new Scan();
+  const resources = readResources(sources, scan.unchecked);
   const stores = resources
     .filter(
       (resource) =>
@@ -367,7 +390,6 @@ export function findParameterReferences(sources: readonly ManifestText[]): Param
         (resource.kind === 'SecretStore' || resource.kind === 'ClusterSecretStore'),
     )
     .map(storeOf);
-  const scan = new Scan();
   let count = 0;
   for (const resource of resources) {
     if (resource.apiVersion === KES_API && resource.kind === 'ExternalSecret') {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   findParameterReferences,
+  MAX_SCANNED_CHARACTERS,
   parameterNameProblem,
   type ManifestText,
 } from '../../../packages/external-secrets/index.js';
@@ -390,6 +391,28 @@ describe('weird YAML', () => {
       ),
     ];
     expect(named(sources)).toEqual([]);
+  });
+});
+
+describe('files too large to read', () => {
+  it('reports a file over the limit as not checked instead of parsing it', () => {
+    const big = [
+      'apiVersion: kubernetes-client.io/v1',
+      'kind: ExternalSecret',
+      'metadata: {name: big}',
+      'spec:',
+      '  backendType: systemManager',
+      '  data: [{key: /cms/big, name: X}]',
+      `# ${'x'.repeat(MAX_SCANNED_CHARACTERS)}`,
+    ].join('\n');
+    const scan = findParameterReferences([{ path: 'big.yaml', text: big }]);
+    expect(scan.references).toEqual([]);
+    expect(scan.unchecked).toEqual([
+      expect.objectContaining({
+        file: 'big.yaml',
+        reason: expect.stringMatching(/larger than 2 MiB/),
+      }),
+    ]);
   });
 });
 
