@@ -70806,9 +70806,27 @@ function references_parameterNameProblem(name) {
     }
     return undefined;
 }
-function readResources(sources) {
+/** Larger files are not parsed for ExternalSecrets (the manifest step holds its own files to this too). */
+const MAX_SCANNED_CHARACTERS = 2 * 1024 * 1024;
+/**
+ * Whether a file can hold an ExternalSecret or a store: their kinds all end in `Secret` or
+ * `SecretStore`, spelt out unless written with escapes. Skips parsing every other file.
+ */
+const mayHoldSecrets = (text) => text.includes('Secret') || text.includes('\\');
+function readResources(sources, unchecked) {
     const resources = [];
     for (const source of sources) {
+        if (!mayHoldSecrets(source.text))
+            continue;
+        if (source.text.length > MAX_SCANNED_CHARACTERS) {
+            unchecked.push({
+                file: source.path,
+                line: 1,
+                resource: 'file',
+                reason: `larger than ${String(MAX_SCANNED_CHARACTERS / (1024 * 1024))} MiB, not read for ExternalSecrets`,
+            });
+            continue;
+        }
         const lines = new dist/* LineCounter */.HN();
         let docs;
         try {
@@ -70995,12 +71013,12 @@ function scanEso(scan, resource, stores) {
 }
 /** Every SSM parameter the ExternalSecrets in `sources` name; see the module comment. */
 function findParameterReferences(sources) {
-    const resources = readResources(sources);
+    const scan = new Scan();
+    const resources = readResources(sources, scan.unchecked);
     const stores = resources
         .filter((resource) => groupOf(resource.apiVersion) === ESO_GROUP &&
         (resource.kind === 'SecretStore' || resource.kind === 'ClusterSecretStore'))
         .map(storeOf);
-    const scan = new Scan();
     let count = 0;
     for (const resource of resources) {
         if (resource.apiVersion === KES_API && resource.kind === 'ExternalSecret') {
