@@ -12,11 +12,7 @@ export type {
   ParameterCheckResult,
   ParameterLookup,
 } from './check.js';
-export {
-  findParameterReferences,
-  MAX_SCANNED_CHARACTERS,
-  parameterNameProblem,
-} from './references.js';
+export { findParameterReferences, MAX_SCANNED_CHARACTERS, keyNameProblem } from './references.js';
 export type {
   ManifestText,
   ParameterReference,

@@ -19,6 +19,7 @@ import {
   type Document,
   type Node as YamlNode,
 } from 'yaml';
+import { parameterNameProblem } from '../ssm/index.js';
 
 export interface ManifestText {
   /** Relative to the manifests root, with `/`. */
@@ -58,9 +59,6 @@ export interface ParameterScan {
 const ESO_GROUP = 'external-secrets.io';
 const KES_API = 'kubernetes-client.io/v1';
 const MERGE_KEY = '<<';
-/** SSM's own rules (PutParameter): letters, digits, `.`, `-`, `_`, `/`; at most 2048 characters. */
-const PARAMETER_NAME = /^[A-Za-z0-9_.\-/]+$/;
-const MAX_NAME_LENGTH = 2048;
 const MAX_HIERARCHY_DEPTH = 15;
 
 interface Scope {
@@ -115,18 +113,15 @@ function lineOf(scope: Scope, node: unknown, fallback: number): number {
   return range ? scope.lines.linePos(range[0]).line : fallback;
 }
 
-/** Why `name` can never name a parameter; undefined when it can. */
-export function parameterNameProblem(name: string): string | undefined {
+/**
+ * Why a key can never name a parameter, undefined when it can: packages/ssm's naming rules (the
+ * suite's one owner of them), plus what only creating a parameter refuses (reserved prefixes, depth).
+ */
+export function keyNameProblem(name: string): string | undefined {
   if (name === '') return 'the key is empty';
-  if (name.length > MAX_NAME_LENGTH)
-    return `it is longer than ${String(MAX_NAME_LENGTH)} characters`;
-  if (!PARAMETER_NAME.test(name)) {
-    return 'a parameter name holds only letters, digits and . _ - /';
-  }
+  const problem = parameterNameProblem(name);
+  if (problem !== undefined) return problem;
   if (/^(aws|ssm)/i.test(name)) return "names starting with 'aws' or 'ssm' are reserved";
-  if (name.includes('/') && !name.startsWith('/')) {
-    return 'a name with a hierarchy must start with /';
-  }
   if (name.split('/').length - 1 > MAX_HIERARCHY_DEPTH) {
     return `it is more than ${String(MAX_HIERARCHY_DEPTH)} levels deep`;
   }
@@ -269,7 +264,7 @@ class Scan {
       line,
       resource: described,
       region,
-      invalid: parameterNameProblem(name),
+      invalid: keyNameProblem(name),
     });
   }
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   findParameterReferences,
   MAX_SCANNED_CHARACTERS,
-  parameterNameProblem,
+  keyNameProblem,
   type ManifestText,
 } from '../../../packages/external-secrets/index.js';
 
@@ -416,17 +416,17 @@ describe('files too large to read', () => {
   });
 });
 
-describe('parameterNameProblem', () => {
+describe('keyNameProblem', () => {
   it.each([
     ['/cms/prod/db_password', undefined],
     ['plain-name.v2', undefined],
-    ['cms/prod/x', /must start with \//],
+    ['cms/prod/x', /no leading \//],
     ['/cms/prod/x y', /letters, digits/],
     ['awsKey', /reserved/],
     [`/${Array(16).fill('a').join('/')}`, /levels deep/],
-    [`/${'x'.repeat(2048)}`, /longer than 2048/],
+    [`/${'x'.repeat(2048)}`, /is not a parameter name/],
   ])('name %#', (name, problem) => {
-    const found = parameterNameProblem(name);
+    const found = keyNameProblem(name);
     if (problem === undefined) expect(found).toBeUndefined();
     else expect(found).toMatch(problem);
   });
