@@ -57,18 +57,32 @@ export class MissingParametersError extends GitOpsError {
     const where = first ? `${first.file}:${String(first.line)}` : '';
     const names = [...new Set(missing.map((parameter) => parameter.name))];
     super(
-      `${String(names.length)} SSM parameter(s) named by ExternalSecrets do not exist (first: ${first?.name ?? ''} at ${where}): create them before releasing, or set ${modeInput}: warn`,
+      inert(
+        `${String(names.length)} SSM parameter(s) named by ExternalSecrets do not exist (first: ${first?.name ?? ''} at ${where}): create them before releasing, or set ${modeInput}: warn`,
+      ),
     );
     this.missing = missing;
   }
 }
 
+/**
+ * Text from the manifests made inert for a log line: a key or path holding a newline could
+ * otherwise start a line of its own (`::add-mask::`, `::stop-commands::` on a runner), and escape
+ * sequences could rewrite a terminal.
+ */
+export function inert(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
 /** The line each missing parameter gets: `apps/x/dev/secrets.yaml:14: SSM parameter ... in us-gov-west-1`. */
 export function missingLine(parameter: MissingParameter): string {
   const where = `${parameter.file}:${String(parameter.line)}`;
-  return parameter.invalid === undefined
-    ? `${where}: SSM parameter ${parameter.name} does not exist in ${parameter.region}`
-    : `${where}: SSM parameter '${parameter.name}' cannot exist in ${parameter.region}: ${parameter.invalid}`;
+  return inert(
+    parameter.invalid === undefined
+      ? `${where}: SSM parameter ${parameter.name} does not exist in ${parameter.region}`
+      : `${where}: SSM parameter '${parameter.name}' cannot exist in ${parameter.region}: ${parameter.invalid}`,
+  );
 }
 
 function batches<T>(values: readonly T[], size: number): T[][] {
@@ -92,7 +106,9 @@ export async function checkParameters(
   // Lines start with fixed text: a file name from the manifests never starts a log line.
   for (const skipped of scan.unchecked) {
     logger.info(
-      `parameter check: not checked: ${skipped.file}:${String(skipped.line)} (${skipped.resource}): ${skipped.reason}`,
+      inert(
+        `parameter check: not checked: ${skipped.file}:${String(skipped.line)} (${skipped.resource}): ${skipped.reason}`,
+      ),
     );
   }
   const byRegion = new Map<string, ParameterReference[]>();
@@ -100,7 +116,9 @@ export async function checkParameters(
     const region = reference.region ?? request.region;
     if (region === undefined) {
       throw new GitOpsError(
-        `no AWS region to look up SSM parameter ${reference.name} (${reference.file}:${String(reference.line)}) in: set it, or the job's AWS_REGION`,
+        inert(
+          `no AWS region to look up SSM parameter ${reference.name} (${reference.file}:${String(reference.line)}) in: set it, or the job's AWS_REGION`,
+        ),
         { input: request.regionInput },
       );
     }
@@ -131,7 +149,9 @@ export async function checkParameters(
     else logger.warning(missingLine(parameter));
   }
   logger.info(
-    `parameter check: ${String(checked)} SSM parameter(s) named by ${String(scan.resources)} ExternalSecret(s) looked up in ${[...byRegion.keys()].join(', ') || 'no region'}; ${String(missing.length)} missing, ${String(scan.unchecked.length)} reference(s) not checked`,
+    inert(
+      `parameter check: ${String(checked)} SSM parameter(s) named by ${String(scan.resources)} ExternalSecret(s) looked up in ${[...byRegion.keys()].join(', ') || 'no region'}; ${String(missing.length)} missing, ${String(scan.unchecked.length)} reference(s) not checked`,
+    ),
   );
   if (missing.length > 0 && mode === 'error') {
     throw new MissingParametersError(missing, request.modeInput);

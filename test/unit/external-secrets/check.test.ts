@@ -148,4 +148,28 @@ describe('checkParameters', () => {
       /^input 'region': no AWS region to look up SSM parameter \/cms\/a \(a\.yaml:7\)/,
     );
   });
+
+  it('never lets a key or region from the manifests start a log line of its own', async () => {
+    const sources: ManifestText[] = [
+      {
+        path: 'a.yaml',
+        text: [
+          'apiVersion: kubernetes-client.io/v1',
+          'kind: ExternalSecret',
+          'metadata: {name: app}',
+          'spec:',
+          '  backendType: systemManager',
+          '  region: "us-gov-west-1\\n::stop-commands::x"',
+          '  data:',
+          '    - {key: "/cms/a\\n::add-mask::b", name: A}',
+          '    - {key: "{{ x }}\\n::error::c", name: B}',
+          '',
+        ].join('\n'),
+      },
+    ];
+    const { full, logger } = request(sources, store([]).lookupFor, { mode: 'warn' });
+    await checkParameters(full);
+    expect(logger.records.length).toBeGreaterThan(2);
+    for (const record of logger.records) expect(record.message).not.toMatch(/[\r\n]/);
+  });
 });
