@@ -5,8 +5,11 @@
  *   0. a dry run: the plan, and nothing changed anywhere;
  *   1. a scheduled release: tag, image build and push, manifest pull request, GitHub release;
  *   2. the next scheduled run with no new commit: skipped;
- *   3. a new commit and its release, which supersedes the first pull request;
- *   4. a hotfix of the first release, on a branch from its commit.
+ *   3. the infrastructure team merges v0.0.1 (production runs it); a new commit and its release,
+ *      whose pull request waits for review;
+ *   4. the emergency: `gitops-release hotfix v0.0.1 --from hotfix/v0.0.1`, built from its branch;
+ *      its pull request stays open beside v0.0.2's, which is told it lacks the fix;
+ *   5. the hotfix is merged first: the manifests run v0.0.1-1 while v0.0.2 is still pending.
  *
  * Then it prints the tags, digests, pull requests (with the diff) and how to look at each part.
  * On a fresh Debian machine it first installs what the sandbox needs (dockerd, registry, busybox,
@@ -99,6 +102,26 @@ async function gitHub(sandbox: Sandbox, path: string): Promise<unknown> {
     headers: { authorization: `token ${sandbox.token}` },
   });
   return response.json();
+}
+
+/** The infrastructure team approves: the pull request merged through the API (squash). */
+async function mergePull(sandbox: Sandbox, project: SampleProject, head: string): Promise<void> {
+  const pull = (await project.manifestsRepo.pulls()).find(
+    (candidate) => candidate.head === head && candidate.state === 'open',
+  );
+  if (pull === undefined) throw new Error(`no open pull request from ${head}`);
+  const response = await fetch(
+    `${sandbox.github.url}/repos/${project.manifestsRepo.fullName}/pulls/${String(pull.number)}/merge`,
+    {
+      method: 'PUT',
+      headers: { authorization: `token ${sandbox.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ merge_method: 'squash' }),
+    },
+  );
+  if (response.status !== 200)
+    throw new Error(`merging #${String(pull.number)}: ${await response.text()}`);
+  console.log(`
+  merged #${String(pull.number)} (${head}) into ${pull.base}`);
 }
 
 async function tagList(project: SampleProject): Promise<string> {
@@ -239,7 +262,10 @@ async function main(): Promise<void> {
     heading('2. The next scheduled run, with no new commit: nothing to release');
     await expectExit(gitopsRelease(sandbox, ['release', ...config, '--yes']), 0);
 
-    heading('3. A new commit, and its release: the pull request of v0.0.1 is superseded');
+    heading(
+      '3. The infrastructure team merges v0.0.1 (production runs it); a new commit, and its release waits for review',
+    );
+    await mergePull(sandbox, project, 'release/cms/v0.0.1');
     await project.commit('Add the contact page', {
       'web/contact.html': '<!doctype html>\n<h1>Contact us</h1>\n',
     });
@@ -253,9 +279,26 @@ async function main(): Promise<void> {
       { 'web/index.html': '<!doctype html>\n<h1>Welcome to VA.gov!</h1>\n' },
       { branch: 'hotfix/v0.0.1', from: first },
     );
+    // The operator's checkout goes back to main: --from builds the branch from a worktree.
+    spawnSync('git', ['-C', project.checkout, 'checkout', '--quiet', 'main']);
     await expectExit(
-      gitopsRelease(sandbox, ['release', ...config, '--hotfix-of', 'v0.0.1', '--yes']),
+      gitopsRelease(sandbox, ['hotfix', 'v0.0.1', '--from', 'hotfix/v0.0.1', ...config, '--yes']),
       0,
+    );
+    const hotfixPull = (await project.manifestsRepo.pulls()).find(
+      (pull) => pull.head === 'release/cms/v0.0.1-1',
+    );
+    console.log(
+      `\n  The hotfix's pull request #${String(hotfixPull?.number)} (${hotfixPull?.state ?? '?'}):`,
+    );
+    console.log(indent(hotfixPull?.body ?? '', '    '));
+
+    heading('5. The hotfix is merged first: production runs v0.0.1-1 while v0.0.2 waits');
+    await mergePull(sandbox, project, 'release/cms/v0.0.1-1');
+    console.log(
+      indent(
+        git(project.manifestsRepo.gitDir, ['show', `main:${project.manifestsPath}/values.yaml`]),
+      ),
     );
 
     heading(

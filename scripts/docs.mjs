@@ -9,6 +9,13 @@
 //   node scripts/docs.mjs            rewrite the tables (npm run docs)
 //   node scripts/docs.mjs --check    write nothing; print a diff and exit 1 if a README would change
 //
+// The root README's "Security" section is held to the reusable workflow too:
+//   .github/workflows/release.yml -> README.md <!-- BEGIN_AUTOGEN_SECURITY --> ... (its jobs: what
+//   each holds, its GitHub environment, its permissions); every job holding the AWS role (id-token:
+//   write) or a secret must run in an `environment:`, and the section must name, outside the
+//   generated table, each input its environments come from, each secret, `aws-role-to-assume`, and
+//   the `sub` / `job_workflow_ref` conditions of the trust policy.
+//
 // Either mode exits 1 when a README is missing or lacks a marker pair. The generated block is run
 // through Prettier with the repository's config, so `prettier --check .` and this script agree.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -224,6 +231,106 @@ export function unifiedDiff(name, before, after) {
   return out.join('\n') + '\n';
 }
 
+const RELEASE_WORKFLOW = '.github/workflows/release.yml';
+const SECURITY_HEADING = '## Security';
+
+/** Each job of the reusable workflow: what it holds, its GitHub environment, its permissions. */
+export function securityJobs(workflow) {
+  return entries(workflow.jobs).map(([id, job]) => {
+    const spec = job ?? {};
+    const permissions = entries(spec.permissions).map(([scope, level]) => `${scope}: ${level}`);
+    const secrets = [
+      ...new Set(
+        [...JSON.stringify(spec).matchAll(/secrets\.([A-Za-z0-9_-]+)/g)]
+          .map((m) => m[1])
+          .filter((name) => name !== 'GITHUB_TOKEN'),
+      ),
+    ];
+    const awsRole = entries(spec.permissions).some(
+      ([scope, level]) => scope === 'id-token' && level === 'write',
+    );
+    const environment = spec.environment === undefined ? undefined : String(spec.environment);
+    return { id, awsRole, secrets, environment, permissions };
+  });
+}
+
+function securityTable(jobs) {
+  return table(
+    ['Job', 'Holds', 'GitHub environment', 'Permissions'],
+    jobs.map((job) => {
+      const holds = [
+        ...(job.awsRole ? ['the AWS role (OIDC)'] : []),
+        ...job.secrets.map((name) => `secret ${code(name)}`),
+      ];
+      return [
+        code(job.id),
+        holds.length > 0 ? holds.join(', ') : 'its own `GITHUB_TOKEN` only',
+        job.environment === undefined ? 'none' : escapePipes(code(job.environment)),
+        escapePipes(job.permissions.map(code).join(', ')),
+      ];
+    }),
+  );
+}
+
+/** What the hand-written part of the Security section must name, and the jobs' own problems. */
+export function securityProblems(workflow, written) {
+  const problems = [];
+  const jobs = securityJobs(workflow);
+  const named = (word) => written.includes(`\`${word}\``);
+  const inputs = new Set(['aws-role-to-assume']);
+  for (const job of jobs) {
+    if (!job.awsRole && job.secrets.length === 0) continue;
+    if (job.environment === undefined) {
+      problems.push(
+        `${RELEASE_WORKFLOW}: job ${job.id} holds ${job.awsRole ? 'the AWS role' : 'a secret'} but has no environment: (its protection rules and secrets would not apply)`,
+      );
+    }
+    for (const match of (job.environment ?? '').matchAll(/inputs\.([A-Za-z0-9_-]+)/g)) {
+      inputs.add(match[1]);
+    }
+    for (const secret of job.secrets) inputs.add(secret);
+  }
+  for (const name of inputs) {
+    if (!named(name)) {
+      problems.push(
+        `README.md: the Security section does not name \`${name}\` (${RELEASE_WORKFLOW})`,
+      );
+    }
+  }
+  for (const needle of [
+    'token.actions.githubusercontent.com:sub',
+    'job_workflow_ref',
+    `department-of-veterans-affairs/gitops-release-actions/${RELEASE_WORKFLOW}@`,
+  ]) {
+    if (!written.includes(needle)) {
+      problems.push(`README.md: the Security section's trust policy does not mention ${needle}`);
+    }
+  }
+  return problems;
+}
+
+/** The root README with its Security table regenerated, or { error }; problems listed apart. */
+async function regenerateSecurity(readmePath, readme, workflow) {
+  const options = { ...(await prettier.resolveConfig(readmePath)), parser: 'markdown' };
+  const begin = marker('BEGIN', 'SECURITY');
+  const end = marker('END', 'SECURITY');
+  const from = readme.indexOf(begin);
+  const to = readme.indexOf(end);
+  const heading = readme.indexOf(`\n${SECURITY_HEADING}\n`);
+  if (heading < 0 || from < heading || to < from || readme.split(begin).length !== 2) {
+    return { error: `needs a "${SECURITY_HEADING}" section with one "${begin}" ... "${end}"` };
+  }
+  const block = await prettier.format(
+    `${begin}\n\n${securityTable(securityJobs(workflow))}\n\n${end}\n`,
+    options,
+  );
+  const text = readme.slice(0, from) + block.replace(/\n$/, '') + readme.slice(to + end.length);
+  const next = text.indexOf('\n## ', heading + 1);
+  const sectionText = text.slice(heading, next < 0 ? undefined : next);
+  const written = sectionText.replace(block.replace(/\n$/, ''), '');
+  return { text, problems: securityProblems(workflow, written) };
+}
+
 async function main() {
   const args = process.argv.slice(2);
   const unknown = args.filter((a) => a !== '--check');
@@ -266,6 +373,28 @@ async function main() {
     else {
       writeFileSync(readmePath, result.text);
       console.log(`docs: updated ${rel(readmePath)}`);
+    }
+  }
+  const workflowPath = path.join(root, RELEASE_WORKFLOW);
+  const rootReadme = path.join(root, 'README.md');
+  if (existsSync(workflowPath) && existsSync(rootReadme)) {
+    const workflow = YAML.parse(readFileSync(workflowPath, 'utf8'), { schema: 'failsafe' }) ?? {};
+    const readme = readFileSync(rootReadme, 'utf8');
+    const result = await regenerateSecurity(rootReadme, readme, workflow);
+    if (result.error !== undefined) {
+      console.error(`README.md: ${result.error}`);
+      problems++;
+    } else {
+      for (const problem of result.problems) console.error(problem);
+      problems += result.problems.length;
+      if (result.text !== readme) {
+        changed++;
+        if (check) process.stdout.write(unifiedDiff('README.md', readme, result.text));
+        else {
+          writeFileSync(rootReadme, result.text);
+          console.log('docs: updated README.md (Security)');
+        }
+      }
     }
   }
   if (check && changed > 0) {

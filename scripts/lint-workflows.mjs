@@ -19,7 +19,11 @@
 //   - every workflow has a top-level `permissions:` that grants no write (writes go to the jobs
 //     needing them; jobs without their own block inherit it), and nothing asks for `write-all`;
 //   - every other action or reusable workflow is pinned to a full 40-hex commit SHA with a version
-//     comment (`@<sha> # v4.2.2`), and `docker://` images to a digest.
+//     comment (`@<sha> # v4.2.2`), and `docker://` images to a digest;
+//   - the suite's own `uses:`: on a release commit (.github/suite-release.json, written by
+//     scripts/pin-release.mjs) every one names the release's source commit, `@<source> # <version>`,
+//     so a caller pinning that commit runs exactly its actions; elsewhere (main) they follow the
+//     major tag (`@v1`) and a SHA there is refused (a release commit's files merged back).
 //
 //   node scripts/lint-workflows.mjs     (npm run lint:workflows)
 //   node scripts/lint-workflows.mjs --root <dir>
@@ -316,6 +320,61 @@ function checkRunInterpolation(file, y, step) {
 
 const FULL_SHA = /^[0-9a-f]{40}$/;
 
+/** {version, source} of a release commit (its marker), undefined on main, or {error}. */
+function readSuiteRelease() {
+  const file = path.join(root, '.github', 'suite-release.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const marker = JSON.parse(readFileSync(file, 'utf8'));
+    if (FULL_SHA.test(marker?.source ?? '') && /^v\d+\.\d+\.\d+$/.test(marker?.version ?? '')) {
+      return { version: marker.version, source: marker.source };
+    }
+  } catch {
+    // reported below
+  }
+  report(
+    file,
+    1,
+    1,
+    'give {"version": "vX.Y.Z", "source": "<40-hex commit>"} (scripts/pin-release.mjs writes it)',
+    'suite-pins',
+  );
+  return { error: true };
+}
+const suiteRelease = readSuiteRelease();
+
+/** The suite's own `uses:` on a release commit name its source; on main they follow `@v<major>`. */
+function checkSuitePin(file, y, node) {
+  const usesNode = value(node, 'uses');
+  const uses = str(usesNode);
+  if (uses === undefined || uses.startsWith('./') || suiteAsLocal(uses) === uses) return;
+  if (suiteRelease?.error) return;
+  const ref = uses.slice(uses.lastIndexOf('@') + 1);
+  const comment = (usesNode.comment ?? '').trim();
+  const p = y.at(usesNode);
+  if (suiteRelease === undefined) {
+    if (FULL_SHA.test(ref)) {
+      report(
+        file,
+        p.line,
+        p.col,
+        `${uses}: only a release commit (scripts/pin-release.mjs) pins the suite's own actions to a SHA; here use the major tag (@v1)`,
+        'suite-pins',
+      );
+    }
+    return;
+  }
+  if (ref !== suiteRelease.source || comment !== suiteRelease.version) {
+    report(
+      file,
+      p.line,
+      p.col,
+      `${uses}: on the release commit of ${suiteRelease.version} the suite's own actions are pinned to its source (@${suiteRelease.source} # ${suiteRelease.version}): a moved tag must not change what a pinned caller runs`,
+      'suite-pins',
+    );
+  }
+}
+
 /** Third-party `uses:` must name a commit SHA (tags and branches can be moved) plus its version. */
 function checkPinned(file, y, node) {
   const usesNode = value(node, 'uses');
@@ -413,9 +472,11 @@ function checkWorkflowHardening(file, y) {
       );
     }
     checkPinned(file, y, job.value);
+    checkSuitePin(file, y, job.value);
     for (const step of items(value(job.value, 'steps'))) {
       checkRunInterpolation(file, y, step);
       checkPinned(file, y, step);
+      checkSuitePin(file, y, step);
     }
   }
 }
@@ -541,6 +602,7 @@ function lintAction(file, { bundled }) {
       checkLocalUse(file, y, step, { allowWorkflow: false });
       checkRunInterpolation(file, y, step);
       checkPinned(file, y, step);
+      checkSuitePin(file, y, step);
     }
   }
 }

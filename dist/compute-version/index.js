@@ -65240,8 +65240,11 @@ function headRepository(pull) {
 async function supersedePullRequests(repository, request) {
     return (await pull_requests_supersedeOrYield(repository, request)).closed;
 }
-/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
-async function pull_requests_supersedeOrYield(repository, request) {
+/**
+ * The open release pull requests: label AND branch prefix, head in this repository (a fork's
+ * branch of the same name is someone else's), into `base` when given; one paged listing.
+ */
+async function listReleasePullRequests(repository, filter) {
     const open = await explained({
         action: 'list open pull requests',
         repository: repository.fullName,
@@ -65250,43 +65253,53 @@ async function pull_requests_supersedeOrYield(repository, request) {
         owner: repository.owner,
         repo: repository.repo,
         state: 'open',
-        ...(request.base === undefined ? {} : { base: request.base }),
+        ...(filter.base === undefined ? {} : { base: filter.base }),
         per_page: 100,
     }));
-    const candidates = open.filter((pull) => pull.number !== request.keep &&
-        pull.head.ref.startsWith(request.branchPrefix) &&
+    return open
+        .filter((pull) => pull.head.ref.startsWith(filter.branchPrefix) &&
         sameName(headRepository(pull) ?? '', repository.fullName) &&
-        pull.labels.some((label) => sameName(label.name, request.label)));
-    const candidate = (pull) => ({
+        pull.labels.some((label) => sameName(label.name, filter.label)))
+        .map((pull) => ({
         number: pull.number,
         headRef: pull.head.ref,
         title: pull.title,
-    });
+        body: pull.body ?? '',
+    }));
+}
+/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
+async function pull_requests_supersedeOrYield(repository, request) {
+    const open = await listReleasePullRequests(repository, request);
+    const candidates = open.filter((pull) => pull.number !== request.keep);
     const supersedes = request.supersedes ?? (() => true);
     const { yieldComment } = request;
     const newest = candidates
-        .filter((pull) => request.supersedes !== undefined && !supersedes(candidate(pull)))
+        .filter((pull) => request.supersedes !== undefined && !supersedes(pull))
         .sort((a, b) => b.number - a.number)[0];
     if (newest !== undefined && yieldComment !== undefined) {
         // Already closed (a newer run got to it first) when it is not in the list.
         const kept = open.find((pull) => pull.number === request.keep);
         if (kept !== undefined)
-            await closeWithComment(repository, kept, yieldComment(candidate(newest)));
+            await closeReleasePullRequest(repository, kept, yieldComment(newest));
         return { closed: [], supersededBy: newest.number };
     }
-    const older = candidates.filter((pull) => supersedes(candidate(pull)));
+    const older = candidates.filter((pull) => supersedes(pull));
     const closed = [];
     for (const pull of older.sort((a, b) => a.number - b.number)) {
-        await closeWithComment(repository, pull, request.comment);
+        await closeReleasePullRequest(repository, pull, request.comment);
         closed.push(pull.number);
     }
     return { closed, supersededBy: undefined };
 }
+/** Replaces a pull request's body (a notice added or removed by a later run). */
+async function setPullRequestBody(repository, number, body) {
+    await updatePullRequest(repository, number, 'update the body of', { body });
+}
 /** Comments, closes, and deletes the head branch (already gone is fine). */
-async function closeWithComment(repository, pull, comment) {
+async function closeReleasePullRequest(repository, pull, comment) {
     await commentOnPullRequest(repository, pull.number, comment);
     await updatePullRequest(repository, pull.number, 'close', { state: 'closed' });
-    await deleteBranch(repository, pull.head.ref);
+    await deleteBranch(repository, pull.headRef);
 }
 
 ;// CONCATENATED MODULE: ./packages/github/branch-diff.ts
@@ -66226,7 +66239,13 @@ async function writeAllOrNothing(writes) {
 const RELEASE_MODES = ['pull-request', 'direct'];
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const ENVIRONMENT_KEYS = ['path', 'mode', 'files', 'base'];
+const ENVIRONMENT_KEYS = ['path', 'mode', 'files', 'base', 'environment'];
+/**
+ * A GitHub environment name as a job's `environment:` takes it (at most 255 characters): letters,
+ * digits, spaces and `._-/`, starting with a letter or digit. Nothing that a YAML or expression
+ * context could read differently.
+ */
+const GITHUB_ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,254}$/;
 /**
  * The reason given with allow-downgrade, which lets a release go backwards (an older version in the
  * manifests, a commit that diverged from the newest release, a promoted image of another commit);
@@ -66277,6 +66296,14 @@ function globList(given, input) {
         }
     }
     return globs.length > 0 ? globs : [...DEFAULT_FILE_PATTERNS];
+}
+/** '' (none) or a GitHub environment name; `input` names where it came from. */
+function checkGithubEnvironment(raw, input) {
+    const name = raw.trim();
+    if (name !== '' && !GITHUB_ENVIRONMENT_NAME.test(name)) {
+        throw new kit/* InputError */.dz(input, `GitHub environment "${raw}" must be letters, digits, spaces, '.', '_', '-' or '/' (at most 255, starting with a letter or digit), e.g. production`);
+    }
+    return name;
 }
 function parseEnvironments(json) {
     let parsed;
@@ -66329,6 +66356,7 @@ function planEnvironment(name, spec, request) {
         mode,
         files,
         base: within(() => textOf(fields.base ?? request.manifestsBase, 'environments', 'base')).trim(),
+        githubEnvironment: within(() => checkGithubEnvironment(textOf(fields.environment ?? request.githubEnvironment, 'environments', 'environment'), 'environments')),
         // Its own branch and label per named environment: prod's pull request never supersedes staging's.
         app: `${request.app}-${name}`,
     };
@@ -66350,6 +66378,7 @@ function checkReleaseRequest(request) {
     if (request.canBuild === true && promoteFrom !== '') {
         throw new kit/* InputError */.dz('promote-from', 'a promotion releases an existing image without a build: give a build or promote-from, not both');
     }
+    const githubEnvironment = checkGithubEnvironment(request.githubEnvironment ?? '', 'environment');
     const named = (request.environments ?? '').trim();
     if (named === '') {
         return {
@@ -66361,6 +66390,7 @@ function checkReleaseRequest(request) {
                     files: globList(request.manifestsFiles, 'manifests-files'),
                     base: request.manifestsBase?.trim() ?? '',
                     app: request.app,
+                    githubEnvironment,
                     last: true,
                 },
             ],
@@ -66743,6 +66773,7 @@ function getReleaseRequest(getInput) {
         manifestsFiles: getInput('manifests-files').split('\n'),
         manifestsBase: getInput('manifests-base'),
         environments: getInput('environments'),
+        githubEnvironment: getInput('environment'),
         hotfixOf: getInput('hotfix-of'),
         promoteFrom: getInput('promote-from'),
         allowDowngrade: (0,kit/* parseBooleanInput */.S8)('allow-downgrade', getInput('allow-downgrade'), false),

@@ -67217,8 +67217,11 @@ function headRepository(pull) {
 async function supersedePullRequests(repository, request) {
     return (await pull_requests_supersedeOrYield(repository, request)).closed;
 }
-/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
-async function pull_requests_supersedeOrYield(repository, request) {
+/**
+ * The open release pull requests: label AND branch prefix, head in this repository (a fork's
+ * branch of the same name is someone else's), into `base` when given; one paged listing.
+ */
+async function listReleasePullRequests(repository, filter) {
     const open = await explained({
         action: 'list open pull requests',
         repository: repository.fullName,
@@ -67227,43 +67230,53 @@ async function pull_requests_supersedeOrYield(repository, request) {
         owner: repository.owner,
         repo: repository.repo,
         state: 'open',
-        ...(request.base === undefined ? {} : { base: request.base }),
+        ...(filter.base === undefined ? {} : { base: filter.base }),
         per_page: 100,
     }));
-    const candidates = open.filter((pull) => pull.number !== request.keep &&
-        pull.head.ref.startsWith(request.branchPrefix) &&
+    return open
+        .filter((pull) => pull.head.ref.startsWith(filter.branchPrefix) &&
         sameName(headRepository(pull) ?? '', repository.fullName) &&
-        pull.labels.some((label) => sameName(label.name, request.label)));
-    const candidate = (pull) => ({
+        pull.labels.some((label) => sameName(label.name, filter.label)))
+        .map((pull) => ({
         number: pull.number,
         headRef: pull.head.ref,
         title: pull.title,
-    });
+        body: pull.body ?? '',
+    }));
+}
+/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
+async function pull_requests_supersedeOrYield(repository, request) {
+    const open = await listReleasePullRequests(repository, request);
+    const candidates = open.filter((pull) => pull.number !== request.keep);
     const supersedes = request.supersedes ?? (() => true);
     const { yieldComment } = request;
     const newest = candidates
-        .filter((pull) => request.supersedes !== undefined && !supersedes(candidate(pull)))
+        .filter((pull) => request.supersedes !== undefined && !supersedes(pull))
         .sort((a, b) => b.number - a.number)[0];
     if (newest !== undefined && yieldComment !== undefined) {
         // Already closed (a newer run got to it first) when it is not in the list.
         const kept = open.find((pull) => pull.number === request.keep);
         if (kept !== undefined)
-            await closeWithComment(repository, kept, yieldComment(candidate(newest)));
+            await closeReleasePullRequest(repository, kept, yieldComment(newest));
         return { closed: [], supersededBy: newest.number };
     }
-    const older = candidates.filter((pull) => supersedes(candidate(pull)));
+    const older = candidates.filter((pull) => supersedes(pull));
     const closed = [];
     for (const pull of older.sort((a, b) => a.number - b.number)) {
-        await closeWithComment(repository, pull, request.comment);
+        await closeReleasePullRequest(repository, pull, request.comment);
         closed.push(pull.number);
     }
     return { closed, supersededBy: undefined };
 }
+/** Replaces a pull request's body (a notice added or removed by a later run). */
+async function setPullRequestBody(repository, number, body) {
+    await updatePullRequest(repository, number, 'update the body of', { body });
+}
 /** Comments, closes, and deletes the head branch (already gone is fine). */
-async function closeWithComment(repository, pull, comment) {
+async function closeReleasePullRequest(repository, pull, comment) {
     await commentOnPullRequest(repository, pull.number, comment);
     await updatePullRequest(repository, pull.number, 'close', { state: 'closed' });
-    await deleteBranch(repository, pull.head.ref);
+    await deleteBranch(repository, pull.headRef);
 }
 
 ;// CONCATENATED MODULE: ./packages/github/branch-diff.ts

@@ -30746,7 +30746,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3188);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1251);
 
 
 await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'open-manifest-pr', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
@@ -30756,7 +30756,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3188:
+/***/ 1251:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39174,8 +39174,11 @@ function headRepository(pull) {
 async function supersedePullRequests(repository, request) {
     return (await supersedeOrYield(repository, request)).closed;
 }
-/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
-async function supersedeOrYield(repository, request) {
+/**
+ * The open release pull requests: label AND branch prefix, head in this repository (a fork's
+ * branch of the same name is someone else's), into `base` when given; one paged listing.
+ */
+async function listReleasePullRequests(repository, filter) {
     const open = await explained({
         action: 'list open pull requests',
         repository: repository.fullName,
@@ -39184,43 +39187,53 @@ async function supersedeOrYield(repository, request) {
         owner: repository.owner,
         repo: repository.repo,
         state: 'open',
-        ...(request.base === undefined ? {} : { base: request.base }),
+        ...(filter.base === undefined ? {} : { base: filter.base }),
         per_page: 100,
     }));
-    const candidates = open.filter((pull) => pull.number !== request.keep &&
-        pull.head.ref.startsWith(request.branchPrefix) &&
+    return open
+        .filter((pull) => pull.head.ref.startsWith(filter.branchPrefix) &&
         sameName(headRepository(pull) ?? '', repository.fullName) &&
-        pull.labels.some((label) => sameName(label.name, request.label)));
-    const candidate = (pull) => ({
+        pull.labels.some((label) => sameName(label.name, filter.label)))
+        .map((pull) => ({
         number: pull.number,
         headRef: pull.head.ref,
         title: pull.title,
-    });
+        body: pull.body ?? '',
+    }));
+}
+/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
+async function supersedeOrYield(repository, request) {
+    const open = await listReleasePullRequests(repository, request);
+    const candidates = open.filter((pull) => pull.number !== request.keep);
     const supersedes = request.supersedes ?? (() => true);
     const { yieldComment } = request;
     const newest = candidates
-        .filter((pull) => request.supersedes !== undefined && !supersedes(candidate(pull)))
+        .filter((pull) => request.supersedes !== undefined && !supersedes(pull))
         .sort((a, b) => b.number - a.number)[0];
     if (newest !== undefined && yieldComment !== undefined) {
         // Already closed (a newer run got to it first) when it is not in the list.
         const kept = open.find((pull) => pull.number === request.keep);
         if (kept !== undefined)
-            await closeWithComment(repository, kept, yieldComment(candidate(newest)));
+            await closeReleasePullRequest(repository, kept, yieldComment(newest));
         return { closed: [], supersededBy: newest.number };
     }
-    const older = candidates.filter((pull) => supersedes(candidate(pull)));
+    const older = candidates.filter((pull) => supersedes(pull));
     const closed = [];
     for (const pull of older.sort((a, b) => a.number - b.number)) {
-        await closeWithComment(repository, pull, request.comment);
+        await closeReleasePullRequest(repository, pull, request.comment);
         closed.push(pull.number);
     }
     return { closed, supersededBy: undefined };
 }
+/** Replaces a pull request's body (a notice added or removed by a later run). */
+async function setPullRequestBody(repository, number, body) {
+    await updatePullRequest(repository, number, 'update the body of', { body });
+}
 /** Comments, closes, and deletes the head branch (already gone is fine). */
-async function closeWithComment(repository, pull, comment) {
+async function closeReleasePullRequest(repository, pull, comment) {
     await commentOnPullRequest(repository, pull.number, comment);
     await updatePullRequest(repository, pull.number, 'close', { state: 'closed' });
-    await deleteBranch(repository, pull.head.ref);
+    await deleteBranch(repository, pull.headRef);
 }
 
 ;// CONCATENATED MODULE: ./packages/github/branch-diff.ts
@@ -42365,6 +42378,28 @@ function valuesOverrides(planned) {
 function describeDowngrade(reference) {
     return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.newTag}`;
 }
+/** The newest release the references held before. */
+function previousVersionOf(references, format) {
+    const previous = [];
+    for (const reference of references) {
+        if (reference.kind === 'set' || reference.oldTag === undefined)
+            continue;
+        const version = format.parse(reference.oldTag);
+        if (version)
+            previous.push(version);
+    }
+    return latestVersion(previous)?.tag;
+}
+/**
+ * A hotfix goes to the environments that run the release it fixes (or an older one); one already
+ * ahead of it is skipped, not downgraded and not refused. Only an allowed downgrade moves it back.
+ */
+function hotfixAhead(references, edit) {
+    if (edit.allowDowngrade || (edit.format.parse(edit.tag)?.hotfix ?? 0) === 0)
+        return undefined;
+    const newer = references.find((reference) => reference.kind !== 'set' && reference.downgrade);
+    return newer === undefined ? undefined : describeDowngrade(newer);
+}
 /**
  * Refuses a downgrade unless it is allowed with a reason: part of the state (the database schema)
  * only moves forward, so a rollback can lose data. Returns the reason when one was allowed.
@@ -42440,18 +42475,26 @@ function edit_planManifestEdit(sources, edit, logger) {
         throw new ManifestError(`entry '${missing.raw}': the path is in no document of the ${String(files.length)} file(s) in scope; check the path or the files`, { input: 'set' });
     }
     const references = files.flatMap((file) => file.references);
+    const ahead = hotfixAhead(references, edit);
+    if (ahead !== undefined) {
+        logger.info(`${edit.tag} is a hotfix and this environment is already ahead of it (${ahead}): nothing to change here`);
+        return {
+            files: files.map((file) => ({ ...file, changed: false, diff: '' })),
+            changes: [],
+            changedFiles: [],
+            references,
+            skipped,
+            previousVersion: previousVersionOf(references, edit.format),
+            downgradeReason: undefined,
+            ahead,
+            diff: '',
+            overrides: [],
+        };
+    }
     const downgradeReason = guardDowngrade(references, edit);
     if (downgradeReason !== undefined) {
         const first = references.find((reference) => reference.downgrade);
         logger.warning(`downgrading to ${edit.tag}${first ? ` (${describeDowngrade(first)})` : ''}: ${downgradeReason}`);
-    }
-    const previous = [];
-    for (const reference of references) {
-        if (reference.kind === 'set' || reference.oldTag === undefined)
-            continue;
-        const version = edit.format.parse(reference.oldTag);
-        if (version)
-            previous.push(version);
     }
     for (const reference of references) {
         if (reference.overrideOf === undefined)
@@ -42472,7 +42515,7 @@ function edit_planManifestEdit(sources, edit, logger) {
         changedFiles: changes.map((change) => change.file),
         references,
         skipped,
-        previousVersion: latestVersion(previous)?.tag,
+        previousVersion: previousVersionOf(references, edit.format),
         downgradeReason,
         diff: changes.map((change) => change.diff).join(''),
         overrides: references.flatMap((reference) => reference.overrideOf === undefined
@@ -42576,6 +42619,7 @@ async function updateManifests(request) {
         skipped: [...read.skipped, ...plan.skipped],
         ...(plan.previousVersion === undefined ? {} : { previousVersion: plan.previousVersion }),
         ...(plan.downgradeReason === undefined ? {} : { downgradeReason: plan.downgradeReason }),
+        ...(plan.ahead === undefined ? {} : { ahead: plan.ahead }),
         diff: plan.diff,
         dryRun,
         edit: plan.overrides.length === 0 ? edit.record : { ...edit.record, overrides: plan.overrides },
@@ -42591,6 +42635,173 @@ async function updateManifests(request) {
 
 
 
+
+;// CONCATENATED MODULE: ./packages/release/release-pulls.ts
+/**
+ * Which release pull requests of an app stay open, and what they tell their reviewers. Every run
+ * that proposes (or skips) a change for an environment settles them, so the verdicts are re-checked
+ * each time the base moves:
+ *
+ * - one older than what the base deploys now is closed as superseded, hotfix or not (merging it
+ *   would deploy an older version, and it conflicts anyway);
+ * - a normal release closes the older normal releases' pull requests, and yields (closes its own)
+ *   to a newer one already open, so racing runs leave only the newest;
+ * - a hotfix is never closed for a newer, unmerged release: production needs it now, forward. It
+ *   says it must be merged first, and every newer release whose commit does not contain the fix
+ *   says so (merging that one would drop the fix).
+ *
+ * The notices live in a marked section of each body, replaced or removed by the next run.
+ */
+
+
+
+const NOTICE_START = '<!-- gitops-release-notices -->';
+const NOTICE_END = '<!-- /gitops-release-notices -->';
+/** The body with its notices section replaced (or removed when there is nothing to say). */
+function withNotices(body, notices) {
+    const start = body.indexOf(NOTICE_START);
+    const end = start < 0 ? -1 : body.indexOf(NOTICE_END, start);
+    const before = end > start ? body.slice(0, start).trimEnd() : '';
+    const after = end > start ? body.slice(end + NOTICE_END.length).replace(/^\n+/, '') : body;
+    const rest = before === '' ? after : `${before}\n\n${after}`;
+    if (notices.length === 0)
+        return rest;
+    const quoted = notices.map((notice) => `> ${notice}`).join('\n>\n');
+    return `${NOTICE_START}\n> [!WARNING]\n${quoted}\n${NOTICE_END}\n\n${rest}`;
+}
+const pr = (number) => `#${String(number)}`;
+/** What to do with another open release pull request, or undefined to keep it. */
+function verdictOn(other, ours, deployed, request) {
+    if (deployed !== undefined && compareVersions(other.version, deployed) <= 0) {
+        return `Superseded: \`${request.base}\` deploys ${deployed.tag} now, which is not older than ${other.version.tag}; merging this would deploy an older version.`;
+    }
+    if (compareVersions(other.version, ours) >= 0)
+        return undefined;
+    // An older hotfix stays open for a normal release: it must reach production first.
+    if (other.version.hotfix > 0 && ours.hotfix === 0)
+        return undefined;
+    // Of two hotfixes, the later one of the same release contains the earlier (compute-version's rule).
+    if (other.version.hotfix > 0 && other.version.number !== ours.number)
+        return undefined;
+    return request.pullRequest === undefined
+        ? undefined
+        : `Superseded by ${pr(request.pullRequest)} (${ours.tag}).`;
+}
+/**
+ * Whether a newer release pull request names a version compute-version reserved (its git tag is in
+ * the app repository): a branch and a label are all a writer of the manifests repository needs to
+ * plant `release/<app>/v9.9.9`, which must not make the real release close itself.
+ */
+async function isReserved(pull, request) {
+    const releases = request.releases;
+    if (releases === undefined)
+        return true;
+    const tag = releases.gitTagPrefix + pull.version.tag;
+    if ((await releases.repository.resolveCommit(tag)) !== undefined)
+        return true;
+    request.logger.warning(`${pr(pull.number)} claims the release ${pull.version.tag}, but ${releases.repository.fullName} has no tag ${tag}: not yielding to it`);
+    return false;
+}
+/** Whether release `head` contains the commits of release `fix` (through their git tags). */
+async function contains(releases, fix, head, logger) {
+    try {
+        const { status } = await releases.repository.compareCommits(releases.gitTagPrefix + fix.tag, releases.gitTagPrefix + head.tag);
+        return status === 'ahead' || status === 'identical';
+    }
+    catch (error) {
+        logger.warning(`could not tell whether ${head.tag} contains the fix of ${fix.tag} (${releases.repository.fullName}): ${(0,kit/* errorMessage */.gJ)(error)}`);
+        return undefined;
+    }
+}
+/** The notices of each open release pull request, by number. */
+async function noticesOf(open, deployed, request) {
+    const notices = new Map(open.map((pull) => [pull.number, []]));
+    const fixes = open
+        .filter((pull) => pull.version.hotfix > 0)
+        .map((pull) => ({ version: pull.version, pull }));
+    if (deployed !== undefined && deployed.hotfix > 0)
+        fixes.push({ version: deployed });
+    for (const fix of fixes) {
+        const newer = open.filter((pull) => pull.version.number > fix.version.number);
+        const where = fix.pull === undefined ? `deployed on \`${request.base}\`` : pr(fix.pull.number);
+        if (fix.pull !== undefined) {
+            const fixed = request.format.render(fix.version.number).tag;
+            const first = newer.map((pull) => `${pr(pull.number)} (${pull.version.tag})`).join(', ');
+            notices
+                .get(fix.pull.number)
+                ?.push(`**Hotfix** of ${fixed}.${first === '' ? '' : ` Merge this before ${first}: once a newer release is merged, this one conflicts with it and the next run closes it as superseded.`}`);
+        }
+        if (request.releases === undefined)
+            continue;
+        for (const pull of newer) {
+            const holds = await contains(request.releases, fix.version, pull.version, request.logger);
+            if (holds !== false)
+                continue;
+            notices
+                .get(pull.number)
+                ?.push(`**${pull.version.tag} does not contain the fix of ${fix.version.tag}** (${where}): merging it would drop the fix; bring the fix to the main branch and release again.`);
+        }
+    }
+    return notices;
+}
+/** Closes what is superseded and writes each open release pull request's notices; see the module comment. */
+async function settleReleasePullRequests(repository, request) {
+    const { format, logger } = request;
+    const ours = format.parse(request.version);
+    if (ours === undefined)
+        return { closed: [], supersededBy: undefined, noticed: [] };
+    const deployed = request.deployed === undefined ? undefined : format.parse(request.deployed);
+    const branchPrefix = `release/${request.app}/`;
+    const listed = await listReleasePullRequests(repository, {
+        label: `release:${request.app}`,
+        branchPrefix,
+        base: request.base,
+    });
+    let open = listed.flatMap((pull) => {
+        const version = format.parse(pull.headRef.slice(branchPrefix.length));
+        return version === undefined ? [] : [{ ...pull, version }];
+    });
+    const mine = open.find((pull) => pull.number === request.pullRequest);
+    // A normal release yields to a newer one already open; a hotfix never does.
+    const newer = open
+        .filter((pull) => pull !== mine && compareVersions(pull.version, ours) > 0)
+        .sort((a, b) => b.number - a.number)[0];
+    if (mine !== undefined &&
+        ours.hotfix === 0 &&
+        newer !== undefined &&
+        (await isReserved(newer, request))) {
+        await closeReleasePullRequest(repository, mine, `Superseded by ${pr(newer.number)}, a newer release that was already open: merging this one after it would deploy an older version.`);
+        logger.warning(`pull request ${pr(mine.number)} was closed: the newer release pull request ${pr(newer.number)} is open (${repository.fullName}), and merging this one after it would deploy an older version`);
+        return { closed: [], supersededBy: newer.number, noticed: [] };
+    }
+    const closed = [];
+    for (const other of [...open].sort((a, b) => a.number - b.number)) {
+        if (other === mine)
+            continue;
+        const comment = verdictOn(other, ours, deployed, request);
+        if (comment === undefined)
+            continue;
+        await closeReleasePullRequest(repository, other, comment);
+        closed.push(other.number);
+    }
+    if (closed.length > 0) {
+        logger.info(`closed ${closed.map(pr).join(', ')} as superseded${request.pullRequest === undefined ? '' : ` by ${pr(request.pullRequest)}`}`);
+    }
+    open = open.filter((pull) => !closed.includes(pull.number));
+    const notices = await noticesOf(open, deployed, request);
+    const noticed = [];
+    for (const pull of open) {
+        const body = withNotices(pull.body, notices.get(pull.number) ?? []);
+        if (body === pull.body)
+            continue;
+        await setPullRequestBody(repository, pull.number, body);
+        noticed.push(pull.number);
+        for (const notice of notices.get(pull.number) ?? []) {
+            logger.warning(`${pr(pull.number)} (${pull.version.tag}): ${notice.replaceAll('**', '')}`);
+        }
+    }
+    return { closed, supersededBy: undefined, noticed };
+}
 
 ;// CONCATENATED MODULE: ./packages/release/change.ts
 /**
@@ -42634,8 +42845,29 @@ async function filesOnBase(repository, request) {
 }
 async function openPullRequest(repository, request) {
     const { pullRequest, supersede } = request;
-    const branchPrefix = supersede === undefined ? '' : `release/${supersede.app}/`;
-    const ours = supersede?.format.parse(supersede.version);
+    const settle = (number) => supersede === undefined || !pullRequest.branch.startsWith(`release/${supersede.app}/`)
+        ? Promise.resolve({ closed: [], supersededBy: undefined, noticed: [] })
+        : settleReleasePullRequests(repository, {
+            ...supersede,
+            base: request.base,
+            pullRequest: number,
+            logger: request.logger,
+        });
+    if (request.files.length === 0) {
+        // Nothing to propose (the base holds the version, or a hotfix skips an environment that is
+        // ahead): the other release pull requests are still settled against what the base deploys.
+        const tip = await readBranchTip(repository, request.base);
+        const settled = await settle(undefined);
+        return {
+            operation: 'unchanged',
+            commitSha: tip?.sha ?? '',
+            branch: request.base,
+            changed: false,
+            superseded: settled.closed,
+            noticed: settled.noticed,
+            warnings: [],
+        };
+    }
     const result = await commitAndOpenPullRequest(repository, {
         branch: pullRequest.branch,
         base: request.base,
@@ -42650,33 +42882,21 @@ async function openPullRequest(repository, request) {
         reviewers: pullRequest.reviewers,
         teamReviewers: pullRequest.teamReviewers,
         ...(pullRequest.autoMerge === undefined ? {} : { autoMerge: pullRequest.autoMerge }),
-        ...(supersede !== undefined && pullRequest.branch.startsWith(branchPrefix)
-            ? {
-                supersede: {
-                    label: `release:${supersede.app}`,
-                    branchPrefix,
-                    comment: (kept) => `Superseded by #${String(kept.number)} (${supersede.version}).`,
-                    // Only older releases: a slow run must never close a newer release's pull request.
-                    supersedes: (candidate) => {
-                        const theirs = supersede.format.parse(candidate.headRef.slice(branchPrefix.length));
-                        return !ours || !theirs || compareVersions(theirs, ours) < 0;
-                    },
-                },
-            }
-            : {}),
         logger: request.logger,
     });
     const pull = result.pullRequest;
     if (pull !== undefined)
         request.logger.info(pull.htmlUrl);
+    const settled = await settle(pull?.number);
     return {
         operation: pull ? pull.operation : 'unchanged',
         commitSha: result.commit.commitSha,
         branch: pullRequest.branch,
         changed: result.commit.changed,
         ...(pull ? { pullRequest: { number: pull.number, url: pull.htmlUrl } } : {}),
-        superseded: result.superseded,
-        ...(result.supersededBy === undefined ? {} : { supersededBy: result.supersededBy }),
+        superseded: settled.closed,
+        ...(settled.supersededBy === undefined ? {} : { supersededBy: settled.supersededBy }),
+        noticed: settled.noticed,
         warnings: result.warnings,
     };
 }
@@ -42915,6 +43135,10 @@ function pullRequestBody(facts, text = {}) {
     const parts = [];
     if (facts.downgradeReason) {
         parts.push(`> [!CAUTION]\n> **Downgrade** from ${(0,kit/* escapeMarkdownCell */.Vf)((0,kit/* nonBlank */.GT)(facts.previousVersion) ?? 'a newer version')} to ${facts.version}. Part of the application's state (the database schema) only moves forward: check before merging.\n> Reason given: ${(0,kit/* escapeMarkdownCell */.Vf)(facts.downgradeReason)}`);
+    }
+    if (facts.hotfix) {
+        const fixed = facts.version.replace(/-[0-9]+$/, '');
+        parts.push(`> [!IMPORTANT]\n> **Hotfix** of ${fixed}: ${facts.version} is ${fixed} plus the fix, for the environments that run ${fixed} (or older). Merge it before any newer release pull request of this app: once a newer one is merged, this one conflicts with it and the next run closes it as superseded.`);
     }
     if (text.body?.trim())
         parts.push(text.body.trim());
@@ -43298,7 +43522,16 @@ async function run() {
             autoMerge: inputs.autoMerge === 'off' ? undefined : inputs.autoMerge,
         },
         supersede: inputs.supersede
-            ? { app: inputs.app, version: inputs.version, format: inputs.format }
+            ? {
+                app: inputs.app,
+                version: inputs.version,
+                format: inputs.format,
+                deployed: inputs.previousVersion || undefined,
+                releases: appRepository && {
+                    repository: appRepository,
+                    gitTagPrefix: inputs.gitTagPrefix,
+                },
+            }
             : undefined,
         logger: run_action/* actionLogger */.v0,
     });

@@ -74189,6 +74189,28 @@ function valuesOverrides(planned) {
 function describeDowngrade(reference) {
     return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.newTag}`;
 }
+/** The newest release the references held before. */
+function previousVersionOf(references, format) {
+    const previous = [];
+    for (const reference of references) {
+        if (reference.kind === 'set' || reference.oldTag === undefined)
+            continue;
+        const version = format.parse(reference.oldTag);
+        if (version)
+            previous.push(version);
+    }
+    return latestVersion(previous)?.tag;
+}
+/**
+ * A hotfix goes to the environments that run the release it fixes (or an older one); one already
+ * ahead of it is skipped, not downgraded and not refused. Only an allowed downgrade moves it back.
+ */
+function hotfixAhead(references, edit) {
+    if (edit.allowDowngrade || (edit.format.parse(edit.tag)?.hotfix ?? 0) === 0)
+        return undefined;
+    const newer = references.find((reference) => reference.kind !== 'set' && reference.downgrade);
+    return newer === undefined ? undefined : describeDowngrade(newer);
+}
 /**
  * Refuses a downgrade unless it is allowed with a reason: part of the state (the database schema)
  * only moves forward, so a rollback can lose data. Returns the reason when one was allowed.
@@ -74264,18 +74286,26 @@ function planManifestEdit(sources, edit, logger) {
         throw new errors_ManifestError(`entry '${missing.raw}': the path is in no document of the ${String(files.length)} file(s) in scope; check the path or the files`, { input: 'set' });
     }
     const references = files.flatMap((file) => file.references);
+    const ahead = hotfixAhead(references, edit);
+    if (ahead !== undefined) {
+        logger.info(`${edit.tag} is a hotfix and this environment is already ahead of it (${ahead}): nothing to change here`);
+        return {
+            files: files.map((file) => ({ ...file, changed: false, diff: '' })),
+            changes: [],
+            changedFiles: [],
+            references,
+            skipped,
+            previousVersion: previousVersionOf(references, edit.format),
+            downgradeReason: undefined,
+            ahead,
+            diff: '',
+            overrides: [],
+        };
+    }
     const downgradeReason = guardDowngrade(references, edit);
     if (downgradeReason !== undefined) {
         const first = references.find((reference) => reference.downgrade);
         logger.warning(`downgrading to ${edit.tag}${first ? ` (${describeDowngrade(first)})` : ''}: ${downgradeReason}`);
-    }
-    const previous = [];
-    for (const reference of references) {
-        if (reference.kind === 'set' || reference.oldTag === undefined)
-            continue;
-        const version = edit.format.parse(reference.oldTag);
-        if (version)
-            previous.push(version);
     }
     for (const reference of references) {
         if (reference.overrideOf === undefined)
@@ -74296,7 +74326,7 @@ function planManifestEdit(sources, edit, logger) {
         changedFiles: changes.map((change) => change.file),
         references,
         skipped,
-        previousVersion: latestVersion(previous)?.tag,
+        previousVersion: previousVersionOf(references, edit.format),
         downgradeReason,
         diff: changes.map((change) => change.diff).join(''),
         overrides: references.flatMap((reference) => reference.overrideOf === undefined
@@ -74401,6 +74431,7 @@ async function updateManifests(request) {
         skipped: [...read.skipped, ...plan.skipped],
         ...(plan.previousVersion === undefined ? {} : { previousVersion: plan.previousVersion }),
         ...(plan.downgradeReason === undefined ? {} : { downgradeReason: plan.downgradeReason }),
+        ...(plan.ahead === undefined ? {} : { ahead: plan.ahead }),
         diff: plan.diff,
         dryRun,
         edit: plan.overrides.length === 0 ? edit.record : { ...edit.record, overrides: plan.overrides },
@@ -74570,6 +74601,9 @@ async function run() {
     if (result.references.length === 0 && inputs.failIfNone) {
         throw new Error(`no reference to ${inputs.image} found in ${String(result.files.length)} YAML file(s) under ${inputs.path}: check 'image' and 'files', or set fail-if-none: false`);
     }
+    if (result.ahead !== undefined) {
+        core/* notice */.lm(`${inputs.tag} is a hotfix and these manifests are already ahead of it (${result.ahead}): skipped, nothing changed`, { title: 'Environment ahead of the hotfix' });
+    }
     setOutputs(result);
     await writeSummary(inputs, result);
 }
@@ -74592,6 +74626,7 @@ function setOutputs(result) {
     core/* setOutput */.uH('changed', String(result.changedFiles.length > 0));
     core/* setOutput */.uH('changed-files', JSON.stringify(result.changedFiles));
     core/* setOutput */.uH('previous-version', result.previousVersion ?? '');
+    core/* setOutput */.uH('skipped-ahead', String(result.ahead !== undefined));
     core/* setOutput */.uH('references', JSON.stringify(result.references.map(({ file, line, keyPath, oldValue, newValue }) => ({
         file,
         line,
@@ -74615,6 +74650,9 @@ async function writeSummary(inputs, result) {
         reference.newValue,
     ]));
     const summary = core/* summary */.z.addHeading(heading, 3).addRaw(table, true);
+    if (result.ahead !== undefined) {
+        summary.addRaw(`\n> [!NOTE]\n> ${inputs.tag} is a hotfix and this environment is already ahead of it (${result.ahead}): skipped.\n`, true);
+    }
     if (result.downgradeReason) {
         summary.addRaw(`\n> [!WARNING]\n> Downgrade allowed: ${result.downgradeReason}\n`, true);
     }
@@ -83685,6 +83723,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   V4: () => (/* binding */ getInput),
   Gu: () => (/* binding */ getState),
   pq: () => (/* binding */ info),
+  lm: () => (/* binding */ notice),
   LZ: () => (/* binding */ saveState),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
@@ -83693,7 +83732,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, group, isDebug, markdownSummary, notice, platform, setCommandEcho, setSecret, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, group, isDebug, markdownSummary, platform, setCommandEcho, setSecret, toPlatformPath, toPosixPath, toWin32Path
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -83719,7 +83758,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -86530,7 +86569,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -86538,7 +86577,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -86546,7 +86585,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.

@@ -52,6 +52,11 @@ Usage:
   gitops-release release --app A --repository R --manifests O/N [--manifests-path P] [...]
       The whole release: next version, image build and push to ECR, manifest pull request (or
       direct commit) and the GitHub release. See gitops-release release --help.
+  gitops-release hotfix V [--from REF] [release options]
+      The emergency release: the hotfix V-k of the deployed release V, built from REF (a commit
+      or branch, default the checkout's HEAD), pushed to ECR, and proposed (or committed) to the
+      environments that run V or older; one already ahead is skipped with a notice. Its pull
+      request stays open beside a newer unmerged release, which is told it lacks the fix.
   gitops-release --help
 
 Options:
@@ -228,6 +233,21 @@ async function manifestCommand(
   io.stdout(dryRun ? result.diff : result.changedFiles.map((file) => `${file}\n`).join(''));
 }
 
+/** `hotfix V [options]` is `release --hotfix-of V [options]`. */
+function hotfixArgs(args: readonly string[]): string[] {
+  const [release, ...rest] = args;
+  if (release === '--help' || release === '-h') return ['--help'];
+  if (release === undefined || release.startsWith('-')) {
+    throw new UsageError(
+      'hotfix needs the release it fixes first, e.g. gitops-release hotfix v0.0.417 --from hotfix/v0.0.417 --config release.yaml',
+    );
+  }
+  if (rest.some((arg) => arg === '--hotfix-of' || arg.startsWith('--hotfix-of='))) {
+    throw new UsageError(`hotfix ${release} already names the release: drop --hotfix-of`);
+  }
+  return ['--hotfix-of', release, ...rest];
+}
+
 /** Runs one command line; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [group, command, ...rest] = argv;
@@ -236,8 +256,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(USAGE);
       return group === undefined ? 1 : 0;
     }
-    if (group === 'release') {
-      const args = argv.slice(1);
+    if (group === 'release' || group === 'hotfix') {
+      const args = group === 'hotfix' ? hotfixArgs(argv.slice(1)) : argv.slice(1);
       if (args.includes('--help') || args.includes('-h')) {
         io.stdout(RELEASE_USAGE);
         return 0;

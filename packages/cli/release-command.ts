@@ -4,7 +4,9 @@
  * with the pull request link.
  */
 import type { ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { removeDockerConfigDir, type Exec } from '../docker/index.js';
 import { createEcrClient } from '../ecr/index.js';
@@ -60,6 +62,8 @@ What to release:
   --target T, --platform P, --network N
                         docker build options (--network none for a daemon without a bridge)
   --sha S               Commit to release (default: git rev-parse HEAD in --context)
+  --from REF            Commit or branch of --context's repository to build and release, from a
+                        temporary worktree when it is not checked out (e.g. hotfix/v0.0.417)
   --hotfix-of V         Release a hotfix V-k of release V (the commit carries the fix)
   --promote-from TAG    Release an image already in ECR under TAG, without a build
   --format F            Version template (default v0.0.{n}); --git-tag-prefix P for git tags only
@@ -382,15 +386,20 @@ async function runReleaseCommand(
       io.stderr(redact(text, secrets));
     },
   };
-  const context = resolve(settings.context);
-  const appRepository = await appRepositoryOf(settings, io.exec, context);
+  const checkout = resolve(settings.context);
+  const appRepository = await appRepositoryOf(settings, io.exec, checkout);
+  const logger = terminalLogger(out, settings.verbose);
+  const from =
+    settings.from === undefined
+      ? undefined
+      : await checkOutFrom(io.exec, checkout, settings.from, logger);
+  const context = from?.context ?? checkout;
   const head = await git(io.exec, context, ['rev-parse', 'HEAD']).catch(() => undefined);
   const sha = settings.sha ?? head;
   if (sha === undefined) {
     throw new UsageError(`--sha is required: ${context} is not a git checkout`);
   }
-  const logger = terminalLogger(out, settings.verbose);
-  if (settings.promoteFrom === undefined && head !== undefined) {
+  if (settings.promoteFrom === undefined && head !== undefined && from === undefined) {
     if (!head.startsWith(sha.toLowerCase())) {
       logger.warning(
         `building ${context} at ${head.slice(0, 12)}, but releasing ${sha}: the image may not match the commit`,
@@ -413,9 +422,11 @@ async function runReleaseCommand(
     logger,
   });
   // The checkout's branch names where the commit came from, when it is the commit released.
-  const branch = head?.startsWith(sha.toLowerCase())
-    ? await git(io.exec, context, ['rev-parse', '--abbrev-ref', 'HEAD']).catch(() => '')
-    : '';
+  const branch =
+    from?.ref ??
+    (head?.startsWith(sha.toLowerCase())
+      ? await git(io.exec, context, ['rev-parse', '--abbrev-ref', 'HEAD']).catch(() => '')
+      : '');
   const releaseConfig = releaseConfigOf(settings, {
     appRepository,
     sha,
@@ -472,5 +483,47 @@ async function runReleaseCommand(
   } finally {
     await removeCredentials();
     ecr.sdk.destroy();
+    await from?.remove();
   }
+}
+
+/**
+ * `--from`: the commit or branch to build, from the checkout's own repository. When it is not what
+ * the checkout has, it is built from a temporary detached worktree of it (removed afterwards), so
+ * an emergency fix is released from its branch without touching the operator's checkout.
+ */
+async function checkOutFrom(
+  exec: Exec,
+  checkout: string,
+  ref: string,
+  logger: Logger,
+): Promise<{ context: string; ref: string | undefined; remove: () => Promise<void> }> {
+  const sha = await git(exec, checkout, [
+    'rev-parse',
+    '--verify',
+    '--quiet',
+    '--end-of-options',
+    `${ref}^{commit}`,
+  ]).catch(() => {
+    throw new UsageError(
+      `--from ${ref} is not a commit or branch of ${checkout}: fetch it first (git fetch origin ${ref})`,
+    );
+  });
+  const isBranch = !sha.startsWith(ref.toLowerCase());
+  const head = await git(exec, checkout, ['rev-parse', 'HEAD']).catch(() => '');
+  if (head === sha) {
+    return { context: checkout, ref: isBranch ? ref : undefined, remove: () => Promise.resolve() };
+  }
+  const top = await git(exec, checkout, ['rev-parse', '--show-toplevel']);
+  const worktree = await mkdtemp(join(tmpdir(), 'gitops-release-from-'));
+  await git(exec, top, ['worktree', 'add', '--detach', '--quiet', worktree, sha]);
+  logger.info(`building ${ref} (${sha.slice(0, 12)}) from a temporary worktree: ${worktree}`);
+  return {
+    context: join(worktree, relative(top, checkout)),
+    ref: isBranch ? ref : undefined,
+    remove: async () => {
+      await git(exec, top, ['worktree', 'remove', '--force', worktree]).catch(() => undefined);
+      await rm(worktree, { recursive: true, force: true });
+    },
+  };
 }

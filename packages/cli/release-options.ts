@@ -48,6 +48,7 @@ export const RELEASE_OPTIONS = {
   platform: { type: 'string' },
   network: { type: 'string' },
   sha: { type: 'string' },
+  from: { type: 'string' },
   'hotfix-of': { type: 'string' },
   'promote-from': { type: 'string' },
   mode: { type: 'string' },
@@ -99,6 +100,8 @@ export interface ReleaseSettings {
   readonly network: string | undefined;
   /** Undefined: the context's `git rev-parse HEAD`. */
   readonly sha: string | undefined;
+  /** A commit or branch of the context's repository to build and release (instead of HEAD). */
+  readonly from: string | undefined;
   readonly hotfixOf: string | undefined;
   readonly promoteFrom: string | undefined;
   readonly mode: ReleaseMode;
@@ -349,6 +352,15 @@ export function resolveReleaseSettings(
   if (sha !== undefined && !/^[0-9a-fA-F]{7,40}$/.test(sha)) {
     throw new UsageError(`--sha "${sha}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
   }
+  const from = text(merged, 'from');
+  if (from !== undefined && (sha !== undefined || promoteFrom !== undefined)) {
+    throw new UsageError(
+      `--from ${from} names the commit to build and release: drop ${sha === undefined ? '--promote-from' : '--sha'}`,
+    );
+  }
+  if (from?.startsWith('-')) {
+    throw new UsageError(`--from "${from}" is not a commit or branch name`);
+  }
   return {
     app,
     registryId: target.registryId,
@@ -370,6 +382,7 @@ export function resolveReleaseSettings(
     platform: text(merged, 'platform'),
     network: text(merged, 'network'),
     sha,
+    from,
     hotfixOf: text(merged, 'hotfix-of'),
     promoteFrom,
     mode: environment?.mode ?? 'pull-request',

@@ -46,9 +46,12 @@ export type {
   RepositoryFile,
 } from './commit-edits.js';
 export {
+  closeReleasePullRequest,
   commentOnPullRequest,
   enableAutoMerge,
   findOpenPullRequest,
+  listReleasePullRequests,
+  setPullRequestBody,
   supersedeOrYield,
   supersedePullRequests,
   upsertPullRequest,
@@ -58,6 +61,7 @@ export type {
   AutoMergeResult,
   PullRequestOperation,
   PullRequestRequest,
+  ReleasePullRequest,
   PullRequestResult,
   SupersedeCandidate,
   SupersedeOutcome,

@@ -444,11 +444,19 @@ export async function supersedePullRequests(
   return (await supersedeOrYield(repository, request)).closed;
 }
 
-/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
-export async function supersedeOrYield(
+/** An open release pull request (see listReleasePullRequests). */
+export interface ReleasePullRequest extends SupersedeCandidate {
+  readonly body: string;
+}
+
+/**
+ * The open release pull requests: label AND branch prefix, head in this repository (a fork's
+ * branch of the same name is someone else's), into `base` when given; one paged listing.
+ */
+export async function listReleasePullRequests(
   repository: GitHubRepository,
-  request: SupersedeRequest,
-): Promise<SupersedeOutcome> {
+  filter: { readonly label: string; readonly branchPrefix: string; readonly base?: string },
+): Promise<ReleasePullRequest[]> {
   const open = await explained(
     {
       action: 'list open pull requests',
@@ -460,50 +468,68 @@ export async function supersedeOrYield(
         owner: repository.owner,
         repo: repository.repo,
         state: 'open',
-        ...(request.base === undefined ? {} : { base: request.base }),
+        ...(filter.base === undefined ? {} : { base: filter.base }),
         per_page: 100,
       }),
   );
-  const candidates = open.filter(
-    (pull) =>
-      pull.number !== request.keep &&
-      pull.head.ref.startsWith(request.branchPrefix) &&
-      sameName(headRepository(pull) ?? '', repository.fullName) &&
-      pull.labels.some((label) => sameName(label.name, request.label)),
-  );
-  const candidate = (pull: (typeof open)[number]): SupersedeCandidate => ({
-    number: pull.number,
-    headRef: pull.head.ref,
-    title: pull.title,
-  });
+  return open
+    .filter(
+      (pull) =>
+        pull.head.ref.startsWith(filter.branchPrefix) &&
+        sameName(headRepository(pull) ?? '', repository.fullName) &&
+        pull.labels.some((label) => sameName(label.name, filter.label)),
+    )
+    .map((pull) => ({
+      number: pull.number,
+      headRef: pull.head.ref,
+      title: pull.title,
+      body: pull.body ?? '',
+    }));
+}
+
+/** supersedePullRequests, or (see `yieldComment`) the closing of `keep` when a newer one is open. */
+export async function supersedeOrYield(
+  repository: GitHubRepository,
+  request: SupersedeRequest,
+): Promise<SupersedeOutcome> {
+  const open = await listReleasePullRequests(repository, request);
+  const candidates = open.filter((pull) => pull.number !== request.keep);
   const supersedes = request.supersedes ?? (() => true);
   const { yieldComment } = request;
   const newest = candidates
-    .filter((pull) => request.supersedes !== undefined && !supersedes(candidate(pull)))
+    .filter((pull) => request.supersedes !== undefined && !supersedes(pull))
     .sort((a, b) => b.number - a.number)[0];
   if (newest !== undefined && yieldComment !== undefined) {
     // Already closed (a newer run got to it first) when it is not in the list.
     const kept = open.find((pull) => pull.number === request.keep);
-    if (kept !== undefined)
-      await closeWithComment(repository, kept, yieldComment(candidate(newest)));
+    if (kept !== undefined) await closeReleasePullRequest(repository, kept, yieldComment(newest));
     return { closed: [], supersededBy: newest.number };
   }
-  const older = candidates.filter((pull) => supersedes(candidate(pull)));
+  const older = candidates.filter((pull) => supersedes(pull));
   const closed: number[] = [];
   for (const pull of older.sort((a, b) => a.number - b.number)) {
-    await closeWithComment(repository, pull, request.comment);
+    await closeReleasePullRequest(repository, pull, request.comment);
     closed.push(pull.number);
   }
   return { closed, supersededBy: undefined };
 }
 
-/** Comments, closes, and deletes the head branch (already gone is fine). */
-async function closeWithComment(
+/** Replaces a pull request's body (a notice added or removed by a later run). */
+export async function setPullRequestBody(
   repository: GitHubRepository,
-  pull: { number: number; head: { ref: string } },
+  number: number,
+  body: string,
+): Promise<void> {
+  await updatePullRequest(repository, number, 'update the body of', { body });
+}
+
+/** Comments, closes, and deletes the head branch (already gone is fine). */
+export async function closeReleasePullRequest(
+  repository: GitHubRepository,
+  pull: { readonly number: number; readonly headRef: string },
   comment: string,
 ): Promise<void> {
   await commentOnPullRequest(repository, pull.number, comment);
   await updatePullRequest(repository, pull.number, 'close', { state: 'closed' });
-  await deleteBranch(repository, pull.head.ref);
+  await deleteBranch(repository, pull.headRef);
 }

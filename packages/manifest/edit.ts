@@ -95,6 +95,11 @@ export interface ManifestEditPlan {
   readonly previousVersion: string | undefined;
   /** Set when a downgrade was allowed. */
   readonly downgradeReason: string | undefined;
+  /**
+   * Set when a hotfix found this environment already ahead of it (the reference that is newer):
+   * nothing changes there, which is not a refused downgrade.
+   */
+  readonly ahead?: string | undefined;
   readonly diff: string;
   /** The layered values tags changed as overrides (for the edit record). */
   readonly overrides: OverrideRecord[];
@@ -299,6 +304,30 @@ function describeDowngrade(reference: Reference): string {
   return `${reference.file}:${String(reference.line)} (${reference.keyPath}) holds ${reference.oldTag ?? ''}, newer than ${reference.newTag}`;
 }
 
+/** The newest release the references held before. */
+function previousVersionOf(
+  references: readonly Reference[],
+  format: VersionFormat,
+): string | undefined {
+  const previous: Version[] = [];
+  for (const reference of references) {
+    if (reference.kind === 'set' || reference.oldTag === undefined) continue;
+    const version = format.parse(reference.oldTag);
+    if (version) previous.push(version);
+  }
+  return latestVersion(previous)?.tag;
+}
+
+/**
+ * A hotfix goes to the environments that run the release it fixes (or an older one); one already
+ * ahead of it is skipped, not downgraded and not refused. Only an allowed downgrade moves it back.
+ */
+function hotfixAhead(references: readonly Reference[], edit: PreparedEdit): string | undefined {
+  if (edit.allowDowngrade || (edit.format.parse(edit.tag)?.hotfix ?? 0) === 0) return undefined;
+  const newer = references.find((reference) => reference.kind !== 'set' && reference.downgrade);
+  return newer === undefined ? undefined : describeDowngrade(newer);
+}
+
 /**
  * Refuses a downgrade unless it is allowed with a reason: part of the state (the database schema)
  * only moves forward, so a rollback can lose data. Returns the reason when one was allowed.
@@ -380,18 +409,30 @@ export function planManifestEdit(
     );
   }
   const references = files.flatMap((file) => file.references);
+  const ahead = hotfixAhead(references, edit);
+  if (ahead !== undefined) {
+    logger.info(
+      `${edit.tag} is a hotfix and this environment is already ahead of it (${ahead}): nothing to change here`,
+    );
+    return {
+      files: files.map((file) => ({ ...file, changed: false, diff: '' })),
+      changes: [],
+      changedFiles: [],
+      references,
+      skipped,
+      previousVersion: previousVersionOf(references, edit.format),
+      downgradeReason: undefined,
+      ahead,
+      diff: '',
+      overrides: [],
+    };
+  }
   const downgradeReason = guardDowngrade(references, edit);
   if (downgradeReason !== undefined) {
     const first = references.find((reference) => reference.downgrade);
     logger.warning(
       `downgrading to ${edit.tag}${first ? ` (${describeDowngrade(first)})` : ''}: ${downgradeReason}`,
     );
-  }
-  const previous: Version[] = [];
-  for (const reference of references) {
-    if (reference.kind === 'set' || reference.oldTag === undefined) continue;
-    const version = edit.format.parse(reference.oldTag);
-    if (version) previous.push(version);
   }
   for (const reference of references) {
     if (reference.overrideOf === undefined) continue;
@@ -416,7 +457,7 @@ export function planManifestEdit(
     changedFiles: changes.map((change) => change.file),
     references,
     skipped,
-    previousVersion: latestVersion(previous)?.tag,
+    previousVersion: previousVersionOf(references, edit.format),
     downgradeReason,
     diff: changes.map((change) => change.diff).join(''),
     overrides: references.flatMap((reference) =>

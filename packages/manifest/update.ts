@@ -46,6 +46,8 @@ export interface UpdateManifestsResult {
   readonly skipped: SkippedFile[];
   readonly previousVersion?: string;
   readonly downgradeReason?: string;
+  /** A hotfix skipped this environment, already ahead of it (see ManifestEditPlan.ahead). */
+  readonly ahead?: string;
   readonly diff: string;
   readonly dryRun: boolean;
   /** The checked edit as plain data: what the change step re-applies on a moved base. */
@@ -135,6 +137,7 @@ export async function updateManifests(
     skipped: [...read.skipped, ...plan.skipped],
     ...(plan.previousVersion === undefined ? {} : { previousVersion: plan.previousVersion }),
     ...(plan.downgradeReason === undefined ? {} : { downgradeReason: plan.downgradeReason }),
+    ...(plan.ahead === undefined ? {} : { ahead: plan.ahead }),
     diff: plan.diff,
     dryRun,
     edit: plan.overrides.length === 0 ? edit.record : { ...edit.record, overrides: plan.overrides },

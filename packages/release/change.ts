@@ -15,8 +15,8 @@ import {
 } from '../github/index.js';
 import type { Logger } from '../kit/index.js';
 import { reapplyManifestEdit, type PreparedEdit } from '../manifest/index.js';
-import { compareVersions, type VersionFormat } from '../version/index.js';
 import type { ReleaseMode } from './preflight.js';
+import { settleReleasePullRequests, type SettleRequest } from './release-pulls.js';
 
 /** A file of the change, with the content the edit was made on. */
 export interface ChangedFile {
@@ -48,9 +48,12 @@ export interface ChangeRequest {
     readonly teamReviewers: readonly string[];
     readonly autoMerge?: AutoMergeMethod | undefined;
   };
-  /** Close older release pull requests of this app (label `release:<app>`, branch `release/<app>/`). */
+  /**
+   * Settle the app's release pull requests (label `release:<app>`, branch `release/<app>/`): see
+   * release-pulls.ts. `deployed` is what the base deploys before this change.
+   */
   readonly supersede?:
-    { readonly app: string; readonly version: string; readonly format: VersionFormat } | undefined;
+    Pick<SettleRequest, 'app' | 'version' | 'format' | 'deployed' | 'releases'> | undefined;
   readonly logger: Logger;
 }
 
@@ -65,6 +68,8 @@ export interface ChangeResult {
   readonly superseded: readonly number[];
   /** A newer release's pull request was open: this one was closed in its favour. */
   readonly supersededBy?: number | undefined;
+  /** Release pull requests whose notices (hotfix first, missing fix) changed. */
+  readonly noticed?: readonly number[] | undefined;
   /** Already logged; for summaries. */
   readonly warnings: readonly string[];
 }
@@ -121,8 +126,30 @@ async function openPullRequest(
   request: ChangeRequest,
 ): Promise<ChangeResult> {
   const { pullRequest, supersede } = request;
-  const branchPrefix = supersede === undefined ? '' : `release/${supersede.app}/`;
-  const ours = supersede?.format.parse(supersede.version);
+  const settle = (number: number | undefined) =>
+    supersede === undefined || !pullRequest.branch.startsWith(`release/${supersede.app}/`)
+      ? Promise.resolve({ closed: [], supersededBy: undefined, noticed: [] })
+      : settleReleasePullRequests(repository, {
+          ...supersede,
+          base: request.base,
+          pullRequest: number,
+          logger: request.logger,
+        });
+  if (request.files.length === 0) {
+    // Nothing to propose (the base holds the version, or a hotfix skips an environment that is
+    // ahead): the other release pull requests are still settled against what the base deploys.
+    const tip = await readBranchTip(repository, request.base);
+    const settled = await settle(undefined);
+    return {
+      operation: 'unchanged',
+      commitSha: tip?.sha ?? '',
+      branch: request.base,
+      changed: false,
+      superseded: settled.closed,
+      noticed: settled.noticed,
+      warnings: [],
+    };
+  }
   const result = await commitAndOpenPullRequest(repository, {
     branch: pullRequest.branch,
     base: request.base,
@@ -137,32 +164,20 @@ async function openPullRequest(
     reviewers: pullRequest.reviewers,
     teamReviewers: pullRequest.teamReviewers,
     ...(pullRequest.autoMerge === undefined ? {} : { autoMerge: pullRequest.autoMerge }),
-    ...(supersede !== undefined && pullRequest.branch.startsWith(branchPrefix)
-      ? {
-          supersede: {
-            label: `release:${supersede.app}`,
-            branchPrefix,
-            comment: (kept) => `Superseded by #${String(kept.number)} (${supersede.version}).`,
-            // Only older releases: a slow run must never close a newer release's pull request.
-            supersedes: (candidate) => {
-              const theirs = supersede.format.parse(candidate.headRef.slice(branchPrefix.length));
-              return !ours || !theirs || compareVersions(theirs, ours) < 0;
-            },
-          },
-        }
-      : {}),
     logger: request.logger,
   });
   const pull = result.pullRequest;
   if (pull !== undefined) request.logger.info(pull.htmlUrl);
+  const settled = await settle(pull?.number);
   return {
     operation: pull ? pull.operation : 'unchanged',
     commitSha: result.commit.commitSha,
     branch: pullRequest.branch,
     changed: result.commit.changed,
     ...(pull ? { pullRequest: { number: pull.number, url: pull.htmlUrl } } : {}),
-    superseded: result.superseded,
-    ...(result.supersededBy === undefined ? {} : { supersededBy: result.supersededBy }),
+    superseded: settled.closed,
+    ...(settled.supersededBy === undefined ? {} : { supersededBy: settled.supersededBy }),
+    noticed: settled.noticed,
     warnings: result.warnings,
   };
 }

@@ -156,6 +156,12 @@ export function pullRequestBody(facts: ReleaseFacts, text: PullRequestText = {})
       `> [!CAUTION]\n> **Downgrade** from ${escapeMarkdownCell(nonBlank(facts.previousVersion) ?? 'a newer version')} to ${facts.version}. Part of the application's state (the database schema) only moves forward: check before merging.\n> Reason given: ${escapeMarkdownCell(facts.downgradeReason)}`,
     );
   }
+  if (facts.hotfix) {
+    const fixed = facts.version.replace(/-[0-9]+$/, '');
+    parts.push(
+      `> [!IMPORTANT]\n> **Hotfix** of ${fixed}: ${facts.version} is ${fixed} plus the fix, for the environments that run ${fixed} (or older). Merge it before any newer release pull request of this app: once a newer one is merged, this one conflicts with it and the next run closes it as superseded.`,
+    );
+  }
   if (text.body?.trim()) parts.push(text.body.trim());
   parts.push(table.trimEnd());
   const source = sourceLine(facts);

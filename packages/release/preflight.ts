@@ -13,7 +13,13 @@ export type ReleaseMode = (typeof RELEASE_MODES)[number];
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const ENVIRONMENT_KEYS = ['path', 'mode', 'files', 'base'] as const;
+const ENVIRONMENT_KEYS = ['path', 'mode', 'files', 'base', 'environment'] as const;
+/**
+ * A GitHub environment name as a job's `environment:` takes it (at most 255 characters): letters,
+ * digits, spaces and `._-/`, starting with a letter or digit. Nothing that a YAML or expression
+ * context could read differently.
+ */
+const GITHUB_ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,254}$/;
 
 export interface ReleaseRequest {
   /** Short name of the app: branches `release/<app>/<version>`, label `release:<app>`. */
@@ -25,8 +31,13 @@ export interface ReleaseRequest {
   /** Globs relative to the environment's path; default every YAML file. */
   readonly manifestsFiles?: readonly string[] | undefined;
   readonly manifestsBase?: string | undefined;
-  /** JSON object: environment name -> {path, mode, files, base}, released in the given order. */
+  /** JSON object: environment name -> {path, mode, files, base, environment}, released in the given order. */
   readonly environments?: string | undefined;
+  /**
+   * The GitHub environment of the jobs that hold the AWS role or the manifests token (its protection
+   * rules and secrets apply); an environment of the plan may name its own. Default none.
+   */
+  readonly githubEnvironment?: string | undefined;
   readonly hotfixOf?: string | undefined;
   readonly promoteFrom?: string | undefined;
   /** Whether the driver has a build configured (true) or none (false); undefined: not known here. */
@@ -47,6 +58,8 @@ export interface EnvironmentPlan {
   readonly base: string;
   /** Branch and label name: `<app>-<environment>` for a named environment. */
   readonly app: string;
+  /** The GitHub environment its manifests job runs in, '' for none. */
+  readonly githubEnvironment: string;
   /** The last environment publishes the GitHub release that marks the release finished. */
   readonly last: boolean;
 }
@@ -116,6 +129,18 @@ function globList(given: unknown, input: string): string[] {
   return globs.length > 0 ? globs : [...DEFAULT_FILE_PATTERNS];
 }
 
+/** '' (none) or a GitHub environment name; `input` names where it came from. */
+export function checkGithubEnvironment(raw: string, input: string): string {
+  const name = raw.trim();
+  if (name !== '' && !GITHUB_ENVIRONMENT_NAME.test(name)) {
+    throw new InputError(
+      input,
+      `GitHub environment "${raw}" must be letters, digits, spaces, '.', '_', '-' or '/' (at most 255, starting with a letter or digit), e.g. production`,
+    );
+  }
+  return name;
+}
+
 function parseEnvironments(json: string): Record<string, unknown> {
   let parsed: unknown;
   try {
@@ -182,6 +207,12 @@ function planEnvironment(
     mode,
     files,
     base: within(() => textOf(fields.base ?? request.manifestsBase, 'environments', 'base')).trim(),
+    githubEnvironment: within(() =>
+      checkGithubEnvironment(
+        textOf(fields.environment ?? request.githubEnvironment, 'environments', 'environment'),
+        'environments',
+      ),
+    ),
     // Its own branch and label per named environment: prod's pull request never supersedes staging's.
     app: `${request.app}-${name}`,
   };
@@ -213,6 +244,7 @@ export function checkReleaseRequest(request: ReleaseRequest): ReleasePlan {
       'a promotion releases an existing image without a build: give a build or promote-from, not both',
     );
   }
+  const githubEnvironment = checkGithubEnvironment(request.githubEnvironment ?? '', 'environment');
   const named = (request.environments ?? '').trim();
   if (named === '') {
     return {
@@ -224,6 +256,7 @@ export function checkReleaseRequest(request: ReleaseRequest): ReleasePlan {
           files: globList(request.manifestsFiles, 'manifests-files'),
           base: request.manifestsBase?.trim() ?? '',
           app: request.app,
+          githubEnvironment,
           last: true,
         },
       ],

@@ -88,7 +88,8 @@ function computeFor(run: Run, reserve: boolean): Promise<ComputedVersion> {
     startAt: run.config.startAt ?? 1,
     hotfixOf: run.config.hotfixOf ?? '',
     reserve,
-    skipIfReleased: true,
+    // A hotfix is re-run on purpose (the next environment, or to settle its pull request).
+    skipIfReleased: !run.config.hotfixOf,
     requireChecks: [],
     divergedReason: allowedReason(run.config),
     extraSources: run.sources,
@@ -318,9 +319,32 @@ async function finish(
     run.step('release', `Release: ${version.gitTag} would be published in ${run.app.fullName}`);
     return { status: 'planned', reason: '', ...planned };
   }
+  const supersede = {
+    app: config.app,
+    version: version.version,
+    format: run.format,
+    deployed: plan.previousVersion,
+    releases: { repository: run.app, gitTagPrefix: run.format.gitTagPrefix },
+  };
   let change: ChangeResult | undefined;
   if (plan.changes.length === 0) {
-    logger.info(`${run.base} already holds ${version.version}: nothing to change`);
+    logger.info(
+      plan.ahead === undefined
+        ? `${run.base} already holds ${version.version}: nothing to change`
+        : `${run.base} is ahead of the hotfix ${version.version} (${plan.ahead}): skipped, nothing to change`,
+    );
+    // The other release pull requests are still settled against what the base deploys.
+    if (!direct) {
+      change = await changeManifests(run.manifests, {
+        mode: config.mode,
+        base: run.base,
+        files: [],
+        message: pullRequest.title,
+        pullRequest: { ...pullRequest, body: () => pullRequest.body },
+        supersede,
+        logger,
+      });
+    }
   } else {
     const question = direct
       ? `Commit ${plural(plan.changes.length, 'file')} straight to ${run.base} of ${run.manifests.fullName}?`
@@ -348,7 +372,7 @@ async function finish(
         ...pullRequest,
         body: (changedFiles) => pullRequestBody({ ...facts, changedFiles }, { body: config.body }),
       },
-      supersede: { app: config.app, version: version.version, format: run.format },
+      supersede,
       logger,
     });
   }

@@ -5,7 +5,7 @@
  * body (test/support/release-texts.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/action-runner.js';
@@ -111,6 +111,42 @@ describeReal('gitops-release release, the CLI bundle', () => {
         sourceRef: 'main',
       }),
     );
+  }, 240_000);
+
+  it('hotfix v0.0.1 --from its branch: built from a worktree, its pull request stays open beside v0.0.2, which is told it lacks the fix', async () => {
+    // v0.0.1 runs (committed directly above); v0.0.2's pull request waits for review.
+    const first = (await project.appRepo.tags()).get('v0.0.1') ?? '';
+    const fix = await project.commit(
+      'Fix the page title',
+      { 'web/index.html': '<h1>Welcome to VA.gov!</h1>\n' },
+      { branch: 'hotfix/v0.0.1', from: first },
+    );
+    // The operator's checkout stays on main: --from builds the branch without switching.
+    execFileSync('git', ['-C', project.checkout, 'checkout', '--quiet', 'main']);
+    const run = await gitopsRelease([
+      'hotfix',
+      'v0.0.1',
+      '--from',
+      'hotfix/v0.0.1',
+      '--config',
+      config,
+      '--yes',
+    ]);
+    if (run.code !== 0) throw new Error(run.out);
+    expect(run.out).toContain('from a temporary worktree');
+    expect(run.out).toContain('Released cms v0.0.1-1:');
+    expect((await project.appRepo.tags()).get('v0.0.1-1')).toBe(fix);
+    expect(
+      execFileSync('git', ['-C', project.checkout, 'worktree', 'list'], { encoding: 'utf8' })
+        .trim()
+        .split('\n'),
+    ).toHaveLength(1);
+    const pulls = await project.manifestsRepo.pulls();
+    const hotfixPull = pulls.find((pull) => pull.head === 'release/cms/v0.0.1-1');
+    const newer = pulls.find((pull) => pull.head === 'release/cms/v0.0.2');
+    expect([hotfixPull?.state, newer?.state]).toEqual(['open', 'open']);
+    expect(hotfixPull?.body).toContain('**Hotfix** of v0.0.1');
+    expect(newer?.body).toContain('**v0.0.2 does not contain the fix of v0.0.1-1**');
   }, 240_000);
 
   it('says before a dry run that it logs in to ECR and runs the Dockerfile here, then writes nothing', async () => {

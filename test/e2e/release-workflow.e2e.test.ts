@@ -237,6 +237,76 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     expect(fixture.manifestAt('main')).toBe(valuesAt(fixture.ecrRepository, 'v0.0.417'));
   }, 90_000);
 
+  it('hotfix of production while a newer release waits: dev (ahead) skipped, the hotfix pull request stays open and goes first; merging the newer one first closes it', async () => {
+    // Production (prod) runs v0.0.417, v0.0.419's pull request waits for review, dev runs v0.0.419.
+    const environments = {
+      dev: { path: 'apps/cms-environments/dev', mode: 'direct' },
+      prod: { path: 'apps/cms-environments/prod', mode: 'pull-request' },
+    };
+    const waiting = (await fixture.manifests.pulls()).find(
+      (pull) => pull.head === `release/${APP}-prod/v0.0.419` && pull.state === 'open',
+    );
+    expect(waiting).toBeDefined();
+    const fixed = (await fixture.app.tags()).get('v0.0.417') ?? '';
+    const sha = await fixture.app.commit(
+      'Fix the login redirect (#421)',
+      { 'login.html': '<p>fixed</p>\n' },
+      { branch: 'hotfix/v0.0.417', from: fixed },
+    );
+    const devBefore = await fixture.manifests.head();
+    const hotfix = {
+      ...scheduledInputs(),
+      environments: JSON.stringify(environments),
+      ref: sha,
+      'hotfix-of': 'v0.0.417',
+      'skip-if-released': false,
+    };
+    const run = await release(hotfix, sha);
+    expectSucceeded(run);
+    expect(run.outputs.version).toBe('v0.0.417-1');
+    const legs = run.jobs.manifests?.legs ?? [];
+    const ahead = legs.map(
+      (leg) => leg.steps.find((step) => step.id === 'manifest')?.outputs['skipped-ahead'],
+    );
+    expect(ahead).toEqual(['true', 'false']);
+    // dev is ahead (v0.0.419): not downgraded, not refused, untouched.
+    expect(fixture.manifestAt('main', ENVIRONMENT_FILES.dev)).toBe(
+      valuesAt(fixture.ecrRepository, 'v0.0.419'),
+    );
+    expect(await fixture.manifests.head()).toBe(devBefore);
+    const pulls = await fixture.manifests.pulls();
+    const hotfixPull = pulls.find((pull) => pull.head === `release/${APP}-prod/v0.0.417-1`);
+    const newer = pulls.find((pull) => pull.number === waiting?.number);
+    expect([hotfixPull?.state, newer?.state]).toEqual(['open', 'open']);
+    expect(hotfixPull?.body).toContain(`Merge this before #${String(newer?.number)} (v0.0.419)`);
+    expect(newer?.body).toContain(
+      `**v0.0.419 does not contain the fix of v0.0.417-1** (#${String(hotfixPull?.number)})`,
+    );
+
+    // The reviewers merge v0.0.419 first; re-running the hotfix finds prod ahead and closes it.
+    const merged = await fetch(
+      `${fixture.server.url}/repos/${MANIFESTS_REPOSITORY}/pulls/${String(newer?.number)}/merge`,
+      {
+        method: 'PUT',
+        headers: { authorization: `token ${MANIFESTS_TOKEN}` },
+        body: JSON.stringify({ merge_method: 'squash' }),
+      },
+    );
+    expect(merged.status).toBe(200);
+    const rerun = await release(hotfix, sha);
+    expectSucceeded(rerun);
+    expect(
+      (rerun.jobs.manifests?.legs ?? []).map(
+        (leg) => leg.steps.find((step) => step.id === 'manifest')?.outputs['skipped-ahead'],
+      ),
+    ).toEqual(['true', 'true']);
+    const closed = (await fixture.manifests.pulls()).find(
+      (pull) => pull.number === hotfixPull?.number,
+    );
+    expect(closed?.state).toBe('closed');
+    expect(closed?.comments.at(-1)).toContain('deploys v0.0.419 now');
+  }, 180_000);
+
   it('catches a mis-wired copy: update-manifest given the previous version instead of the new one', async () => {
     const original = readFileSync(RELEASE_WORKFLOW, 'utf8');
     const wired = 'tag: ${{ needs.version.outputs.version }}';
@@ -269,7 +339,7 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     [
       'a misspelt key',
       { environments: '{"prod": {"paht": "apps/vsp-cms"}}' },
-      "input 'environments': prod: unknown paht (known: path, mode, files, base)",
+      "input 'environments': prod: unknown paht (known: path, mode, files, base, environment)",
     ],
     [
       'an unknown mode',

@@ -79,6 +79,7 @@ function getReleaseRequest(getInput: GetInput): ReleaseRequest | undefined {
     manifestsFiles: getInput('manifests-files').split('\n'),
     manifestsBase: getInput('manifests-base'),
     environments: getInput('environments'),
+    githubEnvironment: getInput('environment'),
     hotfixOf: getInput('hotfix-of'),
     promoteFrom: getInput('promote-from'),
     allowDowngrade: parseBooleanInput('allow-downgrade', getInput('allow-downgrade'), false),

@@ -64,7 +64,16 @@ export async function run(): Promise<void> {
       autoMerge: inputs.autoMerge === 'off' ? undefined : inputs.autoMerge,
     },
     supersede: inputs.supersede
-      ? { app: inputs.app, version: inputs.version, format: inputs.format }
+      ? {
+          app: inputs.app,
+          version: inputs.version,
+          format: inputs.format,
+          deployed: inputs.previousVersion || undefined,
+          releases: appRepository && {
+            repository: appRepository,
+            gitTagPrefix: inputs.gitTagPrefix,
+          },
+        }
       : undefined,
     logger,
   });

@@ -44,6 +44,12 @@ export async function run(): Promise<void> {
       `no reference to ${inputs.image} found in ${String(result.files.length)} YAML file(s) under ${inputs.path}: check 'image' and 'files', or set fail-if-none: false`,
     );
   }
+  if (result.ahead !== undefined) {
+    core.notice(
+      `${inputs.tag} is a hotfix and these manifests are already ahead of it (${result.ahead}): skipped, nothing changed`,
+      { title: 'Environment ahead of the hotfix' },
+    );
+  }
   setOutputs(result);
   await writeSummary(inputs, result);
 }
@@ -71,6 +77,7 @@ function setOutputs(result: UpdateManifestsResult): void {
   core.setOutput('changed', String(result.changedFiles.length > 0));
   core.setOutput('changed-files', JSON.stringify(result.changedFiles));
   core.setOutput('previous-version', result.previousVersion ?? '');
+  core.setOutput('skipped-ahead', String(result.ahead !== undefined));
   core.setOutput(
     'references',
     JSON.stringify(
@@ -103,6 +110,12 @@ async function writeSummary(inputs: Inputs, result: UpdateManifestsResult): Prom
     ]),
   );
   const summary = core.summary.addHeading(heading, 3).addRaw(table, true);
+  if (result.ahead !== undefined) {
+    summary.addRaw(
+      `\n> [!NOTE]\n> ${inputs.tag} is a hotfix and this environment is already ahead of it (${result.ahead}): skipped.\n`,
+      true,
+    );
+  }
   if (result.downgradeReason) {
     summary.addRaw(`\n> [!WARNING]\n> Downgrade allowed: ${result.downgradeReason}\n`, true);
   }

@@ -5,8 +5,15 @@
  * stand-ins. File commands (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_PATH, GITHUB_STEP_SUMMARY) work as on
  * a runner.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
@@ -33,7 +40,7 @@ import type { Permissions, RunnerServices, StepOutcome, StepRun } from './types.
 
 /** This repository's name: `uses:` of it run the local checkout (or RunWorkflowOptions.suiteRoot). */
 export const SUITE = 'department-of-veterans-affairs/gitops-release-actions';
-const SUITE_USES = new RegExp(`^${SUITE}(/[^@]*)?@[^@]+$`, 'i');
+const SUITE_USES = new RegExp(`^${SUITE}(/[^@]*)?@([^@]+)$`, 'i');
 
 export type RawStep = Readonly<Record<string, unknown>>;
 
@@ -80,6 +87,11 @@ export interface JobLeg {
   readonly permissions: Permissions;
   readonly services: RunnerServices;
   readonly suiteRoot: string;
+  /**
+   * A git repository of the suite (RunWorkflowOptions.suiteRepository) and where its commits are
+   * unpacked: a suite `uses:` then runs the files of its ref, as GitHub resolves it.
+   */
+  readonly suiteRepository?: { readonly gitDir: string; readonly checkouts: string } | undefined;
   /** The github context of this leg (token = the job's token, job = the job id). */
   readonly github: Readonly<Record<string, string>>;
   /** inputs, secrets, vars, needs, matrix, strategy: fixed for the leg. */
@@ -353,11 +365,43 @@ function readManifest(dir: string): ActionManifest {
   return parseYaml(readFileSync(file, 'utf8')) as ActionManifest;
 }
 
+/**
+ * The suite's files at `ref` (tag, branch or commit) from its git repository, unpacked once per
+ * commit; this checkout when the run has no suite repository.
+ */
+function suiteRootAt(leg: JobLeg, ref: string): string {
+  const repository = leg.suiteRepository;
+  if (repository === undefined) return leg.suiteRoot;
+  let sha: string;
+  try {
+    sha = execFileSync(
+      'git',
+      ['--git-dir', repository.gitDir, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`],
+      { encoding: 'utf8' },
+    ).trim();
+  } catch {
+    throw new Error(`${SUITE}@${ref}: no such tag, branch or commit in the suite repository`);
+  }
+  const dir = join(repository.checkouts, sha);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync(
+      'sh',
+      ['-c', 'git --git-dir "$1" archive "$2" | tar -x -C "$3"', 'sh'].concat([
+        repository.gitDir,
+        sha,
+        dir,
+      ]),
+    );
+  }
+  return dir;
+}
+
 /** The folder of a `uses:` this interpreter runs itself, or undefined for an external action. */
 function actionDirectory(leg: JobLeg, uses: string): string | undefined {
   if (uses.startsWith('./')) return resolve(leg.workspace, uses);
   const suite = SUITE_USES.exec(uses);
-  if (suite) return resolve(leg.suiteRoot, `.${suite[1] ?? ''}`);
+  if (suite) return resolve(suiteRootAt(leg, suite[2] ?? ''), `.${suite[1] ?? ''}`);
   return undefined;
 }
 

@@ -59,6 +59,12 @@ export interface RunWorkflowOptions {
    * this checkout, so the suite's actions run from their committed dist/ bundles.
    */
   readonly suiteRoot?: string;
+  /**
+   * A git repository of the suite (a bare clone will do): when given, `<SUITE>[/<path>]@<ref>`
+   * runs the files of that ref (tag, branch or commit) as GitHub would, not this checkout; so a
+   * moved tag changes what `@v1` runs and nothing pinned to a commit.
+   */
+  readonly suiteRepository?: string;
 }
 
 export interface StepRun {
@@ -85,6 +91,8 @@ export interface JobLegRun {
   readonly permissions: Permissions;
   /** The evaluated `concurrency.group` (job level), if any. */
   readonly concurrencyGroup: string | undefined;
+  /** The GitHub environment the leg ran in (`environment:` evaluated; empty is none), if any. */
+  readonly environment: string | undefined;
   /** Main steps in order, then post steps (`post:` in front of their id). */
   readonly steps: readonly StepRun[];
   readonly outputs: Readonly<Record<string, string>>;

@@ -58,6 +58,7 @@ const JOB_KEYS = new Set([
   'concurrency',
   'env',
   'steps',
+  'environment',
 ]);
 const STRATEGY_KEYS = new Set(['matrix', 'fail-fast', 'max-parallel']);
 /** Scopes `read-all` / `write-all` stand for (those the test GitHub server knows, and OIDC). */
@@ -197,6 +198,14 @@ function evaluateMap(map: unknown, contexts: Contexts): Record<string, string> {
   return result;
 }
 
+/** The evaluated `environment:` (a name or `{name, url}`); '' means none, as on GitHub. */
+function environmentName(environment: unknown, contexts: Contexts): string | undefined {
+  if (environment === undefined) return undefined;
+  const name = typeof environment === 'string' ? environment : asMap(environment).name;
+  const evaluated = templateText(asText(name), contexts).trim();
+  return evaluated === '' ? undefined : evaluated;
+}
+
 function concurrencyGroup(concurrency: unknown, contexts: Contexts): string | undefined {
   if (concurrency === undefined) return undefined;
   const group = typeof concurrency === 'string' ? concurrency : asMap(concurrency).group;
@@ -268,6 +277,10 @@ async function runLeg(
     permissions,
     services: options.services,
     suiteRoot: options.suiteRoot ?? ROOT,
+    suiteRepository:
+      options.suiteRepository === undefined
+        ? undefined
+        : { gitDir: options.suiteRepository, checkouts: join(options.workDir, 'suite-commits') },
     github,
     contexts,
     env,
@@ -296,6 +309,7 @@ async function runLeg(
     result: leg.status === 'success' ? 'success' : 'failure',
     permissions,
     concurrencyGroup: concurrencyGroup(job.concurrency, contexts),
+    environment: environmentName(job.environment, contexts),
     steps: leg.records,
     outputs,
     summary: leg.summary.join(''),
@@ -338,6 +352,7 @@ async function runJob(scope: WorkflowScope, id: string, job: RawMap): Promise<Jo
         result: 'cancelled',
         permissions: {},
         concurrencyGroup: undefined,
+        environment: undefined,
         steps: [],
         outputs: {},
         summary: '',

@@ -49,7 +49,7 @@ describe('checkReleaseRequest', () => {
     [
       'a misspelt key',
       { environments: '{"prod": {"paht": "apps/vsp-cms"}}' },
-      "input 'environments': prod: unknown paht (known: path, mode, files, base)",
+      "input 'environments': prod: unknown paht (known: path, mode, files, base, environment)",
     ],
     [
       'an environment path outside the repository',
@@ -76,6 +76,31 @@ describe('checkReleaseRequest', () => {
       { environments: '{"prod": {"path": "a", "files": ["../../b.yaml"]}}' },
       "input 'environments': prod: '../../b.yaml' leaves the environment's folder",
     ],
+    [
+      'a GitHub environment that is an expression',
+      { githubEnvironment: '${{ secrets.X }}' },
+      'input \'environment\': GitHub environment "${{ secrets.X }}" must be letters',
+    ],
+    [
+      'a GitHub environment with a line break',
+      { githubEnvironment: 'prod\nuction' },
+      "input 'environment': GitHub environment",
+    ],
+    [
+      "an environment's GitHub environment that is not a name",
+      { environments: '{"prod": {"path": "a", "environment": "-prod"}}' },
+      'input \'environments\': prod: GitHub environment "-prod" must be letters',
+    ],
+    [
+      "an environment's GitHub environment that is not text",
+      { environments: '{"prod": {"path": "a", "environment": ["prod"]}}' },
+      'input \'environments\': prod: environment must be text, not ["prod"]',
+    ],
+    [
+      'a GitHub environment longer than GitHub takes',
+      { githubEnvironment: 'p'.repeat(256) },
+      "input 'environment': GitHub environment",
+    ],
   ])('refuses %s before anything is reserved', (_case, change, message) => {
     expect(() => checkReleaseRequest({ ...base, ...change })).toThrow(message);
   });
@@ -92,6 +117,7 @@ describe('checkReleaseRequest', () => {
           files: ['**/*.yaml', '**/*.yml'],
           base: '',
           app: 'vsp-cms',
+          githubEnvironment: '',
           last: true,
         },
       ],
@@ -115,6 +141,7 @@ describe('checkReleaseRequest', () => {
         files: ['values*.yaml'],
         base: '',
         app: 'vsp-cms-dev',
+        githubEnvironment: '',
         last: false,
       },
       {
@@ -124,6 +151,7 @@ describe('checkReleaseRequest', () => {
         files: ['prod.yaml'],
         base: 'release',
         app: 'vsp-cms-prod',
+        githubEnvironment: '',
         last: true,
       },
     ]);
@@ -132,6 +160,24 @@ describe('checkReleaseRequest', () => {
       { name: 'dev', path: 'apps/vsp-cms/dev', files: 'apps/vsp-cms/dev/values*.yaml' },
       { name: 'prod', path: 'apps/vsp-cms/prod', files: 'apps/vsp-cms/prod/prod.yaml' },
     ]);
+  });
+
+  it('puts each environment in its own GitHub environment, the release-wide one by default', () => {
+    const plan = checkReleaseRequest({
+      ...base,
+      githubEnvironment: ' release ',
+      environments: JSON.stringify({
+        dev: { path: 'apps/vsp-cms/dev' },
+        prod: { path: 'apps/vsp-cms/prod', environment: 'Production EU/1' },
+      }),
+    });
+    expect(JSON.parse(environmentsOutput(plan))).toMatchObject([
+      { name: 'dev', githubEnvironment: 'release' },
+      { name: 'prod', githubEnvironment: 'Production EU/1' },
+    ]);
+    expect(
+      checkReleaseRequest({ ...base, githubEnvironment: 'release' }).environments[0],
+    ).toMatchObject({ name: 'default', githubEnvironment: 'release' });
   });
 
   it('gives the root as `.` and its globs unprefixed', () => {

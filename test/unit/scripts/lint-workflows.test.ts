@@ -246,3 +246,89 @@ describe('lint-workflows rules', () => {
     ]);
   });
 });
+
+/**
+ * The suite's own `uses:` (how release.yml names its actions): on main they follow the major tag;
+ * on a release commit (its marker written by scripts/pin-release.mjs) each must name the release's
+ * source commit, so a caller pinning that commit cannot pick up a moved `v1`.
+ */
+describe('lint-workflows: the suite pins on a release commit', () => {
+  const SUITE = 'department-of-veterans-affairs/gitops-release-actions';
+  const SOURCE = '0123456789abcdef0123456789abcdef01234567';
+  const OTHER = 'fedcba9876543210fedcba9876543210fedcba98';
+  const suiteWorkflow = (ref: string): string =>
+    mutate('suite', '      - uses: ./actions/probe', `      - uses: ${SUITE}/actions/probe@${ref}`);
+
+  /** Lints a tree of these workflows (with the probe action and, given, the release marker). */
+  function lintTree(workflows: Record<string, string>, marker?: unknown): Problem[] {
+    const root = mkdtempSync(join(tmpdir(), 'lint-suite-pins-'));
+    try {
+      const write = (file: string, text: string): void => {
+        mkdirSync(dirname(join(root, file)), { recursive: true });
+        writeFileSync(join(root, file), text);
+      };
+      for (const [name, text] of Object.entries(workflows)) {
+        write(`.github/workflows/${name}.yml`, text);
+      }
+      write(
+        'actions/probe/action.yml',
+        'name: probe\ndescription: a local action\ninputs:\n  color:\n    description: a colour\nruns:\n  using: node24\n  main: index.js\n',
+      );
+      write('actions/probe/index.js', '');
+      if (marker !== undefined) write('.github/suite-release.json', JSON.stringify(marker));
+      const lint = spawnSync(process.execPath, [SCRIPT, '--root', root], { encoding: 'utf8' });
+      return lint.stdout
+        .split('\n')
+        .map((line) => /^([^:]+):\d+:\d+: (.*) \[([^\]]+)\]$/.exec(line))
+        .filter((match) => match !== null)
+        .map(([, file = '', message = '', source = '']) => ({ file, message, source }));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+
+  it('main: the major tag passes, a SHA pin (a release commit merged back) does not', () => {
+    const problems = lintTree({
+      'follows-v1': suiteWorkflow('v1'),
+      'pinned-on-main': suiteWorkflow(`${SOURCE} # v1.2.3`),
+    });
+    expect(problems).toEqual([
+      {
+        file: '.github/workflows/pinned-on-main.yml',
+        message: expect.stringContaining(
+          "only a release commit (scripts/pin-release.mjs) pins the suite's own actions",
+        ),
+        source: 'suite-pins',
+      },
+    ]);
+  }, 120_000);
+
+  it('release commit: only `@<source> # <version>` passes', () => {
+    const problems = lintTree(
+      {
+        pinned: suiteWorkflow(`${SOURCE} # v1.2.3`),
+        'still-v1': suiteWorkflow('v1'),
+        'other-commit': suiteWorkflow(`${OTHER} # v1.2.3`),
+        'other-version': suiteWorkflow(`${SOURCE} # v1.2.2`),
+      },
+      { version: 'v1.2.3', source: SOURCE },
+    );
+    const flagged = problems.map((problem) => `${problem.file} [${problem.source}]`).sort();
+    expect(flagged).toEqual([
+      '.github/workflows/other-commit.yml [suite-pins]',
+      '.github/workflows/other-version.yml [suite-pins]',
+      '.github/workflows/still-v1.yml [suite-pins]',
+    ]);
+    expect(problems[0]?.message).toContain(`pinned to its source (@${SOURCE} # v1.2.3)`);
+  }, 120_000);
+
+  it('release commit: a marker without a full source SHA is itself a problem', () => {
+    const problems = lintTree(
+      { pinned: suiteWorkflow(`${SOURCE} # v1.2.3`) },
+      { version: 'v1.2.3', source: 'v1' },
+    );
+    expect(problems).toEqual([
+      expect.objectContaining({ file: '.github/suite-release.json', source: 'suite-pins' }),
+    ]);
+  }, 120_000);
+});
