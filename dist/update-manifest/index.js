@@ -69908,7 +69908,7 @@ function workflowRunUrl() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2928);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8688);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(589);
 
 
 await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'update-manifest', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
@@ -69918,7 +69918,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8688:
+/***/ 589:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70721,410 +70721,6 @@ function resolveEcrRegistry(inputs, env) {
 
 // EXTERNAL MODULE: ../main/node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(3439);
-;// CONCATENATED MODULE: ./packages/external-secrets/references.ts
-/**
- * The SSM parameters a set of manifests asks for: ExternalSecret resources of the External Secrets
- * Operator (`external-secrets.io/*`, through a Parameter Store SecretStore/ClusterSecretStore) and
- * of the older kubernetes-external-secrets (`kubernetes-client.io/v1`, `backendType: systemManager`),
- * each name with the file and line that names it.
- *
- * Only resources count: a document without `apiVersion` and `kind` (a Helm values file) is not read,
- * whatever keys it holds, because what a chart makes of its values is the chart's business. What
- * names no single parameter (`find`, `path`), or names one through a store that is not in the
- * manifests, is reported as not checked, never guessed at.
- */
-
-const ESO_GROUP = 'external-secrets.io';
-const KES_API = 'kubernetes-client.io/v1';
-const MERGE_KEY = '<<';
-/** SSM's own rules (PutParameter): letters, digits, `.`, `-`, `_`, `/`; at most 2048 characters. */
-const PARAMETER_NAME = /^[A-Za-z0-9_.\-/]+$/;
-const MAX_NAME_LENGTH = 2048;
-const MAX_HIERARCHY_DEPTH = 15;
-function resolved(scope, node) {
-    return (0,dist/* isAlias */.Vj)(node) ? node.resolve(scope.doc) : node;
-}
-/** The value under `key` as Kubernetes reads the map: its own pairs first, then `<<` merges. */
-function member(scope, map, key, seen = new Set()) {
-    const node = resolved(scope, map);
-    if (!(0,dist/* isMap */.jh)(node) || seen.has(node))
-        return undefined;
-    seen.add(node);
-    const merges = [];
-    for (const pair of node.items) {
-        const pairKey = resolved(scope, pair.key);
-        const name = (0,dist/* isScalar */.jn)(pairKey) ? String(pairKey.value) : undefined;
-        if (name === key)
-            return pair.value;
-        if (name === MERGE_KEY) {
-            const source = resolved(scope, pair.value);
-            merges.push(...((0,dist/* isSeq */.oP)(source) ? source.items : [pair.value]));
-        }
-    }
-    for (const merge of merges) {
-        const value = member(scope, merge, key, seen);
-        if (value !== undefined)
-            return value;
-    }
-    return undefined;
-}
-/** A scalar's text (numbers included, as Kubernetes would reject them but a name may look so). */
-function references_text(scope, node) {
-    const value = resolved(scope, node);
-    if (!(0,dist/* isScalar */.jn)(value))
-        return undefined;
-    const scalar = value.value;
-    if (typeof scalar === 'string')
-        return scalar.trim();
-    return typeof scalar === 'number' || typeof scalar === 'boolean' ? String(scalar) : undefined;
-}
-function items(scope, node) {
-    const value = resolved(scope, node);
-    return (0,dist/* isSeq */.oP)(value) ? value.items : [];
-}
-/** The line of a node where it is written (an alias: where the alias is). */
-function lineOf(scope, node, fallback) {
-    const range = node?.range;
-    return range ? scope.lines.linePos(range[0]).line : fallback;
-}
-/** Why `name` can never name a parameter; undefined when it can. */
-function references_parameterNameProblem(name) {
-    if (name === '')
-        return 'the key is empty';
-    if (name.length > MAX_NAME_LENGTH)
-        return `it is longer than ${String(MAX_NAME_LENGTH)} characters`;
-    if (!PARAMETER_NAME.test(name)) {
-        return 'a parameter name holds only letters, digits and . _ - /';
-    }
-    if (/^(aws|ssm)/i.test(name))
-        return "names starting with 'aws' or 'ssm' are reserved";
-    if (name.includes('/') && !name.startsWith('/')) {
-        return 'a name with a hierarchy must start with /';
-    }
-    if (name.split('/').length - 1 > MAX_HIERARCHY_DEPTH) {
-        return `it is more than ${String(MAX_HIERARCHY_DEPTH)} levels deep`;
-    }
-    return undefined;
-}
-/** Larger files are not parsed for ExternalSecrets (the manifest step holds its own files to this too). */
-const MAX_SCANNED_CHARACTERS = 2 * 1024 * 1024;
-/**
- * Whether a file can hold an ExternalSecret or a store: their kinds all end in `Secret` or
- * `SecretStore`, spelt out unless written with escapes. Skips parsing every other file.
- */
-const mayHoldSecrets = (text) => text.includes('Secret') || text.includes('\\');
-function readResources(sources, unchecked) {
-    const resources = [];
-    for (const source of sources) {
-        if (!mayHoldSecrets(source.text))
-            continue;
-        if (source.text.length > MAX_SCANNED_CHARACTERS) {
-            unchecked.push({
-                file: source.path,
-                line: 1,
-                resource: 'file',
-                reason: `larger than ${String(MAX_SCANNED_CHARACTERS / (1024 * 1024))} MiB, not read for ExternalSecrets`,
-            });
-            continue;
-        }
-        const lines = new dist/* LineCounter */.HN();
-        let docs;
-        try {
-            docs = (0,dist/* parseAllDocuments */.hR)(source.text, {
-                lineCounter: lines,
-                uniqueKeys: false,
-            });
-        }
-        catch {
-            continue;
-        }
-        if (!Array.isArray(docs))
-            continue;
-        for (const doc of docs) {
-            // A document YAML cannot read is the manifest step's to report; nothing is read from it here.
-            if (doc.errors.length > 0)
-                continue;
-            const scope = { doc, lines, file: source.path };
-            const root = doc.contents;
-            const apiVersion = references_text(scope, member(scope, root, 'apiVersion'));
-            const kind = references_text(scope, member(scope, root, 'kind'));
-            if (apiVersion === undefined || kind === undefined)
-                continue;
-            const metadata = member(scope, root, 'metadata');
-            resources.push({
-                scope,
-                node: root,
-                apiVersion,
-                kind,
-                name: references_text(scope, member(scope, metadata, 'name')) ?? '(unnamed)',
-                namespace: references_text(scope, member(scope, metadata, 'namespace')),
-                line: lineOf(scope, root, 1),
-            });
-        }
-    }
-    return resources;
-}
-const groupOf = (apiVersion) => apiVersion.split('/')[0] ?? '';
-function storeOf(resource) {
-    const { scope } = resource;
-    const provider = member(scope, member(scope, resource.node, 'spec'), 'provider');
-    const providerNode = resolved(scope, provider);
-    const providerName = (0,dist/* isMap */.jh)(providerNode) ? (references_text(scope, providerNode.items[0]?.key) ?? '') : '';
-    const aws = member(scope, provider, 'aws');
-    return {
-        kind: resource.kind,
-        name: resource.name,
-        namespace: resource.namespace,
-        provider: providerName === 'aws'
-            ? `aws/${references_text(scope, member(scope, aws, 'service')) ?? 'SecretsManager'}`
-            : providerName || 'unknown',
-        region: providerName === 'aws' ? references_text(scope, member(scope, aws, 'region')) : undefined,
-    };
-}
-class Scan {
-    references = [];
-    unchecked = [];
-    seen = new Set();
-    reference(resource, node, fallbackLine, key, region) {
-        const line = lineOf(resource.scope, node, fallbackLine);
-        const described = describe(resource);
-        if (key.includes('{{')) {
-            this.skip(resource, line, `key '${key}' is a template, not a name`);
-            return;
-        }
-        if (key.startsWith('arn:')) {
-            this.skip(resource, line, `key '${key}' is an ARN: name the parameter to have it checked`);
-            return;
-        }
-        if (/^\/aws\//i.test(key)) {
-            // Public parameters and /aws/reference/secretsmanager/... are read through GetParameter only.
-            this.skip(resource, line, `key '${key}' is AWS's own (DescribeParameters does not list it)`);
-            return;
-        }
-        // GetParameter's `name:version` and `name:label` selectors name the parameter before the colon.
-        const name = key.includes(':') ? key.slice(0, key.indexOf(':')) : key;
-        const id = `${resource.scope.file}:${String(line)}:${name}`;
-        if (this.seen.has(id))
-            return;
-        this.seen.add(id);
-        this.references.push({
-            name,
-            file: resource.scope.file,
-            line,
-            resource: described,
-            region,
-            invalid: references_parameterNameProblem(name),
-        });
-    }
-    skip(resource, line, reason) {
-        this.unchecked.push({ file: resource.scope.file, line, resource: describe(resource), reason });
-    }
-}
-function describe(resource) {
-    return `${resource.kind} ${resource.namespace ? `${resource.namespace}/` : ''}${resource.name}`;
-}
-/** kubernetes-external-secrets: `spec.backendType: systemManager`, `data[].key`, `dataFrom[]`. */
-function scanKes(scan, resource) {
-    const { scope } = resource;
-    const spec = member(scope, resource.node, 'spec');
-    const backend = references_text(scope, member(scope, spec, 'backendType'));
-    if (backend !== 'systemManager')
-        return;
-    const region = references_text(scope, member(scope, spec, 'region'));
-    for (const entry of items(scope, member(scope, spec, 'data'))) {
-        const line = lineOf(scope, entry, resource.line);
-        const keyNode = member(scope, entry, 'key');
-        const key = references_text(scope, keyNode);
-        if (key !== undefined) {
-            scan.reference(resource, keyNode, line, key, region);
-        }
-        else if (member(scope, entry, 'path') !== undefined) {
-            const path = references_text(scope, member(scope, entry, 'path')) ?? '';
-            scan.skip(resource, line, `data path '${path}' names every parameter under it, not one name`);
-        }
-    }
-    for (const entry of items(scope, member(scope, spec, 'dataFrom'))) {
-        const key = references_text(scope, entry);
-        if (key !== undefined)
-            scan.reference(resource, entry, resource.line, key, region);
-    }
-}
-function findStore(stores, kind, name, namespace) {
-    const named = stores.filter((store) => store.kind === kind && store.name === name);
-    if (kind === 'ClusterSecretStore' || named.length <= 1)
-        return named[0];
-    return named.find((store) => store.namespace === namespace);
-}
-/** External Secrets Operator: `spec.data[].remoteRef.key`, `spec.dataFrom[].extract.key`. */
-function scanEso(scan, resource, stores) {
-    const { scope } = resource;
-    const root = member(scope, resource.node, 'spec');
-    // A ClusterExternalSecret carries the ExternalSecret's spec for each namespace it selects.
-    const spec = resource.kind === 'ClusterExternalSecret' ? member(scope, root, 'externalSecretSpec') : root;
-    const defaultStore = member(scope, spec, 'secretStoreRef');
-    // The store an entry reads from: its own sourceRef.storeRef, else the resource's; a generator is none.
-    const storeFor = (entry, line) => {
-        const sourceRef = member(scope, entry, 'sourceRef');
-        if (member(scope, sourceRef, 'generatorRef') !== undefined)
-            return 'skip';
-        const ref = member(scope, sourceRef, 'storeRef') ?? defaultStore;
-        const name = references_text(scope, member(scope, ref, 'name'));
-        const kind = references_text(scope, member(scope, ref, 'kind')) ?? 'SecretStore';
-        if (name === undefined) {
-            scan.skip(resource, line, 'it names no secretStoreRef');
-            return 'skip';
-        }
-        const store = findStore(stores, kind, name, resource.namespace);
-        if (store === undefined) {
-            scan.skip(resource, line, `its ${kind} '${name}' is not in the manifests read, so whether it is Parameter Store is unknown: include the store's manifest in the files read to have its keys checked`);
-            return 'skip';
-        }
-        return store.provider === 'aws/ParameterStore' ? store : 'skip';
-    };
-    for (const entry of items(scope, member(scope, spec, 'data'))) {
-        const line = lineOf(scope, entry, resource.line);
-        const store = storeFor(entry, line);
-        if (store === 'skip')
-            continue;
-        const keyNode = member(scope, member(scope, entry, 'remoteRef'), 'key');
-        const key = references_text(scope, keyNode);
-        if (key !== undefined)
-            scan.reference(resource, keyNode, line, key, store.region);
-    }
-    for (const entry of items(scope, member(scope, spec, 'dataFrom'))) {
-        const line = lineOf(scope, entry, resource.line);
-        const extract = member(scope, entry, 'extract');
-        const find = member(scope, entry, 'find');
-        // v1alpha1 wrote the remote reference straight into the dataFrom entry.
-        const keyNode = member(scope, extract, 'key') ?? member(scope, entry, 'key');
-        const key = references_text(scope, keyNode);
-        if (key === undefined && find === undefined)
-            continue;
-        const store = storeFor(entry, line);
-        if (store === 'skip')
-            continue;
-        if (key !== undefined) {
-            scan.reference(resource, keyNode, line, key, store.region);
-        }
-        else {
-            scan.skip(resource, line, 'dataFrom.find selects parameters by path, name pattern or tags, not by one name');
-        }
-    }
-}
-/** Every SSM parameter the ExternalSecrets in `sources` name; see the module comment. */
-function findParameterReferences(sources) {
-    const scan = new Scan();
-    const resources = readResources(sources, scan.unchecked);
-    const stores = resources
-        .filter((resource) => groupOf(resource.apiVersion) === ESO_GROUP &&
-        (resource.kind === 'SecretStore' || resource.kind === 'ClusterSecretStore'))
-        .map(storeOf);
-    let count = 0;
-    for (const resource of resources) {
-        if (resource.apiVersion === KES_API && resource.kind === 'ExternalSecret') {
-            count += 1;
-            scanKes(scan, resource);
-        }
-        else if (groupOf(resource.apiVersion) === ESO_GROUP &&
-            (resource.kind === 'ExternalSecret' || resource.kind === 'ClusterExternalSecret')) {
-            count += 1;
-            scanEso(scan, resource, stores);
-        }
-    }
-    return { references: scan.references, unchecked: scan.unchecked, resources: count };
-}
-
-;// CONCATENATED MODULE: ./packages/external-secrets/check.ts
-/**
- * The parameter check: every SSM parameter the manifests' ExternalSecrets name must exist before a
- * release points the cluster at them, or the new pods start without their secrets. It asks for
- * metadata only (the port is DescribeParameters by name), never a value, and decrypts nothing.
- */
-
-
-const PARAMETER_CHECK_MODES = ['error', 'warn', 'off'];
-/** DescribeParameters' limit on the values of one `Name` filter. */
-const NAMES_PER_REQUEST = 50;
-/** Parameters the manifests need are missing; `missing` has each with its file and line. */
-class MissingParametersError extends kit/* GitOpsError */.$D {
-    name = 'MissingParametersError';
-    missing;
-    constructor(missing, modeInput) {
-        const first = missing[0];
-        const where = first ? `${first.file}:${String(first.line)}` : '';
-        const names = [...new Set(missing.map((parameter) => parameter.name))];
-        super(`${String(names.length)} SSM parameter(s) named by ExternalSecrets do not exist (first: ${first?.name ?? ''} at ${where}): create them before releasing, or set ${modeInput}: warn`);
-        this.missing = missing;
-    }
-}
-/** The line each missing parameter gets: `apps/x/dev/secrets.yaml:14: SSM parameter ... in us-gov-west-1`. */
-function missingLine(parameter) {
-    const where = `${parameter.file}:${String(parameter.line)}`;
-    return parameter.invalid === undefined
-        ? `${where}: SSM parameter ${parameter.name} does not exist in ${parameter.region}`
-        : `${where}: SSM parameter '${parameter.name}' cannot exist in ${parameter.region}: ${parameter.invalid}`;
-}
-function batches(values, size) {
-    const result = [];
-    for (let start = 0; start < values.length; start += size) {
-        result.push(values.slice(start, start + size));
-    }
-    return result;
-}
-/**
- * Checks the parameters the ExternalSecrets in `sources` name; with mode `error` a missing one
- * throws MissingParametersError after each is logged as an error line, with `warn` each is a warning.
- */
-async function checkParameters(request) {
-    const { logger, mode } = request;
-    if (mode === 'off')
-        return { mode, checked: 0, missing: [], unchecked: 0 };
-    const scan = findParameterReferences(request.sources);
-    // Lines start with fixed text: a file name from the manifests never starts a log line.
-    for (const skipped of scan.unchecked) {
-        logger.info(`parameter check: not checked: ${skipped.file}:${String(skipped.line)} (${skipped.resource}): ${skipped.reason}`);
-    }
-    const byRegion = new Map();
-    for (const reference of scan.references) {
-        const region = reference.region ?? request.region;
-        if (region === undefined) {
-            throw new kit/* GitOpsError */.$D(`no AWS region to look up SSM parameter ${reference.name} (${reference.file}:${String(reference.line)}) in: set it, or the job's AWS_REGION`, { input: request.regionInput });
-        }
-        byRegion.set(region, [...(byRegion.get(region) ?? []), reference]);
-    }
-    const missing = [];
-    let checked = 0;
-    for (const [region, references] of byRegion) {
-        const names = [
-            ...new Set(references.filter((ref) => ref.invalid === undefined).map((ref) => ref.name)),
-        ];
-        const existing = new Set();
-        if (names.length > 0) {
-            const lookup = request.lookupFor(region);
-            for (const batch of batches(names, NAMES_PER_REQUEST)) {
-                for (const name of await lookup.existingNames(batch))
-                    existing.add(name);
-            }
-        }
-        checked += names.length;
-        for (const reference of references) {
-            if (!existing.has(reference.name))
-                missing.push({ ...reference, region });
-        }
-    }
-    for (const parameter of missing) {
-        if (mode === 'error')
-            logger.error(missingLine(parameter));
-        else
-            logger.warning(missingLine(parameter));
-    }
-    logger.info(`parameter check: ${String(checked)} SSM parameter(s) named by ${String(scan.resources)} ExternalSecret(s) looked up in ${[...byRegion.keys()].join(', ') || 'no region'}; ${String(missing.length)} missing, ${String(scan.unchecked.length)} reference(s) not checked`);
-    if (missing.length > 0 && mode === 'error') {
-        throw new MissingParametersError(missing, request.modeInput);
-    }
-    return { mode, checked, missing, unchecked: scan.unchecked.length };
-}
-
 // EXTERNAL MODULE: ../main/node_modules/@aws-sdk/client-ssm/dist-cjs/index.js
 var client_ssm_dist_cjs = __nccwpck_require__(8531);
 ;// CONCATENATED MODULE: ./packages/ssm/errors.ts
@@ -71296,6 +70892,33 @@ function aws_errors_toSsmError(error, context) {
     return new SsmError('unknown', `Parameter Store ${context.operation} of ${named} failed (${aws.name}): ${awsMessage}`, options);
 }
 
+;// CONCATENATED MODULE: ./packages/ssm/parameter-name.ts
+/**
+ * Parameter names as Parameter Store accepts them: a name (`/devops/VA_VSP_BOT_GITHUB_TOKEN`, or a
+ * flat `BOT_TOKEN`) or the parameter's ARN, which also says the region.
+ */
+const NAME = /^[a-zA-Z0-9_.\-/]{1,2048}$/;
+const ARN = /^arn:(aws|aws-us-gov|aws-cn|aws-iso[a-z-]*):ssm:([a-z0-9-]+):([0-9]{12}):parameter\/(.+)$/;
+/** Why `value` can't name a parameter, or undefined when it can. */
+function parameter_name_parameterNameProblem(value) {
+    const arn = ARN.exec(value);
+    const name = arn ? `/${arn[4] ?? ''}` : value;
+    if (!NAME.test(name)) {
+        return `"${value}" is not a parameter name: use letters, digits and . _ - /, e.g. /devops/VA_VSP_BOT_GITHUB_TOKEN, or the parameter's ARN`;
+    }
+    if (!arn && name.includes('/') && !name.startsWith('/')) {
+        return `"${value}" has a path but no leading /: write /${value}`;
+    }
+    if (name.includes('//') || name.endsWith('/')) {
+        return `"${value}" has an empty path segment: write it as /folder/NAME`;
+    }
+    return undefined;
+}
+/** The address of a valid name or ARN (check parameterNameProblem first). */
+function parameterAddress(value) {
+    return { name: value, region: ARN.exec(value)?.[2] };
+}
+
 ;// CONCATENATED MODULE: ./packages/ssm/secret-parameter.ts
 
 
@@ -71374,6 +70997,415 @@ async function readSecretParameter(client, request) {
 
 
 
+
+;// CONCATENATED MODULE: ./packages/external-secrets/references.ts
+/**
+ * The SSM parameters a set of manifests asks for: ExternalSecret resources of the External Secrets
+ * Operator (`external-secrets.io/*`, through a Parameter Store SecretStore/ClusterSecretStore) and
+ * of the older kubernetes-external-secrets (`kubernetes-client.io/v1`, `backendType: systemManager`),
+ * each name with the file and line that names it.
+ *
+ * Only resources count: a document without `apiVersion` and `kind` (a Helm values file) is not read,
+ * whatever keys it holds, because what a chart makes of its values is the chart's business. What
+ * names no single parameter (`find`, `path`), or names one through a store that is not in the
+ * manifests, is reported as not checked, never guessed at.
+ */
+
+
+const ESO_GROUP = 'external-secrets.io';
+const KES_API = 'kubernetes-client.io/v1';
+const MERGE_KEY = '<<';
+const MAX_HIERARCHY_DEPTH = 15;
+function resolved(scope, node) {
+    return (0,dist/* isAlias */.Vj)(node) ? node.resolve(scope.doc) : node;
+}
+/** The value under `key` as Kubernetes reads the map: its own pairs first, then `<<` merges. */
+function member(scope, map, key, seen = new Set()) {
+    const node = resolved(scope, map);
+    if (!(0,dist/* isMap */.jh)(node) || seen.has(node))
+        return undefined;
+    seen.add(node);
+    const merges = [];
+    for (const pair of node.items) {
+        const pairKey = resolved(scope, pair.key);
+        const name = (0,dist/* isScalar */.jn)(pairKey) ? String(pairKey.value) : undefined;
+        if (name === key)
+            return pair.value;
+        if (name === MERGE_KEY) {
+            const source = resolved(scope, pair.value);
+            merges.push(...((0,dist/* isSeq */.oP)(source) ? source.items : [pair.value]));
+        }
+    }
+    for (const merge of merges) {
+        const value = member(scope, merge, key, seen);
+        if (value !== undefined)
+            return value;
+    }
+    return undefined;
+}
+/** A scalar's text (numbers included, as Kubernetes would reject them but a name may look so). */
+function references_text(scope, node) {
+    const value = resolved(scope, node);
+    if (!(0,dist/* isScalar */.jn)(value))
+        return undefined;
+    const scalar = value.value;
+    if (typeof scalar === 'string')
+        return scalar.trim();
+    return typeof scalar === 'number' || typeof scalar === 'boolean' ? String(scalar) : undefined;
+}
+function items(scope, node) {
+    const value = resolved(scope, node);
+    return (0,dist/* isSeq */.oP)(value) ? value.items : [];
+}
+/** The line of a node where it is written (an alias: where the alias is). */
+function lineOf(scope, node, fallback) {
+    const range = node?.range;
+    return range ? scope.lines.linePos(range[0]).line : fallback;
+}
+/**
+ * Why a key can never name a parameter, undefined when it can: packages/ssm's naming rules (the
+ * suite's one owner of them), plus what only creating a parameter refuses (reserved prefixes, depth).
+ */
+function keyNameProblem(name) {
+    if (name === '')
+        return 'the key is empty';
+    const problem = parameter_name_parameterNameProblem(name);
+    if (problem !== undefined)
+        return problem;
+    if (/^(aws|ssm)/i.test(name))
+        return "names starting with 'aws' or 'ssm' are reserved";
+    if (name.split('/').length - 1 > MAX_HIERARCHY_DEPTH) {
+        return `it is more than ${String(MAX_HIERARCHY_DEPTH)} levels deep`;
+    }
+    return undefined;
+}
+/** Larger files are not parsed for ExternalSecrets (the manifest step holds its own files to this too). */
+const MAX_SCANNED_CHARACTERS = 2 * 1024 * 1024;
+/**
+ * Whether a file can hold an ExternalSecret or a store: their kinds all end in `Secret` or
+ * `SecretStore`, spelt out unless written with escapes. Skips parsing every other file.
+ */
+const mayHoldSecrets = (text) => text.includes('Secret') || text.includes('\\');
+function readResources(sources, unchecked) {
+    const resources = [];
+    for (const source of sources) {
+        if (!mayHoldSecrets(source.text))
+            continue;
+        if (source.text.length > MAX_SCANNED_CHARACTERS) {
+            unchecked.push({
+                file: source.path,
+                line: 1,
+                resource: 'file',
+                reason: `larger than ${String(MAX_SCANNED_CHARACTERS / (1024 * 1024))} MiB, not read for ExternalSecrets`,
+            });
+            continue;
+        }
+        const lines = new dist/* LineCounter */.HN();
+        let docs;
+        try {
+            docs = (0,dist/* parseAllDocuments */.hR)(source.text, {
+                lineCounter: lines,
+                uniqueKeys: false,
+            });
+        }
+        catch {
+            continue;
+        }
+        if (!Array.isArray(docs))
+            continue;
+        for (const doc of docs) {
+            // A document YAML cannot read is the manifest step's to report; nothing is read from it here.
+            if (doc.errors.length > 0)
+                continue;
+            const scope = { doc, lines, file: source.path };
+            const root = doc.contents;
+            const apiVersion = references_text(scope, member(scope, root, 'apiVersion'));
+            const kind = references_text(scope, member(scope, root, 'kind'));
+            if (apiVersion === undefined || kind === undefined)
+                continue;
+            const metadata = member(scope, root, 'metadata');
+            resources.push({
+                scope,
+                node: root,
+                apiVersion,
+                kind,
+                name: references_text(scope, member(scope, metadata, 'name')) ?? '(unnamed)',
+                namespace: references_text(scope, member(scope, metadata, 'namespace')),
+                line: lineOf(scope, root, 1),
+            });
+        }
+    }
+    return resources;
+}
+const groupOf = (apiVersion) => apiVersion.split('/')[0] ?? '';
+function storeOf(resource) {
+    const { scope } = resource;
+    const provider = member(scope, member(scope, resource.node, 'spec'), 'provider');
+    const providerNode = resolved(scope, provider);
+    const providerName = (0,dist/* isMap */.jh)(providerNode) ? (references_text(scope, providerNode.items[0]?.key) ?? '') : '';
+    const aws = member(scope, provider, 'aws');
+    return {
+        kind: resource.kind,
+        name: resource.name,
+        namespace: resource.namespace,
+        provider: providerName === 'aws'
+            ? `aws/${references_text(scope, member(scope, aws, 'service')) ?? 'SecretsManager'}`
+            : providerName || 'unknown',
+        region: providerName === 'aws' ? references_text(scope, member(scope, aws, 'region')) : undefined,
+    };
+}
+class Scan {
+    references = [];
+    unchecked = [];
+    seen = new Set();
+    reference(resource, node, fallbackLine, key, region) {
+        const line = lineOf(resource.scope, node, fallbackLine);
+        const described = describe(resource);
+        if (key.includes('{{')) {
+            this.skip(resource, line, `key '${key}' is a template, not a name`);
+            return;
+        }
+        if (key.startsWith('arn:')) {
+            this.skip(resource, line, `key '${key}' is an ARN: name the parameter to have it checked`);
+            return;
+        }
+        if (/^\/aws\//i.test(key)) {
+            // Public parameters and /aws/reference/secretsmanager/... are read through GetParameter only.
+            this.skip(resource, line, `key '${key}' is AWS's own (DescribeParameters does not list it)`);
+            return;
+        }
+        // GetParameter's `name:version` and `name:label` selectors name the parameter before the colon.
+        const name = key.includes(':') ? key.slice(0, key.indexOf(':')) : key;
+        const id = `${resource.scope.file}:${String(line)}:${name}`;
+        if (this.seen.has(id))
+            return;
+        this.seen.add(id);
+        this.references.push({
+            name,
+            file: resource.scope.file,
+            line,
+            resource: described,
+            region,
+            invalid: keyNameProblem(name),
+        });
+    }
+    skip(resource, line, reason) {
+        this.unchecked.push({ file: resource.scope.file, line, resource: describe(resource), reason });
+    }
+}
+function describe(resource) {
+    return `${resource.kind} ${resource.namespace ? `${resource.namespace}/` : ''}${resource.name}`;
+}
+/** kubernetes-external-secrets: `spec.backendType: systemManager`, `data[].key`, `dataFrom[]`. */
+function scanKes(scan, resource) {
+    const { scope } = resource;
+    const spec = member(scope, resource.node, 'spec');
+    const backend = references_text(scope, member(scope, spec, 'backendType'));
+    if (backend !== 'systemManager')
+        return;
+    const region = references_text(scope, member(scope, spec, 'region'));
+    for (const entry of items(scope, member(scope, spec, 'data'))) {
+        const line = lineOf(scope, entry, resource.line);
+        const keyNode = member(scope, entry, 'key');
+        const key = references_text(scope, keyNode);
+        if (key !== undefined) {
+            scan.reference(resource, keyNode, line, key, region);
+        }
+        else if (member(scope, entry, 'path') !== undefined) {
+            const path = references_text(scope, member(scope, entry, 'path')) ?? '';
+            scan.skip(resource, line, `data path '${path}' names every parameter under it, not one name`);
+        }
+    }
+    for (const entry of items(scope, member(scope, spec, 'dataFrom'))) {
+        const key = references_text(scope, entry);
+        if (key !== undefined)
+            scan.reference(resource, entry, resource.line, key, region);
+    }
+}
+function findStore(stores, kind, name, namespace) {
+    const named = stores.filter((store) => store.kind === kind && store.name === name);
+    if (kind === 'ClusterSecretStore' || named.length <= 1)
+        return named[0];
+    return named.find((store) => store.namespace === namespace);
+}
+/** External Secrets Operator: `spec.data[].remoteRef.key`, `spec.dataFrom[].extract.key`. */
+function scanEso(scan, resource, stores) {
+    const { scope } = resource;
+    const root = member(scope, resource.node, 'spec');
+    // A ClusterExternalSecret carries the ExternalSecret's spec for each namespace it selects.
+    const spec = resource.kind === 'ClusterExternalSecret' ? member(scope, root, 'externalSecretSpec') : root;
+    const defaultStore = member(scope, spec, 'secretStoreRef');
+    // The store an entry reads from: its own sourceRef.storeRef, else the resource's; a generator is none.
+    const storeFor = (entry, line) => {
+        const sourceRef = member(scope, entry, 'sourceRef');
+        if (member(scope, sourceRef, 'generatorRef') !== undefined)
+            return 'skip';
+        const ref = member(scope, sourceRef, 'storeRef') ?? defaultStore;
+        const name = references_text(scope, member(scope, ref, 'name'));
+        const kind = references_text(scope, member(scope, ref, 'kind')) ?? 'SecretStore';
+        if (name === undefined) {
+            scan.skip(resource, line, 'it names no secretStoreRef');
+            return 'skip';
+        }
+        const store = findStore(stores, kind, name, resource.namespace);
+        if (store === undefined) {
+            scan.skip(resource, line, `its ${kind} '${name}' is not in the manifests read, so whether it is Parameter Store is unknown: include the store's manifest in the files read to have its keys checked`);
+            return 'skip';
+        }
+        return store.provider === 'aws/ParameterStore' ? store : 'skip';
+    };
+    for (const entry of items(scope, member(scope, spec, 'data'))) {
+        const line = lineOf(scope, entry, resource.line);
+        const store = storeFor(entry, line);
+        if (store === 'skip')
+            continue;
+        const keyNode = member(scope, member(scope, entry, 'remoteRef'), 'key');
+        const key = references_text(scope, keyNode);
+        if (key !== undefined)
+            scan.reference(resource, keyNode, line, key, store.region);
+    }
+    for (const entry of items(scope, member(scope, spec, 'dataFrom'))) {
+        const line = lineOf(scope, entry, resource.line);
+        const extract = member(scope, entry, 'extract');
+        const find = member(scope, entry, 'find');
+        // v1alpha1 wrote the remote reference straight into the dataFrom entry.
+        const keyNode = member(scope, extract, 'key') ?? member(scope, entry, 'key');
+        const key = references_text(scope, keyNode);
+        if (key === undefined && find === undefined)
+            continue;
+        const store = storeFor(entry, line);
+        if (store === 'skip')
+            continue;
+        if (key !== undefined) {
+            scan.reference(resource, keyNode, line, key, store.region);
+        }
+        else {
+            scan.skip(resource, line, 'dataFrom.find selects parameters by path, name pattern or tags, not by one name');
+        }
+    }
+}
+/** Every SSM parameter the ExternalSecrets in `sources` name; see the module comment. */
+function findParameterReferences(sources) {
+    const scan = new Scan();
+    const resources = readResources(sources, scan.unchecked);
+    const stores = resources
+        .filter((resource) => groupOf(resource.apiVersion) === ESO_GROUP &&
+        (resource.kind === 'SecretStore' || resource.kind === 'ClusterSecretStore'))
+        .map(storeOf);
+    let count = 0;
+    for (const resource of resources) {
+        if (resource.apiVersion === KES_API && resource.kind === 'ExternalSecret') {
+            count += 1;
+            scanKes(scan, resource);
+        }
+        else if (groupOf(resource.apiVersion) === ESO_GROUP &&
+            (resource.kind === 'ExternalSecret' || resource.kind === 'ClusterExternalSecret')) {
+            count += 1;
+            scanEso(scan, resource, stores);
+        }
+    }
+    return { references: scan.references, unchecked: scan.unchecked, resources: count };
+}
+
+;// CONCATENATED MODULE: ./packages/external-secrets/check.ts
+/**
+ * The parameter check: every SSM parameter the manifests' ExternalSecrets name must exist before a
+ * release points the cluster at them, or the new pods start without their secrets. It asks for
+ * metadata only (the port is DescribeParameters by name), never a value, and decrypts nothing.
+ */
+
+
+const PARAMETER_CHECK_MODES = ['error', 'warn', 'off'];
+/** DescribeParameters' limit on the values of one `Name` filter. */
+const NAMES_PER_REQUEST = 50;
+/** Parameters the manifests need are missing; `missing` has each with its file and line. */
+class MissingParametersError extends kit/* GitOpsError */.$D {
+    name = 'MissingParametersError';
+    missing;
+    constructor(missing, modeInput) {
+        const first = missing[0];
+        const where = first ? `${first.file}:${String(first.line)}` : '';
+        const names = [...new Set(missing.map((parameter) => parameter.name))];
+        super(inert(`${String(names.length)} SSM parameter(s) named by ExternalSecrets do not exist (first: ${first?.name ?? ''} at ${where}): create them before releasing, or set ${modeInput}: warn`));
+        this.missing = missing;
+    }
+}
+/**
+ * Text from the manifests made inert for a log line: a key or path holding a newline could
+ * otherwise start a line of its own (`::add-mask::`, `::stop-commands::` on a runner), and escape
+ * sequences could rewrite a terminal.
+ */
+function inert(text) {
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+/** The line each missing parameter gets: `apps/x/dev/secrets.yaml:14: SSM parameter ... in us-gov-west-1`. */
+function missingLine(parameter) {
+    const where = `${parameter.file}:${String(parameter.line)}`;
+    return inert(parameter.invalid === undefined
+        ? `${where}: SSM parameter ${parameter.name} does not exist in ${parameter.region}`
+        : `${where}: SSM parameter '${parameter.name}' cannot exist in ${parameter.region}: ${parameter.invalid}`);
+}
+function batches(values, size) {
+    const result = [];
+    for (let start = 0; start < values.length; start += size) {
+        result.push(values.slice(start, start + size));
+    }
+    return result;
+}
+/**
+ * Checks the parameters the ExternalSecrets in `sources` name; with mode `error` a missing one
+ * throws MissingParametersError after each is logged as an error line, with `warn` each is a warning.
+ */
+async function checkParameters(request) {
+    const { logger, mode } = request;
+    if (mode === 'off')
+        return { mode, checked: 0, missing: [], unchecked: 0 };
+    const scan = findParameterReferences(request.sources);
+    // Lines start with fixed text: a file name from the manifests never starts a log line.
+    for (const skipped of scan.unchecked) {
+        logger.info(inert(`parameter check: not checked: ${skipped.file}:${String(skipped.line)} (${skipped.resource}): ${skipped.reason}`));
+    }
+    const byRegion = new Map();
+    for (const reference of scan.references) {
+        const region = reference.region ?? request.region;
+        if (region === undefined) {
+            throw new kit/* GitOpsError */.$D(inert(`no AWS region to look up SSM parameter ${reference.name} (${reference.file}:${String(reference.line)}) in: set it, or the job's AWS_REGION`), { input: request.regionInput });
+        }
+        byRegion.set(region, [...(byRegion.get(region) ?? []), reference]);
+    }
+    const missing = [];
+    let checked = 0;
+    for (const [region, references] of byRegion) {
+        const names = [
+            ...new Set(references.filter((ref) => ref.invalid === undefined).map((ref) => ref.name)),
+        ];
+        const existing = new Set();
+        if (names.length > 0) {
+            const lookup = request.lookupFor(region);
+            for (const batch of batches(names, NAMES_PER_REQUEST)) {
+                for (const name of await lookup.existingNames(batch))
+                    existing.add(name);
+            }
+        }
+        checked += names.length;
+        for (const reference of references) {
+            if (!existing.has(reference.name))
+                missing.push({ ...reference, region });
+        }
+    }
+    for (const parameter of missing) {
+        if (mode === 'error')
+            logger.error(missingLine(parameter));
+        else
+            logger.warning(missingLine(parameter));
+    }
+    logger.info(inert(`parameter check: ${String(checked)} SSM parameter(s) named by ${String(scan.resources)} ExternalSecret(s) looked up in ${[...byRegion.keys()].join(', ') || 'no region'}; ${String(missing.length)} missing, ${String(scan.unchecked.length)} reference(s) not checked`));
+    if (missing.length > 0 && mode === 'error') {
+        throw new MissingParametersError(missing, request.modeInput);
+    }
+    return { mode, checked, missing, unchecked: scan.unchecked.length };
+}
 
 ;// CONCATENATED MODULE: ./packages/external-secrets/ssm-lookup.ts
 /**
@@ -71513,7 +71545,7 @@ const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
 const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
-const reference_MAX_NAME_LENGTH = 255;
+const MAX_NAME_LENGTH = 255;
 const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 function isValidDockerTag(tag) {
     return TAG.test(tag);
@@ -71548,7 +71580,7 @@ function reference_parseImageReference(text) {
         if (!TAG.test(tag))
             return undefined;
     }
-    if (name.length === 0 || name.length > reference_MAX_NAME_LENGTH)
+    if (name.length === 0 || name.length > MAX_NAME_LENGTH)
         return undefined;
     let registry;
     let repository = name;
