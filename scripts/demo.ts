@@ -16,6 +16,7 @@
  * htpasswd), as .ci/run does. `npm run demo -- --keep` leaves the sandbox up until Ctrl-C.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -332,6 +333,35 @@ async function main(): Promise<void> {
     console.log(
       `\n  ${project.appRepo.fullName} Deployments: ${deployments.map((deployment) => `${deployment.environment} ${deployment.payload.version ?? ''}`).join(', ')}`,
     );
+
+    heading(
+      '7. An ExternalSecret names an SSM parameter that does not exist: the release stops before anything is reserved',
+    );
+    const secretFile = `${project.manifestsPath}/external-secret.yaml`;
+    const parameter = '/dsva-vagov/vsp-cms/drupal_db_password';
+    await project.manifestsRepo.commit('vsp-cms: the database password from SSM', {
+      [secretFile]: [
+        'apiVersion: kubernetes-client.io/v1',
+        'kind: ExternalSecret',
+        'metadata: {name: vsp-cms-secrets, namespace: vsp-cms}',
+        'spec:',
+        '  backendType: systemManager',
+        '  data:',
+        `    - key: ${parameter}`,
+        '      name: DB_PASSWORD',
+        '',
+      ].join('\n'),
+    });
+    console.log(indent(git(project.manifestsRepo.gitDir, ['show', `main:${secretFile}`])));
+    await project.commit('Read the database password', {
+      'web/status.html': '<!doctype html>\n<h1>Status</h1>\n',
+    });
+    const tagsBefore = await tagList(project);
+    await expectExit(gitopsRelease(sandbox, ['release', ...config, '--yes']), 1);
+    console.log(`\n  tags before: ${tagsBefore}; after: ${await tagList(project)}`);
+    console.log(`\n  Creating ${parameter} in SSM, then releasing again:`);
+    sandbox.ssm.putParameter({ name: parameter, value: randomBytes(12).toString('hex') });
+    await expectExit(gitopsRelease(sandbox, ['release', ...config, '--yes']), 0);
 
     await showState(sandbox, project);
     let envFile: string | undefined;

@@ -1,27 +1,27 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 8249:
+/***/ 3945:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(2658);
-const { Command: $Command } = __nccwpck_require__(2658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(544);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(7138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(3042);
+const { Command: $Command } = __nccwpck_require__(3042);
 __webpack_unused_export__ = $Command;
 __webpack_unused_export__ = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
-const { defaultProvider } = __nccwpck_require__(5861);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
-const { AwsJson1_1Protocol } = __nccwpck_require__(7288);
-const { Sha256 } = __nccwpck_require__(9542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(9467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(8869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(1342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(5066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(8915);
+const { defaultProvider } = __nccwpck_require__(4213);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(7518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(3343);
+const { AwsJson1_1Protocol } = __nccwpck_require__(7368);
+const { Sha256 } = __nccwpck_require__(566);
 
 const defaultECRHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -4024,23 +4024,11019 @@ __webpack_unused_export__ = waitUntilLifecyclePolicyPreviewComplete;
 
 /***/ }),
 
-/***/ 5152:
+/***/ 8531:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { HttpRequest, parseUrl } = __nccwpck_require__(3422);
-const { NoOpLogger } = __nccwpck_require__(2658);
-const { InvokeStore } = __nccwpck_require__(9320);
-const { normalizeProvider } = __nccwpck_require__(402);
-const { RETRY_MODES } = __nccwpck_require__(3609);
+var __webpack_unused_export__;
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(544);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(7138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(3042);
+const { Command: $Command } = __nccwpck_require__(3042);
+__webpack_unused_export__ = $Command;
+__webpack_unused_export__ = Client;
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(9467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(8869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(1342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(5066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(8915);
+const { defaultProvider } = __nccwpck_require__(4213);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(7518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(3343);
+const { AwsJson1_1Protocol } = __nccwpck_require__(7368);
+const { Sha256 } = __nccwpck_require__(566);
+
+const defaultSSMHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    return {
+        operation: getSmithyContext(context).operation,
+        region: await normalizeProvider(config.region)() || (() => {
+            throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })(),
+    };
+};
+function createAwsAuthSigv4HttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+            name: "ssm",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+const defaultSSMHttpAuthSchemeProvider = (authParameters) => {
+    const options = [];
+    switch (authParameters.operation) {
+        default: {
+            options.push(createAwsAuthSigv4HttpAuthOption(authParameters));
+        }
+    }
+    return options;
+};
+const resolveHttpAuthSchemeConfig = (config) => {
+    const config_0 = resolveAwsSdkSigV4Config(config);
+    return Object.assign(config_0, {
+        authSchemePreference: normalizeProvider(config.authSchemePreference ?? []),
+    });
+};
+
+const resolveClientEndpointParameters = (options) => {
+    return Object.assign(options, {
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        defaultSigningName: "ssm",
+    });
+};
+const commonParams = {
+    UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+    Endpoint: { type: "builtInParams", name: "endpoint" },
+    Region: { type: "builtInParams", name: "region" },
+    UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" },
+};
+
+var version = "3.1168.0";
+var packageInfo = {
+	version: version};
+
+const k = "ref";
+const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "getAttr", g = { [k]: "Endpoint" }, h = { [k]: d }, i = {}, j = [{ [k]: "Region" }];
+const _data = {
+    conditions: [
+        [c, [g]],
+        [c, j],
+        ["aws.partition", j, d],
+        [e, [{ [k]: "UseFIPS" }, b]],
+        [e, [{ [k]: "UseDualStack" }, b]],
+        [e, [{ fn: f, argv: [h, "supportsDualStack"] }, b]],
+        [e, [{ fn: f, argv: [h, "supportsFIPS"] }, b]],
+        ["stringEquals", [{ fn: f, argv: [h, "name"] }, "aws-us-gov"]]
+    ],
+    results: [
+        [a],
+        [a, "Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [a, "Invalid Configuration: Dualstack and custom endpoint are not supported"],
+        [g, i],
+        ["https://ssm-fips.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "FIPS and DualStack are enabled, but this partition does not support one or both"],
+        ["https://ssm.{Region}.amazonaws.com", i],
+        ["https://ssm-fips.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "FIPS is enabled but this partition does not support FIPS"],
+        ["https://ssm.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "DualStack is enabled but this partition does not support DualStack"],
+        ["https://ssm.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "Invalid Configuration: Missing Region"]
+    ]
+};
+const root = 2;
+const r = 100_000_000;
+const nodes = new Int32Array([
+    -1, 1, -1,
+    0, 13, 3,
+    1, 4, r + 12,
+    2, 5, r + 12,
+    3, 8, 6,
+    4, 7, r + 11,
+    5, r + 9, r + 10,
+    4, 11, 9,
+    6, 10, r + 8,
+    7, r + 6, r + 7,
+    5, 12, r + 5,
+    6, r + 4, r + 5,
+    3, r + 1, 14,
+    4, r + 2, r + 3,
+]);
+const bdd = BinaryDecisionDiagram.from(nodes, root, _data.conditions, _data.results);
+
+const cache = new EndpointCache({
+    size: 50,
+    params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"],
+});
+const defaultEndpointResolver = (endpointParams, context = {}) => {
+    return cache.get(endpointParams, () => decideEndpoint(bdd, {
+        endpointParams: endpointParams,
+        logger: context.logger,
+    }));
+};
+customEndpointFunctions.aws = awsEndpointFunctions;
+
+class SSMServiceException extends ServiceException {
+    static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.ssm#SSMServiceException";
+    constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, SSMServiceException.prototype);
+    }
+}
+
+class AccessDeniedException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AccessDeniedException";
+    name = "AccessDeniedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AccessDeniedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AccessDeniedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InternalServerError extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InternalServerError";
+    name = "InternalServerError";
+    $fault = "server";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InternalServerError",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InternalServerError.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidResourceId extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidResourceId";
+    name = "InvalidResourceId";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidResourceId",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidResourceId.prototype);
+    }
+}
+class InvalidResourceType extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidResourceType";
+    name = "InvalidResourceType";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidResourceType",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidResourceType.prototype);
+    }
+}
+class TooManyTagsError extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#TooManyTagsError";
+    name = "TooManyTagsError";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "TooManyTagsError",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyTagsError.prototype);
+    }
+}
+class TooManyUpdates extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#TooManyUpdates";
+    name = "TooManyUpdates";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyUpdates",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyUpdates.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AlreadyExistsException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AlreadyExistsException";
+    name = "AlreadyExistsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AlreadyExistsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OpsItemConflictException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsItemConflictException";
+    name = "OpsItemConflictException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "OpsItemConflictException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsItemConflictException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OpsItemInvalidParameterException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsItemInvalidParameterException";
+    name = "OpsItemInvalidParameterException";
+    $fault = "client";
+    ParameterNames;
+    Message;
+    constructor(opts) {
+        super({
+            name: "OpsItemInvalidParameterException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsItemInvalidParameterException.prototype);
+        this.ParameterNames = opts.ParameterNames;
+        this.Message = opts.Message;
+    }
+}
+class OpsItemLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsItemLimitExceededException";
+    name = "OpsItemLimitExceededException";
+    $fault = "client";
+    ResourceTypes;
+    Limit;
+    LimitType;
+    Message;
+    constructor(opts) {
+        super({
+            name: "OpsItemLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsItemLimitExceededException.prototype);
+        this.ResourceTypes = opts.ResourceTypes;
+        this.Limit = opts.Limit;
+        this.LimitType = opts.LimitType;
+        this.Message = opts.Message;
+    }
+}
+class OpsItemNotFoundException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsItemNotFoundException";
+    name = "OpsItemNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "OpsItemNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsItemNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OpsItemRelatedItemAlreadyExistsException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsItemRelatedItemAlreadyExistsException";
+    name = "OpsItemRelatedItemAlreadyExistsException";
+    $fault = "client";
+    Message;
+    ResourceUri;
+    OpsItemId;
+    constructor(opts) {
+        super({
+            name: "OpsItemRelatedItemAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsItemRelatedItemAlreadyExistsException.prototype);
+        this.Message = opts.Message;
+        this.ResourceUri = opts.ResourceUri;
+        this.OpsItemId = opts.OpsItemId;
+    }
+}
+class DuplicateInstanceId extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#DuplicateInstanceId";
+    name = "DuplicateInstanceId";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "DuplicateInstanceId",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DuplicateInstanceId.prototype);
+    }
+}
+class InvalidCommandId extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidCommandId";
+    name = "InvalidCommandId";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidCommandId",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidCommandId.prototype);
+    }
+}
+class InvalidInstanceId extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidInstanceId";
+    name = "InvalidInstanceId";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidInstanceId",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidInstanceId.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DoesNotExistException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#DoesNotExistException";
+    name = "DoesNotExistException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DoesNotExistException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DoesNotExistException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidParameters extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidParameters";
+    name = "InvalidParameters";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidParameters",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidParameters.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AssociationAlreadyExists extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AssociationAlreadyExists";
+    name = "AssociationAlreadyExists";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "AssociationAlreadyExists",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AssociationAlreadyExists.prototype);
+    }
+}
+class AssociationLimitExceeded extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AssociationLimitExceeded";
+    name = "AssociationLimitExceeded";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "AssociationLimitExceeded",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AssociationLimitExceeded.prototype);
+    }
+}
+class InvalidDocument extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidDocument";
+    name = "InvalidDocument";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidDocument",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidDocument.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidDocumentVersion extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidDocumentVersion";
+    name = "InvalidDocumentVersion";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidDocumentVersion",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidDocumentVersion.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidOutputLocation extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidOutputLocation";
+    name = "InvalidOutputLocation";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidOutputLocation",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidOutputLocation.prototype);
+    }
+}
+class InvalidSchedule extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidSchedule";
+    name = "InvalidSchedule";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidSchedule",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidSchedule.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidTag extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidTag";
+    name = "InvalidTag";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidTag",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidTag.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidTarget extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidTarget";
+    name = "InvalidTarget";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidTarget",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidTarget.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidTargetMaps extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidTargetMaps";
+    name = "InvalidTargetMaps";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidTargetMaps",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidTargetMaps.prototype);
+        this.Message = opts.Message;
+    }
+}
+class UnsupportedPlatformType extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#UnsupportedPlatformType";
+    name = "UnsupportedPlatformType";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "UnsupportedPlatformType",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedPlatformType.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ConflictException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ConflictException";
+    name = "ConflictException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ConflictException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ConflictException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ServiceQuotaExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ServiceQuotaExceededException";
+    name = "ServiceQuotaExceededException";
+    $fault = "client";
+    Message;
+    ResourceId;
+    ResourceType;
+    QuotaCode;
+    ServiceCode;
+    constructor(opts) {
+        super({
+            name: "ServiceQuotaExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ServiceQuotaExceededException.prototype);
+        this.Message = opts.Message;
+        this.ResourceId = opts.ResourceId;
+        this.ResourceType = opts.ResourceType;
+        this.QuotaCode = opts.QuotaCode;
+        this.ServiceCode = opts.ServiceCode;
+    }
+}
+class DocumentAlreadyExists extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#DocumentAlreadyExists";
+    name = "DocumentAlreadyExists";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DocumentAlreadyExists",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DocumentAlreadyExists.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DocumentLimitExceeded extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#DocumentLimitExceeded";
+    name = "DocumentLimitExceeded";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DocumentLimitExceeded",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DocumentLimitExceeded.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidDocumentContent extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidDocumentContent";
+    name = "InvalidDocumentContent";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidDocumentContent",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidDocumentContent.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidDocumentSchemaVersion extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidDocumentSchemaVersion";
+    name = "InvalidDocumentSchemaVersion";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidDocumentSchemaVersion",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidDocumentSchemaVersion.prototype);
+        this.Message = opts.Message;
+    }
+}
+class MaxDocumentSizeExceeded extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#MaxDocumentSizeExceeded";
+    name = "MaxDocumentSizeExceeded";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "MaxDocumentSizeExceeded",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, MaxDocumentSizeExceeded.prototype);
+        this.Message = opts.Message;
+    }
+}
+class NoLongerSupportedException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#NoLongerSupportedException";
+    name = "NoLongerSupportedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "NoLongerSupportedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NoLongerSupportedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class IdempotentParameterMismatch extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#IdempotentParameterMismatch";
+    name = "IdempotentParameterMismatch";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "IdempotentParameterMismatch",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, IdempotentParameterMismatch.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourceLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourceLimitExceededException";
+    name = "ResourceLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OpsItemAccessDeniedException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsItemAccessDeniedException";
+    name = "OpsItemAccessDeniedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "OpsItemAccessDeniedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsItemAccessDeniedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OpsItemAlreadyExistsException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsItemAlreadyExistsException";
+    name = "OpsItemAlreadyExistsException";
+    $fault = "client";
+    Message;
+    OpsItemId;
+    constructor(opts) {
+        super({
+            name: "OpsItemAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsItemAlreadyExistsException.prototype);
+        this.Message = opts.Message;
+        this.OpsItemId = opts.OpsItemId;
+    }
+}
+class OpsMetadataAlreadyExistsException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsMetadataAlreadyExistsException";
+    name = "OpsMetadataAlreadyExistsException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "OpsMetadataAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsMetadataAlreadyExistsException.prototype);
+    }
+}
+class OpsMetadataInvalidArgumentException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsMetadataInvalidArgumentException";
+    name = "OpsMetadataInvalidArgumentException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "OpsMetadataInvalidArgumentException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsMetadataInvalidArgumentException.prototype);
+    }
+}
+class OpsMetadataLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsMetadataLimitExceededException";
+    name = "OpsMetadataLimitExceededException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "OpsMetadataLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsMetadataLimitExceededException.prototype);
+    }
+}
+class OpsMetadataTooManyUpdatesException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsMetadataTooManyUpdatesException";
+    name = "OpsMetadataTooManyUpdatesException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "OpsMetadataTooManyUpdatesException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsMetadataTooManyUpdatesException.prototype);
+    }
+}
+class ResourceDataSyncAlreadyExistsException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourceDataSyncAlreadyExistsException";
+    name = "ResourceDataSyncAlreadyExistsException";
+    $fault = "client";
+    SyncName;
+    constructor(opts) {
+        super({
+            name: "ResourceDataSyncAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceDataSyncAlreadyExistsException.prototype);
+        this.SyncName = opts.SyncName;
+    }
+}
+class ResourceDataSyncCountExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourceDataSyncCountExceededException";
+    name = "ResourceDataSyncCountExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceDataSyncCountExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceDataSyncCountExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourceDataSyncInvalidConfigurationException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourceDataSyncInvalidConfigurationException";
+    name = "ResourceDataSyncInvalidConfigurationException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceDataSyncInvalidConfigurationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceDataSyncInvalidConfigurationException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidActivation extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidActivation";
+    name = "InvalidActivation";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidActivation",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidActivation.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidActivationId extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidActivationId";
+    name = "InvalidActivationId";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidActivationId",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidActivationId.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AssociationDoesNotExist extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AssociationDoesNotExist";
+    name = "AssociationDoesNotExist";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AssociationDoesNotExist",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AssociationDoesNotExist.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourceNotFoundException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourceNotFoundException";
+    name = "ResourceNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AssociatedInstances extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AssociatedInstances";
+    name = "AssociatedInstances";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "AssociatedInstances",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AssociatedInstances.prototype);
+    }
+}
+class InvalidDocumentOperation extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidDocumentOperation";
+    name = "InvalidDocumentOperation";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidDocumentOperation",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidDocumentOperation.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidDeleteInventoryParametersException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidDeleteInventoryParametersException";
+    name = "InvalidDeleteInventoryParametersException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidDeleteInventoryParametersException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidDeleteInventoryParametersException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidInventoryRequestException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidInventoryRequestException";
+    name = "InvalidInventoryRequestException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidInventoryRequestException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidInventoryRequestException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidOptionException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidOptionException";
+    name = "InvalidOptionException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidOptionException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidOptionException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidTypeNameException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidTypeNameException";
+    name = "InvalidTypeNameException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidTypeNameException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidTypeNameException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OpsMetadataNotFoundException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsMetadataNotFoundException";
+    name = "OpsMetadataNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "OpsMetadataNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsMetadataNotFoundException.prototype);
+    }
+}
+class ParameterNotFound extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ParameterNotFound";
+    name = "ParameterNotFound";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ParameterNotFound",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ParameterNotFound.prototype);
+    }
+}
+class ResourceInUseException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourceInUseException";
+    name = "ResourceInUseException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceInUseException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourceDataSyncNotFoundException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourceDataSyncNotFoundException";
+    name = "ResourceDataSyncNotFoundException";
+    $fault = "client";
+    SyncName;
+    SyncType;
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceDataSyncNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceDataSyncNotFoundException.prototype);
+        this.SyncName = opts.SyncName;
+        this.SyncType = opts.SyncType;
+        this.Message = opts.Message;
+    }
+}
+class MalformedResourcePolicyDocumentException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#MalformedResourcePolicyDocumentException";
+    name = "MalformedResourcePolicyDocumentException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "MalformedResourcePolicyDocumentException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, MalformedResourcePolicyDocumentException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourcePolicyConflictException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourcePolicyConflictException";
+    name = "ResourcePolicyConflictException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourcePolicyConflictException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourcePolicyConflictException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourcePolicyInvalidParameterException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourcePolicyInvalidParameterException";
+    name = "ResourcePolicyInvalidParameterException";
+    $fault = "client";
+    ParameterNames;
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourcePolicyInvalidParameterException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourcePolicyInvalidParameterException.prototype);
+        this.ParameterNames = opts.ParameterNames;
+        this.Message = opts.Message;
+    }
+}
+class ResourcePolicyNotFoundException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourcePolicyNotFoundException";
+    name = "ResourcePolicyNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourcePolicyNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourcePolicyNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TargetInUseException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#TargetInUseException";
+    name = "TargetInUseException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TargetInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TargetInUseException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidFilter extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidFilter";
+    name = "InvalidFilter";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidFilter",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidFilter.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidNextToken extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidNextToken";
+    name = "InvalidNextToken";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidNextToken",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidNextToken.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidAssociationVersion extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidAssociationVersion";
+    name = "InvalidAssociationVersion";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidAssociationVersion",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidAssociationVersion.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AssociationExecutionDoesNotExist extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AssociationExecutionDoesNotExist";
+    name = "AssociationExecutionDoesNotExist";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AssociationExecutionDoesNotExist",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AssociationExecutionDoesNotExist.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidFilterKey extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidFilterKey";
+    name = "InvalidFilterKey";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidFilterKey",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidFilterKey.prototype);
+    }
+}
+class InvalidFilterValue extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidFilterValue";
+    name = "InvalidFilterValue";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidFilterValue",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidFilterValue.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AutomationExecutionNotFoundException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AutomationExecutionNotFoundException";
+    name = "AutomationExecutionNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AutomationExecutionNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AutomationExecutionNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidPermissionType extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidPermissionType";
+    name = "InvalidPermissionType";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidPermissionType",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidPermissionType.prototype);
+        this.Message = opts.Message;
+    }
+}
+class UnsupportedOperatingSystem extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#UnsupportedOperatingSystem";
+    name = "UnsupportedOperatingSystem";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "UnsupportedOperatingSystem",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedOperatingSystem.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidInstanceInformationFilterValue extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidInstanceInformationFilterValue";
+    name = "InvalidInstanceInformationFilterValue";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidInstanceInformationFilterValue",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidInstanceInformationFilterValue.prototype);
+    }
+}
+class InvalidInstancePropertyFilterValue extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidInstancePropertyFilterValue";
+    name = "InvalidInstancePropertyFilterValue";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidInstancePropertyFilterValue",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidInstancePropertyFilterValue.prototype);
+    }
+}
+class InvalidDeletionIdException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidDeletionIdException";
+    name = "InvalidDeletionIdException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidDeletionIdException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidDeletionIdException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidFilterOption extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidFilterOption";
+    name = "InvalidFilterOption";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidFilterOption",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidFilterOption.prototype);
+    }
+}
+class OpsItemRelatedItemAssociationNotFoundException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsItemRelatedItemAssociationNotFoundException";
+    name = "OpsItemRelatedItemAssociationNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "OpsItemRelatedItemAssociationNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsItemRelatedItemAssociationNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ThrottlingException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ThrottlingException";
+    name = "ThrottlingException";
+    $fault = "client";
+    Message;
+    QuotaCode;
+    ServiceCode;
+    constructor(opts) {
+        super({
+            name: "ThrottlingException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ThrottlingException.prototype);
+        this.Message = opts.Message;
+        this.QuotaCode = opts.QuotaCode;
+        this.ServiceCode = opts.ServiceCode;
+    }
+}
+class ValidationException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ValidationException";
+    name = "ValidationException";
+    $fault = "client";
+    Message;
+    ReasonCode;
+    constructor(opts) {
+        super({
+            name: "ValidationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ValidationException.prototype);
+        this.Message = opts.Message;
+        this.ReasonCode = opts.ReasonCode;
+    }
+}
+class InvalidDocumentType extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidDocumentType";
+    name = "InvalidDocumentType";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidDocumentType",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidDocumentType.prototype);
+        this.Message = opts.Message;
+    }
+}
+class UnsupportedCalendarException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#UnsupportedCalendarException";
+    name = "UnsupportedCalendarException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "UnsupportedCalendarException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedCalendarException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidPluginName extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidPluginName";
+    name = "InvalidPluginName";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidPluginName",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidPluginName.prototype);
+    }
+}
+class InvocationDoesNotExist extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvocationDoesNotExist";
+    name = "InvocationDoesNotExist";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvocationDoesNotExist",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvocationDoesNotExist.prototype);
+    }
+}
+class UnsupportedFeatureRequiredException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#UnsupportedFeatureRequiredException";
+    name = "UnsupportedFeatureRequiredException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "UnsupportedFeatureRequiredException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedFeatureRequiredException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidAggregatorException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidAggregatorException";
+    name = "InvalidAggregatorException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidAggregatorException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidAggregatorException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidInventoryGroupException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidInventoryGroupException";
+    name = "InvalidInventoryGroupException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidInventoryGroupException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidInventoryGroupException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidResultAttributeException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidResultAttributeException";
+    name = "InvalidResultAttributeException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidResultAttributeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidResultAttributeException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidKeyId extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidKeyId";
+    name = "InvalidKeyId";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidKeyId",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidKeyId.prototype);
+    }
+}
+class ParameterVersionNotFound extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ParameterVersionNotFound";
+    name = "ParameterVersionNotFound";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ParameterVersionNotFound",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ParameterVersionNotFound.prototype);
+    }
+}
+class ServiceSettingNotFound extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ServiceSettingNotFound";
+    name = "ServiceSettingNotFound";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ServiceSettingNotFound",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ServiceSettingNotFound.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ParameterVersionLabelLimitExceeded extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ParameterVersionLabelLimitExceeded";
+    name = "ParameterVersionLabelLimitExceeded";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ParameterVersionLabelLimitExceeded",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ParameterVersionLabelLimitExceeded.prototype);
+    }
+}
+class UnsupportedOperationException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#UnsupportedOperationException";
+    name = "UnsupportedOperationException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "UnsupportedOperationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedOperationException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DocumentPermissionLimit extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#DocumentPermissionLimit";
+    name = "DocumentPermissionLimit";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DocumentPermissionLimit",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DocumentPermissionLimit.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ComplianceTypeCountLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ComplianceTypeCountLimitExceededException";
+    name = "ComplianceTypeCountLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ComplianceTypeCountLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ComplianceTypeCountLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidItemContentException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidItemContentException";
+    name = "InvalidItemContentException";
+    $fault = "client";
+    TypeName;
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidItemContentException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidItemContentException.prototype);
+        this.TypeName = opts.TypeName;
+        this.Message = opts.Message;
+    }
+}
+class ItemSizeLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ItemSizeLimitExceededException";
+    name = "ItemSizeLimitExceededException";
+    $fault = "client";
+    TypeName;
+    Message;
+    constructor(opts) {
+        super({
+            name: "ItemSizeLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ItemSizeLimitExceededException.prototype);
+        this.TypeName = opts.TypeName;
+        this.Message = opts.Message;
+    }
+}
+class TotalSizeLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#TotalSizeLimitExceededException";
+    name = "TotalSizeLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TotalSizeLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TotalSizeLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class CustomSchemaCountLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#CustomSchemaCountLimitExceededException";
+    name = "CustomSchemaCountLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CustomSchemaCountLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CustomSchemaCountLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidInventoryItemContextException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidInventoryItemContextException";
+    name = "InvalidInventoryItemContextException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidInventoryItemContextException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidInventoryItemContextException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ItemContentMismatchException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ItemContentMismatchException";
+    name = "ItemContentMismatchException";
+    $fault = "client";
+    TypeName;
+    Message;
+    constructor(opts) {
+        super({
+            name: "ItemContentMismatchException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ItemContentMismatchException.prototype);
+        this.TypeName = opts.TypeName;
+        this.Message = opts.Message;
+    }
+}
+class SubTypeCountLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#SubTypeCountLimitExceededException";
+    name = "SubTypeCountLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "SubTypeCountLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, SubTypeCountLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class UnsupportedInventoryItemContextException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#UnsupportedInventoryItemContextException";
+    name = "UnsupportedInventoryItemContextException";
+    $fault = "client";
+    TypeName;
+    Message;
+    constructor(opts) {
+        super({
+            name: "UnsupportedInventoryItemContextException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedInventoryItemContextException.prototype);
+        this.TypeName = opts.TypeName;
+        this.Message = opts.Message;
+    }
+}
+class UnsupportedInventorySchemaVersionException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#UnsupportedInventorySchemaVersionException";
+    name = "UnsupportedInventorySchemaVersionException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "UnsupportedInventorySchemaVersionException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedInventorySchemaVersionException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class HierarchyLevelLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#HierarchyLevelLimitExceededException";
+    name = "HierarchyLevelLimitExceededException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "HierarchyLevelLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, HierarchyLevelLimitExceededException.prototype);
+    }
+}
+class HierarchyTypeMismatchException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#HierarchyTypeMismatchException";
+    name = "HierarchyTypeMismatchException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "HierarchyTypeMismatchException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, HierarchyTypeMismatchException.prototype);
+    }
+}
+class IncompatiblePolicyException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#IncompatiblePolicyException";
+    name = "IncompatiblePolicyException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "IncompatiblePolicyException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, IncompatiblePolicyException.prototype);
+    }
+}
+class InvalidAllowedPatternException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidAllowedPatternException";
+    name = "InvalidAllowedPatternException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidAllowedPatternException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidAllowedPatternException.prototype);
+    }
+}
+class InvalidPolicyAttributeException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidPolicyAttributeException";
+    name = "InvalidPolicyAttributeException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidPolicyAttributeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidPolicyAttributeException.prototype);
+    }
+}
+class InvalidPolicyTypeException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidPolicyTypeException";
+    name = "InvalidPolicyTypeException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidPolicyTypeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidPolicyTypeException.prototype);
+    }
+}
+class ParameterAlreadyExists extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ParameterAlreadyExists";
+    name = "ParameterAlreadyExists";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ParameterAlreadyExists",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ParameterAlreadyExists.prototype);
+    }
+}
+class ParameterLimitExceeded extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ParameterLimitExceeded";
+    name = "ParameterLimitExceeded";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ParameterLimitExceeded",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ParameterLimitExceeded.prototype);
+    }
+}
+class ParameterMaxVersionLimitExceeded extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ParameterMaxVersionLimitExceeded";
+    name = "ParameterMaxVersionLimitExceeded";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ParameterMaxVersionLimitExceeded",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ParameterMaxVersionLimitExceeded.prototype);
+    }
+}
+class ParameterPatternMismatchException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ParameterPatternMismatchException";
+    name = "ParameterPatternMismatchException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ParameterPatternMismatchException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ParameterPatternMismatchException.prototype);
+    }
+}
+class PoliciesLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#PoliciesLimitExceededException";
+    name = "PoliciesLimitExceededException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "PoliciesLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, PoliciesLimitExceededException.prototype);
+    }
+}
+class UnsupportedParameterType extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#UnsupportedParameterType";
+    name = "UnsupportedParameterType";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "UnsupportedParameterType",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedParameterType.prototype);
+    }
+}
+class ResourcePolicyLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourcePolicyLimitExceededException";
+    name = "ResourcePolicyLimitExceededException";
+    $fault = "client";
+    Limit;
+    LimitType;
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourcePolicyLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourcePolicyLimitExceededException.prototype);
+        this.Limit = opts.Limit;
+        this.LimitType = opts.LimitType;
+        this.Message = opts.Message;
+    }
+}
+class FeatureNotAvailableException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#FeatureNotAvailableException";
+    name = "FeatureNotAvailableException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "FeatureNotAvailableException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, FeatureNotAvailableException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AutomationStepNotFoundException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AutomationStepNotFoundException";
+    name = "AutomationStepNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AutomationStepNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AutomationStepNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidAutomationSignalException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidAutomationSignalException";
+    name = "InvalidAutomationSignalException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidAutomationSignalException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidAutomationSignalException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidNotificationConfig extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidNotificationConfig";
+    name = "InvalidNotificationConfig";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidNotificationConfig",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidNotificationConfig.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidOutputFolder extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidOutputFolder";
+    name = "InvalidOutputFolder";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidOutputFolder",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidOutputFolder.prototype);
+    }
+}
+class InvalidRole extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidRole";
+    name = "InvalidRole";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidRole",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidRole.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidAssociation extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidAssociation";
+    name = "InvalidAssociation";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidAssociation",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidAssociation.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AutomationDefinitionNotFoundException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AutomationDefinitionNotFoundException";
+    name = "AutomationDefinitionNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AutomationDefinitionNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AutomationDefinitionNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AutomationDefinitionVersionNotFoundException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AutomationDefinitionVersionNotFoundException";
+    name = "AutomationDefinitionVersionNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AutomationDefinitionVersionNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AutomationDefinitionVersionNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AutomationExecutionLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AutomationExecutionLimitExceededException";
+    name = "AutomationExecutionLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AutomationExecutionLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AutomationExecutionLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidAutomationExecutionParametersException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidAutomationExecutionParametersException";
+    name = "InvalidAutomationExecutionParametersException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidAutomationExecutionParametersException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidAutomationExecutionParametersException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AutomationDefinitionNotApprovedException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AutomationDefinitionNotApprovedException";
+    name = "AutomationDefinitionNotApprovedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AutomationDefinitionNotApprovedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AutomationDefinitionNotApprovedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TargetNotConnected extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#TargetNotConnected";
+    name = "TargetNotConnected";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TargetNotConnected",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TargetNotConnected.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidAutomationStatusUpdateException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidAutomationStatusUpdateException";
+    name = "InvalidAutomationStatusUpdateException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidAutomationStatusUpdateException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidAutomationStatusUpdateException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AssociationVersionLimitExceeded extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#AssociationVersionLimitExceeded";
+    name = "AssociationVersionLimitExceeded";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AssociationVersionLimitExceeded",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AssociationVersionLimitExceeded.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidUpdate extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#InvalidUpdate";
+    name = "InvalidUpdate";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidUpdate",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidUpdate.prototype);
+        this.Message = opts.Message;
+    }
+}
+class StatusUnchanged extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#StatusUnchanged";
+    name = "StatusUnchanged";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "StatusUnchanged",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, StatusUnchanged.prototype);
+    }
+}
+class DocumentVersionLimitExceeded extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#DocumentVersionLimitExceeded";
+    name = "DocumentVersionLimitExceeded";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DocumentVersionLimitExceeded",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DocumentVersionLimitExceeded.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DuplicateDocumentContent extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#DuplicateDocumentContent";
+    name = "DuplicateDocumentContent";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DuplicateDocumentContent",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DuplicateDocumentContent.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DuplicateDocumentVersionName extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#DuplicateDocumentVersionName";
+    name = "DuplicateDocumentVersionName";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DuplicateDocumentVersionName",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DuplicateDocumentVersionName.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OpsMetadataKeyLimitExceededException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#OpsMetadataKeyLimitExceededException";
+    name = "OpsMetadataKeyLimitExceededException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "OpsMetadataKeyLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OpsMetadataKeyLimitExceededException.prototype);
+    }
+}
+class ResourceDataSyncConflictException extends SSMServiceException {
+    static shapeId = "com.amazonaws.ssm#ResourceDataSyncConflictException";
+    name = "ResourceDataSyncConflictException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceDataSyncConflictException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceDataSyncConflictException.prototype);
+        this.Message = opts.Message;
+    }
+}
+
+const _A = "Activation";
+const _AA = "AutoApprove";
+const _AAD = "ApproveAfterDays";
+const _AAE = "AssociationAlreadyExists";
+const _AC = "AlarmConfiguration";
+const _ACL = "AttachmentContentList";
+const _ACc = "ActivationCode";
+const _ACt = "AttachmentContent";
+const _ACtt = "AttachmentsContent";
+const _ACz = "AzureConfiguration";
+const _AD = "AssociationDescription";
+const _ADAR = "AssociationDispatchAssumeRole";
+const _ADE = "AccessDeniedException";
+const _ADL = "AssociationDescriptionList";
+const _ADN = "ApplicationDisplayName";
+const _ADNAE = "AutomationDefinitionNotApprovedException";
+const _ADNE = "AssociationDoesNotExist";
+const _ADNFE = "AutomationDefinitionNotFoundException";
+const _ADVNFE = "AutomationDefinitionVersionNotFoundException";
+const _ADp = "ApprovalDate";
+const _AE = "AssociationExecution";
+const _AEDNE = "AssociationExecutionDoesNotExist";
+const _AEE = "AlreadyExistsException";
+const _AEF = "AssociationExecutionFilter";
+const _AEFL = "AssociationExecutionFilterList";
+const _AEFLu = "AutomationExecutionFilterList";
+const _AEFu = "AutomationExecutionFilter";
+const _AEI = "AutomationExecutionId";
+const _AEIu = "AutomationExecutionInputs";
+const _AEL = "AssociationExecutionsList";
+const _AELEE = "AutomationExecutionLimitExceededException";
+const _AEM = "AutomationExecutionMetadata";
+const _AEML = "AutomationExecutionMetadataList";
+const _AENFE = "AutomationExecutionNotFoundException";
+const _AEP = "AutomationExecutionPreview";
+const _AES = "AutomationExecutionStatus";
+const _AET = "AssociationExecutionTarget";
+const _AETF = "AssociationExecutionTargetsFilter";
+const _AETFL = "AssociationExecutionTargetsFilterList";
+const _AETL = "AssociationExecutionTargetsList";
+const _AETc = "ActualEndTime";
+const _AETs = "AssociationExecutionTargets";
+const _AEs = "AssociationExecutions";
+const _AEu = "AutomationExecution";
+const _AF = "AssociationFilter";
+const _AFL = "AssociationFilterList";
+const _AI = "AssociatedInstances";
+const _AIL = "AccountIdList";
+const _AILt = "AttachmentInformationList";
+const _AITA = "AccountIdsToAdd";
+const _AITR = "AccountIdsToRemove";
+const _AIc = "AccountId";
+const _AIcc = "AccountIds";
+const _AIct = "ActivationId";
+const _AId = "AdditionalInfo";
+const _AIdv = "AdvisoryIds";
+const _AIp = "ApplicationId";
+const _AIs = "AssociationId";
+const _AIss = "AssociationIds";
+const _AIt = "AttachmentInformation";
+const _AItt = "AttachmentsInformation";
+const _AKI = "AccessKeyId";
+const _AKST = "AccessKeySecretType";
+const _AL = "ActivationList";
+const _ALE = "AssociationLimitExceeded";
+const _ALl = "AlarmList";
+const _ALs = "AssociationList";
+const _AN = "AssociationName";
+const _ANt = "AttributeName";
+const _AO = "AssociationOverview";
+const _AOACI = "ApplyOnlyAtCronInterval";
+const _AOIRI = "AssociateOpsItemRelatedItem";
+const _AOIRIR = "AssociateOpsItemRelatedItemRequest";
+const _AOIRIRs = "AssociateOpsItemRelatedItemResponse";
+const _AOS = "AwsOrganizationsSource";
+const _AP = "ApprovedPatches";
+const _APCL = "ApprovedPatchesComplianceLevel";
+const _APENS = "ApprovedPatchesEnableNonSecurity";
+const _APM = "AutomationParameterMap";
+const _APl = "AllowedPattern";
+const _AR = "ApprovalRules";
+const _ARI = "AccessRequestId";
+const _ARN = "ARN";
+const _ARS = "AccessRequestStatus";
+const _AS = "AssociationStatus";
+const _ASAC = "AssociationStatusAggregatedCount";
+const _ASI = "AccountSharingInfo";
+const _ASIL = "AccountSharingInfoList";
+const _ASILl = "AlarmStateInformationList";
+const _ASIl = "AlarmStateInformation";
+const _ASL = "AttachmentsSourceList";
+const _ASLz = "AzureSubscriptionList";
+const _ASNFE = "AutomationStepNotFoundException";
+const _AST = "ActualStartTime";
+const _ASUC = "AvailableSecurityUpdateCount";
+const _ASUCS = "AvailableSecurityUpdatesComplianceStatus";
+const _ASt = "AttachmentsSource";
+const _ASu = "AutomationSubtype";
+const _ASz = "AzureSubscription";
+const _AT = "AssociationType";
+const _ATPN = "AutomationTargetParameterName";
+const _ATTR = "AddTagsToResource";
+const _ATTRR = "AddTagsToResourceRequest";
+const _ATTRRd = "AddTagsToResourceResult";
+const _ATc = "AccessType";
+const _ATg = "AgentType";
+const _ATgg = "AggregatorType";
+const _ATt = "AtTime";
+const _ATu = "AutomationType";
+const _ATut = "AutomationTargets";
+const _AUD = "ApproveUntilDate";
+const _AUT = "AllowUnassociatedTargets";
+const _AV = "AssociationVersion";
+const _AVI = "AssociationVersionInfo";
+const _AVL = "AssociationVersionList";
+const _AVLE = "AssociationVersionLimitExceeded";
+const _AVg = "AgentVersion";
+const _AVp = "ApprovedVersion";
+const _AVs = "AssociationVersions";
+const _AWSKMSKARN = "AWSKMSKeyARN";
+const _AZ = "AvailabilityZone";
+const _AZI = "AvailabilityZoneId";
+const _Ac = "Action";
+const _Acc = "Accounts";
+const _Ag = "Aggregators";
+const _Agg = "Aggregator";
+const _Al = "Alarm";
+const _Ala = "Alarms";
+const _Ar = "Architecture";
+const _Arc = "Arch";
+const _Arn = "Arn";
+const _As = "Association";
+const _Ass = "Associations";
+const _At = "Attachments";
+const _Att = "Attributes";
+const _Attr = "Attribute";
+const _Au = "Author";
+const _Aut = "Automation";
+const _BD = "BaselineDescription";
+const _BI = "BaselineId";
+const _BIa = "BaselineIdentities";
+const _BIas = "BaselineIdentity";
+const _BIu = "BugzillaIds";
+const _BN = "BaselineName";
+const _BNu = "BucketName";
+const _BO = "BaselineOverride";
+const _C = "Command";
+const _CA = "CurrentAction";
+const _CAB = "CreateAssociationBatch";
+const _CABR = "CreateAssociationBatchRequest";
+const _CABRE = "CreateAssociationBatchRequestEntry";
+const _CABREr = "CreateAssociationBatchRequestEntries";
+const _CABRr = "CreateAssociationBatchResult";
+const _CAR = "CreateActivationRequest";
+const _CARr = "CreateActivationResult";
+const _CARre = "CreateAssociationRequest";
+const _CARrea = "CreateAssociationResult";
+const _CAr = "CreatedAt";
+const _CAre = "CreateActivation";
+const _CArea = "CreateAssociation";
+const _CB = "CutoffBehavior";
+const _CBr = "CreatedBy";
+const _CC = "CompletedCount";
+const _CCA = "ConfigConnectorArn";
+const _CCAl = "CloudConnectorArn";
+const _CCC = "CloudConnectorConfiguration";
+const _CCCR = "CreateCloudConnectorRequest";
+const _CCCRr = "CreateCloudConnectorResult";
+const _CCCr = "CreateCloudConnector";
+const _CCF = "CloudConnectorFilter";
+const _CCFL = "CloudConnectorFilterList";
+const _CCI = "CloudConnectorId";
+const _CCR = "CancelCommandRequest";
+const _CCRa = "CancelCommandResult";
+const _CCS = "CloudConnectorSummary";
+const _CCSL = "CloudConnectorSummaryList";
+const _CCa = "CancelCommand";
+const _CCl = "CloudConnectors";
+const _CCli = "ClientContext";
+const _CCo = "CompliantCount";
+const _CCr = "CriticalCount";
+const _CD = "CreatedDate";
+const _CDR = "CreateDocumentRequest";
+const _CDRr = "CreateDocumentResult";
+const _CDh = "ChangeDetails";
+const _CDr = "CreationDate";
+const _CDre = "CreateDocument";
+const _CE = "ConflictException";
+const _CES = "ComplianceExecutionSummary";
+const _CEa = "CategoryEnum";
+const _CF = "CommandFilter";
+const _CFL = "CommandFilterList";
+const _CFo = "ComplianceFilter";
+const _CH = "ContentHash";
+const _CI = "CommandId";
+const _CIE = "ComplianceItemEntry";
+const _CIEL = "ComplianceItemEntryList";
+const _CIL = "CommandInvocationList";
+const _CILo = "ComplianceItemList";
+const _CIo = "CommandInvocation";
+const _CIom = "ComplianceItem";
+const _CIomm = "CommandInvocations";
+const _CIomp = "ComplianceItems";
+const _CL = "ComplianceLevel";
+const _CLo = "CommandList";
+const _CMW = "CreateMaintenanceWindow";
+const _CMWE = "CancelMaintenanceWindowExecution";
+const _CMWER = "CancelMaintenanceWindowExecutionRequest";
+const _CMWERa = "CancelMaintenanceWindowExecutionResult";
+const _CMWR = "CreateMaintenanceWindowRequest";
+const _CMWRr = "CreateMaintenanceWindowResult";
+const _CN = "CalendarNames";
+const _CNCC = "CriticalNonCompliantCount";
+const _CNo = "ComputerName";
+const _COI = "CreateOpsItem";
+const _COIR = "CreateOpsItemRequest";
+const _COIRr = "CreateOpsItemResponse";
+const _COM = "CreateOpsMetadata";
+const _COMR = "CreateOpsMetadataRequest";
+const _COMRr = "CreateOpsMetadataResult";
+const _CP = "CommandPlugins";
+const _CPB = "CreatePatchBaseline";
+const _CPBR = "CreatePatchBaselineRequest";
+const _CPBRr = "CreatePatchBaselineResult";
+const _CPL = "CommandPluginList";
+const _CPo = "CommandPlugin";
+const _CRDS = "CreateResourceDataSync";
+const _CRDSR = "CreateResourceDataSyncRequest";
+const _CRDSRr = "CreateResourceDataSyncResult";
+const _CRN = "ChangeRequestName";
+const _CS = "ComplianceSeverity";
+const _CSCLEE = "CustomSchemaCountLimitExceededException";
+const _CSF = "ComplianceStringFilter";
+const _CSFL = "ComplianceStringFilterList";
+const _CSFVL = "ComplianceStringFilterValueList";
+const _CSI = "ComplianceSummaryItem";
+const _CSIL = "ComplianceSummaryItemList";
+const _CSIo = "ComplianceSummaryItems";
+const _CSN = "CurrentStepName";
+const _CSa = "CancelledSteps";
+const _CSo = "CompliantSummary";
+const _CT = "CreatedTime";
+const _CTCLEE = "ComplianceTypeCountLimitExceededException";
+const _CTa = "CaptureTime";
+const _CTl = "ClientToken";
+const _CTo = "ComplianceType";
+const _CTon = "ConfigurationTargets";
+const _CTr = "CreateTime";
+const _CU = "ContentUrl";
+const _CVEI = "CVEIds";
+const _CWLGN = "CloudWatchLogGroupName";
+const _CWOC = "CloudWatchOutputConfig";
+const _CWOE = "CloudWatchOutputEnabled";
+const _CWOU = "CloudWatchOutputUrl";
+const _Ca = "Category";
+const _Cl = "Classification";
+const _Co = "Comment";
+const _Cod = "Code";
+const _Com = "Commands";
+const _Con = "Configuration";
+const _Cont = "Content";
+const _Conte = "Context";
+const _Cou = "Count";
+const _Cr = "Credentials";
+const _Cu = "Cutoff";
+const _D = "Description";
+const _DA = "DeleteActivation";
+const _DAE = "DocumentAlreadyExists";
+const _DAER = "DescribeAssociationExecutionsRequest";
+const _DAERe = "DescribeAssociationExecutionsResult";
+const _DAERes = "DescribeAutomationExecutionsRequest";
+const _DAEResc = "DescribeAutomationExecutionsResult";
+const _DAET = "DescribeAssociationExecutionTargets";
+const _DAETR = "DescribeAssociationExecutionTargetsRequest";
+const _DAETRe = "DescribeAssociationExecutionTargetsResult";
+const _DAEe = "DescribeAssociationExecutions";
+const _DAEes = "DescribeAutomationExecutions";
+const _DAF = "DescribeActivationsFilter";
+const _DAFL = "DescribeActivationsFilterList";
+const _DAP = "DescribeAvailablePatches";
+const _DAPR = "DescribeAvailablePatchesRequest";
+const _DAPRe = "DescribeAvailablePatchesResult";
+const _DAR = "DeleteActivationRequest";
+const _DARe = "DeleteActivationResult";
+const _DARel = "DeleteAssociationRequest";
+const _DARele = "DeleteAssociationResult";
+const _DARes = "DescribeActivationsRequest";
+const _DAResc = "DescribeActivationsResult";
+const _DARescr = "DescribeAssociationRequest";
+const _DARescri = "DescribeAssociationResult";
+const _DASE = "DescribeAutomationStepExecutions";
+const _DASER = "DescribeAutomationStepExecutionsRequest";
+const _DASERe = "DescribeAutomationStepExecutionsResult";
+const _DAe = "DeleteAssociation";
+const _DAes = "DescribeActivations";
+const _DAesc = "DescribeAssociation";
+const _DB = "DefaultBaseline";
+const _DCC = "DeleteCloudConnector";
+const _DCCR = "DeleteCloudConnectorRequest";
+const _DCCRe = "DeleteCloudConnectorResult";
+const _DD = "DocumentDescription";
+const _DDC = "DuplicateDocumentContent";
+const _DDHMC = "DeregisterDefaultHostManagementConfiguration";
+const _DDHMCR = "DeregisterDefaultHostManagementConfigurationRequest";
+const _DDHMCRe = "DeregisterDefaultHostManagementConfigurationResult";
+const _DDP = "DescribeDocumentPermission";
+const _DDPR = "DescribeDocumentPermissionRequest";
+const _DDPRe = "DescribeDocumentPermissionResponse";
+const _DDR = "DeleteDocumentRequest";
+const _DDRe = "DeleteDocumentResult";
+const _DDRes = "DescribeDocumentRequest";
+const _DDResc = "DescribeDocumentResult";
+const _DDS = "DestinationDataSharing";
+const _DDST = "DestinationDataSharingType";
+const _DDVD = "DocumentDefaultVersionDescription";
+const _DDVN = "DuplicateDocumentVersionName";
+const _DDe = "DeleteDocument";
+const _DDes = "DescribeDocument";
+const _DEIA = "DescribeEffectiveInstanceAssociations";
+const _DEIAR = "DescribeEffectiveInstanceAssociationsRequest";
+const _DEIARe = "DescribeEffectiveInstanceAssociationsResult";
+const _DEPFPB = "DescribeEffectivePatchesForPatchBaseline";
+const _DEPFPBR = "DescribeEffectivePatchesForPatchBaselineRequest";
+const _DEPFPBRe = "DescribeEffectivePatchesForPatchBaselineResult";
+const _DF = "DocumentFormat";
+const _DFL = "DocumentFilterList";
+const _DFo = "DocumentFilter";
+const _DH = "DocumentHash";
+const _DHT = "DocumentHashType";
+const _DI = "DeletionId";
+const _DIAS = "DescribeInstanceAssociationsStatus";
+const _DIASR = "DescribeInstanceAssociationsStatusRequest";
+const _DIASRe = "DescribeInstanceAssociationsStatusResult";
+const _DID = "DescribeInventoryDeletions";
+const _DIDR = "DescribeInventoryDeletionsRequest";
+const _DIDRe = "DescribeInventoryDeletionsResult";
+const _DII = "DuplicateInstanceId";
+const _DIIR = "DescribeInstanceInformationRequest";
+const _DIIRe = "DescribeInstanceInformationResult";
+const _DIIe = "DescribeInstanceInformation";
+const _DIL = "DocumentIdentifierList";
+const _DIN = "DefaultInstanceName";
+const _DIP = "DescribeInstancePatches";
+const _DIPR = "DescribeInstancePatchesRequest";
+const _DIPRe = "DescribeInstancePatchesResult";
+const _DIPRes = "DescribeInstancePropertiesRequest";
+const _DIPResc = "DescribeInstancePropertiesResult";
+const _DIPS = "DescribeInstancePatchStates";
+const _DIPSFPG = "DescribeInstancePatchStatesForPatchGroup";
+const _DIPSFPGR = "DescribeInstancePatchStatesForPatchGroupRequest";
+const _DIPSFPGRe = "DescribeInstancePatchStatesForPatchGroupResult";
+const _DIPSR = "DescribeInstancePatchStatesRequest";
+const _DIPSRe = "DescribeInstancePatchStatesResult";
+const _DIPe = "DescribeInstanceProperties";
+const _DIR = "DeleteInventoryRequest";
+const _DIRe = "DeleteInventoryResult";
+const _DIe = "DeleteInventory";
+const _DIo = "DocumentIdentifier";
+const _DIoc = "DocumentIdentifiers";
+const _DKVF = "DocumentKeyValuesFilter";
+const _DKVFL = "DocumentKeyValuesFilterList";
+const _DLE = "DocumentLimitExceeded";
+const _DM = "DeletionMode";
+const _DMI = "DeregisterManagedInstance";
+const _DMIR = "DeregisterManagedInstanceRequest";
+const _DMIRe = "DeregisterManagedInstanceResult";
+const _DMRI = "DocumentMetadataResponseInfo";
+const _DMW = "DeleteMaintenanceWindow";
+const _DMWE = "DescribeMaintenanceWindowExecutions";
+const _DMWER = "DescribeMaintenanceWindowExecutionsRequest";
+const _DMWERe = "DescribeMaintenanceWindowExecutionsResult";
+const _DMWET = "DescribeMaintenanceWindowExecutionTasks";
+const _DMWETI = "DescribeMaintenanceWindowExecutionTaskInvocations";
+const _DMWETIR = "DescribeMaintenanceWindowExecutionTaskInvocationsRequest";
+const _DMWETIRe = "DescribeMaintenanceWindowExecutionTaskInvocationsResult";
+const _DMWETR = "DescribeMaintenanceWindowExecutionTasksRequest";
+const _DMWETRe = "DescribeMaintenanceWindowExecutionTasksResult";
+const _DMWFT = "DescribeMaintenanceWindowsForTarget";
+const _DMWFTR = "DescribeMaintenanceWindowsForTargetRequest";
+const _DMWFTRe = "DescribeMaintenanceWindowsForTargetResult";
+const _DMWR = "DeleteMaintenanceWindowRequest";
+const _DMWRe = "DeleteMaintenanceWindowResult";
+const _DMWRes = "DescribeMaintenanceWindowsRequest";
+const _DMWResc = "DescribeMaintenanceWindowsResult";
+const _DMWS = "DescribeMaintenanceWindowSchedule";
+const _DMWSR = "DescribeMaintenanceWindowScheduleRequest";
+const _DMWSRe = "DescribeMaintenanceWindowScheduleResult";
+const _DMWT = "DescribeMaintenanceWindowTargets";
+const _DMWTR = "DescribeMaintenanceWindowTargetsRequest";
+const _DMWTRe = "DescribeMaintenanceWindowTargetsResult";
+const _DMWTRes = "DescribeMaintenanceWindowTasksRequest";
+const _DMWTResc = "DescribeMaintenanceWindowTasksResult";
+const _DMWTe = "DescribeMaintenanceWindowTasks";
+const _DMWe = "DescribeMaintenanceWindows";
+const _DN = "DocumentName";
+const _DNEE = "DoesNotExistException";
+const _DNi = "DisplayName";
+const _DOI = "DeleteOpsItem";
+const _DOIR = "DeleteOpsItemRequest";
+const _DOIRI = "DisassociateOpsItemRelatedItem";
+const _DOIRIR = "DisassociateOpsItemRelatedItemRequest";
+const _DOIRIRi = "DisassociateOpsItemRelatedItemResponse";
+const _DOIRe = "DeleteOpsItemResponse";
+const _DOIRes = "DescribeOpsItemsRequest";
+const _DOIResc = "DescribeOpsItemsResponse";
+const _DOIe = "DescribeOpsItems";
+const _DOM = "DeleteOpsMetadata";
+const _DOMR = "DeleteOpsMetadataRequest";
+const _DOMRe = "DeleteOpsMetadataResult";
+const _DP = "DeletedParameters";
+const _DPB = "DeletePatchBaseline";
+const _DPBFPG = "DeregisterPatchBaselineForPatchGroup";
+const _DPBFPGR = "DeregisterPatchBaselineForPatchGroupRequest";
+const _DPBFPGRe = "DeregisterPatchBaselineForPatchGroupResult";
+const _DPBR = "DeletePatchBaselineRequest";
+const _DPBRe = "DeletePatchBaselineResult";
+const _DPBRes = "DescribePatchBaselinesRequest";
+const _DPBResc = "DescribePatchBaselinesResult";
+const _DPBe = "DescribePatchBaselines";
+const _DPG = "DescribePatchGroups";
+const _DPGR = "DescribePatchGroupsRequest";
+const _DPGRe = "DescribePatchGroupsResult";
+const _DPGS = "DescribePatchGroupState";
+const _DPGSR = "DescribePatchGroupStateRequest";
+const _DPGSRe = "DescribePatchGroupStateResult";
+const _DPL = "DocumentPermissionLimit";
+const _DPLo = "DocumentParameterList";
+const _DPP = "DescribePatchProperties";
+const _DPPR = "DescribePatchPropertiesRequest";
+const _DPPRe = "DescribePatchPropertiesResult";
+const _DPR = "DeleteParameterRequest";
+const _DPRe = "DeleteParameterResult";
+const _DPRel = "DeleteParametersRequest";
+const _DPRele = "DeleteParametersResult";
+const _DPRes = "DescribeParametersRequest";
+const _DPResc = "DescribeParametersResult";
+const _DPe = "DeleteParameter";
+const _DPel = "DeleteParameters";
+const _DPes = "DescribeParameters";
+const _DPo = "DocumentParameter";
+const _DR = "DryRun";
+const _DRCL = "DocumentReviewCommentList";
+const _DRCS = "DocumentReviewCommentSource";
+const _DRDS = "DeleteResourceDataSync";
+const _DRDSR = "DeleteResourceDataSyncRequest";
+const _DRDSRe = "DeleteResourceDataSyncResult";
+const _DRL = "DocumentRequiresList";
+const _DRP = "DeleteResourcePolicy";
+const _DRPR = "DeleteResourcePolicyRequest";
+const _DRPRe = "DeleteResourcePolicyResponse";
+const _DRRL = "DocumentReviewerResponseList";
+const _DRRS = "DocumentReviewerResponseSource";
+const _DRo = "DocumentRequires";
+const _DRoc = "DocumentReviews";
+const _DS = "DetailedStatus";
+const _DSR = "DescribeSessionsRequest";
+const _DSRe = "DescribeSessionsResponse";
+const _DST = "DeletionStartTime";
+const _DSe = "DeletionSummary";
+const _DSep = "DeploymentStatus";
+const _DSes = "DescribeSessions";
+const _DT = "DocumentType";
+const _DTFMW = "DeregisterTargetFromMaintenanceWindow";
+const _DTFMWR = "DeregisterTargetFromMaintenanceWindowRequest";
+const _DTFMWRe = "DeregisterTargetFromMaintenanceWindowResult";
+const _DTFMWRer = "DeregisterTaskFromMaintenanceWindowRequest";
+const _DTFMWRere = "DeregisterTaskFromMaintenanceWindowResult";
+const _DTFMWe = "DeregisterTaskFromMaintenanceWindow";
+const _DTOC = "DeliveryTimedOutCount";
+const _DTa = "DataType";
+const _DTe = "DetailType";
+const _DV = "DocumentVersion";
+const _DVI = "DocumentVersionInfo";
+const _DVL = "DocumentVersionList";
+const _DVLE = "DocumentVersionLimitExceeded";
+const _DVN = "DefaultVersionName";
+const _DVe = "DefaultVersion";
+const _DVef = "DefaultValue";
+const _DVo = "DocumentVersions";
+const _Da = "Date";
+const _Dat = "Data";
+const _De = "Details";
+const _Det = "Detail";
+const _Do = "Document";
+const _Du = "Duration";
+const _E = "Expired";
+const _EA = "ExpiresAfter";
+const _EAODS = "EnableAllOpsDataSources";
+const _EAn = "EndedAt";
+const _EAx = "ExcludeAccounts";
+const _EB = "ExecutedBy";
+const _EC = "ErrorCount";
+const _ECr = "ErrorCode";
+const _ED = "ExpirationDate";
+const _EDn = "EndDate";
+const _EDx = "ExecutionDate";
+const _EEDT = "ExecutionEndDateTime";
+const _EET = "ExecutionEndTime";
+const _EETx = "ExecutionElapsedTime";
+const _EI = "ExecutionId";
+const _EIv = "EventId";
+const _EIx = "ExecutionInputs";
+const _ENS = "EnableNonSecurity";
+const _EP = "EffectivePatches";
+const _EPI = "ExecutionPreviewId";
+const _EPL = "EffectivePatchList";
+const _EPf = "EffectivePatch";
+const _EPx = "ExecutionPreview";
+const _ERN = "ExecutionRoleName";
+const _ES = "ExecutionSummary";
+const _ESDT = "ExecutionStartDateTime";
+const _EST = "ExecutionStartTime";
+const _ET = "ExecutionTime";
+const _ETn = "EndTime";
+const _ETx = "ExecutionType";
+const _ETxp = "ExpirationTime";
+const _En = "Entries";
+const _Ena = "Enabled";
+const _Ent = "Entry";
+const _Enti = "Entities";
+const _Entit = "Entity";
+const _Ep = "Epoch";
+const _Ex = "Expression";
+const _F = "Failed";
+const _FC = "FailedCount";
+const _FCA = "FailedCreateAssociation";
+const _FCAE = "FailedCreateAssociationEntry";
+const _FCAL = "FailedCreateAssociationList";
+const _FD = "FailureDetails";
+const _FK = "FilterKey";
+const _FM = "FailureMessage";
+const _FNAE = "FeatureNotAvailableException";
+const _FS = "FailureStage";
+const _FSa = "FailedSteps";
+const _FT = "FailureType";
+const _FV = "FilterValues";
+const _FVi = "FilterValue";
+const _FWO = "FiltersWithOperator";
+const _Fa = "Fault";
+const _Fi = "Filters";
+const _Fo = "Force";
+const _G = "Groups";
+const _GAE = "GetAutomationExecution";
+const _GAER = "GetAutomationExecutionRequest";
+const _GAERe = "GetAutomationExecutionResult";
+const _GAT = "GetAccessToken";
+const _GATR = "GetAccessTokenRequest";
+const _GATRe = "GetAccessTokenResponse";
+const _GC = "GcpConfiguration";
+const _GCC = "GetCloudConnector";
+const _GCCR = "GetCloudConnectorRequest";
+const _GCCRe = "GetCloudConnectorResult";
+const _GCI = "GetCommandInvocation";
+const _GCIR = "GetCommandInvocationRequest";
+const _GCIRe = "GetCommandInvocationResult";
+const _GCS = "GetCalendarState";
+const _GCSR = "GetCalendarStateRequest";
+const _GCSRe = "GetCalendarStateResponse";
+const _GCSRet = "GetConnectionStatusRequest";
+const _GCSReto = "GetConnectionStatusResponse";
+const _GCSe = "GetConnectionStatus";
+const _GCT = "GcpConfigurationTargets";
+const _GD = "GetDocument";
+const _GDPB = "GetDefaultPatchBaseline";
+const _GDPBR = "GetDefaultPatchBaselineRequest";
+const _GDPBRe = "GetDefaultPatchBaselineResult";
+const _GDPSFI = "GetDeployablePatchSnapshotForInstance";
+const _GDPSFIR = "GetDeployablePatchSnapshotForInstanceRequest";
+const _GDPSFIRe = "GetDeployablePatchSnapshotForInstanceResult";
+const _GDR = "GetDocumentRequest";
+const _GDRe = "GetDocumentResult";
+const _GEP = "GetExecutionPreview";
+const _GEPR = "GetExecutionPreviewRequest";
+const _GEPRe = "GetExecutionPreviewResponse";
+const _GF = "GlobalFilters";
+const _GI = "GetInventory";
+const _GIR = "GetInventoryRequest";
+const _GIRe = "GetInventoryResult";
+const _GIS = "GetInventorySchema";
+const _GISR = "GetInventorySchemaRequest";
+const _GISRe = "GetInventorySchemaResult";
+const _GMW = "GetMaintenanceWindow";
+const _GMWE = "GetMaintenanceWindowExecution";
+const _GMWER = "GetMaintenanceWindowExecutionRequest";
+const _GMWERe = "GetMaintenanceWindowExecutionResult";
+const _GMWET = "GetMaintenanceWindowExecutionTask";
+const _GMWETI = "GetMaintenanceWindowExecutionTaskInvocation";
+const _GMWETIR = "GetMaintenanceWindowExecutionTaskInvocationRequest";
+const _GMWETIRe = "GetMaintenanceWindowExecutionTaskInvocationResult";
+const _GMWETR = "GetMaintenanceWindowExecutionTaskRequest";
+const _GMWETRe = "GetMaintenanceWindowExecutionTaskResult";
+const _GMWR = "GetMaintenanceWindowRequest";
+const _GMWRe = "GetMaintenanceWindowResult";
+const _GMWT = "GetMaintenanceWindowTask";
+const _GMWTR = "GetMaintenanceWindowTaskRequest";
+const _GMWTRe = "GetMaintenanceWindowTaskResult";
+const _GOI = "GetOpsItem";
+const _GOIR = "GetOpsItemRequest";
+const _GOIRe = "GetOpsItemResponse";
+const _GOM = "GetOpsMetadata";
+const _GOMR = "GetOpsMetadataRequest";
+const _GOMRe = "GetOpsMetadataResult";
+const _GOS = "GetOpsSummary";
+const _GOSR = "GetOpsSummaryRequest";
+const _GOSRe = "GetOpsSummaryResult";
+const _GP = "GcpProject";
+const _GPB = "GetPatchBaseline";
+const _GPBFPG = "GetPatchBaselineForPatchGroup";
+const _GPBFPGR = "GetPatchBaselineForPatchGroupRequest";
+const _GPBFPGRe = "GetPatchBaselineForPatchGroupResult";
+const _GPBP = "GetParametersByPath";
+const _GPBPR = "GetParametersByPathRequest";
+const _GPBPRe = "GetParametersByPathResult";
+const _GPBR = "GetPatchBaselineRequest";
+const _GPBRe = "GetPatchBaselineResult";
+const _GPH = "GetParameterHistory";
+const _GPHR = "GetParameterHistoryRequest";
+const _GPHRe = "GetParameterHistoryResult";
+const _GPL = "GcpProjectList";
+const _GPR = "GetParameterRequest";
+const _GPRe = "GetParameterResult";
+const _GPRet = "GetParametersRequest";
+const _GPReta = "GetParametersResult";
+const _GPe = "GetParameter";
+const _GPet = "GetParameters";
+const _GRP = "GetResourcePolicies";
+const _GRPR = "GetResourcePoliciesRequest";
+const _GRPRE = "GetResourcePoliciesResponseEntry";
+const _GRPREe = "GetResourcePoliciesResponseEntries";
+const _GRPRe = "GetResourcePoliciesResponse";
+const _GSS = "GetServiceSetting";
+const _GSSR = "GetServiceSettingRequest";
+const _GSSRe = "GetServiceSettingResult";
+const _H = "Hash";
+const _HC = "HighCount";
+const _HLLEE = "HierarchyLevelLimitExceededException";
+const _HT = "HashType";
+const _HTME = "HierarchyTypeMismatchException";
+const _I = "Id";
+const _IA = "InvalidActivation";
+const _IAAO = "InstanceAggregatedAssociationOverview";
+const _IAE = "InvalidAggregatorException";
+const _IAEPE = "InvalidAutomationExecutionParametersException";
+const _IAI = "InvalidActivationId";
+const _IAL = "InstanceAssociationList";
+const _IALn = "InventoryAggregatorList";
+const _IAOL = "InstanceAssociationOutputLocation";
+const _IAOU = "InstanceAssociationOutputUrl";
+const _IAPE = "InvalidAllowedPatternException";
+const _IASAC = "InstanceAssociationStatusAggregatedCount";
+const _IASE = "InvalidAutomationSignalException";
+const _IASI = "InstanceAssociationStatusInfos";
+const _IASIn = "InstanceAssociationStatusInfo";
+const _IASUE = "InvalidAutomationStatusUpdateException";
+const _IAV = "InvalidAssociationVersion";
+const _IAn = "InvalidAssociation";
+const _IAns = "InstanceAssociation";
+const _IAnv = "InventoryAggregator";
+const _IAp = "IpAddress";
+const _IC = "InstalledCount";
+const _ICH = "ItemContentHash";
+const _ICI = "InvalidCommandId";
+const _ICME = "ItemContentMismatchException";
+const _ICOU = "IncludeChildOrganizationUnits";
+const _ICn = "InformationalCount";
+const _ICs = "IsCritical";
+const _ID = "InvalidDocument";
+const _IDC = "InvalidDocumentContent";
+const _IDIE = "InvalidDeletionIdException";
+const _IDIPE = "InvalidDeleteInventoryParametersException";
+const _IDL = "InventoryDeletionsList";
+const _IDNE = "InvocationDoesNotExist";
+const _IDO = "InvalidDocumentOperation";
+const _IDS = "InventoryDeletionSummary";
+const _IDSI = "InventoryDeletionStatusItem";
+const _IDSIn = "InventoryDeletionSummaryItem";
+const _IDSInv = "InventoryDeletionSummaryItems";
+const _IDSV = "InvalidDocumentSchemaVersion";
+const _IDT = "InvalidDocumentType";
+const _IDV = "InvalidDocumentVersion";
+const _IDVs = "IsDefaultVersion";
+const _IDn = "InventoryDeletions";
+const _IE = "IsEnd";
+const _IF = "InvalidFilter";
+const _IFK = "InvalidFilterKey";
+const _IFL = "InventoryFilterList";
+const _IFO = "InvalidFilterOption";
+const _IFR = "IncludeFutureRegions";
+const _IFV = "InvalidFilterValue";
+const _IFVL = "InventoryFilterValueList";
+const _IFn = "InventoryFilter";
+const _IG = "InventoryGroup";
+const _IGL = "InventoryGroupList";
+const _II = "InstanceId";
+const _IIA = "InventoryItemAttribute";
+const _IIAL = "InventoryItemAttributeList";
+const _IICE = "InvalidItemContentException";
+const _IIEL = "InventoryItemEntryList";
+const _IIF = "InstanceInformationFilter";
+const _IIFL = "InstanceInformationFilterList";
+const _IIFV = "InstanceInformationFilterValue";
+const _IIFVS = "InstanceInformationFilterValueSet";
+const _IIGE = "InvalidInventoryGroupException";
+const _III = "InvalidInstanceId";
+const _IIICE = "InvalidInventoryItemContextException";
+const _IIIFV = "InvalidInstanceInformationFilterValue";
+const _IIL = "InstanceInformationList";
+const _IILn = "InventoryItemList";
+const _IIPFV = "InvalidInstancePropertyFilterValue";
+const _IIRE = "InvalidInventoryRequestException";
+const _IIS = "InventoryItemSchema";
+const _IISF = "InstanceInformationStringFilter";
+const _IISFL = "InstanceInformationStringFilterList";
+const _IISRL = "InventoryItemSchemaResultList";
+const _IIn = "InstanceIds";
+const _IIns = "InstanceInfo";
+const _IInst = "InstanceInformation";
+const _IInv = "InvocationId";
+const _IInve = "InventoryItem";
+const _IKI = "InvalidKeyId";
+const _IL = "InvalidLabels";
+const _ILV = "IsLatestVersion";
+const _IN = "InstanceName";
+const _INC = "InvalidNotificationConfig";
+const _INT = "InvalidNextToken";
+const _IOC = "InstalledOtherCount";
+const _IOE = "InvalidOptionException";
+const _IOF = "InvalidOutputFolder";
+const _IOL = "InvalidOutputLocation";
+const _IOLn = "InstallOverrideList";
+const _IP = "InvalidParameters";
+const _IPA = "IPAddress";
+const _IPAE = "InvalidPolicyAttributeException";
+const _IPAF = "IgnorePollAlarmFailure";
+const _IPE = "IncompatiblePolicyException";
+const _IPF = "InstancePropertyFilter";
+const _IPFL = "InstancePropertyFilterList";
+const _IPFV = "InstancePropertyFilterValue";
+const _IPFVS = "InstancePropertyFilterValueSet";
+const _IPM = "IdempotentParameterMismatch";
+const _IPN = "InvalidPluginName";
+const _IPRC = "InstalledPendingRebootCount";
+const _IPS = "InstancePatchStates";
+const _IPSF = "InstancePatchStateFilter";
+const _IPSFL = "InstancePatchStateFilterList";
+const _IPSFLn = "InstancePropertyStringFilterList";
+const _IPSFn = "InstancePropertyStringFilter";
+const _IPSL = "InstancePatchStateList";
+const _IPSLn = "InstancePatchStatesList";
+const _IPSn = "InstancePatchState";
+const _IPT = "InvalidPermissionType";
+const _IPTE = "InvalidPolicyTypeException";
+const _IPn = "InstanceProperties";
+const _IPns = "InstanceProperty";
+const _IR = "InvalidRole";
+const _IRAE = "InvalidResultAttributeException";
+const _IRC = "InstalledRejectedCount";
+const _IRE = "InventoryResultEntity";
+const _IREL = "InventoryResultEntityList";
+const _IRI = "InvalidResourceId";
+const _IRIM = "InventoryResultItemMap";
+const _IRIn = "InventoryResultItem";
+const _IRT = "InvalidResourceType";
+const _IRa = "IamRole";
+const _IRn = "InstanceRole";
+const _IS = "InvalidSchedule";
+const _ISE = "InternalServerError";
+const _ISLEE = "ItemSizeLimitExceededException";
+const _ISn = "InstanceStatus";
+const _ISns = "InstanceState";
+const _IT = "InvalidTag";
+const _ITM = "InvalidTargetMaps";
+const _ITNE = "InvalidTypeNameException";
+const _ITn = "InvalidTarget";
+const _ITns = "InstanceType";
+const _ITnst = "InstalledTime";
+const _IU = "InvalidUpdate";
+const _IV = "IteratorValue";
+const _IWASU = "InstancesWithAvailableSecurityUpdates";
+const _IWCNCP = "InstancesWithCriticalNonCompliantPatches";
+const _IWFP = "InstancesWithFailedPatches";
+const _IWIOP = "InstancesWithInstalledOtherPatches";
+const _IWIP = "InstancesWithInstalledPatches";
+const _IWIPRP = "InstancesWithInstalledPendingRebootPatches";
+const _IWIRP = "InstancesWithInstalledRejectedPatches";
+const _IWMP = "InstancesWithMissingPatches";
+const _IWNAP = "InstancesWithNotApplicablePatches";
+const _IWONCP = "InstancesWithOtherNonCompliantPatches";
+const _IWSNCP = "InstancesWithSecurityNonCompliantPatches";
+const _IWUNAP = "InstancesWithUnreportedNotApplicablePatches";
+const _In = "Instances";
+const _Inp = "Input";
+const _Inpu = "Inputs";
+const _Ins = "Instance";
+const _It = "Iteration";
+const _Ite = "Items";
+const _Item = "Item";
+const _K = "Key";
+const _KBI = "KBId";
+const _KI = "KeyId";
+const _KN = "KeyName";
+const _KNb = "KbNumber";
+const _KTD = "KeysToDelete";
+const _L = "Limit";
+const _LA = "ListAssociations";
+const _LAED = "LastAssociationExecutionDate";
+const _LAR = "ListAssociationsRequest";
+const _LARi = "ListAssociationsResult";
+const _LAV = "ListAssociationVersions";
+const _LAVR = "ListAssociationVersionsRequest";
+const _LAVRi = "ListAssociationVersionsResult";
+const _LC = "LowCount";
+const _LCC = "ListCloudConnectors";
+const _LCCR = "ListCloudConnectorsRequest";
+const _LCCRi = "ListCloudConnectorsResult";
+const _LCI = "ListCommandInvocations";
+const _LCIR = "ListCommandInvocationsRequest";
+const _LCIRi = "ListCommandInvocationsResult";
+const _LCIRis = "ListComplianceItemsRequest";
+const _LCIRist = "ListComplianceItemsResult";
+const _LCIi = "ListComplianceItems";
+const _LCR = "ListCommandsRequest";
+const _LCRi = "ListCommandsResult";
+const _LCS = "ListComplianceSummaries";
+const _LCSR = "ListComplianceSummariesRequest";
+const _LCSRi = "ListComplianceSummariesResult";
+const _LCi = "ListCommands";
+const _LD = "ListDocuments";
+const _LDMH = "ListDocumentMetadataHistory";
+const _LDMHR = "ListDocumentMetadataHistoryRequest";
+const _LDMHRi = "ListDocumentMetadataHistoryResponse";
+const _LDR = "ListDocumentsRequest";
+const _LDRi = "ListDocumentsResult";
+const _LDV = "ListDocumentVersions";
+const _LDVR = "ListDocumentVersionsRequest";
+const _LDVRi = "ListDocumentVersionsResult";
+const _LED = "LastExecutionDate";
+const _LF = "LogFile";
+const _LI = "LoggingInfo";
+const _LIE = "ListInventoryEntries";
+const _LIER = "ListInventoryEntriesRequest";
+const _LIERi = "ListInventoryEntriesResult";
+const _LMB = "LastModifiedBy";
+const _LMD = "LastModifiedDate";
+const _LMT = "LastModifiedTime";
+const _LMU = "LastModifiedUser";
+const _LN = "ListNodes";
+const _LNR = "ListNodesRequest";
+const _LNRIOT = "LastNoRebootInstallOperationTime";
+const _LNRi = "ListNodesResult";
+const _LNS = "ListNodesSummary";
+const _LNSR = "ListNodesSummaryRequest";
+const _LNSRi = "ListNodesSummaryResult";
+const _LOIE = "ListOpsItemEvents";
+const _LOIER = "ListOpsItemEventsRequest";
+const _LOIERi = "ListOpsItemEventsResponse";
+const _LOIRI = "ListOpsItemRelatedItems";
+const _LOIRIR = "ListOpsItemRelatedItemsRequest";
+const _LOIRIRi = "ListOpsItemRelatedItemsResponse";
+const _LOM = "ListOpsMetadata";
+const _LOMR = "ListOpsMetadataRequest";
+const _LOMRi = "ListOpsMetadataResult";
+const _LPDT = "LastPingDateTime";
+const _LPV = "LabelParameterVersion";
+const _LPVR = "LabelParameterVersionRequest";
+const _LPVRa = "LabelParameterVersionResult";
+const _LRCS = "ListResourceComplianceSummaries";
+const _LRCSR = "ListResourceComplianceSummariesRequest";
+const _LRCSRi = "ListResourceComplianceSummariesResult";
+const _LRDS = "ListResourceDataSync";
+const _LRDSR = "ListResourceDataSyncRequest";
+const _LRDSRi = "ListResourceDataSyncResult";
+const _LS = "LastStatus";
+const _LSAED = "LastSuccessfulAssociationExecutionDate";
+const _LSED = "LastSuccessfulExecutionDate";
+const _LSM = "LastStatusMessage";
+const _LSSM = "LastSyncStatusMessage";
+const _LSST = "LastSuccessfulSyncTime";
+const _LST = "LastSyncTime";
+const _LSUT = "LastStatusUpdateTime";
+const _LT = "LimitType";
+const _LTFR = "ListTagsForResource";
+const _LTFRR = "ListTagsForResourceRequest";
+const _LTFRRi = "ListTagsForResourceResult";
+const _LTa = "LaunchTime";
+const _LUAD = "LastUpdateAssociationDate";
+const _LV = "LatestVersion";
+const _La = "Labels";
+const _Lam = "Lambda";
+const _Lan = "Language";
+const _M = "Message";
+const _MA = "MaxAttempts";
+const _MC = "MaxConcurrency";
+const _MCe = "MediumCount";
+const _MCi = "MissingCount";
+const _MD = "ModifiedDate";
+const _MDP = "ModifyDocumentPermission";
+const _MDPR = "ModifyDocumentPermissionRequest";
+const _MDPRo = "ModifyDocumentPermissionResponse";
+const _MDSE = "MaxDocumentSizeExceeded";
+const _ME = "MaxErrors";
+const _MM = "MetadataMap";
+const _MN = "MsrcNumber";
+const _MR = "MaxResults";
+const _MRPDE = "MalformedResourcePolicyDocumentException";
+const _MS = "ManagedStatus";
+const _MSD = "MaxSessionDuration";
+const _MSs = "MsrcSeverity";
+const _MTU = "MetadataToUpdate";
+const _MV = "MetadataValue";
+const _MWAP = "MaintenanceWindowAutomationParameters";
+const _MWD = "MaintenanceWindowDescription";
+const _MWE = "MaintenanceWindowExecution";
+const _MWEL = "MaintenanceWindowExecutionList";
+const _MWETI = "MaintenanceWindowExecutionTaskIdentity";
+const _MWETII = "MaintenanceWindowExecutionTaskInvocationIdentity";
+const _MWETIIL = "MaintenanceWindowExecutionTaskInvocationIdentityList";
+const _MWETIL = "MaintenanceWindowExecutionTaskIdentityList";
+const _MWETIP = "MaintenanceWindowExecutionTaskInvocationParameters";
+const _MWF = "MaintenanceWindowFilter";
+const _MWFL = "MaintenanceWindowFilterList";
+const _MWFTL = "MaintenanceWindowsForTargetList";
+const _MWI = "MaintenanceWindowIdentity";
+const _MWIFT = "MaintenanceWindowIdentityForTarget";
+const _MWIL = "MaintenanceWindowIdentityList";
+const _MWLP = "MaintenanceWindowLambdaPayload";
+const _MWLPa = "MaintenanceWindowLambdaParameters";
+const _MWRCP = "MaintenanceWindowRunCommandParameters";
+const _MWSFI = "MaintenanceWindowStepFunctionsInput";
+const _MWSFP = "MaintenanceWindowStepFunctionsParameters";
+const _MWT = "MaintenanceWindowTarget";
+const _MWTIP = "MaintenanceWindowTaskInvocationParameters";
+const _MWTL = "MaintenanceWindowTargetList";
+const _MWTLa = "MaintenanceWindowTaskList";
+const _MWTP = "MaintenanceWindowTaskParameters";
+const _MWTPL = "MaintenanceWindowTaskParametersList";
+const _MWTPV = "MaintenanceWindowTaskParameterValue";
+const _MWTPVE = "MaintenanceWindowTaskParameterValueExpression";
+const _MWTPVL = "MaintenanceWindowTaskParameterValueList";
+const _MWTa = "MaintenanceWindowTask";
+const _Ma = "Mappings";
+const _Me = "Metadata";
+const _Mo = "Mode";
+const _N = "Name";
+const _NA = "NodeAggregator";
+const _NAC = "NotApplicableCount";
+const _NAL = "NodeAggregatorList";
+const _NAo = "NotificationArn";
+const _NC = "NotificationConfig";
+const _NCC = "NonCompliantCount";
+const _NCS = "NonCompliantSummary";
+const _NE = "NotificationEvents";
+const _NET = "NextExecutionTime";
+const _NF = "NodeFilter";
+const _NFL = "NodeFilterList";
+const _NFVL = "NodeFilterValueList";
+const _NL = "NodeList";
+const _NLSE = "NoLongerSupportedException";
+const _NOI = "NodeOwnerInfo";
+const _NS = "NextStep";
+const _NSL = "NodeSummaryList";
+const _NT = "NextToken";
+const _NTT = "NextTransitionTime";
+const _NTo = "NodeType";
+const _NTot = "NotificationType";
+const _Na = "Names";
+const _No = "Notifications";
+const _Nod = "Nodes";
+const _Node = "Node";
+const _O = "Overview";
+const _OA = "OpsAggregator";
+const _OAL = "OpsAggregatorList";
+const _OD = "OperationalData";
+const _ODTD = "OperationalDataToDelete";
+const _OE = "OpsEntity";
+const _OEI = "OpsEntityItem";
+const _OEIEL = "OpsEntityItemEntryList";
+const _OEIM = "OpsEntityItemMap";
+const _OEL = "OpsEntityList";
+const _OET = "OperationEndTime";
+const _OF = "OpsFilter";
+const _OFL = "OpsFilterList";
+const _OFVL = "OpsFilterValueList";
+const _OFn = "OnFailure";
+const _OI = "OwnerInformation";
+const _OIA = "OpsItemArn";
+const _OIADE = "OpsItemAccessDeniedException";
+const _OIAEE = "OpsItemAlreadyExistsException";
+const _OICE = "OpsItemConflictException";
+const _OIDV = "OpsItemDataValue";
+const _OIEF = "OpsItemEventFilter";
+const _OIEFp = "OpsItemEventFilters";
+const _OIES = "OpsItemEventSummary";
+const _OIESp = "OpsItemEventSummaries";
+const _OIF = "OpsItemFilters";
+const _OIFp = "OpsItemFilter";
+const _OII = "OpsItemId";
+const _OIIPE = "OpsItemInvalidParameterException";
+const _OIIp = "OpsItemIdentity";
+const _OILEE = "OpsItemLimitExceededException";
+const _OIN = "OpsItemNotification";
+const _OINFE = "OpsItemNotFoundException";
+const _OINp = "OpsItemNotifications";
+const _OIOD = "OpsItemOperationalData";
+const _OIRIAEE = "OpsItemRelatedItemAlreadyExistsException";
+const _OIRIANFE = "OpsItemRelatedItemAssociationNotFoundException";
+const _OIRIF = "OpsItemRelatedItemsFilter";
+const _OIRIFp = "OpsItemRelatedItemsFilters";
+const _OIRIS = "OpsItemRelatedItemSummary";
+const _OIRISp = "OpsItemRelatedItemSummaries";
+const _OIS = "OpsItemSummaries";
+const _OISp = "OpsItemSummary";
+const _OIT = "OpsItemType";
+const _OIp = "OpsItem";
+const _OIr = "OrganizationId";
+const _OL = "OutputLocation";
+const _OM = "OpsMetadata";
+const _OMA = "OpsMetadataArn";
+const _OMAEE = "OpsMetadataAlreadyExistsException";
+const _OMF = "OpsMetadataFilter";
+const _OMFL = "OpsMetadataFilterList";
+const _OMIAE = "OpsMetadataInvalidArgumentException";
+const _OMKLEE = "OpsMetadataKeyLimitExceededException";
+const _OML = "OpsMetadataList";
+const _OMLEE = "OpsMetadataLimitExceededException";
+const _OMNFE = "OpsMetadataNotFoundException";
+const _OMTMUE = "OpsMetadataTooManyUpdatesException";
+const _ONCC = "OtherNonCompliantCount";
+const _OP = "OverriddenParameters";
+const _ORA = "OpsResultAttribute";
+const _ORAL = "OpsResultAttributeList";
+const _OS = "OutputSource";
+const _OSBN = "OutputS3BucketName";
+const _OSI = "OutputSourceId";
+const _OSKP = "OutputS3KeyPrefix";
+const _OSR = "OutputS3Region";
+const _OST = "OperationStartTime";
+const _OSTr = "OrganizationSourceType";
+const _OSTu = "OutputSourceType";
+const _OSp = "OperatingSystem";
+const _OSv = "OverallSeverity";
+const _OU = "OutputUrl";
+const _OUI = "OrganizationalUnitId";
+const _OUP = "OrganizationalUnitPath";
+const _OUr = "OrganizationalUnits";
+const _Op = "Operation";
+const _Ope = "Operator";
+const _Opt = "Option";
+const _Ou = "Outputs";
+const _Out = "Output";
+const _Ov = "Overwrite";
+const _Ow = "Owner";
+const _P = "Parameters";
+const _PAE = "ParameterAlreadyExists";
+const _PAEI = "ParentAutomationExecutionId";
+const _PBI = "PatchBaselineIdentity";
+const _PBIL = "PatchBaselineIdentityList";
+const _PC = "ProgressCounters";
+const _PCD = "PatchComplianceData";
+const _PCDL = "PatchComplianceDataList";
+const _PCI = "PutComplianceItems";
+const _PCIR = "PutComplianceItemsRequest";
+const _PCIRu = "PutComplianceItemsResult";
+const _PDN = "ProjectDisplayName";
+const _PET = "PlannedEndTime";
+const _PF = "ParameterFilters";
+const _PFG = "PatchFilterGroup";
+const _PFL = "ParametersFilterList";
+const _PFLa = "PatchFilterList";
+const _PFa = "ParametersFilter";
+const _PFat = "PatchFilter";
+const _PFatc = "PatchFilters";
+const _PFr = "ProductFamily";
+const _PG = "PatchGroup";
+const _PGPBM = "PatchGroupPatchBaselineMapping";
+const _PGPBML = "PatchGroupPatchBaselineMappingList";
+const _PGa = "PatchGroups";
+const _PH = "PolicyHash";
+const _PHL = "ParameterHistoryList";
+const _PHa = "ParameterHistory";
+const _PI = "PolicyId";
+const _PIP = "ParameterInlinePolicy";
+const _PIR = "PutInventoryRequest";
+const _PIRu = "PutInventoryResult";
+const _PIr = "ProjectId";
+const _PIu = "PutInventory";
+const _PL = "ParameterList";
+const _PLE = "ParameterLimitExceeded";
+const _PLEE = "PoliciesLimitExceededException";
+const _PLa = "PatchList";
+const _PM = "ParameterMetadata";
+const _PML = "ParameterMetadataList";
+const _PMVLE = "ParameterMaxVersionLimitExceeded";
+const _PMe = "PermissionModel";
+const _PMr = "ProviderMessage";
+const _PN = "ParameterNames";
+const _PNF = "ParameterNotFound";
+const _PNl = "PluginName";
+const _PNla = "PlatformName";
+const _POF = "PatchOrchestratorFilter";
+const _POFL = "PatchOrchestratorFilterList";
+const _PP = "PutParameter";
+const _PPL = "PatchPropertiesList";
+const _PPLa = "ParameterPolicyList";
+const _PPME = "ParameterPatternMismatchException";
+const _PPR = "PutParameterRequest";
+const _PPRu = "PutParameterResult";
+const _PR = "PatchRule";
+const _PRG = "PatchRuleGroup";
+const _PRL = "PatchRuleList";
+const _PRP = "PutResourcePolicy";
+const _PRPR = "PutResourcePolicyRequest";
+const _PRPRu = "PutResourcePolicyResponse";
+const _PRV = "PendingReviewVersion";
+const _PRa = "PatchRules";
+const _PS = "PatchSet";
+const _PSC = "PatchSourceConfiguration";
+const _PSD = "ParentStepDetails";
+const _PSF = "ParameterStringFilter";
+const _PSFL = "ParameterStringFilterList";
+const _PSL = "PatchSourceList";
+const _PSPV = "PSParameterValue";
+const _PST = "PlannedStartTime";
+const _PSa = "PatchStatus";
+const _PSat = "PatchSource";
+const _PSi = "PingStatus";
+const _PSo = "PolicyStatus";
+const _PT = "PermissionType";
+const _PTL = "PlatformTypeList";
+const _PTl = "PlatformTypes";
+const _PTla = "PlatformType";
+const _PTo = "PolicyText";
+const _PTol = "PolicyType";
+const _PV = "PlatformVersion";
+const _PVLLE = "ParameterVersionLabelLimitExceeded";
+const _PVNF = "ParameterVersionNotFound";
+const _PVa = "ParameterVersion";
+const _PVar = "ParameterValues";
+const _Pa = "Patches";
+const _Par = "Parameter";
+const _Pat = "Patch";
+const _Path = "Path";
+const _Pay = "Payload";
+const _Po = "Policies";
+const _Pol = "Policy";
+const _Pr = "Provider";
+const _Pre = "Prefix";
+const _Pri = "Priority";
+const _Pro = "Property";
+const _Prod = "Product";
+const _Produ = "Products";
+const _Proj = "Projects";
+const _Prop = "Properties";
+const _Q = "Qualifier";
+const _QC = "QuotaCode";
+const _R = "Runbooks";
+const _RA = "RoleArn";
+const _RAL = "ResultAttributeList";
+const _RAe = "ResourceArn";
+const _RAes = "ResultAttributes";
+const _RAesu = "ResultAttribute";
+const _RC = "ReasonCode";
+const _RCBS = "ResourceCountByStatus";
+const _RCSI = "ResourceComplianceSummaryItems";
+const _RCSIL = "ResourceComplianceSummaryItemList";
+const _RCSIe = "ResourceComplianceSummaryItem";
+const _RCe = "RegistrationsCount";
+const _RCem = "RemainingCount";
+const _RCes = "ResponseCode";
+const _RCu = "RunCommand";
+const _RD = "RegistrationDate";
+const _RDHMC = "RegisterDefaultHostManagementConfiguration";
+const _RDHMCR = "RegisterDefaultHostManagementConfigurationRequest";
+const _RDHMCRe = "RegisterDefaultHostManagementConfigurationResult";
+const _RDPB = "RegisterDefaultPatchBaseline";
+const _RDPBR = "RegisterDefaultPatchBaselineRequest";
+const _RDPBRe = "RegisterDefaultPatchBaselineResult";
+const _RDSAEE = "ResourceDataSyncAlreadyExistsException";
+const _RDSAOS = "ResourceDataSyncAwsOrganizationsSource";
+const _RDSCE = "ResourceDataSyncConflictException";
+const _RDSCEE = "ResourceDataSyncCountExceededException";
+const _RDSDDS = "ResourceDataSyncDestinationDataSharing";
+const _RDSI = "ResourceDataSyncItems";
+const _RDSICE = "ResourceDataSyncInvalidConfigurationException";
+const _RDSIL = "ResourceDataSyncItemList";
+const _RDSIe = "ResourceDataSyncItem";
+const _RDSNFE = "ResourceDataSyncNotFoundException";
+const _RDSOU = "ResourceDataSyncOrganizationalUnit";
+const _RDSOUL = "ResourceDataSyncOrganizationalUnitList";
+const _RDSS = "ResourceDataSyncSource";
+const _RDSSD = "ResourceDataSyncS3Destination";
+const _RDSSWS = "ResourceDataSyncSourceWithState";
+const _RDT = "RequestedDateTime";
+const _RDe = "ReleaseDate";
+const _RFDT = "ResponseFinishDateTime";
+const _RI = "ResourceId";
+const _RIL = "ReviewInformationList";
+const _RIUE = "ResourceInUseException";
+const _RIe = "ReviewInformation";
+const _RIes = "ResourceIds";
+const _RL = "RegistrationLimit";
+const _RLEE = "ResourceLimitExceededException";
+const _RLe = "RemovedLabels";
+const _RM = "RegistrationMetadata";
+const _RMI = "RegistrationMetadataItem";
+const _RML = "RegistrationMetadataList";
+const _RNFE = "ResourceNotFoundException";
+const _RO = "ReverseOrder";
+const _ROI = "RelatedOpsItems";
+const _ROIe = "RelatedOpsItem";
+const _ROe = "RebootOption";
+const _RP = "RejectedPatches";
+const _RPA = "RejectedPatchesAction";
+const _RPBFPG = "RegisterPatchBaselineForPatchGroup";
+const _RPBFPGR = "RegisterPatchBaselineForPatchGroupRequest";
+const _RPBFPGRe = "RegisterPatchBaselineForPatchGroupResult";
+const _RPCE = "ResourcePolicyConflictException";
+const _RPIPE = "ResourcePolicyInvalidParameterException";
+const _RPLEE = "ResourcePolicyLimitExceededException";
+const _RPNFE = "ResourcePolicyNotFoundException";
+const _RR = "ReviewerResponse";
+const _RS = "ReviewStatus";
+const _RSDT = "ResponseStartDateTime";
+const _RSR = "ResumeSessionRequest";
+const _RSRe = "ResumeSessionResponse";
+const _RSS = "ResetServiceSetting";
+const _RSSR = "ResetServiceSettingRequest";
+const _RSSRe = "ResetServiceSettingResult";
+const _RSe = "ResumeSession";
+const _RT = "ResourceTypes";
+const _RTFR = "RemoveTagsFromResource";
+const _RTFRR = "RemoveTagsFromResourceRequest";
+const _RTFRRe = "RemoveTagsFromResourceResult";
+const _RTWMW = "RegisterTargetWithMaintenanceWindow";
+const _RTWMWR = "RegisterTargetWithMaintenanceWindowRequest";
+const _RTWMWRe = "RegisterTargetWithMaintenanceWindowResult";
+const _RTWMWReg = "RegisterTaskWithMaintenanceWindowRequest";
+const _RTWMWRegi = "RegisterTaskWithMaintenanceWindowResult";
+const _RTWMWe = "RegisterTaskWithMaintenanceWindow";
+const _RTe = "ResourceType";
+const _RTeq = "RequireType";
+const _RTes = "ResolvedTargets";
+const _RTev = "ReviewedTime";
+const _RU = "ResourceUri";
+const _Re = "Regions";
+const _Rea = "Reason";
+const _Rec = "Recursive";
+const _Reg = "Region";
+const _Rel = "Release";
+const _Rep = "Repository";
+const _Repl = "Replace";
+const _Req = "Requires";
+const _Res = "Response";
+const _Rev = "Reviewer";
+const _Ru = "Runbook";
+const _S = "State";
+const _SAE = "ServiceAccountEmail";
+const _SAER = "StartAutomationExecutionRequest";
+const _SAERt = "StartAutomationExecutionResult";
+const _SAERto = "StopAutomationExecutionRequest";
+const _SAERtop = "StopAutomationExecutionResult";
+const _SAEt = "StartAutomationExecution";
+const _SAEto = "StopAutomationExecution";
+const _SAK = "SecretAccessKey";
+const _SAO = "StartAssociationsOnce";
+const _SAOR = "StartAssociationsOnceRequest";
+const _SAORt = "StartAssociationsOnceResult";
+const _SAR = "StartAccessRequest";
+const _SARR = "StartAccessRequestRequest";
+const _SARRt = "StartAccessRequestResponse";
+const _SAS = "SendAutomationSignal";
+const _SASR = "SendAutomationSignalRequest";
+const _SASRe = "SendAutomationSignalResult";
+const _SBN = "S3BucketName";
+const _SC = "ServiceCode";
+const _SCR = "SendCommandRequest";
+const _SCRE = "StartChangeRequestExecution";
+const _SCRER = "StartChangeRequestExecutionRequest";
+const _SCRERt = "StartChangeRequestExecutionResult";
+const _SCRe = "SendCommandResult";
+const _SCT = "SyncCreatedTime";
+const _SCe = "SendCommand";
+const _SCt = "StartedCount";
+const _SCu = "SuccessfulCount";
+const _SCy = "SyncCompliance";
+const _SD = "StatusDetails";
+const _SDO = "SchemaDeleteOption";
+const _SDU = "SnapshotDownloadUrl";
+const _SDV = "SharedDocumentVersion";
+const _SDe = "S3Destination";
+const _SDt = "StartDate";
+const _SE = "ScheduleExpression";
+const _SEC = "StandardErrorContent";
+const _SEF = "StepExecutionFilter";
+const _SEFL = "StepExecutionFilterList";
+const _SEI = "StepExecutionId";
+const _SEL = "StepExecutionList";
+const _SEP = "StartExecutionPreview";
+const _SEPR = "StartExecutionPreviewRequest";
+const _SEPRt = "StartExecutionPreviewResponse";
+const _SET = "StepExecutionsTruncated";
+const _SETc = "ScheduledEndTime";
+const _SEU = "StandardErrorUrl";
+const _SEt = "StepExecutions";
+const _SEte = "StepExecution";
+const _SF = "StepFunctions";
+const _SFL = "SessionFilterList";
+const _SFe = "SessionFilter";
+const _SFy = "SyncFormat";
+const _SI = "StatusInformation";
+const _SIe = "SettingId";
+const _SIes = "SessionId";
+const _SIn = "SnapshotId";
+const _SIo = "SourceId";
+const _SIu = "SummaryItems";
+const _SKP = "S3KeyPrefix";
+const _SL = "S3Location";
+const _SLMT = "SyncLastModifiedTime";
+const _SLe = "SessionList";
+const _SLo = "SourceLocation";
+const _SM = "StatusMessage";
+const _SMOU = "SessionManagerOutputUrl";
+const _SMP = "SessionManagerParameters";
+const _SN = "SyncName";
+const _SNCC = "SecurityNonCompliantCount";
+const _SNt = "StepName";
+const _SO = "ScheduleOffset";
+const _SOC = "StandardOutputContent";
+const _SOL = "S3OutputLocation";
+const _SOU = "StandardOutputUrl";
+const _SOUu = "S3OutputUrl";
+const _SP = "StepPreviews";
+const _SQEE = "ServiceQuotaExceededException";
+const _SR = "ServiceRole";
+const _SRA = "ServiceRoleArn";
+const _SRe = "S3Region";
+const _SRo = "SourceResult";
+const _SRou = "SourceRegions";
+const _SS = "SeveritySummary";
+const _SSNF = "ServiceSettingNotFound";
+const _SSR = "StartSessionRequest";
+const _SSRt = "StartSessionResponse";
+const _SSe = "ServiceSetting";
+const _SSt = "StepStatus";
+const _SSta = "StartSession";
+const _SSu = "SuccessSteps";
+const _SSy = "SyncSource";
+const _ST = "SyncType";
+const _STCLEE = "SubTypeCountLimitExceededException";
+const _STT = "SessionTokenType";
+const _STc = "ScheduledTime";
+const _STch = "ScheduleTimezone";
+const _STe = "SessionToken";
+const _STi = "SignalType";
+const _STo = "SourceType";
+const _STt = "StartTime";
+const _STu = "SubType";
+const _SU = "StatusUnchanged";
+const _SUt = "StreamUrl";
+const _SV = "SchemaVersion";
+const _SVe = "SettingValue";
+const _SWE = "ScheduledWindowExecutions";
+const _SWEL = "ScheduledWindowExecutionList";
+const _SWEc = "ScheduledWindowExecution";
+const _Sa = "Safe";
+const _Sc = "Schedule";
+const _Sch = "Schemas";
+const _Sco = "Scope";
+const _Se = "Severity";
+const _Sel = "Selector";
+const _Ses = "Sessions";
+const _Sess = "Session";
+const _Sh = "Shared";
+const _Sha = "Sha1";
+const _Si = "Size";
+const _So = "Sources";
+const _Sou = "Source";
+const _St = "Status";
+const _Su = "Successful";
+const _Sub = "Subscriptions";
+const _Sum = "Summary";
+const _Summ = "Summaries";
+const _T = "Tags";
+const _TA = "TriggeredAlarms";
+const _TAa = "TaskArn";
+const _TAo = "TotalAccounts";
+const _TC = "TargetCount";
+const _TCo = "TotalCount";
+const _TDN = "TenantDisplayName";
+const _TE = "ThrottlingException";
+const _TEI = "TaskExecutionId";
+const _TI = "TenantId";
+const _TIP = "TaskInvocationParameters";
+const _TIUE = "TargetInUseException";
+const _TIa = "TaskId";
+const _TIas = "TaskIds";
+const _TK = "TagKeys";
+const _TL = "TargetLocations";
+const _TLAC = "TargetLocationAlarmConfiguration";
+const _TLMC = "TargetLocationMaxConcurrency";
+const _TLME = "TargetLocationMaxErrors";
+const _TLURL = "TargetLocationsURL";
+const _TLa = "TagList";
+const _TLar = "TargetLocation";
+const _TM = "TargetMaps";
+const _TMC = "TargetsMaxConcurrency";
+const _TME = "TargetsMaxErrors";
+const _TMTE = "TooManyTagsError";
+const _TMU = "TooManyUpdates";
+const _TMa = "TargetMap";
+const _TN = "TypeName";
+const _TNC = "TargetNotConnected";
+const _TO = "TraceOutput";
+const _TOS = "TimedOutSteps";
+const _TP = "TargetPreviews";
+const _TPL = "TargetPreviewList";
+const _TPN = "TargetParameterName";
+const _TPa = "TaskParameters";
+const _TPar = "TargetPreview";
+const _TS = "TargetsSummary";
+const _TSLEE = "TotalSizeLimitExceededException";
+const _TSR = "TerminateSessionRequest";
+const _TSRe = "TerminateSessionResponse";
+const _TSe = "TerminateSession";
+const _TSi = "TimeoutSeconds";
+const _TSo = "TotalSteps";
+const _TT = "TargetType";
+const _TTa = "TaskType";
+const _TV = "TokenValue";
+const _Ta = "Targets";
+const _Tag = "Tag";
+const _Tar = "Target";
+const _Tas = "Tasks";
+const _Ti = "Title";
+const _Tie = "Tier";
+const _Tr = "Truncated";
+const _Ty = "Type";
+const _U = "Url";
+const _UA = "UpdatedAt";
+const _UAR = "UpdateAssociationRequest";
+const _UARp = "UpdateAssociationResult";
+const _UAS = "UpdateAssociationStatus";
+const _UASR = "UpdateAssociationStatusRequest";
+const _UASRp = "UpdateAssociationStatusResult";
+const _UAp = "UpdateAssociation";
+const _UC = "UnspecifiedCount";
+const _UCC = "UpdateCloudConnector";
+const _UCCR = "UpdateCloudConnectorRequest";
+const _UCCRp = "UpdateCloudConnectorResult";
+const _UCE = "UnsupportedCalendarException";
+const _UD = "UpdateDocument";
+const _UDDV = "UpdateDocumentDefaultVersion";
+const _UDDVR = "UpdateDocumentDefaultVersionRequest";
+const _UDDVRp = "UpdateDocumentDefaultVersionResult";
+const _UDM = "UpdateDocumentMetadata";
+const _UDMR = "UpdateDocumentMetadataRequest";
+const _UDMRp = "UpdateDocumentMetadataResponse";
+const _UDR = "UpdateDocumentRequest";
+const _UDRp = "UpdateDocumentResult";
+const _UFRE = "UnsupportedFeatureRequiredException";
+const _UIICE = "UnsupportedInventoryItemContextException";
+const _UISVE = "UnsupportedInventorySchemaVersionException";
+const _UMIR = "UpdateManagedInstanceRole";
+const _UMIRR = "UpdateManagedInstanceRoleRequest";
+const _UMIRRp = "UpdateManagedInstanceRoleResult";
+const _UMW = "UpdateMaintenanceWindow";
+const _UMWR = "UpdateMaintenanceWindowRequest";
+const _UMWRp = "UpdateMaintenanceWindowResult";
+const _UMWT = "UpdateMaintenanceWindowTarget";
+const _UMWTR = "UpdateMaintenanceWindowTargetRequest";
+const _UMWTRp = "UpdateMaintenanceWindowTargetResult";
+const _UMWTRpd = "UpdateMaintenanceWindowTaskRequest";
+const _UMWTRpda = "UpdateMaintenanceWindowTaskResult";
+const _UMWTp = "UpdateMaintenanceWindowTask";
+const _UNAC = "UnreportedNotApplicableCount";
+const _UOE = "UnsupportedOperationException";
+const _UOI = "UpdateOpsItem";
+const _UOIR = "UpdateOpsItemRequest";
+const _UOIRp = "UpdateOpsItemResponse";
+const _UOM = "UpdateOpsMetadata";
+const _UOMR = "UpdateOpsMetadataRequest";
+const _UOMRp = "UpdateOpsMetadataResult";
+const _UOS = "UnsupportedOperatingSystem";
+const _UPB = "UpdatePatchBaseline";
+const _UPBR = "UpdatePatchBaselineRequest";
+const _UPBRp = "UpdatePatchBaselineResult";
+const _UPT = "UnsupportedParameterType";
+const _UPTn = "UnsupportedPlatformType";
+const _UPV = "UnlabelParameterVersion";
+const _UPVR = "UnlabelParameterVersionRequest";
+const _UPVRn = "UnlabelParameterVersionResult";
+const _URDS = "UpdateResourceDataSync";
+const _URDSR = "UpdateResourceDataSyncRequest";
+const _URDSRp = "UpdateResourceDataSyncResult";
+const _USDSE = "UseS3DualStackEndpoint";
+const _USS = "UpdateServiceSetting";
+const _USSR = "UpdateServiceSettingRequest";
+const _USSRp = "UpdateServiceSettingResult";
+const _UT = "UpdatedTime";
+const _UTp = "UploadType";
+const _V = "Value";
+const _VCC = "ValidateCloudConnector";
+const _VCCR = "ValidateCloudConnectorRequest";
+const _VCCRa = "ValidateCloudConnectorResult";
+const _VE = "ValidationException";
+const _VF = "ValidationFindings";
+const _VFL = "ValidationFindingList";
+const _VFS = "ValidationFindingScope";
+const _VFa = "ValidationFinding";
+const _VN = "VersionName";
+const _VNS = "ValidNextSteps";
+const _Va = "Values";
+const _Var = "Variables";
+const _Ve = "Version";
+const _Ven = "Vendor";
+const _WD = "WithDecryption";
+const _WE = "WindowExecutions";
+const _WEI = "WindowExecutionId";
+const _WETI = "WindowExecutionTaskIdentities";
+const _WETII = "WindowExecutionTaskInvocationIdentities";
+const _WI = "WindowId";
+const _WIPP = "WorkloadIdentityPoolProvider";
+const _WIi = "WindowIdentities";
+const _WM = "WarningMessage";
+const _WTI = "WindowTargetId";
+const _WTIi = "WindowTaskId";
+const _aQE = "awsQueryError";
+const _c = "client";
+const _e = "error";
+const _en = "entries";
+const _k = "key";
+const _m = "message";
+const _s = "smithy.ts.sdk.synthetic.com.amazonaws.ssm";
+const _se = "server";
+const _v = "value";
+const _vS = "valueSet";
+const _xN = "xmlName";
+const n0 = "com.amazonaws.ssm";
+const _s_registry = new TypeRegistry(_s);
+var SSMServiceException$ = [-3, _s, "SSMServiceException", 0, [], []];
+_s_registry.registerError(SSMServiceException$, SSMServiceException);
+const n0_registry = new TypeRegistry(n0);
+var AccessDeniedException$ = [-3, n0, _ADE,
+    { [_e]: _c },
+    [_M],
+    [0], 1
+];
+n0_registry.registerError(AccessDeniedException$, AccessDeniedException);
+var AlreadyExistsException$ = [-3, n0, _AEE,
+    { [_aQE]: [`AlreadyExistsException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AlreadyExistsException$, AlreadyExistsException);
+var AssociatedInstances$ = [-3, n0, _AI,
+    { [_aQE]: [`AssociatedInstances`, 400], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(AssociatedInstances$, AssociatedInstances);
+var AssociationAlreadyExists$ = [-3, n0, _AAE,
+    { [_aQE]: [`AssociationAlreadyExists`, 400], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(AssociationAlreadyExists$, AssociationAlreadyExists);
+var AssociationDoesNotExist$ = [-3, n0, _ADNE,
+    { [_aQE]: [`AssociationDoesNotExist`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AssociationDoesNotExist$, AssociationDoesNotExist);
+var AssociationExecutionDoesNotExist$ = [-3, n0, _AEDNE,
+    { [_aQE]: [`AssociationExecutionDoesNotExist`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AssociationExecutionDoesNotExist$, AssociationExecutionDoesNotExist);
+var AssociationLimitExceeded$ = [-3, n0, _ALE,
+    { [_aQE]: [`AssociationLimitExceeded`, 400], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(AssociationLimitExceeded$, AssociationLimitExceeded);
+var AssociationVersionLimitExceeded$ = [-3, n0, _AVLE,
+    { [_aQE]: [`AssociationVersionLimitExceeded`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AssociationVersionLimitExceeded$, AssociationVersionLimitExceeded);
+var AutomationDefinitionNotApprovedException$ = [-3, n0, _ADNAE,
+    { [_aQE]: [`AutomationDefinitionNotApproved`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AutomationDefinitionNotApprovedException$, AutomationDefinitionNotApprovedException);
+var AutomationDefinitionNotFoundException$ = [-3, n0, _ADNFE,
+    { [_aQE]: [`AutomationDefinitionNotFound`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AutomationDefinitionNotFoundException$, AutomationDefinitionNotFoundException);
+var AutomationDefinitionVersionNotFoundException$ = [-3, n0, _ADVNFE,
+    { [_aQE]: [`AutomationDefinitionVersionNotFound`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AutomationDefinitionVersionNotFoundException$, AutomationDefinitionVersionNotFoundException);
+var AutomationExecutionLimitExceededException$ = [-3, n0, _AELEE,
+    { [_aQE]: [`AutomationExecutionLimitExceeded`, 429], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AutomationExecutionLimitExceededException$, AutomationExecutionLimitExceededException);
+var AutomationExecutionNotFoundException$ = [-3, n0, _AENFE,
+    { [_aQE]: [`AutomationExecutionNotFound`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AutomationExecutionNotFoundException$, AutomationExecutionNotFoundException);
+var AutomationStepNotFoundException$ = [-3, n0, _ASNFE,
+    { [_aQE]: [`AutomationStepNotFoundException`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AutomationStepNotFoundException$, AutomationStepNotFoundException);
+var ComplianceTypeCountLimitExceededException$ = [-3, n0, _CTCLEE,
+    { [_aQE]: [`ComplianceTypeCountLimitExceeded`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ComplianceTypeCountLimitExceededException$, ComplianceTypeCountLimitExceededException);
+var ConflictException$ = [-3, n0, _CE,
+    { [_aQE]: [`ConflictException`, 409], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ConflictException$, ConflictException);
+var CustomSchemaCountLimitExceededException$ = [-3, n0, _CSCLEE,
+    { [_aQE]: [`CustomSchemaCountLimitExceeded`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CustomSchemaCountLimitExceededException$, CustomSchemaCountLimitExceededException);
+var DocumentAlreadyExists$ = [-3, n0, _DAE,
+    { [_aQE]: [`DocumentAlreadyExists`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DocumentAlreadyExists$, DocumentAlreadyExists);
+var DocumentLimitExceeded$ = [-3, n0, _DLE,
+    { [_aQE]: [`DocumentLimitExceeded`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DocumentLimitExceeded$, DocumentLimitExceeded);
+var DocumentPermissionLimit$ = [-3, n0, _DPL,
+    { [_aQE]: [`DocumentPermissionLimit`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DocumentPermissionLimit$, DocumentPermissionLimit);
+var DocumentVersionLimitExceeded$ = [-3, n0, _DVLE,
+    { [_aQE]: [`DocumentVersionLimitExceeded`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DocumentVersionLimitExceeded$, DocumentVersionLimitExceeded);
+var DoesNotExistException$ = [-3, n0, _DNEE,
+    { [_aQE]: [`DoesNotExistException`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DoesNotExistException$, DoesNotExistException);
+var DuplicateDocumentContent$ = [-3, n0, _DDC,
+    { [_aQE]: [`DuplicateDocumentContent`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DuplicateDocumentContent$, DuplicateDocumentContent);
+var DuplicateDocumentVersionName$ = [-3, n0, _DDVN,
+    { [_aQE]: [`DuplicateDocumentVersionName`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DuplicateDocumentVersionName$, DuplicateDocumentVersionName);
+var DuplicateInstanceId$ = [-3, n0, _DII,
+    { [_aQE]: [`DuplicateInstanceId`, 404], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(DuplicateInstanceId$, DuplicateInstanceId);
+var FeatureNotAvailableException$ = [-3, n0, _FNAE,
+    { [_aQE]: [`FeatureNotAvailableException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(FeatureNotAvailableException$, FeatureNotAvailableException);
+var HierarchyLevelLimitExceededException$ = [-3, n0, _HLLEE,
+    { [_aQE]: [`HierarchyLevelLimitExceededException`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(HierarchyLevelLimitExceededException$, HierarchyLevelLimitExceededException);
+var HierarchyTypeMismatchException$ = [-3, n0, _HTME,
+    { [_aQE]: [`HierarchyTypeMismatchException`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(HierarchyTypeMismatchException$, HierarchyTypeMismatchException);
+var IdempotentParameterMismatch$ = [-3, n0, _IPM,
+    { [_aQE]: [`IdempotentParameterMismatch`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(IdempotentParameterMismatch$, IdempotentParameterMismatch);
+var IncompatiblePolicyException$ = [-3, n0, _IPE,
+    { [_aQE]: [`IncompatiblePolicyException`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(IncompatiblePolicyException$, IncompatiblePolicyException);
+var InternalServerError$ = [-3, n0, _ISE,
+    { [_aQE]: [`InternalServerError`, 500], [_e]: _se },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InternalServerError$, InternalServerError);
+var InvalidActivation$ = [-3, n0, _IA,
+    { [_aQE]: [`InvalidActivation`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidActivation$, InvalidActivation);
+var InvalidActivationId$ = [-3, n0, _IAI,
+    { [_aQE]: [`InvalidActivationId`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidActivationId$, InvalidActivationId);
+var InvalidAggregatorException$ = [-3, n0, _IAE,
+    { [_aQE]: [`InvalidAggregator`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidAggregatorException$, InvalidAggregatorException);
+var InvalidAllowedPatternException$ = [-3, n0, _IAPE,
+    { [_aQE]: [`InvalidAllowedPatternException`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidAllowedPatternException$, InvalidAllowedPatternException);
+var InvalidAssociation$ = [-3, n0, _IAn,
+    { [_aQE]: [`InvalidAssociation`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidAssociation$, InvalidAssociation);
+var InvalidAssociationVersion$ = [-3, n0, _IAV,
+    { [_aQE]: [`InvalidAssociationVersion`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidAssociationVersion$, InvalidAssociationVersion);
+var InvalidAutomationExecutionParametersException$ = [-3, n0, _IAEPE,
+    { [_aQE]: [`InvalidAutomationExecutionParameters`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidAutomationExecutionParametersException$, InvalidAutomationExecutionParametersException);
+var InvalidAutomationSignalException$ = [-3, n0, _IASE,
+    { [_aQE]: [`InvalidAutomationSignalException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidAutomationSignalException$, InvalidAutomationSignalException);
+var InvalidAutomationStatusUpdateException$ = [-3, n0, _IASUE,
+    { [_aQE]: [`InvalidAutomationStatusUpdateException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidAutomationStatusUpdateException$, InvalidAutomationStatusUpdateException);
+var InvalidCommandId$ = [-3, n0, _ICI,
+    { [_aQE]: [`InvalidCommandId`, 404], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(InvalidCommandId$, InvalidCommandId);
+var InvalidDeleteInventoryParametersException$ = [-3, n0, _IDIPE,
+    { [_aQE]: [`InvalidDeleteInventoryParameters`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidDeleteInventoryParametersException$, InvalidDeleteInventoryParametersException);
+var InvalidDeletionIdException$ = [-3, n0, _IDIE,
+    { [_aQE]: [`InvalidDeletionId`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidDeletionIdException$, InvalidDeletionIdException);
+var InvalidDocument$ = [-3, n0, _ID,
+    { [_aQE]: [`InvalidDocument`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidDocument$, InvalidDocument);
+var InvalidDocumentContent$ = [-3, n0, _IDC,
+    { [_aQE]: [`InvalidDocumentContent`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidDocumentContent$, InvalidDocumentContent);
+var InvalidDocumentOperation$ = [-3, n0, _IDO,
+    { [_aQE]: [`InvalidDocumentOperation`, 403], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidDocumentOperation$, InvalidDocumentOperation);
+var InvalidDocumentSchemaVersion$ = [-3, n0, _IDSV,
+    { [_aQE]: [`InvalidDocumentSchemaVersion`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidDocumentSchemaVersion$, InvalidDocumentSchemaVersion);
+var InvalidDocumentType$ = [-3, n0, _IDT,
+    { [_aQE]: [`InvalidDocumentType`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidDocumentType$, InvalidDocumentType);
+var InvalidDocumentVersion$ = [-3, n0, _IDV,
+    { [_aQE]: [`InvalidDocumentVersion`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidDocumentVersion$, InvalidDocumentVersion);
+var InvalidFilter$ = [-3, n0, _IF,
+    { [_aQE]: [`InvalidFilter`, 441], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidFilter$, InvalidFilter);
+var InvalidFilterKey$ = [-3, n0, _IFK,
+    { [_aQE]: [`InvalidFilterKey`, 400], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(InvalidFilterKey$, InvalidFilterKey);
+var InvalidFilterOption$ = [-3, n0, _IFO,
+    { [_aQE]: [`InvalidFilterOption`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidFilterOption$, InvalidFilterOption);
+var InvalidFilterValue$ = [-3, n0, _IFV,
+    { [_aQE]: [`InvalidFilterValue`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidFilterValue$, InvalidFilterValue);
+var InvalidInstanceId$ = [-3, n0, _III,
+    { [_aQE]: [`InvalidInstanceId`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidInstanceId$, InvalidInstanceId);
+var InvalidInstanceInformationFilterValue$ = [-3, n0, _IIIFV,
+    { [_aQE]: [`InvalidInstanceInformationFilterValue`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidInstanceInformationFilterValue$, InvalidInstanceInformationFilterValue);
+var InvalidInstancePropertyFilterValue$ = [-3, n0, _IIPFV,
+    { [_aQE]: [`InvalidInstancePropertyFilterValue`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidInstancePropertyFilterValue$, InvalidInstancePropertyFilterValue);
+var InvalidInventoryGroupException$ = [-3, n0, _IIGE,
+    { [_aQE]: [`InvalidInventoryGroup`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidInventoryGroupException$, InvalidInventoryGroupException);
+var InvalidInventoryItemContextException$ = [-3, n0, _IIICE,
+    { [_aQE]: [`InvalidInventoryItemContext`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidInventoryItemContextException$, InvalidInventoryItemContextException);
+var InvalidInventoryRequestException$ = [-3, n0, _IIRE,
+    { [_aQE]: [`InvalidInventoryRequest`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidInventoryRequestException$, InvalidInventoryRequestException);
+var InvalidItemContentException$ = [-3, n0, _IICE,
+    { [_aQE]: [`InvalidItemContent`, 400], [_e]: _c },
+    [_TN, _M],
+    [0, 0]
+];
+n0_registry.registerError(InvalidItemContentException$, InvalidItemContentException);
+var InvalidKeyId$ = [-3, n0, _IKI,
+    { [_aQE]: [`InvalidKeyId`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidKeyId$, InvalidKeyId);
+var InvalidNextToken$ = [-3, n0, _INT,
+    { [_aQE]: [`InvalidNextToken`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidNextToken$, InvalidNextToken);
+var InvalidNotificationConfig$ = [-3, n0, _INC,
+    { [_aQE]: [`InvalidNotificationConfig`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidNotificationConfig$, InvalidNotificationConfig);
+var InvalidOptionException$ = [-3, n0, _IOE,
+    { [_aQE]: [`InvalidOption`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidOptionException$, InvalidOptionException);
+var InvalidOutputFolder$ = [-3, n0, _IOF,
+    { [_aQE]: [`InvalidOutputFolder`, 400], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(InvalidOutputFolder$, InvalidOutputFolder);
+var InvalidOutputLocation$ = [-3, n0, _IOL,
+    { [_aQE]: [`InvalidOutputLocation`, 400], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(InvalidOutputLocation$, InvalidOutputLocation);
+var InvalidParameters$ = [-3, n0, _IP,
+    { [_aQE]: [`InvalidParameters`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidParameters$, InvalidParameters);
+var InvalidPermissionType$ = [-3, n0, _IPT,
+    { [_aQE]: [`InvalidPermissionType`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidPermissionType$, InvalidPermissionType);
+var InvalidPluginName$ = [-3, n0, _IPN,
+    { [_aQE]: [`InvalidPluginName`, 404], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(InvalidPluginName$, InvalidPluginName);
+var InvalidPolicyAttributeException$ = [-3, n0, _IPAE,
+    { [_aQE]: [`InvalidPolicyAttributeException`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidPolicyAttributeException$, InvalidPolicyAttributeException);
+var InvalidPolicyTypeException$ = [-3, n0, _IPTE,
+    { [_aQE]: [`InvalidPolicyTypeException`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidPolicyTypeException$, InvalidPolicyTypeException);
+var InvalidResourceId$ = [-3, n0, _IRI,
+    { [_aQE]: [`InvalidResourceId`, 400], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(InvalidResourceId$, InvalidResourceId);
+var InvalidResourceType$ = [-3, n0, _IRT,
+    { [_aQE]: [`InvalidResourceType`, 400], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(InvalidResourceType$, InvalidResourceType);
+var InvalidResultAttributeException$ = [-3, n0, _IRAE,
+    { [_aQE]: [`InvalidResultAttribute`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidResultAttributeException$, InvalidResultAttributeException);
+var InvalidRole$ = [-3, n0, _IR,
+    { [_aQE]: [`InvalidRole`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidRole$, InvalidRole);
+var InvalidSchedule$ = [-3, n0, _IS,
+    { [_aQE]: [`InvalidSchedule`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidSchedule$, InvalidSchedule);
+var InvalidTag$ = [-3, n0, _IT,
+    { [_aQE]: [`InvalidTag`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidTag$, InvalidTag);
+var InvalidTarget$ = [-3, n0, _ITn,
+    { [_aQE]: [`InvalidTarget`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidTarget$, InvalidTarget);
+var InvalidTargetMaps$ = [-3, n0, _ITM,
+    { [_aQE]: [`InvalidTargetMaps`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidTargetMaps$, InvalidTargetMaps);
+var InvalidTypeNameException$ = [-3, n0, _ITNE,
+    { [_aQE]: [`InvalidTypeName`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidTypeNameException$, InvalidTypeNameException);
+var InvalidUpdate$ = [-3, n0, _IU,
+    { [_aQE]: [`InvalidUpdate`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidUpdate$, InvalidUpdate);
+var InvocationDoesNotExist$ = [-3, n0, _IDNE,
+    { [_aQE]: [`InvocationDoesNotExist`, 400], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(InvocationDoesNotExist$, InvocationDoesNotExist);
+var ItemContentMismatchException$ = [-3, n0, _ICME,
+    { [_aQE]: [`ItemContentMismatch`, 400], [_e]: _c },
+    [_TN, _M],
+    [0, 0]
+];
+n0_registry.registerError(ItemContentMismatchException$, ItemContentMismatchException);
+var ItemSizeLimitExceededException$ = [-3, n0, _ISLEE,
+    { [_aQE]: [`ItemSizeLimitExceeded`, 400], [_e]: _c },
+    [_TN, _M],
+    [0, 0]
+];
+n0_registry.registerError(ItemSizeLimitExceededException$, ItemSizeLimitExceededException);
+var MalformedResourcePolicyDocumentException$ = [-3, n0, _MRPDE,
+    { [_aQE]: [`MalformedResourcePolicyDocumentException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(MalformedResourcePolicyDocumentException$, MalformedResourcePolicyDocumentException);
+var MaxDocumentSizeExceeded$ = [-3, n0, _MDSE,
+    { [_aQE]: [`MaxDocumentSizeExceeded`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(MaxDocumentSizeExceeded$, MaxDocumentSizeExceeded);
+var NoLongerSupportedException$ = [-3, n0, _NLSE,
+    { [_aQE]: [`NoLongerSupported`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(NoLongerSupportedException$, NoLongerSupportedException);
+var OpsItemAccessDeniedException$ = [-3, n0, _OIADE,
+    { [_aQE]: [`OpsItemAccessDeniedException`, 403], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(OpsItemAccessDeniedException$, OpsItemAccessDeniedException);
+var OpsItemAlreadyExistsException$ = [-3, n0, _OIAEE,
+    { [_aQE]: [`OpsItemAlreadyExistsException`, 400], [_e]: _c },
+    [_M, _OII],
+    [0, 0]
+];
+n0_registry.registerError(OpsItemAlreadyExistsException$, OpsItemAlreadyExistsException);
+var OpsItemConflictException$ = [-3, n0, _OICE,
+    { [_aQE]: [`OpsItemConflictException`, 409], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(OpsItemConflictException$, OpsItemConflictException);
+var OpsItemInvalidParameterException$ = [-3, n0, _OIIPE,
+    { [_aQE]: [`OpsItemInvalidParameterException`, 400], [_e]: _c },
+    [_PN, _M],
+    [64 | 0, 0]
+];
+n0_registry.registerError(OpsItemInvalidParameterException$, OpsItemInvalidParameterException);
+var OpsItemLimitExceededException$ = [-3, n0, _OILEE,
+    { [_aQE]: [`OpsItemLimitExceededException`, 400], [_e]: _c },
+    [_RT, _L, _LT, _M],
+    [64 | 0, 1, 0, 0]
+];
+n0_registry.registerError(OpsItemLimitExceededException$, OpsItemLimitExceededException);
+var OpsItemNotFoundException$ = [-3, n0, _OINFE,
+    { [_aQE]: [`OpsItemNotFoundException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(OpsItemNotFoundException$, OpsItemNotFoundException);
+var OpsItemRelatedItemAlreadyExistsException$ = [-3, n0, _OIRIAEE,
+    { [_aQE]: [`OpsItemRelatedItemAlreadyExistsException`, 400], [_e]: _c },
+    [_M, _RU, _OII],
+    [0, 0, 0]
+];
+n0_registry.registerError(OpsItemRelatedItemAlreadyExistsException$, OpsItemRelatedItemAlreadyExistsException);
+var OpsItemRelatedItemAssociationNotFoundException$ = [-3, n0, _OIRIANFE,
+    { [_aQE]: [`OpsItemRelatedItemAssociationNotFoundException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(OpsItemRelatedItemAssociationNotFoundException$, OpsItemRelatedItemAssociationNotFoundException);
+var OpsMetadataAlreadyExistsException$ = [-3, n0, _OMAEE,
+    { [_aQE]: [`OpsMetadataAlreadyExistsException`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(OpsMetadataAlreadyExistsException$, OpsMetadataAlreadyExistsException);
+var OpsMetadataInvalidArgumentException$ = [-3, n0, _OMIAE,
+    { [_aQE]: [`OpsMetadataInvalidArgumentException`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(OpsMetadataInvalidArgumentException$, OpsMetadataInvalidArgumentException);
+var OpsMetadataKeyLimitExceededException$ = [-3, n0, _OMKLEE,
+    { [_aQE]: [`OpsMetadataKeyLimitExceededException`, 429], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(OpsMetadataKeyLimitExceededException$, OpsMetadataKeyLimitExceededException);
+var OpsMetadataLimitExceededException$ = [-3, n0, _OMLEE,
+    { [_aQE]: [`OpsMetadataLimitExceededException`, 429], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(OpsMetadataLimitExceededException$, OpsMetadataLimitExceededException);
+var OpsMetadataNotFoundException$ = [-3, n0, _OMNFE,
+    { [_aQE]: [`OpsMetadataNotFoundException`, 404], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(OpsMetadataNotFoundException$, OpsMetadataNotFoundException);
+var OpsMetadataTooManyUpdatesException$ = [-3, n0, _OMTMUE,
+    { [_aQE]: [`OpsMetadataTooManyUpdatesException`, 429], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(OpsMetadataTooManyUpdatesException$, OpsMetadataTooManyUpdatesException);
+var ParameterAlreadyExists$ = [-3, n0, _PAE,
+    { [_aQE]: [`ParameterAlreadyExists`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ParameterAlreadyExists$, ParameterAlreadyExists);
+var ParameterLimitExceeded$ = [-3, n0, _PLE,
+    { [_aQE]: [`ParameterLimitExceeded`, 429], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ParameterLimitExceeded$, ParameterLimitExceeded);
+var ParameterMaxVersionLimitExceeded$ = [-3, n0, _PMVLE,
+    { [_aQE]: [`ParameterMaxVersionLimitExceeded`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ParameterMaxVersionLimitExceeded$, ParameterMaxVersionLimitExceeded);
+var ParameterNotFound$ = [-3, n0, _PNF,
+    { [_aQE]: [`ParameterNotFound`, 404], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ParameterNotFound$, ParameterNotFound);
+var ParameterPatternMismatchException$ = [-3, n0, _PPME,
+    { [_aQE]: [`ParameterPatternMismatchException`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ParameterPatternMismatchException$, ParameterPatternMismatchException);
+var ParameterVersionLabelLimitExceeded$ = [-3, n0, _PVLLE,
+    { [_aQE]: [`ParameterVersionLabelLimitExceeded`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ParameterVersionLabelLimitExceeded$, ParameterVersionLabelLimitExceeded);
+var ParameterVersionNotFound$ = [-3, n0, _PVNF,
+    { [_aQE]: [`ParameterVersionNotFound`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ParameterVersionNotFound$, ParameterVersionNotFound);
+var PoliciesLimitExceededException$ = [-3, n0, _PLEE,
+    { [_aQE]: [`PoliciesLimitExceededException`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(PoliciesLimitExceededException$, PoliciesLimitExceededException);
+var ResourceDataSyncAlreadyExistsException$ = [-3, n0, _RDSAEE,
+    { [_aQE]: [`ResourceDataSyncAlreadyExists`, 400], [_e]: _c },
+    [_SN],
+    [0]
+];
+n0_registry.registerError(ResourceDataSyncAlreadyExistsException$, ResourceDataSyncAlreadyExistsException);
+var ResourceDataSyncConflictException$ = [-3, n0, _RDSCE,
+    { [_aQE]: [`ResourceDataSyncConflictException`, 409], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourceDataSyncConflictException$, ResourceDataSyncConflictException);
+var ResourceDataSyncCountExceededException$ = [-3, n0, _RDSCEE,
+    { [_aQE]: [`ResourceDataSyncCountExceeded`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourceDataSyncCountExceededException$, ResourceDataSyncCountExceededException);
+var ResourceDataSyncInvalidConfigurationException$ = [-3, n0, _RDSICE,
+    { [_aQE]: [`ResourceDataSyncInvalidConfiguration`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourceDataSyncInvalidConfigurationException$, ResourceDataSyncInvalidConfigurationException);
+var ResourceDataSyncNotFoundException$ = [-3, n0, _RDSNFE,
+    { [_aQE]: [`ResourceDataSyncNotFound`, 404], [_e]: _c },
+    [_SN, _ST, _M],
+    [0, 0, 0]
+];
+n0_registry.registerError(ResourceDataSyncNotFoundException$, ResourceDataSyncNotFoundException);
+var ResourceInUseException$ = [-3, n0, _RIUE,
+    { [_aQE]: [`ResourceInUseException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourceInUseException$, ResourceInUseException);
+var ResourceLimitExceededException$ = [-3, n0, _RLEE,
+    { [_aQE]: [`ResourceLimitExceededException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourceLimitExceededException$, ResourceLimitExceededException);
+var ResourceNotFoundException$ = [-3, n0, _RNFE,
+    { [_aQE]: [`ResourceNotFoundException`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourceNotFoundException$, ResourceNotFoundException);
+var ResourcePolicyConflictException$ = [-3, n0, _RPCE,
+    { [_aQE]: [`ResourcePolicyConflictException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourcePolicyConflictException$, ResourcePolicyConflictException);
+var ResourcePolicyInvalidParameterException$ = [-3, n0, _RPIPE,
+    { [_aQE]: [`ResourcePolicyInvalidParameterException`, 400], [_e]: _c },
+    [_PN, _M],
+    [64 | 0, 0]
+];
+n0_registry.registerError(ResourcePolicyInvalidParameterException$, ResourcePolicyInvalidParameterException);
+var ResourcePolicyLimitExceededException$ = [-3, n0, _RPLEE,
+    { [_aQE]: [`ResourcePolicyLimitExceededException`, 400], [_e]: _c },
+    [_L, _LT, _M],
+    [1, 0, 0]
+];
+n0_registry.registerError(ResourcePolicyLimitExceededException$, ResourcePolicyLimitExceededException);
+var ResourcePolicyNotFoundException$ = [-3, n0, _RPNFE,
+    { [_aQE]: [`ResourcePolicyNotFoundException`, 404], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourcePolicyNotFoundException$, ResourcePolicyNotFoundException);
+var ServiceQuotaExceededException$ = [-3, n0, _SQEE,
+    { [_e]: _c },
+    [_M, _QC, _SC, _RI, _RTe],
+    [0, 0, 0, 0, 0], 3
+];
+n0_registry.registerError(ServiceQuotaExceededException$, ServiceQuotaExceededException);
+var ServiceSettingNotFound$ = [-3, n0, _SSNF,
+    { [_aQE]: [`ServiceSettingNotFound`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ServiceSettingNotFound$, ServiceSettingNotFound);
+var StatusUnchanged$ = [-3, n0, _SU,
+    { [_aQE]: [`StatusUnchanged`, 400], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(StatusUnchanged$, StatusUnchanged);
+var SubTypeCountLimitExceededException$ = [-3, n0, _STCLEE,
+    { [_aQE]: [`SubTypeCountLimitExceeded`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(SubTypeCountLimitExceededException$, SubTypeCountLimitExceededException);
+var TargetInUseException$ = [-3, n0, _TIUE,
+    { [_aQE]: [`TargetInUseException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TargetInUseException$, TargetInUseException);
+var TargetNotConnected$ = [-3, n0, _TNC,
+    { [_aQE]: [`TargetNotConnected`, 430], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TargetNotConnected$, TargetNotConnected);
+var ThrottlingException$ = [-3, n0, _TE,
+    { [_e]: _c },
+    [_M, _QC, _SC],
+    [0, 0, 0], 1
+];
+n0_registry.registerError(ThrottlingException$, ThrottlingException);
+var TooManyTagsError$ = [-3, n0, _TMTE,
+    { [_aQE]: [`TooManyTagsError`, 400], [_e]: _c },
+    [],
+    []
+];
+n0_registry.registerError(TooManyTagsError$, TooManyTagsError);
+var TooManyUpdates$ = [-3, n0, _TMU,
+    { [_aQE]: [`TooManyUpdates`, 429], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyUpdates$, TooManyUpdates);
+var TotalSizeLimitExceededException$ = [-3, n0, _TSLEE,
+    { [_aQE]: [`TotalSizeLimitExceeded`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TotalSizeLimitExceededException$, TotalSizeLimitExceededException);
+var UnsupportedCalendarException$ = [-3, n0, _UCE,
+    { [_aQE]: [`UnsupportedCalendarException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(UnsupportedCalendarException$, UnsupportedCalendarException);
+var UnsupportedFeatureRequiredException$ = [-3, n0, _UFRE,
+    { [_aQE]: [`UnsupportedFeatureRequiredException`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(UnsupportedFeatureRequiredException$, UnsupportedFeatureRequiredException);
+var UnsupportedInventoryItemContextException$ = [-3, n0, _UIICE,
+    { [_aQE]: [`UnsupportedInventoryItemContext`, 400], [_e]: _c },
+    [_TN, _M],
+    [0, 0]
+];
+n0_registry.registerError(UnsupportedInventoryItemContextException$, UnsupportedInventoryItemContextException);
+var UnsupportedInventorySchemaVersionException$ = [-3, n0, _UISVE,
+    { [_aQE]: [`UnsupportedInventorySchemaVersion`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(UnsupportedInventorySchemaVersionException$, UnsupportedInventorySchemaVersionException);
+var UnsupportedOperatingSystem$ = [-3, n0, _UOS,
+    { [_aQE]: [`UnsupportedOperatingSystem`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(UnsupportedOperatingSystem$, UnsupportedOperatingSystem);
+var UnsupportedOperationException$ = [-3, n0, _UOE,
+    { [_aQE]: [`UnsupportedOperation`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(UnsupportedOperationException$, UnsupportedOperationException);
+var UnsupportedParameterType$ = [-3, n0, _UPT,
+    { [_aQE]: [`UnsupportedParameterType`, 400], [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(UnsupportedParameterType$, UnsupportedParameterType);
+var UnsupportedPlatformType$ = [-3, n0, _UPTn,
+    { [_aQE]: [`UnsupportedPlatformType`, 400], [_e]: _c },
+    [_M],
+    [0]
+];
+n0_registry.registerError(UnsupportedPlatformType$, UnsupportedPlatformType);
+var ValidationException$ = [-3, n0, _VE,
+    { [_aQE]: [`ValidationException`, 400], [_e]: _c },
+    [_M, _RC],
+    [0, 0]
+];
+n0_registry.registerError(ValidationException$, ValidationException);
+const errorTypeRegistries = [
+    _s_registry,
+    n0_registry,
+];
+var AccessKeySecretType = [0, n0, _AKST, 8, 0];
+var IPAddress = [0, n0, _IPA, 8, 0];
+var MaintenanceWindowDescription = [0, n0, _MWD, 8, 0];
+var MaintenanceWindowExecutionTaskInvocationParameters = [0, n0, _MWETIP, 8, 0];
+var MaintenanceWindowLambdaPayload = [0, n0, _MWLP, 8, 21];
+var MaintenanceWindowStepFunctionsInput = [0, n0, _MWSFI, 8, 0];
+var MaintenanceWindowTaskParameterValue = [0, n0, _MWTPV, 8, 0];
+var OwnerInformation = [0, n0, _OI, 8, 0];
+var PatchSourceConfiguration = [0, n0, _PSC, 8, 0];
+var PSParameterValue = [0, n0, _PSPV, 8, 0];
+var SessionTokenType = [0, n0, _STT, 8, 0];
+var AccountSharingInfo$ = [3, n0, _ASI,
+    0,
+    [_AIc, _SDV],
+    [0, 0]
+];
+var Activation$ = [3, n0, _A,
+    0,
+    [_AIct, _D, _DIN, _IRa, _RL, _RCe, _ED, _E, _CD, _T],
+    [0, 0, 0, 0, 1, 1, 4, 2, 4, () => TagList]
+];
+var AddTagsToResourceRequest$ = [3, n0, _ATTRR,
+    0,
+    [_RTe, _RI, _T],
+    [0, 0, () => TagList], 3
+];
+var AddTagsToResourceResult$ = [3, n0, _ATTRRd,
+    0,
+    [],
+    []
+];
+var Alarm$ = [3, n0, _Al,
+    0,
+    [_N],
+    [0], 1
+];
+var AlarmConfiguration$ = [3, n0, _AC,
+    0,
+    [_Ala, _IPAF],
+    [() => AlarmList, 2], 1
+];
+var AlarmStateInformation$ = [3, n0, _ASIl,
+    0,
+    [_N, _S],
+    [0, 0], 2
+];
+var AssociateOpsItemRelatedItemRequest$ = [3, n0, _AOIRIR,
+    0,
+    [_OII, _AT, _RTe, _RU],
+    [0, 0, 0, 0], 4
+];
+var AssociateOpsItemRelatedItemResponse$ = [3, n0, _AOIRIRs,
+    0,
+    [_AIs],
+    [0]
+];
+var Association$ = [3, n0, _As,
+    0,
+    [_N, _II, _AIs, _AV, _DV, _Ta, _LED, _O, _SE, _AN, _SO, _Du, _TM],
+    [0, 0, 0, 0, 0, () => Targets, 4, () => AssociationOverview$, 0, 0, 1, 1, [1, n0, _TM, 0, [2, n0, _TMa, 0, 0, 64 | 0]]]
+];
+var AssociationDescription$ = [3, n0, _AD,
+    0,
+    [_N, _II, _AV, _Da, _LUAD, _St, _O, _DV, _ATPN, _P, _AIs, _Ta, _SE, _OL, _LED, _LSED, _AN, _ME, _MC, _CS, _SCy, _AOACI, _CN, _TL, _SO, _Du, _TM, _AC, _TA, _ADAR],
+    [0, 0, 0, 4, 4, () => AssociationStatus$, () => AssociationOverview$, 0, 0, [() => _Parameters, 0], 0, () => Targets, 0, () => InstanceAssociationOutputLocation$, 4, 4, 0, 0, 0, 0, 0, 2, 64 | 0, () => TargetLocations, 1, 1, [1, n0, _TM, 0, [2, n0, _TMa, 0, 0, 64 | 0]], () => AlarmConfiguration$, () => AlarmStateInformationList, 0]
+];
+var AssociationExecution$ = [3, n0, _AE,
+    0,
+    [_AIs, _AV, _EI, _St, _DS, _CT, _LED, _RCBS, _AC, _TA],
+    [0, 0, 0, 0, 0, 4, 4, 0, () => AlarmConfiguration$, () => AlarmStateInformationList]
+];
+var AssociationExecutionFilter$ = [3, n0, _AEF,
+    0,
+    [_K, _V, _Ty],
+    [0, 0, 0], 3
+];
+var AssociationExecutionTarget$ = [3, n0, _AET,
+    0,
+    [_AIs, _AV, _EI, _RI, _RTe, _St, _DS, _LED, _OS],
+    [0, 0, 0, 0, 0, 0, 0, 4, () => OutputSource$]
+];
+var AssociationExecutionTargetsFilter$ = [3, n0, _AETF,
+    0,
+    [_K, _V],
+    [0, 0], 2
+];
+var AssociationFilter$ = [3, n0, _AF,
+    0,
+    [_k, _v],
+    [0, 0], 2
+];
+var AssociationOverview$ = [3, n0, _AO,
+    0,
+    [_St, _DS, _ASAC],
+    [0, 0, 128 | 1]
+];
+var AssociationStatus$ = [3, n0, _AS,
+    0,
+    [_Da, _N, _M, _AId],
+    [4, 0, 0, 0], 3
+];
+var AssociationVersionInfo$ = [3, n0, _AVI,
+    0,
+    [_AIs, _AV, _CD, _N, _DV, _P, _Ta, _SE, _OL, _AN, _ME, _MC, _CS, _SCy, _AOACI, _CN, _TL, _SO, _Du, _TM, _ADAR],
+    [0, 0, 4, 0, 0, [() => _Parameters, 0], () => Targets, 0, () => InstanceAssociationOutputLocation$, 0, 0, 0, 0, 0, 2, 64 | 0, () => TargetLocations, 1, 1, [1, n0, _TM, 0, [2, n0, _TMa, 0, 0, 64 | 0]], 0]
+];
+var AttachmentContent$ = [3, n0, _ACt,
+    0,
+    [_N, _Si, _H, _HT, _U],
+    [0, 1, 0, 0, 0]
+];
+var AttachmentInformation$ = [3, n0, _AIt,
+    0,
+    [_N],
+    [0]
+];
+var AttachmentsSource$ = [3, n0, _ASt,
+    0,
+    [_K, _Va, _N],
+    [0, 64 | 0, 0]
+];
+var AutomationExecution$ = [3, n0, _AEu,
+    0,
+    [_AEI, _DN, _DV, _EST, _EET, _AES, _SEt, _SET, _P, _Ou, _FM, _WM, _Mo, _PAEI, _EB, _CSN, _CA, _TPN, _Ta, _TM, _RTes, _MC, _ME, _Tar, _TL, _PC, _AC, _TA, _TLURL, _ASu, _STc, _R, _OII, _AIs, _CRN, _Var, _TS],
+    [0, 0, 0, 4, 4, 0, () => StepExecutionList, 2, [2, n0, _APM, 0, 0, 64 | 0], [2, n0, _APM, 0, 0, 64 | 0], 0, 0, 0, 0, 0, 0, 0, 0, () => Targets, [1, n0, _TM, 0, [2, n0, _TMa, 0, 0, 64 | 0]], () => ResolvedTargets$, 0, 0, 0, () => TargetLocations, () => ProgressCounters$, () => AlarmConfiguration$, () => AlarmStateInformationList, 0, 0, 4, () => Runbooks, 0, 0, 0, [2, n0, _APM, 0, 0, 64 | 0], () => TargetsSummary$]
+];
+var AutomationExecutionFilter$ = [3, n0, _AEFu,
+    0,
+    [_K, _Va],
+    [0, 64 | 0], 2
+];
+var AutomationExecutionInputs$ = [3, n0, _AEIu,
+    0,
+    [_P, _TPN, _Ta, _TM, _TL, _TLURL],
+    [[2, n0, _APM, 0, 0, 64 | 0], 0, () => AutomationTargets, [1, n0, _TM, 0, [2, n0, _TMa, 0, 0, 64 | 0]], () => TargetLocations, 0]
+];
+var AutomationExecutionMetadata$ = [3, n0, _AEM,
+    0,
+    [_AEI, _DN, _DV, _AES, _EST, _EET, _EB, _LF, _Ou, _Mo, _PAEI, _CSN, _CA, _FM, _WM, _TPN, _Ta, _TM, _RTes, _MC, _ME, _Tar, _ATu, _AC, _TA, _TLURL, _ASu, _STc, _R, _OII, _AIs, _CRN],
+    [0, 0, 0, 0, 4, 4, 0, 0, [2, n0, _APM, 0, 0, 64 | 0], 0, 0, 0, 0, 0, 0, 0, () => Targets, [1, n0, _TM, 0, [2, n0, _TMa, 0, 0, 64 | 0]], () => ResolvedTargets$, 0, 0, 0, 0, () => AlarmConfiguration$, () => AlarmStateInformationList, 0, 0, 4, () => Runbooks, 0, 0, 0]
+];
+var AutomationExecutionPreview$ = [3, n0, _AEP,
+    0,
+    [_SP, _Re, _TP, _TAo],
+    [128 | 1, 64 | 0, () => TargetPreviewList, 1]
+];
+var AzureConfiguration$ = [3, n0, _ACz,
+    0,
+    [_TI, _AIp, _TDN, _ADN, _Ta],
+    [0, 0, 0, 0, () => ConfigurationTargets$], 2
+];
+var AzureSubscription$ = [3, n0, _ASz,
+    0,
+    [_I, _DNi],
+    [0, 0], 1
+];
+var BaselineOverride$ = [3, n0, _BO,
+    0,
+    [_OSp, _GF, _AR, _AP, _APCL, _RP, _RPA, _APENS, _So, _ASUCS],
+    [0, () => PatchFilterGroup$, () => PatchRuleGroup$, 64 | 0, 0, 64 | 0, 0, 2, [() => PatchSourceList, 0], 0]
+];
+var CancelCommandRequest$ = [3, n0, _CCR,
+    0,
+    [_CI, _IIn],
+    [0, 64 | 0], 1
+];
+var CancelCommandResult$ = [3, n0, _CCRa,
+    0,
+    [],
+    []
+];
+var CancelMaintenanceWindowExecutionRequest$ = [3, n0, _CMWER,
+    0,
+    [_WEI],
+    [0], 1
+];
+var CancelMaintenanceWindowExecutionResult$ = [3, n0, _CMWERa,
+    0,
+    [_WEI],
+    [0]
+];
+var CloudConnectorFilter$ = [3, n0, _CCF,
+    0,
+    [_FK, _FV],
+    [0, 64 | 0]
+];
+var CloudConnectorSummary$ = [3, n0, _CCS,
+    0,
+    [_CCI, _DNi, _D, _RA, _CAr, _UA, _Pr, _CCA],
+    [0, 0, 0, 0, 4, 4, 0, 0]
+];
+var CloudWatchOutputConfig$ = [3, n0, _CWOC,
+    0,
+    [_CWLGN, _CWOE],
+    [0, 2]
+];
+var Command$ = [3, n0, _C,
+    0,
+    [_CI, _DN, _DV, _Co, _EA, _P, _IIn, _Ta, _RDT, _St, _SD, _OSR, _OSBN, _OSKP, _MC, _ME, _TC, _CC, _EC, _DTOC, _SR, _NC, _CWOC, _TSi, _AC, _TA],
+    [0, 0, 0, 0, 4, [() => _Parameters, 0], 64 | 0, () => Targets, 4, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, () => NotificationConfig$, () => CloudWatchOutputConfig$, 1, () => AlarmConfiguration$, () => AlarmStateInformationList]
+];
+var CommandFilter$ = [3, n0, _CF,
+    0,
+    [_k, _v],
+    [0, 0], 2
+];
+var CommandInvocation$ = [3, n0, _CIo,
+    0,
+    [_CI, _II, _IN, _Co, _DN, _DV, _RDT, _St, _SD, _TO, _SOU, _SEU, _CP, _SR, _NC, _CWOC],
+    [0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, () => CommandPluginList, 0, () => NotificationConfig$, () => CloudWatchOutputConfig$]
+];
+var CommandPlugin$ = [3, n0, _CPo,
+    0,
+    [_N, _St, _SD, _RCes, _RSDT, _RFDT, _Out, _SOU, _SEU, _OSR, _OSBN, _OSKP],
+    [0, 0, 0, 1, 4, 4, 0, 0, 0, 0, 0, 0]
+];
+var ComplianceExecutionSummary$ = [3, n0, _CES,
+    0,
+    [_ET, _EI, _ETx],
+    [4, 0, 0], 1
+];
+var ComplianceItem$ = [3, n0, _CIom,
+    0,
+    [_CTo, _RTe, _RI, _I, _Ti, _St, _Se, _ES, _De],
+    [0, 0, 0, 0, 0, 0, 0, () => ComplianceExecutionSummary$, 128 | 0]
+];
+var ComplianceItemEntry$ = [3, n0, _CIE,
+    0,
+    [_Se, _St, _I, _Ti, _De],
+    [0, 0, 0, 0, 128 | 0], 2
+];
+var ComplianceStringFilter$ = [3, n0, _CSF,
+    0,
+    [_K, _Va, _Ty],
+    [0, [() => ComplianceStringFilterValueList, 0], 0]
+];
+var ComplianceSummaryItem$ = [3, n0, _CSI,
+    0,
+    [_CTo, _CSo, _NCS],
+    [0, () => CompliantSummary$, () => NonCompliantSummary$]
+];
+var CompliantSummary$ = [3, n0, _CSo,
+    0,
+    [_CCo, _SS],
+    [1, () => SeveritySummary$]
+];
+var CreateActivationRequest$ = [3, n0, _CAR,
+    0,
+    [_IRa, _D, _DIN, _RL, _ED, _T, _RM],
+    [0, 0, 0, 1, 4, () => TagList, () => RegistrationMetadataList], 1
+];
+var CreateActivationResult$ = [3, n0, _CARr,
+    0,
+    [_AIct, _ACc],
+    [0, 0]
+];
+var CreateAssociationBatchRequest$ = [3, n0, _CABR,
+    0,
+    [_En, _ADAR],
+    [[() => CreateAssociationBatchRequestEntries, 0], 0], 1
+];
+var CreateAssociationBatchRequestEntry$ = [3, n0, _CABRE,
+    0,
+    [_N, _II, _P, _ATPN, _DV, _Ta, _SE, _OL, _AN, _ME, _MC, _CS, _SCy, _AOACI, _CN, _TL, _SO, _Du, _TM, _AC],
+    [0, 0, [() => _Parameters, 0], 0, 0, () => Targets, 0, () => InstanceAssociationOutputLocation$, 0, 0, 0, 0, 0, 2, 64 | 0, () => TargetLocations, 1, 1, [1, n0, _TM, 0, [2, n0, _TMa, 0, 0, 64 | 0]], () => AlarmConfiguration$], 1
+];
+var CreateAssociationBatchResult$ = [3, n0, _CABRr,
+    0,
+    [_Su, _F],
+    [[() => AssociationDescriptionList, 0], [() => FailedCreateAssociationList, 0]]
+];
+var CreateAssociationRequest$ = [3, n0, _CARre,
+    0,
+    [_N, _DV, _II, _P, _Ta, _SE, _OL, _AN, _ATPN, _ME, _MC, _CS, _SCy, _AOACI, _CN, _TL, _SO, _Du, _TM, _T, _AC, _ADAR],
+    [0, 0, 0, [() => _Parameters, 0], () => Targets, 0, () => InstanceAssociationOutputLocation$, 0, 0, 0, 0, 0, 0, 2, 64 | 0, () => TargetLocations, 1, 1, [1, n0, _TM, 0, [2, n0, _TMa, 0, 0, 64 | 0]], () => TagList, () => AlarmConfiguration$, 0], 1
+];
+var CreateAssociationResult$ = [3, n0, _CARrea,
+    0,
+    [_AD],
+    [[() => AssociationDescription$, 0]]
+];
+var CreateCloudConnectorRequest$ = [3, n0, _CCCR,
+    0,
+    [_DNi, _RA, _Con, _D, _CCA, _T],
+    [0, 0, () => CloudConnectorConfiguration$, 0, 0, () => TagList], 3
+];
+var CreateCloudConnectorResult$ = [3, n0, _CCCRr,
+    0,
+    [_CCI],
+    [0]
+];
+var CreateDocumentRequest$ = [3, n0, _CDR,
+    0,
+    [_Cont, _N, _Req, _At, _DNi, _VN, _DT, _DF, _TT, _T],
+    [0, 0, () => DocumentRequiresList, () => AttachmentsSourceList, 0, 0, 0, 0, 0, () => TagList], 2
+];
+var CreateDocumentResult$ = [3, n0, _CDRr,
+    0,
+    [_DD],
+    [[() => DocumentDescription$, 0]]
+];
+var CreateMaintenanceWindowRequest$ = [3, n0, _CMWR,
+    0,
+    [_N, _Sc, _Du, _Cu, _AUT, _D, _SDt, _EDn, _STch, _SO, _CTl, _T],
+    [0, 0, 1, 1, 2, [() => MaintenanceWindowDescription, 0], 0, 0, 0, 1, [0, 4], () => TagList], 5
+];
+var CreateMaintenanceWindowResult$ = [3, n0, _CMWRr,
+    0,
+    [_WI],
+    [0]
+];
+var CreateOpsItemRequest$ = [3, n0, _COIR,
+    0,
+    [_D, _Sou, _Ti, _OIT, _OD, _No, _Pri, _ROI, _T, _Ca, _Se, _AST, _AETc, _PST, _PET, _AIc],
+    [0, 0, 0, 0, () => OpsItemOperationalData, () => OpsItemNotifications, 1, () => RelatedOpsItems, () => TagList, 0, 0, 4, 4, 4, 4, 0], 3
+];
+var CreateOpsItemResponse$ = [3, n0, _COIRr,
+    0,
+    [_OII, _OIA],
+    [0, 0]
+];
+var CreateOpsMetadataRequest$ = [3, n0, _COMR,
+    0,
+    [_RI, _Me, _T],
+    [0, () => MetadataMap, () => TagList], 1
+];
+var CreateOpsMetadataResult$ = [3, n0, _COMRr,
+    0,
+    [_OMA],
+    [0]
+];
+var CreatePatchBaselineRequest$ = [3, n0, _CPBR,
+    0,
+    [_N, _OSp, _GF, _AR, _AP, _APCL, _APENS, _RP, _RPA, _D, _So, _ASUCS, _CTl, _T],
+    [0, 0, () => PatchFilterGroup$, () => PatchRuleGroup$, 64 | 0, 0, 2, 64 | 0, 0, 0, [() => PatchSourceList, 0], 0, [0, 4], () => TagList], 1
+];
+var CreatePatchBaselineResult$ = [3, n0, _CPBRr,
+    0,
+    [_BI],
+    [0]
+];
+var CreateResourceDataSyncRequest$ = [3, n0, _CRDSR,
+    0,
+    [_SN, _SDe, _ST, _SSy],
+    [0, () => ResourceDataSyncS3Destination$, 0, () => ResourceDataSyncSource$], 1
+];
+var CreateResourceDataSyncResult$ = [3, n0, _CRDSRr,
+    0,
+    [],
+    []
+];
+var Credentials$ = [3, n0, _Cr,
+    0,
+    [_AKI, _SAK, _STe, _ETxp],
+    [0, [() => AccessKeySecretType, 0], [() => SessionTokenType, 0], 4], 4
+];
+var DeleteActivationRequest$ = [3, n0, _DAR,
+    0,
+    [_AIct],
+    [0], 1
+];
+var DeleteActivationResult$ = [3, n0, _DARe,
+    0,
+    [],
+    []
+];
+var DeleteAssociationRequest$ = [3, n0, _DARel,
+    0,
+    [_N, _II, _AIs],
+    [0, 0, 0]
+];
+var DeleteAssociationResult$ = [3, n0, _DARele,
+    0,
+    [],
+    []
+];
+var DeleteCloudConnectorRequest$ = [3, n0, _DCCR,
+    0,
+    [_CCI],
+    [0], 1
+];
+var DeleteCloudConnectorResult$ = [3, n0, _DCCRe,
+    0,
+    [_CCI],
+    [0]
+];
+var DeleteDocumentRequest$ = [3, n0, _DDR,
+    0,
+    [_N, _DV, _VN, _Fo],
+    [0, 0, 0, 2], 1
+];
+var DeleteDocumentResult$ = [3, n0, _DDRe,
+    0,
+    [],
+    []
+];
+var DeleteInventoryRequest$ = [3, n0, _DIR,
+    0,
+    [_TN, _SDO, _DR, _CTl],
+    [0, 0, 2, [0, 4]], 1
+];
+var DeleteInventoryResult$ = [3, n0, _DIRe,
+    0,
+    [_DI, _TN, _DSe],
+    [0, 0, () => InventoryDeletionSummary$]
+];
+var DeleteMaintenanceWindowRequest$ = [3, n0, _DMWR,
+    0,
+    [_WI],
+    [0], 1
+];
+var DeleteMaintenanceWindowResult$ = [3, n0, _DMWRe,
+    0,
+    [_WI],
+    [0]
+];
+var DeleteOpsItemRequest$ = [3, n0, _DOIR,
+    0,
+    [_OII],
+    [0], 1
+];
+var DeleteOpsItemResponse$ = [3, n0, _DOIRe,
+    0,
+    [],
+    []
+];
+var DeleteOpsMetadataRequest$ = [3, n0, _DOMR,
+    0,
+    [_OMA],
+    [0], 1
+];
+var DeleteOpsMetadataResult$ = [3, n0, _DOMRe,
+    0,
+    [],
+    []
+];
+var DeleteParameterRequest$ = [3, n0, _DPR,
+    0,
+    [_N],
+    [0], 1
+];
+var DeleteParameterResult$ = [3, n0, _DPRe,
+    0,
+    [],
+    []
+];
+var DeleteParametersRequest$ = [3, n0, _DPRel,
+    0,
+    [_Na],
+    [64 | 0], 1
+];
+var DeleteParametersResult$ = [3, n0, _DPRele,
+    0,
+    [_DP, _IP],
+    [64 | 0, 64 | 0]
+];
+var DeletePatchBaselineRequest$ = [3, n0, _DPBR,
+    0,
+    [_BI],
+    [0], 1
+];
+var DeletePatchBaselineResult$ = [3, n0, _DPBRe,
+    0,
+    [_BI],
+    [0]
+];
+var DeleteResourceDataSyncRequest$ = [3, n0, _DRDSR,
+    0,
+    [_SN, _ST],
+    [0, 0], 1
+];
+var DeleteResourceDataSyncResult$ = [3, n0, _DRDSRe,
+    0,
+    [],
+    []
+];
+var DeleteResourcePolicyRequest$ = [3, n0, _DRPR,
+    0,
+    [_RAe, _PI, _PH, _DM],
+    [0, 0, 0, 0], 3
+];
+var DeleteResourcePolicyResponse$ = [3, n0, _DRPRe,
+    0,
+    [],
+    []
+];
+var DeregisterDefaultHostManagementConfigurationRequest$ = [3, n0, _DDHMCR,
+    0,
+    [],
+    []
+];
+var DeregisterDefaultHostManagementConfigurationResult$ = [3, n0, _DDHMCRe,
+    0,
+    [],
+    []
+];
+var DeregisterManagedInstanceRequest$ = [3, n0, _DMIR,
+    0,
+    [_II],
+    [0], 1
+];
+var DeregisterManagedInstanceResult$ = [3, n0, _DMIRe,
+    0,
+    [],
+    []
+];
+var DeregisterPatchBaselineForPatchGroupRequest$ = [3, n0, _DPBFPGR,
+    0,
+    [_BI, _PG],
+    [0, 0], 2
+];
+var DeregisterPatchBaselineForPatchGroupResult$ = [3, n0, _DPBFPGRe,
+    0,
+    [_BI, _PG],
+    [0, 0]
+];
+var DeregisterTargetFromMaintenanceWindowRequest$ = [3, n0, _DTFMWR,
+    0,
+    [_WI, _WTI, _Sa],
+    [0, 0, 2], 2
+];
+var DeregisterTargetFromMaintenanceWindowResult$ = [3, n0, _DTFMWRe,
+    0,
+    [_WI, _WTI],
+    [0, 0]
+];
+var DeregisterTaskFromMaintenanceWindowRequest$ = [3, n0, _DTFMWRer,
+    0,
+    [_WI, _WTIi],
+    [0, 0], 2
+];
+var DeregisterTaskFromMaintenanceWindowResult$ = [3, n0, _DTFMWRere,
+    0,
+    [_WI, _WTIi],
+    [0, 0]
+];
+var DescribeActivationsFilter$ = [3, n0, _DAF,
+    0,
+    [_FK, _FV],
+    [0, 64 | 0]
+];
+var DescribeActivationsRequest$ = [3, n0, _DARes,
+    0,
+    [_Fi, _MR, _NT],
+    [() => DescribeActivationsFilterList, 1, 0]
+];
+var DescribeActivationsResult$ = [3, n0, _DAResc,
+    0,
+    [_AL, _NT],
+    [() => ActivationList, 0]
+];
+var DescribeAssociationExecutionsRequest$ = [3, n0, _DAER,
+    0,
+    [_AIs, _Fi, _MR, _NT],
+    [0, [() => AssociationExecutionFilterList, 0], 1, 0], 1
+];
+var DescribeAssociationExecutionsResult$ = [3, n0, _DAERe,
+    0,
+    [_AEs, _NT],
+    [[() => AssociationExecutionsList, 0], 0]
+];
+var DescribeAssociationExecutionTargetsRequest$ = [3, n0, _DAETR,
+    0,
+    [_AIs, _EI, _Fi, _MR, _NT],
+    [0, 0, [() => AssociationExecutionTargetsFilterList, 0], 1, 0], 2
+];
+var DescribeAssociationExecutionTargetsResult$ = [3, n0, _DAETRe,
+    0,
+    [_AETs, _NT],
+    [[() => AssociationExecutionTargetsList, 0], 0]
+];
+var DescribeAssociationRequest$ = [3, n0, _DARescr,
+    0,
+    [_N, _II, _AIs, _AV],
+    [0, 0, 0, 0]
+];
+var DescribeAssociationResult$ = [3, n0, _DARescri,
+    0,
+    [_AD],
+    [[() => AssociationDescription$, 0]]
+];
+var DescribeAutomationExecutionsRequest$ = [3, n0, _DAERes,
+    0,
+    [_Fi, _MR, _NT],
+    [() => AutomationExecutionFilterList, 1, 0]
+];
+var DescribeAutomationExecutionsResult$ = [3, n0, _DAEResc,
+    0,
+    [_AEML, _NT],
+    [() => AutomationExecutionMetadataList, 0]
+];
+var DescribeAutomationStepExecutionsRequest$ = [3, n0, _DASER,
+    0,
+    [_AEI, _Fi, _NT, _MR, _RO],
+    [0, () => StepExecutionFilterList, 0, 1, 2], 1
+];
+var DescribeAutomationStepExecutionsResult$ = [3, n0, _DASERe,
+    0,
+    [_SEt, _NT],
+    [() => StepExecutionList, 0]
+];
+var DescribeAvailablePatchesRequest$ = [3, n0, _DAPR,
+    0,
+    [_Fi, _MR, _NT],
+    [() => PatchOrchestratorFilterList, 1, 0]
+];
+var DescribeAvailablePatchesResult$ = [3, n0, _DAPRe,
+    0,
+    [_Pa, _NT],
+    [() => PatchList, 0]
+];
+var DescribeDocumentPermissionRequest$ = [3, n0, _DDPR,
+    0,
+    [_N, _PT, _MR, _NT],
+    [0, 0, 1, 0], 2
+];
+var DescribeDocumentPermissionResponse$ = [3, n0, _DDPRe,
+    0,
+    [_AIcc, _ASIL, _NT],
+    [[() => AccountIdList, 0], [() => AccountSharingInfoList, 0], 0]
+];
+var DescribeDocumentRequest$ = [3, n0, _DDRes,
+    0,
+    [_N, _DV, _VN],
+    [0, 0, 0], 1
+];
+var DescribeDocumentResult$ = [3, n0, _DDResc,
+    0,
+    [_Do],
+    [[() => DocumentDescription$, 0]]
+];
+var DescribeEffectiveInstanceAssociationsRequest$ = [3, n0, _DEIAR,
+    0,
+    [_II, _MR, _NT],
+    [0, 1, 0], 1
+];
+var DescribeEffectiveInstanceAssociationsResult$ = [3, n0, _DEIARe,
+    0,
+    [_Ass, _NT],
+    [() => InstanceAssociationList, 0]
+];
+var DescribeEffectivePatchesForPatchBaselineRequest$ = [3, n0, _DEPFPBR,
+    0,
+    [_BI, _MR, _NT],
+    [0, 1, 0], 1
+];
+var DescribeEffectivePatchesForPatchBaselineResult$ = [3, n0, _DEPFPBRe,
+    0,
+    [_EP, _NT],
+    [() => EffectivePatchList, 0]
+];
+var DescribeInstanceAssociationsStatusRequest$ = [3, n0, _DIASR,
+    0,
+    [_II, _MR, _NT],
+    [0, 1, 0], 1
+];
+var DescribeInstanceAssociationsStatusResult$ = [3, n0, _DIASRe,
+    0,
+    [_IASI, _NT],
+    [() => InstanceAssociationStatusInfos, 0]
+];
+var DescribeInstanceInformationRequest$ = [3, n0, _DIIR,
+    0,
+    [_IIFL, _Fi, _MR, _NT],
+    [[() => InstanceInformationFilterList, 0], [() => InstanceInformationStringFilterList, 0], 1, 0]
+];
+var DescribeInstanceInformationResult$ = [3, n0, _DIIRe,
+    0,
+    [_IIL, _NT],
+    [[() => InstanceInformationList, 0], 0]
+];
+var DescribeInstancePatchesRequest$ = [3, n0, _DIPR,
+    0,
+    [_II, _Fi, _NT, _MR],
+    [0, () => PatchOrchestratorFilterList, 0, 1], 1
+];
+var DescribeInstancePatchesResult$ = [3, n0, _DIPRe,
+    0,
+    [_Pa, _NT],
+    [() => PatchComplianceDataList, 0]
+];
+var DescribeInstancePatchStatesForPatchGroupRequest$ = [3, n0, _DIPSFPGR,
+    0,
+    [_PG, _Fi, _NT, _MR],
+    [0, () => InstancePatchStateFilterList, 0, 1], 1
+];
+var DescribeInstancePatchStatesForPatchGroupResult$ = [3, n0, _DIPSFPGRe,
+    0,
+    [_IPS, _NT],
+    [[() => InstancePatchStatesList, 0], 0]
+];
+var DescribeInstancePatchStatesRequest$ = [3, n0, _DIPSR,
+    0,
+    [_IIn, _NT, _MR],
+    [64 | 0, 0, 1], 1
+];
+var DescribeInstancePatchStatesResult$ = [3, n0, _DIPSRe,
+    0,
+    [_IPS, _NT],
+    [[() => InstancePatchStateList, 0], 0]
+];
+var DescribeInstancePropertiesRequest$ = [3, n0, _DIPRes,
+    0,
+    [_IPFL, _FWO, _MR, _NT],
+    [[() => InstancePropertyFilterList, 0], [() => InstancePropertyStringFilterList, 0], 1, 0]
+];
+var DescribeInstancePropertiesResult$ = [3, n0, _DIPResc,
+    0,
+    [_IPn, _NT],
+    [[() => InstanceProperties, 0], 0]
+];
+var DescribeInventoryDeletionsRequest$ = [3, n0, _DIDR,
+    0,
+    [_DI, _NT, _MR],
+    [0, 0, 1]
+];
+var DescribeInventoryDeletionsResult$ = [3, n0, _DIDRe,
+    0,
+    [_IDn, _NT],
+    [() => InventoryDeletionsList, 0]
+];
+var DescribeMaintenanceWindowExecutionsRequest$ = [3, n0, _DMWER,
+    0,
+    [_WI, _Fi, _MR, _NT],
+    [0, () => MaintenanceWindowFilterList, 1, 0], 1
+];
+var DescribeMaintenanceWindowExecutionsResult$ = [3, n0, _DMWERe,
+    0,
+    [_WE, _NT],
+    [() => MaintenanceWindowExecutionList, 0]
+];
+var DescribeMaintenanceWindowExecutionTaskInvocationsRequest$ = [3, n0, _DMWETIR,
+    0,
+    [_WEI, _TIa, _Fi, _MR, _NT],
+    [0, 0, () => MaintenanceWindowFilterList, 1, 0], 2
+];
+var DescribeMaintenanceWindowExecutionTaskInvocationsResult$ = [3, n0, _DMWETIRe,
+    0,
+    [_WETII, _NT],
+    [[() => MaintenanceWindowExecutionTaskInvocationIdentityList, 0], 0]
+];
+var DescribeMaintenanceWindowExecutionTasksRequest$ = [3, n0, _DMWETR,
+    0,
+    [_WEI, _Fi, _MR, _NT],
+    [0, () => MaintenanceWindowFilterList, 1, 0], 1
+];
+var DescribeMaintenanceWindowExecutionTasksResult$ = [3, n0, _DMWETRe,
+    0,
+    [_WETI, _NT],
+    [() => MaintenanceWindowExecutionTaskIdentityList, 0]
+];
+var DescribeMaintenanceWindowScheduleRequest$ = [3, n0, _DMWSR,
+    0,
+    [_WI, _Ta, _RTe, _Fi, _MR, _NT],
+    [0, () => Targets, 0, () => PatchOrchestratorFilterList, 1, 0]
+];
+var DescribeMaintenanceWindowScheduleResult$ = [3, n0, _DMWSRe,
+    0,
+    [_SWE, _NT],
+    [() => ScheduledWindowExecutionList, 0]
+];
+var DescribeMaintenanceWindowsForTargetRequest$ = [3, n0, _DMWFTR,
+    0,
+    [_Ta, _RTe, _MR, _NT],
+    [() => Targets, 0, 1, 0], 2
+];
+var DescribeMaintenanceWindowsForTargetResult$ = [3, n0, _DMWFTRe,
+    0,
+    [_WIi, _NT],
+    [() => MaintenanceWindowsForTargetList, 0]
+];
+var DescribeMaintenanceWindowsRequest$ = [3, n0, _DMWRes,
+    0,
+    [_Fi, _MR, _NT],
+    [() => MaintenanceWindowFilterList, 1, 0]
+];
+var DescribeMaintenanceWindowsResult$ = [3, n0, _DMWResc,
+    0,
+    [_WIi, _NT],
+    [[() => MaintenanceWindowIdentityList, 0], 0]
+];
+var DescribeMaintenanceWindowTargetsRequest$ = [3, n0, _DMWTR,
+    0,
+    [_WI, _Fi, _MR, _NT],
+    [0, () => MaintenanceWindowFilterList, 1, 0], 1
+];
+var DescribeMaintenanceWindowTargetsResult$ = [3, n0, _DMWTRe,
+    0,
+    [_Ta, _NT],
+    [[() => MaintenanceWindowTargetList, 0], 0]
+];
+var DescribeMaintenanceWindowTasksRequest$ = [3, n0, _DMWTRes,
+    0,
+    [_WI, _Fi, _MR, _NT],
+    [0, () => MaintenanceWindowFilterList, 1, 0], 1
+];
+var DescribeMaintenanceWindowTasksResult$ = [3, n0, _DMWTResc,
+    0,
+    [_Tas, _NT],
+    [[() => MaintenanceWindowTaskList, 0], 0]
+];
+var DescribeOpsItemsRequest$ = [3, n0, _DOIRes,
+    0,
+    [_OIF, _MR, _NT],
+    [() => OpsItemFilters, 1, 0]
+];
+var DescribeOpsItemsResponse$ = [3, n0, _DOIResc,
+    0,
+    [_NT, _OIS],
+    [0, () => OpsItemSummaries]
+];
+var DescribeParametersRequest$ = [3, n0, _DPRes,
+    0,
+    [_Fi, _PF, _MR, _NT, _Sh],
+    [() => ParametersFilterList, () => ParameterStringFilterList, 1, 0, 2]
+];
+var DescribeParametersResult$ = [3, n0, _DPResc,
+    0,
+    [_P, _NT],
+    [() => ParameterMetadataList, 0]
+];
+var DescribePatchBaselinesRequest$ = [3, n0, _DPBRes,
+    0,
+    [_Fi, _MR, _NT],
+    [() => PatchOrchestratorFilterList, 1, 0]
+];
+var DescribePatchBaselinesResult$ = [3, n0, _DPBResc,
+    0,
+    [_BIa, _NT],
+    [() => PatchBaselineIdentityList, 0]
+];
+var DescribePatchGroupsRequest$ = [3, n0, _DPGR,
+    0,
+    [_MR, _Fi, _NT],
+    [1, () => PatchOrchestratorFilterList, 0]
+];
+var DescribePatchGroupsResult$ = [3, n0, _DPGRe,
+    0,
+    [_Ma, _NT],
+    [() => PatchGroupPatchBaselineMappingList, 0]
+];
+var DescribePatchGroupStateRequest$ = [3, n0, _DPGSR,
+    0,
+    [_PG],
+    [0], 1
+];
+var DescribePatchGroupStateResult$ = [3, n0, _DPGSRe,
+    0,
+    [_In, _IWIP, _IWIOP, _IWIPRP, _IWIRP, _IWMP, _IWFP, _IWNAP, _IWUNAP, _IWCNCP, _IWSNCP, _IWONCP, _IWASU],
+    [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+];
+var DescribePatchPropertiesRequest$ = [3, n0, _DPPR,
+    0,
+    [_OSp, _Pro, _PS, _MR, _NT],
+    [0, 0, 0, 1, 0], 2
+];
+var DescribePatchPropertiesResult$ = [3, n0, _DPPRe,
+    0,
+    [_Prop, _NT],
+    [[1, n0, _PPL, 0, 128 | 0], 0]
+];
+var DescribeSessionsRequest$ = [3, n0, _DSR,
+    0,
+    [_S, _MR, _NT, _Fi],
+    [0, 1, 0, () => SessionFilterList], 1
+];
+var DescribeSessionsResponse$ = [3, n0, _DSRe,
+    0,
+    [_Ses, _NT],
+    [() => SessionList, 0]
+];
+var DisassociateOpsItemRelatedItemRequest$ = [3, n0, _DOIRIR,
+    0,
+    [_OII, _AIs],
+    [0, 0], 2
+];
+var DisassociateOpsItemRelatedItemResponse$ = [3, n0, _DOIRIRi,
+    0,
+    [],
+    []
+];
+var DocumentDefaultVersionDescription$ = [3, n0, _DDVD,
+    0,
+    [_N, _DVe, _DVN],
+    [0, 0, 0]
+];
+var DocumentDescription$ = [3, n0, _DD,
+    0,
+    [_Sha, _H, _HT, _N, _DNi, _VN, _Ow, _CD, _St, _SI, _DV, _D, _P, _PTl, _DT, _SV, _LV, _DVe, _DF, _TT, _T, _AItt, _Req, _Au, _RIe, _AVp, _PRV, _RS, _Ca, _CEa],
+    [0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, [() => DocumentParameterList, 0], [() => PlatformTypeList, 0], 0, 0, 0, 0, 0, 0, () => TagList, [() => AttachmentInformationList, 0], () => DocumentRequiresList, 0, [() => ReviewInformationList, 0], 0, 0, 0, 64 | 0, 64 | 0]
+];
+var DocumentFilter$ = [3, n0, _DFo,
+    0,
+    [_k, _v],
+    [0, 0], 2
+];
+var DocumentIdentifier$ = [3, n0, _DIo,
+    0,
+    [_N, _CD, _DNi, _Ow, _VN, _PTl, _DV, _DT, _SV, _DF, _TT, _T, _Req, _RS, _Au],
+    [0, 4, 0, 0, 0, [() => PlatformTypeList, 0], 0, 0, 0, 0, 0, () => TagList, () => DocumentRequiresList, 0, 0]
+];
+var DocumentKeyValuesFilter$ = [3, n0, _DKVF,
+    0,
+    [_K, _Va],
+    [0, 64 | 0]
+];
+var DocumentMetadataResponseInfo$ = [3, n0, _DMRI,
+    0,
+    [_RR],
+    [() => DocumentReviewerResponseList]
+];
+var DocumentParameter$ = [3, n0, _DPo,
+    0,
+    [_N, _Ty, _D, _DVef],
+    [0, 0, 0, 0]
+];
+var DocumentRequires$ = [3, n0, _DRo,
+    0,
+    [_N, _Ve, _RTeq, _VN],
+    [0, 0, 0, 0], 1
+];
+var DocumentReviewCommentSource$ = [3, n0, _DRCS,
+    0,
+    [_Ty, _Cont],
+    [0, 0]
+];
+var DocumentReviewerResponseSource$ = [3, n0, _DRRS,
+    0,
+    [_CTr, _UT, _RS, _Co, _Rev],
+    [4, 4, 0, () => DocumentReviewCommentList, 0]
+];
+var DocumentReviews$ = [3, n0, _DRoc,
+    0,
+    [_Ac, _Co],
+    [0, () => DocumentReviewCommentList], 1
+];
+var DocumentVersionInfo$ = [3, n0, _DVI,
+    0,
+    [_N, _DNi, _DV, _VN, _CD, _IDVs, _DF, _St, _SI, _RS],
+    [0, 0, 0, 0, 4, 2, 0, 0, 0, 0]
+];
+var EffectivePatch$ = [3, n0, _EPf,
+    0,
+    [_Pat, _PSa],
+    [() => Patch$, () => PatchStatus$]
+];
+var FailedCreateAssociation$ = [3, n0, _FCA,
+    0,
+    [_Ent, _M, _Fa],
+    [[() => CreateAssociationBatchRequestEntry$, 0], 0, 0]
+];
+var FailureDetails$ = [3, n0, _FD,
+    0,
+    [_FS, _FT, _De],
+    [0, 0, [2, n0, _APM, 0, 0, 64 | 0]]
+];
+var GcpConfiguration$ = [3, n0, _GC,
+    0,
+    [_WIPP, _SAE, _OIr, _Ta],
+    [0, 0, 0, () => GcpConfigurationTargets$], 2
+];
+var GcpProject$ = [3, n0, _GP,
+    0,
+    [_PIr, _PDN],
+    [0, 0], 1
+];
+var GetAccessTokenRequest$ = [3, n0, _GATR,
+    0,
+    [_ARI],
+    [0], 1
+];
+var GetAccessTokenResponse$ = [3, n0, _GATRe,
+    0,
+    [_Cr, _ARS],
+    [[() => Credentials$, 0], 0]
+];
+var GetAutomationExecutionRequest$ = [3, n0, _GAER,
+    0,
+    [_AEI],
+    [0], 1
+];
+var GetAutomationExecutionResult$ = [3, n0, _GAERe,
+    0,
+    [_AEu],
+    [() => AutomationExecution$]
+];
+var GetCalendarStateRequest$ = [3, n0, _GCSR,
+    0,
+    [_CN, _ATt],
+    [64 | 0, 0], 1
+];
+var GetCalendarStateResponse$ = [3, n0, _GCSRe,
+    0,
+    [_S, _ATt, _NTT],
+    [0, 0, 0]
+];
+var GetCloudConnectorRequest$ = [3, n0, _GCCR,
+    0,
+    [_CCI],
+    [0], 1
+];
+var GetCloudConnectorResult$ = [3, n0, _GCCRe,
+    0,
+    [_CCAl, _DNi, _D, _RA, _Con, _CCA, _CAr, _UA],
+    [0, 0, 0, 0, () => CloudConnectorConfiguration$, 0, 4, 4]
+];
+var GetCommandInvocationRequest$ = [3, n0, _GCIR,
+    0,
+    [_CI, _II, _PNl],
+    [0, 0, 0], 2
+];
+var GetCommandInvocationResult$ = [3, n0, _GCIRe,
+    0,
+    [_CI, _II, _Co, _DN, _DV, _PNl, _RCes, _ESDT, _EETx, _EEDT, _St, _SD, _SOC, _SOU, _SEC, _SEU, _CWOC],
+    [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, () => CloudWatchOutputConfig$]
+];
+var GetConnectionStatusRequest$ = [3, n0, _GCSRet,
+    0,
+    [_Tar],
+    [0], 1
+];
+var GetConnectionStatusResponse$ = [3, n0, _GCSReto,
+    0,
+    [_Tar, _St],
+    [0, 0]
+];
+var GetDefaultPatchBaselineRequest$ = [3, n0, _GDPBR,
+    0,
+    [_OSp],
+    [0]
+];
+var GetDefaultPatchBaselineResult$ = [3, n0, _GDPBRe,
+    0,
+    [_BI, _OSp],
+    [0, 0]
+];
+var GetDeployablePatchSnapshotForInstanceRequest$ = [3, n0, _GDPSFIR,
+    0,
+    [_II, _SIn, _BO, _USDSE],
+    [0, 0, [() => BaselineOverride$, 0], 2], 2
+];
+var GetDeployablePatchSnapshotForInstanceResult$ = [3, n0, _GDPSFIRe,
+    0,
+    [_II, _SIn, _SDU, _Prod],
+    [0, 0, 0, 0]
+];
+var GetDocumentRequest$ = [3, n0, _GDR,
+    0,
+    [_N, _VN, _DV, _DF],
+    [0, 0, 0, 0], 1
+];
+var GetDocumentResult$ = [3, n0, _GDRe,
+    0,
+    [_N, _CD, _DNi, _VN, _DV, _St, _SI, _Cont, _DT, _DF, _Req, _ACtt, _RS],
+    [0, 4, 0, 0, 0, 0, 0, 0, 0, 0, () => DocumentRequiresList, [() => AttachmentContentList, 0], 0]
+];
+var GetExecutionPreviewRequest$ = [3, n0, _GEPR,
+    0,
+    [_EPI],
+    [0], 1
+];
+var GetExecutionPreviewResponse$ = [3, n0, _GEPRe,
+    0,
+    [_EPI, _EAn, _St, _SM, _EPx],
+    [0, 4, 0, 0, () => ExecutionPreview$]
+];
+var GetInventoryRequest$ = [3, n0, _GIR,
+    0,
+    [_Fi, _Ag, _RAes, _NT, _MR],
+    [[() => InventoryFilterList, 0], [() => InventoryAggregatorList, 0], [() => ResultAttributeList, 0], 0, 1]
+];
+var GetInventoryResult$ = [3, n0, _GIRe,
+    0,
+    [_Enti, _NT],
+    [[() => InventoryResultEntityList, 0], 0]
+];
+var GetInventorySchemaRequest$ = [3, n0, _GISR,
+    0,
+    [_TN, _NT, _MR, _Agg, _STu],
+    [0, 0, 1, 2, 2]
+];
+var GetInventorySchemaResult$ = [3, n0, _GISRe,
+    0,
+    [_Sch, _NT],
+    [[() => InventoryItemSchemaResultList, 0], 0]
+];
+var GetMaintenanceWindowExecutionRequest$ = [3, n0, _GMWER,
+    0,
+    [_WEI],
+    [0], 1
+];
+var GetMaintenanceWindowExecutionResult$ = [3, n0, _GMWERe,
+    0,
+    [_WEI, _TIas, _St, _SD, _STt, _ETn],
+    [0, 64 | 0, 0, 0, 4, 4]
+];
+var GetMaintenanceWindowExecutionTaskInvocationRequest$ = [3, n0, _GMWETIR,
+    0,
+    [_WEI, _TIa, _IInv],
+    [0, 0, 0], 3
+];
+var GetMaintenanceWindowExecutionTaskInvocationResult$ = [3, n0, _GMWETIRe,
+    0,
+    [_WEI, _TEI, _IInv, _EI, _TTa, _P, _St, _SD, _STt, _ETn, _OI, _WTI],
+    [0, 0, 0, 0, 0, [() => MaintenanceWindowExecutionTaskInvocationParameters, 0], 0, 0, 4, 4, [() => OwnerInformation, 0], 0]
+];
+var GetMaintenanceWindowExecutionTaskRequest$ = [3, n0, _GMWETR,
+    0,
+    [_WEI, _TIa],
+    [0, 0], 2
+];
+var GetMaintenanceWindowExecutionTaskResult$ = [3, n0, _GMWETRe,
+    0,
+    [_WEI, _TEI, _TAa, _SR, _Ty, _TPa, _Pri, _MC, _ME, _St, _SD, _STt, _ETn, _AC, _TA],
+    [0, 0, 0, 0, 0, [() => MaintenanceWindowTaskParametersList, 0], 1, 0, 0, 0, 0, 4, 4, () => AlarmConfiguration$, () => AlarmStateInformationList]
+];
+var GetMaintenanceWindowRequest$ = [3, n0, _GMWR,
+    0,
+    [_WI],
+    [0], 1
+];
+var GetMaintenanceWindowResult$ = [3, n0, _GMWRe,
+    0,
+    [_WI, _N, _D, _SDt, _EDn, _Sc, _STch, _SO, _NET, _Du, _Cu, _AUT, _Ena, _CD, _MD],
+    [0, 0, [() => MaintenanceWindowDescription, 0], 0, 0, 0, 0, 1, 0, 1, 1, 2, 2, 4, 4]
+];
+var GetMaintenanceWindowTaskRequest$ = [3, n0, _GMWTR,
+    0,
+    [_WI, _WTIi],
+    [0, 0], 2
+];
+var GetMaintenanceWindowTaskResult$ = [3, n0, _GMWTRe,
+    0,
+    [_WI, _WTIi, _Ta, _TAa, _SRA, _TTa, _TPa, _TIP, _Pri, _MC, _ME, _LI, _N, _D, _CB, _AC],
+    [0, 0, () => Targets, 0, 0, 0, [() => MaintenanceWindowTaskParameters, 0], [() => MaintenanceWindowTaskInvocationParameters$, 0], 1, 0, 0, () => LoggingInfo$, 0, [() => MaintenanceWindowDescription, 0], 0, () => AlarmConfiguration$]
+];
+var GetOpsItemRequest$ = [3, n0, _GOIR,
+    0,
+    [_OII, _OIA],
+    [0, 0], 1
+];
+var GetOpsItemResponse$ = [3, n0, _GOIRe,
+    0,
+    [_OIp],
+    [() => OpsItem$]
+];
+var GetOpsMetadataRequest$ = [3, n0, _GOMR,
+    0,
+    [_OMA, _MR, _NT],
+    [0, 1, 0], 1
+];
+var GetOpsMetadataResult$ = [3, n0, _GOMRe,
+    0,
+    [_RI, _Me, _NT],
+    [0, () => MetadataMap, 0]
+];
+var GetOpsSummaryRequest$ = [3, n0, _GOSR,
+    0,
+    [_SN, _Fi, _Ag, _RAes, _NT, _MR],
+    [0, [() => OpsFilterList, 0], [() => OpsAggregatorList, 0], [() => OpsResultAttributeList, 0], 0, 1]
+];
+var GetOpsSummaryResult$ = [3, n0, _GOSRe,
+    0,
+    [_Enti, _NT],
+    [[() => OpsEntityList, 0], 0]
+];
+var GetParameterHistoryRequest$ = [3, n0, _GPHR,
+    0,
+    [_N, _WD, _MR, _NT],
+    [0, 2, 1, 0], 1
+];
+var GetParameterHistoryResult$ = [3, n0, _GPHRe,
+    0,
+    [_P, _NT],
+    [[() => ParameterHistoryList, 0], 0]
+];
+var GetParameterRequest$ = [3, n0, _GPR,
+    0,
+    [_N, _WD],
+    [0, 2], 1
+];
+var GetParameterResult$ = [3, n0, _GPRe,
+    0,
+    [_Par],
+    [[() => Parameter$, 0]]
+];
+var GetParametersByPathRequest$ = [3, n0, _GPBPR,
+    0,
+    [_Path, _Rec, _PF, _WD, _MR, _NT],
+    [0, 2, () => ParameterStringFilterList, 2, 1, 0], 1
+];
+var GetParametersByPathResult$ = [3, n0, _GPBPRe,
+    0,
+    [_P, _NT],
+    [[() => ParameterList, 0], 0]
+];
+var GetParametersRequest$ = [3, n0, _GPRet,
+    0,
+    [_Na, _WD],
+    [64 | 0, 2], 1
+];
+var GetParametersResult$ = [3, n0, _GPReta,
+    0,
+    [_P, _IP],
+    [[() => ParameterList, 0], 64 | 0]
+];
+var GetPatchBaselineForPatchGroupRequest$ = [3, n0, _GPBFPGR,
+    0,
+    [_PG, _OSp],
+    [0, 0], 1
+];
+var GetPatchBaselineForPatchGroupResult$ = [3, n0, _GPBFPGRe,
+    0,
+    [_BI, _PG, _OSp],
+    [0, 0, 0]
+];
+var GetPatchBaselineRequest$ = [3, n0, _GPBR,
+    0,
+    [_BI],
+    [0], 1
+];
+var GetPatchBaselineResult$ = [3, n0, _GPBRe,
+    0,
+    [_BI, _N, _OSp, _GF, _AR, _AP, _APCL, _APENS, _RP, _RPA, _PGa, _CD, _MD, _D, _So, _ASUCS],
+    [0, 0, 0, () => PatchFilterGroup$, () => PatchRuleGroup$, 64 | 0, 0, 2, 64 | 0, 0, 64 | 0, 4, 4, 0, [() => PatchSourceList, 0], 0]
+];
+var GetResourcePoliciesRequest$ = [3, n0, _GRPR,
+    0,
+    [_RAe, _NT, _MR],
+    [0, 0, 1], 1
+];
+var GetResourcePoliciesResponse$ = [3, n0, _GRPRe,
+    0,
+    [_NT, _Po],
+    [0, () => GetResourcePoliciesResponseEntries]
+];
+var GetResourcePoliciesResponseEntry$ = [3, n0, _GRPRE,
+    0,
+    [_PI, _PH, _Pol],
+    [0, 0, 0]
+];
+var GetServiceSettingRequest$ = [3, n0, _GSSR,
+    0,
+    [_SIe],
+    [0], 1
+];
+var GetServiceSettingResult$ = [3, n0, _GSSRe,
+    0,
+    [_SSe],
+    [() => ServiceSetting$]
+];
+var InstanceAggregatedAssociationOverview$ = [3, n0, _IAAO,
+    0,
+    [_DS, _IASAC],
+    [0, 128 | 1]
+];
+var InstanceAssociation$ = [3, n0, _IAns,
+    0,
+    [_AIs, _II, _Cont, _AV],
+    [0, 0, 0, 0]
+];
+var InstanceAssociationOutputLocation$ = [3, n0, _IAOL,
+    0,
+    [_SL],
+    [() => S3OutputLocation$]
+];
+var InstanceAssociationOutputUrl$ = [3, n0, _IAOU,
+    0,
+    [_SOUu],
+    [() => S3OutputUrl$]
+];
+var InstanceAssociationStatusInfo$ = [3, n0, _IASIn,
+    0,
+    [_AIs, _N, _DV, _AV, _II, _EDx, _St, _DS, _ES, _ECr, _OU, _AN],
+    [0, 0, 0, 0, 0, 4, 0, 0, 0, 0, () => InstanceAssociationOutputUrl$, 0]
+];
+var InstanceInfo$ = [3, n0, _IIns,
+    0,
+    [_ATg, _AVg, _CNo, _ISn, _IAp, _MS, _N, _PTla, _PNla, _PV, _RTe, _STo, _SIo, _SLo, _AZ, _AZI],
+    [0, 0, 0, 0, [() => IPAddress, 0], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+];
+var InstanceInformation$ = [3, n0, _IInst,
+    0,
+    [_II, _PSi, _LPDT, _AVg, _ILV, _PTla, _PNla, _PV, _AIct, _IRa, _RD, _RTe, _N, _IPA, _CNo, _AS, _LAED, _LSAED, _AO, _SIo, _STo, _SLo],
+    [0, 0, 4, 0, 2, 0, 0, 0, 0, 0, 4, 0, 0, [() => IPAddress, 0], 0, 0, 4, 4, () => InstanceAggregatedAssociationOverview$, 0, 0, 0]
+];
+var InstanceInformationFilter$ = [3, n0, _IIF,
+    0,
+    [_k, _vS],
+    [0, [() => InstanceInformationFilterValueSet, 0]], 2
+];
+var InstanceInformationStringFilter$ = [3, n0, _IISF,
+    0,
+    [_K, _Va],
+    [0, [() => InstanceInformationFilterValueSet, 0]], 2
+];
+var InstancePatchState$ = [3, n0, _IPSn,
+    0,
+    [_II, _PG, _BI, _OST, _OET, _Op, _SIn, _IOLn, _OI, _IC, _IOC, _IPRC, _IRC, _MCi, _FC, _UNAC, _NAC, _ASUC, _LNRIOT, _ROe, _CNCC, _SNCC, _ONCC],
+    [0, 0, 0, 4, 4, 0, 0, 0, [() => OwnerInformation, 0], 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 0, 1, 1, 1], 6
+];
+var InstancePatchStateFilter$ = [3, n0, _IPSF,
+    0,
+    [_K, _Va, _Ty],
+    [0, 64 | 0, 0], 3
+];
+var InstanceProperty$ = [3, n0, _IPns,
+    0,
+    [_N, _II, _ITns, _IRn, _KN, _ISns, _Ar, _IPA, _LTa, _PSi, _LPDT, _AVg, _PTla, _PNla, _PV, _AIct, _IRa, _RD, _RTe, _CNo, _AS, _LAED, _LSAED, _AO, _SIo, _STo, _SLo, _AZ],
+    [0, 0, 0, 0, 0, 0, 0, [() => IPAddress, 0], 4, 0, 4, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 4, 4, () => InstanceAggregatedAssociationOverview$, 0, 0, 0, 0]
+];
+var InstancePropertyFilter$ = [3, n0, _IPF,
+    0,
+    [_k, _vS],
+    [0, [() => InstancePropertyFilterValueSet, 0]], 2
+];
+var InstancePropertyStringFilter$ = [3, n0, _IPSFn,
+    0,
+    [_K, _Va, _Ope],
+    [0, [() => InstancePropertyFilterValueSet, 0], 0], 2
+];
+var InventoryAggregator$ = [3, n0, _IAnv,
+    0,
+    [_Ex, _Ag, _G],
+    [0, [() => InventoryAggregatorList, 0], [() => InventoryGroupList, 0]]
+];
+var InventoryDeletionStatusItem$ = [3, n0, _IDSI,
+    0,
+    [_DI, _TN, _DST, _LS, _LSM, _DSe, _LSUT],
+    [0, 0, 4, 0, 0, () => InventoryDeletionSummary$, 4]
+];
+var InventoryDeletionSummary$ = [3, n0, _IDS,
+    0,
+    [_TCo, _RCem, _SIu],
+    [1, 1, () => InventoryDeletionSummaryItems]
+];
+var InventoryDeletionSummaryItem$ = [3, n0, _IDSIn,
+    0,
+    [_Ve, _Cou, _RCem],
+    [0, 1, 1]
+];
+var InventoryFilter$ = [3, n0, _IFn,
+    0,
+    [_K, _Va, _Ty],
+    [0, [() => InventoryFilterValueList, 0], 0], 2
+];
+var InventoryGroup$ = [3, n0, _IG,
+    0,
+    [_N, _Fi],
+    [0, [() => InventoryFilterList, 0]], 2
+];
+var InventoryItem$ = [3, n0, _IInve,
+    0,
+    [_TN, _SV, _CTa, _CH, _Cont, _Conte],
+    [0, 0, 0, 0, [1, n0, _IIEL, 0, 128 | 0], 128 | 0], 3
+];
+var InventoryItemAttribute$ = [3, n0, _IIA,
+    0,
+    [_N, _DTa],
+    [0, 0], 2
+];
+var InventoryItemSchema$ = [3, n0, _IIS,
+    0,
+    [_TN, _Att, _Ve, _DNi],
+    [0, [() => InventoryItemAttributeList, 0], 0, 0], 2
+];
+var InventoryResultEntity$ = [3, n0, _IRE,
+    0,
+    [_I, _Dat],
+    [0, () => InventoryResultItemMap]
+];
+var InventoryResultItem$ = [3, n0, _IRIn,
+    0,
+    [_TN, _SV, _Cont, _CTa, _CH],
+    [0, 0, [1, n0, _IIEL, 0, 128 | 0], 0, 0], 3
+];
+var LabelParameterVersionRequest$ = [3, n0, _LPVR,
+    0,
+    [_N, _La, _PVa],
+    [0, 64 | 0, 1], 2
+];
+var LabelParameterVersionResult$ = [3, n0, _LPVRa,
+    0,
+    [_IL, _PVa],
+    [64 | 0, 1]
+];
+var ListAssociationsRequest$ = [3, n0, _LAR,
+    0,
+    [_AFL, _MR, _NT],
+    [[() => AssociationFilterList, 0], 1, 0]
+];
+var ListAssociationsResult$ = [3, n0, _LARi,
+    0,
+    [_Ass, _NT],
+    [[() => AssociationList, 0], 0]
+];
+var ListAssociationVersionsRequest$ = [3, n0, _LAVR,
+    0,
+    [_AIs, _MR, _NT],
+    [0, 1, 0], 1
+];
+var ListAssociationVersionsResult$ = [3, n0, _LAVRi,
+    0,
+    [_AVs, _NT],
+    [[() => AssociationVersionList, 0], 0]
+];
+var ListCloudConnectorsRequest$ = [3, n0, _LCCR,
+    0,
+    [_MR, _NT, _Fi],
+    [1, 0, () => CloudConnectorFilterList]
+];
+var ListCloudConnectorsResult$ = [3, n0, _LCCRi,
+    0,
+    [_CCl, _NT],
+    [() => CloudConnectorSummaryList, 0]
+];
+var ListCommandInvocationsRequest$ = [3, n0, _LCIR,
+    0,
+    [_CI, _II, _MR, _NT, _Fi, _De],
+    [0, 0, 1, 0, () => CommandFilterList, 2]
+];
+var ListCommandInvocationsResult$ = [3, n0, _LCIRi,
+    0,
+    [_CIomm, _NT],
+    [() => CommandInvocationList, 0]
+];
+var ListCommandsRequest$ = [3, n0, _LCR,
+    0,
+    [_CI, _II, _MR, _NT, _Fi],
+    [0, 0, 1, 0, () => CommandFilterList]
+];
+var ListCommandsResult$ = [3, n0, _LCRi,
+    0,
+    [_Com, _NT],
+    [[() => CommandList, 0], 0]
+];
+var ListComplianceItemsRequest$ = [3, n0, _LCIRis,
+    0,
+    [_Fi, _RIes, _RT, _NT, _MR],
+    [[() => ComplianceStringFilterList, 0], 64 | 0, 64 | 0, 0, 1]
+];
+var ListComplianceItemsResult$ = [3, n0, _LCIRist,
+    0,
+    [_CIomp, _NT],
+    [[() => ComplianceItemList, 0], 0]
+];
+var ListComplianceSummariesRequest$ = [3, n0, _LCSR,
+    0,
+    [_Fi, _NT, _MR],
+    [[() => ComplianceStringFilterList, 0], 0, 1]
+];
+var ListComplianceSummariesResult$ = [3, n0, _LCSRi,
+    0,
+    [_CSIo, _NT],
+    [[() => ComplianceSummaryItemList, 0], 0]
+];
+var ListDocumentMetadataHistoryRequest$ = [3, n0, _LDMHR,
+    0,
+    [_N, _Me, _DV, _NT, _MR],
+    [0, 0, 0, 0, 1], 2
+];
+var ListDocumentMetadataHistoryResponse$ = [3, n0, _LDMHRi,
+    0,
+    [_N, _DV, _Au, _Me, _NT],
+    [0, 0, 0, () => DocumentMetadataResponseInfo$, 0]
+];
+var ListDocumentsRequest$ = [3, n0, _LDR,
+    0,
+    [_DFL, _Fi, _MR, _NT],
+    [[() => DocumentFilterList, 0], () => DocumentKeyValuesFilterList, 1, 0]
+];
+var ListDocumentsResult$ = [3, n0, _LDRi,
+    0,
+    [_DIoc, _NT],
+    [[() => DocumentIdentifierList, 0], 0]
+];
+var ListDocumentVersionsRequest$ = [3, n0, _LDVR,
+    0,
+    [_N, _MR, _NT],
+    [0, 1, 0], 1
+];
+var ListDocumentVersionsResult$ = [3, n0, _LDVRi,
+    0,
+    [_DVo, _NT],
+    [() => DocumentVersionList, 0]
+];
+var ListInventoryEntriesRequest$ = [3, n0, _LIER,
+    0,
+    [_II, _TN, _Fi, _NT, _MR],
+    [0, 0, [() => InventoryFilterList, 0], 0, 1], 2
+];
+var ListInventoryEntriesResult$ = [3, n0, _LIERi,
+    0,
+    [_TN, _II, _SV, _CTa, _En, _NT],
+    [0, 0, 0, 0, [1, n0, _IIEL, 0, 128 | 0], 0]
+];
+var ListNodesRequest$ = [3, n0, _LNR,
+    0,
+    [_SN, _Fi, _NT, _MR],
+    [0, [() => NodeFilterList, 0], 0, 1]
+];
+var ListNodesResult$ = [3, n0, _LNRi,
+    0,
+    [_Nod, _NT],
+    [[() => NodeList, 0], 0]
+];
+var ListNodesSummaryRequest$ = [3, n0, _LNSR,
+    0,
+    [_Ag, _SN, _Fi, _NT, _MR],
+    [[() => NodeAggregatorList, 0], 0, [() => NodeFilterList, 0], 0, 1], 1
+];
+var ListNodesSummaryResult$ = [3, n0, _LNSRi,
+    0,
+    [_Sum, _NT],
+    [[1, n0, _NSL, 0, 128 | 0], 0]
+];
+var ListOpsItemEventsRequest$ = [3, n0, _LOIER,
+    0,
+    [_Fi, _MR, _NT],
+    [() => OpsItemEventFilters, 1, 0]
+];
+var ListOpsItemEventsResponse$ = [3, n0, _LOIERi,
+    0,
+    [_NT, _Summ],
+    [0, () => OpsItemEventSummaries]
+];
+var ListOpsItemRelatedItemsRequest$ = [3, n0, _LOIRIR,
+    0,
+    [_OII, _Fi, _MR, _NT],
+    [0, () => OpsItemRelatedItemsFilters, 1, 0]
+];
+var ListOpsItemRelatedItemsResponse$ = [3, n0, _LOIRIRi,
+    0,
+    [_NT, _Summ],
+    [0, () => OpsItemRelatedItemSummaries]
+];
+var ListOpsMetadataRequest$ = [3, n0, _LOMR,
+    0,
+    [_Fi, _MR, _NT],
+    [() => OpsMetadataFilterList, 1, 0]
+];
+var ListOpsMetadataResult$ = [3, n0, _LOMRi,
+    0,
+    [_OML, _NT],
+    [() => OpsMetadataList, 0]
+];
+var ListResourceComplianceSummariesRequest$ = [3, n0, _LRCSR,
+    0,
+    [_Fi, _NT, _MR],
+    [[() => ComplianceStringFilterList, 0], 0, 1]
+];
+var ListResourceComplianceSummariesResult$ = [3, n0, _LRCSRi,
+    0,
+    [_RCSI, _NT],
+    [[() => ResourceComplianceSummaryItemList, 0], 0]
+];
+var ListResourceDataSyncRequest$ = [3, n0, _LRDSR,
+    0,
+    [_ST, _NT, _MR],
+    [0, 0, 1]
+];
+var ListResourceDataSyncResult$ = [3, n0, _LRDSRi,
+    0,
+    [_RDSI, _NT],
+    [() => ResourceDataSyncItemList, 0]
+];
+var ListTagsForResourceRequest$ = [3, n0, _LTFRR,
+    0,
+    [_RTe, _RI],
+    [0, 0], 2
+];
+var ListTagsForResourceResult$ = [3, n0, _LTFRRi,
+    0,
+    [_TLa],
+    [() => TagList]
+];
+var LoggingInfo$ = [3, n0, _LI,
+    0,
+    [_SBN, _SRe, _SKP],
+    [0, 0, 0], 2
+];
+var MaintenanceWindowAutomationParameters$ = [3, n0, _MWAP,
+    0,
+    [_DV, _P],
+    [0, [2, n0, _APM, 0, 0, 64 | 0]]
+];
+var MaintenanceWindowExecution$ = [3, n0, _MWE,
+    0,
+    [_WI, _WEI, _St, _SD, _STt, _ETn],
+    [0, 0, 0, 0, 4, 4]
+];
+var MaintenanceWindowExecutionTaskIdentity$ = [3, n0, _MWETI,
+    0,
+    [_WEI, _TEI, _St, _SD, _STt, _ETn, _TAa, _TTa, _AC, _TA],
+    [0, 0, 0, 0, 4, 4, 0, 0, () => AlarmConfiguration$, () => AlarmStateInformationList]
+];
+var MaintenanceWindowExecutionTaskInvocationIdentity$ = [3, n0, _MWETII,
+    0,
+    [_WEI, _TEI, _IInv, _EI, _TTa, _P, _St, _SD, _STt, _ETn, _OI, _WTI],
+    [0, 0, 0, 0, 0, [() => MaintenanceWindowExecutionTaskInvocationParameters, 0], 0, 0, 4, 4, [() => OwnerInformation, 0], 0]
+];
+var MaintenanceWindowFilter$ = [3, n0, _MWF,
+    0,
+    [_K, _Va],
+    [0, 64 | 0]
+];
+var MaintenanceWindowIdentity$ = [3, n0, _MWI,
+    0,
+    [_WI, _N, _D, _Ena, _Du, _Cu, _Sc, _STch, _SO, _EDn, _SDt, _NET],
+    [0, 0, [() => MaintenanceWindowDescription, 0], 2, 1, 1, 0, 0, 1, 0, 0, 0]
+];
+var MaintenanceWindowIdentityForTarget$ = [3, n0, _MWIFT,
+    0,
+    [_WI, _N],
+    [0, 0]
+];
+var MaintenanceWindowLambdaParameters$ = [3, n0, _MWLPa,
+    0,
+    [_CCli, _Q, _Pay],
+    [0, 0, [() => MaintenanceWindowLambdaPayload, 0]]
+];
+var MaintenanceWindowRunCommandParameters$ = [3, n0, _MWRCP,
+    0,
+    [_Co, _CWOC, _DH, _DHT, _DV, _NC, _OSBN, _OSKP, _P, _SRA, _TSi],
+    [0, () => CloudWatchOutputConfig$, 0, 0, 0, () => NotificationConfig$, 0, 0, [() => _Parameters, 0], 0, 1]
+];
+var MaintenanceWindowStepFunctionsParameters$ = [3, n0, _MWSFP,
+    0,
+    [_Inp, _N],
+    [[() => MaintenanceWindowStepFunctionsInput, 0], 0]
+];
+var MaintenanceWindowTarget$ = [3, n0, _MWT,
+    0,
+    [_WI, _WTI, _RTe, _Ta, _OI, _N, _D],
+    [0, 0, 0, () => Targets, [() => OwnerInformation, 0], 0, [() => MaintenanceWindowDescription, 0]]
+];
+var MaintenanceWindowTask$ = [3, n0, _MWTa,
+    0,
+    [_WI, _WTIi, _TAa, _Ty, _Ta, _TPa, _Pri, _LI, _SRA, _MC, _ME, _N, _D, _CB, _AC],
+    [0, 0, 0, 0, () => Targets, [() => MaintenanceWindowTaskParameters, 0], 1, () => LoggingInfo$, 0, 0, 0, 0, [() => MaintenanceWindowDescription, 0], 0, () => AlarmConfiguration$]
+];
+var MaintenanceWindowTaskInvocationParameters$ = [3, n0, _MWTIP,
+    0,
+    [_RCu, _Aut, _SF, _Lam],
+    [[() => MaintenanceWindowRunCommandParameters$, 0], () => MaintenanceWindowAutomationParameters$, [() => MaintenanceWindowStepFunctionsParameters$, 0], [() => MaintenanceWindowLambdaParameters$, 0]]
+];
+var MaintenanceWindowTaskParameterValueExpression$ = [3, n0, _MWTPVE,
+    8,
+    [_Va],
+    [[() => MaintenanceWindowTaskParameterValueList, 0]]
+];
+var MetadataValue$ = [3, n0, _MV,
+    0,
+    [_V],
+    [0]
+];
+var ModifyDocumentPermissionRequest$ = [3, n0, _MDPR,
+    0,
+    [_N, _PT, _AITA, _AITR, _SDV],
+    [0, 0, [() => AccountIdList, 0], [() => AccountIdList, 0], 0], 2
+];
+var ModifyDocumentPermissionResponse$ = [3, n0, _MDPRo,
+    0,
+    [],
+    []
+];
+var Node$ = [3, n0, _Node,
+    0,
+    [_CTa, _I, _Ow, _Reg, _NTo],
+    [4, 0, () => NodeOwnerInfo$, 0, [() => NodeType$, 0]]
+];
+var NodeAggregator$ = [3, n0, _NA,
+    0,
+    [_ATgg, _TN, _ANt, _Ag],
+    [0, 0, 0, [() => NodeAggregatorList, 0]], 3
+];
+var NodeFilter$ = [3, n0, _NF,
+    0,
+    [_K, _Va, _Ty],
+    [0, [() => NodeFilterValueList, 0], 0], 2
+];
+var NodeOwnerInfo$ = [3, n0, _NOI,
+    0,
+    [_AIc, _OUI, _OUP],
+    [0, 0, 0]
+];
+var NonCompliantSummary$ = [3, n0, _NCS,
+    0,
+    [_NCC, _SS],
+    [1, () => SeveritySummary$]
+];
+var NotificationConfig$ = [3, n0, _NC,
+    0,
+    [_NAo, _NE, _NTot],
+    [0, 64 | 0, 0]
+];
+var OpsAggregator$ = [3, n0, _OA,
+    0,
+    [_ATgg, _TN, _ANt, _Va, _Fi, _Ag],
+    [0, 0, 0, 128 | 0, [() => OpsFilterList, 0], [() => OpsAggregatorList, 0]]
+];
+var OpsEntity$ = [3, n0, _OE,
+    0,
+    [_I, _Dat],
+    [0, () => OpsEntityItemMap]
+];
+var OpsEntityItem$ = [3, n0, _OEI,
+    0,
+    [_CTa, _Cont],
+    [0, [1, n0, _OEIEL, 0, 128 | 0]]
+];
+var OpsFilter$ = [3, n0, _OF,
+    0,
+    [_K, _Va, _Ty],
+    [0, [() => OpsFilterValueList, 0], 0], 2
+];
+var OpsItem$ = [3, n0, _OIp,
+    0,
+    [_CBr, _OIT, _CT, _D, _LMB, _LMT, _No, _Pri, _ROI, _St, _OII, _Ve, _Ti, _Sou, _OD, _Ca, _Se, _AST, _AETc, _PST, _PET, _OIA],
+    [0, 0, 4, 0, 0, 4, () => OpsItemNotifications, 1, () => RelatedOpsItems, 0, 0, 0, 0, 0, () => OpsItemOperationalData, 0, 0, 4, 4, 4, 4, 0]
+];
+var OpsItemDataValue$ = [3, n0, _OIDV,
+    0,
+    [_V, _Ty],
+    [0, 0]
+];
+var OpsItemEventFilter$ = [3, n0, _OIEF,
+    0,
+    [_K, _Va, _Ope],
+    [0, 64 | 0, 0], 3
+];
+var OpsItemEventSummary$ = [3, n0, _OIES,
+    0,
+    [_OII, _EIv, _Sou, _DTe, _Det, _CBr, _CT],
+    [0, 0, 0, 0, 0, () => OpsItemIdentity$, 4]
+];
+var OpsItemFilter$ = [3, n0, _OIFp,
+    0,
+    [_K, _Va, _Ope],
+    [0, 64 | 0, 0], 3
+];
+var OpsItemIdentity$ = [3, n0, _OIIp,
+    0,
+    [_Arn],
+    [0]
+];
+var OpsItemNotification$ = [3, n0, _OIN,
+    0,
+    [_Arn],
+    [0]
+];
+var OpsItemRelatedItemsFilter$ = [3, n0, _OIRIF,
+    0,
+    [_K, _Va, _Ope],
+    [0, 64 | 0, 0], 3
+];
+var OpsItemRelatedItemSummary$ = [3, n0, _OIRIS,
+    0,
+    [_OII, _AIs, _RTe, _AT, _RU, _CBr, _CT, _LMB, _LMT],
+    [0, 0, 0, 0, 0, () => OpsItemIdentity$, 4, () => OpsItemIdentity$, 4]
+];
+var OpsItemSummary$ = [3, n0, _OISp,
+    0,
+    [_CBr, _CT, _LMB, _LMT, _Pri, _Sou, _St, _OII, _Ti, _OD, _Ca, _Se, _OIT, _AST, _AETc, _PST, _PET],
+    [0, 4, 0, 4, 1, 0, 0, 0, 0, () => OpsItemOperationalData, 0, 0, 0, 4, 4, 4, 4]
+];
+var OpsMetadata$ = [3, n0, _OM,
+    0,
+    [_RI, _OMA, _LMD, _LMU, _CDr],
+    [0, 0, 4, 0, 4]
+];
+var OpsMetadataFilter$ = [3, n0, _OMF,
+    0,
+    [_K, _Va],
+    [0, 64 | 0], 2
+];
+var OpsResultAttribute$ = [3, n0, _ORA,
+    0,
+    [_TN],
+    [0], 1
+];
+var OutputSource$ = [3, n0, _OS,
+    0,
+    [_OSI, _OSTu],
+    [0, 0]
+];
+var Parameter$ = [3, n0, _Par,
+    0,
+    [_N, _Ty, _V, _Ve, _Sel, _SRo, _LMD, _ARN, _DTa],
+    [0, 0, [() => PSParameterValue, 0], 1, 0, 0, 4, 0, 0]
+];
+var ParameterHistory$ = [3, n0, _PHa,
+    0,
+    [_N, _Ty, _KI, _LMD, _LMU, _D, _V, _APl, _Ve, _La, _Tie, _Po, _DTa],
+    [0, 0, 0, 4, 0, 0, [() => PSParameterValue, 0], 0, 1, 64 | 0, 0, () => ParameterPolicyList, 0]
+];
+var ParameterInlinePolicy$ = [3, n0, _PIP,
+    0,
+    [_PTo, _PTol, _PSo],
+    [0, 0, 0]
+];
+var ParameterMetadata$ = [3, n0, _PM,
+    0,
+    [_N, _ARN, _Ty, _KI, _LMD, _LMU, _D, _APl, _Ve, _Tie, _Po, _DTa],
+    [0, 0, 0, 0, 4, 0, 0, 0, 1, 0, () => ParameterPolicyList, 0]
+];
+var ParametersFilter$ = [3, n0, _PFa,
+    0,
+    [_K, _Va],
+    [0, 64 | 0], 2
+];
+var ParameterStringFilter$ = [3, n0, _PSF,
+    0,
+    [_K, _Opt, _Va],
+    [0, 0, 64 | 0], 1
+];
+var ParentStepDetails$ = [3, n0, _PSD,
+    0,
+    [_SEI, _SNt, _Ac, _It, _IV],
+    [0, 0, 0, 1, 0]
+];
+var Patch$ = [3, n0, _Pat,
+    0,
+    [_I, _RDe, _Ti, _D, _CU, _Ven, _PFr, _Prod, _Cl, _MSs, _KNb, _MN, _Lan, _AIdv, _BIu, _CVEI, _N, _Ep, _Ve, _Rel, _Arc, _Se, _Rep],
+    [0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 64 | 0, 64 | 0, 64 | 0, 0, 1, 0, 0, 0, 0, 0]
+];
+var PatchBaselineIdentity$ = [3, n0, _PBI,
+    0,
+    [_BI, _BN, _OSp, _BD, _DB],
+    [0, 0, 0, 0, 2]
+];
+var PatchComplianceData$ = [3, n0, _PCD,
+    0,
+    [_Ti, _KBI, _Cl, _Se, _S, _ITnst, _CVEI],
+    [0, 0, 0, 0, 0, 4, 0], 6
+];
+var PatchFilter$ = [3, n0, _PFat,
+    0,
+    [_K, _Va],
+    [0, 64 | 0], 2
+];
+var PatchFilterGroup$ = [3, n0, _PFG,
+    0,
+    [_PFatc],
+    [() => PatchFilterList], 1
+];
+var PatchGroupPatchBaselineMapping$ = [3, n0, _PGPBM,
+    0,
+    [_PG, _BIas],
+    [0, () => PatchBaselineIdentity$]
+];
+var PatchOrchestratorFilter$ = [3, n0, _POF,
+    0,
+    [_K, _Va],
+    [0, 64 | 0]
+];
+var PatchRule$ = [3, n0, _PR,
+    0,
+    [_PFG, _CL, _AAD, _AUD, _ENS],
+    [() => PatchFilterGroup$, 0, 1, 0, 2], 1
+];
+var PatchRuleGroup$ = [3, n0, _PRG,
+    0,
+    [_PRa],
+    [() => PatchRuleList], 1
+];
+var PatchSource$ = [3, n0, _PSat,
+    0,
+    [_N, _Produ, _Con],
+    [0, 64 | 0, [() => PatchSourceConfiguration, 0]], 3
+];
+var PatchStatus$ = [3, n0, _PSa,
+    0,
+    [_DSep, _CL, _ADp],
+    [0, 0, 4]
+];
+var ProgressCounters$ = [3, n0, _PC,
+    0,
+    [_TSo, _SSu, _FSa, _CSa, _TOS],
+    [1, 1, 1, 1, 1]
+];
+var PutComplianceItemsRequest$ = [3, n0, _PCIR,
+    0,
+    [_RI, _RTe, _CTo, _ES, _Ite, _ICH, _UTp],
+    [0, 0, 0, () => ComplianceExecutionSummary$, () => ComplianceItemEntryList, 0, 0], 5
+];
+var PutComplianceItemsResult$ = [3, n0, _PCIRu,
+    0,
+    [],
+    []
+];
+var PutInventoryRequest$ = [3, n0, _PIR,
+    0,
+    [_II, _Ite],
+    [0, [() => InventoryItemList, 0]], 2
+];
+var PutInventoryResult$ = [3, n0, _PIRu,
+    0,
+    [_M],
+    [0]
+];
+var PutParameterRequest$ = [3, n0, _PPR,
+    0,
+    [_N, _V, _D, _Ty, _KI, _Ov, _APl, _T, _Tie, _Po, _DTa],
+    [0, [() => PSParameterValue, 0], 0, 0, 0, 2, 0, () => TagList, 0, 0, 0], 2
+];
+var PutParameterResult$ = [3, n0, _PPRu,
+    0,
+    [_Ve, _Tie],
+    [1, 0]
+];
+var PutResourcePolicyRequest$ = [3, n0, _PRPR,
+    0,
+    [_RAe, _Pol, _PI, _PH],
+    [0, 0, 0, 0], 2
+];
+var PutResourcePolicyResponse$ = [3, n0, _PRPRu,
+    0,
+    [_PI, _PH],
+    [0, 0]
+];
+var RegisterDefaultHostManagementConfigurationRequest$ = [3, n0, _RDHMCR,
+    0,
+    [_PMe, _RA, _Ov],
+    [0, 0, 2], 1
+];
+var RegisterDefaultHostManagementConfigurationResult$ = [3, n0, _RDHMCRe,
+    0,
+    [_RA],
+    [0]
+];
+var RegisterDefaultPatchBaselineRequest$ = [3, n0, _RDPBR,
+    0,
+    [_BI],
+    [0], 1
+];
+var RegisterDefaultPatchBaselineResult$ = [3, n0, _RDPBRe,
+    0,
+    [_BI],
+    [0]
+];
+var RegisterPatchBaselineForPatchGroupRequest$ = [3, n0, _RPBFPGR,
+    0,
+    [_BI, _PG],
+    [0, 0], 2
+];
+var RegisterPatchBaselineForPatchGroupResult$ = [3, n0, _RPBFPGRe,
+    0,
+    [_BI, _PG],
+    [0, 0]
+];
+var RegisterTargetWithMaintenanceWindowRequest$ = [3, n0, _RTWMWR,
+    0,
+    [_WI, _RTe, _Ta, _OI, _N, _D, _CTl],
+    [0, 0, () => Targets, [() => OwnerInformation, 0], 0, [() => MaintenanceWindowDescription, 0], [0, 4]], 3
+];
+var RegisterTargetWithMaintenanceWindowResult$ = [3, n0, _RTWMWRe,
+    0,
+    [_WTI],
+    [0]
+];
+var RegisterTaskWithMaintenanceWindowRequest$ = [3, n0, _RTWMWReg,
+    0,
+    [_WI, _TAa, _TTa, _Ta, _SRA, _TPa, _TIP, _Pri, _MC, _ME, _LI, _N, _D, _CTl, _CB, _AC],
+    [0, 0, 0, () => Targets, 0, [() => MaintenanceWindowTaskParameters, 0], [() => MaintenanceWindowTaskInvocationParameters$, 0], 1, 0, 0, () => LoggingInfo$, 0, [() => MaintenanceWindowDescription, 0], [0, 4], 0, () => AlarmConfiguration$], 3
+];
+var RegisterTaskWithMaintenanceWindowResult$ = [3, n0, _RTWMWRegi,
+    0,
+    [_WTIi],
+    [0]
+];
+var RegistrationMetadataItem$ = [3, n0, _RMI,
+    0,
+    [_K, _V],
+    [0, 0], 2
+];
+var RelatedOpsItem$ = [3, n0, _ROIe,
+    0,
+    [_OII],
+    [0], 1
+];
+var RemoveTagsFromResourceRequest$ = [3, n0, _RTFRR,
+    0,
+    [_RTe, _RI, _TK],
+    [0, 0, 64 | 0], 3
+];
+var RemoveTagsFromResourceResult$ = [3, n0, _RTFRRe,
+    0,
+    [],
+    []
+];
+var ResetServiceSettingRequest$ = [3, n0, _RSSR,
+    0,
+    [_SIe],
+    [0], 1
+];
+var ResetServiceSettingResult$ = [3, n0, _RSSRe,
+    0,
+    [_SSe],
+    [() => ServiceSetting$]
+];
+var ResolvedTargets$ = [3, n0, _RTes,
+    0,
+    [_PVar, _Tr],
+    [64 | 0, 2]
+];
+var ResourceComplianceSummaryItem$ = [3, n0, _RCSIe,
+    0,
+    [_CTo, _RTe, _RI, _St, _OSv, _ES, _CSo, _NCS],
+    [0, 0, 0, 0, 0, () => ComplianceExecutionSummary$, () => CompliantSummary$, () => NonCompliantSummary$]
+];
+var ResourceDataSyncAwsOrganizationsSource$ = [3, n0, _RDSAOS,
+    0,
+    [_OSTr, _OUr],
+    [0, () => ResourceDataSyncOrganizationalUnitList], 1
+];
+var ResourceDataSyncDestinationDataSharing$ = [3, n0, _RDSDDS,
+    0,
+    [_DDST],
+    [0]
+];
+var ResourceDataSyncItem$ = [3, n0, _RDSIe,
+    0,
+    [_SN, _ST, _SSy, _SDe, _LST, _LSST, _SLMT, _LS, _SCT, _LSSM],
+    [0, 0, () => ResourceDataSyncSourceWithState$, () => ResourceDataSyncS3Destination$, 4, 4, 4, 0, 4, 0]
+];
+var ResourceDataSyncOrganizationalUnit$ = [3, n0, _RDSOU,
+    0,
+    [_OUI],
+    [0]
+];
+var ResourceDataSyncS3Destination$ = [3, n0, _RDSSD,
+    0,
+    [_BNu, _SFy, _Reg, _Pre, _AWSKMSKARN, _DDS],
+    [0, 0, 0, 0, 0, () => ResourceDataSyncDestinationDataSharing$], 3
+];
+var ResourceDataSyncSource$ = [3, n0, _RDSS,
+    0,
+    [_STo, _SRou, _AOS, _IFR, _EAODS],
+    [0, 64 | 0, () => ResourceDataSyncAwsOrganizationsSource$, 2, 2], 2
+];
+var ResourceDataSyncSourceWithState$ = [3, n0, _RDSSWS,
+    0,
+    [_STo, _AOS, _SRou, _IFR, _S, _EAODS],
+    [0, () => ResourceDataSyncAwsOrganizationsSource$, 64 | 0, 2, 0, 2]
+];
+var ResultAttribute$ = [3, n0, _RAesu,
+    0,
+    [_TN],
+    [0], 1
+];
+var ResumeSessionRequest$ = [3, n0, _RSR,
+    0,
+    [_SIes],
+    [0], 1
+];
+var ResumeSessionResponse$ = [3, n0, _RSRe,
+    0,
+    [_SIes, _TV, _SUt],
+    [0, 0, 0]
+];
+var ReviewInformation$ = [3, n0, _RIe,
+    0,
+    [_RTev, _St, _Rev],
+    [4, 0, 0]
+];
+var Runbook$ = [3, n0, _Ru,
+    0,
+    [_DN, _DV, _P, _TPN, _Ta, _TM, _MC, _ME, _TL],
+    [0, 0, [2, n0, _APM, 0, 0, 64 | 0], 0, () => Targets, [1, n0, _TM, 0, [2, n0, _TMa, 0, 0, 64 | 0]], 0, 0, () => TargetLocations], 1
+];
+var S3OutputLocation$ = [3, n0, _SOL,
+    0,
+    [_OSR, _OSBN, _OSKP],
+    [0, 0, 0]
+];
+var S3OutputUrl$ = [3, n0, _SOUu,
+    0,
+    [_OU],
+    [0]
+];
+var ScheduledWindowExecution$ = [3, n0, _SWEc,
+    0,
+    [_WI, _N, _ET],
+    [0, 0, 0]
+];
+var SendAutomationSignalRequest$ = [3, n0, _SASR,
+    0,
+    [_AEI, _STi, _Pay],
+    [0, 0, [2, n0, _APM, 0, 0, 64 | 0]], 2
+];
+var SendAutomationSignalResult$ = [3, n0, _SASRe,
+    0,
+    [],
+    []
+];
+var SendCommandRequest$ = [3, n0, _SCR,
+    0,
+    [_DN, _IIn, _Ta, _DV, _DH, _DHT, _TSi, _Co, _P, _OSR, _OSBN, _OSKP, _MC, _ME, _SRA, _NC, _CWOC, _AC],
+    [0, 64 | 0, () => Targets, 0, 0, 0, 1, 0, [() => _Parameters, 0], 0, 0, 0, 0, 0, 0, () => NotificationConfig$, () => CloudWatchOutputConfig$, () => AlarmConfiguration$], 1
+];
+var SendCommandResult$ = [3, n0, _SCRe,
+    0,
+    [_C],
+    [[() => Command$, 0]]
+];
+var ServiceSetting$ = [3, n0, _SSe,
+    0,
+    [_SIe, _SVe, _LMD, _LMU, _ARN, _St],
+    [0, 0, 4, 0, 0, 0]
+];
+var Session$ = [3, n0, _Sess,
+    0,
+    [_SIes, _Tar, _St, _SDt, _EDn, _DN, _Ow, _Rea, _De, _OU, _MSD, _ATc],
+    [0, 0, 0, 4, 4, 0, 0, 0, 0, () => SessionManagerOutputUrl$, 0, 0]
+];
+var SessionFilter$ = [3, n0, _SFe,
+    0,
+    [_k, _v],
+    [0, 0], 2
+];
+var SessionManagerOutputUrl$ = [3, n0, _SMOU,
+    0,
+    [_SOUu, _CWOU],
+    [0, 0]
+];
+var SeveritySummary$ = [3, n0, _SS,
+    0,
+    [_CCr, _HC, _MCe, _LC, _ICn, _UC],
+    [1, 1, 1, 1, 1, 1]
+];
+var StartAccessRequestRequest$ = [3, n0, _SARR,
+    0,
+    [_Rea, _Ta, _T],
+    [0, () => Targets, () => TagList], 2
+];
+var StartAccessRequestResponse$ = [3, n0, _SARRt,
+    0,
+    [_ARI],
+    [0]
+];
+var StartAssociationsOnceRequest$ = [3, n0, _SAOR,
+    0,
+    [_AIss],
+    [64 | 0], 1
+];
+var StartAssociationsOnceResult$ = [3, n0, _SAORt,
+    0,
+    [],
+    []
+];
+var StartAutomationExecutionRequest$ = [3, n0, _SAER,
+    0,
+    [_DN, _DV, _P, _CTl, _Mo, _TPN, _Ta, _TM, _MC, _ME, _TL, _T, _AC, _TLURL],
+    [0, 0, [2, n0, _APM, 0, 0, 64 | 0], 0, 0, 0, () => AutomationTargets, [1, n0, _TM, 0, [2, n0, _TMa, 0, 0, 64 | 0]], 0, 0, () => TargetLocations, () => TagList, () => AlarmConfiguration$, 0], 1
+];
+var StartAutomationExecutionResult$ = [3, n0, _SAERt,
+    0,
+    [_AEI],
+    [0]
+];
+var StartChangeRequestExecutionRequest$ = [3, n0, _SCRER,
+    0,
+    [_DN, _R, _STc, _DV, _P, _CRN, _CTl, _AA, _T, _SETc, _CDh],
+    [0, () => Runbooks, 4, 0, [2, n0, _APM, 0, 0, 64 | 0], 0, 0, 2, () => TagList, 4, 0], 2
+];
+var StartChangeRequestExecutionResult$ = [3, n0, _SCRERt,
+    0,
+    [_AEI],
+    [0]
+];
+var StartExecutionPreviewRequest$ = [3, n0, _SEPR,
+    0,
+    [_DN, _DV, _EIx],
+    [0, 0, () => ExecutionInputs$], 1
+];
+var StartExecutionPreviewResponse$ = [3, n0, _SEPRt,
+    0,
+    [_EPI],
+    [0]
+];
+var StartSessionRequest$ = [3, n0, _SSR,
+    0,
+    [_Tar, _DN, _Rea, _P],
+    [0, 0, 0, [2, n0, _SMP, 0, 0, 64 | 0]], 1
+];
+var StartSessionResponse$ = [3, n0, _SSRt,
+    0,
+    [_SIes, _TV, _SUt],
+    [0, 0, 0]
+];
+var StepExecution$ = [3, n0, _SEte,
+    0,
+    [_SNt, _Ac, _TSi, _OFn, _MA, _EST, _EET, _SSt, _RCes, _Inpu, _Ou, _Res, _FM, _WM, _FD, _SEI, _OP, _IE, _NS, _ICs, _VNS, _Ta, _TLar, _TA, _PSD],
+    [0, 0, 1, 0, 1, 4, 4, 0, 0, 128 | 0, [2, n0, _APM, 0, 0, 64 | 0], 0, 0, 0, () => FailureDetails$, 0, [2, n0, _APM, 0, 0, 64 | 0], 2, 0, 2, 64 | 0, () => Targets, () => TargetLocation$, () => AlarmStateInformationList, () => ParentStepDetails$]
+];
+var StepExecutionFilter$ = [3, n0, _SEF,
+    0,
+    [_K, _Va],
+    [0, 64 | 0], 2
+];
+var StopAutomationExecutionRequest$ = [3, n0, _SAERto,
+    0,
+    [_AEI, _Ty],
+    [0, 0], 1
+];
+var StopAutomationExecutionResult$ = [3, n0, _SAERtop,
+    0,
+    [],
+    []
+];
+var Tag$ = [3, n0, _Tag,
+    0,
+    [_K, _V],
+    [0, 0], 2
+];
+var Target$ = [3, n0, _Tar,
+    0,
+    [_K, _Va],
+    [0, 64 | 0]
+];
+var TargetLocation$ = [3, n0, _TLar,
+    0,
+    [_Acc, _Re, _TLMC, _TLME, _ERN, _TLAC, _ICOU, _EAx, _Ta, _TMC, _TME],
+    [64 | 0, 64 | 0, 0, 0, 0, () => AlarmConfiguration$, 2, 64 | 0, () => AutomationTargets, 0, 0]
+];
+var TargetPreview$ = [3, n0, _TPar,
+    0,
+    [_Cou, _TT],
+    [1, 0]
+];
+var TargetsSummary$ = [3, n0, _TS,
+    0,
+    [_TCo, _SCt, _CC, _SCu, _FC],
+    [1, 1, 1, 1, 1]
+];
+var TerminateSessionRequest$ = [3, n0, _TSR,
+    0,
+    [_SIes],
+    [0], 1
+];
+var TerminateSessionResponse$ = [3, n0, _TSRe,
+    0,
+    [_SIes],
+    [0]
+];
+var UnlabelParameterVersionRequest$ = [3, n0, _UPVR,
+    0,
+    [_N, _PVa, _La],
+    [0, 1, 64 | 0], 3
+];
+var UnlabelParameterVersionResult$ = [3, n0, _UPVRn,
+    0,
+    [_RLe, _IL],
+    [64 | 0, 64 | 0]
+];
+var UpdateAssociationRequest$ = [3, n0, _UAR,
+    0,
+    [_AIs, _P, _DV, _SE, _OL, _N, _Ta, _AN, _AV, _ATPN, _ME, _MC, _CS, _SCy, _AOACI, _CN, _TL, _SO, _Du, _TM, _AC, _ADAR],
+    [0, [() => _Parameters, 0], 0, 0, () => InstanceAssociationOutputLocation$, 0, () => Targets, 0, 0, 0, 0, 0, 0, 0, 2, 64 | 0, () => TargetLocations, 1, 1, [1, n0, _TM, 0, [2, n0, _TMa, 0, 0, 64 | 0]], () => AlarmConfiguration$, 0], 1
+];
+var UpdateAssociationResult$ = [3, n0, _UARp,
+    0,
+    [_AD],
+    [[() => AssociationDescription$, 0]]
+];
+var UpdateAssociationStatusRequest$ = [3, n0, _UASR,
+    0,
+    [_N, _II, _AS],
+    [0, 0, () => AssociationStatus$], 3
+];
+var UpdateAssociationStatusResult$ = [3, n0, _UASRp,
+    0,
+    [_AD],
+    [[() => AssociationDescription$, 0]]
+];
+var UpdateCloudConnectorRequest$ = [3, n0, _UCCR,
+    0,
+    [_CCI, _DNi, _Con, _D],
+    [0, 0, () => CloudConnectorConfiguration$, 0], 1
+];
+var UpdateCloudConnectorResult$ = [3, n0, _UCCRp,
+    0,
+    [_CCI],
+    [0]
+];
+var UpdateDocumentDefaultVersionRequest$ = [3, n0, _UDDVR,
+    0,
+    [_N, _DV],
+    [0, 0], 2
+];
+var UpdateDocumentDefaultVersionResult$ = [3, n0, _UDDVRp,
+    0,
+    [_D],
+    [() => DocumentDefaultVersionDescription$]
+];
+var UpdateDocumentMetadataRequest$ = [3, n0, _UDMR,
+    0,
+    [_N, _DRoc, _DV],
+    [0, () => DocumentReviews$, 0], 2
+];
+var UpdateDocumentMetadataResponse$ = [3, n0, _UDMRp,
+    0,
+    [],
+    []
+];
+var UpdateDocumentRequest$ = [3, n0, _UDR,
+    0,
+    [_Cont, _N, _At, _DNi, _VN, _DV, _DF, _TT],
+    [0, 0, () => AttachmentsSourceList, 0, 0, 0, 0, 0], 2
+];
+var UpdateDocumentResult$ = [3, n0, _UDRp,
+    0,
+    [_DD],
+    [[() => DocumentDescription$, 0]]
+];
+var UpdateMaintenanceWindowRequest$ = [3, n0, _UMWR,
+    0,
+    [_WI, _N, _D, _SDt, _EDn, _Sc, _STch, _SO, _Du, _Cu, _AUT, _Ena, _Repl],
+    [0, 0, [() => MaintenanceWindowDescription, 0], 0, 0, 0, 0, 1, 1, 1, 2, 2, 2], 1
+];
+var UpdateMaintenanceWindowResult$ = [3, n0, _UMWRp,
+    0,
+    [_WI, _N, _D, _SDt, _EDn, _Sc, _STch, _SO, _Du, _Cu, _AUT, _Ena],
+    [0, 0, [() => MaintenanceWindowDescription, 0], 0, 0, 0, 0, 1, 1, 1, 2, 2]
+];
+var UpdateMaintenanceWindowTargetRequest$ = [3, n0, _UMWTR,
+    0,
+    [_WI, _WTI, _Ta, _OI, _N, _D, _Repl],
+    [0, 0, () => Targets, [() => OwnerInformation, 0], 0, [() => MaintenanceWindowDescription, 0], 2], 2
+];
+var UpdateMaintenanceWindowTargetResult$ = [3, n0, _UMWTRp,
+    0,
+    [_WI, _WTI, _Ta, _OI, _N, _D],
+    [0, 0, () => Targets, [() => OwnerInformation, 0], 0, [() => MaintenanceWindowDescription, 0]]
+];
+var UpdateMaintenanceWindowTaskRequest$ = [3, n0, _UMWTRpd,
+    0,
+    [_WI, _WTIi, _Ta, _TAa, _SRA, _TPa, _TIP, _Pri, _MC, _ME, _LI, _N, _D, _Repl, _CB, _AC],
+    [0, 0, () => Targets, 0, 0, [() => MaintenanceWindowTaskParameters, 0], [() => MaintenanceWindowTaskInvocationParameters$, 0], 1, 0, 0, () => LoggingInfo$, 0, [() => MaintenanceWindowDescription, 0], 2, 0, () => AlarmConfiguration$], 2
+];
+var UpdateMaintenanceWindowTaskResult$ = [3, n0, _UMWTRpda,
+    0,
+    [_WI, _WTIi, _Ta, _TAa, _SRA, _TPa, _TIP, _Pri, _MC, _ME, _LI, _N, _D, _CB, _AC],
+    [0, 0, () => Targets, 0, 0, [() => MaintenanceWindowTaskParameters, 0], [() => MaintenanceWindowTaskInvocationParameters$, 0], 1, 0, 0, () => LoggingInfo$, 0, [() => MaintenanceWindowDescription, 0], 0, () => AlarmConfiguration$]
+];
+var UpdateManagedInstanceRoleRequest$ = [3, n0, _UMIRR,
+    0,
+    [_II, _IRa],
+    [0, 0], 2
+];
+var UpdateManagedInstanceRoleResult$ = [3, n0, _UMIRRp,
+    0,
+    [],
+    []
+];
+var UpdateOpsItemRequest$ = [3, n0, _UOIR,
+    0,
+    [_OII, _D, _OD, _ODTD, _No, _Pri, _ROI, _St, _Ti, _Ca, _Se, _AST, _AETc, _PST, _PET, _OIA],
+    [0, 0, () => OpsItemOperationalData, 64 | 0, () => OpsItemNotifications, 1, () => RelatedOpsItems, 0, 0, 0, 0, 4, 4, 4, 4, 0], 1
+];
+var UpdateOpsItemResponse$ = [3, n0, _UOIRp,
+    0,
+    [],
+    []
+];
+var UpdateOpsMetadataRequest$ = [3, n0, _UOMR,
+    0,
+    [_OMA, _MTU, _KTD],
+    [0, () => MetadataMap, 64 | 0], 1
+];
+var UpdateOpsMetadataResult$ = [3, n0, _UOMRp,
+    0,
+    [_OMA],
+    [0]
+];
+var UpdatePatchBaselineRequest$ = [3, n0, _UPBR,
+    0,
+    [_BI, _N, _GF, _AR, _AP, _APCL, _APENS, _RP, _RPA, _D, _So, _ASUCS, _Repl],
+    [0, 0, () => PatchFilterGroup$, () => PatchRuleGroup$, 64 | 0, 0, 2, 64 | 0, 0, 0, [() => PatchSourceList, 0], 0, 2], 1
+];
+var UpdatePatchBaselineResult$ = [3, n0, _UPBRp,
+    0,
+    [_BI, _N, _OSp, _GF, _AR, _AP, _APCL, _APENS, _RP, _RPA, _CD, _MD, _D, _So, _ASUCS],
+    [0, 0, 0, () => PatchFilterGroup$, () => PatchRuleGroup$, 64 | 0, 0, 2, 64 | 0, 0, 4, 4, 0, [() => PatchSourceList, 0], 0]
+];
+var UpdateResourceDataSyncRequest$ = [3, n0, _URDSR,
+    0,
+    [_SN, _ST, _SSy],
+    [0, 0, () => ResourceDataSyncSource$], 3
+];
+var UpdateResourceDataSyncResult$ = [3, n0, _URDSRp,
+    0,
+    [],
+    []
+];
+var UpdateServiceSettingRequest$ = [3, n0, _USSR,
+    0,
+    [_SIe, _SVe],
+    [0, 0], 2
+];
+var UpdateServiceSettingResult$ = [3, n0, _USSRp,
+    0,
+    [],
+    []
+];
+var ValidateCloudConnectorRequest$ = [3, n0, _VCCR,
+    0,
+    [_CCI, _MR, _NT],
+    [0, 1, 0], 1
+];
+var ValidateCloudConnectorResult$ = [3, n0, _VCCRa,
+    0,
+    [_VF, _NT],
+    [() => ValidationFindingList, 0]
+];
+var ValidationFinding$ = [3, n0, _VFa,
+    0,
+    [_Ty, _Cod, _M, _PMr, _Sco],
+    [0, 0, 0, 0, () => ValidationFindingScope$]
+];
+var ValidationFindingScope$ = [3, n0, _VFS,
+    0,
+    [_Ty, _I],
+    [0, 0]
+];
+var AccountIdList = [1, n0, _AIL,
+    0, [0,
+        { [_xN]: _AIc }]
+];
+var AccountSharingInfoList = [1, n0, _ASIL,
+    0, [() => AccountSharingInfo$,
+        { [_xN]: _ASI }]
+];
+var ActivationList = [1, n0, _AL,
+    0, () => Activation$
+];
+var AlarmList = [1, n0, _ALl,
+    0, () => Alarm$
+];
+var AlarmStateInformationList = [1, n0, _ASILl,
+    0, () => AlarmStateInformation$
+];
+var AssociationDescriptionList = [1, n0, _ADL,
+    0, [() => AssociationDescription$,
+        { [_xN]: _AD }]
+];
+var AssociationExecutionFilterList = [1, n0, _AEFL,
+    0, [() => AssociationExecutionFilter$,
+        { [_xN]: _AEF }]
+];
+var AssociationExecutionsList = [1, n0, _AEL,
+    0, [() => AssociationExecution$,
+        { [_xN]: _AE }]
+];
+var AssociationExecutionTargetsFilterList = [1, n0, _AETFL,
+    0, [() => AssociationExecutionTargetsFilter$,
+        { [_xN]: _AETF }]
+];
+var AssociationExecutionTargetsList = [1, n0, _AETL,
+    0, [() => AssociationExecutionTarget$,
+        { [_xN]: _AET }]
+];
+var AssociationFilterList = [1, n0, _AFL,
+    0, [() => AssociationFilter$,
+        { [_xN]: _AF }]
+];
+var AssociationList = [1, n0, _ALs,
+    0, [() => Association$,
+        { [_xN]: _As }]
+];
+var AssociationVersionList = [1, n0, _AVL,
+    0, [() => AssociationVersionInfo$,
+        0]
+];
+var AttachmentContentList = [1, n0, _ACL,
+    0, [() => AttachmentContent$,
+        { [_xN]: _ACt }]
+];
+var AttachmentInformationList = [1, n0, _AILt,
+    0, [() => AttachmentInformation$,
+        { [_xN]: _AIt }]
+];
+var AttachmentsSourceList = [1, n0, _ASL,
+    0, () => AttachmentsSource$
+];
+var AutomationExecutionFilterList = [1, n0, _AEFLu,
+    0, () => AutomationExecutionFilter$
+];
+var AutomationExecutionMetadataList = [1, n0, _AEML,
+    0, () => AutomationExecutionMetadata$
+];
+var AutomationTargets = [1, n0, _ATut,
+    0, () => Target$
+];
+var AzureSubscriptionList = [1, n0, _ASLz,
+    0, () => AzureSubscription$
+];
+var CloudConnectorFilterList = [1, n0, _CCFL,
+    0, () => CloudConnectorFilter$
+];
+var CloudConnectorSummaryList = [1, n0, _CCSL,
+    0, () => CloudConnectorSummary$
+];
+var CommandFilterList = [1, n0, _CFL,
+    0, () => CommandFilter$
+];
+var CommandInvocationList = [1, n0, _CIL,
+    0, () => CommandInvocation$
+];
+var CommandList = [1, n0, _CLo,
+    0, [() => Command$,
+        0]
+];
+var CommandPluginList = [1, n0, _CPL,
+    0, () => CommandPlugin$
+];
+var ComplianceItemEntryList = [1, n0, _CIEL,
+    0, () => ComplianceItemEntry$
+];
+var ComplianceItemList = [1, n0, _CILo,
+    0, [() => ComplianceItem$,
+        { [_xN]: _Item }]
+];
+var ComplianceStringFilterList = [1, n0, _CSFL,
+    0, [() => ComplianceStringFilter$,
+        { [_xN]: _CFo }]
+];
+var ComplianceStringFilterValueList = [1, n0, _CSFVL,
+    0, [0,
+        { [_xN]: _FVi }]
+];
+var ComplianceSummaryItemList = [1, n0, _CSIL,
+    0, [() => ComplianceSummaryItem$,
+        { [_xN]: _Item }]
+];
+var CreateAssociationBatchRequestEntries = [1, n0, _CABREr,
+    0, [() => CreateAssociationBatchRequestEntry$,
+        { [_xN]: _en }]
+];
+var DescribeActivationsFilterList = [1, n0, _DAFL,
+    0, () => DescribeActivationsFilter$
+];
+var DocumentFilterList = [1, n0, _DFL,
+    0, [() => DocumentFilter$,
+        { [_xN]: _DFo }]
+];
+var DocumentIdentifierList = [1, n0, _DIL,
+    0, [() => DocumentIdentifier$,
+        { [_xN]: _DIo }]
+];
+var DocumentKeyValuesFilterList = [1, n0, _DKVFL,
+    0, () => DocumentKeyValuesFilter$
+];
+var DocumentParameterList = [1, n0, _DPLo,
+    0, [() => DocumentParameter$,
+        { [_xN]: _DPo }]
+];
+var DocumentRequiresList = [1, n0, _DRL,
+    0, () => DocumentRequires$
+];
+var DocumentReviewCommentList = [1, n0, _DRCL,
+    0, () => DocumentReviewCommentSource$
+];
+var DocumentReviewerResponseList = [1, n0, _DRRL,
+    0, () => DocumentReviewerResponseSource$
+];
+var DocumentVersionList = [1, n0, _DVL,
+    0, () => DocumentVersionInfo$
+];
+var EffectivePatchList = [1, n0, _EPL,
+    0, () => EffectivePatch$
+];
+var FailedCreateAssociationList = [1, n0, _FCAL,
+    0, [() => FailedCreateAssociation$,
+        { [_xN]: _FCAE }]
+];
+var GcpProjectList = [1, n0, _GPL,
+    0, () => GcpProject$
+];
+var GetResourcePoliciesResponseEntries = [1, n0, _GRPREe,
+    0, () => GetResourcePoliciesResponseEntry$
+];
+var InstanceAssociationList = [1, n0, _IAL,
+    0, () => InstanceAssociation$
+];
+var InstanceAssociationStatusInfos = [1, n0, _IASI,
+    0, () => InstanceAssociationStatusInfo$
+];
+var InstanceInformationFilterList = [1, n0, _IIFL,
+    0, [() => InstanceInformationFilter$,
+        { [_xN]: _IIF }]
+];
+var InstanceInformationFilterValueSet = [1, n0, _IIFVS,
+    0, [0,
+        { [_xN]: _IIFV }]
+];
+var InstanceInformationList = [1, n0, _IIL,
+    0, [() => InstanceInformation$,
+        { [_xN]: _IInst }]
+];
+var InstanceInformationStringFilterList = [1, n0, _IISFL,
+    0, [() => InstanceInformationStringFilter$,
+        { [_xN]: _IISF }]
+];
+var InstancePatchStateFilterList = [1, n0, _IPSFL,
+    0, () => InstancePatchStateFilter$
+];
+var InstancePatchStateList = [1, n0, _IPSL,
+    0, [() => InstancePatchState$,
+        0]
+];
+var InstancePatchStatesList = [1, n0, _IPSLn,
+    0, [() => InstancePatchState$,
+        0]
+];
+var InstanceProperties = [1, n0, _IPn,
+    0, [() => InstanceProperty$,
+        { [_xN]: _IPns }]
+];
+var InstancePropertyFilterList = [1, n0, _IPFL,
+    0, [() => InstancePropertyFilter$,
+        { [_xN]: _IPF }]
+];
+var InstancePropertyFilterValueSet = [1, n0, _IPFVS,
+    0, [0,
+        { [_xN]: _IPFV }]
+];
+var InstancePropertyStringFilterList = [1, n0, _IPSFLn,
+    0, [() => InstancePropertyStringFilter$,
+        { [_xN]: _IPSFn }]
+];
+var InventoryAggregatorList = [1, n0, _IALn,
+    0, [() => InventoryAggregator$,
+        { [_xN]: _Agg }]
+];
+var InventoryDeletionsList = [1, n0, _IDL,
+    0, () => InventoryDeletionStatusItem$
+];
+var InventoryDeletionSummaryItems = [1, n0, _IDSInv,
+    0, () => InventoryDeletionSummaryItem$
+];
+var InventoryFilterList = [1, n0, _IFL,
+    0, [() => InventoryFilter$,
+        { [_xN]: _IFn }]
+];
+var InventoryFilterValueList = [1, n0, _IFVL,
+    0, [0,
+        { [_xN]: _FVi }]
+];
+var InventoryGroupList = [1, n0, _IGL,
+    0, [() => InventoryGroup$,
+        { [_xN]: _IG }]
+];
+var InventoryItemAttributeList = [1, n0, _IIAL,
+    0, [() => InventoryItemAttribute$,
+        { [_xN]: _Attr }]
+];
+var InventoryItemList = [1, n0, _IILn,
+    0, [() => InventoryItem$,
+        { [_xN]: _Item }]
+];
+var InventoryItemSchemaResultList = [1, n0, _IISRL,
+    0, [() => InventoryItemSchema$,
+        0]
+];
+var InventoryResultEntityList = [1, n0, _IREL,
+    0, [() => InventoryResultEntity$,
+        { [_xN]: _Entit }]
+];
+var MaintenanceWindowExecutionList = [1, n0, _MWEL,
+    0, () => MaintenanceWindowExecution$
+];
+var MaintenanceWindowExecutionTaskIdentityList = [1, n0, _MWETIL,
+    0, () => MaintenanceWindowExecutionTaskIdentity$
+];
+var MaintenanceWindowExecutionTaskInvocationIdentityList = [1, n0, _MWETIIL,
+    0, [() => MaintenanceWindowExecutionTaskInvocationIdentity$,
+        0]
+];
+var MaintenanceWindowFilterList = [1, n0, _MWFL,
+    0, () => MaintenanceWindowFilter$
+];
+var MaintenanceWindowIdentityList = [1, n0, _MWIL,
+    0, [() => MaintenanceWindowIdentity$,
+        0]
+];
+var MaintenanceWindowsForTargetList = [1, n0, _MWFTL,
+    0, () => MaintenanceWindowIdentityForTarget$
+];
+var MaintenanceWindowTargetList = [1, n0, _MWTL,
+    0, [() => MaintenanceWindowTarget$,
+        0]
+];
+var MaintenanceWindowTaskList = [1, n0, _MWTLa,
+    0, [() => MaintenanceWindowTask$,
+        0]
+];
+var MaintenanceWindowTaskParametersList = [1, n0, _MWTPL,
+    8, [() => MaintenanceWindowTaskParameters,
+        0]
+];
+var MaintenanceWindowTaskParameterValueList = [1, n0, _MWTPVL,
+    8, [() => MaintenanceWindowTaskParameterValue,
+        0]
+];
+var NodeAggregatorList = [1, n0, _NAL,
+    0, [() => NodeAggregator$,
+        { [_xN]: _NA }]
+];
+var NodeFilterList = [1, n0, _NFL,
+    0, [() => NodeFilter$,
+        { [_xN]: _NF }]
+];
+var NodeFilterValueList = [1, n0, _NFVL,
+    0, [0,
+        { [_xN]: _FVi }]
+];
+var NodeList = [1, n0, _NL,
+    0, [() => Node$,
+        0]
+];
+var OpsAggregatorList = [1, n0, _OAL,
+    0, [() => OpsAggregator$,
+        { [_xN]: _Agg }]
+];
+var OpsEntityList = [1, n0, _OEL,
+    0, [() => OpsEntity$,
+        { [_xN]: _Entit }]
+];
+var OpsFilterList = [1, n0, _OFL,
+    0, [() => OpsFilter$,
+        { [_xN]: _OF }]
+];
+var OpsFilterValueList = [1, n0, _OFVL,
+    0, [0,
+        { [_xN]: _FVi }]
+];
+var OpsItemEventFilters = [1, n0, _OIEFp,
+    0, () => OpsItemEventFilter$
+];
+var OpsItemEventSummaries = [1, n0, _OIESp,
+    0, () => OpsItemEventSummary$
+];
+var OpsItemFilters = [1, n0, _OIF,
+    0, () => OpsItemFilter$
+];
+var OpsItemNotifications = [1, n0, _OINp,
+    0, () => OpsItemNotification$
+];
+var OpsItemRelatedItemsFilters = [1, n0, _OIRIFp,
+    0, () => OpsItemRelatedItemsFilter$
+];
+var OpsItemRelatedItemSummaries = [1, n0, _OIRISp,
+    0, () => OpsItemRelatedItemSummary$
+];
+var OpsItemSummaries = [1, n0, _OIS,
+    0, () => OpsItemSummary$
+];
+var OpsMetadataFilterList = [1, n0, _OMFL,
+    0, () => OpsMetadataFilter$
+];
+var OpsMetadataList = [1, n0, _OML,
+    0, () => OpsMetadata$
+];
+var OpsResultAttributeList = [1, n0, _ORAL,
+    0, [() => OpsResultAttribute$,
+        { [_xN]: _ORA }]
+];
+var ParameterHistoryList = [1, n0, _PHL,
+    0, [() => ParameterHistory$,
+        0]
+];
+var ParameterList = [1, n0, _PL,
+    0, [() => Parameter$,
+        0]
+];
+var ParameterMetadataList = [1, n0, _PML,
+    0, () => ParameterMetadata$
+];
+var ParameterPolicyList = [1, n0, _PPLa,
+    0, () => ParameterInlinePolicy$
+];
+var ParametersFilterList = [1, n0, _PFL,
+    0, () => ParametersFilter$
+];
+var ParameterStringFilterList = [1, n0, _PSFL,
+    0, () => ParameterStringFilter$
+];
+var PatchBaselineIdentityList = [1, n0, _PBIL,
+    0, () => PatchBaselineIdentity$
+];
+var PatchComplianceDataList = [1, n0, _PCDL,
+    0, () => PatchComplianceData$
+];
+var PatchFilterList = [1, n0, _PFLa,
+    0, () => PatchFilter$
+];
+var PatchGroupPatchBaselineMappingList = [1, n0, _PGPBML,
+    0, () => PatchGroupPatchBaselineMapping$
+];
+var PatchList = [1, n0, _PLa,
+    0, () => Patch$
+];
+var PatchOrchestratorFilterList = [1, n0, _POFL,
+    0, () => PatchOrchestratorFilter$
+];
+var PatchRuleList = [1, n0, _PRL,
+    0, () => PatchRule$
+];
+var PatchSourceList = [1, n0, _PSL,
+    0, [() => PatchSource$,
+        0]
+];
+var PlatformTypeList = [1, n0, _PTL,
+    0, [0,
+        { [_xN]: _PTla }]
+];
+var RegistrationMetadataList = [1, n0, _RML,
+    0, () => RegistrationMetadataItem$
+];
+var RelatedOpsItems = [1, n0, _ROI,
+    0, () => RelatedOpsItem$
+];
+var ResourceComplianceSummaryItemList = [1, n0, _RCSIL,
+    0, [() => ResourceComplianceSummaryItem$,
+        { [_xN]: _Item }]
+];
+var ResourceDataSyncItemList = [1, n0, _RDSIL,
+    0, () => ResourceDataSyncItem$
+];
+var ResourceDataSyncOrganizationalUnitList = [1, n0, _RDSOUL,
+    0, () => ResourceDataSyncOrganizationalUnit$
+];
+var ResultAttributeList = [1, n0, _RAL,
+    0, [() => ResultAttribute$,
+        { [_xN]: _RAesu }]
+];
+var ReviewInformationList = [1, n0, _RIL,
+    0, [() => ReviewInformation$,
+        { [_xN]: _RIe }]
+];
+var Runbooks = [1, n0, _R,
+    0, () => Runbook$
+];
+var ScheduledWindowExecutionList = [1, n0, _SWEL,
+    0, () => ScheduledWindowExecution$
+];
+var SessionFilterList = [1, n0, _SFL,
+    0, () => SessionFilter$
+];
+var SessionList = [1, n0, _SLe,
+    0, () => Session$
+];
+var StepExecutionFilterList = [1, n0, _SEFL,
+    0, () => StepExecutionFilter$
+];
+var StepExecutionList = [1, n0, _SEL,
+    0, () => StepExecution$
+];
+var TagList = [1, n0, _TLa,
+    0, () => Tag$
+];
+var TargetLocations = [1, n0, _TL,
+    0, () => TargetLocation$
+];
+var TargetPreviewList = [1, n0, _TPL,
+    0, () => TargetPreview$
+];
+var Targets = [1, n0, _Ta,
+    0, () => Target$
+];
+var ValidationFindingList = [1, n0, _VFL,
+    0, () => ValidationFinding$
+];
+var InventoryResultItemMap = [2, n0, _IRIM,
+    0, 0, () => InventoryResultItem$
+];
+var MaintenanceWindowTaskParameters = [2, n0, _MWTP,
+    8, [0,
+        0],
+    [() => MaintenanceWindowTaskParameterValueExpression$,
+        0]
+];
+var MetadataMap = [2, n0, _MM,
+    0, 0, () => MetadataValue$
+];
+var OpsEntityItemMap = [2, n0, _OEIM,
+    0, 0, () => OpsEntityItem$
+];
+var OpsItemOperationalData = [2, n0, _OIOD,
+    0, 0, () => OpsItemDataValue$
+];
+var _Parameters = [2, n0, _P,
+    8, 0, 64 | 0
+];
+var CloudConnectorConfiguration$ = [4, n0, _CCC,
+    0,
+    [_ACz, _GC],
+    [() => AzureConfiguration$, () => GcpConfiguration$]
+];
+var ConfigurationTargets$ = [4, n0, _CTon,
+    0,
+    [_Sub],
+    [() => AzureSubscriptionList]
+];
+var ExecutionInputs$ = [4, n0, _EIx,
+    0,
+    [_Aut],
+    [() => AutomationExecutionInputs$]
+];
+var ExecutionPreview$ = [4, n0, _EPx,
+    0,
+    [_Aut],
+    [() => AutomationExecutionPreview$]
+];
+var GcpConfigurationTargets$ = [4, n0, _GCT,
+    0,
+    [_Proj],
+    [() => GcpProjectList]
+];
+var NodeType$ = [4, n0, _NTo,
+    0,
+    [_Ins],
+    [[() => InstanceInfo$, 0]]
+];
+var AddTagsToResource$ = [9, n0, _ATTR,
+    0, () => AddTagsToResourceRequest$, () => AddTagsToResourceResult$
+];
+var AssociateOpsItemRelatedItem$ = [9, n0, _AOIRI,
+    0, () => AssociateOpsItemRelatedItemRequest$, () => AssociateOpsItemRelatedItemResponse$
+];
+var CancelCommand$ = [9, n0, _CCa,
+    0, () => CancelCommandRequest$, () => CancelCommandResult$
+];
+var CancelMaintenanceWindowExecution$ = [9, n0, _CMWE,
+    0, () => CancelMaintenanceWindowExecutionRequest$, () => CancelMaintenanceWindowExecutionResult$
+];
+var CreateActivation$ = [9, n0, _CAre,
+    0, () => CreateActivationRequest$, () => CreateActivationResult$
+];
+var CreateAssociation$ = [9, n0, _CArea,
+    0, () => CreateAssociationRequest$, () => CreateAssociationResult$
+];
+var CreateAssociationBatch$ = [9, n0, _CAB,
+    0, () => CreateAssociationBatchRequest$, () => CreateAssociationBatchResult$
+];
+var CreateCloudConnector$ = [9, n0, _CCCr,
+    0, () => CreateCloudConnectorRequest$, () => CreateCloudConnectorResult$
+];
+var CreateDocument$ = [9, n0, _CDre,
+    0, () => CreateDocumentRequest$, () => CreateDocumentResult$
+];
+var CreateMaintenanceWindow$ = [9, n0, _CMW,
+    0, () => CreateMaintenanceWindowRequest$, () => CreateMaintenanceWindowResult$
+];
+var CreateOpsItem$ = [9, n0, _COI,
+    0, () => CreateOpsItemRequest$, () => CreateOpsItemResponse$
+];
+var CreateOpsMetadata$ = [9, n0, _COM,
+    0, () => CreateOpsMetadataRequest$, () => CreateOpsMetadataResult$
+];
+var CreatePatchBaseline$ = [9, n0, _CPB,
+    0, () => CreatePatchBaselineRequest$, () => CreatePatchBaselineResult$
+];
+var CreateResourceDataSync$ = [9, n0, _CRDS,
+    0, () => CreateResourceDataSyncRequest$, () => CreateResourceDataSyncResult$
+];
+var DeleteActivation$ = [9, n0, _DA,
+    0, () => DeleteActivationRequest$, () => DeleteActivationResult$
+];
+var DeleteAssociation$ = [9, n0, _DAe,
+    0, () => DeleteAssociationRequest$, () => DeleteAssociationResult$
+];
+var DeleteCloudConnector$ = [9, n0, _DCC,
+    0, () => DeleteCloudConnectorRequest$, () => DeleteCloudConnectorResult$
+];
+var DeleteDocument$ = [9, n0, _DDe,
+    0, () => DeleteDocumentRequest$, () => DeleteDocumentResult$
+];
+var DeleteInventory$ = [9, n0, _DIe,
+    0, () => DeleteInventoryRequest$, () => DeleteInventoryResult$
+];
+var DeleteMaintenanceWindow$ = [9, n0, _DMW,
+    0, () => DeleteMaintenanceWindowRequest$, () => DeleteMaintenanceWindowResult$
+];
+var DeleteOpsItem$ = [9, n0, _DOI,
+    0, () => DeleteOpsItemRequest$, () => DeleteOpsItemResponse$
+];
+var DeleteOpsMetadata$ = [9, n0, _DOM,
+    0, () => DeleteOpsMetadataRequest$, () => DeleteOpsMetadataResult$
+];
+var DeleteParameter$ = [9, n0, _DPe,
+    0, () => DeleteParameterRequest$, () => DeleteParameterResult$
+];
+var DeleteParameters$ = [9, n0, _DPel,
+    0, () => DeleteParametersRequest$, () => DeleteParametersResult$
+];
+var DeletePatchBaseline$ = [9, n0, _DPB,
+    0, () => DeletePatchBaselineRequest$, () => DeletePatchBaselineResult$
+];
+var DeleteResourceDataSync$ = [9, n0, _DRDS,
+    0, () => DeleteResourceDataSyncRequest$, () => DeleteResourceDataSyncResult$
+];
+var DeleteResourcePolicy$ = [9, n0, _DRP,
+    0, () => DeleteResourcePolicyRequest$, () => DeleteResourcePolicyResponse$
+];
+var DeregisterDefaultHostManagementConfiguration$ = [9, n0, _DDHMC,
+    2, () => DeregisterDefaultHostManagementConfigurationRequest$, () => DeregisterDefaultHostManagementConfigurationResult$
+];
+var DeregisterManagedInstance$ = [9, n0, _DMI,
+    0, () => DeregisterManagedInstanceRequest$, () => DeregisterManagedInstanceResult$
+];
+var DeregisterPatchBaselineForPatchGroup$ = [9, n0, _DPBFPG,
+    0, () => DeregisterPatchBaselineForPatchGroupRequest$, () => DeregisterPatchBaselineForPatchGroupResult$
+];
+var DeregisterTargetFromMaintenanceWindow$ = [9, n0, _DTFMW,
+    0, () => DeregisterTargetFromMaintenanceWindowRequest$, () => DeregisterTargetFromMaintenanceWindowResult$
+];
+var DeregisterTaskFromMaintenanceWindow$ = [9, n0, _DTFMWe,
+    0, () => DeregisterTaskFromMaintenanceWindowRequest$, () => DeregisterTaskFromMaintenanceWindowResult$
+];
+var DescribeActivations$ = [9, n0, _DAes,
+    0, () => DescribeActivationsRequest$, () => DescribeActivationsResult$
+];
+var DescribeAssociation$ = [9, n0, _DAesc,
+    0, () => DescribeAssociationRequest$, () => DescribeAssociationResult$
+];
+var DescribeAssociationExecutions$ = [9, n0, _DAEe,
+    0, () => DescribeAssociationExecutionsRequest$, () => DescribeAssociationExecutionsResult$
+];
+var DescribeAssociationExecutionTargets$ = [9, n0, _DAET,
+    0, () => DescribeAssociationExecutionTargetsRequest$, () => DescribeAssociationExecutionTargetsResult$
+];
+var DescribeAutomationExecutions$ = [9, n0, _DAEes,
+    0, () => DescribeAutomationExecutionsRequest$, () => DescribeAutomationExecutionsResult$
+];
+var DescribeAutomationStepExecutions$ = [9, n0, _DASE,
+    0, () => DescribeAutomationStepExecutionsRequest$, () => DescribeAutomationStepExecutionsResult$
+];
+var DescribeAvailablePatches$ = [9, n0, _DAP,
+    0, () => DescribeAvailablePatchesRequest$, () => DescribeAvailablePatchesResult$
+];
+var DescribeDocument$ = [9, n0, _DDes,
+    0, () => DescribeDocumentRequest$, () => DescribeDocumentResult$
+];
+var DescribeDocumentPermission$ = [9, n0, _DDP,
+    0, () => DescribeDocumentPermissionRequest$, () => DescribeDocumentPermissionResponse$
+];
+var DescribeEffectiveInstanceAssociations$ = [9, n0, _DEIA,
+    0, () => DescribeEffectiveInstanceAssociationsRequest$, () => DescribeEffectiveInstanceAssociationsResult$
+];
+var DescribeEffectivePatchesForPatchBaseline$ = [9, n0, _DEPFPB,
+    0, () => DescribeEffectivePatchesForPatchBaselineRequest$, () => DescribeEffectivePatchesForPatchBaselineResult$
+];
+var DescribeInstanceAssociationsStatus$ = [9, n0, _DIAS,
+    0, () => DescribeInstanceAssociationsStatusRequest$, () => DescribeInstanceAssociationsStatusResult$
+];
+var DescribeInstanceInformation$ = [9, n0, _DIIe,
+    0, () => DescribeInstanceInformationRequest$, () => DescribeInstanceInformationResult$
+];
+var DescribeInstancePatches$ = [9, n0, _DIP,
+    0, () => DescribeInstancePatchesRequest$, () => DescribeInstancePatchesResult$
+];
+var DescribeInstancePatchStates$ = [9, n0, _DIPS,
+    0, () => DescribeInstancePatchStatesRequest$, () => DescribeInstancePatchStatesResult$
+];
+var DescribeInstancePatchStatesForPatchGroup$ = [9, n0, _DIPSFPG,
+    0, () => DescribeInstancePatchStatesForPatchGroupRequest$, () => DescribeInstancePatchStatesForPatchGroupResult$
+];
+var DescribeInstanceProperties$ = [9, n0, _DIPe,
+    0, () => DescribeInstancePropertiesRequest$, () => DescribeInstancePropertiesResult$
+];
+var DescribeInventoryDeletions$ = [9, n0, _DID,
+    0, () => DescribeInventoryDeletionsRequest$, () => DescribeInventoryDeletionsResult$
+];
+var DescribeMaintenanceWindowExecutions$ = [9, n0, _DMWE,
+    0, () => DescribeMaintenanceWindowExecutionsRequest$, () => DescribeMaintenanceWindowExecutionsResult$
+];
+var DescribeMaintenanceWindowExecutionTaskInvocations$ = [9, n0, _DMWETI,
+    0, () => DescribeMaintenanceWindowExecutionTaskInvocationsRequest$, () => DescribeMaintenanceWindowExecutionTaskInvocationsResult$
+];
+var DescribeMaintenanceWindowExecutionTasks$ = [9, n0, _DMWET,
+    0, () => DescribeMaintenanceWindowExecutionTasksRequest$, () => DescribeMaintenanceWindowExecutionTasksResult$
+];
+var DescribeMaintenanceWindows$ = [9, n0, _DMWe,
+    0, () => DescribeMaintenanceWindowsRequest$, () => DescribeMaintenanceWindowsResult$
+];
+var DescribeMaintenanceWindowSchedule$ = [9, n0, _DMWS,
+    0, () => DescribeMaintenanceWindowScheduleRequest$, () => DescribeMaintenanceWindowScheduleResult$
+];
+var DescribeMaintenanceWindowsForTarget$ = [9, n0, _DMWFT,
+    0, () => DescribeMaintenanceWindowsForTargetRequest$, () => DescribeMaintenanceWindowsForTargetResult$
+];
+var DescribeMaintenanceWindowTargets$ = [9, n0, _DMWT,
+    0, () => DescribeMaintenanceWindowTargetsRequest$, () => DescribeMaintenanceWindowTargetsResult$
+];
+var DescribeMaintenanceWindowTasks$ = [9, n0, _DMWTe,
+    0, () => DescribeMaintenanceWindowTasksRequest$, () => DescribeMaintenanceWindowTasksResult$
+];
+var DescribeOpsItems$ = [9, n0, _DOIe,
+    0, () => DescribeOpsItemsRequest$, () => DescribeOpsItemsResponse$
+];
+var DescribeParameters$ = [9, n0, _DPes,
+    0, () => DescribeParametersRequest$, () => DescribeParametersResult$
+];
+var DescribePatchBaselines$ = [9, n0, _DPBe,
+    0, () => DescribePatchBaselinesRequest$, () => DescribePatchBaselinesResult$
+];
+var DescribePatchGroups$ = [9, n0, _DPG,
+    0, () => DescribePatchGroupsRequest$, () => DescribePatchGroupsResult$
+];
+var DescribePatchGroupState$ = [9, n0, _DPGS,
+    0, () => DescribePatchGroupStateRequest$, () => DescribePatchGroupStateResult$
+];
+var DescribePatchProperties$ = [9, n0, _DPP,
+    0, () => DescribePatchPropertiesRequest$, () => DescribePatchPropertiesResult$
+];
+var DescribeSessions$ = [9, n0, _DSes,
+    0, () => DescribeSessionsRequest$, () => DescribeSessionsResponse$
+];
+var DisassociateOpsItemRelatedItem$ = [9, n0, _DOIRI,
+    0, () => DisassociateOpsItemRelatedItemRequest$, () => DisassociateOpsItemRelatedItemResponse$
+];
+var GetAccessToken$ = [9, n0, _GAT,
+    0, () => GetAccessTokenRequest$, () => GetAccessTokenResponse$
+];
+var GetAutomationExecution$ = [9, n0, _GAE,
+    0, () => GetAutomationExecutionRequest$, () => GetAutomationExecutionResult$
+];
+var GetCalendarState$ = [9, n0, _GCS,
+    0, () => GetCalendarStateRequest$, () => GetCalendarStateResponse$
+];
+var GetCloudConnector$ = [9, n0, _GCC,
+    0, () => GetCloudConnectorRequest$, () => GetCloudConnectorResult$
+];
+var GetCommandInvocation$ = [9, n0, _GCI,
+    0, () => GetCommandInvocationRequest$, () => GetCommandInvocationResult$
+];
+var GetConnectionStatus$ = [9, n0, _GCSe,
+    0, () => GetConnectionStatusRequest$, () => GetConnectionStatusResponse$
+];
+var GetDefaultPatchBaseline$ = [9, n0, _GDPB,
+    0, () => GetDefaultPatchBaselineRequest$, () => GetDefaultPatchBaselineResult$
+];
+var GetDeployablePatchSnapshotForInstance$ = [9, n0, _GDPSFI,
+    0, () => GetDeployablePatchSnapshotForInstanceRequest$, () => GetDeployablePatchSnapshotForInstanceResult$
+];
+var GetDocument$ = [9, n0, _GD,
+    0, () => GetDocumentRequest$, () => GetDocumentResult$
+];
+var GetExecutionPreview$ = [9, n0, _GEP,
+    0, () => GetExecutionPreviewRequest$, () => GetExecutionPreviewResponse$
+];
+var GetInventory$ = [9, n0, _GI,
+    0, () => GetInventoryRequest$, () => GetInventoryResult$
+];
+var GetInventorySchema$ = [9, n0, _GIS,
+    0, () => GetInventorySchemaRequest$, () => GetInventorySchemaResult$
+];
+var GetMaintenanceWindow$ = [9, n0, _GMW,
+    0, () => GetMaintenanceWindowRequest$, () => GetMaintenanceWindowResult$
+];
+var GetMaintenanceWindowExecution$ = [9, n0, _GMWE,
+    0, () => GetMaintenanceWindowExecutionRequest$, () => GetMaintenanceWindowExecutionResult$
+];
+var GetMaintenanceWindowExecutionTask$ = [9, n0, _GMWET,
+    0, () => GetMaintenanceWindowExecutionTaskRequest$, () => GetMaintenanceWindowExecutionTaskResult$
+];
+var GetMaintenanceWindowExecutionTaskInvocation$ = [9, n0, _GMWETI,
+    0, () => GetMaintenanceWindowExecutionTaskInvocationRequest$, () => GetMaintenanceWindowExecutionTaskInvocationResult$
+];
+var GetMaintenanceWindowTask$ = [9, n0, _GMWT,
+    0, () => GetMaintenanceWindowTaskRequest$, () => GetMaintenanceWindowTaskResult$
+];
+var GetOpsItem$ = [9, n0, _GOI,
+    0, () => GetOpsItemRequest$, () => GetOpsItemResponse$
+];
+var GetOpsMetadata$ = [9, n0, _GOM,
+    0, () => GetOpsMetadataRequest$, () => GetOpsMetadataResult$
+];
+var GetOpsSummary$ = [9, n0, _GOS,
+    0, () => GetOpsSummaryRequest$, () => GetOpsSummaryResult$
+];
+var GetParameter$ = [9, n0, _GPe,
+    0, () => GetParameterRequest$, () => GetParameterResult$
+];
+var GetParameterHistory$ = [9, n0, _GPH,
+    0, () => GetParameterHistoryRequest$, () => GetParameterHistoryResult$
+];
+var GetParameters$ = [9, n0, _GPet,
+    0, () => GetParametersRequest$, () => GetParametersResult$
+];
+var GetParametersByPath$ = [9, n0, _GPBP,
+    0, () => GetParametersByPathRequest$, () => GetParametersByPathResult$
+];
+var GetPatchBaseline$ = [9, n0, _GPB,
+    0, () => GetPatchBaselineRequest$, () => GetPatchBaselineResult$
+];
+var GetPatchBaselineForPatchGroup$ = [9, n0, _GPBFPG,
+    0, () => GetPatchBaselineForPatchGroupRequest$, () => GetPatchBaselineForPatchGroupResult$
+];
+var GetResourcePolicies$ = [9, n0, _GRP,
+    0, () => GetResourcePoliciesRequest$, () => GetResourcePoliciesResponse$
+];
+var GetServiceSetting$ = [9, n0, _GSS,
+    0, () => GetServiceSettingRequest$, () => GetServiceSettingResult$
+];
+var LabelParameterVersion$ = [9, n0, _LPV,
+    0, () => LabelParameterVersionRequest$, () => LabelParameterVersionResult$
+];
+var ListAssociations$ = [9, n0, _LA,
+    0, () => ListAssociationsRequest$, () => ListAssociationsResult$
+];
+var ListAssociationVersions$ = [9, n0, _LAV,
+    0, () => ListAssociationVersionsRequest$, () => ListAssociationVersionsResult$
+];
+var ListCloudConnectors$ = [9, n0, _LCC,
+    0, () => ListCloudConnectorsRequest$, () => ListCloudConnectorsResult$
+];
+var ListCommandInvocations$ = [9, n0, _LCI,
+    0, () => ListCommandInvocationsRequest$, () => ListCommandInvocationsResult$
+];
+var ListCommands$ = [9, n0, _LCi,
+    0, () => ListCommandsRequest$, () => ListCommandsResult$
+];
+var ListComplianceItems$ = [9, n0, _LCIi,
+    0, () => ListComplianceItemsRequest$, () => ListComplianceItemsResult$
+];
+var ListComplianceSummaries$ = [9, n0, _LCS,
+    0, () => ListComplianceSummariesRequest$, () => ListComplianceSummariesResult$
+];
+var ListDocumentMetadataHistory$ = [9, n0, _LDMH,
+    0, () => ListDocumentMetadataHistoryRequest$, () => ListDocumentMetadataHistoryResponse$
+];
+var ListDocuments$ = [9, n0, _LD,
+    0, () => ListDocumentsRequest$, () => ListDocumentsResult$
+];
+var ListDocumentVersions$ = [9, n0, _LDV,
+    0, () => ListDocumentVersionsRequest$, () => ListDocumentVersionsResult$
+];
+var ListInventoryEntries$ = [9, n0, _LIE,
+    0, () => ListInventoryEntriesRequest$, () => ListInventoryEntriesResult$
+];
+var ListNodes$ = [9, n0, _LN,
+    0, () => ListNodesRequest$, () => ListNodesResult$
+];
+var ListNodesSummary$ = [9, n0, _LNS,
+    0, () => ListNodesSummaryRequest$, () => ListNodesSummaryResult$
+];
+var ListOpsItemEvents$ = [9, n0, _LOIE,
+    0, () => ListOpsItemEventsRequest$, () => ListOpsItemEventsResponse$
+];
+var ListOpsItemRelatedItems$ = [9, n0, _LOIRI,
+    0, () => ListOpsItemRelatedItemsRequest$, () => ListOpsItemRelatedItemsResponse$
+];
+var ListOpsMetadata$ = [9, n0, _LOM,
+    0, () => ListOpsMetadataRequest$, () => ListOpsMetadataResult$
+];
+var ListResourceComplianceSummaries$ = [9, n0, _LRCS,
+    0, () => ListResourceComplianceSummariesRequest$, () => ListResourceComplianceSummariesResult$
+];
+var ListResourceDataSync$ = [9, n0, _LRDS,
+    0, () => ListResourceDataSyncRequest$, () => ListResourceDataSyncResult$
+];
+var ListTagsForResource$ = [9, n0, _LTFR,
+    0, () => ListTagsForResourceRequest$, () => ListTagsForResourceResult$
+];
+var ModifyDocumentPermission$ = [9, n0, _MDP,
+    0, () => ModifyDocumentPermissionRequest$, () => ModifyDocumentPermissionResponse$
+];
+var PutComplianceItems$ = [9, n0, _PCI,
+    0, () => PutComplianceItemsRequest$, () => PutComplianceItemsResult$
+];
+var PutInventory$ = [9, n0, _PIu,
+    0, () => PutInventoryRequest$, () => PutInventoryResult$
+];
+var PutParameter$ = [9, n0, _PP,
+    0, () => PutParameterRequest$, () => PutParameterResult$
+];
+var PutResourcePolicy$ = [9, n0, _PRP,
+    0, () => PutResourcePolicyRequest$, () => PutResourcePolicyResponse$
+];
+var RegisterDefaultHostManagementConfiguration$ = [9, n0, _RDHMC,
+    2, () => RegisterDefaultHostManagementConfigurationRequest$, () => RegisterDefaultHostManagementConfigurationResult$
+];
+var RegisterDefaultPatchBaseline$ = [9, n0, _RDPB,
+    0, () => RegisterDefaultPatchBaselineRequest$, () => RegisterDefaultPatchBaselineResult$
+];
+var RegisterPatchBaselineForPatchGroup$ = [9, n0, _RPBFPG,
+    0, () => RegisterPatchBaselineForPatchGroupRequest$, () => RegisterPatchBaselineForPatchGroupResult$
+];
+var RegisterTargetWithMaintenanceWindow$ = [9, n0, _RTWMW,
+    0, () => RegisterTargetWithMaintenanceWindowRequest$, () => RegisterTargetWithMaintenanceWindowResult$
+];
+var RegisterTaskWithMaintenanceWindow$ = [9, n0, _RTWMWe,
+    0, () => RegisterTaskWithMaintenanceWindowRequest$, () => RegisterTaskWithMaintenanceWindowResult$
+];
+var RemoveTagsFromResource$ = [9, n0, _RTFR,
+    0, () => RemoveTagsFromResourceRequest$, () => RemoveTagsFromResourceResult$
+];
+var ResetServiceSetting$ = [9, n0, _RSS,
+    0, () => ResetServiceSettingRequest$, () => ResetServiceSettingResult$
+];
+var ResumeSession$ = [9, n0, _RSe,
+    0, () => ResumeSessionRequest$, () => ResumeSessionResponse$
+];
+var SendAutomationSignal$ = [9, n0, _SAS,
+    0, () => SendAutomationSignalRequest$, () => SendAutomationSignalResult$
+];
+var SendCommand$ = [9, n0, _SCe,
+    0, () => SendCommandRequest$, () => SendCommandResult$
+];
+var StartAccessRequest$ = [9, n0, _SAR,
+    0, () => StartAccessRequestRequest$, () => StartAccessRequestResponse$
+];
+var StartAssociationsOnce$ = [9, n0, _SAO,
+    0, () => StartAssociationsOnceRequest$, () => StartAssociationsOnceResult$
+];
+var StartAutomationExecution$ = [9, n0, _SAEt,
+    0, () => StartAutomationExecutionRequest$, () => StartAutomationExecutionResult$
+];
+var StartChangeRequestExecution$ = [9, n0, _SCRE,
+    0, () => StartChangeRequestExecutionRequest$, () => StartChangeRequestExecutionResult$
+];
+var StartExecutionPreview$ = [9, n0, _SEP,
+    0, () => StartExecutionPreviewRequest$, () => StartExecutionPreviewResponse$
+];
+var StartSession$ = [9, n0, _SSta,
+    0, () => StartSessionRequest$, () => StartSessionResponse$
+];
+var StopAutomationExecution$ = [9, n0, _SAEto,
+    0, () => StopAutomationExecutionRequest$, () => StopAutomationExecutionResult$
+];
+var TerminateSession$ = [9, n0, _TSe,
+    0, () => TerminateSessionRequest$, () => TerminateSessionResponse$
+];
+var UnlabelParameterVersion$ = [9, n0, _UPV,
+    0, () => UnlabelParameterVersionRequest$, () => UnlabelParameterVersionResult$
+];
+var UpdateAssociation$ = [9, n0, _UAp,
+    0, () => UpdateAssociationRequest$, () => UpdateAssociationResult$
+];
+var UpdateAssociationStatus$ = [9, n0, _UAS,
+    0, () => UpdateAssociationStatusRequest$, () => UpdateAssociationStatusResult$
+];
+var UpdateCloudConnector$ = [9, n0, _UCC,
+    0, () => UpdateCloudConnectorRequest$, () => UpdateCloudConnectorResult$
+];
+var UpdateDocument$ = [9, n0, _UD,
+    0, () => UpdateDocumentRequest$, () => UpdateDocumentResult$
+];
+var UpdateDocumentDefaultVersion$ = [9, n0, _UDDV,
+    0, () => UpdateDocumentDefaultVersionRequest$, () => UpdateDocumentDefaultVersionResult$
+];
+var UpdateDocumentMetadata$ = [9, n0, _UDM,
+    0, () => UpdateDocumentMetadataRequest$, () => UpdateDocumentMetadataResponse$
+];
+var UpdateMaintenanceWindow$ = [9, n0, _UMW,
+    0, () => UpdateMaintenanceWindowRequest$, () => UpdateMaintenanceWindowResult$
+];
+var UpdateMaintenanceWindowTarget$ = [9, n0, _UMWT,
+    0, () => UpdateMaintenanceWindowTargetRequest$, () => UpdateMaintenanceWindowTargetResult$
+];
+var UpdateMaintenanceWindowTask$ = [9, n0, _UMWTp,
+    0, () => UpdateMaintenanceWindowTaskRequest$, () => UpdateMaintenanceWindowTaskResult$
+];
+var UpdateManagedInstanceRole$ = [9, n0, _UMIR,
+    0, () => UpdateManagedInstanceRoleRequest$, () => UpdateManagedInstanceRoleResult$
+];
+var UpdateOpsItem$ = [9, n0, _UOI,
+    0, () => UpdateOpsItemRequest$, () => UpdateOpsItemResponse$
+];
+var UpdateOpsMetadata$ = [9, n0, _UOM,
+    0, () => UpdateOpsMetadataRequest$, () => UpdateOpsMetadataResult$
+];
+var UpdatePatchBaseline$ = [9, n0, _UPB,
+    0, () => UpdatePatchBaselineRequest$, () => UpdatePatchBaselineResult$
+];
+var UpdateResourceDataSync$ = [9, n0, _URDS,
+    0, () => UpdateResourceDataSyncRequest$, () => UpdateResourceDataSyncResult$
+];
+var UpdateServiceSetting$ = [9, n0, _USS,
+    0, () => UpdateServiceSettingRequest$, () => UpdateServiceSettingResult$
+];
+var ValidateCloudConnector$ = [9, n0, _VCC,
+    0, () => ValidateCloudConnectorRequest$, () => ValidateCloudConnectorResult$
+];
+
+const getRuntimeConfig$1 = (config) => {
+    return {
+        apiVersion: "2014-11-06",
+        base64Decoder: config?.base64Decoder ?? fromBase64,
+        base64Encoder: config?.base64Encoder ?? toBase64,
+        disableHostPrefix: config?.disableHostPrefix ?? false,
+        endpointProvider: config?.endpointProvider ?? defaultEndpointResolver,
+        extensions: config?.extensions ?? [],
+        httpAuthSchemeProvider: config?.httpAuthSchemeProvider ?? defaultSSMHttpAuthSchemeProvider,
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+                signer: new AwsSdkSigV4Signer(),
+            },
+        ],
+        logger: config?.logger ?? new NoOpLogger(),
+        protocol: config?.protocol ?? AwsJson1_1Protocol,
+        protocolSettings: config?.protocolSettings ?? {
+            defaultNamespace: "com.amazonaws.ssm",
+            errorTypeRegistries,
+            xmlNamespace: "http://ssm.amazonaws.com/doc/2014-11-06/",
+            version: "2014-11-06",
+            serviceTarget: "AmazonSSM",
+        },
+        serviceId: config?.serviceId ?? "SSM",
+        sha256: config?.sha256 ?? Sha256,
+        urlParser: config?.urlParser ?? parseUrl,
+        utf8Decoder: config?.utf8Decoder ?? fromUtf8,
+        utf8Encoder: config?.utf8Encoder ?? toUtf8,
+    };
+};
+
+const getRuntimeConfig = (config) => {
+    emitWarningIfUnsupportedVersion(process.version);
+    const defaultsMode = resolveDefaultsModeConfig(config);
+    const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+    const clientSharedValues = getRuntimeConfig$1(config);
+    emitWarningIfUnsupportedVersion$1(process.version);
+    const loaderConfig = {
+        profile: config?.profile,
+        logger: clientSharedValues.logger,
+    };
+    return {
+        ...clientSharedValues,
+        ...config,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config?.authSchemePreference ?? loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, loaderConfig),
+        bodyLengthChecker: config?.bodyLengthChecker ?? calculateBodyLength,
+        credentialDefaultProvider: config?.credentialDefaultProvider ?? defaultProvider,
+        defaultSocketTimeout: getDefaultSocketTimeout(config?.requestHandler, 900_000),
+        defaultUserAgentProvider: config?.defaultUserAgentProvider ?? createDefaultUserAgentProvider({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        maxAttempts: config?.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, config),
+        region: config?.region ?? loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...loaderConfig }),
+        requestHandler: NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
+        retryMode: config?.retryMode ??
+            loadConfig({
+                ...NODE_RETRY_MODE_CONFIG_OPTIONS,
+                default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE,
+            }, config),
+        streamCollector: config?.streamCollector ?? streamCollector,
+        useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig),
+    };
+};
+
+const getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+    let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+    let _credentials = runtimeConfig.credentials;
+    return {
+        setHttpAuthScheme(httpAuthScheme) {
+            const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+            if (index === -1) {
+                _httpAuthSchemes.push(httpAuthScheme);
+            }
+            else {
+                _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+            }
+        },
+        httpAuthSchemes() {
+            return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+            _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+            return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+            _credentials = credentials;
+        },
+        credentials() {
+            return _credentials;
+        },
+    };
+};
+const resolveHttpAuthRuntimeConfig = (config) => {
+    return {
+        httpAuthSchemes: config.httpAuthSchemes(),
+        httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
+        credentials: config.credentials(),
+    };
+};
+
+const resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
+    extensions.forEach((extension) => extension.configure(extensionConfiguration));
+    return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
+};
+
+class SSMClient extends Client {
+    config;
+    constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters(_config_0);
+        const _config_2 = resolveUserAgentConfig(_config_1);
+        const _config_3 = resolveRetryConfig(_config_2);
+        const _config_4 = resolveRegionConfig(_config_3);
+        const _config_5 = resolveHostHeaderConfig(_config_4);
+        const _config_6 = resolveEndpointConfig(_config_5);
+        const _config_7 = resolveHttpAuthSchemeConfig(_config_6);
+        const _config_8 = resolveRuntimeExtensions(_config_7, configuration?.extensions || []);
+        this.config = _config_8;
+        this.middlewareStack.use(getSchemaSerdePlugin(this.config));
+        this.middlewareStack.use(getUserAgentPlugin(this.config));
+        this.middlewareStack.use(getRetryPlugin(this.config));
+        this.middlewareStack.use(getContentLengthPlugin(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin(this.config));
+        this.middlewareStack.use(getLoggerPlugin(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
+            httpAuthSchemeParametersProvider: defaultSSMHttpAuthSchemeParametersProvider,
+            identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+                "aws.auth#sigv4": config.credentials,
+            }),
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin(this.config));
+    }
+    destroy() {
+        super.destroy();
+    }
+}
+
+const command = makeBuilder(commonParams, "AmazonSSM", "SSMClient", getEndpointPlugin);
+const _ep0 = {};
+const _mw0 = (Command, cs, config, o) => [];
+
+class AddTagsToResourceCommand extends command(_ep0, _mw0, "AddTagsToResource", AddTagsToResource$) {
+}
+
+class AssociateOpsItemRelatedItemCommand extends command(_ep0, _mw0, "AssociateOpsItemRelatedItem", AssociateOpsItemRelatedItem$) {
+}
+
+class CancelCommandCommand extends command(_ep0, _mw0, "CancelCommand", CancelCommand$) {
+}
+
+class CancelMaintenanceWindowExecutionCommand extends command(_ep0, _mw0, "CancelMaintenanceWindowExecution", CancelMaintenanceWindowExecution$) {
+}
+
+class CreateActivationCommand extends command(_ep0, _mw0, "CreateActivation", CreateActivation$) {
+}
+
+class CreateAssociationBatchCommand extends command(_ep0, _mw0, "CreateAssociationBatch", CreateAssociationBatch$) {
+}
+
+class CreateAssociationCommand extends command(_ep0, _mw0, "CreateAssociation", CreateAssociation$) {
+}
+
+class CreateCloudConnectorCommand extends command(_ep0, _mw0, "CreateCloudConnector", CreateCloudConnector$) {
+}
+
+class CreateDocumentCommand extends command(_ep0, _mw0, "CreateDocument", CreateDocument$) {
+}
+
+class CreateMaintenanceWindowCommand extends command(_ep0, _mw0, "CreateMaintenanceWindow", CreateMaintenanceWindow$) {
+}
+
+class CreateOpsItemCommand extends command(_ep0, _mw0, "CreateOpsItem", CreateOpsItem$) {
+}
+
+class CreateOpsMetadataCommand extends command(_ep0, _mw0, "CreateOpsMetadata", CreateOpsMetadata$) {
+}
+
+class CreatePatchBaselineCommand extends command(_ep0, _mw0, "CreatePatchBaseline", CreatePatchBaseline$) {
+}
+
+class CreateResourceDataSyncCommand extends command(_ep0, _mw0, "CreateResourceDataSync", CreateResourceDataSync$) {
+}
+
+class DeleteActivationCommand extends command(_ep0, _mw0, "DeleteActivation", DeleteActivation$) {
+}
+
+class DeleteAssociationCommand extends command(_ep0, _mw0, "DeleteAssociation", DeleteAssociation$) {
+}
+
+class DeleteCloudConnectorCommand extends command(_ep0, _mw0, "DeleteCloudConnector", DeleteCloudConnector$) {
+}
+
+class DeleteDocumentCommand extends command(_ep0, _mw0, "DeleteDocument", DeleteDocument$) {
+}
+
+class DeleteInventoryCommand extends command(_ep0, _mw0, "DeleteInventory", DeleteInventory$) {
+}
+
+class DeleteMaintenanceWindowCommand extends command(_ep0, _mw0, "DeleteMaintenanceWindow", DeleteMaintenanceWindow$) {
+}
+
+class DeleteOpsItemCommand extends command(_ep0, _mw0, "DeleteOpsItem", DeleteOpsItem$) {
+}
+
+class DeleteOpsMetadataCommand extends command(_ep0, _mw0, "DeleteOpsMetadata", DeleteOpsMetadata$) {
+}
+
+class DeleteParameterCommand extends command(_ep0, _mw0, "DeleteParameter", DeleteParameter$) {
+}
+
+class DeleteParametersCommand extends command(_ep0, _mw0, "DeleteParameters", DeleteParameters$) {
+}
+
+class DeletePatchBaselineCommand extends command(_ep0, _mw0, "DeletePatchBaseline", DeletePatchBaseline$) {
+}
+
+class DeleteResourceDataSyncCommand extends command(_ep0, _mw0, "DeleteResourceDataSync", DeleteResourceDataSync$) {
+}
+
+class DeleteResourcePolicyCommand extends command(_ep0, _mw0, "DeleteResourcePolicy", DeleteResourcePolicy$) {
+}
+
+class DeregisterDefaultHostManagementConfigurationCommand extends command(_ep0, _mw0, "DeregisterDefaultHostManagementConfiguration", DeregisterDefaultHostManagementConfiguration$) {
+}
+
+class DeregisterManagedInstanceCommand extends command(_ep0, _mw0, "DeregisterManagedInstance", DeregisterManagedInstance$) {
+}
+
+class DeregisterPatchBaselineForPatchGroupCommand extends command(_ep0, _mw0, "DeregisterPatchBaselineForPatchGroup", DeregisterPatchBaselineForPatchGroup$) {
+}
+
+class DeregisterTargetFromMaintenanceWindowCommand extends command(_ep0, _mw0, "DeregisterTargetFromMaintenanceWindow", DeregisterTargetFromMaintenanceWindow$) {
+}
+
+class DeregisterTaskFromMaintenanceWindowCommand extends command(_ep0, _mw0, "DeregisterTaskFromMaintenanceWindow", DeregisterTaskFromMaintenanceWindow$) {
+}
+
+class DescribeActivationsCommand extends command(_ep0, _mw0, "DescribeActivations", DescribeActivations$) {
+}
+
+class DescribeAssociationCommand extends command(_ep0, _mw0, "DescribeAssociation", DescribeAssociation$) {
+}
+
+class DescribeAssociationExecutionsCommand extends command(_ep0, _mw0, "DescribeAssociationExecutions", DescribeAssociationExecutions$) {
+}
+
+class DescribeAssociationExecutionTargetsCommand extends command(_ep0, _mw0, "DescribeAssociationExecutionTargets", DescribeAssociationExecutionTargets$) {
+}
+
+class DescribeAutomationExecutionsCommand extends command(_ep0, _mw0, "DescribeAutomationExecutions", DescribeAutomationExecutions$) {
+}
+
+class DescribeAutomationStepExecutionsCommand extends command(_ep0, _mw0, "DescribeAutomationStepExecutions", DescribeAutomationStepExecutions$) {
+}
+
+class DescribeAvailablePatchesCommand extends command(_ep0, _mw0, "DescribeAvailablePatches", DescribeAvailablePatches$) {
+}
+
+class DescribeDocumentCommand extends command(_ep0, _mw0, "DescribeDocument", DescribeDocument$) {
+}
+
+class DescribeDocumentPermissionCommand extends command(_ep0, _mw0, "DescribeDocumentPermission", DescribeDocumentPermission$) {
+}
+
+class DescribeEffectiveInstanceAssociationsCommand extends command(_ep0, _mw0, "DescribeEffectiveInstanceAssociations", DescribeEffectiveInstanceAssociations$) {
+}
+
+class DescribeEffectivePatchesForPatchBaselineCommand extends command(_ep0, _mw0, "DescribeEffectivePatchesForPatchBaseline", DescribeEffectivePatchesForPatchBaseline$) {
+}
+
+class DescribeInstanceAssociationsStatusCommand extends command(_ep0, _mw0, "DescribeInstanceAssociationsStatus", DescribeInstanceAssociationsStatus$) {
+}
+
+class DescribeInstanceInformationCommand extends command(_ep0, _mw0, "DescribeInstanceInformation", DescribeInstanceInformation$) {
+}
+
+class DescribeInstancePatchesCommand extends command(_ep0, _mw0, "DescribeInstancePatches", DescribeInstancePatches$) {
+}
+
+class DescribeInstancePatchStatesCommand extends command(_ep0, _mw0, "DescribeInstancePatchStates", DescribeInstancePatchStates$) {
+}
+
+class DescribeInstancePatchStatesForPatchGroupCommand extends command(_ep0, _mw0, "DescribeInstancePatchStatesForPatchGroup", DescribeInstancePatchStatesForPatchGroup$) {
+}
+
+class DescribeInstancePropertiesCommand extends command(_ep0, _mw0, "DescribeInstanceProperties", DescribeInstanceProperties$) {
+}
+
+class DescribeInventoryDeletionsCommand extends command(_ep0, _mw0, "DescribeInventoryDeletions", DescribeInventoryDeletions$) {
+}
+
+class DescribeMaintenanceWindowExecutionsCommand extends command(_ep0, _mw0, "DescribeMaintenanceWindowExecutions", DescribeMaintenanceWindowExecutions$) {
+}
+
+class DescribeMaintenanceWindowExecutionTaskInvocationsCommand extends command(_ep0, _mw0, "DescribeMaintenanceWindowExecutionTaskInvocations", DescribeMaintenanceWindowExecutionTaskInvocations$) {
+}
+
+class DescribeMaintenanceWindowExecutionTasksCommand extends command(_ep0, _mw0, "DescribeMaintenanceWindowExecutionTasks", DescribeMaintenanceWindowExecutionTasks$) {
+}
+
+class DescribeMaintenanceWindowScheduleCommand extends command(_ep0, _mw0, "DescribeMaintenanceWindowSchedule", DescribeMaintenanceWindowSchedule$) {
+}
+
+class DescribeMaintenanceWindowsCommand extends command(_ep0, _mw0, "DescribeMaintenanceWindows", DescribeMaintenanceWindows$) {
+}
+
+class DescribeMaintenanceWindowsForTargetCommand extends command(_ep0, _mw0, "DescribeMaintenanceWindowsForTarget", DescribeMaintenanceWindowsForTarget$) {
+}
+
+class DescribeMaintenanceWindowTargetsCommand extends command(_ep0, _mw0, "DescribeMaintenanceWindowTargets", DescribeMaintenanceWindowTargets$) {
+}
+
+class DescribeMaintenanceWindowTasksCommand extends command(_ep0, _mw0, "DescribeMaintenanceWindowTasks", DescribeMaintenanceWindowTasks$) {
+}
+
+class DescribeOpsItemsCommand extends command(_ep0, _mw0, "DescribeOpsItems", DescribeOpsItems$) {
+}
+
+class DescribeParametersCommand extends command(_ep0, _mw0, "DescribeParameters", DescribeParameters$) {
+}
+
+class DescribePatchBaselinesCommand extends command(_ep0, _mw0, "DescribePatchBaselines", DescribePatchBaselines$) {
+}
+
+class DescribePatchGroupsCommand extends command(_ep0, _mw0, "DescribePatchGroups", DescribePatchGroups$) {
+}
+
+class DescribePatchGroupStateCommand extends command(_ep0, _mw0, "DescribePatchGroupState", DescribePatchGroupState$) {
+}
+
+class DescribePatchPropertiesCommand extends command(_ep0, _mw0, "DescribePatchProperties", DescribePatchProperties$) {
+}
+
+class DescribeSessionsCommand extends command(_ep0, _mw0, "DescribeSessions", DescribeSessions$) {
+}
+
+class DisassociateOpsItemRelatedItemCommand extends command(_ep0, _mw0, "DisassociateOpsItemRelatedItem", DisassociateOpsItemRelatedItem$) {
+}
+
+class GetAccessTokenCommand extends command(_ep0, _mw0, "GetAccessToken", GetAccessToken$) {
+}
+
+class GetAutomationExecutionCommand extends command(_ep0, _mw0, "GetAutomationExecution", GetAutomationExecution$) {
+}
+
+class GetCalendarStateCommand extends command(_ep0, _mw0, "GetCalendarState", GetCalendarState$) {
+}
+
+class GetCloudConnectorCommand extends command(_ep0, _mw0, "GetCloudConnector", GetCloudConnector$) {
+}
+
+class GetCommandInvocationCommand extends command(_ep0, _mw0, "GetCommandInvocation", GetCommandInvocation$) {
+}
+
+class GetConnectionStatusCommand extends command(_ep0, _mw0, "GetConnectionStatus", GetConnectionStatus$) {
+}
+
+class GetDefaultPatchBaselineCommand extends command(_ep0, _mw0, "GetDefaultPatchBaseline", GetDefaultPatchBaseline$) {
+}
+
+class GetDeployablePatchSnapshotForInstanceCommand extends command(_ep0, _mw0, "GetDeployablePatchSnapshotForInstance", GetDeployablePatchSnapshotForInstance$) {
+}
+
+class GetDocumentCommand extends command(_ep0, _mw0, "GetDocument", GetDocument$) {
+}
+
+class GetExecutionPreviewCommand extends command(_ep0, _mw0, "GetExecutionPreview", GetExecutionPreview$) {
+}
+
+class GetInventoryCommand extends command(_ep0, _mw0, "GetInventory", GetInventory$) {
+}
+
+class GetInventorySchemaCommand extends command(_ep0, _mw0, "GetInventorySchema", GetInventorySchema$) {
+}
+
+class GetMaintenanceWindowCommand extends command(_ep0, _mw0, "GetMaintenanceWindow", GetMaintenanceWindow$) {
+}
+
+class GetMaintenanceWindowExecutionCommand extends command(_ep0, _mw0, "GetMaintenanceWindowExecution", GetMaintenanceWindowExecution$) {
+}
+
+class GetMaintenanceWindowExecutionTaskCommand extends command(_ep0, _mw0, "GetMaintenanceWindowExecutionTask", GetMaintenanceWindowExecutionTask$) {
+}
+
+class GetMaintenanceWindowExecutionTaskInvocationCommand extends command(_ep0, _mw0, "GetMaintenanceWindowExecutionTaskInvocation", GetMaintenanceWindowExecutionTaskInvocation$) {
+}
+
+class GetMaintenanceWindowTaskCommand extends command(_ep0, _mw0, "GetMaintenanceWindowTask", GetMaintenanceWindowTask$) {
+}
+
+class GetOpsItemCommand extends command(_ep0, _mw0, "GetOpsItem", GetOpsItem$) {
+}
+
+class GetOpsMetadataCommand extends command(_ep0, _mw0, "GetOpsMetadata", GetOpsMetadata$) {
+}
+
+class GetOpsSummaryCommand extends command(_ep0, _mw0, "GetOpsSummary", GetOpsSummary$) {
+}
+
+class GetParameterCommand extends command(_ep0, _mw0, "GetParameter", GetParameter$) {
+}
+
+class GetParameterHistoryCommand extends command(_ep0, _mw0, "GetParameterHistory", GetParameterHistory$) {
+}
+
+class GetParametersByPathCommand extends command(_ep0, _mw0, "GetParametersByPath", GetParametersByPath$) {
+}
+
+class GetParametersCommand extends command(_ep0, _mw0, "GetParameters", GetParameters$) {
+}
+
+class GetPatchBaselineCommand extends command(_ep0, _mw0, "GetPatchBaseline", GetPatchBaseline$) {
+}
+
+class GetPatchBaselineForPatchGroupCommand extends command(_ep0, _mw0, "GetPatchBaselineForPatchGroup", GetPatchBaselineForPatchGroup$) {
+}
+
+class GetResourcePoliciesCommand extends command(_ep0, _mw0, "GetResourcePolicies", GetResourcePolicies$) {
+}
+
+class GetServiceSettingCommand extends command(_ep0, _mw0, "GetServiceSetting", GetServiceSetting$) {
+}
+
+class LabelParameterVersionCommand extends command(_ep0, _mw0, "LabelParameterVersion", LabelParameterVersion$) {
+}
+
+class ListAssociationsCommand extends command(_ep0, _mw0, "ListAssociations", ListAssociations$) {
+}
+
+class ListAssociationVersionsCommand extends command(_ep0, _mw0, "ListAssociationVersions", ListAssociationVersions$) {
+}
+
+class ListCloudConnectorsCommand extends command(_ep0, _mw0, "ListCloudConnectors", ListCloudConnectors$) {
+}
+
+class ListCommandInvocationsCommand extends command(_ep0, _mw0, "ListCommandInvocations", ListCommandInvocations$) {
+}
+
+class ListCommandsCommand extends command(_ep0, _mw0, "ListCommands", ListCommands$) {
+}
+
+class ListComplianceItemsCommand extends command(_ep0, _mw0, "ListComplianceItems", ListComplianceItems$) {
+}
+
+class ListComplianceSummariesCommand extends command(_ep0, _mw0, "ListComplianceSummaries", ListComplianceSummaries$) {
+}
+
+class ListDocumentMetadataHistoryCommand extends command(_ep0, _mw0, "ListDocumentMetadataHistory", ListDocumentMetadataHistory$) {
+}
+
+class ListDocumentsCommand extends command(_ep0, _mw0, "ListDocuments", ListDocuments$) {
+}
+
+class ListDocumentVersionsCommand extends command(_ep0, _mw0, "ListDocumentVersions", ListDocumentVersions$) {
+}
+
+class ListInventoryEntriesCommand extends command(_ep0, _mw0, "ListInventoryEntries", ListInventoryEntries$) {
+}
+
+class ListNodesCommand extends command(_ep0, _mw0, "ListNodes", ListNodes$) {
+}
+
+class ListNodesSummaryCommand extends command(_ep0, _mw0, "ListNodesSummary", ListNodesSummary$) {
+}
+
+class ListOpsItemEventsCommand extends command(_ep0, _mw0, "ListOpsItemEvents", ListOpsItemEvents$) {
+}
+
+class ListOpsItemRelatedItemsCommand extends command(_ep0, _mw0, "ListOpsItemRelatedItems", ListOpsItemRelatedItems$) {
+}
+
+class ListOpsMetadataCommand extends command(_ep0, _mw0, "ListOpsMetadata", ListOpsMetadata$) {
+}
+
+class ListResourceComplianceSummariesCommand extends command(_ep0, _mw0, "ListResourceComplianceSummaries", ListResourceComplianceSummaries$) {
+}
+
+class ListResourceDataSyncCommand extends command(_ep0, _mw0, "ListResourceDataSync", ListResourceDataSync$) {
+}
+
+class ListTagsForResourceCommand extends command(_ep0, _mw0, "ListTagsForResource", ListTagsForResource$) {
+}
+
+class ModifyDocumentPermissionCommand extends command(_ep0, _mw0, "ModifyDocumentPermission", ModifyDocumentPermission$) {
+}
+
+class PutComplianceItemsCommand extends command(_ep0, _mw0, "PutComplianceItems", PutComplianceItems$) {
+}
+
+class PutInventoryCommand extends command(_ep0, _mw0, "PutInventory", PutInventory$) {
+}
+
+class PutParameterCommand extends command(_ep0, _mw0, "PutParameter", PutParameter$) {
+}
+
+class PutResourcePolicyCommand extends command(_ep0, _mw0, "PutResourcePolicy", PutResourcePolicy$) {
+}
+
+class RegisterDefaultHostManagementConfigurationCommand extends command(_ep0, _mw0, "RegisterDefaultHostManagementConfiguration", RegisterDefaultHostManagementConfiguration$) {
+}
+
+class RegisterDefaultPatchBaselineCommand extends command(_ep0, _mw0, "RegisterDefaultPatchBaseline", RegisterDefaultPatchBaseline$) {
+}
+
+class RegisterPatchBaselineForPatchGroupCommand extends command(_ep0, _mw0, "RegisterPatchBaselineForPatchGroup", RegisterPatchBaselineForPatchGroup$) {
+}
+
+class RegisterTargetWithMaintenanceWindowCommand extends command(_ep0, _mw0, "RegisterTargetWithMaintenanceWindow", RegisterTargetWithMaintenanceWindow$) {
+}
+
+class RegisterTaskWithMaintenanceWindowCommand extends command(_ep0, _mw0, "RegisterTaskWithMaintenanceWindow", RegisterTaskWithMaintenanceWindow$) {
+}
+
+class RemoveTagsFromResourceCommand extends command(_ep0, _mw0, "RemoveTagsFromResource", RemoveTagsFromResource$) {
+}
+
+class ResetServiceSettingCommand extends command(_ep0, _mw0, "ResetServiceSetting", ResetServiceSetting$) {
+}
+
+class ResumeSessionCommand extends command(_ep0, _mw0, "ResumeSession", ResumeSession$) {
+}
+
+class SendAutomationSignalCommand extends command(_ep0, _mw0, "SendAutomationSignal", SendAutomationSignal$) {
+}
+
+class SendCommandCommand extends command(_ep0, _mw0, "SendCommand", SendCommand$) {
+}
+
+class StartAccessRequestCommand extends command(_ep0, _mw0, "StartAccessRequest", StartAccessRequest$) {
+}
+
+class StartAssociationsOnceCommand extends command(_ep0, _mw0, "StartAssociationsOnce", StartAssociationsOnce$) {
+}
+
+class StartAutomationExecutionCommand extends command(_ep0, _mw0, "StartAutomationExecution", StartAutomationExecution$) {
+}
+
+class StartChangeRequestExecutionCommand extends command(_ep0, _mw0, "StartChangeRequestExecution", StartChangeRequestExecution$) {
+}
+
+class StartExecutionPreviewCommand extends command(_ep0, _mw0, "StartExecutionPreview", StartExecutionPreview$) {
+}
+
+class StartSessionCommand extends command(_ep0, _mw0, "StartSession", StartSession$) {
+}
+
+class StopAutomationExecutionCommand extends command(_ep0, _mw0, "StopAutomationExecution", StopAutomationExecution$) {
+}
+
+class TerminateSessionCommand extends command(_ep0, _mw0, "TerminateSession", TerminateSession$) {
+}
+
+class UnlabelParameterVersionCommand extends command(_ep0, _mw0, "UnlabelParameterVersion", UnlabelParameterVersion$) {
+}
+
+class UpdateAssociationCommand extends command(_ep0, _mw0, "UpdateAssociation", UpdateAssociation$) {
+}
+
+class UpdateAssociationStatusCommand extends command(_ep0, _mw0, "UpdateAssociationStatus", UpdateAssociationStatus$) {
+}
+
+class UpdateCloudConnectorCommand extends command(_ep0, _mw0, "UpdateCloudConnector", UpdateCloudConnector$) {
+}
+
+class UpdateDocumentCommand extends command(_ep0, _mw0, "UpdateDocument", UpdateDocument$) {
+}
+
+class UpdateDocumentDefaultVersionCommand extends command(_ep0, _mw0, "UpdateDocumentDefaultVersion", UpdateDocumentDefaultVersion$) {
+}
+
+class UpdateDocumentMetadataCommand extends command(_ep0, _mw0, "UpdateDocumentMetadata", UpdateDocumentMetadata$) {
+}
+
+class UpdateMaintenanceWindowCommand extends command(_ep0, _mw0, "UpdateMaintenanceWindow", UpdateMaintenanceWindow$) {
+}
+
+class UpdateMaintenanceWindowTargetCommand extends command(_ep0, _mw0, "UpdateMaintenanceWindowTarget", UpdateMaintenanceWindowTarget$) {
+}
+
+class UpdateMaintenanceWindowTaskCommand extends command(_ep0, _mw0, "UpdateMaintenanceWindowTask", UpdateMaintenanceWindowTask$) {
+}
+
+class UpdateManagedInstanceRoleCommand extends command(_ep0, _mw0, "UpdateManagedInstanceRole", UpdateManagedInstanceRole$) {
+}
+
+class UpdateOpsItemCommand extends command(_ep0, _mw0, "UpdateOpsItem", UpdateOpsItem$) {
+}
+
+class UpdateOpsMetadataCommand extends command(_ep0, _mw0, "UpdateOpsMetadata", UpdateOpsMetadata$) {
+}
+
+class UpdatePatchBaselineCommand extends command(_ep0, _mw0, "UpdatePatchBaseline", UpdatePatchBaseline$) {
+}
+
+class UpdateResourceDataSyncCommand extends command(_ep0, _mw0, "UpdateResourceDataSync", UpdateResourceDataSync$) {
+}
+
+class UpdateServiceSettingCommand extends command(_ep0, _mw0, "UpdateServiceSetting", UpdateServiceSetting$) {
+}
+
+class ValidateCloudConnectorCommand extends command(_ep0, _mw0, "ValidateCloudConnector", ValidateCloudConnector$) {
+}
+
+const paginateDescribeActivations = createPaginator(SSMClient, DescribeActivationsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeAssociationExecutions = createPaginator(SSMClient, DescribeAssociationExecutionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeAssociationExecutionTargets = createPaginator(SSMClient, DescribeAssociationExecutionTargetsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeAutomationExecutions = createPaginator(SSMClient, DescribeAutomationExecutionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeAutomationStepExecutions = createPaginator(SSMClient, DescribeAutomationStepExecutionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeAvailablePatches = createPaginator(SSMClient, DescribeAvailablePatchesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeEffectiveInstanceAssociations = createPaginator(SSMClient, DescribeEffectiveInstanceAssociationsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeEffectivePatchesForPatchBaseline = createPaginator(SSMClient, DescribeEffectivePatchesForPatchBaselineCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeInstanceAssociationsStatus = createPaginator(SSMClient, DescribeInstanceAssociationsStatusCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeInstanceInformation = createPaginator(SSMClient, DescribeInstanceInformationCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeInstancePatches = createPaginator(SSMClient, DescribeInstancePatchesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeInstancePatchStatesForPatchGroup = createPaginator(SSMClient, DescribeInstancePatchStatesForPatchGroupCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeInstancePatchStates = createPaginator(SSMClient, DescribeInstancePatchStatesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeInstanceProperties = createPaginator(SSMClient, DescribeInstancePropertiesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeInventoryDeletions = createPaginator(SSMClient, DescribeInventoryDeletionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeMaintenanceWindowExecutions = createPaginator(SSMClient, DescribeMaintenanceWindowExecutionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeMaintenanceWindowExecutionTaskInvocations = createPaginator(SSMClient, DescribeMaintenanceWindowExecutionTaskInvocationsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeMaintenanceWindowExecutionTasks = createPaginator(SSMClient, DescribeMaintenanceWindowExecutionTasksCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeMaintenanceWindowSchedule = createPaginator(SSMClient, DescribeMaintenanceWindowScheduleCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeMaintenanceWindowsForTarget = createPaginator(SSMClient, DescribeMaintenanceWindowsForTargetCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeMaintenanceWindows = createPaginator(SSMClient, DescribeMaintenanceWindowsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeMaintenanceWindowTargets = createPaginator(SSMClient, DescribeMaintenanceWindowTargetsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeMaintenanceWindowTasks = createPaginator(SSMClient, DescribeMaintenanceWindowTasksCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeOpsItems = createPaginator(SSMClient, DescribeOpsItemsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeParameters = createPaginator(SSMClient, DescribeParametersCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribePatchBaselines = createPaginator(SSMClient, DescribePatchBaselinesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribePatchGroups = createPaginator(SSMClient, DescribePatchGroupsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribePatchProperties = createPaginator(SSMClient, DescribePatchPropertiesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateDescribeSessions = createPaginator(SSMClient, DescribeSessionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateGetInventory = createPaginator(SSMClient, GetInventoryCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateGetInventorySchema = createPaginator(SSMClient, GetInventorySchemaCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateGetOpsSummary = createPaginator(SSMClient, GetOpsSummaryCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateGetParameterHistory = createPaginator(SSMClient, GetParameterHistoryCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateGetParametersByPath = createPaginator(SSMClient, GetParametersByPathCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateGetResourcePolicies = createPaginator(SSMClient, GetResourcePoliciesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListAssociations = createPaginator(SSMClient, ListAssociationsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListAssociationVersions = createPaginator(SSMClient, ListAssociationVersionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListCloudConnectors = createPaginator(SSMClient, ListCloudConnectorsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListCommandInvocations = createPaginator(SSMClient, ListCommandInvocationsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListCommands = createPaginator(SSMClient, ListCommandsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListComplianceItems = createPaginator(SSMClient, ListComplianceItemsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListComplianceSummaries = createPaginator(SSMClient, ListComplianceSummariesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListDocuments = createPaginator(SSMClient, ListDocumentsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListDocumentVersions = createPaginator(SSMClient, ListDocumentVersionsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListNodes = createPaginator(SSMClient, ListNodesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListNodesSummary = createPaginator(SSMClient, ListNodesSummaryCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListOpsItemEvents = createPaginator(SSMClient, ListOpsItemEventsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListOpsItemRelatedItems = createPaginator(SSMClient, ListOpsItemRelatedItemsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListOpsMetadata = createPaginator(SSMClient, ListOpsMetadataCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListResourceComplianceSummaries = createPaginator(SSMClient, ListResourceComplianceSummariesCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListResourceDataSync = createPaginator(SSMClient, ListResourceDataSyncCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateValidateCloudConnector = createPaginator(SSMClient, ValidateCloudConnectorCommand, "NextToken", "NextToken", "MaxResults");
+
+const checkState = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new GetCommandInvocationCommand(input));
+        reason = result;
+        try {
+            const returnComparator = () => {
+                return result.Status;
+            };
+            if (returnComparator() === "Pending") {
+                return { state: WaiterState.RETRY, reason };
+            }
+        }
+        catch (e) { }
+        try {
+            const returnComparator = () => {
+                return result.Status;
+            };
+            if (returnComparator() === "InProgress") {
+                return { state: WaiterState.RETRY, reason };
+            }
+        }
+        catch (e) { }
+        try {
+            const returnComparator = () => {
+                return result.Status;
+            };
+            if (returnComparator() === "Delayed") {
+                return { state: WaiterState.RETRY, reason };
+            }
+        }
+        catch (e) { }
+        try {
+            const returnComparator = () => {
+                return result.Status;
+            };
+            if (returnComparator() === "Success") {
+                return { state: WaiterState.SUCCESS, reason };
+            }
+        }
+        catch (e) { }
+        try {
+            const returnComparator = () => {
+                return result.Status;
+            };
+            if (returnComparator() === "Cancelled") {
+                return { state: WaiterState.FAILURE, reason };
+            }
+        }
+        catch (e) { }
+        try {
+            const returnComparator = () => {
+                return result.Status;
+            };
+            if (returnComparator() === "TimedOut") {
+                return { state: WaiterState.FAILURE, reason };
+            }
+        }
+        catch (e) { }
+        try {
+            const returnComparator = () => {
+                return result.Status;
+            };
+            if (returnComparator() === "Failed") {
+                return { state: WaiterState.FAILURE, reason };
+            }
+        }
+        catch (e) { }
+        try {
+            const returnComparator = () => {
+                return result.Status;
+            };
+            if (returnComparator() === "Cancelling") {
+                return { state: WaiterState.FAILURE, reason };
+            }
+        }
+        catch (e) { }
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "InvocationDoesNotExist") {
+            return { state: WaiterState.RETRY, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForCommandExecuted = async (params, input) => {
+    const serviceDefaults = { minDelay: 5, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState);
+};
+const waitUntilCommandExecuted = async (params, input) => {
+    const serviceDefaults = { minDelay: 5, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState);
+    return checkExceptions(result);
+};
+
+const commands = {
+    AddTagsToResourceCommand,
+    AssociateOpsItemRelatedItemCommand,
+    CancelCommandCommand,
+    CancelMaintenanceWindowExecutionCommand,
+    CreateActivationCommand,
+    CreateAssociationCommand,
+    CreateAssociationBatchCommand,
+    CreateCloudConnectorCommand,
+    CreateDocumentCommand,
+    CreateMaintenanceWindowCommand,
+    CreateOpsItemCommand,
+    CreateOpsMetadataCommand,
+    CreatePatchBaselineCommand,
+    CreateResourceDataSyncCommand,
+    DeleteActivationCommand,
+    DeleteAssociationCommand,
+    DeleteCloudConnectorCommand,
+    DeleteDocumentCommand,
+    DeleteInventoryCommand,
+    DeleteMaintenanceWindowCommand,
+    DeleteOpsItemCommand,
+    DeleteOpsMetadataCommand,
+    DeleteParameterCommand,
+    DeleteParametersCommand,
+    DeletePatchBaselineCommand,
+    DeleteResourceDataSyncCommand,
+    DeleteResourcePolicyCommand,
+    DeregisterDefaultHostManagementConfigurationCommand,
+    DeregisterManagedInstanceCommand,
+    DeregisterPatchBaselineForPatchGroupCommand,
+    DeregisterTargetFromMaintenanceWindowCommand,
+    DeregisterTaskFromMaintenanceWindowCommand,
+    DescribeActivationsCommand,
+    DescribeAssociationCommand,
+    DescribeAssociationExecutionsCommand,
+    DescribeAssociationExecutionTargetsCommand,
+    DescribeAutomationExecutionsCommand,
+    DescribeAutomationStepExecutionsCommand,
+    DescribeAvailablePatchesCommand,
+    DescribeDocumentCommand,
+    DescribeDocumentPermissionCommand,
+    DescribeEffectiveInstanceAssociationsCommand,
+    DescribeEffectivePatchesForPatchBaselineCommand,
+    DescribeInstanceAssociationsStatusCommand,
+    DescribeInstanceInformationCommand,
+    DescribeInstancePatchesCommand,
+    DescribeInstancePatchStatesCommand,
+    DescribeInstancePatchStatesForPatchGroupCommand,
+    DescribeInstancePropertiesCommand,
+    DescribeInventoryDeletionsCommand,
+    DescribeMaintenanceWindowExecutionsCommand,
+    DescribeMaintenanceWindowExecutionTaskInvocationsCommand,
+    DescribeMaintenanceWindowExecutionTasksCommand,
+    DescribeMaintenanceWindowsCommand,
+    DescribeMaintenanceWindowScheduleCommand,
+    DescribeMaintenanceWindowsForTargetCommand,
+    DescribeMaintenanceWindowTargetsCommand,
+    DescribeMaintenanceWindowTasksCommand,
+    DescribeOpsItemsCommand,
+    DescribeParametersCommand,
+    DescribePatchBaselinesCommand,
+    DescribePatchGroupsCommand,
+    DescribePatchGroupStateCommand,
+    DescribePatchPropertiesCommand,
+    DescribeSessionsCommand,
+    DisassociateOpsItemRelatedItemCommand,
+    GetAccessTokenCommand,
+    GetAutomationExecutionCommand,
+    GetCalendarStateCommand,
+    GetCloudConnectorCommand,
+    GetCommandInvocationCommand,
+    GetConnectionStatusCommand,
+    GetDefaultPatchBaselineCommand,
+    GetDeployablePatchSnapshotForInstanceCommand,
+    GetDocumentCommand,
+    GetExecutionPreviewCommand,
+    GetInventoryCommand,
+    GetInventorySchemaCommand,
+    GetMaintenanceWindowCommand,
+    GetMaintenanceWindowExecutionCommand,
+    GetMaintenanceWindowExecutionTaskCommand,
+    GetMaintenanceWindowExecutionTaskInvocationCommand,
+    GetMaintenanceWindowTaskCommand,
+    GetOpsItemCommand,
+    GetOpsMetadataCommand,
+    GetOpsSummaryCommand,
+    GetParameterCommand,
+    GetParameterHistoryCommand,
+    GetParametersCommand,
+    GetParametersByPathCommand,
+    GetPatchBaselineCommand,
+    GetPatchBaselineForPatchGroupCommand,
+    GetResourcePoliciesCommand,
+    GetServiceSettingCommand,
+    LabelParameterVersionCommand,
+    ListAssociationsCommand,
+    ListAssociationVersionsCommand,
+    ListCloudConnectorsCommand,
+    ListCommandInvocationsCommand,
+    ListCommandsCommand,
+    ListComplianceItemsCommand,
+    ListComplianceSummariesCommand,
+    ListDocumentMetadataHistoryCommand,
+    ListDocumentsCommand,
+    ListDocumentVersionsCommand,
+    ListInventoryEntriesCommand,
+    ListNodesCommand,
+    ListNodesSummaryCommand,
+    ListOpsItemEventsCommand,
+    ListOpsItemRelatedItemsCommand,
+    ListOpsMetadataCommand,
+    ListResourceComplianceSummariesCommand,
+    ListResourceDataSyncCommand,
+    ListTagsForResourceCommand,
+    ModifyDocumentPermissionCommand,
+    PutComplianceItemsCommand,
+    PutInventoryCommand,
+    PutParameterCommand,
+    PutResourcePolicyCommand,
+    RegisterDefaultHostManagementConfigurationCommand,
+    RegisterDefaultPatchBaselineCommand,
+    RegisterPatchBaselineForPatchGroupCommand,
+    RegisterTargetWithMaintenanceWindowCommand,
+    RegisterTaskWithMaintenanceWindowCommand,
+    RemoveTagsFromResourceCommand,
+    ResetServiceSettingCommand,
+    ResumeSessionCommand,
+    SendAutomationSignalCommand,
+    SendCommandCommand,
+    StartAccessRequestCommand,
+    StartAssociationsOnceCommand,
+    StartAutomationExecutionCommand,
+    StartChangeRequestExecutionCommand,
+    StartExecutionPreviewCommand,
+    StartSessionCommand,
+    StopAutomationExecutionCommand,
+    TerminateSessionCommand,
+    UnlabelParameterVersionCommand,
+    UpdateAssociationCommand,
+    UpdateAssociationStatusCommand,
+    UpdateCloudConnectorCommand,
+    UpdateDocumentCommand,
+    UpdateDocumentDefaultVersionCommand,
+    UpdateDocumentMetadataCommand,
+    UpdateMaintenanceWindowCommand,
+    UpdateMaintenanceWindowTargetCommand,
+    UpdateMaintenanceWindowTaskCommand,
+    UpdateManagedInstanceRoleCommand,
+    UpdateOpsItemCommand,
+    UpdateOpsMetadataCommand,
+    UpdatePatchBaselineCommand,
+    UpdateResourceDataSyncCommand,
+    UpdateServiceSettingCommand,
+    ValidateCloudConnectorCommand,
+};
+const paginators = {
+    paginateDescribeActivations,
+    paginateDescribeAssociationExecutions,
+    paginateDescribeAssociationExecutionTargets,
+    paginateDescribeAutomationExecutions,
+    paginateDescribeAutomationStepExecutions,
+    paginateDescribeAvailablePatches,
+    paginateDescribeEffectiveInstanceAssociations,
+    paginateDescribeEffectivePatchesForPatchBaseline,
+    paginateDescribeInstanceAssociationsStatus,
+    paginateDescribeInstanceInformation,
+    paginateDescribeInstancePatches,
+    paginateDescribeInstancePatchStates,
+    paginateDescribeInstancePatchStatesForPatchGroup,
+    paginateDescribeInstanceProperties,
+    paginateDescribeInventoryDeletions,
+    paginateDescribeMaintenanceWindowExecutions,
+    paginateDescribeMaintenanceWindowExecutionTaskInvocations,
+    paginateDescribeMaintenanceWindowExecutionTasks,
+    paginateDescribeMaintenanceWindows,
+    paginateDescribeMaintenanceWindowSchedule,
+    paginateDescribeMaintenanceWindowsForTarget,
+    paginateDescribeMaintenanceWindowTargets,
+    paginateDescribeMaintenanceWindowTasks,
+    paginateDescribeOpsItems,
+    paginateDescribeParameters,
+    paginateDescribePatchBaselines,
+    paginateDescribePatchGroups,
+    paginateDescribePatchProperties,
+    paginateDescribeSessions,
+    paginateGetInventory,
+    paginateGetInventorySchema,
+    paginateGetOpsSummary,
+    paginateGetParameterHistory,
+    paginateGetParametersByPath,
+    paginateGetResourcePolicies,
+    paginateListAssociations,
+    paginateListAssociationVersions,
+    paginateListCloudConnectors,
+    paginateListCommandInvocations,
+    paginateListCommands,
+    paginateListComplianceItems,
+    paginateListComplianceSummaries,
+    paginateListDocuments,
+    paginateListDocumentVersions,
+    paginateListNodes,
+    paginateListNodesSummary,
+    paginateListOpsItemEvents,
+    paginateListOpsItemRelatedItems,
+    paginateListOpsMetadata,
+    paginateListResourceComplianceSummaries,
+    paginateListResourceDataSync,
+    paginateValidateCloudConnector,
+};
+const waiters = {
+    waitUntilCommandExecuted,
+};
+class SSM extends SSMClient {
+}
+createAggregatedClient(commands, SSM, { paginators, waiters });
+
+const AccessRequestStatus = {
+    APPROVED: "Approved",
+    EXPIRED: "Expired",
+    PENDING: "Pending",
+    REJECTED: "Rejected",
+    REVOKED: "Revoked",
+};
+const AccessType = {
+    JUSTINTIME: "JustInTime",
+    STANDARD: "Standard",
+};
+const ResourceTypeForTagging = {
+    ASSOCIATION: "Association",
+    AUTOMATION: "Automation",
+    CLOUD_CONNECTOR: "CloudConnector",
+    DOCUMENT: "Document",
+    MAINTENANCE_WINDOW: "MaintenanceWindow",
+    MANAGED_INSTANCE: "ManagedInstance",
+    OPSMETADATA: "OpsMetadata",
+    OPS_ITEM: "OpsItem",
+    PARAMETER: "Parameter",
+    PATCH_BASELINE: "PatchBaseline",
+};
+const ExternalAlarmState = {
+    ALARM: "ALARM",
+    UNKNOWN: "UNKNOWN",
+};
+const AssociationComplianceSeverity = {
+    Critical: "CRITICAL",
+    High: "HIGH",
+    Low: "LOW",
+    Medium: "MEDIUM",
+    Unspecified: "UNSPECIFIED",
+};
+const AssociationSyncCompliance = {
+    Auto: "AUTO",
+    Manual: "MANUAL",
+};
+const AssociationStatusName = {
+    Failed: "Failed",
+    Pending: "Pending",
+    Success: "Success",
+};
+const Fault = {
+    Client: "Client",
+    Server: "Server",
+    Unknown: "Unknown",
+};
+const AttachmentsSourceKey = {
+    AttachmentReference: "AttachmentReference",
+    S3FileUrl: "S3FileUrl",
+    SourceUrl: "SourceUrl",
+};
+const DocumentFormat = {
+    JSON: "JSON",
+    TEXT: "TEXT",
+    YAML: "YAML",
+};
+const DocumentType = {
+    ApplicationConfiguration: "ApplicationConfiguration",
+    ApplicationConfigurationSchema: "ApplicationConfigurationSchema",
+    AutoApprovalPolicy: "AutoApprovalPolicy",
+    Automation: "Automation",
+    ChangeCalendar: "ChangeCalendar",
+    ChangeTemplate: "Automation.ChangeTemplate",
+    CloudFormation: "CloudFormation",
+    Command: "Command",
+    ConformancePackTemplate: "ConformancePackTemplate",
+    DeploymentStrategy: "DeploymentStrategy",
+    ManualApprovalPolicy: "ManualApprovalPolicy",
+    Package: "Package",
+    Policy: "Policy",
+    ProblemAnalysis: "ProblemAnalysis",
+    ProblemAnalysisTemplate: "ProblemAnalysisTemplate",
+    QuickSetup: "QuickSetup",
+    Session: "Session",
+};
+const DocumentHashType = {
+    SHA1: "Sha1",
+    SHA256: "Sha256",
+};
+const DocumentParameterType = {
+    String: "String",
+    StringList: "StringList",
+};
+const PlatformType = {
+    LINUX: "Linux",
+    MACOS: "MacOS",
+    WINDOWS: "Windows",
+};
+const ReviewStatus = {
+    APPROVED: "APPROVED",
+    NOT_REVIEWED: "NOT_REVIEWED",
+    PENDING: "PENDING",
+    REJECTED: "REJECTED",
+};
+const DocumentStatus = {
+    Active: "Active",
+    Creating: "Creating",
+    Deleting: "Deleting",
+    Failed: "Failed",
+    Updating: "Updating",
+};
+const OpsItemDataType = {
+    SEARCHABLE_STRING: "SearchableString",
+    STRING: "String",
+};
+const PatchComplianceLevel = {
+    Critical: "CRITICAL",
+    High: "HIGH",
+    Informational: "INFORMATIONAL",
+    Low: "LOW",
+    Medium: "MEDIUM",
+    Unspecified: "UNSPECIFIED",
+};
+const PatchFilterKey = {
+    AdvisoryId: "ADVISORY_ID",
+    Arch: "ARCH",
+    BugzillaId: "BUGZILLA_ID",
+    CVEId: "CVE_ID",
+    Classification: "CLASSIFICATION",
+    Epoch: "EPOCH",
+    MsrcSeverity: "MSRC_SEVERITY",
+    Name: "NAME",
+    PatchId: "PATCH_ID",
+    PatchSet: "PATCH_SET",
+    Priority: "PRIORITY",
+    Product: "PRODUCT",
+    ProductFamily: "PRODUCT_FAMILY",
+    Release: "RELEASE",
+    Repository: "REPOSITORY",
+    Section: "SECTION",
+    Security: "SECURITY",
+    Severity: "SEVERITY",
+    Version: "VERSION",
+};
+const PatchComplianceStatus = {
+    Compliant: "COMPLIANT",
+    NonCompliant: "NON_COMPLIANT",
+};
+const OperatingSystem = {
+    AlmaLinux: "ALMA_LINUX",
+    AmazonLinux: "AMAZON_LINUX",
+    AmazonLinux2: "AMAZON_LINUX_2",
+    AmazonLinux2022: "AMAZON_LINUX_2022",
+    AmazonLinux2023: "AMAZON_LINUX_2023",
+    CentOS: "CENTOS",
+    Debian: "DEBIAN",
+    MacOS: "MACOS",
+    OracleLinux: "ORACLE_LINUX",
+    Raspbian: "RASPBIAN",
+    RedhatEnterpriseLinux: "REDHAT_ENTERPRISE_LINUX",
+    Rocky_Linux: "ROCKY_LINUX",
+    Suse: "SUSE",
+    Ubuntu: "UBUNTU",
+    Windows: "WINDOWS",
+};
+const PatchAction = {
+    AllowAsDependency: "ALLOW_AS_DEPENDENCY",
+    Block: "BLOCK",
+};
+const ResourceDataSyncS3Format = {
+    JSON_SERDE: "JsonSerDe",
+};
+const InventorySchemaDeleteOption = {
+    DELETE_SCHEMA: "DeleteSchema",
+    DISABLE_SCHEMA: "DisableSchema",
+};
+const DeletionMode = {
+    RemoveSharing: "RemoveSharing",
+    RollbackMigration: "RollbackMigration",
+};
+const DescribeActivationsFilterKeys = {
+    ACTIVATION_IDS: "ActivationIds",
+    DEFAULT_INSTANCE_NAME: "DefaultInstanceName",
+    IAM_ROLE: "IamRole",
+};
+const AssociationExecutionFilterKey = {
+    CreatedTime: "CreatedTime",
+    ExecutionId: "ExecutionId",
+    Status: "Status",
+};
+const AssociationFilterOperatorType = {
+    Equal: "EQUAL",
+    GreaterThan: "GREATER_THAN",
+    LessThan: "LESS_THAN",
+};
+const AssociationExecutionTargetsFilterKey = {
+    ResourceId: "ResourceId",
+    ResourceType: "ResourceType",
+    Status: "Status",
+};
+const AutomationExecutionFilterKey = {
+    AUTOMATION_SUBTYPE: "AutomationSubtype",
+    AUTOMATION_TYPE: "AutomationType",
+    CURRENT_ACTION: "CurrentAction",
+    DOCUMENT_NAME_PREFIX: "DocumentNamePrefix",
+    EXECUTION_ID: "ExecutionId",
+    EXECUTION_STATUS: "ExecutionStatus",
+    OPS_ITEM_ID: "OpsItemId",
+    PARENT_EXECUTION_ID: "ParentExecutionId",
+    START_TIME_AFTER: "StartTimeAfter",
+    START_TIME_BEFORE: "StartTimeBefore",
+    TAG_KEY: "TagKey",
+    TARGET_RESOURCE_GROUP: "TargetResourceGroup",
+};
+const AutomationExecutionStatus = {
+    APPROVED: "Approved",
+    CANCELLED: "Cancelled",
+    CANCELLING: "Cancelling",
+    CHANGE_CALENDAR_OVERRIDE_APPROVED: "ChangeCalendarOverrideApproved",
+    CHANGE_CALENDAR_OVERRIDE_REJECTED: "ChangeCalendarOverrideRejected",
+    COMPLETED_WITH_FAILURE: "CompletedWithFailure",
+    COMPLETED_WITH_SUCCESS: "CompletedWithSuccess",
+    EXITED: "Exited",
+    FAILED: "Failed",
+    INPROGRESS: "InProgress",
+    PENDING: "Pending",
+    PENDING_APPROVAL: "PendingApproval",
+    PENDING_CHANGE_CALENDAR_OVERRIDE: "PendingChangeCalendarOverride",
+    REJECTED: "Rejected",
+    RUNBOOK_INPROGRESS: "RunbookInProgress",
+    SCHEDULED: "Scheduled",
+    SUCCESS: "Success",
+    TIMEDOUT: "TimedOut",
+    WAITING: "Waiting",
+};
+const AutomationSubtype = {
+    AccessRequest: "AccessRequest",
+    ChangeRequest: "ChangeRequest",
+};
+const AutomationType = {
+    CrossAccount: "CrossAccount",
+    Local: "Local",
+};
+const ExecutionMode = {
+    Auto: "Auto",
+    Interactive: "Interactive",
+};
+const StepExecutionFilterKey = {
+    ACTION: "Action",
+    PARENT_STEP_EXECUTION_ID: "ParentStepExecutionId",
+    PARENT_STEP_ITERATION: "ParentStepIteration",
+    PARENT_STEP_ITERATOR_VALUE: "ParentStepIteratorValue",
+    START_TIME_AFTER: "StartTimeAfter",
+    START_TIME_BEFORE: "StartTimeBefore",
+    STEP_EXECUTION_ID: "StepExecutionId",
+    STEP_EXECUTION_STATUS: "StepExecutionStatus",
+    STEP_NAME: "StepName",
+};
+const DocumentPermissionType = {
+    SHARE: "Share",
+};
+const PatchDeploymentStatus = {
+    Approved: "APPROVED",
+    ExplicitApproved: "EXPLICIT_APPROVED",
+    ExplicitRejected: "EXPLICIT_REJECTED",
+    PendingApproval: "PENDING_APPROVAL",
+};
+const InstanceInformationFilterKey = {
+    ACTIVATION_IDS: "ActivationIds",
+    AGENT_VERSION: "AgentVersion",
+    ASSOCIATION_STATUS: "AssociationStatus",
+    IAM_ROLE: "IamRole",
+    INSTANCE_IDS: "InstanceIds",
+    PING_STATUS: "PingStatus",
+    PLATFORM_TYPES: "PlatformTypes",
+    RESOURCE_TYPE: "ResourceType",
+};
+const PingStatus = {
+    CONNECTION_LOST: "ConnectionLost",
+    INACTIVE: "Inactive",
+    ONLINE: "Online",
+};
+const ResourceType = {
+    EC2_INSTANCE: "EC2Instance",
+    MANAGED_INSTANCE: "ManagedInstance",
+};
+const SourceType = {
+    AWS_EC2_INSTANCE: "AWS::EC2::Instance",
+    AWS_IOT_THING: "AWS::IoT::Thing",
+    AWS_SSM_MANAGEDINSTANCE: "AWS::SSM::ManagedInstance",
+    AZURE_INSTANCE: "Microsoft.Compute/virtualMachines",
+    GCP_INSTANCE: "compute.googleapis.com/Instance",
+};
+const PatchComplianceDataState = {
+    AvailableSecurityUpdate: "AVAILABLE_SECURITY_UPDATE",
+    Failed: "FAILED",
+    Installed: "INSTALLED",
+    InstalledOther: "INSTALLED_OTHER",
+    InstalledPendingReboot: "INSTALLED_PENDING_REBOOT",
+    InstalledRejected: "INSTALLED_REJECTED",
+    Missing: "MISSING",
+    NotApplicable: "NOT_APPLICABLE",
+};
+const PatchOperationType = {
+    INSTALL: "Install",
+    SCAN: "Scan",
+};
+const RebootOption = {
+    NO_REBOOT: "NoReboot",
+    REBOOT_IF_NEEDED: "RebootIfNeeded",
+};
+const InstancePatchStateOperatorType = {
+    EQUAL: "Equal",
+    GREATER_THAN: "GreaterThan",
+    LESS_THAN: "LessThan",
+    NOT_EQUAL: "NotEqual",
+};
+const InstancePropertyFilterOperator = {
+    BEGIN_WITH: "BeginWith",
+    EQUAL: "Equal",
+    GREATER_THAN: "GreaterThan",
+    LESS_THAN: "LessThan",
+    NOT_EQUAL: "NotEqual",
+};
+const InstancePropertyFilterKey = {
+    ACTIVATION_IDS: "ActivationIds",
+    AGENT_VERSION: "AgentVersion",
+    ASSOCIATION_STATUS: "AssociationStatus",
+    DOCUMENT_NAME: "DocumentName",
+    IAM_ROLE: "IamRole",
+    INSTANCE_IDS: "InstanceIds",
+    PING_STATUS: "PingStatus",
+    PLATFORM_TYPES: "PlatformTypes",
+    RESOURCE_TYPE: "ResourceType",
+};
+const InventoryDeletionStatus = {
+    COMPLETE: "Complete",
+    IN_PROGRESS: "InProgress",
+};
+const MaintenanceWindowExecutionStatus = {
+    Cancelled: "CANCELLED",
+    Cancelling: "CANCELLING",
+    Failed: "FAILED",
+    InProgress: "IN_PROGRESS",
+    Pending: "PENDING",
+    SkippedOverlapping: "SKIPPED_OVERLAPPING",
+    Success: "SUCCESS",
+    TimedOut: "TIMED_OUT",
+};
+const MaintenanceWindowTaskType = {
+    Automation: "AUTOMATION",
+    Lambda: "LAMBDA",
+    RunCommand: "RUN_COMMAND",
+    StepFunctions: "STEP_FUNCTIONS",
+};
+const MaintenanceWindowResourceType = {
+    Instance: "INSTANCE",
+    ResourceGroup: "RESOURCE_GROUP",
+};
+const MaintenanceWindowTaskCutoffBehavior = {
+    CancelTask: "CANCEL_TASK",
+    ContinueTask: "CONTINUE_TASK",
+};
+const OpsItemFilterKey = {
+    ACCESS_REQUEST_APPROVER_ARN: "AccessRequestByApproverArn",
+    ACCESS_REQUEST_APPROVER_ID: "AccessRequestByApproverId",
+    ACCESS_REQUEST_IS_REPLICA: "AccessRequestByIsReplica",
+    ACCESS_REQUEST_REQUESTER_ARN: "AccessRequestByRequesterArn",
+    ACCESS_REQUEST_REQUESTER_ID: "AccessRequestByRequesterId",
+    ACCESS_REQUEST_SOURCE_ACCOUNT_ID: "AccessRequestBySourceAccountId",
+    ACCESS_REQUEST_SOURCE_OPS_ITEM_ID: "AccessRequestBySourceOpsItemId",
+    ACCESS_REQUEST_SOURCE_REGION: "AccessRequestBySourceRegion",
+    ACCESS_REQUEST_TARGET_RESOURCE_ID: "AccessRequestByTargetResourceId",
+    ACCOUNT_ID: "AccountId",
+    ACTUAL_END_TIME: "ActualEndTime",
+    ACTUAL_START_TIME: "ActualStartTime",
+    AUTOMATION_ID: "AutomationId",
+    CATEGORY: "Category",
+    CHANGE_REQUEST_APPROVER_ARN: "ChangeRequestByApproverArn",
+    CHANGE_REQUEST_APPROVER_NAME: "ChangeRequestByApproverName",
+    CHANGE_REQUEST_REQUESTER_ARN: "ChangeRequestByRequesterArn",
+    CHANGE_REQUEST_REQUESTER_NAME: "ChangeRequestByRequesterName",
+    CHANGE_REQUEST_TARGETS_RESOURCE_GROUP: "ChangeRequestByTargetsResourceGroup",
+    CHANGE_REQUEST_TEMPLATE: "ChangeRequestByTemplate",
+    CREATED_BY: "CreatedBy",
+    CREATED_TIME: "CreatedTime",
+    INSIGHT_TYPE: "InsightByType",
+    LAST_MODIFIED_TIME: "LastModifiedTime",
+    OPERATIONAL_DATA: "OperationalData",
+    OPERATIONAL_DATA_KEY: "OperationalDataKey",
+    OPERATIONAL_DATA_VALUE: "OperationalDataValue",
+    OPSITEM_ID: "OpsItemId",
+    OPSITEM_TYPE: "OpsItemType",
+    PLANNED_END_TIME: "PlannedEndTime",
+    PLANNED_START_TIME: "PlannedStartTime",
+    PRIORITY: "Priority",
+    RESOURCE_ID: "ResourceId",
+    SEVERITY: "Severity",
+    SOURCE: "Source",
+    STATUS: "Status",
+    TITLE: "Title",
+};
+const OpsItemFilterOperator = {
+    CONTAINS: "Contains",
+    EQUAL: "Equal",
+    GREATER_THAN: "GreaterThan",
+    LESS_THAN: "LessThan",
+};
+const OpsItemStatus = {
+    APPROVED: "Approved",
+    CANCELLED: "Cancelled",
+    CANCELLING: "Cancelling",
+    CHANGE_CALENDAR_OVERRIDE_APPROVED: "ChangeCalendarOverrideApproved",
+    CHANGE_CALENDAR_OVERRIDE_REJECTED: "ChangeCalendarOverrideRejected",
+    CLOSED: "Closed",
+    COMPLETED_WITH_FAILURE: "CompletedWithFailure",
+    COMPLETED_WITH_SUCCESS: "CompletedWithSuccess",
+    FAILED: "Failed",
+    IN_PROGRESS: "InProgress",
+    OPEN: "Open",
+    PENDING: "Pending",
+    PENDING_APPROVAL: "PendingApproval",
+    PENDING_CHANGE_CALENDAR_OVERRIDE: "PendingChangeCalendarOverride",
+    REJECTED: "Rejected",
+    RESOLVED: "Resolved",
+    REVOKED: "Revoked",
+    RUNBOOK_IN_PROGRESS: "RunbookInProgress",
+    SCHEDULED: "Scheduled",
+    TIMED_OUT: "TimedOut",
+};
+const ParametersFilterKey = {
+    KEY_ID: "KeyId",
+    NAME: "Name",
+    TYPE: "Type",
+};
+const ParameterTier = {
+    ADVANCED: "Advanced",
+    INTELLIGENT_TIERING: "Intelligent-Tiering",
+    STANDARD: "Standard",
+};
+const ParameterType = {
+    SECURE_STRING: "SecureString",
+    STRING: "String",
+    STRING_LIST: "StringList",
+};
+const PatchSet = {
+    Application: "APPLICATION",
+    Os: "OS",
+};
+const PatchProperty = {
+    PatchClassification: "CLASSIFICATION",
+    PatchMsrcSeverity: "MSRC_SEVERITY",
+    PatchPriority: "PRIORITY",
+    PatchProductFamily: "PRODUCT_FAMILY",
+    PatchSeverity: "SEVERITY",
+    Product: "PRODUCT",
+};
+const SessionFilterKey = {
+    ACCESS_TYPE: "AccessType",
+    INVOKED_AFTER: "InvokedAfter",
+    INVOKED_BEFORE: "InvokedBefore",
+    OWNER: "Owner",
+    SESSION_ID: "SessionId",
+    STATUS: "Status",
+    TARGET_ID: "Target",
+};
+const SessionState = {
+    ACTIVE: "Active",
+    HISTORY: "History",
+};
+const SessionStatus = {
+    CONNECTED: "Connected",
+    CONNECTING: "Connecting",
+    DISCONNECTED: "Disconnected",
+    FAILED: "Failed",
+    TERMINATED: "Terminated",
+    TERMINATING: "Terminating",
+};
+const CalendarState = {
+    CLOSED: "CLOSED",
+    OPEN: "OPEN",
+};
+const CommandInvocationStatus = {
+    CANCELLED: "Cancelled",
+    CANCELLING: "Cancelling",
+    DELAYED: "Delayed",
+    FAILED: "Failed",
+    IN_PROGRESS: "InProgress",
+    PENDING: "Pending",
+    SUCCESS: "Success",
+    TIMED_OUT: "TimedOut",
+};
+const ConnectionStatus = {
+    CONNECTED: "connected",
+    NOT_CONNECTED: "notconnected",
+};
+const AttachmentHashType = {
+    SHA256: "Sha256",
+};
+const ImpactType = {
+    MUTATING: "Mutating",
+    NON_MUTATING: "NonMutating",
+    UNDETERMINED: "Undetermined",
+};
+const ExecutionPreviewStatus = {
+    FAILED: "Failed",
+    IN_PROGRESS: "InProgress",
+    PENDING: "Pending",
+    SUCCESS: "Success",
+};
+const InventoryQueryOperatorType = {
+    BEGIN_WITH: "BeginWith",
+    EQUAL: "Equal",
+    EXISTS: "Exists",
+    GREATER_THAN: "GreaterThan",
+    LESS_THAN: "LessThan",
+    NOT_EQUAL: "NotEqual",
+};
+const InventoryAttributeDataType = {
+    NUMBER: "number",
+    STRING: "string",
+};
+const NotificationEvent = {
+    ALL: "All",
+    CANCELLED: "Cancelled",
+    FAILED: "Failed",
+    IN_PROGRESS: "InProgress",
+    SUCCESS: "Success",
+    TIMED_OUT: "TimedOut",
+};
+const NotificationType = {
+    Command: "Command",
+    Invocation: "Invocation",
+};
+const OpsFilterOperatorType = {
+    BEGIN_WITH: "BeginWith",
+    EQUAL: "Equal",
+    EXISTS: "Exists",
+    GREATER_THAN: "GreaterThan",
+    LESS_THAN: "LessThan",
+    NOT_EQUAL: "NotEqual",
+};
+const AssociationFilterKey = {
+    AssociationId: "AssociationId",
+    AssociationName: "AssociationName",
+    CloudConnectorId: "CloudConnectorId",
+    InstanceId: "InstanceId",
+    LastExecutedAfter: "LastExecutedAfter",
+    LastExecutedBefore: "LastExecutedBefore",
+    Name: "Name",
+    ResourceGroupName: "ResourceGroupName",
+    Status: "AssociationStatusName",
+};
+const CloudConnectorFilterKey = {
+    OrganizationId: "OrganizationId",
+    ProjectId: "ProjectId",
+    SubscriptionId: "SubscriptionId",
+    TenantId: "TenantId",
+};
+const Provider = {
+    AZURE: "Azure",
+    GCP: "GCP",
+};
+const CommandFilterKey = {
+    DOCUMENT_NAME: "DocumentName",
+    EXECUTION_STAGE: "ExecutionStage",
+    INVOKED_AFTER: "InvokedAfter",
+    INVOKED_BEFORE: "InvokedBefore",
+    STATUS: "Status",
+};
+const CommandPluginStatus = {
+    CANCELLED: "Cancelled",
+    FAILED: "Failed",
+    IN_PROGRESS: "InProgress",
+    PENDING: "Pending",
+    SUCCESS: "Success",
+    TIMED_OUT: "TimedOut",
+};
+const CommandStatus = {
+    CANCELLED: "Cancelled",
+    CANCELLING: "Cancelling",
+    FAILED: "Failed",
+    IN_PROGRESS: "InProgress",
+    PENDING: "Pending",
+    SUCCESS: "Success",
+    TIMED_OUT: "TimedOut",
+};
+const ComplianceQueryOperatorType = {
+    BeginWith: "BEGIN_WITH",
+    Equal: "EQUAL",
+    GreaterThan: "GREATER_THAN",
+    LessThan: "LESS_THAN",
+    NotEqual: "NOT_EQUAL",
+};
+const ComplianceSeverity = {
+    Critical: "CRITICAL",
+    High: "HIGH",
+    Informational: "INFORMATIONAL",
+    Low: "LOW",
+    Medium: "MEDIUM",
+    Unspecified: "UNSPECIFIED",
+};
+const ComplianceStatus = {
+    Compliant: "COMPLIANT",
+    NonCompliant: "NON_COMPLIANT",
+};
+const DocumentMetadataEnum = {
+    DocumentReviews: "DocumentReviews",
+};
+const DocumentReviewCommentType = {
+    Comment: "Comment",
+};
+const DocumentFilterKey = {
+    DocumentType: "DocumentType",
+    Name: "Name",
+    Owner: "Owner",
+    PlatformTypes: "PlatformTypes",
+};
+const NodeFilterKey = {
+    ACCOUNT_ID: "AccountId",
+    AGENT_TYPE: "AgentType",
+    AGENT_VERSION: "AgentVersion",
+    AVAILABILITY_ZONE: "AvailabilityZone",
+    AVAILABILITY_ZONE_ID: "AvailabilityZoneId",
+    COMPUTER_NAME: "ComputerName",
+    INSTANCE_ID: "InstanceId",
+    INSTANCE_STATUS: "InstanceStatus",
+    IP_ADDRESS: "IpAddress",
+    MANAGED_STATUS: "ManagedStatus",
+    ORGANIZATIONAL_UNIT_ID: "OrganizationalUnitId",
+    ORGANIZATIONAL_UNIT_PATH: "OrganizationalUnitPath",
+    PLATFORM_NAME: "PlatformName",
+    PLATFORM_TYPE: "PlatformType",
+    PLATFORM_VERSION: "PlatformVersion",
+    REGION: "Region",
+    RESOURCE_TYPE: "ResourceType",
+    SOURCE_ID: "SourceId",
+    SOURCE_LOCATION: "SourceLocation",
+    SOURCE_TYPE: "SourceType",
+};
+const NodeFilterOperatorType = {
+    BEGIN_WITH: "BeginWith",
+    EQUAL: "Equal",
+    NOT_EQUAL: "NotEqual",
+};
+const ManagedStatus = {
+    ALL: "All",
+    MANAGED: "Managed",
+    UNMANAGED: "Unmanaged",
+};
+const NodeAggregatorType = {
+    COUNT: "Count",
+};
+const NodeAttributeName = {
+    AGENT_VERSION: "AgentVersion",
+    AVAILABILITY_ZONE: "AvailabilityZone",
+    PLATFORM_NAME: "PlatformName",
+    PLATFORM_TYPE: "PlatformType",
+    PLATFORM_VERSION: "PlatformVersion",
+    REGION: "Region",
+    RESOURCE_TYPE: "ResourceType",
+    SOURCE_TYPE: "SourceType",
+};
+const NodeTypeName = {
+    INSTANCE: "Instance",
+};
+const OpsItemEventFilterKey = {
+    OPSITEM_ID: "OpsItemId",
+};
+const OpsItemEventFilterOperator = {
+    EQUAL: "Equal",
+};
+const OpsItemRelatedItemsFilterKey = {
+    ASSOCIATION_ID: "AssociationId",
+    RESOURCE_TYPE: "ResourceType",
+    RESOURCE_URI: "ResourceUri",
+};
+const OpsItemRelatedItemsFilterOperator = {
+    EQUAL: "Equal",
+};
+const LastResourceDataSyncStatus = {
+    FAILED: "Failed",
+    INPROGRESS: "InProgress",
+    SUCCESSFUL: "Successful",
+};
+const ComplianceUploadType = {
+    Complete: "COMPLETE",
+    Partial: "PARTIAL",
+};
+const DHMCPermissionModel = {
+    SELF_MANAGED: "SELF_MANAGED",
+    SERVICE_MANAGED: "SERVICE_MANAGED",
+};
+const SignalType = {
+    APPROVE: "Approve",
+    REJECT: "Reject",
+    RESUME: "Resume",
+    REVOKE: "Revoke",
+    START_STEP: "StartStep",
+    STOP_STEP: "StopStep",
+};
+const StopType = {
+    CANCEL: "Cancel",
+    COMPLETE: "Complete",
+};
+const DocumentReviewAction = {
+    Approve: "Approve",
+    Reject: "Reject",
+    SendForReview: "SendForReview",
+    UpdateReview: "UpdateReview",
+};
+const ValidationFindingCode = {
+    AWS_ROLE_ASSUMPTION_FAILED: "AwsRoleAssumptionFailed",
+    OUTBOUND_WEB_IDENTITY_FEDERATION_DISABLED: "OutboundWebIdentityFederationDisabled",
+    PROVIDER_CREDENTIAL_CREATION_FAILED: "ProviderCredentialCreationFailed",
+    SUBSCRIPTION_ACCESSIBLE: "SubscriptionAccessible",
+    TARGET_API_DISABLED: "TargetApiDisabled",
+    TARGET_INACCESSIBLE: "TargetInaccessible",
+    TARGET_MISSING_PERMISSIONS: "TargetMissingPermissions",
+    TARGET_STATE_WARNING: "TargetStateWarning",
+    TARGET_UNUSABLE: "TargetUnusable",
+    TENANT_SUMMARY: "TenantSummary",
+    WEB_IDENTITY_TOKEN_FAILED: "WebIdentityTokenFailed",
+};
+const ValidationFindingScopeType = {
+    AZURE_SUBSCRIPTION: "azure:subscription",
+    AZURE_TENANT: "azure:tenant",
+    GCP_ORGANIZATION: "gcp:organization",
+    GCP_PROJECT: "gcp:project",
+};
+const ValidationFindingType = {
+    ERROR: "ERROR",
+    INFO: "INFO",
+    WARN: "WARN",
+};
+
+__webpack_unused_export__ = AccessDeniedException;
+__webpack_unused_export__ = AccessDeniedException$;
+__webpack_unused_export__ = AccessRequestStatus;
+__webpack_unused_export__ = AccessType;
+__webpack_unused_export__ = AccountSharingInfo$;
+__webpack_unused_export__ = Activation$;
+__webpack_unused_export__ = AddTagsToResource$;
+__webpack_unused_export__ = AddTagsToResourceCommand;
+__webpack_unused_export__ = AddTagsToResourceRequest$;
+__webpack_unused_export__ = AddTagsToResourceResult$;
+__webpack_unused_export__ = Alarm$;
+__webpack_unused_export__ = AlarmConfiguration$;
+__webpack_unused_export__ = AlarmStateInformation$;
+__webpack_unused_export__ = AlreadyExistsException;
+__webpack_unused_export__ = AlreadyExistsException$;
+__webpack_unused_export__ = AssociateOpsItemRelatedItem$;
+__webpack_unused_export__ = AssociateOpsItemRelatedItemCommand;
+__webpack_unused_export__ = AssociateOpsItemRelatedItemRequest$;
+__webpack_unused_export__ = AssociateOpsItemRelatedItemResponse$;
+__webpack_unused_export__ = AssociatedInstances;
+__webpack_unused_export__ = AssociatedInstances$;
+__webpack_unused_export__ = Association$;
+__webpack_unused_export__ = AssociationAlreadyExists;
+__webpack_unused_export__ = AssociationAlreadyExists$;
+__webpack_unused_export__ = AssociationComplianceSeverity;
+__webpack_unused_export__ = AssociationDescription$;
+__webpack_unused_export__ = AssociationDoesNotExist;
+__webpack_unused_export__ = AssociationDoesNotExist$;
+__webpack_unused_export__ = AssociationExecution$;
+__webpack_unused_export__ = AssociationExecutionDoesNotExist;
+__webpack_unused_export__ = AssociationExecutionDoesNotExist$;
+__webpack_unused_export__ = AssociationExecutionFilter$;
+__webpack_unused_export__ = AssociationExecutionFilterKey;
+__webpack_unused_export__ = AssociationExecutionTarget$;
+__webpack_unused_export__ = AssociationExecutionTargetsFilter$;
+__webpack_unused_export__ = AssociationExecutionTargetsFilterKey;
+__webpack_unused_export__ = AssociationFilter$;
+__webpack_unused_export__ = AssociationFilterKey;
+__webpack_unused_export__ = AssociationFilterOperatorType;
+__webpack_unused_export__ = AssociationLimitExceeded;
+__webpack_unused_export__ = AssociationLimitExceeded$;
+__webpack_unused_export__ = AssociationOverview$;
+__webpack_unused_export__ = AssociationStatus$;
+__webpack_unused_export__ = AssociationStatusName;
+__webpack_unused_export__ = AssociationSyncCompliance;
+__webpack_unused_export__ = AssociationVersionInfo$;
+__webpack_unused_export__ = AssociationVersionLimitExceeded;
+__webpack_unused_export__ = AssociationVersionLimitExceeded$;
+__webpack_unused_export__ = AttachmentContent$;
+__webpack_unused_export__ = AttachmentHashType;
+__webpack_unused_export__ = AttachmentInformation$;
+__webpack_unused_export__ = AttachmentsSource$;
+__webpack_unused_export__ = AttachmentsSourceKey;
+__webpack_unused_export__ = AutomationDefinitionNotApprovedException;
+__webpack_unused_export__ = AutomationDefinitionNotApprovedException$;
+__webpack_unused_export__ = AutomationDefinitionNotFoundException;
+__webpack_unused_export__ = AutomationDefinitionNotFoundException$;
+__webpack_unused_export__ = AutomationDefinitionVersionNotFoundException;
+__webpack_unused_export__ = AutomationDefinitionVersionNotFoundException$;
+__webpack_unused_export__ = AutomationExecution$;
+__webpack_unused_export__ = AutomationExecutionFilter$;
+__webpack_unused_export__ = AutomationExecutionFilterKey;
+__webpack_unused_export__ = AutomationExecutionInputs$;
+__webpack_unused_export__ = AutomationExecutionLimitExceededException;
+__webpack_unused_export__ = AutomationExecutionLimitExceededException$;
+__webpack_unused_export__ = AutomationExecutionMetadata$;
+__webpack_unused_export__ = AutomationExecutionNotFoundException;
+__webpack_unused_export__ = AutomationExecutionNotFoundException$;
+__webpack_unused_export__ = AutomationExecutionPreview$;
+__webpack_unused_export__ = AutomationExecutionStatus;
+__webpack_unused_export__ = AutomationStepNotFoundException;
+__webpack_unused_export__ = AutomationStepNotFoundException$;
+__webpack_unused_export__ = AutomationSubtype;
+__webpack_unused_export__ = AutomationType;
+__webpack_unused_export__ = AzureConfiguration$;
+__webpack_unused_export__ = AzureSubscription$;
+__webpack_unused_export__ = BaselineOverride$;
+__webpack_unused_export__ = CalendarState;
+__webpack_unused_export__ = CancelCommand$;
+__webpack_unused_export__ = CancelCommandCommand;
+__webpack_unused_export__ = CancelCommandRequest$;
+__webpack_unused_export__ = CancelCommandResult$;
+__webpack_unused_export__ = CancelMaintenanceWindowExecution$;
+__webpack_unused_export__ = CancelMaintenanceWindowExecutionCommand;
+__webpack_unused_export__ = CancelMaintenanceWindowExecutionRequest$;
+__webpack_unused_export__ = CancelMaintenanceWindowExecutionResult$;
+__webpack_unused_export__ = CloudConnectorConfiguration$;
+__webpack_unused_export__ = CloudConnectorFilter$;
+__webpack_unused_export__ = CloudConnectorFilterKey;
+__webpack_unused_export__ = CloudConnectorSummary$;
+__webpack_unused_export__ = CloudWatchOutputConfig$;
+__webpack_unused_export__ = Command$;
+__webpack_unused_export__ = CommandFilter$;
+__webpack_unused_export__ = CommandFilterKey;
+__webpack_unused_export__ = CommandInvocation$;
+__webpack_unused_export__ = CommandInvocationStatus;
+__webpack_unused_export__ = CommandPlugin$;
+__webpack_unused_export__ = CommandPluginStatus;
+__webpack_unused_export__ = CommandStatus;
+__webpack_unused_export__ = ComplianceExecutionSummary$;
+__webpack_unused_export__ = ComplianceItem$;
+__webpack_unused_export__ = ComplianceItemEntry$;
+__webpack_unused_export__ = ComplianceQueryOperatorType;
+__webpack_unused_export__ = ComplianceSeverity;
+__webpack_unused_export__ = ComplianceStatus;
+__webpack_unused_export__ = ComplianceStringFilter$;
+__webpack_unused_export__ = ComplianceSummaryItem$;
+__webpack_unused_export__ = ComplianceTypeCountLimitExceededException;
+__webpack_unused_export__ = ComplianceTypeCountLimitExceededException$;
+__webpack_unused_export__ = ComplianceUploadType;
+__webpack_unused_export__ = CompliantSummary$;
+__webpack_unused_export__ = ConfigurationTargets$;
+__webpack_unused_export__ = ConflictException;
+__webpack_unused_export__ = ConflictException$;
+__webpack_unused_export__ = ConnectionStatus;
+__webpack_unused_export__ = CreateActivation$;
+__webpack_unused_export__ = CreateActivationCommand;
+__webpack_unused_export__ = CreateActivationRequest$;
+__webpack_unused_export__ = CreateActivationResult$;
+__webpack_unused_export__ = CreateAssociation$;
+__webpack_unused_export__ = CreateAssociationBatch$;
+__webpack_unused_export__ = CreateAssociationBatchCommand;
+__webpack_unused_export__ = CreateAssociationBatchRequest$;
+__webpack_unused_export__ = CreateAssociationBatchRequestEntry$;
+__webpack_unused_export__ = CreateAssociationBatchResult$;
+__webpack_unused_export__ = CreateAssociationCommand;
+__webpack_unused_export__ = CreateAssociationRequest$;
+__webpack_unused_export__ = CreateAssociationResult$;
+__webpack_unused_export__ = CreateCloudConnector$;
+__webpack_unused_export__ = CreateCloudConnectorCommand;
+__webpack_unused_export__ = CreateCloudConnectorRequest$;
+__webpack_unused_export__ = CreateCloudConnectorResult$;
+__webpack_unused_export__ = CreateDocument$;
+__webpack_unused_export__ = CreateDocumentCommand;
+__webpack_unused_export__ = CreateDocumentRequest$;
+__webpack_unused_export__ = CreateDocumentResult$;
+__webpack_unused_export__ = CreateMaintenanceWindow$;
+__webpack_unused_export__ = CreateMaintenanceWindowCommand;
+__webpack_unused_export__ = CreateMaintenanceWindowRequest$;
+__webpack_unused_export__ = CreateMaintenanceWindowResult$;
+__webpack_unused_export__ = CreateOpsItem$;
+__webpack_unused_export__ = CreateOpsItemCommand;
+__webpack_unused_export__ = CreateOpsItemRequest$;
+__webpack_unused_export__ = CreateOpsItemResponse$;
+__webpack_unused_export__ = CreateOpsMetadata$;
+__webpack_unused_export__ = CreateOpsMetadataCommand;
+__webpack_unused_export__ = CreateOpsMetadataRequest$;
+__webpack_unused_export__ = CreateOpsMetadataResult$;
+__webpack_unused_export__ = CreatePatchBaseline$;
+__webpack_unused_export__ = CreatePatchBaselineCommand;
+__webpack_unused_export__ = CreatePatchBaselineRequest$;
+__webpack_unused_export__ = CreatePatchBaselineResult$;
+__webpack_unused_export__ = CreateResourceDataSync$;
+__webpack_unused_export__ = CreateResourceDataSyncCommand;
+__webpack_unused_export__ = CreateResourceDataSyncRequest$;
+__webpack_unused_export__ = CreateResourceDataSyncResult$;
+__webpack_unused_export__ = Credentials$;
+__webpack_unused_export__ = CustomSchemaCountLimitExceededException;
+__webpack_unused_export__ = CustomSchemaCountLimitExceededException$;
+__webpack_unused_export__ = DHMCPermissionModel;
+__webpack_unused_export__ = DeleteActivation$;
+__webpack_unused_export__ = DeleteActivationCommand;
+__webpack_unused_export__ = DeleteActivationRequest$;
+__webpack_unused_export__ = DeleteActivationResult$;
+__webpack_unused_export__ = DeleteAssociation$;
+__webpack_unused_export__ = DeleteAssociationCommand;
+__webpack_unused_export__ = DeleteAssociationRequest$;
+__webpack_unused_export__ = DeleteAssociationResult$;
+__webpack_unused_export__ = DeleteCloudConnector$;
+__webpack_unused_export__ = DeleteCloudConnectorCommand;
+__webpack_unused_export__ = DeleteCloudConnectorRequest$;
+__webpack_unused_export__ = DeleteCloudConnectorResult$;
+__webpack_unused_export__ = DeleteDocument$;
+__webpack_unused_export__ = DeleteDocumentCommand;
+__webpack_unused_export__ = DeleteDocumentRequest$;
+__webpack_unused_export__ = DeleteDocumentResult$;
+__webpack_unused_export__ = DeleteInventory$;
+__webpack_unused_export__ = DeleteInventoryCommand;
+__webpack_unused_export__ = DeleteInventoryRequest$;
+__webpack_unused_export__ = DeleteInventoryResult$;
+__webpack_unused_export__ = DeleteMaintenanceWindow$;
+__webpack_unused_export__ = DeleteMaintenanceWindowCommand;
+__webpack_unused_export__ = DeleteMaintenanceWindowRequest$;
+__webpack_unused_export__ = DeleteMaintenanceWindowResult$;
+__webpack_unused_export__ = DeleteOpsItem$;
+__webpack_unused_export__ = DeleteOpsItemCommand;
+__webpack_unused_export__ = DeleteOpsItemRequest$;
+__webpack_unused_export__ = DeleteOpsItemResponse$;
+__webpack_unused_export__ = DeleteOpsMetadata$;
+__webpack_unused_export__ = DeleteOpsMetadataCommand;
+__webpack_unused_export__ = DeleteOpsMetadataRequest$;
+__webpack_unused_export__ = DeleteOpsMetadataResult$;
+__webpack_unused_export__ = DeleteParameter$;
+__webpack_unused_export__ = DeleteParameterCommand;
+__webpack_unused_export__ = DeleteParameterRequest$;
+__webpack_unused_export__ = DeleteParameterResult$;
+__webpack_unused_export__ = DeleteParameters$;
+__webpack_unused_export__ = DeleteParametersCommand;
+__webpack_unused_export__ = DeleteParametersRequest$;
+__webpack_unused_export__ = DeleteParametersResult$;
+__webpack_unused_export__ = DeletePatchBaseline$;
+__webpack_unused_export__ = DeletePatchBaselineCommand;
+__webpack_unused_export__ = DeletePatchBaselineRequest$;
+__webpack_unused_export__ = DeletePatchBaselineResult$;
+__webpack_unused_export__ = DeleteResourceDataSync$;
+__webpack_unused_export__ = DeleteResourceDataSyncCommand;
+__webpack_unused_export__ = DeleteResourceDataSyncRequest$;
+__webpack_unused_export__ = DeleteResourceDataSyncResult$;
+__webpack_unused_export__ = DeleteResourcePolicy$;
+__webpack_unused_export__ = DeleteResourcePolicyCommand;
+__webpack_unused_export__ = DeleteResourcePolicyRequest$;
+__webpack_unused_export__ = DeleteResourcePolicyResponse$;
+__webpack_unused_export__ = DeletionMode;
+__webpack_unused_export__ = DeregisterDefaultHostManagementConfiguration$;
+__webpack_unused_export__ = DeregisterDefaultHostManagementConfigurationCommand;
+__webpack_unused_export__ = DeregisterDefaultHostManagementConfigurationRequest$;
+__webpack_unused_export__ = DeregisterDefaultHostManagementConfigurationResult$;
+__webpack_unused_export__ = DeregisterManagedInstance$;
+__webpack_unused_export__ = DeregisterManagedInstanceCommand;
+__webpack_unused_export__ = DeregisterManagedInstanceRequest$;
+__webpack_unused_export__ = DeregisterManagedInstanceResult$;
+__webpack_unused_export__ = DeregisterPatchBaselineForPatchGroup$;
+__webpack_unused_export__ = DeregisterPatchBaselineForPatchGroupCommand;
+__webpack_unused_export__ = DeregisterPatchBaselineForPatchGroupRequest$;
+__webpack_unused_export__ = DeregisterPatchBaselineForPatchGroupResult$;
+__webpack_unused_export__ = DeregisterTargetFromMaintenanceWindow$;
+__webpack_unused_export__ = DeregisterTargetFromMaintenanceWindowCommand;
+__webpack_unused_export__ = DeregisterTargetFromMaintenanceWindowRequest$;
+__webpack_unused_export__ = DeregisterTargetFromMaintenanceWindowResult$;
+__webpack_unused_export__ = DeregisterTaskFromMaintenanceWindow$;
+__webpack_unused_export__ = DeregisterTaskFromMaintenanceWindowCommand;
+__webpack_unused_export__ = DeregisterTaskFromMaintenanceWindowRequest$;
+__webpack_unused_export__ = DeregisterTaskFromMaintenanceWindowResult$;
+__webpack_unused_export__ = DescribeActivations$;
+__webpack_unused_export__ = DescribeActivationsCommand;
+__webpack_unused_export__ = DescribeActivationsFilter$;
+__webpack_unused_export__ = DescribeActivationsFilterKeys;
+__webpack_unused_export__ = DescribeActivationsRequest$;
+__webpack_unused_export__ = DescribeActivationsResult$;
+__webpack_unused_export__ = DescribeAssociation$;
+__webpack_unused_export__ = DescribeAssociationCommand;
+__webpack_unused_export__ = DescribeAssociationExecutionTargets$;
+__webpack_unused_export__ = DescribeAssociationExecutionTargetsCommand;
+__webpack_unused_export__ = DescribeAssociationExecutionTargetsRequest$;
+__webpack_unused_export__ = DescribeAssociationExecutionTargetsResult$;
+__webpack_unused_export__ = DescribeAssociationExecutions$;
+__webpack_unused_export__ = DescribeAssociationExecutionsCommand;
+__webpack_unused_export__ = DescribeAssociationExecutionsRequest$;
+__webpack_unused_export__ = DescribeAssociationExecutionsResult$;
+__webpack_unused_export__ = DescribeAssociationRequest$;
+__webpack_unused_export__ = DescribeAssociationResult$;
+__webpack_unused_export__ = DescribeAutomationExecutions$;
+__webpack_unused_export__ = DescribeAutomationExecutionsCommand;
+__webpack_unused_export__ = DescribeAutomationExecutionsRequest$;
+__webpack_unused_export__ = DescribeAutomationExecutionsResult$;
+__webpack_unused_export__ = DescribeAutomationStepExecutions$;
+__webpack_unused_export__ = DescribeAutomationStepExecutionsCommand;
+__webpack_unused_export__ = DescribeAutomationStepExecutionsRequest$;
+__webpack_unused_export__ = DescribeAutomationStepExecutionsResult$;
+__webpack_unused_export__ = DescribeAvailablePatches$;
+__webpack_unused_export__ = DescribeAvailablePatchesCommand;
+__webpack_unused_export__ = DescribeAvailablePatchesRequest$;
+__webpack_unused_export__ = DescribeAvailablePatchesResult$;
+__webpack_unused_export__ = DescribeDocument$;
+__webpack_unused_export__ = DescribeDocumentCommand;
+__webpack_unused_export__ = DescribeDocumentPermission$;
+__webpack_unused_export__ = DescribeDocumentPermissionCommand;
+__webpack_unused_export__ = DescribeDocumentPermissionRequest$;
+__webpack_unused_export__ = DescribeDocumentPermissionResponse$;
+__webpack_unused_export__ = DescribeDocumentRequest$;
+__webpack_unused_export__ = DescribeDocumentResult$;
+__webpack_unused_export__ = DescribeEffectiveInstanceAssociations$;
+__webpack_unused_export__ = DescribeEffectiveInstanceAssociationsCommand;
+__webpack_unused_export__ = DescribeEffectiveInstanceAssociationsRequest$;
+__webpack_unused_export__ = DescribeEffectiveInstanceAssociationsResult$;
+__webpack_unused_export__ = DescribeEffectivePatchesForPatchBaseline$;
+__webpack_unused_export__ = DescribeEffectivePatchesForPatchBaselineCommand;
+__webpack_unused_export__ = DescribeEffectivePatchesForPatchBaselineRequest$;
+__webpack_unused_export__ = DescribeEffectivePatchesForPatchBaselineResult$;
+__webpack_unused_export__ = DescribeInstanceAssociationsStatus$;
+__webpack_unused_export__ = DescribeInstanceAssociationsStatusCommand;
+__webpack_unused_export__ = DescribeInstanceAssociationsStatusRequest$;
+__webpack_unused_export__ = DescribeInstanceAssociationsStatusResult$;
+__webpack_unused_export__ = DescribeInstanceInformation$;
+__webpack_unused_export__ = DescribeInstanceInformationCommand;
+__webpack_unused_export__ = DescribeInstanceInformationRequest$;
+__webpack_unused_export__ = DescribeInstanceInformationResult$;
+__webpack_unused_export__ = DescribeInstancePatchStates$;
+__webpack_unused_export__ = DescribeInstancePatchStatesCommand;
+__webpack_unused_export__ = DescribeInstancePatchStatesForPatchGroup$;
+__webpack_unused_export__ = DescribeInstancePatchStatesForPatchGroupCommand;
+__webpack_unused_export__ = DescribeInstancePatchStatesForPatchGroupRequest$;
+__webpack_unused_export__ = DescribeInstancePatchStatesForPatchGroupResult$;
+__webpack_unused_export__ = DescribeInstancePatchStatesRequest$;
+__webpack_unused_export__ = DescribeInstancePatchStatesResult$;
+__webpack_unused_export__ = DescribeInstancePatches$;
+__webpack_unused_export__ = DescribeInstancePatchesCommand;
+__webpack_unused_export__ = DescribeInstancePatchesRequest$;
+__webpack_unused_export__ = DescribeInstancePatchesResult$;
+__webpack_unused_export__ = DescribeInstanceProperties$;
+__webpack_unused_export__ = DescribeInstancePropertiesCommand;
+__webpack_unused_export__ = DescribeInstancePropertiesRequest$;
+__webpack_unused_export__ = DescribeInstancePropertiesResult$;
+__webpack_unused_export__ = DescribeInventoryDeletions$;
+__webpack_unused_export__ = DescribeInventoryDeletionsCommand;
+__webpack_unused_export__ = DescribeInventoryDeletionsRequest$;
+__webpack_unused_export__ = DescribeInventoryDeletionsResult$;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutionTaskInvocations$;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutionTaskInvocationsCommand;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutionTaskInvocationsRequest$;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutionTaskInvocationsResult$;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutionTasks$;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutionTasksCommand;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutionTasksRequest$;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutionTasksResult$;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutions$;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutionsCommand;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutionsRequest$;
+__webpack_unused_export__ = DescribeMaintenanceWindowExecutionsResult$;
+__webpack_unused_export__ = DescribeMaintenanceWindowSchedule$;
+__webpack_unused_export__ = DescribeMaintenanceWindowScheduleCommand;
+__webpack_unused_export__ = DescribeMaintenanceWindowScheduleRequest$;
+__webpack_unused_export__ = DescribeMaintenanceWindowScheduleResult$;
+__webpack_unused_export__ = DescribeMaintenanceWindowTargets$;
+__webpack_unused_export__ = DescribeMaintenanceWindowTargetsCommand;
+__webpack_unused_export__ = DescribeMaintenanceWindowTargetsRequest$;
+__webpack_unused_export__ = DescribeMaintenanceWindowTargetsResult$;
+__webpack_unused_export__ = DescribeMaintenanceWindowTasks$;
+__webpack_unused_export__ = DescribeMaintenanceWindowTasksCommand;
+__webpack_unused_export__ = DescribeMaintenanceWindowTasksRequest$;
+__webpack_unused_export__ = DescribeMaintenanceWindowTasksResult$;
+__webpack_unused_export__ = DescribeMaintenanceWindows$;
+__webpack_unused_export__ = DescribeMaintenanceWindowsCommand;
+__webpack_unused_export__ = DescribeMaintenanceWindowsForTarget$;
+__webpack_unused_export__ = DescribeMaintenanceWindowsForTargetCommand;
+__webpack_unused_export__ = DescribeMaintenanceWindowsForTargetRequest$;
+__webpack_unused_export__ = DescribeMaintenanceWindowsForTargetResult$;
+__webpack_unused_export__ = DescribeMaintenanceWindowsRequest$;
+__webpack_unused_export__ = DescribeMaintenanceWindowsResult$;
+__webpack_unused_export__ = DescribeOpsItems$;
+__webpack_unused_export__ = DescribeOpsItemsCommand;
+__webpack_unused_export__ = DescribeOpsItemsRequest$;
+__webpack_unused_export__ = DescribeOpsItemsResponse$;
+__webpack_unused_export__ = DescribeParameters$;
+exports.$hz = DescribeParametersCommand;
+__webpack_unused_export__ = DescribeParametersRequest$;
+__webpack_unused_export__ = DescribeParametersResult$;
+__webpack_unused_export__ = DescribePatchBaselines$;
+__webpack_unused_export__ = DescribePatchBaselinesCommand;
+__webpack_unused_export__ = DescribePatchBaselinesRequest$;
+__webpack_unused_export__ = DescribePatchBaselinesResult$;
+__webpack_unused_export__ = DescribePatchGroupState$;
+__webpack_unused_export__ = DescribePatchGroupStateCommand;
+__webpack_unused_export__ = DescribePatchGroupStateRequest$;
+__webpack_unused_export__ = DescribePatchGroupStateResult$;
+__webpack_unused_export__ = DescribePatchGroups$;
+__webpack_unused_export__ = DescribePatchGroupsCommand;
+__webpack_unused_export__ = DescribePatchGroupsRequest$;
+__webpack_unused_export__ = DescribePatchGroupsResult$;
+__webpack_unused_export__ = DescribePatchProperties$;
+__webpack_unused_export__ = DescribePatchPropertiesCommand;
+__webpack_unused_export__ = DescribePatchPropertiesRequest$;
+__webpack_unused_export__ = DescribePatchPropertiesResult$;
+__webpack_unused_export__ = DescribeSessions$;
+__webpack_unused_export__ = DescribeSessionsCommand;
+__webpack_unused_export__ = DescribeSessionsRequest$;
+__webpack_unused_export__ = DescribeSessionsResponse$;
+__webpack_unused_export__ = DisassociateOpsItemRelatedItem$;
+__webpack_unused_export__ = DisassociateOpsItemRelatedItemCommand;
+__webpack_unused_export__ = DisassociateOpsItemRelatedItemRequest$;
+__webpack_unused_export__ = DisassociateOpsItemRelatedItemResponse$;
+__webpack_unused_export__ = DocumentAlreadyExists;
+__webpack_unused_export__ = DocumentAlreadyExists$;
+__webpack_unused_export__ = DocumentDefaultVersionDescription$;
+__webpack_unused_export__ = DocumentDescription$;
+__webpack_unused_export__ = DocumentFilter$;
+__webpack_unused_export__ = DocumentFilterKey;
+__webpack_unused_export__ = DocumentFormat;
+__webpack_unused_export__ = DocumentHashType;
+__webpack_unused_export__ = DocumentIdentifier$;
+__webpack_unused_export__ = DocumentKeyValuesFilter$;
+__webpack_unused_export__ = DocumentLimitExceeded;
+__webpack_unused_export__ = DocumentLimitExceeded$;
+__webpack_unused_export__ = DocumentMetadataEnum;
+__webpack_unused_export__ = DocumentMetadataResponseInfo$;
+__webpack_unused_export__ = DocumentParameter$;
+__webpack_unused_export__ = DocumentParameterType;
+__webpack_unused_export__ = DocumentPermissionLimit;
+__webpack_unused_export__ = DocumentPermissionLimit$;
+__webpack_unused_export__ = DocumentPermissionType;
+__webpack_unused_export__ = DocumentRequires$;
+__webpack_unused_export__ = DocumentReviewAction;
+__webpack_unused_export__ = DocumentReviewCommentSource$;
+__webpack_unused_export__ = DocumentReviewCommentType;
+__webpack_unused_export__ = DocumentReviewerResponseSource$;
+__webpack_unused_export__ = DocumentReviews$;
+__webpack_unused_export__ = DocumentStatus;
+__webpack_unused_export__ = DocumentType;
+__webpack_unused_export__ = DocumentVersionInfo$;
+__webpack_unused_export__ = DocumentVersionLimitExceeded;
+__webpack_unused_export__ = DocumentVersionLimitExceeded$;
+__webpack_unused_export__ = DoesNotExistException;
+__webpack_unused_export__ = DoesNotExistException$;
+__webpack_unused_export__ = DuplicateDocumentContent;
+__webpack_unused_export__ = DuplicateDocumentContent$;
+__webpack_unused_export__ = DuplicateDocumentVersionName;
+__webpack_unused_export__ = DuplicateDocumentVersionName$;
+__webpack_unused_export__ = DuplicateInstanceId;
+__webpack_unused_export__ = DuplicateInstanceId$;
+__webpack_unused_export__ = EffectivePatch$;
+__webpack_unused_export__ = ExecutionInputs$;
+__webpack_unused_export__ = ExecutionMode;
+__webpack_unused_export__ = ExecutionPreview$;
+__webpack_unused_export__ = ExecutionPreviewStatus;
+__webpack_unused_export__ = ExternalAlarmState;
+__webpack_unused_export__ = FailedCreateAssociation$;
+__webpack_unused_export__ = FailureDetails$;
+__webpack_unused_export__ = Fault;
+__webpack_unused_export__ = FeatureNotAvailableException;
+__webpack_unused_export__ = FeatureNotAvailableException$;
+__webpack_unused_export__ = GcpConfiguration$;
+__webpack_unused_export__ = GcpConfigurationTargets$;
+__webpack_unused_export__ = GcpProject$;
+__webpack_unused_export__ = GetAccessToken$;
+__webpack_unused_export__ = GetAccessTokenCommand;
+__webpack_unused_export__ = GetAccessTokenRequest$;
+__webpack_unused_export__ = GetAccessTokenResponse$;
+__webpack_unused_export__ = GetAutomationExecution$;
+__webpack_unused_export__ = GetAutomationExecutionCommand;
+__webpack_unused_export__ = GetAutomationExecutionRequest$;
+__webpack_unused_export__ = GetAutomationExecutionResult$;
+__webpack_unused_export__ = GetCalendarState$;
+__webpack_unused_export__ = GetCalendarStateCommand;
+__webpack_unused_export__ = GetCalendarStateRequest$;
+__webpack_unused_export__ = GetCalendarStateResponse$;
+__webpack_unused_export__ = GetCloudConnector$;
+__webpack_unused_export__ = GetCloudConnectorCommand;
+__webpack_unused_export__ = GetCloudConnectorRequest$;
+__webpack_unused_export__ = GetCloudConnectorResult$;
+__webpack_unused_export__ = GetCommandInvocation$;
+__webpack_unused_export__ = GetCommandInvocationCommand;
+__webpack_unused_export__ = GetCommandInvocationRequest$;
+__webpack_unused_export__ = GetCommandInvocationResult$;
+__webpack_unused_export__ = GetConnectionStatus$;
+__webpack_unused_export__ = GetConnectionStatusCommand;
+__webpack_unused_export__ = GetConnectionStatusRequest$;
+__webpack_unused_export__ = GetConnectionStatusResponse$;
+__webpack_unused_export__ = GetDefaultPatchBaseline$;
+__webpack_unused_export__ = GetDefaultPatchBaselineCommand;
+__webpack_unused_export__ = GetDefaultPatchBaselineRequest$;
+__webpack_unused_export__ = GetDefaultPatchBaselineResult$;
+__webpack_unused_export__ = GetDeployablePatchSnapshotForInstance$;
+__webpack_unused_export__ = GetDeployablePatchSnapshotForInstanceCommand;
+__webpack_unused_export__ = GetDeployablePatchSnapshotForInstanceRequest$;
+__webpack_unused_export__ = GetDeployablePatchSnapshotForInstanceResult$;
+__webpack_unused_export__ = GetDocument$;
+__webpack_unused_export__ = GetDocumentCommand;
+__webpack_unused_export__ = GetDocumentRequest$;
+__webpack_unused_export__ = GetDocumentResult$;
+__webpack_unused_export__ = GetExecutionPreview$;
+__webpack_unused_export__ = GetExecutionPreviewCommand;
+__webpack_unused_export__ = GetExecutionPreviewRequest$;
+__webpack_unused_export__ = GetExecutionPreviewResponse$;
+__webpack_unused_export__ = GetInventory$;
+__webpack_unused_export__ = GetInventoryCommand;
+__webpack_unused_export__ = GetInventoryRequest$;
+__webpack_unused_export__ = GetInventoryResult$;
+__webpack_unused_export__ = GetInventorySchema$;
+__webpack_unused_export__ = GetInventorySchemaCommand;
+__webpack_unused_export__ = GetInventorySchemaRequest$;
+__webpack_unused_export__ = GetInventorySchemaResult$;
+__webpack_unused_export__ = GetMaintenanceWindow$;
+__webpack_unused_export__ = GetMaintenanceWindowCommand;
+__webpack_unused_export__ = GetMaintenanceWindowExecution$;
+__webpack_unused_export__ = GetMaintenanceWindowExecutionCommand;
+__webpack_unused_export__ = GetMaintenanceWindowExecutionRequest$;
+__webpack_unused_export__ = GetMaintenanceWindowExecutionResult$;
+__webpack_unused_export__ = GetMaintenanceWindowExecutionTask$;
+__webpack_unused_export__ = GetMaintenanceWindowExecutionTaskCommand;
+__webpack_unused_export__ = GetMaintenanceWindowExecutionTaskInvocation$;
+__webpack_unused_export__ = GetMaintenanceWindowExecutionTaskInvocationCommand;
+__webpack_unused_export__ = GetMaintenanceWindowExecutionTaskInvocationRequest$;
+__webpack_unused_export__ = GetMaintenanceWindowExecutionTaskInvocationResult$;
+__webpack_unused_export__ = GetMaintenanceWindowExecutionTaskRequest$;
+__webpack_unused_export__ = GetMaintenanceWindowExecutionTaskResult$;
+__webpack_unused_export__ = GetMaintenanceWindowRequest$;
+__webpack_unused_export__ = GetMaintenanceWindowResult$;
+__webpack_unused_export__ = GetMaintenanceWindowTask$;
+__webpack_unused_export__ = GetMaintenanceWindowTaskCommand;
+__webpack_unused_export__ = GetMaintenanceWindowTaskRequest$;
+__webpack_unused_export__ = GetMaintenanceWindowTaskResult$;
+__webpack_unused_export__ = GetOpsItem$;
+__webpack_unused_export__ = GetOpsItemCommand;
+__webpack_unused_export__ = GetOpsItemRequest$;
+__webpack_unused_export__ = GetOpsItemResponse$;
+__webpack_unused_export__ = GetOpsMetadata$;
+__webpack_unused_export__ = GetOpsMetadataCommand;
+__webpack_unused_export__ = GetOpsMetadataRequest$;
+__webpack_unused_export__ = GetOpsMetadataResult$;
+__webpack_unused_export__ = GetOpsSummary$;
+__webpack_unused_export__ = GetOpsSummaryCommand;
+__webpack_unused_export__ = GetOpsSummaryRequest$;
+__webpack_unused_export__ = GetOpsSummaryResult$;
+__webpack_unused_export__ = GetParameter$;
+__webpack_unused_export__ = GetParameterCommand;
+__webpack_unused_export__ = GetParameterHistory$;
+__webpack_unused_export__ = GetParameterHistoryCommand;
+__webpack_unused_export__ = GetParameterHistoryRequest$;
+__webpack_unused_export__ = GetParameterHistoryResult$;
+__webpack_unused_export__ = GetParameterRequest$;
+__webpack_unused_export__ = GetParameterResult$;
+__webpack_unused_export__ = GetParameters$;
+__webpack_unused_export__ = GetParametersByPath$;
+__webpack_unused_export__ = GetParametersByPathCommand;
+__webpack_unused_export__ = GetParametersByPathRequest$;
+__webpack_unused_export__ = GetParametersByPathResult$;
+__webpack_unused_export__ = GetParametersCommand;
+__webpack_unused_export__ = GetParametersRequest$;
+__webpack_unused_export__ = GetParametersResult$;
+__webpack_unused_export__ = GetPatchBaseline$;
+__webpack_unused_export__ = GetPatchBaselineCommand;
+__webpack_unused_export__ = GetPatchBaselineForPatchGroup$;
+__webpack_unused_export__ = GetPatchBaselineForPatchGroupCommand;
+__webpack_unused_export__ = GetPatchBaselineForPatchGroupRequest$;
+__webpack_unused_export__ = GetPatchBaselineForPatchGroupResult$;
+__webpack_unused_export__ = GetPatchBaselineRequest$;
+__webpack_unused_export__ = GetPatchBaselineResult$;
+__webpack_unused_export__ = GetResourcePolicies$;
+__webpack_unused_export__ = GetResourcePoliciesCommand;
+__webpack_unused_export__ = GetResourcePoliciesRequest$;
+__webpack_unused_export__ = GetResourcePoliciesResponse$;
+__webpack_unused_export__ = GetResourcePoliciesResponseEntry$;
+__webpack_unused_export__ = GetServiceSetting$;
+__webpack_unused_export__ = GetServiceSettingCommand;
+__webpack_unused_export__ = GetServiceSettingRequest$;
+__webpack_unused_export__ = GetServiceSettingResult$;
+__webpack_unused_export__ = HierarchyLevelLimitExceededException;
+__webpack_unused_export__ = HierarchyLevelLimitExceededException$;
+__webpack_unused_export__ = HierarchyTypeMismatchException;
+__webpack_unused_export__ = HierarchyTypeMismatchException$;
+__webpack_unused_export__ = IdempotentParameterMismatch;
+__webpack_unused_export__ = IdempotentParameterMismatch$;
+__webpack_unused_export__ = ImpactType;
+__webpack_unused_export__ = IncompatiblePolicyException;
+__webpack_unused_export__ = IncompatiblePolicyException$;
+__webpack_unused_export__ = InstanceAggregatedAssociationOverview$;
+__webpack_unused_export__ = InstanceAssociation$;
+__webpack_unused_export__ = InstanceAssociationOutputLocation$;
+__webpack_unused_export__ = InstanceAssociationOutputUrl$;
+__webpack_unused_export__ = InstanceAssociationStatusInfo$;
+__webpack_unused_export__ = InstanceInfo$;
+__webpack_unused_export__ = InstanceInformation$;
+__webpack_unused_export__ = InstanceInformationFilter$;
+__webpack_unused_export__ = InstanceInformationFilterKey;
+__webpack_unused_export__ = InstanceInformationStringFilter$;
+__webpack_unused_export__ = InstancePatchState$;
+__webpack_unused_export__ = InstancePatchStateFilter$;
+__webpack_unused_export__ = InstancePatchStateOperatorType;
+__webpack_unused_export__ = InstanceProperty$;
+__webpack_unused_export__ = InstancePropertyFilter$;
+__webpack_unused_export__ = InstancePropertyFilterKey;
+__webpack_unused_export__ = InstancePropertyFilterOperator;
+__webpack_unused_export__ = InstancePropertyStringFilter$;
+__webpack_unused_export__ = InternalServerError;
+__webpack_unused_export__ = InternalServerError$;
+__webpack_unused_export__ = InvalidActivation;
+__webpack_unused_export__ = InvalidActivation$;
+__webpack_unused_export__ = InvalidActivationId;
+__webpack_unused_export__ = InvalidActivationId$;
+__webpack_unused_export__ = InvalidAggregatorException;
+__webpack_unused_export__ = InvalidAggregatorException$;
+__webpack_unused_export__ = InvalidAllowedPatternException;
+__webpack_unused_export__ = InvalidAllowedPatternException$;
+__webpack_unused_export__ = InvalidAssociation;
+__webpack_unused_export__ = InvalidAssociation$;
+__webpack_unused_export__ = InvalidAssociationVersion;
+__webpack_unused_export__ = InvalidAssociationVersion$;
+__webpack_unused_export__ = InvalidAutomationExecutionParametersException;
+__webpack_unused_export__ = InvalidAutomationExecutionParametersException$;
+__webpack_unused_export__ = InvalidAutomationSignalException;
+__webpack_unused_export__ = InvalidAutomationSignalException$;
+__webpack_unused_export__ = InvalidAutomationStatusUpdateException;
+__webpack_unused_export__ = InvalidAutomationStatusUpdateException$;
+__webpack_unused_export__ = InvalidCommandId;
+__webpack_unused_export__ = InvalidCommandId$;
+__webpack_unused_export__ = InvalidDeleteInventoryParametersException;
+__webpack_unused_export__ = InvalidDeleteInventoryParametersException$;
+__webpack_unused_export__ = InvalidDeletionIdException;
+__webpack_unused_export__ = InvalidDeletionIdException$;
+__webpack_unused_export__ = InvalidDocument;
+__webpack_unused_export__ = InvalidDocument$;
+__webpack_unused_export__ = InvalidDocumentContent;
+__webpack_unused_export__ = InvalidDocumentContent$;
+__webpack_unused_export__ = InvalidDocumentOperation;
+__webpack_unused_export__ = InvalidDocumentOperation$;
+__webpack_unused_export__ = InvalidDocumentSchemaVersion;
+__webpack_unused_export__ = InvalidDocumentSchemaVersion$;
+__webpack_unused_export__ = InvalidDocumentType;
+__webpack_unused_export__ = InvalidDocumentType$;
+__webpack_unused_export__ = InvalidDocumentVersion;
+__webpack_unused_export__ = InvalidDocumentVersion$;
+__webpack_unused_export__ = InvalidFilter;
+__webpack_unused_export__ = InvalidFilter$;
+__webpack_unused_export__ = InvalidFilterKey;
+__webpack_unused_export__ = InvalidFilterKey$;
+__webpack_unused_export__ = InvalidFilterOption;
+__webpack_unused_export__ = InvalidFilterOption$;
+__webpack_unused_export__ = InvalidFilterValue;
+__webpack_unused_export__ = InvalidFilterValue$;
+__webpack_unused_export__ = InvalidInstanceId;
+__webpack_unused_export__ = InvalidInstanceId$;
+__webpack_unused_export__ = InvalidInstanceInformationFilterValue;
+__webpack_unused_export__ = InvalidInstanceInformationFilterValue$;
+__webpack_unused_export__ = InvalidInstancePropertyFilterValue;
+__webpack_unused_export__ = InvalidInstancePropertyFilterValue$;
+__webpack_unused_export__ = InvalidInventoryGroupException;
+__webpack_unused_export__ = InvalidInventoryGroupException$;
+__webpack_unused_export__ = InvalidInventoryItemContextException;
+__webpack_unused_export__ = InvalidInventoryItemContextException$;
+__webpack_unused_export__ = InvalidInventoryRequestException;
+__webpack_unused_export__ = InvalidInventoryRequestException$;
+__webpack_unused_export__ = InvalidItemContentException;
+__webpack_unused_export__ = InvalidItemContentException$;
+__webpack_unused_export__ = InvalidKeyId;
+__webpack_unused_export__ = InvalidKeyId$;
+__webpack_unused_export__ = InvalidNextToken;
+__webpack_unused_export__ = InvalidNextToken$;
+__webpack_unused_export__ = InvalidNotificationConfig;
+__webpack_unused_export__ = InvalidNotificationConfig$;
+__webpack_unused_export__ = InvalidOptionException;
+__webpack_unused_export__ = InvalidOptionException$;
+__webpack_unused_export__ = InvalidOutputFolder;
+__webpack_unused_export__ = InvalidOutputFolder$;
+__webpack_unused_export__ = InvalidOutputLocation;
+__webpack_unused_export__ = InvalidOutputLocation$;
+__webpack_unused_export__ = InvalidParameters;
+__webpack_unused_export__ = InvalidParameters$;
+__webpack_unused_export__ = InvalidPermissionType;
+__webpack_unused_export__ = InvalidPermissionType$;
+__webpack_unused_export__ = InvalidPluginName;
+__webpack_unused_export__ = InvalidPluginName$;
+__webpack_unused_export__ = InvalidPolicyAttributeException;
+__webpack_unused_export__ = InvalidPolicyAttributeException$;
+__webpack_unused_export__ = InvalidPolicyTypeException;
+__webpack_unused_export__ = InvalidPolicyTypeException$;
+__webpack_unused_export__ = InvalidResourceId;
+__webpack_unused_export__ = InvalidResourceId$;
+__webpack_unused_export__ = InvalidResourceType;
+__webpack_unused_export__ = InvalidResourceType$;
+__webpack_unused_export__ = InvalidResultAttributeException;
+__webpack_unused_export__ = InvalidResultAttributeException$;
+__webpack_unused_export__ = InvalidRole;
+__webpack_unused_export__ = InvalidRole$;
+__webpack_unused_export__ = InvalidSchedule;
+__webpack_unused_export__ = InvalidSchedule$;
+__webpack_unused_export__ = InvalidTag;
+__webpack_unused_export__ = InvalidTag$;
+__webpack_unused_export__ = InvalidTarget;
+__webpack_unused_export__ = InvalidTarget$;
+__webpack_unused_export__ = InvalidTargetMaps;
+__webpack_unused_export__ = InvalidTargetMaps$;
+__webpack_unused_export__ = InvalidTypeNameException;
+__webpack_unused_export__ = InvalidTypeNameException$;
+__webpack_unused_export__ = InvalidUpdate;
+__webpack_unused_export__ = InvalidUpdate$;
+__webpack_unused_export__ = InventoryAggregator$;
+__webpack_unused_export__ = InventoryAttributeDataType;
+__webpack_unused_export__ = InventoryDeletionStatus;
+__webpack_unused_export__ = InventoryDeletionStatusItem$;
+__webpack_unused_export__ = InventoryDeletionSummary$;
+__webpack_unused_export__ = InventoryDeletionSummaryItem$;
+__webpack_unused_export__ = InventoryFilter$;
+__webpack_unused_export__ = InventoryGroup$;
+__webpack_unused_export__ = InventoryItem$;
+__webpack_unused_export__ = InventoryItemAttribute$;
+__webpack_unused_export__ = InventoryItemSchema$;
+__webpack_unused_export__ = InventoryQueryOperatorType;
+__webpack_unused_export__ = InventoryResultEntity$;
+__webpack_unused_export__ = InventoryResultItem$;
+__webpack_unused_export__ = InventorySchemaDeleteOption;
+__webpack_unused_export__ = InvocationDoesNotExist;
+__webpack_unused_export__ = InvocationDoesNotExist$;
+__webpack_unused_export__ = ItemContentMismatchException;
+__webpack_unused_export__ = ItemContentMismatchException$;
+__webpack_unused_export__ = ItemSizeLimitExceededException;
+__webpack_unused_export__ = ItemSizeLimitExceededException$;
+__webpack_unused_export__ = LabelParameterVersion$;
+__webpack_unused_export__ = LabelParameterVersionCommand;
+__webpack_unused_export__ = LabelParameterVersionRequest$;
+__webpack_unused_export__ = LabelParameterVersionResult$;
+__webpack_unused_export__ = LastResourceDataSyncStatus;
+__webpack_unused_export__ = ListAssociationVersions$;
+__webpack_unused_export__ = ListAssociationVersionsCommand;
+__webpack_unused_export__ = ListAssociationVersionsRequest$;
+__webpack_unused_export__ = ListAssociationVersionsResult$;
+__webpack_unused_export__ = ListAssociations$;
+__webpack_unused_export__ = ListAssociationsCommand;
+__webpack_unused_export__ = ListAssociationsRequest$;
+__webpack_unused_export__ = ListAssociationsResult$;
+__webpack_unused_export__ = ListCloudConnectors$;
+__webpack_unused_export__ = ListCloudConnectorsCommand;
+__webpack_unused_export__ = ListCloudConnectorsRequest$;
+__webpack_unused_export__ = ListCloudConnectorsResult$;
+__webpack_unused_export__ = ListCommandInvocations$;
+__webpack_unused_export__ = ListCommandInvocationsCommand;
+__webpack_unused_export__ = ListCommandInvocationsRequest$;
+__webpack_unused_export__ = ListCommandInvocationsResult$;
+__webpack_unused_export__ = ListCommands$;
+__webpack_unused_export__ = ListCommandsCommand;
+__webpack_unused_export__ = ListCommandsRequest$;
+__webpack_unused_export__ = ListCommandsResult$;
+__webpack_unused_export__ = ListComplianceItems$;
+__webpack_unused_export__ = ListComplianceItemsCommand;
+__webpack_unused_export__ = ListComplianceItemsRequest$;
+__webpack_unused_export__ = ListComplianceItemsResult$;
+__webpack_unused_export__ = ListComplianceSummaries$;
+__webpack_unused_export__ = ListComplianceSummariesCommand;
+__webpack_unused_export__ = ListComplianceSummariesRequest$;
+__webpack_unused_export__ = ListComplianceSummariesResult$;
+__webpack_unused_export__ = ListDocumentMetadataHistory$;
+__webpack_unused_export__ = ListDocumentMetadataHistoryCommand;
+__webpack_unused_export__ = ListDocumentMetadataHistoryRequest$;
+__webpack_unused_export__ = ListDocumentMetadataHistoryResponse$;
+__webpack_unused_export__ = ListDocumentVersions$;
+__webpack_unused_export__ = ListDocumentVersionsCommand;
+__webpack_unused_export__ = ListDocumentVersionsRequest$;
+__webpack_unused_export__ = ListDocumentVersionsResult$;
+__webpack_unused_export__ = ListDocuments$;
+__webpack_unused_export__ = ListDocumentsCommand;
+__webpack_unused_export__ = ListDocumentsRequest$;
+__webpack_unused_export__ = ListDocumentsResult$;
+__webpack_unused_export__ = ListInventoryEntries$;
+__webpack_unused_export__ = ListInventoryEntriesCommand;
+__webpack_unused_export__ = ListInventoryEntriesRequest$;
+__webpack_unused_export__ = ListInventoryEntriesResult$;
+__webpack_unused_export__ = ListNodes$;
+__webpack_unused_export__ = ListNodesCommand;
+__webpack_unused_export__ = ListNodesRequest$;
+__webpack_unused_export__ = ListNodesResult$;
+__webpack_unused_export__ = ListNodesSummary$;
+__webpack_unused_export__ = ListNodesSummaryCommand;
+__webpack_unused_export__ = ListNodesSummaryRequest$;
+__webpack_unused_export__ = ListNodesSummaryResult$;
+__webpack_unused_export__ = ListOpsItemEvents$;
+__webpack_unused_export__ = ListOpsItemEventsCommand;
+__webpack_unused_export__ = ListOpsItemEventsRequest$;
+__webpack_unused_export__ = ListOpsItemEventsResponse$;
+__webpack_unused_export__ = ListOpsItemRelatedItems$;
+__webpack_unused_export__ = ListOpsItemRelatedItemsCommand;
+__webpack_unused_export__ = ListOpsItemRelatedItemsRequest$;
+__webpack_unused_export__ = ListOpsItemRelatedItemsResponse$;
+__webpack_unused_export__ = ListOpsMetadata$;
+__webpack_unused_export__ = ListOpsMetadataCommand;
+__webpack_unused_export__ = ListOpsMetadataRequest$;
+__webpack_unused_export__ = ListOpsMetadataResult$;
+__webpack_unused_export__ = ListResourceComplianceSummaries$;
+__webpack_unused_export__ = ListResourceComplianceSummariesCommand;
+__webpack_unused_export__ = ListResourceComplianceSummariesRequest$;
+__webpack_unused_export__ = ListResourceComplianceSummariesResult$;
+__webpack_unused_export__ = ListResourceDataSync$;
+__webpack_unused_export__ = ListResourceDataSyncCommand;
+__webpack_unused_export__ = ListResourceDataSyncRequest$;
+__webpack_unused_export__ = ListResourceDataSyncResult$;
+__webpack_unused_export__ = ListTagsForResource$;
+__webpack_unused_export__ = ListTagsForResourceCommand;
+__webpack_unused_export__ = ListTagsForResourceRequest$;
+__webpack_unused_export__ = ListTagsForResourceResult$;
+__webpack_unused_export__ = LoggingInfo$;
+__webpack_unused_export__ = MaintenanceWindowAutomationParameters$;
+__webpack_unused_export__ = MaintenanceWindowExecution$;
+__webpack_unused_export__ = MaintenanceWindowExecutionStatus;
+__webpack_unused_export__ = MaintenanceWindowExecutionTaskIdentity$;
+__webpack_unused_export__ = MaintenanceWindowExecutionTaskInvocationIdentity$;
+__webpack_unused_export__ = MaintenanceWindowFilter$;
+__webpack_unused_export__ = MaintenanceWindowIdentity$;
+__webpack_unused_export__ = MaintenanceWindowIdentityForTarget$;
+__webpack_unused_export__ = MaintenanceWindowLambdaParameters$;
+__webpack_unused_export__ = MaintenanceWindowResourceType;
+__webpack_unused_export__ = MaintenanceWindowRunCommandParameters$;
+__webpack_unused_export__ = MaintenanceWindowStepFunctionsParameters$;
+__webpack_unused_export__ = MaintenanceWindowTarget$;
+__webpack_unused_export__ = MaintenanceWindowTask$;
+__webpack_unused_export__ = MaintenanceWindowTaskCutoffBehavior;
+__webpack_unused_export__ = MaintenanceWindowTaskInvocationParameters$;
+__webpack_unused_export__ = MaintenanceWindowTaskParameterValueExpression$;
+__webpack_unused_export__ = MaintenanceWindowTaskType;
+__webpack_unused_export__ = MalformedResourcePolicyDocumentException;
+__webpack_unused_export__ = MalformedResourcePolicyDocumentException$;
+__webpack_unused_export__ = ManagedStatus;
+__webpack_unused_export__ = MaxDocumentSizeExceeded;
+__webpack_unused_export__ = MaxDocumentSizeExceeded$;
+__webpack_unused_export__ = MetadataValue$;
+__webpack_unused_export__ = ModifyDocumentPermission$;
+__webpack_unused_export__ = ModifyDocumentPermissionCommand;
+__webpack_unused_export__ = ModifyDocumentPermissionRequest$;
+__webpack_unused_export__ = ModifyDocumentPermissionResponse$;
+__webpack_unused_export__ = NoLongerSupportedException;
+__webpack_unused_export__ = NoLongerSupportedException$;
+__webpack_unused_export__ = Node$;
+__webpack_unused_export__ = NodeAggregator$;
+__webpack_unused_export__ = NodeAggregatorType;
+__webpack_unused_export__ = NodeAttributeName;
+__webpack_unused_export__ = NodeFilter$;
+__webpack_unused_export__ = NodeFilterKey;
+__webpack_unused_export__ = NodeFilterOperatorType;
+__webpack_unused_export__ = NodeOwnerInfo$;
+__webpack_unused_export__ = NodeType$;
+__webpack_unused_export__ = NodeTypeName;
+__webpack_unused_export__ = NonCompliantSummary$;
+__webpack_unused_export__ = NotificationConfig$;
+__webpack_unused_export__ = NotificationEvent;
+__webpack_unused_export__ = NotificationType;
+__webpack_unused_export__ = OperatingSystem;
+__webpack_unused_export__ = OpsAggregator$;
+__webpack_unused_export__ = OpsEntity$;
+__webpack_unused_export__ = OpsEntityItem$;
+__webpack_unused_export__ = OpsFilter$;
+__webpack_unused_export__ = OpsFilterOperatorType;
+__webpack_unused_export__ = OpsItem$;
+__webpack_unused_export__ = OpsItemAccessDeniedException;
+__webpack_unused_export__ = OpsItemAccessDeniedException$;
+__webpack_unused_export__ = OpsItemAlreadyExistsException;
+__webpack_unused_export__ = OpsItemAlreadyExistsException$;
+__webpack_unused_export__ = OpsItemConflictException;
+__webpack_unused_export__ = OpsItemConflictException$;
+__webpack_unused_export__ = OpsItemDataType;
+__webpack_unused_export__ = OpsItemDataValue$;
+__webpack_unused_export__ = OpsItemEventFilter$;
+__webpack_unused_export__ = OpsItemEventFilterKey;
+__webpack_unused_export__ = OpsItemEventFilterOperator;
+__webpack_unused_export__ = OpsItemEventSummary$;
+__webpack_unused_export__ = OpsItemFilter$;
+__webpack_unused_export__ = OpsItemFilterKey;
+__webpack_unused_export__ = OpsItemFilterOperator;
+__webpack_unused_export__ = OpsItemIdentity$;
+__webpack_unused_export__ = OpsItemInvalidParameterException;
+__webpack_unused_export__ = OpsItemInvalidParameterException$;
+__webpack_unused_export__ = OpsItemLimitExceededException;
+__webpack_unused_export__ = OpsItemLimitExceededException$;
+__webpack_unused_export__ = OpsItemNotFoundException;
+__webpack_unused_export__ = OpsItemNotFoundException$;
+__webpack_unused_export__ = OpsItemNotification$;
+__webpack_unused_export__ = OpsItemRelatedItemAlreadyExistsException;
+__webpack_unused_export__ = OpsItemRelatedItemAlreadyExistsException$;
+__webpack_unused_export__ = OpsItemRelatedItemAssociationNotFoundException;
+__webpack_unused_export__ = OpsItemRelatedItemAssociationNotFoundException$;
+__webpack_unused_export__ = OpsItemRelatedItemSummary$;
+__webpack_unused_export__ = OpsItemRelatedItemsFilter$;
+__webpack_unused_export__ = OpsItemRelatedItemsFilterKey;
+__webpack_unused_export__ = OpsItemRelatedItemsFilterOperator;
+__webpack_unused_export__ = OpsItemStatus;
+__webpack_unused_export__ = OpsItemSummary$;
+__webpack_unused_export__ = OpsMetadata$;
+__webpack_unused_export__ = OpsMetadataAlreadyExistsException;
+__webpack_unused_export__ = OpsMetadataAlreadyExistsException$;
+__webpack_unused_export__ = OpsMetadataFilter$;
+__webpack_unused_export__ = OpsMetadataInvalidArgumentException;
+__webpack_unused_export__ = OpsMetadataInvalidArgumentException$;
+__webpack_unused_export__ = OpsMetadataKeyLimitExceededException;
+__webpack_unused_export__ = OpsMetadataKeyLimitExceededException$;
+__webpack_unused_export__ = OpsMetadataLimitExceededException;
+__webpack_unused_export__ = OpsMetadataLimitExceededException$;
+__webpack_unused_export__ = OpsMetadataNotFoundException;
+__webpack_unused_export__ = OpsMetadataNotFoundException$;
+__webpack_unused_export__ = OpsMetadataTooManyUpdatesException;
+__webpack_unused_export__ = OpsMetadataTooManyUpdatesException$;
+__webpack_unused_export__ = OpsResultAttribute$;
+__webpack_unused_export__ = OutputSource$;
+__webpack_unused_export__ = Parameter$;
+__webpack_unused_export__ = ParameterAlreadyExists;
+__webpack_unused_export__ = ParameterAlreadyExists$;
+__webpack_unused_export__ = ParameterHistory$;
+__webpack_unused_export__ = ParameterInlinePolicy$;
+__webpack_unused_export__ = ParameterLimitExceeded;
+__webpack_unused_export__ = ParameterLimitExceeded$;
+__webpack_unused_export__ = ParameterMaxVersionLimitExceeded;
+__webpack_unused_export__ = ParameterMaxVersionLimitExceeded$;
+__webpack_unused_export__ = ParameterMetadata$;
+__webpack_unused_export__ = ParameterNotFound;
+__webpack_unused_export__ = ParameterNotFound$;
+__webpack_unused_export__ = ParameterPatternMismatchException;
+__webpack_unused_export__ = ParameterPatternMismatchException$;
+__webpack_unused_export__ = ParameterStringFilter$;
+__webpack_unused_export__ = ParameterTier;
+__webpack_unused_export__ = ParameterType;
+__webpack_unused_export__ = ParameterVersionLabelLimitExceeded;
+__webpack_unused_export__ = ParameterVersionLabelLimitExceeded$;
+__webpack_unused_export__ = ParameterVersionNotFound;
+__webpack_unused_export__ = ParameterVersionNotFound$;
+__webpack_unused_export__ = ParametersFilter$;
+__webpack_unused_export__ = ParametersFilterKey;
+__webpack_unused_export__ = ParentStepDetails$;
+__webpack_unused_export__ = Patch$;
+__webpack_unused_export__ = PatchAction;
+__webpack_unused_export__ = PatchBaselineIdentity$;
+__webpack_unused_export__ = PatchComplianceData$;
+__webpack_unused_export__ = PatchComplianceDataState;
+__webpack_unused_export__ = PatchComplianceLevel;
+__webpack_unused_export__ = PatchComplianceStatus;
+__webpack_unused_export__ = PatchDeploymentStatus;
+__webpack_unused_export__ = PatchFilter$;
+__webpack_unused_export__ = PatchFilterGroup$;
+__webpack_unused_export__ = PatchFilterKey;
+__webpack_unused_export__ = PatchGroupPatchBaselineMapping$;
+__webpack_unused_export__ = PatchOperationType;
+__webpack_unused_export__ = PatchOrchestratorFilter$;
+__webpack_unused_export__ = PatchProperty;
+__webpack_unused_export__ = PatchRule$;
+__webpack_unused_export__ = PatchRuleGroup$;
+__webpack_unused_export__ = PatchSet;
+__webpack_unused_export__ = PatchSource$;
+__webpack_unused_export__ = PatchStatus$;
+__webpack_unused_export__ = PingStatus;
+__webpack_unused_export__ = PlatformType;
+__webpack_unused_export__ = PoliciesLimitExceededException;
+__webpack_unused_export__ = PoliciesLimitExceededException$;
+__webpack_unused_export__ = ProgressCounters$;
+__webpack_unused_export__ = Provider;
+__webpack_unused_export__ = PutComplianceItems$;
+__webpack_unused_export__ = PutComplianceItemsCommand;
+__webpack_unused_export__ = PutComplianceItemsRequest$;
+__webpack_unused_export__ = PutComplianceItemsResult$;
+__webpack_unused_export__ = PutInventory$;
+__webpack_unused_export__ = PutInventoryCommand;
+__webpack_unused_export__ = PutInventoryRequest$;
+__webpack_unused_export__ = PutInventoryResult$;
+__webpack_unused_export__ = PutParameter$;
+__webpack_unused_export__ = PutParameterCommand;
+__webpack_unused_export__ = PutParameterRequest$;
+__webpack_unused_export__ = PutParameterResult$;
+__webpack_unused_export__ = PutResourcePolicy$;
+__webpack_unused_export__ = PutResourcePolicyCommand;
+__webpack_unused_export__ = PutResourcePolicyRequest$;
+__webpack_unused_export__ = PutResourcePolicyResponse$;
+__webpack_unused_export__ = RebootOption;
+__webpack_unused_export__ = RegisterDefaultHostManagementConfiguration$;
+__webpack_unused_export__ = RegisterDefaultHostManagementConfigurationCommand;
+__webpack_unused_export__ = RegisterDefaultHostManagementConfigurationRequest$;
+__webpack_unused_export__ = RegisterDefaultHostManagementConfigurationResult$;
+__webpack_unused_export__ = RegisterDefaultPatchBaseline$;
+__webpack_unused_export__ = RegisterDefaultPatchBaselineCommand;
+__webpack_unused_export__ = RegisterDefaultPatchBaselineRequest$;
+__webpack_unused_export__ = RegisterDefaultPatchBaselineResult$;
+__webpack_unused_export__ = RegisterPatchBaselineForPatchGroup$;
+__webpack_unused_export__ = RegisterPatchBaselineForPatchGroupCommand;
+__webpack_unused_export__ = RegisterPatchBaselineForPatchGroupRequest$;
+__webpack_unused_export__ = RegisterPatchBaselineForPatchGroupResult$;
+__webpack_unused_export__ = RegisterTargetWithMaintenanceWindow$;
+__webpack_unused_export__ = RegisterTargetWithMaintenanceWindowCommand;
+__webpack_unused_export__ = RegisterTargetWithMaintenanceWindowRequest$;
+__webpack_unused_export__ = RegisterTargetWithMaintenanceWindowResult$;
+__webpack_unused_export__ = RegisterTaskWithMaintenanceWindow$;
+__webpack_unused_export__ = RegisterTaskWithMaintenanceWindowCommand;
+__webpack_unused_export__ = RegisterTaskWithMaintenanceWindowRequest$;
+__webpack_unused_export__ = RegisterTaskWithMaintenanceWindowResult$;
+__webpack_unused_export__ = RegistrationMetadataItem$;
+__webpack_unused_export__ = RelatedOpsItem$;
+__webpack_unused_export__ = RemoveTagsFromResource$;
+__webpack_unused_export__ = RemoveTagsFromResourceCommand;
+__webpack_unused_export__ = RemoveTagsFromResourceRequest$;
+__webpack_unused_export__ = RemoveTagsFromResourceResult$;
+__webpack_unused_export__ = ResetServiceSetting$;
+__webpack_unused_export__ = ResetServiceSettingCommand;
+__webpack_unused_export__ = ResetServiceSettingRequest$;
+__webpack_unused_export__ = ResetServiceSettingResult$;
+__webpack_unused_export__ = ResolvedTargets$;
+__webpack_unused_export__ = ResourceComplianceSummaryItem$;
+__webpack_unused_export__ = ResourceDataSyncAlreadyExistsException;
+__webpack_unused_export__ = ResourceDataSyncAlreadyExistsException$;
+__webpack_unused_export__ = ResourceDataSyncAwsOrganizationsSource$;
+__webpack_unused_export__ = ResourceDataSyncConflictException;
+__webpack_unused_export__ = ResourceDataSyncConflictException$;
+__webpack_unused_export__ = ResourceDataSyncCountExceededException;
+__webpack_unused_export__ = ResourceDataSyncCountExceededException$;
+__webpack_unused_export__ = ResourceDataSyncDestinationDataSharing$;
+__webpack_unused_export__ = ResourceDataSyncInvalidConfigurationException;
+__webpack_unused_export__ = ResourceDataSyncInvalidConfigurationException$;
+__webpack_unused_export__ = ResourceDataSyncItem$;
+__webpack_unused_export__ = ResourceDataSyncNotFoundException;
+__webpack_unused_export__ = ResourceDataSyncNotFoundException$;
+__webpack_unused_export__ = ResourceDataSyncOrganizationalUnit$;
+__webpack_unused_export__ = ResourceDataSyncS3Destination$;
+__webpack_unused_export__ = ResourceDataSyncS3Format;
+__webpack_unused_export__ = ResourceDataSyncSource$;
+__webpack_unused_export__ = ResourceDataSyncSourceWithState$;
+__webpack_unused_export__ = ResourceInUseException;
+__webpack_unused_export__ = ResourceInUseException$;
+__webpack_unused_export__ = ResourceLimitExceededException;
+__webpack_unused_export__ = ResourceLimitExceededException$;
+__webpack_unused_export__ = ResourceNotFoundException;
+__webpack_unused_export__ = ResourceNotFoundException$;
+__webpack_unused_export__ = ResourcePolicyConflictException;
+__webpack_unused_export__ = ResourcePolicyConflictException$;
+__webpack_unused_export__ = ResourcePolicyInvalidParameterException;
+__webpack_unused_export__ = ResourcePolicyInvalidParameterException$;
+__webpack_unused_export__ = ResourcePolicyLimitExceededException;
+__webpack_unused_export__ = ResourcePolicyLimitExceededException$;
+__webpack_unused_export__ = ResourcePolicyNotFoundException;
+__webpack_unused_export__ = ResourcePolicyNotFoundException$;
+__webpack_unused_export__ = ResourceType;
+__webpack_unused_export__ = ResourceTypeForTagging;
+__webpack_unused_export__ = ResultAttribute$;
+__webpack_unused_export__ = ResumeSession$;
+__webpack_unused_export__ = ResumeSessionCommand;
+__webpack_unused_export__ = ResumeSessionRequest$;
+__webpack_unused_export__ = ResumeSessionResponse$;
+__webpack_unused_export__ = ReviewInformation$;
+__webpack_unused_export__ = ReviewStatus;
+__webpack_unused_export__ = Runbook$;
+__webpack_unused_export__ = S3OutputLocation$;
+__webpack_unused_export__ = S3OutputUrl$;
+__webpack_unused_export__ = SSM;
+exports.jBj = SSMClient;
+__webpack_unused_export__ = SSMServiceException;
+__webpack_unused_export__ = SSMServiceException$;
+__webpack_unused_export__ = ScheduledWindowExecution$;
+__webpack_unused_export__ = SendAutomationSignal$;
+__webpack_unused_export__ = SendAutomationSignalCommand;
+__webpack_unused_export__ = SendAutomationSignalRequest$;
+__webpack_unused_export__ = SendAutomationSignalResult$;
+__webpack_unused_export__ = SendCommand$;
+__webpack_unused_export__ = SendCommandCommand;
+__webpack_unused_export__ = SendCommandRequest$;
+__webpack_unused_export__ = SendCommandResult$;
+__webpack_unused_export__ = ServiceQuotaExceededException;
+__webpack_unused_export__ = ServiceQuotaExceededException$;
+__webpack_unused_export__ = ServiceSetting$;
+__webpack_unused_export__ = ServiceSettingNotFound;
+__webpack_unused_export__ = ServiceSettingNotFound$;
+__webpack_unused_export__ = Session$;
+__webpack_unused_export__ = SessionFilter$;
+__webpack_unused_export__ = SessionFilterKey;
+__webpack_unused_export__ = SessionManagerOutputUrl$;
+__webpack_unused_export__ = SessionState;
+__webpack_unused_export__ = SessionStatus;
+__webpack_unused_export__ = SeveritySummary$;
+__webpack_unused_export__ = SignalType;
+__webpack_unused_export__ = SourceType;
+__webpack_unused_export__ = StartAccessRequest$;
+__webpack_unused_export__ = StartAccessRequestCommand;
+__webpack_unused_export__ = StartAccessRequestRequest$;
+__webpack_unused_export__ = StartAccessRequestResponse$;
+__webpack_unused_export__ = StartAssociationsOnce$;
+__webpack_unused_export__ = StartAssociationsOnceCommand;
+__webpack_unused_export__ = StartAssociationsOnceRequest$;
+__webpack_unused_export__ = StartAssociationsOnceResult$;
+__webpack_unused_export__ = StartAutomationExecution$;
+__webpack_unused_export__ = StartAutomationExecutionCommand;
+__webpack_unused_export__ = StartAutomationExecutionRequest$;
+__webpack_unused_export__ = StartAutomationExecutionResult$;
+__webpack_unused_export__ = StartChangeRequestExecution$;
+__webpack_unused_export__ = StartChangeRequestExecutionCommand;
+__webpack_unused_export__ = StartChangeRequestExecutionRequest$;
+__webpack_unused_export__ = StartChangeRequestExecutionResult$;
+__webpack_unused_export__ = StartExecutionPreview$;
+__webpack_unused_export__ = StartExecutionPreviewCommand;
+__webpack_unused_export__ = StartExecutionPreviewRequest$;
+__webpack_unused_export__ = StartExecutionPreviewResponse$;
+__webpack_unused_export__ = StartSession$;
+__webpack_unused_export__ = StartSessionCommand;
+__webpack_unused_export__ = StartSessionRequest$;
+__webpack_unused_export__ = StartSessionResponse$;
+__webpack_unused_export__ = StatusUnchanged;
+__webpack_unused_export__ = StatusUnchanged$;
+__webpack_unused_export__ = StepExecution$;
+__webpack_unused_export__ = StepExecutionFilter$;
+__webpack_unused_export__ = StepExecutionFilterKey;
+__webpack_unused_export__ = StopAutomationExecution$;
+__webpack_unused_export__ = StopAutomationExecutionCommand;
+__webpack_unused_export__ = StopAutomationExecutionRequest$;
+__webpack_unused_export__ = StopAutomationExecutionResult$;
+__webpack_unused_export__ = StopType;
+__webpack_unused_export__ = SubTypeCountLimitExceededException;
+__webpack_unused_export__ = SubTypeCountLimitExceededException$;
+__webpack_unused_export__ = Tag$;
+__webpack_unused_export__ = Target$;
+__webpack_unused_export__ = TargetInUseException;
+__webpack_unused_export__ = TargetInUseException$;
+__webpack_unused_export__ = TargetLocation$;
+__webpack_unused_export__ = TargetNotConnected;
+__webpack_unused_export__ = TargetNotConnected$;
+__webpack_unused_export__ = TargetPreview$;
+__webpack_unused_export__ = TargetsSummary$;
+__webpack_unused_export__ = TerminateSession$;
+__webpack_unused_export__ = TerminateSessionCommand;
+__webpack_unused_export__ = TerminateSessionRequest$;
+__webpack_unused_export__ = TerminateSessionResponse$;
+__webpack_unused_export__ = ThrottlingException;
+__webpack_unused_export__ = ThrottlingException$;
+__webpack_unused_export__ = TooManyTagsError;
+__webpack_unused_export__ = TooManyTagsError$;
+__webpack_unused_export__ = TooManyUpdates;
+__webpack_unused_export__ = TooManyUpdates$;
+__webpack_unused_export__ = TotalSizeLimitExceededException;
+__webpack_unused_export__ = TotalSizeLimitExceededException$;
+__webpack_unused_export__ = UnlabelParameterVersion$;
+__webpack_unused_export__ = UnlabelParameterVersionCommand;
+__webpack_unused_export__ = UnlabelParameterVersionRequest$;
+__webpack_unused_export__ = UnlabelParameterVersionResult$;
+__webpack_unused_export__ = UnsupportedCalendarException;
+__webpack_unused_export__ = UnsupportedCalendarException$;
+__webpack_unused_export__ = UnsupportedFeatureRequiredException;
+__webpack_unused_export__ = UnsupportedFeatureRequiredException$;
+__webpack_unused_export__ = UnsupportedInventoryItemContextException;
+__webpack_unused_export__ = UnsupportedInventoryItemContextException$;
+__webpack_unused_export__ = UnsupportedInventorySchemaVersionException;
+__webpack_unused_export__ = UnsupportedInventorySchemaVersionException$;
+__webpack_unused_export__ = UnsupportedOperatingSystem;
+__webpack_unused_export__ = UnsupportedOperatingSystem$;
+__webpack_unused_export__ = UnsupportedOperationException;
+__webpack_unused_export__ = UnsupportedOperationException$;
+__webpack_unused_export__ = UnsupportedParameterType;
+__webpack_unused_export__ = UnsupportedParameterType$;
+__webpack_unused_export__ = UnsupportedPlatformType;
+__webpack_unused_export__ = UnsupportedPlatformType$;
+__webpack_unused_export__ = UpdateAssociation$;
+__webpack_unused_export__ = UpdateAssociationCommand;
+__webpack_unused_export__ = UpdateAssociationRequest$;
+__webpack_unused_export__ = UpdateAssociationResult$;
+__webpack_unused_export__ = UpdateAssociationStatus$;
+__webpack_unused_export__ = UpdateAssociationStatusCommand;
+__webpack_unused_export__ = UpdateAssociationStatusRequest$;
+__webpack_unused_export__ = UpdateAssociationStatusResult$;
+__webpack_unused_export__ = UpdateCloudConnector$;
+__webpack_unused_export__ = UpdateCloudConnectorCommand;
+__webpack_unused_export__ = UpdateCloudConnectorRequest$;
+__webpack_unused_export__ = UpdateCloudConnectorResult$;
+__webpack_unused_export__ = UpdateDocument$;
+__webpack_unused_export__ = UpdateDocumentCommand;
+__webpack_unused_export__ = UpdateDocumentDefaultVersion$;
+__webpack_unused_export__ = UpdateDocumentDefaultVersionCommand;
+__webpack_unused_export__ = UpdateDocumentDefaultVersionRequest$;
+__webpack_unused_export__ = UpdateDocumentDefaultVersionResult$;
+__webpack_unused_export__ = UpdateDocumentMetadata$;
+__webpack_unused_export__ = UpdateDocumentMetadataCommand;
+__webpack_unused_export__ = UpdateDocumentMetadataRequest$;
+__webpack_unused_export__ = UpdateDocumentMetadataResponse$;
+__webpack_unused_export__ = UpdateDocumentRequest$;
+__webpack_unused_export__ = UpdateDocumentResult$;
+__webpack_unused_export__ = UpdateMaintenanceWindow$;
+__webpack_unused_export__ = UpdateMaintenanceWindowCommand;
+__webpack_unused_export__ = UpdateMaintenanceWindowRequest$;
+__webpack_unused_export__ = UpdateMaintenanceWindowResult$;
+__webpack_unused_export__ = UpdateMaintenanceWindowTarget$;
+__webpack_unused_export__ = UpdateMaintenanceWindowTargetCommand;
+__webpack_unused_export__ = UpdateMaintenanceWindowTargetRequest$;
+__webpack_unused_export__ = UpdateMaintenanceWindowTargetResult$;
+__webpack_unused_export__ = UpdateMaintenanceWindowTask$;
+__webpack_unused_export__ = UpdateMaintenanceWindowTaskCommand;
+__webpack_unused_export__ = UpdateMaintenanceWindowTaskRequest$;
+__webpack_unused_export__ = UpdateMaintenanceWindowTaskResult$;
+__webpack_unused_export__ = UpdateManagedInstanceRole$;
+__webpack_unused_export__ = UpdateManagedInstanceRoleCommand;
+__webpack_unused_export__ = UpdateManagedInstanceRoleRequest$;
+__webpack_unused_export__ = UpdateManagedInstanceRoleResult$;
+__webpack_unused_export__ = UpdateOpsItem$;
+__webpack_unused_export__ = UpdateOpsItemCommand;
+__webpack_unused_export__ = UpdateOpsItemRequest$;
+__webpack_unused_export__ = UpdateOpsItemResponse$;
+__webpack_unused_export__ = UpdateOpsMetadata$;
+__webpack_unused_export__ = UpdateOpsMetadataCommand;
+__webpack_unused_export__ = UpdateOpsMetadataRequest$;
+__webpack_unused_export__ = UpdateOpsMetadataResult$;
+__webpack_unused_export__ = UpdatePatchBaseline$;
+__webpack_unused_export__ = UpdatePatchBaselineCommand;
+__webpack_unused_export__ = UpdatePatchBaselineRequest$;
+__webpack_unused_export__ = UpdatePatchBaselineResult$;
+__webpack_unused_export__ = UpdateResourceDataSync$;
+__webpack_unused_export__ = UpdateResourceDataSyncCommand;
+__webpack_unused_export__ = UpdateResourceDataSyncRequest$;
+__webpack_unused_export__ = UpdateResourceDataSyncResult$;
+__webpack_unused_export__ = UpdateServiceSetting$;
+__webpack_unused_export__ = UpdateServiceSettingCommand;
+__webpack_unused_export__ = UpdateServiceSettingRequest$;
+__webpack_unused_export__ = UpdateServiceSettingResult$;
+__webpack_unused_export__ = ValidateCloudConnector$;
+__webpack_unused_export__ = ValidateCloudConnectorCommand;
+__webpack_unused_export__ = ValidateCloudConnectorRequest$;
+__webpack_unused_export__ = ValidateCloudConnectorResult$;
+__webpack_unused_export__ = ValidationException;
+__webpack_unused_export__ = ValidationException$;
+__webpack_unused_export__ = ValidationFinding$;
+__webpack_unused_export__ = ValidationFindingCode;
+__webpack_unused_export__ = ValidationFindingScope$;
+__webpack_unused_export__ = ValidationFindingScopeType;
+__webpack_unused_export__ = ValidationFindingType;
+__webpack_unused_export__ = errorTypeRegistries;
+__webpack_unused_export__ = paginateDescribeActivations;
+__webpack_unused_export__ = paginateDescribeAssociationExecutionTargets;
+__webpack_unused_export__ = paginateDescribeAssociationExecutions;
+__webpack_unused_export__ = paginateDescribeAutomationExecutions;
+__webpack_unused_export__ = paginateDescribeAutomationStepExecutions;
+__webpack_unused_export__ = paginateDescribeAvailablePatches;
+__webpack_unused_export__ = paginateDescribeEffectiveInstanceAssociations;
+__webpack_unused_export__ = paginateDescribeEffectivePatchesForPatchBaseline;
+__webpack_unused_export__ = paginateDescribeInstanceAssociationsStatus;
+__webpack_unused_export__ = paginateDescribeInstanceInformation;
+__webpack_unused_export__ = paginateDescribeInstancePatchStates;
+__webpack_unused_export__ = paginateDescribeInstancePatchStatesForPatchGroup;
+__webpack_unused_export__ = paginateDescribeInstancePatches;
+__webpack_unused_export__ = paginateDescribeInstanceProperties;
+__webpack_unused_export__ = paginateDescribeInventoryDeletions;
+__webpack_unused_export__ = paginateDescribeMaintenanceWindowExecutionTaskInvocations;
+__webpack_unused_export__ = paginateDescribeMaintenanceWindowExecutionTasks;
+__webpack_unused_export__ = paginateDescribeMaintenanceWindowExecutions;
+__webpack_unused_export__ = paginateDescribeMaintenanceWindowSchedule;
+__webpack_unused_export__ = paginateDescribeMaintenanceWindowTargets;
+__webpack_unused_export__ = paginateDescribeMaintenanceWindowTasks;
+__webpack_unused_export__ = paginateDescribeMaintenanceWindows;
+__webpack_unused_export__ = paginateDescribeMaintenanceWindowsForTarget;
+__webpack_unused_export__ = paginateDescribeOpsItems;
+__webpack_unused_export__ = paginateDescribeParameters;
+__webpack_unused_export__ = paginateDescribePatchBaselines;
+__webpack_unused_export__ = paginateDescribePatchGroups;
+__webpack_unused_export__ = paginateDescribePatchProperties;
+__webpack_unused_export__ = paginateDescribeSessions;
+__webpack_unused_export__ = paginateGetInventory;
+__webpack_unused_export__ = paginateGetInventorySchema;
+__webpack_unused_export__ = paginateGetOpsSummary;
+__webpack_unused_export__ = paginateGetParameterHistory;
+__webpack_unused_export__ = paginateGetParametersByPath;
+__webpack_unused_export__ = paginateGetResourcePolicies;
+__webpack_unused_export__ = paginateListAssociationVersions;
+__webpack_unused_export__ = paginateListAssociations;
+__webpack_unused_export__ = paginateListCloudConnectors;
+__webpack_unused_export__ = paginateListCommandInvocations;
+__webpack_unused_export__ = paginateListCommands;
+__webpack_unused_export__ = paginateListComplianceItems;
+__webpack_unused_export__ = paginateListComplianceSummaries;
+__webpack_unused_export__ = paginateListDocumentVersions;
+__webpack_unused_export__ = paginateListDocuments;
+__webpack_unused_export__ = paginateListNodes;
+__webpack_unused_export__ = paginateListNodesSummary;
+__webpack_unused_export__ = paginateListOpsItemEvents;
+__webpack_unused_export__ = paginateListOpsItemRelatedItems;
+__webpack_unused_export__ = paginateListOpsMetadata;
+__webpack_unused_export__ = paginateListResourceComplianceSummaries;
+__webpack_unused_export__ = paginateListResourceDataSync;
+__webpack_unused_export__ = paginateValidateCloudConnector;
+__webpack_unused_export__ = waitForCommandExecuted;
+__webpack_unused_export__ = waitUntilCommandExecuted;
+
+
+/***/ }),
+
+/***/ 544:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const { HttpRequest, parseUrl } = __nccwpck_require__(1342);
+const { NoOpLogger } = __nccwpck_require__(3042);
+const { InvokeStore } = __nccwpck_require__(3864);
+const { normalizeProvider } = __nccwpck_require__(7138);
+const { RETRY_MODES } = __nccwpck_require__(3129);
 const { platform, release } = __nccwpck_require__(8161);
 const { versions, env } = __nccwpck_require__(1708);
-const { isValidHostLabel, isIpAddress, customEndpointFunctions } = __nccwpck_require__(2085);
-const { EndpointError, resolveEndpoint } = __nccwpck_require__(2085);
+const { isValidHostLabel, isIpAddress, customEndpointFunctions } = __nccwpck_require__(8869);
+const { EndpointError, resolveEndpoint } = __nccwpck_require__(8869);
 exports.EndpointError = EndpointError;
 exports.isIpAddress = isIpAddress;
 exports.resolveEndpoint = resolveEndpoint;
-const { loadConfig, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS } = __nccwpck_require__(7291);
-const { REGION_ENV_NAME, REGION_INI_NAME, resolveRegionConfig } = __nccwpck_require__(7291);
+const { loadConfig, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS } = __nccwpck_require__(9467);
+const { REGION_ENV_NAME, REGION_INI_NAME, resolveRegionConfig } = __nccwpck_require__(9467);
 exports.NODE_REGION_CONFIG_FILE_OPTIONS = NODE_REGION_CONFIG_FILE_OPTIONS;
 exports.NODE_REGION_CONFIG_OPTIONS = NODE_REGION_CONFIG_OPTIONS;
 exports.REGION_ENV_NAME = REGION_ENV_NAME;
@@ -4843,7 +15839,7 @@ const NODE_APP_ID_CONFIG_OPTIONS = {
 };
 
 const createUserAgentStringParsingProvider = ({ serviceId, clientVersion }) => async (config) => {
-    const module = __nccwpck_require__(9449);
+    const module = __nccwpck_require__(7065);
     const parse = module.parse ?? module.default.parse ?? (() => "");
     const parsedUA = typeof window !== "undefined" && window?.navigator?.userAgent ? parse(window.navigator.userAgent) : undefined;
     const sections = [
@@ -5050,15 +16046,15 @@ exports.userAgentMiddleware = userAgentMiddleware;
 
 /***/ }),
 
-/***/ 7523:
+/***/ 8915:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ProviderError, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(7291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { normalizeProvider, memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } = __nccwpck_require__(402);
-const { SignatureV4 } = __nccwpck_require__(5118);
-const { HttpResponse, HttpRequest } = __nccwpck_require__(3422);
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(690);
+const { ProviderError, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(9467);
+const { setCredentialFeature } = __nccwpck_require__(544);
+const { normalizeProvider, memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } = __nccwpck_require__(7138);
+const { SignatureV4 } = __nccwpck_require__(4366);
+const { HttpResponse, HttpRequest } = __nccwpck_require__(1342);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(4242);
 
 const getDateHeader = (response) => HttpResponse.isInstance(response) ? (response.headers?.date ?? response.headers?.Date) : undefined;
 const getAgeHeader = (response) => HttpResponse.isInstance(response) ? (response.headers?.age ?? response.headers?.Age) : undefined;
@@ -5418,14 +16414,14 @@ exports.validateSigningProperties = validateSigningProperties;
 
 /***/ }),
 
-/***/ 7288:
+/***/ 7368:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SmithyRpcV2CborProtocol, loadSmithyRpcV2CborErrorCode } = __nccwpck_require__(4645);
-const { TypeRegistry, NormalizedSchema, deref } = __nccwpck_require__(6890);
-const { decorateServiceException, getValueFromTextNode } = __nccwpck_require__(2658);
-const { RpcProtocol, JsonCodec2, loadJsonRpcErrorCode, HttpBindingProtocol, HttpInterceptingShapeSerializer, HttpInterceptingShapeDeserializer, loadRestJsonErrorCode, SmithyRpcV2JsonProtocol, loadSmithyRpcV2JsonErrorCode, FromStringShapeDeserializer, determineTimestampFormat, extendedEncodeURIComponent, collectBody } = __nccwpck_require__(3422);
-const { JsonCodec, JsonShapeDeserializer, JsonShapeDeserializer2, JsonShapeSerializer, JsonShapeSerializer2, parseJsonBody, parseJsonErrorBody } = __nccwpck_require__(3422);
+const { SmithyRpcV2CborProtocol, loadSmithyRpcV2CborErrorCode } = __nccwpck_require__(8741);
+const { TypeRegistry, NormalizedSchema, deref } = __nccwpck_require__(5066);
+const { decorateServiceException, getValueFromTextNode } = __nccwpck_require__(3042);
+const { RpcProtocol, JsonCodec2, loadJsonRpcErrorCode, HttpBindingProtocol, HttpInterceptingShapeSerializer, HttpInterceptingShapeDeserializer, loadRestJsonErrorCode, SmithyRpcV2JsonProtocol, loadSmithyRpcV2JsonErrorCode, FromStringShapeDeserializer, determineTimestampFormat, extendedEncodeURIComponent, collectBody } = __nccwpck_require__(1342);
+const { JsonCodec, JsonShapeDeserializer, JsonShapeDeserializer2, JsonShapeSerializer, JsonShapeSerializer2, parseJsonBody, parseJsonErrorBody } = __nccwpck_require__(1342);
 exports.JsonCodec = JsonCodec;
 exports.JsonCodec2 = JsonCodec2;
 exports.JsonShapeDeserializer = JsonShapeDeserializer;
@@ -5436,8 +16432,8 @@ exports.loadJsonRpcErrorCode = loadJsonRpcErrorCode;
 exports.loadRestJsonErrorCode = loadRestJsonErrorCode;
 exports.parseJsonBody = parseJsonBody;
 exports.parseJsonErrorBody = parseJsonErrorBody;
-const { parseXML, XmlNode, XmlText } = __nccwpck_require__(4274);
-const { toUtf8, toBase64, generateIdempotencyToken, NumericValue, dateToUtcString, fromBase64, expectUnion } = __nccwpck_require__(2430);
+const { parseXML, XmlNode, XmlText } = __nccwpck_require__(402);
+const { toUtf8, toBase64, generateIdempotencyToken, NumericValue, dateToUtcString, fromBase64, expectUnion } = __nccwpck_require__(7518);
 
 class ProtocolLib {
     queryCompat;
@@ -6929,11 +17925,11 @@ exports.parseXmlErrorBody = parseXmlErrorBody;
 
 /***/ }),
 
-/***/ 5606:
+/***/ 4710:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError } = __nccwpck_require__(7291);
+const { setCredentialFeature } = __nccwpck_require__(544);
+const { CredentialsProviderError } = __nccwpck_require__(9467);
 
 const ENV_KEY = "AWS_ACCESS_KEY_ID";
 const ENV_SECRET = "AWS_SECRET_ACCESS_KEY";
@@ -6975,15 +17971,15 @@ exports.fromEnv = fromEnv;
 
 /***/ }),
 
-/***/ 8605:
+/***/ 6829:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError } = __nccwpck_require__(7291);
-const { NodeHttpHandler } = __nccwpck_require__(1279);
+const { setCredentialFeature } = __nccwpck_require__(544);
+const { CredentialsProviderError } = __nccwpck_require__(9467);
+const { NodeHttpHandler } = __nccwpck_require__(3343);
 const fs = __nccwpck_require__(1455);
-const { HttpRequest } = __nccwpck_require__(3422);
-const { sdkStreamMixin, parseRfc3339DateTime } = __nccwpck_require__(2430);
+const { HttpRequest } = __nccwpck_require__(1342);
+const { sdkStreamMixin, parseRfc3339DateTime } = __nccwpck_require__(7518);
 
 const ECS_CONTAINER_HOST = "169.254.170.2";
 const EKS_CONTAINER_HOST_IPv4 = "169.254.170.23";
@@ -7161,28 +18157,28 @@ exports.fromHttp = fromHttp;
 
 /***/ }),
 
-/***/ 5869:
+/***/ 8461:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CredentialsProviderError, chain, getProfileName, parseKnownFiles } = __nccwpck_require__(7291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
+const { CredentialsProviderError, chain, getProfileName, parseKnownFiles } = __nccwpck_require__(9467);
+const { setCredentialFeature } = __nccwpck_require__(544);
 
 const resolveCredentialSource = (credentialSource, profileName, logger) => {
     const sourceProvidersMap = {
         EcsContainer: async (options) => {
-            const { fromHttp } = __nccwpck_require__(8605);
-            const { fromContainerMetadata } = __nccwpck_require__(566);
+            const { fromHttp } = __nccwpck_require__(6829);
+            const { fromContainerMetadata } = __nccwpck_require__(6438);
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is EcsContainer");
             return async () => chain(fromHttp(options ?? {}), fromContainerMetadata(options))().then(setNamedProvider);
         },
         Ec2InstanceMetadata: async (options) => {
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Ec2InstanceMetadata");
-            const { fromInstanceMetadata } = __nccwpck_require__(566);
+            const { fromInstanceMetadata } = __nccwpck_require__(6438);
             return async () => fromInstanceMetadata(options)().then(setNamedProvider);
         },
         Environment: async (options) => {
             logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Environment");
-            const { fromEnv } = __nccwpck_require__(5606);
+            const { fromEnv } = __nccwpck_require__(4710);
             return async () => fromEnv(options)().then(setNamedProvider);
         },
     };
@@ -7224,7 +18220,7 @@ const resolveAssumeRoleCredentials = async (profileName, profiles, options, call
     const profileData = profiles[profileName];
     const { source_profile, region } = profileData;
     if (!options.roleAssumer) {
-        const { getDefaultRoleAssumer } = __nccwpck_require__(1136);
+        const { getDefaultRoleAssumer } = __nccwpck_require__(7088);
         options.roleAssumer = getDefaultRoleAssumer({
             ...options.clientConfig,
             credentialProviderLogger: options.logger,
@@ -7277,7 +18273,7 @@ const isLoginProfile = (data) => {
     return Boolean(data && data.login_session);
 };
 const resolveLoginCredentials = async (profileName, options, callerClientConfig) => {
-    const { fromLoginCredentials } = __nccwpck_require__(4072);
+    const { fromLoginCredentials } = __nccwpck_require__(7832);
     const credentials = await fromLoginCredentials({
         ...options,
         profile: profileName,
@@ -7287,7 +18283,7 @@ const resolveLoginCredentials = async (profileName, options, callerClientConfig)
 
 const isProcessProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string";
 const resolveProcessCredentials = async (options, profile) => {
-    const { fromProcess } = __nccwpck_require__(5360);
+    const { fromProcess } = __nccwpck_require__(912);
     const credentials = await fromProcess({
         ...options,
         profile,
@@ -7296,7 +18292,7 @@ const resolveProcessCredentials = async (options, profile) => {
 };
 
 const resolveSsoCredentials = async (profile, profileData, options = {}, callerClientConfig) => {
-    const { fromSSO } = __nccwpck_require__(998);
+    const { fromSSO } = __nccwpck_require__(6198);
     return fromSSO({
         profile,
         logger: options.logger,
@@ -7344,7 +18340,7 @@ const isWebIdentityProfile = (arg) => Boolean(arg) &&
     typeof arg.role_arn === "string" &&
     ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1;
 const resolveWebIdentityCredentials = async (profile, options, callerClientConfig) => {
-    const { fromTokenFile } = __nccwpck_require__(9956);
+    const { fromTokenFile } = __nccwpck_require__(2100);
     const credentials = await fromTokenFile({
         webIdentityTokenFile: profile.web_identity_token_file,
         roleArn: profile.role_arn,
@@ -7397,12 +18393,12 @@ exports.fromIni = fromIni;
 
 /***/ }),
 
-/***/ 4072:
+/***/ 7832:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(7291);
-const { HttpRequest } = __nccwpck_require__(3422);
+const { setCredentialFeature } = __nccwpck_require__(544);
+const { CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(9467);
+const { HttpRequest } = __nccwpck_require__(1342);
 const { createHash, createPrivateKey, createPublicKey, sign } = __nccwpck_require__(7598);
 const { promises } = __nccwpck_require__(3024);
 const { homedir } = __nccwpck_require__(8161);
@@ -7457,7 +18453,7 @@ class LoginCredentialsFetcher {
         if (freshExpiry - Date.now() > LoginCredentialsFetcher.REFRESH_THRESHOLD) {
             return this.toCredentials(freshToken.accessToken);
         }
-        const { SigninClient, CreateOAuth2TokenCommand } = __nccwpck_require__(9762);
+        const { SigninClient, CreateOAuth2TokenCommand } = __nccwpck_require__(1106);
         const { logger, userAgentAppId } = this.callerClientConfig ?? {};
         const isH2 = (requestHandler) => {
             return requestHandler?.metadata?.handlerProtocol === "h2";
@@ -7698,18 +18694,18 @@ exports.fromLoginCredentials = fromLoginCredentials;
 
 /***/ }),
 
-/***/ 5861:
+/***/ 4213:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ENV_KEY, ENV_SECRET, fromEnv } = __nccwpck_require__(5606);
-const { chain, CredentialsProviderError, ENV_PROFILE } = __nccwpck_require__(7291);
+const { ENV_KEY, ENV_SECRET, fromEnv } = __nccwpck_require__(4710);
+const { chain, CredentialsProviderError, ENV_PROFILE } = __nccwpck_require__(9467);
 
 const ENV_IMDS_DISABLED = "AWS_EC2_METADATA_DISABLED";
 const remoteProvider = async (init) => {
-    const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = __nccwpck_require__(566);
+    const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = __nccwpck_require__(6438);
     if (process.env[ENV_CMDS_RELATIVE_URI] || process.env[ENV_CMDS_FULL_URI]) {
         init.logger?.debug("@aws-sdk/credential-provider-node - remoteProvider::fromHttp/fromContainerMetadata");
-        const { fromHttp } = __nccwpck_require__(8605);
+        const { fromHttp } = __nccwpck_require__(6829);
         return chain(fromHttp(init), fromContainerMetadata(init));
     }
     if (process.env[ENV_IMDS_DISABLED] && process.env[ENV_IMDS_DISABLED] !== "false") {
@@ -7832,22 +18828,22 @@ const defaultProvider = (init = {}) => memoizeChain([
         if (!ssoStartUrl && !ssoAccountId && !ssoRegion && !ssoRoleName && !ssoSession) {
             throw new CredentialsProviderError("Skipping SSO provider in default chain (inputs do not include SSO fields).", { logger: init.logger });
         }
-        const { fromSSO } = __nccwpck_require__(998);
+        const { fromSSO } = __nccwpck_require__(6198);
         return fromSSO(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromIni");
-        const { fromIni } = __nccwpck_require__(5869);
+        const { fromIni } = __nccwpck_require__(8461);
         return fromIni(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromProcess");
-        const { fromProcess } = __nccwpck_require__(5360);
+        const { fromProcess } = __nccwpck_require__(912);
         return fromProcess(init)(awsIdentityProperties);
     },
     async (awsIdentityProperties) => {
         init.logger?.debug("@aws-sdk/credential-provider-node - defaultProvider::fromTokenFile");
-        const { fromTokenFile } = __nccwpck_require__(9956);
+        const { fromTokenFile } = __nccwpck_require__(2100);
         return fromTokenFile(init)(awsIdentityProperties);
     },
     async () => {
@@ -7871,13 +18867,13 @@ exports.defaultProvider = defaultProvider;
 
 /***/ }),
 
-/***/ 5360:
+/***/ 912:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { externalDataInterceptor, CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(7291);
+const { externalDataInterceptor, CredentialsProviderError, parseKnownFiles, getProfileName } = __nccwpck_require__(9467);
 const { exec } = __nccwpck_require__(1421);
 const { promisify } = __nccwpck_require__(7975);
-const { setCredentialFeature } = __nccwpck_require__(5152);
+const { setCredentialFeature } = __nccwpck_require__(544);
 
 const getValidatedProcessCredentials = (profileName, data, profiles) => {
     if (data.Version !== 1) {
@@ -7954,12 +18950,12 @@ exports.fromProcess = fromProcess;
 
 /***/ }),
 
-/***/ 998:
+/***/ 6198:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CredentialsProviderError, getSSOTokenFromFile, getProfileName, parseKnownFiles, loadSsoSessionData } = __nccwpck_require__(7291);
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { fromSso } = __nccwpck_require__(5433);
+const { CredentialsProviderError, getSSOTokenFromFile, getProfileName, parseKnownFiles, loadSsoSessionData } = __nccwpck_require__(9467);
+const { setCredentialFeature } = __nccwpck_require__(544);
+const { fromSso } = __nccwpck_require__(3753);
 
 const isSsoProfile = (arg) => arg &&
     (typeof arg.sso_start_url === "string" ||
@@ -8013,7 +19009,7 @@ const resolveSSOCredentials = async ({ ssoStartUrl, ssoSession, ssoAccountId, ss
         });
     }
     const { accessToken } = token;
-    const { SSOClient, GetRoleCredentialsCommand } = __nccwpck_require__(3707);
+    const { SSOClient, GetRoleCredentialsCommand } = __nccwpck_require__(9803);
     const sso = ssoClient ||
         new SSOClient(Object.assign({}, clientConfig ?? {}, {
             logger: clientConfig?.logger ?? callerClientConfig?.logger ?? parentClientConfig?.logger,
@@ -8153,21 +19149,21 @@ exports.validateSsoProfile = validateSsoProfile;
 
 /***/ }),
 
-/***/ 3707:
+/***/ 9803:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { GetRoleCredentialsCommand, SSOClient } = __nccwpck_require__(2579);
+const { GetRoleCredentialsCommand, SSOClient } = __nccwpck_require__(5779);
 exports.GetRoleCredentialsCommand = GetRoleCredentialsCommand;
 exports.SSOClient = SSOClient;
 
 
 /***/ }),
 
-/***/ 9956:
+/***/ 2100:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setCredentialFeature } = __nccwpck_require__(5152);
-const { CredentialsProviderError, externalDataInterceptor } = __nccwpck_require__(7291);
+const { setCredentialFeature } = __nccwpck_require__(544);
+const { CredentialsProviderError, externalDataInterceptor } = __nccwpck_require__(9467);
 const { readFileSync } = __nccwpck_require__(3024);
 
 const fromWebToken = (init) => async (awsIdentityProperties) => {
@@ -8175,7 +19171,7 @@ const fromWebToken = (init) => async (awsIdentityProperties) => {
     const { roleArn, roleSessionName, webIdentityToken, providerId, policyArns, policy, durationSeconds } = init;
     let { roleAssumerWithWebIdentity } = init;
     if (!roleAssumerWithWebIdentity) {
-        const { getDefaultRoleAssumerWithWebIdentity } = __nccwpck_require__(1136);
+        const { getDefaultRoleAssumerWithWebIdentity } = __nccwpck_require__(7088);
         roleAssumerWithWebIdentity = getDefaultRoleAssumerWithWebIdentity({
             ...init.clientConfig,
             credentialProviderLogger: init.logger,
@@ -8228,25 +19224,25 @@ exports.fromWebToken = fromWebToken;
 
 /***/ }),
 
-/***/ 9762:
+/***/ 1106:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
-const { Command: $Command } = __nccwpck_require__(2658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(7138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(3042);
+const { Command: $Command } = __nccwpck_require__(3042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(7288);
-const { Sha256 } = __nccwpck_require__(9542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(9467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(8869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(1342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(5066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(8915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(7518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(3343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(7368);
+const { Sha256 } = __nccwpck_require__(566);
 
 const defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -8839,25 +19835,25 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 9443:
+/***/ 5139:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
-const { Command: $Command } = __nccwpck_require__(2658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(7138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(3042);
+const { Command: $Command } = __nccwpck_require__(3042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(7288);
-const { Sha256 } = __nccwpck_require__(9542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(9467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(8869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(1342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(5066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(8915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(7518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(3343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(7368);
+const { Sha256 } = __nccwpck_require__(566);
 
 const defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -9533,25 +20529,25 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 2579:
+/***/ 5779:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
-const { Command: $Command } = __nccwpck_require__(2658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(7138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(3042);
+const { Command: $Command } = __nccwpck_require__(3042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
-const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
-const { AwsRestJsonProtocol } = __nccwpck_require__(7288);
-const { Sha256 } = __nccwpck_require__(9542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(9467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(8869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(1342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(5066);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(8915);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(7518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(3343);
+const { AwsRestJsonProtocol } = __nccwpck_require__(7368);
+const { Sha256 } = __nccwpck_require__(566);
 
 const defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input) => {
     return {
@@ -10014,26 +21010,26 @@ exports.errorTypeRegistries = errorTypeRegistries;
 
 /***/ }),
 
-/***/ 1136:
+/***/ 7088:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(5152);
-const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(402);
-const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
-const { Command: $Command } = __nccwpck_require__(2658);
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(544);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(7138);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(3042);
+const { Command: $Command } = __nccwpck_require__(3042);
 exports.$Command = $Command;
 exports.__Client = Client;
-const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
-const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
-const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
-const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
-const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
-const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
-const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
-const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
-const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
-const { AwsQueryProtocol } = __nccwpck_require__(7288);
-const { Sha256 } = __nccwpck_require__(9542);
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(9467);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(8869);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(1342);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3129);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(5066);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(8915);
+const { SignatureV4MultiRegion } = __nccwpck_require__(5353);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(7518);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(3343);
+const { AwsQueryProtocol } = __nccwpck_require__(7368);
+const { Sha256 } = __nccwpck_require__(566);
 
 const q = "ref";
 const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "stringEquals", g = "getAttr", h = "us-east-1", i = "sigv4", j = "sts", k = "https://sts.{Region}.{PartitionResult#dnsSuffix}", l = { [q]: "Endpoint" }, m = { [q]: "Region" }, n = { [q]: d }, o = {}, p = [m];
@@ -10974,10 +21970,10 @@ exports.getDefaultRoleAssumerWithWebIdentity = getDefaultRoleAssumerWithWebIdent
 
 /***/ }),
 
-/***/ 5785:
+/***/ 5353:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SignatureV4, signatureV4aContainer } = __nccwpck_require__(5118);
+const { SignatureV4, signatureV4aContainer } = __nccwpck_require__(4366);
 
 const signatureV4CrtContainer = {
     CrtSignerV4: null,
@@ -11136,12 +22132,12 @@ exports.signatureV4CrtContainer = signatureV4CrtContainer;
 
 /***/ }),
 
-/***/ 5433:
+/***/ 3753:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { setTokenFeature } = __nccwpck_require__(5152);
-const { getBearerTokenEnvKey } = __nccwpck_require__(7523);
-const { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = __nccwpck_require__(7291);
+const { setTokenFeature } = __nccwpck_require__(544);
+const { getBearerTokenEnvKey } = __nccwpck_require__(8915);
+const { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = __nccwpck_require__(9467);
 const { promises } = __nccwpck_require__(3024);
 
 const fromEnvSigningName = ({ logger, signingName } = {}) => async () => {
@@ -11162,7 +22158,7 @@ const EXPIRE_WINDOW_MS = 5 * 60 * 1000;
 const REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
 
 const getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
-    const { SSOOIDCClient } = __nccwpck_require__(9443);
+    const { SSOOIDCClient } = __nccwpck_require__(5139);
     const coalesce = (prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop];
     const ssoOidcClient = new SSOOIDCClient(Object.assign({}, init.clientConfig ?? {}, {
         region: ssoRegion ?? init.clientConfig?.region,
@@ -11173,7 +22169,7 @@ const getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
 };
 
 const getNewSsoOidcToken = async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
-    const { CreateTokenCommand } = __nccwpck_require__(9443);
+    const { CreateTokenCommand } = __nccwpck_require__(5139);
     const ssoOidcClient = await getSsoOidcClient(ssoRegion, init, callerClientConfig);
     return ssoOidcClient.send(new CreateTokenCommand({
         clientId: ssoToken.clientId,
@@ -11319,7 +22315,7 @@ exports.nodeProvider = nodeProvider;
 
 /***/ }),
 
-/***/ 4274:
+/***/ 402:
 /***/ ((__unused_webpack_module, exports) => {
 
 const ATTR_ESCAPE_RE = /[&<>"]/g;
@@ -11698,7 +22694,7 @@ exports.parseXML = parseXML;
 
 /***/ }),
 
-/***/ 9320:
+/***/ 3864:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -11836,15 +22832,15 @@ exports.InvokeStoreBase = InvokeStoreBase;
 
 /***/ }),
 
-/***/ 402:
+/***/ 7138:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, hasOwn } = __nccwpck_require__(4534);
+const { getSmithyContext, hasOwn } = __nccwpck_require__(7046);
 exports.getSmithyContext = getSmithyContext;
-const { HttpRequest } = __nccwpck_require__(3422);
-const { requestBuilder } = __nccwpck_require__(3422);
+const { HttpRequest } = __nccwpck_require__(1342);
+const { requestBuilder } = __nccwpck_require__(1342);
 exports.requestBuilder = requestBuilder;
-const { HttpApiKeyAuthLocation } = __nccwpck_require__(690);
+const { HttpApiKeyAuthLocation } = __nccwpck_require__(4242);
 
 const resolveAuthOptions = (candidateAuthOptions, authSchemePreference) => {
     if (!authSchemePreference || authSchemePreference.length === 0) {
@@ -12189,13 +23185,13 @@ exports.setFeature = setFeature;
 
 /***/ }),
 
-/***/ 4645:
+/***/ 8741:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { nv, NumericValue, calculateBodyLength, generateIdempotencyToken, fromBase64, _parseEpochTimestamp } = __nccwpck_require__(2430);
-const { hasOwn } = __nccwpck_require__(4534);
-const { HttpRequest, collectBody, SerdeContext, AbstractRpcV2Protocol } = __nccwpck_require__(3422);
-const { NormalizedSchema, TypeRegistry } = __nccwpck_require__(6890);
+const { nv, NumericValue, calculateBodyLength, generateIdempotencyToken, fromBase64, _parseEpochTimestamp } = __nccwpck_require__(7518);
+const { hasOwn } = __nccwpck_require__(7046);
+const { HttpRequest, collectBody, SerdeContext, AbstractRpcV2Protocol } = __nccwpck_require__(1342);
+const { NormalizedSchema, TypeRegistry } = __nccwpck_require__(5066);
 
 const majorUint64 = 0;
 const majorNegativeInt64 = 1;
@@ -14738,12 +25734,12 @@ exports.tagSymbol = tagSymbol;
 
 /***/ }),
 
-/***/ 9542:
+/***/ 566:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { createReadStream } = __nccwpck_require__(3024);
 const { Writable } = __nccwpck_require__(7075);
-const { toUint8Array, concatBytes } = __nccwpck_require__(2430);
+const { toUint8Array, concatBytes } = __nccwpck_require__(7518);
 const { createHash, createHmac } = __nccwpck_require__(7598);
 const zlib = __nccwpck_require__(8522);
 
@@ -15322,16 +26318,16 @@ exports.readableStreamHasher = readableStreamHasher;
 
 /***/ }),
 
-/***/ 2658:
+/***/ 3042:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn } = __nccwpck_require__(4534);
-const { getSmithyContext, normalizeProvider } = __nccwpck_require__(4534);
+const { hasOwn } = __nccwpck_require__(7046);
+const { getSmithyContext, normalizeProvider } = __nccwpck_require__(7046);
 exports.getSmithyContext = getSmithyContext;
 exports.normalizeProvider = normalizeProvider;
-const { SMITHY_CONTEXT_KEY, AlgorithmId } = __nccwpck_require__(690);
+const { SMITHY_CONTEXT_KEY, AlgorithmId } = __nccwpck_require__(4242);
 exports.AlgorithmId = AlgorithmId;
-const { NormalizedSchema } = __nccwpck_require__(6890);
+const { NormalizedSchema } = __nccwpck_require__(5066);
 
 const getAllAliases = (name, aliases) => {
     const _aliases = [];
@@ -16562,16 +27558,16 @@ exports.withBaseException = withBaseException;
 
 /***/ }),
 
-/***/ 7291:
+/***/ 9467:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { homedir } = __nccwpck_require__(8161);
 const { sep, join } = __nccwpck_require__(6760);
 const { createHash } = __nccwpck_require__(7598);
 const { readFile: readFile$1 } = __nccwpck_require__(1455);
-const { IniSectionType } = __nccwpck_require__(690);
-const { normalizeProvider } = __nccwpck_require__(2658);
-const { isValidHostLabel } = __nccwpck_require__(4534);
+const { IniSectionType } = __nccwpck_require__(4242);
+const { normalizeProvider } = __nccwpck_require__(3042);
+const { isValidHostLabel } = __nccwpck_require__(7046);
 
 class ProviderError extends Error {
     name = "ProviderError";
@@ -17356,15 +28352,15 @@ exports.resolveRegionConfig = resolveRegionConfig;
 
 /***/ }),
 
-/***/ 2085:
+/***/ 8869:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { CONFIG_PREFIX_SEPARATOR, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(7291);
-const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(4534);
+const { CONFIG_PREFIX_SEPARATOR, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(9467);
+const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(7046);
 exports.isValidHostLabel = isValidHostLabel;
 exports.middlewareEndpointToEndpointV1 = toEndpointV1;
 exports.toEndpointV1 = toEndpointV1;
-const { EndpointURLScheme } = __nccwpck_require__(690);
+const { EndpointURLScheme } = __nccwpck_require__(4242);
 
 const ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL";
 const CONFIG_ENDPOINT_URL = "endpoint_url";
@@ -18247,14 +29243,14 @@ exports.resolveParams = resolveParams;
 
 /***/ }),
 
-/***/ 6579:
+/***/ 259:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Crc32 } = __nccwpck_require__(9542);
-const { hasOwn } = __nccwpck_require__(4534);
-const { toHex, fromHex, toUtf8, fromUtf8 } = __nccwpck_require__(2430);
+const { Crc32 } = __nccwpck_require__(566);
+const { hasOwn } = __nccwpck_require__(7046);
+const { toHex, fromHex, toUtf8, fromUtf8 } = __nccwpck_require__(7518);
 const { Readable } = __nccwpck_require__(7075);
-const { TypeRegistry } = __nccwpck_require__(6890);
+const { TypeRegistry } = __nccwpck_require__(5066);
 
 class Int64 {
     bytes;
@@ -19197,19 +30193,19 @@ exports.universalEventStreamSerdeProvider = eventStreamSerdeProvider$1;
 
 /***/ }),
 
-/***/ 3422:
+/***/ 1342:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { Uint8ArrayBlobAdapter, writeKey, sdkStreamMixin, splitEvery, splitHeader, NumericValue, toUtf8, fromBase64, LazyJsonString, _parseEpochTimestamp, _parseRfc7231DateTime, _parseRfc3339DateTimeWithOffset, fromUtf8, generateIdempotencyToken, toBase64, dateToUtcString, quoteHeader, parseEpochTimestamp, parseRfc7231DateTime, parseRfc3339DateTimeWithOffset } = __nccwpck_require__(2430);
-const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(4534);
-const { parseQueryString, parseUrl } = __nccwpck_require__(4534);
+const { Uint8ArrayBlobAdapter, writeKey, sdkStreamMixin, splitEvery, splitHeader, NumericValue, toUtf8, fromBase64, LazyJsonString, _parseEpochTimestamp, _parseRfc7231DateTime, _parseRfc3339DateTimeWithOffset, fromUtf8, generateIdempotencyToken, toBase64, dateToUtcString, quoteHeader, parseEpochTimestamp, parseRfc7231DateTime, parseRfc3339DateTimeWithOffset } = __nccwpck_require__(7518);
+const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(7046);
+const { parseQueryString, parseUrl } = __nccwpck_require__(7046);
 exports.HttpRequest = HttpRequest;
 exports.HttpResponse = HttpResponse;
 exports.isValidHostname = isValidHostname;
 exports.parseQueryString = parseQueryString;
 exports.parseUrl = parseUrl;
-const { NormalizedSchema, translateTraits, TypeRegistry, deref } = __nccwpck_require__(6890);
-const { FieldPosition } = __nccwpck_require__(690);
+const { NormalizedSchema, translateTraits, TypeRegistry, deref } = __nccwpck_require__(5066);
+const { FieldPosition } = __nccwpck_require__(4242);
 
 const collectBody = async (streamBody = new Uint8Array(), context) => {
     if (streamBody instanceof Uint8Array) {
@@ -19612,7 +30608,7 @@ class HttpProtocol extends SerdeContext {
         });
     }
     async loadEventStreamCapability() {
-        const { EventStreamSerde, eventStreamSerdeProvider } = __nccwpck_require__(6579);
+        const { EventStreamSerde, eventStreamSerdeProvider } = __nccwpck_require__(259);
         const marshaller = this.resolveEventStreamMarshaller(eventStreamSerdeProvider);
         return new EventStreamSerde({
             marshaller,
@@ -22300,15 +33296,15 @@ exports.resolvedPath = resolvedPath;
 
 /***/ }),
 
-/***/ 3609:
+/***/ 3129:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { Readable } = __nccwpck_require__(7075);
-const { NoOpLogger, normalizeProvider } = __nccwpck_require__(2658);
-const { HttpResponse, HttpRequest } = __nccwpck_require__(3422);
-const { parseRfc7231DateTime, v4 } = __nccwpck_require__(2430);
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(690);
-const { hasOwn } = __nccwpck_require__(4534);
+const { NoOpLogger, normalizeProvider } = __nccwpck_require__(3042);
+const { HttpResponse, HttpRequest } = __nccwpck_require__(1342);
+const { parseRfc7231DateTime, v4 } = __nccwpck_require__(7518);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(4242);
+const { hasOwn } = __nccwpck_require__(7046);
 
 const isStreamingPayload = (request) => request?.body instanceof Readable ||
     (typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream);
@@ -23204,10 +34200,10 @@ exports.retryMiddlewareOptions = retryMiddlewareOptions;
 
 /***/ }),
 
-/***/ 6890:
+/***/ 5066:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(4534);
+const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(7046);
 
 const deref = (schemaRef) => {
     if (typeof schemaRef === "function") {
@@ -23920,14 +34916,14 @@ exports.translateTraits = translateTraits;
 
 /***/ }),
 
-/***/ 2430:
+/***/ 7518:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { createHmac, createHash, getRandomValues } = __nccwpck_require__(7598);
-const { hasOwn, HttpResponse } = __nccwpck_require__(4534);
+const { hasOwn, HttpResponse } = __nccwpck_require__(7046);
 exports.hasOwn = hasOwn;
 const { ReadStream, lstatSync, fstatSync } = __nccwpck_require__(3024);
-const { toEndpointV1 } = __nccwpck_require__(2085);
+const { toEndpointV1 } = __nccwpck_require__(8869);
 const { Readable, Writable, PassThrough } = __nccwpck_require__(7075);
 
 const isArrayBuffer = (arg) => (typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer) ||
@@ -25703,10 +36699,10 @@ exports.writeKey = writeKey;
 
 /***/ }),
 
-/***/ 4534:
+/***/ 7046:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(690);
+const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(4242);
 
 const getSmithyContext = (context) => context[SMITHY_CONTEXT_KEY] || (context[SMITHY_CONTEXT_KEY] = {});
 
@@ -25902,12 +36898,12 @@ exports.toEndpointV1 = toEndpointV1;
 
 /***/ }),
 
-/***/ 566:
+/***/ 6438:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { ProviderError, CredentialsProviderError, loadConfig } = __nccwpck_require__(7291);
+const { ProviderError, CredentialsProviderError, loadConfig } = __nccwpck_require__(9467);
 const node_http = __nccwpck_require__(7067);
-const { parseUrl } = __nccwpck_require__(3422);
+const { parseUrl } = __nccwpck_require__(1342);
 
 const isImdsCredentials = (arg) => Boolean(arg) &&
     typeof arg === "object" &&
@@ -26279,13 +37275,13 @@ exports.providerConfigFromInit = providerConfigFromInit;
 
 /***/ }),
 
-/***/ 1279:
+/***/ 3343:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn } = __nccwpck_require__(2430);
-const { streamCollector } = __nccwpck_require__(2430);
+const { hasOwn } = __nccwpck_require__(7518);
+const { streamCollector } = __nccwpck_require__(7518);
 exports.streamCollector = streamCollector;
-const { buildQueryString, HttpResponse } = __nccwpck_require__(3422);
+const { buildQueryString, HttpResponse } = __nccwpck_require__(1342);
 const node_https = __nccwpck_require__(4708);
 const { Readable } = __nccwpck_require__(7075);
 const http2 = __nccwpck_require__(2467);
@@ -27200,12 +38196,12 @@ exports.NodeHttpHandler = NodeHttpHandler;
 
 /***/ }),
 
-/***/ 5118:
+/***/ 4366:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn, fromUtf8, fromHex, toHex, toUint8Array, writeKey, isArrayBuffer } = __nccwpck_require__(2430);
-const { normalizeProvider } = __nccwpck_require__(2658);
-const { escapeUri, HttpRequest } = __nccwpck_require__(3422);
+const { hasOwn, fromUtf8, fromHex, toHex, toUint8Array, writeKey, isArrayBuffer } = __nccwpck_require__(7518);
+const { normalizeProvider } = __nccwpck_require__(3042);
+const { escapeUri, HttpRequest } = __nccwpck_require__(1342);
 
 class HeaderFormatter {
     format(headers) {
@@ -27804,7 +38800,7 @@ exports.signatureV4aContainer = signatureV4aContainer;
 
 /***/ }),
 
-/***/ 690:
+/***/ 4242:
 /***/ ((__unused_webpack_module, exports) => {
 
 var HttpAuthLocation;
@@ -27907,7 +38903,7 @@ exports.resolveDefaultRuntimeConfig = resolveDefaultRuntimeConfig;
 
 /***/ }),
 
-/***/ 9449:
+/***/ 7065:
 /***/ (function(module) {
 
 /*!
@@ -27927,13 +38923,13 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 
 /***/ }),
 
-/***/ 4006:
+/***/ 6310:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const pico = __nccwpck_require__(8016);
-const utils = __nccwpck_require__(4059);
+const pico = __nccwpck_require__(3936);
+const utils = __nccwpck_require__(3211);
 
 function picomatch(glob, options, returnState = false) {
   // default to os.platform()
@@ -27951,7 +38947,7 @@ module.exports = picomatch;
 
 /***/ }),
 
-/***/ 5595:
+/***/ 667:
 /***/ ((module) => {
 
 
@@ -28142,13 +39138,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8265:
+/***/ 3721:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const constants = __nccwpck_require__(5595);
-const utils = __nccwpck_require__(4059);
+const constants = __nccwpck_require__(667);
+const utils = __nccwpck_require__(3211);
 
 /**
  * Constants
@@ -29574,15 +40570,15 @@ module.exports = parse;
 
 /***/ }),
 
-/***/ 8016:
+/***/ 3936:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const scan = __nccwpck_require__(1781);
-const parse = __nccwpck_require__(8265);
-const utils = __nccwpck_require__(4059);
-const constants = __nccwpck_require__(5595);
+const scan = __nccwpck_require__(117);
+const parse = __nccwpck_require__(3721);
+const utils = __nccwpck_require__(3211);
+const constants = __nccwpck_require__(667);
 const isObject = val => val && typeof val === 'object' && !Array.isArray(val);
 
 /**
@@ -29942,12 +40938,12 @@ module.exports = picomatch;
 
 /***/ }),
 
-/***/ 1781:
+/***/ 117:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const utils = __nccwpck_require__(4059);
+const utils = __nccwpck_require__(3211);
 const {
   CHAR_ASTERISK,             /* * */
   CHAR_AT,                   /* @ */
@@ -29964,7 +40960,7 @@ const {
   CHAR_RIGHT_CURLY_BRACE,    /* } */
   CHAR_RIGHT_PARENTHESES,    /* ) */
   CHAR_RIGHT_SQUARE_BRACKET  /* ] */
-} = __nccwpck_require__(5595);
+} = __nccwpck_require__(667);
 
 const isPathSeparator = code => {
   return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
@@ -30352,7 +41348,7 @@ module.exports = scan;
 
 /***/ }),
 
-/***/ 4059:
+/***/ 3211:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 /*global navigator*/
@@ -30363,7 +41359,7 @@ const {
   REGEX_REMOVE_BACKSLASH,
   REGEX_SPECIAL_CHARS,
   REGEX_SPECIAL_CHARS_GLOBAL
-} = __nccwpck_require__(5595);
+} = __nccwpck_require__(667);
 
 exports.isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
 exports.hasRegexChars = str => REGEX_SPECIAL_CHARS.test(str);
@@ -30431,15 +41427,15 @@ exports.basename = (path, { windows } = {}) => {
 
 /***/ }),
 
-/***/ 770:
+/***/ 8482:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+/* unused reexport */ __nccwpck_require__(9290);
 
 
 /***/ }),
 
-/***/ 218:
+/***/ 9290:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -30711,34 +41707,34 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 2480:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(883)
-const Pool = __nccwpck_require__(628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(7405)
-const ProxyAgent = __nccwpck_require__(6672)
-const EnvHttpProxyAgent = __nccwpck_require__(3137)
-const RetryAgent = __nccwpck_require__(50)
-const errors = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(1285)
+const Dispatcher = __nccwpck_require__(7939)
+const Pool = __nccwpck_require__(2244)
+const BalancedPool = __nccwpck_require__(2549)
+const Agent = __nccwpck_require__(8285)
+const ProxyAgent = __nccwpck_require__(9920)
+const EnvHttpProxyAgent = __nccwpck_require__(929)
+const RetryAgent = __nccwpck_require__(1346)
+const errors = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(7365)
-const MockAgent = __nccwpck_require__(7501)
-const MockPool = __nccwpck_require__(4004)
-const mockErrors = __nccwpck_require__(2429)
-const RetryHandler = __nccwpck_require__(7816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
-const DecoratorHandler = __nccwpck_require__(8155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const api = __nccwpck_require__(8567)
+const buildConnector = __nccwpck_require__(2784)
+const MockClient = __nccwpck_require__(9493)
+const MockAgent = __nccwpck_require__(1437)
+const MockPool = __nccwpck_require__(5220)
+const mockErrors = __nccwpck_require__(9917)
+const RetryHandler = __nccwpck_require__(5640)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(8421)
+const DecoratorHandler = __nccwpck_require__(91)
+const RedirectHandler = __nccwpck_require__(7970)
+const createRedirectInterceptor = __nccwpck_require__(6036)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -30756,10 +41752,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(1514),
-  retry: __nccwpck_require__(2026),
-  dump: __nccwpck_require__(8060),
-  dns: __nccwpck_require__(379)
+  redirect: __nccwpck_require__(730),
+  retry: __nccwpck_require__(4346),
+  dump: __nccwpck_require__(8412),
+  dns: __nccwpck_require__(8731)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -30821,7 +41817,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(4398).fetch)
+const fetchImpl = (__nccwpck_require__(8702).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -30833,39 +41829,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
+/* unused reexport */ __nccwpck_require__(5524).Headers
+/* unused reexport */ __nccwpck_require__(715).Response
+/* unused reexport */ __nccwpck_require__(175).Request
+/* unused reexport */ __nccwpck_require__(1142).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+/* unused reexport */ __nccwpck_require__(4848).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(179)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(109)
+const { CacheStorage } = __nccwpck_require__(5965)
+const { kConstruct } = __nccwpck_require__(61)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(6933)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(7708)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(7316)
+/* unused reexport */ __nccwpck_require__(1886).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -30881,18 +41877,18 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(1238)
+const { EventSource } = __nccwpck_require__(1670)
 
 __webpack_unused_export__ = EventSource
 
 
 /***/ }),
 
-/***/ 158:
+/***/ 670:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { addAbortListener } = __nccwpck_require__(4640)
+const { RequestAbortedError } = __nccwpck_require__(4627)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -30952,16 +41948,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2279:
+/***/ 2004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
+const { addSignal, removeSignal } = __nccwpck_require__(670)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -31067,7 +42063,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6862:
+/***/ 5646:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31081,10 +42077,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(670)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -31325,16 +42321,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 4203:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { Readable } = __nccwpck_require__(471)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(2247)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -31546,18 +42542,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 9656:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(2247)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(670)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -31773,15 +42769,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1882:
+/***/ 6730:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(4627)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const util = __nccwpck_require__(4640)
+const { addSignal, removeSignal } = __nccwpck_require__(670)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -31888,21 +42884,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6615:
+/***/ 8567:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(4043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(6862)
-module.exports.upgrade = __nccwpck_require__(1882)
-module.exports.connect = __nccwpck_require__(2279)
+module.exports.request = __nccwpck_require__(4203)
+module.exports.stream = __nccwpck_require__(9656)
+module.exports.pipeline = __nccwpck_require__(5646)
+module.exports.upgrade = __nccwpck_require__(6730)
+module.exports.connect = __nccwpck_require__(2004)
 
 
 /***/ }),
 
-/***/ 9927:
+/***/ 471:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -31911,9 +42907,9 @@ module.exports.connect = __nccwpck_require__(2279)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
+const { ReadableStreamFrom } = __nccwpck_require__(4640)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -32294,15 +43290,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 7655:
+/***/ 2247:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(4627)
 
-const { chunksDecode } = __nccwpck_require__(9927)
+const { chunksDecode } = __nccwpck_require__(471)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -32394,16 +43390,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9136:
+/***/ 2784:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(4640)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(4627)
+const timers = __nccwpck_require__(1275)
 
 function noop () {}
 
@@ -32641,7 +43637,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 735:
+/***/ 2303:
 /***/ ((module) => {
 
 
@@ -32766,7 +43762,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2414:
+/***/ 3374:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -32975,7 +43971,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8707:
+/***/ 4627:
 /***/ ((module) => {
 
 
@@ -33407,7 +44403,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4655:
+/***/ 7311:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -33415,7 +44411,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(4627)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -33430,9 +44426,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+} = __nccwpck_require__(4640)
+const { channels } = __nccwpck_require__(3374)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(2303)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -33896,7 +44892,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 6443:
+/***/ 4043:
 /***/ ((module) => {
 
 module.exports = {
@@ -33970,7 +44966,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7752:
+/***/ 4152:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -33978,7 +44974,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(735)
+} = __nccwpck_require__(2303)
 
 class TstNode {
   /** @type {any} */
@@ -34129,13 +45125,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 4640:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(4043)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -34143,9 +45139,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
-const { tree } = __nccwpck_require__(7752)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(2303)
+const { tree } = __nccwpck_require__(4152)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -34855,18 +45851,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7405:
+/***/ 8285:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
-const DispatcherBase = __nccwpck_require__(1841)
-const Pool = __nccwpck_require__(628)
-const Client = __nccwpck_require__(3701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(4043)
+const DispatcherBase = __nccwpck_require__(9265)
+const Pool = __nccwpck_require__(2244)
+const Client = __nccwpck_require__(1285)
+const util = __nccwpck_require__(4640)
+const createRedirectInterceptor = __nccwpck_require__(6036)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -34995,7 +45991,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 2549:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -35003,7 +45999,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(4627)
 const {
   PoolBase,
   kClients,
@@ -35011,10 +46007,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Pool = __nccwpck_require__(628)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(3856)
+const Pool = __nccwpck_require__(2244)
+const { kUrl, kInterceptors } = __nccwpck_require__(4043)
+const { parseOrigin } = __nccwpck_require__(4640)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -35211,7 +46207,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 9133:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -35219,9 +46215,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(4640)
+const { channels } = __nccwpck_require__(3374)
+const timers = __nccwpck_require__(1275)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -35234,7 +46230,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(4627)
 const {
   kUrl,
   kReset,
@@ -35267,9 +46263,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(4043)
 
-const constants = __nccwpck_require__(2824)
+const constants = __nccwpck_require__(776)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -35281,11 +46277,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(7630) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(3434))
+    mod = await WebAssembly.compile(__nccwpck_require__(8586))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -35293,7 +46289,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(7630))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -36208,7 +47204,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(4492).extractBody)
+      extractBody = (__nccwpck_require__(6396).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -36731,7 +47727,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 8788:
+/***/ 4548:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -36739,13 +47735,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(4640)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(4627)
 const {
   kUrl,
   kReset,
@@ -36764,7 +47760,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(4043)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -37170,7 +48166,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(4492).extractBody)
+    extractBody ??= (__nccwpck_require__(6396).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -37530,7 +48526,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 3701:
+/***/ 1285:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -37540,16 +48536,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const Request = __nccwpck_require__(4655)
-const DispatcherBase = __nccwpck_require__(1841)
+const util = __nccwpck_require__(4640)
+const { channels } = __nccwpck_require__(3374)
+const Request = __nccwpck_require__(7311)
+const DispatcherBase = __nccwpck_require__(9265)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(4627)
+const buildConnector = __nccwpck_require__(2784)
 const {
   kUrl,
   kServerName,
@@ -37591,9 +48587,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(6443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(8788)
+} = __nccwpck_require__(4043)
+const connectH1 = __nccwpck_require__(9133)
+const connectH2 = __nccwpck_require__(4548)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -37901,7 +48897,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const createRedirectInterceptor = __nccwpck_require__(6036)
 
 function onError (client, err) {
   if (
@@ -38161,19 +49157,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 1841:
+/***/ 9265:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(7939)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+} = __nccwpck_require__(4627)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(4043)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -38376,7 +49372,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 883:
+/***/ 7939:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -38448,15 +49444,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 3137:
+/***/ 929:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
-const ProxyAgent = __nccwpck_require__(6672)
-const Agent = __nccwpck_require__(7405)
+const DispatcherBase = __nccwpck_require__(9265)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(4043)
+const ProxyAgent = __nccwpck_require__(9920)
+const Agent = __nccwpck_require__(8285)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -38615,7 +49611,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4660:
+/***/ 5844:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -38739,15 +49735,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 2128:
+/***/ 3856:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const FixedQueue = __nccwpck_require__(4660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
-const PoolStats = __nccwpck_require__(3246)
+const DispatcherBase = __nccwpck_require__(9265)
+const FixedQueue = __nccwpck_require__(5844)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(4043)
+const PoolStats = __nccwpck_require__(5710)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -38940,10 +49936,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3246:
+/***/ 5710:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(4043)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -38981,7 +49977,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 628:
+/***/ 2244:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -38992,14 +49988,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Client = __nccwpck_require__(3701)
+} = __nccwpck_require__(3856)
+const Client = __nccwpck_require__(1285)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(4627)
+const util = __nccwpck_require__(4640)
+const { kUrl, kInterceptors } = __nccwpck_require__(4043)
+const buildConnector = __nccwpck_require__(2784)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -39095,19 +50091,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 6672:
+/***/ 9920:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(4043)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(7405)
-const Pool = __nccwpck_require__(628)
-const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
-const Client = __nccwpck_require__(3701)
+const Agent = __nccwpck_require__(8285)
+const Pool = __nccwpck_require__(2244)
+const DispatcherBase = __nccwpck_require__(9265)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(4627)
+const buildConnector = __nccwpck_require__(2784)
+const Client = __nccwpck_require__(1285)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -39376,13 +50372,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 50:
+/***/ 1346:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(883)
-const RetryHandler = __nccwpck_require__(7816)
+const Dispatcher = __nccwpck_require__(7939)
+const RetryHandler = __nccwpck_require__(5640)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -39418,7 +50414,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 2581:
+/***/ 8421:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -39426,8 +50422,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Agent = __nccwpck_require__(7405)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
+const Agent = __nccwpck_require__(8285)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -39457,7 +50453,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8155:
+/***/ 91:
 /***/ ((module) => {
 
 
@@ -39508,15 +50504,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 7970:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(6443)
+const util = __nccwpck_require__(4640)
+const { kBodyUsed } = __nccwpck_require__(4043)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -39747,20 +50743,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 7816:
+/***/ 5640:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(8707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(4043)
+const { RequestRetryError } = __nccwpck_require__(4627)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(4640)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -40191,14 +51187,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 379:
+/***/ 8731:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(91)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(4627)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -40573,14 +51569,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 8060:
+/***/ 8412:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const DecoratorHandler = __nccwpck_require__(8155)
+const util = __nccwpck_require__(4640)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(4627)
+const DecoratorHandler = __nccwpck_require__(91)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -40703,12 +51699,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 5092:
+/***/ 6036:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(7970)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -40731,11 +51727,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1514:
+/***/ 730:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(7970)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -40762,11 +51758,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 2026:
+/***/ 4346:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(7816)
+const RetryHandler = __nccwpck_require__(5640)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -40788,13 +51784,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 2824:
+/***/ 776:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(172);
+const utils_1 = __nccwpck_require__(1308);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -41072,7 +52068,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 3870:
+/***/ 7630:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -41084,7 +52080,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 3434:
+/***/ 8586:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -41096,7 +52092,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 172:
+/***/ 1308:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -41117,13 +52113,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 7501:
+/***/ 1437:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(7405)
+const { kClients } = __nccwpck_require__(4043)
+const Agent = __nccwpck_require__(8285)
 const {
   kAgent,
   kMockAgentSet,
@@ -41134,14 +52130,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(7365)
-const MockPool = __nccwpck_require__(4004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(883)
-const Pluralizer = __nccwpck_require__(1529)
-const PendingInterceptorsFormatter = __nccwpck_require__(6142)
+} = __nccwpck_require__(941)
+const MockClient = __nccwpck_require__(9493)
+const MockPool = __nccwpck_require__(5220)
+const { matchValue, buildMockOptions } = __nccwpck_require__(8981)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(4627)
+const Dispatcher = __nccwpck_require__(7939)
+const Pluralizer = __nccwpck_require__(3289)
+const PendingInterceptorsFormatter = __nccwpck_require__(1726)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -41284,14 +52280,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 7365:
+/***/ 9493:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(3701)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Client = __nccwpck_require__(1285)
+const { buildMockDispatch } = __nccwpck_require__(8981)
 const {
   kDispatches,
   kMockAgent,
@@ -41300,10 +52296,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(941)
+const { MockInterceptor } = __nccwpck_require__(5015)
+const Symbols = __nccwpck_require__(4043)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -41350,12 +52346,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 2429:
+/***/ 9917:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8707)
+const { UndiciError } = __nccwpck_require__(4627)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -41385,12 +52381,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1511:
+/***/ 5015:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(8981)
 const {
   kDispatches,
   kDispatchKey,
@@ -41398,9 +52394,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(941)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
+const { buildURL } = __nccwpck_require__(4640)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -41599,14 +52595,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 4004:
+/***/ 5220:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(628)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Pool = __nccwpck_require__(2244)
+const { buildMockDispatch } = __nccwpck_require__(8981)
 const {
   kDispatches,
   kMockAgent,
@@ -41615,10 +52611,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(941)
+const { MockInterceptor } = __nccwpck_require__(5015)
+const Symbols = __nccwpck_require__(4043)
+const { InvalidArgumentError } = __nccwpck_require__(4627)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -41665,7 +52661,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1117:
+/***/ 941:
 /***/ ((module) => {
 
 
@@ -41695,20 +52691,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3397:
+/***/ 8981:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(2429)
+const { MockNotMatchedError } = __nccwpck_require__(9917)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(1117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(941)
+const { buildURL } = __nccwpck_require__(4640)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -42069,7 +53065,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6142:
+/***/ 1726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -42119,7 +53115,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 1529:
+/***/ 3289:
 /***/ ((module) => {
 
 
@@ -42155,7 +53151,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 6603:
+/***/ 1275:
 /***/ ((module) => {
 
 
@@ -42585,20 +53581,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9634:
+/***/ 8514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(5893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(3627)
-const { fetching } = __nccwpck_require__(4398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
+const { kConstruct } = __nccwpck_require__(61)
+const { urlEquals, getFieldValues } = __nccwpck_require__(6814)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(4640)
+const { webidl } = __nccwpck_require__(5701)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(715)
+const { Request, fromInnerRequest } = __nccwpck_require__(175)
+const { kState } = __nccwpck_require__(1995)
+const { fetching } = __nccwpck_require__(8702)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(9520)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -43451,15 +54447,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 5965:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { Cache } = __nccwpck_require__(9634)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(61)
+const { Cache } = __nccwpck_require__(8514)
+const { webidl } = __nccwpck_require__(5701)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
 
 class CacheStorage {
   /**
@@ -43610,26 +54606,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 109:
+/***/ 61:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(6443).kConstruct)
+  kConstruct: (__nccwpck_require__(4043).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 6798:
+/***/ 6814:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { isValidHeaderName } = __nccwpck_require__(3168)
+const { URLSerializer } = __nccwpck_require__(7708)
+const { isValidHeaderName } = __nccwpck_require__(9520)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -43674,7 +54670,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1276:
+/***/ 3404:
 /***/ ((module) => {
 
 
@@ -43693,15 +54689,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9061:
+/***/ 6933:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(1978)
-const { stringify } = __nccwpck_require__(7797)
-const { webidl } = __nccwpck_require__(5893)
-const { Headers } = __nccwpck_require__(660)
+const { parseSetCookie } = __nccwpck_require__(8906)
+const { stringify } = __nccwpck_require__(1077)
+const { webidl } = __nccwpck_require__(5701)
+const { Headers } = __nccwpck_require__(5524)
 
 /**
  * @typedef {Object} Cookie
@@ -43884,14 +54880,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1978:
+/***/ 8906:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
-const { isCTLExcludingHtab } = __nccwpck_require__(7797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(3404)
+const { isCTLExcludingHtab } = __nccwpck_require__(1077)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(7708)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -44201,7 +55197,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7797:
+/***/ 1077:
 /***/ ((module) => {
 
 
@@ -44560,13 +55556,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4031:
+/***/ 335:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(3691)
 
 /**
  * @type {number[]} BOM
@@ -45141,23 +56137,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1238:
+/***/ 1670:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(4398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(5893)
-const { EventSourceStream } = __nccwpck_require__(4031)
-const { parseMIMEType } = __nccwpck_require__(1900)
-const { createFastMessageEvent } = __nccwpck_require__(5188)
-const { isNetworkError } = __nccwpck_require__(9051)
-const { delay } = __nccwpck_require__(4811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { fetching } = __nccwpck_require__(8702)
+const { makeRequest } = __nccwpck_require__(175)
+const { webidl } = __nccwpck_require__(5701)
+const { EventSourceStream } = __nccwpck_require__(335)
+const { parseMIMEType } = __nccwpck_require__(7708)
+const { createFastMessageEvent } = __nccwpck_require__(7316)
+const { isNetworkError } = __nccwpck_require__(715)
+const { delay } = __nccwpck_require__(3691)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
+const { environmentSettingsObject } = __nccwpck_require__(9520)
+const { getGlobalDispatcher } = __nccwpck_require__(8421)
 
 let experimentalWarned = false
 
@@ -45631,7 +56627,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4811:
+/***/ 3691:
 /***/ ((module) => {
 
 
@@ -45675,12 +56671,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4492:
+/***/ 6396:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(4640)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -45690,16 +56686,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(3168)
-const { FormData } = __nccwpck_require__(5910)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(9520)
+const { FormData } = __nccwpck_require__(1142)
+const { kState } = __nccwpck_require__(1995)
+const { webidl } = __nccwpck_require__(5701)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(1900)
-const { multipartFormDataParser } = __nccwpck_require__(116)
+const { serializeAMimeType } = __nccwpck_require__(7708)
+const { multipartFormDataParser } = __nccwpck_require__(3028)
 let random
 
 try {
@@ -46211,7 +57207,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 7775:
 /***/ ((module) => {
 
 
@@ -46342,7 +57338,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1900:
+/***/ 7708:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -47093,12 +58089,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6653:
+/***/ 9197:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(6443)
+const { kConnected, kSize } = __nccwpck_require__(4043)
 
 class CompatWeakRef {
   constructor (value) {
@@ -47146,14 +58142,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 2538:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+const { kState } = __nccwpck_require__(1995)
+const { webidl } = __nccwpck_require__(5701)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -47279,16 +58275,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 116:
+/***/ 3028:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(3168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
-const { isFileLike } = __nccwpck_require__(7114)
-const { makeEntry } = __nccwpck_require__(5910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(4640)
+const { utf8DecodeBytes } = __nccwpck_require__(9520)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(7708)
+const { isFileLike } = __nccwpck_require__(2538)
+const { makeEntry } = __nccwpck_require__(1142)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -47760,16 +58756,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5910:
+/***/ 1142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
-const { kState } = __nccwpck_require__(3627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(7114)
-const { webidl } = __nccwpck_require__(5893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(9520)
+const { kState } = __nccwpck_require__(1995)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
+const { FileLike, isFileLike } = __nccwpck_require__(2538)
+const { webidl } = __nccwpck_require__(5701)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -48019,7 +59015,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 1059:
+/***/ 179:
 /***/ ((module) => {
 
 
@@ -48066,21 +59062,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 660:
+/***/ 5524:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(4043)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(3168)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(9520)
+const { webidl } = __nccwpck_require__(5701)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -48760,7 +59756,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4398:
+/***/ 8702:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -48773,9 +59769,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(9051)
-const { HeadersList } = __nccwpck_require__(660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(715)
+const { HeadersList } = __nccwpck_require__(5524)
+const { Request, cloneRequest } = __nccwpck_require__(175)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -48811,23 +59807,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(3168)
-const { kState, kDispatcher } = __nccwpck_require__(3627)
+} = __nccwpck_require__(9520)
+const { kState, kDispatcher } = __nccwpck_require__(1995)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(6396)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(7775)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { webidl } = __nccwpck_require__(5893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(4640)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(7708)
+const { getGlobalDispatcher } = __nccwpck_require__(8421)
+const { webidl } = __nccwpck_require__(5701)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -51037,23 +62033,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 175:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const { FinalizationRegistry } = __nccwpck_require__(6653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(6396)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(5524)
+const { FinalizationRegistry } = __nccwpck_require__(9197)()
+const util = __nccwpck_require__(4640)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(9520)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -51063,12 +62059,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(7775)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(1995)
+const { webidl } = __nccwpck_require__(5701)
+const { URLSerializer } = __nccwpck_require__(7708)
+const { kConstruct } = __nccwpck_require__(4043)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -52081,14 +63077,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 9051:
+/***/ 715:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(5524)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(6396)
+const util = __nccwpck_require__(4640)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -52100,16 +63096,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(9520)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { FormData } = __nccwpck_require__(5910)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+} = __nccwpck_require__(7775)
+const { kState, kHeaders } = __nccwpck_require__(1995)
+const { webidl } = __nccwpck_require__(5701)
+const { FormData } = __nccwpck_require__(1142)
+const { URLSerializer } = __nccwpck_require__(7708)
+const { kConstruct } = __nccwpck_require__(4043)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -52698,7 +63694,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3627:
+/***/ 1995:
 /***/ ((module) => {
 
 
@@ -52714,21 +63710,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3168:
+/***/ 9520:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(1059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(7775)
+const { getGlobalOrigin } = __nccwpck_require__(179)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(7708)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(4640)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(5701)
 
 let supportedHashes = []
 
@@ -54353,14 +65349,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5893:
+/***/ 5701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(4640)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -55055,7 +66051,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2607:
+/***/ 2927:
 /***/ ((module) => {
 
 
@@ -55352,7 +66348,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8355:
+/***/ 4848:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -55361,16 +66357,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(3610)
+} = __nccwpck_require__(410)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(961)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(4929)
+const { webidl } = __nccwpck_require__(5701)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -55703,12 +66699,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8573:
+/***/ 5549:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(5701)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -55788,7 +66784,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 961:
+/***/ 4929:
 /***/ ((module) => {
 
 
@@ -55805,7 +66801,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3610:
+/***/ 410:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -55816,10 +66812,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(8573)
-const { getEncoding } = __nccwpck_require__(2607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
+} = __nccwpck_require__(4929)
+const { ProgressEvent } = __nccwpck_require__(5549)
+const { getEncoding } = __nccwpck_require__(2927)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(7708)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -56203,27 +67199,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6897:
+/***/ 7905:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(6096)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(1216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
-const { channels } = __nccwpck_require__(2414)
-const { CloseEvent } = __nccwpck_require__(5188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(4398)
-const { Headers, getHeadersList } = __nccwpck_require__(660)
-const { getDecodeSplit } = __nccwpck_require__(3168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(32)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(1025)
+const { channels } = __nccwpck_require__(3374)
+const { CloseEvent } = __nccwpck_require__(7316)
+const { makeRequest } = __nccwpck_require__(175)
+const { fetching } = __nccwpck_require__(8702)
+const { Headers, getHeadersList } = __nccwpck_require__(5524)
+const { getDecodeSplit } = __nccwpck_require__(9520)
+const { WebsocketFrameSend } = __nccwpck_require__(9104)
 
 /** @type {import('crypto')} */
 let crypto
@@ -56581,7 +67577,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 736:
+/***/ 6096:
 /***/ ((module) => {
 
 
@@ -56654,14 +67650,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5188:
+/***/ 7316:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(6443)
+const { webidl } = __nccwpck_require__(5701)
+const { kEnumerableProperty } = __nccwpck_require__(4640)
+const { kConstruct } = __nccwpck_require__(4043)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -56990,12 +67986,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 9104:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(736)
+const { maxUnsigned16Bit } = __nccwpck_require__(6096)
 
 const BUFFER_SIZE = 16386
 
@@ -57093,14 +68089,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9469:
+/***/ 1869:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { isValidClientWindowBits } = __nccwpck_require__(1025)
+const { MessageSizeExceededError } = __nccwpck_require__(4627)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -57205,16 +68201,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 1652:
+/***/ 9332:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
-const { channels } = __nccwpck_require__(2414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(6096)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(32)
+const { channels } = __nccwpck_require__(3374)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -57224,11 +68220,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(8625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(6897)
-const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(1025)
+const { WebsocketFrameSend } = __nccwpck_require__(9104)
+const { closeWebSocketConnection } = __nccwpck_require__(7905)
+const { PerMessageDeflate } = __nccwpck_require__(1869)
+const { MessageSizeExceededError } = __nccwpck_require__(4627)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -57739,14 +68735,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3900:
+/***/ 9388:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(736)
-const FixedQueue = __nccwpck_require__(4660)
+const { WebsocketFrameSend } = __nccwpck_require__(9104)
+const { opcodes, sendHints } = __nccwpck_require__(6096)
+const FixedQueue = __nccwpck_require__(5844)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -57850,7 +68846,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 1216:
+/***/ 32:
 /***/ ((module) => {
 
 
@@ -57869,16 +68865,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8625:
+/***/ 1025:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
-const { states, opcodes } = __nccwpck_require__(736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(32)
+const { states, opcodes } = __nccwpck_require__(6096)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(7316)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(7708)
 
 /* globals Blob */
 
@@ -58198,15 +69194,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3726:
+/***/ 1886:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
+const { webidl } = __nccwpck_require__(5701)
+const { URLSerializer } = __nccwpck_require__(7708)
+const { environmentSettingsObject } = __nccwpck_require__(9520)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(6096)
 const {
   kWebSocketURL,
   kReadyState,
@@ -58215,21 +69211,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(1216)
+} = __nccwpck_require__(32)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(8625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
-const { ByteParser } = __nccwpck_require__(1652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+} = __nccwpck_require__(1025)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(7905)
+const { ByteParser } = __nccwpck_require__(9332)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(4640)
+const { getGlobalDispatcher } = __nccwpck_require__(8421)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
-const { SendQueue } = __nccwpck_require__(3900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(7316)
+const { SendQueue } = __nccwpck_require__(9388)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -58800,7 +69796,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 146:
+/***/ 2928:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -58808,12 +69804,12 @@ module.exports = {
 /* harmony export */   v0: () => (/* binding */ actionLogger)
 /* harmony export */ });
 /* unused harmony exports stopCommandsAround, maskInputs, workflowRunLink, workflowRunUrl */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2370);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4586);
+/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7238);
 /**
  * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
  * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
@@ -58907,12 +69903,12 @@ function workflowRunUrl() {
 
 /***/ }),
 
-/***/ 3705:
+/***/ 4155:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(545);
+/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2928);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(589);
 
 
 await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'update-manifest', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
@@ -58922,7 +69918,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 545:
+/***/ 589:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58931,12 +69927,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
-var core = __nccwpck_require__(3218);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(8249);
+// EXTERNAL MODULE: ../main/node_modules/@actions/core/lib/core.js + 20 modules
+var core = __nccwpck_require__(2370);
+// EXTERNAL MODULE: ../main/node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(3945);
 // EXTERNAL MODULE: ./packages/kit/errors.ts
-var errors = __nccwpck_require__(1038);
+var errors = __nccwpck_require__(360);
 ;// CONCATENATED MODULE: ./packages/ecr/errors.ts
 
 class EcrError extends errors/* GitOpsError */.$D {
@@ -58965,7 +69961,7 @@ const CREDENTIAL_PATTERNS = [
     /X-Amz-Security-Token=[^\s&]+/gi,
 ];
 /** Text from AWS made safe for a log line: one line, no credential material. */
-function sanitizeAwsMessage(text) {
+function errors_sanitizeAwsMessage(text) {
     return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), oneLine(text));
 }
 
@@ -59299,7 +70295,7 @@ function toEcrError(error, context) {
     if (error instanceof EcrError)
         return error;
     const aws = shapeOf(error);
-    const awsMessage = sanitizeAwsMessage(aws.message);
+    const awsMessage = errors_sanitizeAwsMessage(aws.message);
     const options = {
         operation: context.operation,
         awsError: aws.name,
@@ -59670,7 +70666,7 @@ function createEcrClient(options) {
 }
 
 // EXTERNAL MODULE: ./packages/kit/index.ts + 3 modules
-var kit = __nccwpck_require__(4586);
+var kit = __nccwpck_require__(7238);
 ;// CONCATENATED MODULE: ./packages/ecr/target.ts
 
 
@@ -59719,6 +70715,795 @@ function resolveEcrRegistry(inputs, env) {
 ;// CONCATENATED MODULE: ./packages/ecr/index.ts
 
 
+
+
+
+
+// EXTERNAL MODULE: ../main/node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(3439);
+// EXTERNAL MODULE: ../main/node_modules/@aws-sdk/client-ssm/dist-cjs/index.js
+var client_ssm_dist_cjs = __nccwpck_require__(8531);
+;// CONCATENATED MODULE: ./packages/ssm/errors.ts
+
+
+class errors_SsmError extends errors/* GitOpsError */.$D {
+    name = 'SsmError';
+    kind;
+    parameter;
+    operation;
+    awsError;
+    attempts;
+    constructor(kind, problem, options = {}) {
+        super(errors_sanitizeAwsMessage(problem), {
+            ...(options.input === undefined ? {} : { input: options.input }),
+            cause: options.cause,
+        });
+        this.kind = kind;
+        this.parameter = options.parameter;
+        this.operation = options.operation;
+        this.awsError = options.awsError;
+        this.attempts = options.attempts;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/client.ts
+
+
+
+const client_DEFAULT_MAX_ATTEMPTS = 5;
+/**
+ * An SSM client with the SDK's standard retry strategy (throttling and 5xx retried with backoff, at
+ * most `maxAttempts` attempts, default 5). Credentials come from the SDK's default chain (environment,
+ * web identity, shared config): nothing here takes keys. Validates the region first.
+ */
+function createSsmClient(options) {
+    const problem = regionProblem(options.region);
+    if (problem !== undefined)
+        throw new errors_SsmError('invalid-argument', problem);
+    const { partition } = regionInfo(options.region);
+    const maxAttempts = options.maxAttempts ?? client_DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
+        throw new errors_SsmError('invalid-argument', `maxAttempts must be 1 to 10, got ${String(maxAttempts)}`);
+    }
+    const sdk = new client_ssm_dist_cjs/* SSMClient */.jBj({
+        region: options.region,
+        maxAttempts,
+        retryMode: 'standard',
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.fips === true ? { useFipsEndpoint: true } : {}),
+    });
+    return { sdk, region: options.region, partition };
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/aws-errors.ts
+
+
+function aws_errors_field(value, key) {
+    return value[key];
+}
+function aws_errors_shapeOf(error) {
+    if (typeof error !== 'object' || error === null) {
+        return {
+            name: 'Error',
+            message: String(error),
+            status: undefined,
+            attempts: undefined,
+            fault: undefined,
+            code: undefined,
+        };
+    }
+    const metadata = aws_errors_field(error, '$metadata');
+    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
+    const text = (value) => typeof value === 'string' ? value : undefined;
+    const count = (value) => typeof value === 'number' ? value : undefined;
+    return {
+        name: text(aws_errors_field(error, 'name')) ?? 'Error',
+        message: text(aws_errors_field(error, 'message')) ?? '',
+        status: count(aws_errors_field(meta, 'httpStatusCode')),
+        attempts: count(aws_errors_field(meta, 'attempts')),
+        fault: text(aws_errors_field(error, '$fault')),
+        code: text(aws_errors_field(error, 'code')),
+    };
+}
+const aws_errors_CREDENTIAL_ERRORS = new Set([
+    'UnrecognizedClientException',
+    'InvalidSignatureException',
+    'IncompleteSignatureException',
+    'MissingAuthenticationTokenException',
+    'ExpiredTokenException',
+    'InvalidClientTokenId',
+]);
+const aws_errors_THROTTLING_ERRORS = new Set([
+    'ThrottlingException',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+]);
+const aws_errors_NETWORK_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+]);
+function aws_errors_attemptsText(attempts) {
+    return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
+}
+/**
+ * Turns whatever the SDK threw into an SsmError with one line naming the parameter and, for a denial,
+ * the IAM action to grant on which resource (`ssm:GetParameter` on the parameter, `kms:Decrypt` on
+ * its key). AWS text is sanitised; it never holds a parameter's value.
+ */
+function aws_errors_toSsmError(error, context) {
+    if (error instanceof SsmError)
+        return error;
+    const aws = aws_errors_shapeOf(error);
+    const awsMessage = sanitizeAwsMessage(aws.message);
+    const options = {
+        input: context.input,
+        parameter: context.parameter,
+        operation: context.operation,
+        awsError: aws.name,
+        attempts: aws.attempts,
+        cause: error,
+    };
+    const named = context.parameter === undefined ? 'the parameter' : `parameter ${context.parameter}`;
+    // AWS names the exact resource it refused; the caller's ARN or name otherwise.
+    const resource = /on resource: (\S+)/.exec(awsMessage)?.[1] ?? context.parameterArn ?? context.parameter ?? '*';
+    const permission = `ssm:${context.operation}`;
+    // KMS refusals come back through SSM: AccessDeniedException naming kms:Decrypt, or InvalidKeyId.
+    const keyArn = /(arn:[a-z-]+:kms:[^\s]+)/.exec(awsMessage)?.[1]?.replace(/[.,;]$/, '');
+    if (aws.name === 'CredentialsProviderError') {
+        return new SsmError('credentials', `no AWS credentials to read ${named} (${permission}): configure them before this step ` +
+            `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
+    }
+    if (aws_errors_CREDENTIAL_ERRORS.has(aws.name)) {
+        return new SsmError('credentials', `AWS rejected the credentials for ${permission} on ${named} in ${context.region} (${aws.name}): ${awsMessage}`, options);
+    }
+    if (aws.name === 'AccessDeniedException' && awsMessage.includes('kms:Decrypt')) {
+        return new SsmError('kms-denied', `cannot decrypt ${named}: the AWS credentials lack kms:Decrypt on its key ` +
+            `${keyArn ?? '(the key named in the parameter)'}; allow kms:Decrypt on that key in the role's policy ` +
+            '(and the key policy)', options);
+    }
+    if (aws.name === 'AccessDeniedException') {
+        const denied = /perform: (ssm:[A-Za-z]+)/.exec(awsMessage)?.[1] ?? permission;
+        return new SsmError('access-denied', `access denied reading ${named}: the AWS credentials lack ${denied} on ${resource}; ` +
+            `allow ${denied} on it in the role's policy`, options);
+    }
+    if (aws.name === 'InvalidKeyId') {
+        return new SsmError('kms-key-unusable', `cannot decrypt ${named}: its KMS key is unusable (${awsMessage.replace(/ \(Service: .*$/, '') || 'InvalidKeyId'}); ` +
+            'enable the key or store the parameter again under a usable key', options);
+    }
+    if (aws.name === 'ParameterNotFound' || aws.name === 'ParameterVersionNotFound') {
+        return new SsmError('parameter-not-found', `${named} not found in Parameter Store in ${context.region}: check the name (it starts with / ` +
+            'when it has a path) and the region, or create it as a SecureString', options);
+    }
+    if (aws_errors_THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+        return new SsmError('throttled', `Parameter Store kept throttling ${context.operation} of ${named}${aws_errors_attemptsText(aws.attempts)} ` +
+            `(${aws.name}); try again later`, options);
+    }
+    if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
+        return new SsmError('service', `Parameter Store ${context.operation} of ${named} failed with a service error${aws_errors_attemptsText(aws.attempts)} ` +
+            `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`})` +
+            (awsMessage === '' || awsMessage === 'UnknownError' ? '' : `: ${awsMessage}`), options);
+    }
+    if (aws.code !== undefined && aws_errors_NETWORK_CODES.has(aws.code)) {
+        return new SsmError('service', `could not reach Parameter Store in ${context.region} to read ${named}${aws_errors_attemptsText(aws.attempts)}: ${aws.code}`, options);
+    }
+    return new SsmError('unknown', `Parameter Store ${context.operation} of ${named} failed (${aws.name}): ${awsMessage}`, options);
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/parameter-name.ts
+/**
+ * Parameter names as Parameter Store accepts them: a name (`/devops/VA_VSP_BOT_GITHUB_TOKEN`, or a
+ * flat `BOT_TOKEN`) or the parameter's ARN, which also says the region.
+ */
+const NAME = /^[a-zA-Z0-9_.\-/]{1,2048}$/;
+const ARN = /^arn:(aws|aws-us-gov|aws-cn|aws-iso[a-z-]*):ssm:([a-z0-9-]+):([0-9]{12}):parameter\/(.+)$/;
+/** Why `value` can't name a parameter, or undefined when it can. */
+function parameter_name_parameterNameProblem(value) {
+    const arn = ARN.exec(value);
+    const name = arn ? `/${arn[4] ?? ''}` : value;
+    if (!NAME.test(name)) {
+        return `"${value}" is not a parameter name: use letters, digits and . _ - /, e.g. /devops/VA_VSP_BOT_GITHUB_TOKEN, or the parameter's ARN`;
+    }
+    if (!arn && name.includes('/') && !name.startsWith('/')) {
+        return `"${value}" has a path but no leading /: write /${value}`;
+    }
+    if (name.includes('//') || name.endsWith('/')) {
+        return `"${value}" has an empty path segment: write it as /folder/NAME`;
+    }
+    return undefined;
+}
+/** The address of a valid name or ARN (check parameterNameProblem first). */
+function parameterAddress(value) {
+    return { name: value, region: ARN.exec(value)?.[2] };
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/secret-parameter.ts
+
+
+
+
+/**
+ * A secret's value from Parameter Store: `GetParameter` with decryption. The value is handed to
+ * `maskSecret` the instant it exists, before any check that could report on it. Only a SecureString is
+ * accepted: a `String` or `StringList` holding a secret is stored in plain text for anyone with
+ * `ssm:GetParameter` (no `kms:Decrypt` needed) and is refused with how to fix it. Surrounding
+ * whitespace (a value put from a file ends in a newline) is trimmed; an empty value is refused.
+ * Errors are SsmErrors naming the parameter and, for a denial, the IAM action to grant.
+ */
+async function readSecretParameter(client, request) {
+    const { name, input } = request;
+    const problem = parameterNameProblem(name);
+    if (problem !== undefined) {
+        throw new SsmError('invalid-argument', problem, { input, parameter: name });
+    }
+    const context = {
+        operation: 'GetParameter',
+        region: client.region,
+        parameter: name,
+        input,
+        withDecryption: true,
+    };
+    let output;
+    try {
+        output = await client.sdk.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    }
+    catch (error) {
+        throw toSsmError(error, context);
+    }
+    const parameter = output.Parameter;
+    const raw = parameter?.Value;
+    if (raw !== undefined) {
+        request.maskSecret(raw);
+        const trimmed = raw.trim();
+        if (trimmed !== raw && trimmed !== '')
+            request.maskSecret(trimmed);
+    }
+    if (parameter === undefined || raw === undefined) {
+        throw new SsmError('service', `Parameter Store returned no value for parameter ${name}`, {
+            input,
+            parameter: name,
+            operation: 'GetParameter',
+        });
+    }
+    if (parameter.Type !== 'SecureString') {
+        throw new SsmError('wrong-type', `parameter ${name} is a ${parameter.Type ?? 'parameter of unknown type'}, not a SecureString: a ` +
+            'secret in a String is readable without kms:Decrypt; store it again as a SecureString ' +
+            '(aws ssm put-parameter --type SecureString --overwrite)', { input, parameter: name, operation: 'GetParameter' });
+    }
+    const value = raw.trim();
+    if (value === '') {
+        throw new SsmError('empty-value', `parameter ${name} is empty: store the token in it`, {
+            input,
+            parameter: name,
+            operation: 'GetParameter',
+        });
+    }
+    const attempts = output.$metadata.attempts ?? 1;
+    request.logger.info(`Read parameter ${name} (SecureString, version ${String(parameter.Version ?? '?')})` +
+        (attempts > 1 ? ` after ${String(attempts)} attempts` : ''));
+    return value;
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/index.ts
+/**
+ * Parameter Store through `@aws-sdk/client-ssm`: one client factory for every SSM read, secrets read
+ * with decryption and masked at once, and failures as one line naming the parameter and the IAM
+ * action to grant.
+ */
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./packages/external-secrets/references.ts
+/**
+ * The SSM parameters a set of manifests asks for: ExternalSecret resources of the External Secrets
+ * Operator (`external-secrets.io/*`, through a Parameter Store SecretStore/ClusterSecretStore) and
+ * of the older kubernetes-external-secrets (`kubernetes-client.io/v1`, `backendType: systemManager`),
+ * each name with the file and line that names it.
+ *
+ * Only resources count: a document without `apiVersion` and `kind` (a Helm values file) is not read,
+ * whatever keys it holds, because what a chart makes of its values is the chart's business. What
+ * names no single parameter (`find`, `path`), or names one through a store that is not in the
+ * manifests, is reported as not checked, never guessed at.
+ */
+
+
+const ESO_GROUP = 'external-secrets.io';
+const KES_API = 'kubernetes-client.io/v1';
+const MERGE_KEY = '<<';
+const MAX_HIERARCHY_DEPTH = 15;
+function resolved(scope, node) {
+    return (0,dist/* isAlias */.Vj)(node) ? node.resolve(scope.doc) : node;
+}
+/** The value under `key` as Kubernetes reads the map: its own pairs first, then `<<` merges. */
+function member(scope, map, key, seen = new Set()) {
+    const node = resolved(scope, map);
+    if (!(0,dist/* isMap */.jh)(node) || seen.has(node))
+        return undefined;
+    seen.add(node);
+    const merges = [];
+    for (const pair of node.items) {
+        const pairKey = resolved(scope, pair.key);
+        const name = (0,dist/* isScalar */.jn)(pairKey) ? String(pairKey.value) : undefined;
+        if (name === key)
+            return pair.value;
+        if (name === MERGE_KEY) {
+            const source = resolved(scope, pair.value);
+            merges.push(...((0,dist/* isSeq */.oP)(source) ? source.items : [pair.value]));
+        }
+    }
+    for (const merge of merges) {
+        const value = member(scope, merge, key, seen);
+        if (value !== undefined)
+            return value;
+    }
+    return undefined;
+}
+/** A scalar's text (numbers included, as Kubernetes would reject them but a name may look so). */
+function references_text(scope, node) {
+    const value = resolved(scope, node);
+    if (!(0,dist/* isScalar */.jn)(value))
+        return undefined;
+    const scalar = value.value;
+    if (typeof scalar === 'string')
+        return scalar.trim();
+    return typeof scalar === 'number' || typeof scalar === 'boolean' ? String(scalar) : undefined;
+}
+function items(scope, node) {
+    const value = resolved(scope, node);
+    return (0,dist/* isSeq */.oP)(value) ? value.items : [];
+}
+/** The line of a node where it is written (an alias: where the alias is). */
+function lineOf(scope, node, fallback) {
+    const range = node?.range;
+    return range ? scope.lines.linePos(range[0]).line : fallback;
+}
+/**
+ * Why a key can never name a parameter, undefined when it can: packages/ssm's naming rules (the
+ * suite's one owner of them), plus what only creating a parameter refuses (reserved prefixes, depth).
+ */
+function keyNameProblem(name) {
+    if (name === '')
+        return 'the key is empty';
+    const problem = parameter_name_parameterNameProblem(name);
+    if (problem !== undefined)
+        return problem;
+    if (/^(aws|ssm)/i.test(name))
+        return "names starting with 'aws' or 'ssm' are reserved";
+    if (name.split('/').length - 1 > MAX_HIERARCHY_DEPTH) {
+        return `it is more than ${String(MAX_HIERARCHY_DEPTH)} levels deep`;
+    }
+    return undefined;
+}
+/** Larger files are not parsed for ExternalSecrets (the manifest step holds its own files to this too). */
+const MAX_SCANNED_CHARACTERS = 2 * 1024 * 1024;
+/**
+ * Whether a file can hold an ExternalSecret or a store: their kinds all end in `Secret` or
+ * `SecretStore`, spelt out unless written with escapes. Skips parsing every other file.
+ */
+const mayHoldSecrets = (text) => text.includes('Secret') || text.includes('\\');
+function readResources(sources, unchecked) {
+    const resources = [];
+    for (const source of sources) {
+        if (!mayHoldSecrets(source.text))
+            continue;
+        if (source.text.length > MAX_SCANNED_CHARACTERS) {
+            unchecked.push({
+                file: source.path,
+                line: 1,
+                resource: 'file',
+                reason: `larger than ${String(MAX_SCANNED_CHARACTERS / (1024 * 1024))} MiB, not read for ExternalSecrets`,
+            });
+            continue;
+        }
+        const lines = new dist/* LineCounter */.HN();
+        let docs;
+        try {
+            docs = (0,dist/* parseAllDocuments */.hR)(source.text, {
+                lineCounter: lines,
+                uniqueKeys: false,
+            });
+        }
+        catch {
+            continue;
+        }
+        if (!Array.isArray(docs))
+            continue;
+        for (const doc of docs) {
+            // A document YAML cannot read is the manifest step's to report; nothing is read from it here.
+            if (doc.errors.length > 0)
+                continue;
+            const scope = { doc, lines, file: source.path };
+            const root = doc.contents;
+            const apiVersion = references_text(scope, member(scope, root, 'apiVersion'));
+            const kind = references_text(scope, member(scope, root, 'kind'));
+            if (apiVersion === undefined || kind === undefined)
+                continue;
+            const metadata = member(scope, root, 'metadata');
+            resources.push({
+                scope,
+                node: root,
+                apiVersion,
+                kind,
+                name: references_text(scope, member(scope, metadata, 'name')) ?? '(unnamed)',
+                namespace: references_text(scope, member(scope, metadata, 'namespace')),
+                line: lineOf(scope, root, 1),
+            });
+        }
+    }
+    return resources;
+}
+const groupOf = (apiVersion) => apiVersion.split('/')[0] ?? '';
+function storeOf(resource) {
+    const { scope } = resource;
+    const provider = member(scope, member(scope, resource.node, 'spec'), 'provider');
+    const providerNode = resolved(scope, provider);
+    const providerName = (0,dist/* isMap */.jh)(providerNode) ? (references_text(scope, providerNode.items[0]?.key) ?? '') : '';
+    const aws = member(scope, provider, 'aws');
+    return {
+        kind: resource.kind,
+        name: resource.name,
+        namespace: resource.namespace,
+        provider: providerName === 'aws'
+            ? `aws/${references_text(scope, member(scope, aws, 'service')) ?? 'SecretsManager'}`
+            : providerName || 'unknown',
+        region: providerName === 'aws' ? references_text(scope, member(scope, aws, 'region')) : undefined,
+    };
+}
+class Scan {
+    references = [];
+    unchecked = [];
+    seen = new Set();
+    reference(resource, node, fallbackLine, key, region) {
+        const line = lineOf(resource.scope, node, fallbackLine);
+        const described = describe(resource);
+        if (key.includes('{{')) {
+            this.skip(resource, line, `key '${key}' is a template, not a name`);
+            return;
+        }
+        if (key.startsWith('arn:')) {
+            this.skip(resource, line, `key '${key}' is an ARN: name the parameter to have it checked`);
+            return;
+        }
+        if (/^\/aws\//i.test(key)) {
+            // Public parameters and /aws/reference/secretsmanager/... are read through GetParameter only.
+            this.skip(resource, line, `key '${key}' is AWS's own (DescribeParameters does not list it)`);
+            return;
+        }
+        // GetParameter's `name:version` and `name:label` selectors name the parameter before the colon.
+        const name = key.includes(':') ? key.slice(0, key.indexOf(':')) : key;
+        const id = `${resource.scope.file}:${String(line)}:${name}`;
+        if (this.seen.has(id))
+            return;
+        this.seen.add(id);
+        this.references.push({
+            name,
+            file: resource.scope.file,
+            line,
+            resource: described,
+            region,
+            invalid: keyNameProblem(name),
+        });
+    }
+    skip(resource, line, reason) {
+        this.unchecked.push({ file: resource.scope.file, line, resource: describe(resource), reason });
+    }
+}
+function describe(resource) {
+    return `${resource.kind} ${resource.namespace ? `${resource.namespace}/` : ''}${resource.name}`;
+}
+/** kubernetes-external-secrets: `spec.backendType: systemManager`, `data[].key`, `dataFrom[]`. */
+function scanKes(scan, resource) {
+    const { scope } = resource;
+    const spec = member(scope, resource.node, 'spec');
+    const backend = references_text(scope, member(scope, spec, 'backendType'));
+    if (backend !== 'systemManager')
+        return;
+    const region = references_text(scope, member(scope, spec, 'region'));
+    for (const entry of items(scope, member(scope, spec, 'data'))) {
+        const line = lineOf(scope, entry, resource.line);
+        const keyNode = member(scope, entry, 'key');
+        const key = references_text(scope, keyNode);
+        if (key !== undefined) {
+            scan.reference(resource, keyNode, line, key, region);
+        }
+        else if (member(scope, entry, 'path') !== undefined) {
+            const path = references_text(scope, member(scope, entry, 'path')) ?? '';
+            scan.skip(resource, line, `data path '${path}' names every parameter under it, not one name`);
+        }
+    }
+    for (const entry of items(scope, member(scope, spec, 'dataFrom'))) {
+        const key = references_text(scope, entry);
+        if (key !== undefined)
+            scan.reference(resource, entry, resource.line, key, region);
+    }
+}
+function findStore(stores, kind, name, namespace) {
+    const named = stores.filter((store) => store.kind === kind && store.name === name);
+    if (kind === 'ClusterSecretStore' || named.length <= 1)
+        return named[0];
+    return named.find((store) => store.namespace === namespace);
+}
+/** External Secrets Operator: `spec.data[].remoteRef.key`, `spec.dataFrom[].extract.key`. */
+function scanEso(scan, resource, stores) {
+    const { scope } = resource;
+    const root = member(scope, resource.node, 'spec');
+    // A ClusterExternalSecret carries the ExternalSecret's spec for each namespace it selects.
+    const spec = resource.kind === 'ClusterExternalSecret' ? member(scope, root, 'externalSecretSpec') : root;
+    const defaultStore = member(scope, spec, 'secretStoreRef');
+    // The store an entry reads from: its own sourceRef.storeRef, else the resource's; a generator is none.
+    const storeFor = (entry, line) => {
+        const sourceRef = member(scope, entry, 'sourceRef');
+        if (member(scope, sourceRef, 'generatorRef') !== undefined)
+            return 'skip';
+        const ref = member(scope, sourceRef, 'storeRef') ?? defaultStore;
+        const name = references_text(scope, member(scope, ref, 'name'));
+        const kind = references_text(scope, member(scope, ref, 'kind')) ?? 'SecretStore';
+        if (name === undefined) {
+            scan.skip(resource, line, 'it names no secretStoreRef');
+            return 'skip';
+        }
+        const store = findStore(stores, kind, name, resource.namespace);
+        if (store === undefined) {
+            scan.skip(resource, line, `its ${kind} '${name}' is not in the manifests read, so whether it is Parameter Store is unknown: include the store's manifest in the files read to have its keys checked`);
+            return 'skip';
+        }
+        return store.provider === 'aws/ParameterStore' ? store : 'skip';
+    };
+    for (const entry of items(scope, member(scope, spec, 'data'))) {
+        const line = lineOf(scope, entry, resource.line);
+        const store = storeFor(entry, line);
+        if (store === 'skip')
+            continue;
+        const keyNode = member(scope, member(scope, entry, 'remoteRef'), 'key');
+        const key = references_text(scope, keyNode);
+        if (key !== undefined)
+            scan.reference(resource, keyNode, line, key, store.region);
+    }
+    for (const entry of items(scope, member(scope, spec, 'dataFrom'))) {
+        const line = lineOf(scope, entry, resource.line);
+        const extract = member(scope, entry, 'extract');
+        const find = member(scope, entry, 'find');
+        // v1alpha1 wrote the remote reference straight into the dataFrom entry.
+        const keyNode = member(scope, extract, 'key') ?? member(scope, entry, 'key');
+        const key = references_text(scope, keyNode);
+        if (key === undefined && find === undefined)
+            continue;
+        const store = storeFor(entry, line);
+        if (store === 'skip')
+            continue;
+        if (key !== undefined) {
+            scan.reference(resource, keyNode, line, key, store.region);
+        }
+        else {
+            scan.skip(resource, line, 'dataFrom.find selects parameters by path, name pattern or tags, not by one name');
+        }
+    }
+}
+/** Every SSM parameter the ExternalSecrets in `sources` name; see the module comment. */
+function findParameterReferences(sources) {
+    const scan = new Scan();
+    const resources = readResources(sources, scan.unchecked);
+    const stores = resources
+        .filter((resource) => groupOf(resource.apiVersion) === ESO_GROUP &&
+        (resource.kind === 'SecretStore' || resource.kind === 'ClusterSecretStore'))
+        .map(storeOf);
+    let count = 0;
+    for (const resource of resources) {
+        if (resource.apiVersion === KES_API && resource.kind === 'ExternalSecret') {
+            count += 1;
+            scanKes(scan, resource);
+        }
+        else if (groupOf(resource.apiVersion) === ESO_GROUP &&
+            (resource.kind === 'ExternalSecret' || resource.kind === 'ClusterExternalSecret')) {
+            count += 1;
+            scanEso(scan, resource, stores);
+        }
+    }
+    return { references: scan.references, unchecked: scan.unchecked, resources: count };
+}
+
+;// CONCATENATED MODULE: ./packages/external-secrets/check.ts
+/**
+ * The parameter check: every SSM parameter the manifests' ExternalSecrets name must exist before a
+ * release points the cluster at them, or the new pods start without their secrets. It asks for
+ * metadata only (the port is DescribeParameters by name), never a value, and decrypts nothing.
+ */
+
+
+const PARAMETER_CHECK_MODES = ['error', 'warn', 'off'];
+/** DescribeParameters' limit on the values of one `Name` filter. */
+const NAMES_PER_REQUEST = 50;
+/** Parameters the manifests need are missing; `missing` has each with its file and line. */
+class MissingParametersError extends kit/* GitOpsError */.$D {
+    name = 'MissingParametersError';
+    missing;
+    constructor(missing, modeInput) {
+        const first = missing[0];
+        const where = first ? `${first.file}:${String(first.line)}` : '';
+        const names = [...new Set(missing.map((parameter) => parameter.name))];
+        super(inert(`${String(names.length)} SSM parameter(s) named by ExternalSecrets do not exist (first: ${first?.name ?? ''} at ${where}): create them before releasing, or set ${modeInput}: warn`));
+        this.missing = missing;
+    }
+}
+/**
+ * Text from the manifests made inert for a log line: a key or path holding a newline could
+ * otherwise start a line of its own (`::add-mask::`, `::stop-commands::` on a runner), and escape
+ * sequences could rewrite a terminal.
+ */
+function inert(text) {
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+/** The line each missing parameter gets: `apps/x/dev/secrets.yaml:14: SSM parameter ... in us-gov-west-1`. */
+function missingLine(parameter) {
+    const where = `${parameter.file}:${String(parameter.line)}`;
+    return inert(parameter.invalid === undefined
+        ? `${where}: SSM parameter ${parameter.name} does not exist in ${parameter.region}`
+        : `${where}: SSM parameter '${parameter.name}' cannot exist in ${parameter.region}: ${parameter.invalid}`);
+}
+function batches(values, size) {
+    const result = [];
+    for (let start = 0; start < values.length; start += size) {
+        result.push(values.slice(start, start + size));
+    }
+    return result;
+}
+/**
+ * Checks the parameters the ExternalSecrets in `sources` name; with mode `error` a missing one
+ * throws MissingParametersError after each is logged as an error line, with `warn` each is a warning.
+ */
+async function checkParameters(request) {
+    const { logger, mode } = request;
+    if (mode === 'off')
+        return { mode, checked: 0, missing: [], unchecked: 0 };
+    const scan = findParameterReferences(request.sources);
+    // Lines start with fixed text: a file name from the manifests never starts a log line.
+    for (const skipped of scan.unchecked) {
+        logger.info(inert(`parameter check: not checked: ${skipped.file}:${String(skipped.line)} (${skipped.resource}): ${skipped.reason}`));
+    }
+    const byRegion = new Map();
+    for (const reference of scan.references) {
+        const region = reference.region ?? request.region;
+        if (region === undefined) {
+            throw new kit/* GitOpsError */.$D(inert(`no AWS region to look up SSM parameter ${reference.name} (${reference.file}:${String(reference.line)}) in: set it, or the job's AWS_REGION`), { input: request.regionInput });
+        }
+        byRegion.set(region, [...(byRegion.get(region) ?? []), reference]);
+    }
+    const missing = [];
+    let checked = 0;
+    for (const [region, references] of byRegion) {
+        const names = [
+            ...new Set(references.filter((ref) => ref.invalid === undefined).map((ref) => ref.name)),
+        ];
+        const existing = new Set();
+        if (names.length > 0) {
+            const lookup = request.lookupFor(region);
+            for (const batch of batches(names, NAMES_PER_REQUEST)) {
+                for (const name of await lookup.existingNames(batch))
+                    existing.add(name);
+            }
+        }
+        checked += names.length;
+        for (const reference of references) {
+            if (!existing.has(reference.name))
+                missing.push({ ...reference, region });
+        }
+    }
+    for (const parameter of missing) {
+        if (mode === 'error')
+            logger.error(missingLine(parameter));
+        else
+            logger.warning(missingLine(parameter));
+    }
+    logger.info(inert(`parameter check: ${String(checked)} SSM parameter(s) named by ${String(scan.resources)} ExternalSecret(s) looked up in ${[...byRegion.keys()].join(', ') || 'no region'}; ${String(missing.length)} missing, ${String(scan.unchecked.length)} reference(s) not checked`));
+    if (missing.length > 0 && mode === 'error') {
+        throw new MissingParametersError(missing, request.modeInput);
+    }
+    return { mode, checked, missing, unchecked: scan.unchecked.length };
+}
+
+;// CONCATENATED MODULE: ./packages/external-secrets/ssm-lookup.ts
+/**
+ * The check's SSM port over `@aws-sdk/client-ssm`: DescribeParameters filtered by exact names, every
+ * page of it. DescribeParameters returns metadata (name, type, version, dates), never a value, so
+ * nothing secret reaches this process and no KMS key is used.
+ */
+
+
+
+/** The IAM action the check needs (it takes no resource-level conditions: grant it on `*`). */
+const DESCRIBE_ACTION = 'ssm:DescribeParameters';
+/** A server that keeps answering with a NextToken must not keep the release waiting. */
+const MAX_PAGES = 100;
+function shape(error) {
+    if (typeof error !== 'object' || error === null)
+        return { name: '', attempts: undefined };
+    const name = 'name' in error && typeof error.name === 'string' ? error.name : '';
+    const metadata = '$metadata' in error ? error.$metadata : undefined;
+    const attempts = typeof metadata?.attempts === 'number' ? metadata.attempts : undefined;
+    return { name, attempts };
+}
+/** One line naming what went wrong and the fix; the action to grant when it was a denial. */
+function parameterLookupError(error, region, modeInput) {
+    const { name, attempts } = shape(error);
+    const detail = (0,kit/* errorMessage */.gJ)(error).replace(/\s*\n\s*/g, ' ');
+    const off = `or set ${modeInput}: off`;
+    if (name === 'AccessDeniedException' || name === 'AccessDenied') {
+        return new kit/* GitOpsError */.$D(`SSM refused DescribeParameters in ${region} (${detail}): grant the job's role ${DESCRIBE_ACTION} on resource "*" (metadata only, no values), ${off}`, { cause: error });
+    }
+    if (name === 'CredentialsProviderError') {
+        return new kit/* GitOpsError */.$D(`no AWS credentials to look up the SSM parameters ExternalSecrets name (${detail}): run aws-actions/configure-aws-credentials before this step, ${off}`, { cause: error });
+    }
+    if (name === 'ThrottlingException' ||
+        name === 'TooManyRequestsException' ||
+        name === 'ThrottledException') {
+        return new kit/* GitOpsError */.$D(`SSM throttled DescribeParameters in ${region}${attempts ? ` ${String(attempts)} times` : ''}: re-run the job later, ${off}`, { cause: error });
+    }
+    return new kit/* GitOpsError */.$D(`looking up SSM parameters in ${region} failed: ${name ? `${name}: ` : ''}${detail}`, { cause: error });
+}
+/** A lookup over an SSM client already made (the caller owns its region and credentials). */
+function describeParametersLookup(client, options) {
+    return {
+        async existingNames(names) {
+            const wanted = new Set(names);
+            const found = new Set();
+            let nextToken;
+            let pages = 0;
+            do {
+                pages += 1;
+                if (pages > MAX_PAGES) {
+                    throw new kit/* GitOpsError */.$D(`SSM DescribeParameters in ${options.region} gave more than ${String(MAX_PAGES)} pages for ${String(names.length)} names: re-run later, or set ${options.modeInput}: off`);
+                }
+                let output;
+                try {
+                    output = await client.send(new client_ssm_dist_cjs/* DescribeParametersCommand */.$hz({
+                        ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [...names] }],
+                        MaxResults: 50,
+                        ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+                    }));
+                }
+                catch (error) {
+                    throw parameterLookupError(error, options.region, options.modeInput);
+                }
+                const attempts = output.$metadata.attempts ?? 1;
+                if (attempts > 1) {
+                    options.logger.info(`SSM DescribeParameters succeeded after ${String(attempts)} attempts`);
+                }
+                for (const parameter of output.Parameters ?? []) {
+                    // Only names asked for count: a server answering more must not make one exist.
+                    if (parameter.Name !== undefined && wanted.has(parameter.Name))
+                        found.add(parameter.Name);
+                }
+                // AWS may answer a page with no parameters and a token: only a missing token ends the list.
+                nextToken = output.NextToken === '' ? undefined : output.NextToken;
+            } while (nextToken !== undefined);
+            return found;
+        },
+    };
+}
+/** A lookup with its own client for `region` (the suite's one SSM client factory, packages/ssm). */
+function createParameterLookup(options) {
+    let client;
+    try {
+        ({ sdk: client } = createSsmClient({
+            region: options.region,
+            endpoint: options.endpoint,
+            maxAttempts: options.maxAttempts,
+        }));
+    }
+    catch (error) {
+        // A region from an ExternalSecret or its store, not from an input.
+        throw new kit/* GitOpsError */.$D(`cannot look up SSM parameters in '${options.region}': ${(0,kit/* errorMessage */.gJ)(error)}`, { cause: error });
+    }
+    return describeParametersLookup(client, options);
+}
+
+;// CONCATENATED MODULE: ./packages/external-secrets/index.ts
 
 
 
@@ -60073,8 +71858,6 @@ function formatKeyPath(path) {
     return text;
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./packages/manifest/diff.ts
 /**
  * Unified diffs (`--- a/x`, `+++ b/x`, `@@` hunks, 3 lines of context) built from the splices that
@@ -60754,14 +72537,14 @@ function markFlowScalars(rewrite, node, inFlow) {
 
 
 const REPOSITORY_KEYS = ['repository', 'repo', 'image', 'name'];
-const MERGE_KEY = '<<';
+const anchors_MERGE_KEY = '<<';
 /** A map's pairs as Helm reads them: its own first, then those merged in that it does not override. */
 function effectivePairs(scope, map, seen) {
     const pairs = [];
     const merges = [];
     for (const pair of map.items) {
         const key = keyOf(scope, pair);
-        if (key === MERGE_KEY && ((0,dist/* isAlias */.Vj)(pair.value) || (0,dist/* isSeq */.oP)(pair.value))) {
+        if (key === anchors_MERGE_KEY && ((0,dist/* isAlias */.Vj)(pair.value) || (0,dist/* isSeq */.oP)(pair.value))) {
             const sources = (0,dist/* isAlias */.Vj)(pair.value) ? [pair.value] : pair.value.items;
             for (const source of sources)
                 if ((0,dist/* isAlias */.Vj)(source))
@@ -62035,8 +73818,8 @@ var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(4006);
+// EXTERNAL MODULE: ../main/node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(6310);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
 ;// CONCATENATED MODULE: ./packages/manifest/files.ts
 /**
@@ -62661,6 +74444,7 @@ async function updateManifests(request) {
     const imageLeaf = edit.image.repository.slice(edit.image.repository.lastIndexOf('/') + 1);
     const read = await readSources(files, imageLeaf, edit.set.length > 0, logger);
     const plan = planManifestEdit(read.sources, edit, logger);
+    await request.beforeWrite?.(read.sources);
     const dryRun = request.dryRun === true;
     if (!dryRun) {
         const absolute = new Map(files.map((file) => [file.file, file.absolutePath]));
@@ -62697,10 +74481,11 @@ async function updateManifests(request) {
 
 
 // EXTERNAL MODULE: ./actions/run-action.ts
-var run_action = __nccwpck_require__(146);
+var run_action = __nccwpck_require__(2928);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./actions/update-manifest/src/inputs.ts
+
 
 
 
@@ -62725,6 +74510,27 @@ function checkoutPath(raw, workspace) {
         throw new kit/* InputError */.dz('path', `"${given}" is outside the workspace (${workspace}): give the manifests checkout's path inside the workspace, as in actions/checkout's path`);
     }
     return path;
+}
+function parameterCheckMode(raw) {
+    const mode = raw.trim().toLowerCase() || 'error';
+    const known = PARAMETER_CHECK_MODES.find((candidate) => candidate === mode);
+    if (known === undefined) {
+        throw new kit/* InputError */.dz('check-parameters', `"${raw.trim()}" is not one of ${PARAMETER_CHECK_MODES.join(', ')}`);
+    }
+    return known;
+}
+/** The `region` input, else the job's AWS region, else the region of the image's ECR host. */
+function parameterRegion(raw, image, env) {
+    const region = [
+        raw.trim(),
+        env.AWS_REGION,
+        env.AWS_DEFAULT_REGION,
+        image.registry === undefined ? undefined : parseEcrRegistryHost(image.registry)?.region,
+    ].find((candidate) => candidate !== undefined && candidate !== '');
+    const problem = region === undefined ? undefined : regionProblem(region);
+    if (problem)
+        throw new kit/* InputError */.dz('region', problem);
+    return region;
 }
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
 function getInputs(getInput, env = process.env) {
@@ -62760,6 +74566,7 @@ function getInputs(getInput, env = process.env) {
             }, env),
         };
     }
+    const checkParameters = parameterCheckMode(getInput('check-parameters'));
     return {
         path: checkoutPath(getInput('path'), workspace),
         files: files.length > 0 ? files : undefined,
@@ -62778,10 +74585,15 @@ function getInputs(getInput, env = process.env) {
         sha: getInput('sha').trim() === ''
             ? (0,kit/* nonBlank */.GT)(env.GITHUB_SHA)
             : (0,kit/* parseShaInput */.AW)('sha', getInput('sha')),
+        checkParameters,
+        parameterRegion: checkParameters === 'off'
+            ? undefined
+            : (verifyImage?.region ?? parameterRegion(getInput('region'), imageName, env)),
     };
 }
 
 ;// CONCATENATED MODULE: ./actions/update-manifest/src/main.ts
+
 
 
 
@@ -62805,6 +74617,18 @@ async function run() {
         downgradeReason: inputs.downgradeReason,
         dryRun: inputs.dryRun,
         logger: run_action/* actionLogger */.v0,
+        // Before any file is written: a parameter the new pods need and SSM lacks stops the release.
+        beforeWrite: async (sources) => {
+            await checkParameters({
+                sources,
+                mode: inputs.checkParameters,
+                region: inputs.parameterRegion,
+                regionInput: 'region',
+                modeInput: 'check-parameters',
+                lookupFor: (region) => createParameterLookup({ region, logger: run_action/* actionLogger */.v0, modeInput: 'check-parameters' }),
+                logger: run_action/* actionLogger */.v0,
+            });
+        },
     });
     if (result.references.length === 0 && inputs.failIfNone) {
         throw new Error(`no reference to ${inputs.image} found in ${String(result.files.length)} YAML file(s) under ${inputs.path}: check 'image' and 'files', or set fail-if-none: false`);
@@ -62874,15 +74698,16 @@ async function writeSummary(inputs, result) {
 
 /***/ }),
 
-/***/ 1038:
+/***/ 360:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $D: () => (/* binding */ GitOpsError),
 /* harmony export */   Pu: () => (/* binding */ failureLine),
-/* harmony export */   dz: () => (/* binding */ InputError)
+/* harmony export */   dz: () => (/* binding */ InputError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage)
 /* harmony export */ });
-/* unused harmony exports errorMessage, cliFailureLine */
+/* unused harmony export cliFailureLine */
 /**
  * The base of every error the suite's packages throw. `input` names the input at fault (an action
  * input such as `manifests-path`, which is also the CLI flag `--manifests-path`), so nothing ever has
@@ -62954,13 +74779,15 @@ function cliFailureLine(error) {
 
 /***/ }),
 
-/***/ 4586:
+/***/ 7238:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  $D: () => (/* reexport */ errors/* GitOpsError */.$D),
   dz: () => (/* reexport */ errors/* InputError */.dz),
+  gJ: () => (/* reexport */ errors/* errorMessage */.gJ),
   Pu: () => (/* reexport */ errors/* failureLine */.Pu),
   Qj: () => (/* reexport */ markdownTable),
   GT: () => (/* reexport */ nonBlank),
@@ -62969,7 +74796,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   oN: () => (/* reexport */ requireInput)
 });
 
-// UNUSED EXPORTS: GitOpsError, cliFailureLine, errorMessage, escapeMarkdownCell, parseListInput, parsePositiveIntegerInput, parseRepositoryInput, recordingLogger, silentLogger, untrustedOutput
+// UNUSED EXPORTS: cliFailureLine, escapeMarkdownCell, parseListInput, parsePositiveIntegerInput, parseRepositoryInput, recordingLogger, silentLogger, untrustedOutput
 
 ;// CONCATENATED MODULE: ./packages/kit/logger.ts
 /** Runs `work`, whose info lines are untrusted text, through the logger's `untrusted` if it has one. */
@@ -62998,7 +74825,7 @@ function recordingLogger() {
 }
 
 // EXTERNAL MODULE: ./packages/kit/errors.ts
-var errors = __nccwpck_require__(1038);
+var errors = __nccwpck_require__(360);
 ;// CONCATENATED MODULE: ./packages/kit/inputs.ts
 
 /** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
@@ -63349,18 +75176,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 7349:
+/***/ 2197:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveBlockMap = __nccwpck_require__(7103);
-var resolveBlockSeq = __nccwpck_require__(334);
-var resolveFlowCollection = __nccwpck_require__(3142);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
+var YAMLMap = __nccwpck_require__(5462);
+var YAMLSeq = __nccwpck_require__(6831);
+var resolveBlockMap = __nccwpck_require__(143);
+var resolveBlockSeq = __nccwpck_require__(1854);
+var resolveFlowCollection = __nccwpck_require__(9030);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -63446,15 +75273,15 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 3683:
+/***/ 83:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Document = __nccwpck_require__(3021);
-var composeNode = __nccwpck_require__(5937);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
+var Document = __nccwpck_require__(573);
+var composeNode = __nccwpck_require__(4961);
+var resolveEnd = __nccwpck_require__(1020);
+var resolveProps = __nccwpck_require__(775);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -63498,17 +75325,17 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 5937:
+/***/ 4961:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var composeCollection = __nccwpck_require__(7349);
-var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(7788);
-var utilEmptyScalarPosition = __nccwpck_require__(2599);
+var Alias = __nccwpck_require__(7105);
+var identity = __nccwpck_require__(4919);
+var composeCollection = __nccwpck_require__(2197);
+var composeScalar = __nccwpck_require__(3573);
+var resolveEnd = __nccwpck_require__(1020);
+var utilEmptyScalarPosition = __nccwpck_require__(8407);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -63617,15 +75444,15 @@ exports.composeNode = composeNode;
 
 /***/ }),
 
-/***/ 5413:
+/***/ 3573:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
+var resolveBlockScalar = __nccwpck_require__(5089);
+var resolveFlowScalar = __nccwpck_require__(5882);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -63712,18 +75539,18 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 9984:
+/***/ 3104:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(1342);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var identity = __nccwpck_require__(1127);
-var composeDoc = __nccwpck_require__(3683);
-var resolveEnd = __nccwpck_require__(7788);
+var directives = __nccwpck_require__(2606);
+var Document = __nccwpck_require__(573);
+var errors = __nccwpck_require__(152);
+var identity = __nccwpck_require__(4919);
+var composeDoc = __nccwpck_require__(83);
+var resolveEnd = __nccwpck_require__(1020);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -63943,17 +75770,17 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 7103:
+/***/ 143:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var resolveProps = __nccwpck_require__(4631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
-var utilMapIncludes = __nccwpck_require__(1187);
+var Pair = __nccwpck_require__(5773);
+var YAMLMap = __nccwpck_require__(5462);
+var resolveProps = __nccwpck_require__(775);
+var utilContainsNewline = __nccwpck_require__(4283);
+var utilFlowIndentCheck = __nccwpck_require__(1795);
+var utilMapIncludes = __nccwpck_require__(1091);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -64067,12 +75894,12 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 8913:
+/***/ 5089:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(389);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -64274,14 +76101,14 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 334:
+/***/ 1854:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveProps = __nccwpck_require__(4631);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
+var YAMLSeq = __nccwpck_require__(6831);
+var resolveProps = __nccwpck_require__(775);
+var utilFlowIndentCheck = __nccwpck_require__(1795);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -64332,7 +76159,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 7788:
+/***/ 1020:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -64378,19 +76205,19 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 3142:
+/***/ 9030:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilMapIncludes = __nccwpck_require__(1187);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var YAMLMap = __nccwpck_require__(5462);
+var YAMLSeq = __nccwpck_require__(6831);
+var resolveEnd = __nccwpck_require__(1020);
+var resolveProps = __nccwpck_require__(775);
+var utilContainsNewline = __nccwpck_require__(4283);
+var utilMapIncludes = __nccwpck_require__(1091);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -64594,13 +76421,13 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 6842:
+/***/ 5882:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var resolveEnd = __nccwpck_require__(7788);
+var Scalar = __nccwpck_require__(389);
+var resolveEnd = __nccwpck_require__(1020);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -64829,7 +76656,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 4631:
+/***/ 775:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -64984,7 +76811,7 @@ exports.resolveProps = resolveProps;
 
 /***/ }),
 
-/***/ 9499:
+/***/ 4283:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -65027,7 +76854,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 2599:
+/***/ 8407:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -65062,12 +76889,12 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 4051:
+/***/ 1795:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var utilContainsNewline = __nccwpck_require__(9499);
+var utilContainsNewline = __nccwpck_require__(4283);
 
 function flowIndentCheck(indent, fc, onError) {
     if (fc?.type === 'flow-collection') {
@@ -65086,12 +76913,12 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 1187:
+/***/ 1091:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(4919);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -65108,22 +76935,22 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 3021:
+/***/ 573:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(6424);
-var Schema = __nccwpck_require__(5840);
-var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(1596);
-var applyReviver = __nccwpck_require__(3661);
-var createNode = __nccwpck_require__(2404);
-var directives = __nccwpck_require__(1342);
+var Alias = __nccwpck_require__(7105);
+var Collection = __nccwpck_require__(4661);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var toJS = __nccwpck_require__(3899);
+var Schema = __nccwpck_require__(8224);
+var stringifyDocument = __nccwpck_require__(2285);
+var anchors = __nccwpck_require__(9196);
+var applyReviver = __nccwpck_require__(909);
+var createNode = __nccwpck_require__(1732);
+var directives = __nccwpck_require__(2606);
 
 class Document {
     constructor(value, replacer, options) {
@@ -65452,13 +77279,13 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 1596:
+/***/ 9196:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(4919);
+var visit = __nccwpck_require__(2588);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -65535,7 +77362,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 3661:
+/***/ 909:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -65599,14 +77426,14 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 2404:
+/***/ 1732:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var Alias = __nccwpck_require__(7105);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -65696,13 +77523,13 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 1342:
+/***/ 2606:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(4919);
+var visit = __nccwpck_require__(2588);
 
 const escapeChars = {
     '!': '%21',
@@ -65881,7 +77708,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 1464:
+/***/ 152:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -65950,28 +77777,28 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 8815:
+/***/ 3439:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(3021);
-var Schema = __nccwpck_require__(5840);
-var errors = __nccwpck_require__(1464);
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
-var lineCounter = __nccwpck_require__(6628);
-var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(4047);
-var visit = __nccwpck_require__(204);
+var composer = __nccwpck_require__(3104);
+var Document = __nccwpck_require__(573);
+var Schema = __nccwpck_require__(8224);
+var errors = __nccwpck_require__(152);
+var Alias = __nccwpck_require__(7105);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var Scalar = __nccwpck_require__(389);
+var YAMLMap = __nccwpck_require__(5462);
+var YAMLSeq = __nccwpck_require__(6831);
+var cst = __nccwpck_require__(9877);
+var lexer = __nccwpck_require__(5145);
+var lineCounter = __nccwpck_require__(1460);
+var parser = __nccwpck_require__(2064);
+var publicApi = __nccwpck_require__(4543);
+var visit = __nccwpck_require__(2588);
 
 
 
@@ -65996,7 +77823,7 @@ __webpack_unused_export__ = YAMLMap.YAMLMap;
 __webpack_unused_export__ = YAMLSeq.YAMLSeq;
 exports.DB = cst;
 exports.JG = lexer.Lexer;
-__webpack_unused_export__ = lineCounter.LineCounter;
+exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 exports.qg = publicApi.parse;
 exports.hR = publicApi.parseAllDocuments;
@@ -66008,7 +77835,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 7249:
+/***/ 7297:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -66034,16 +77861,16 @@ exports.warn = warn;
 
 /***/ }),
 
-/***/ 4065:
+/***/ 7105:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(1596);
-var visit = __nccwpck_require__(204);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var anchors = __nccwpck_require__(9196);
+var visit = __nccwpck_require__(2588);
+var identity = __nccwpck_require__(4919);
+var Node = __nccwpck_require__(4833);
+var toJS = __nccwpck_require__(3899);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -66161,14 +77988,14 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 101:
+/***/ 4661:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
+var createNode = __nccwpck_require__(1732);
+var identity = __nccwpck_require__(4919);
+var Node = __nccwpck_require__(4833);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -66319,14 +78146,14 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 6673:
+/***/ 4833:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var applyReviver = __nccwpck_require__(3661);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var applyReviver = __nccwpck_require__(909);
+var identity = __nccwpck_require__(4919);
+var toJS = __nccwpck_require__(3899);
 
 class NodeBase {
     constructor(type) {
@@ -66366,15 +78193,15 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 7165:
+/***/ 5773:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyPair = __nccwpck_require__(9748);
-var addPairToJSMap = __nccwpck_require__(7104);
-var identity = __nccwpck_require__(1127);
+var createNode = __nccwpck_require__(1732);
+var stringifyPair = __nccwpck_require__(7764);
+var addPairToJSMap = __nccwpck_require__(8768);
+var identity = __nccwpck_require__(4919);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -66412,14 +78239,14 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 3301:
+/***/ 389:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var identity = __nccwpck_require__(4919);
+var Node = __nccwpck_require__(4833);
+var toJS = __nccwpck_require__(3899);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -66446,17 +78273,17 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 4454:
+/***/ 5462:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyCollection = __nccwpck_require__(1212);
-var addPairToJSMap = __nccwpck_require__(7104);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
+var stringifyCollection = __nccwpck_require__(4156);
+var addPairToJSMap = __nccwpck_require__(8768);
+var Collection = __nccwpck_require__(4661);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var Scalar = __nccwpck_require__(389);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -66600,17 +78427,17 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 2223:
+/***/ 6831:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyCollection = __nccwpck_require__(1212);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(6424);
+var createNode = __nccwpck_require__(1732);
+var stringifyCollection = __nccwpck_require__(4156);
+var Collection = __nccwpck_require__(4661);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
+var toJS = __nccwpck_require__(3899);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -66722,16 +78549,16 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 7104:
+/***/ 8768:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var log = __nccwpck_require__(7249);
-var merge = __nccwpck_require__(452);
-var stringify = __nccwpck_require__(2148);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var log = __nccwpck_require__(7297);
+var merge = __nccwpck_require__(9380);
+var stringify = __nccwpck_require__(9300);
+var identity = __nccwpck_require__(4919);
+var toJS = __nccwpck_require__(3899);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -66794,7 +78621,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 1127:
+/***/ 4919:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -66854,12 +78681,12 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 6424:
+/***/ 3899:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(4919);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -66900,15 +78727,15 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 110:
+/***/ 334:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
-var errors = __nccwpck_require__(1464);
-var stringifyString = __nccwpck_require__(3069);
+var resolveBlockScalar = __nccwpck_require__(5089);
+var resolveFlowScalar = __nccwpck_require__(5882);
+var errors = __nccwpck_require__(152);
+var stringifyString = __nccwpck_require__(1773);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -67125,7 +78952,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 1733:
+/***/ 3701:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -67195,7 +79022,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 7715:
+/***/ 5235:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -67301,14 +79128,14 @@ exports.visit = visit;
 
 /***/ }),
 
-/***/ 3461:
+/***/ 9877:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cstScalar = __nccwpck_require__(110);
-var cstStringify = __nccwpck_require__(1733);
-var cstVisit = __nccwpck_require__(7715);
+var cstScalar = __nccwpck_require__(334);
+var cstStringify = __nccwpck_require__(3701);
+var cstVisit = __nccwpck_require__(5235);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -67420,12 +79247,12 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 361:
+/***/ 5145:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cst = __nccwpck_require__(3461);
+var cst = __nccwpck_require__(9877);
 
 /*
 START -> stream
@@ -68150,7 +79977,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 6628:
+/***/ 1460:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -68198,14 +80025,14 @@ exports.LineCounter = LineCounter;
 
 /***/ }),
 
-/***/ 3456:
+/***/ 2064:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
+var cst = __nccwpck_require__(9877);
+var lexer = __nccwpck_require__(5145);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -69185,18 +81012,18 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 4047:
+/***/ 4543:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var log = __nccwpck_require__(7249);
-var identity = __nccwpck_require__(1127);
-var lineCounter = __nccwpck_require__(6628);
-var parser = __nccwpck_require__(3456);
+var composer = __nccwpck_require__(3104);
+var Document = __nccwpck_require__(573);
+var errors = __nccwpck_require__(152);
+var log = __nccwpck_require__(7297);
+var identity = __nccwpck_require__(4919);
+var lineCounter = __nccwpck_require__(1460);
+var parser = __nccwpck_require__(2064);
 
 function parseOptions(options) {
     const prettyErrors = options.prettyErrors !== false;
@@ -69299,16 +81126,16 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 5840:
+/***/ 8224:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var map = __nccwpck_require__(7451);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var tags = __nccwpck_require__(18);
+var identity = __nccwpck_require__(4919);
+var map = __nccwpck_require__(6424);
+var seq = __nccwpck_require__(7562);
+var string = __nccwpck_require__(4704);
+var tags = __nccwpck_require__(6178);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -69345,13 +81172,13 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 7451:
+/***/ 6424:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(4919);
+var YAMLMap = __nccwpck_require__(5462);
 
 const map = {
     collection: 'map',
@@ -69371,12 +81198,12 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 3632:
+/***/ 5632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(389);
 
 const nullTag = {
     identify: value => value == null,
@@ -69395,13 +81222,13 @@ exports.nullTag = nullTag;
 
 /***/ }),
 
-/***/ 1706:
+/***/ 7562:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(4919);
+var YAMLSeq = __nccwpck_require__(6831);
 
 const seq = {
     collection: 'seq',
@@ -69421,12 +81248,12 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 6464:
+/***/ 4704:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(1773);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -69444,12 +81271,12 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 3959:
+/***/ 4359:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(389);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -69472,13 +81299,13 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 8405:
+/***/ 6229:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(389);
+var stringifyNumber = __nccwpck_require__(3569);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -69526,12 +81353,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 9874:
+/***/ 7602:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(3569);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -69575,18 +81402,18 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 896:
+/***/ 7904:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
+var map = __nccwpck_require__(6424);
+var _null = __nccwpck_require__(5632);
+var seq = __nccwpck_require__(7562);
+var string = __nccwpck_require__(4704);
+var bool = __nccwpck_require__(4359);
+var float = __nccwpck_require__(6229);
+var int = __nccwpck_require__(7602);
 
 const schema = [
     map.map,
@@ -69607,14 +81434,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 3559:
+/***/ 8647:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var map = __nccwpck_require__(7451);
-var seq = __nccwpck_require__(1706);
+var Scalar = __nccwpck_require__(389);
+var map = __nccwpck_require__(6424);
+var seq = __nccwpck_require__(7562);
 
 function intIdentify(value) {
     return typeof value === 'bigint' || Number.isInteger(value);
@@ -69678,27 +81505,27 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 18:
+/***/ 6178:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
-var schema = __nccwpck_require__(896);
-var schema$1 = __nccwpck_require__(3559);
-var binary = __nccwpck_require__(6083);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var schema$2 = __nccwpck_require__(5913);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var map = __nccwpck_require__(6424);
+var _null = __nccwpck_require__(5632);
+var seq = __nccwpck_require__(7562);
+var string = __nccwpck_require__(4704);
+var bool = __nccwpck_require__(4359);
+var float = __nccwpck_require__(6229);
+var int = __nccwpck_require__(7602);
+var schema = __nccwpck_require__(7904);
+var schema$1 = __nccwpck_require__(8647);
+var binary = __nccwpck_require__(4355);
+var merge = __nccwpck_require__(9380);
+var omap = __nccwpck_require__(6431);
+var pairs = __nccwpck_require__(9281);
+var schema$2 = __nccwpck_require__(3081);
+var set = __nccwpck_require__(2504);
+var timestamp = __nccwpck_require__(4960);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -69784,14 +81611,14 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 6083:
+/***/ 4355:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_buffer = __nccwpck_require__(181);
-var Scalar = __nccwpck_require__(3301);
-var stringifyString = __nccwpck_require__(3069);
+var Scalar = __nccwpck_require__(389);
+var stringifyString = __nccwpck_require__(1773);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -69861,12 +81688,12 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 8398:
+/***/ 6158:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(389);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -69897,13 +81724,13 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 5782:
+/***/ 838:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(389);
+var stringifyNumber = __nccwpck_require__(3569);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -69954,12 +81781,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 873:
+/***/ 5609:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(3569);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -70037,13 +81864,13 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 452:
+/***/ 9380:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -70115,16 +81942,16 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 303:
+/***/ 6431:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var pairs = __nccwpck_require__(8385);
+var identity = __nccwpck_require__(4919);
+var toJS = __nccwpck_require__(3899);
+var YAMLMap = __nccwpck_require__(5462);
+var YAMLSeq = __nccwpck_require__(6831);
+var pairs = __nccwpck_require__(9281);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -70199,15 +82026,15 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 8385:
+/***/ 9281:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var Scalar = __nccwpck_require__(389);
+var YAMLSeq = __nccwpck_require__(6831);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -70288,24 +82115,24 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 5913:
+/***/ 3081:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var binary = __nccwpck_require__(6083);
-var bool = __nccwpck_require__(8398);
-var float = __nccwpck_require__(5782);
-var int = __nccwpck_require__(873);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var map = __nccwpck_require__(6424);
+var _null = __nccwpck_require__(5632);
+var seq = __nccwpck_require__(7562);
+var string = __nccwpck_require__(4704);
+var binary = __nccwpck_require__(4355);
+var bool = __nccwpck_require__(6158);
+var float = __nccwpck_require__(838);
+var int = __nccwpck_require__(5609);
+var merge = __nccwpck_require__(9380);
+var omap = __nccwpck_require__(6431);
+var pairs = __nccwpck_require__(9281);
+var set = __nccwpck_require__(2504);
+var timestamp = __nccwpck_require__(4960);
 
 const schema = [
     map.map,
@@ -70336,14 +82163,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 1528:
+/***/ 2504:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var YAMLMap = __nccwpck_require__(5462);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -70439,12 +82266,12 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 4371:
+/***/ 4960:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(3569);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -70551,7 +82378,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 4475:
+/***/ 9915:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -70709,15 +82536,15 @@ exports.foldFlowLines = foldFlowLines;
 
 /***/ }),
 
-/***/ 2148:
+/***/ 9300:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(1596);
-var identity = __nccwpck_require__(1127);
-var stringifyComment = __nccwpck_require__(9799);
-var stringifyString = __nccwpck_require__(3069);
+var anchors = __nccwpck_require__(9196);
+var identity = __nccwpck_require__(4919);
+var stringifyComment = __nccwpck_require__(6599);
+var stringifyString = __nccwpck_require__(1773);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -70848,14 +82675,14 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 1212:
+/***/ 4156:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var identity = __nccwpck_require__(4919);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(6599);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -71010,7 +82837,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 9799:
+/***/ 6599:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -71041,14 +82868,14 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 6829:
+/***/ 2285:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var identity = __nccwpck_require__(4919);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(6599);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -71135,7 +82962,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 8689:
+/***/ 3569:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -71169,15 +82996,15 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 9748:
+/***/ 7764:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(6599);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -71328,13 +83155,13 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 3069:
+/***/ 1773:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var foldFlowLines = __nccwpck_require__(4475);
+var Scalar = __nccwpck_require__(389);
+var foldFlowLines = __nccwpck_require__(9915);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -71673,12 +83500,12 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 204:
+/***/ 2588:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(4919);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -71916,7 +83743,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 3218:
+/***/ 2370:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71941,7 +83768,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -71977,7 +83804,7 @@ function toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -72073,7 +83900,7 @@ function escapeProperty(s) {
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
 ;// CONCATENATED MODULE: external "fs"
 const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -72114,7 +83941,7 @@ const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.me
 var external_http_ = __nccwpck_require__(8611);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -72205,11 +84032,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ../main/node_modules/tunnel/index.js
+var node_modules_tunnel = __nccwpck_require__(8482);
+// EXTERNAL MODULE: ../main/node_modules/undici/index.js
+var undici = __nccwpck_require__(2480);
+;// CONCATENATED MODULE: ../main/node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -72906,7 +84733,7 @@ class lib_HttpClient {
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/http-client/lib/auth.js
 var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -72982,7 +84809,7 @@ class PersonalAccessTokenCredentialHandler {
     }
 }
 //# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/oidc-utils.js
 var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -73056,7 +84883,7 @@ class oidc_utils_OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -73337,7 +85164,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -73379,7 +85206,7 @@ var external_events_ = __nccwpck_require__(4434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/io/lib/io-util.js
 var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -73559,7 +85386,7 @@ function getCmdPath() {
     return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
 }
 //# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/io/lib/io.js
 var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -73833,7 +85660,7 @@ function io_copyFile(srcFile, destFile, force) {
 //# sourceMappingURL=io.js.map
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/exec/lib/toolrunner.js
 var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -74421,7 +86248,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -74501,7 +86328,7 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -74566,7 +86393,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ../main/node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -75067,6 +86894,6 @@ function getIDToken(aud) {
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(3705);
+/******/ var __webpack_exports__ = __nccwpck_require__(4155);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

@@ -84,6 +84,8 @@ How:
   --body TEXT           The pull request's own text, above the release table
   --allow-downgrade --reason "<why>"
                         Allow pointing the manifests at an older version (the reason goes into the PR)
+  --check-parameters M  error (default), warn or off: the SSM parameters the manifests'
+                        ExternalSecrets name must exist before anything is reserved (metadata only)
   --dry-run             Compute without reserving, build without pushing, change nothing; print the plan
   --yes                 Do not ask before pushing and before opening the pull request
   --config FILE         Values from a YAML or JSON file, keys named as the options (flags win);
@@ -99,7 +101,7 @@ How:
 Environment: GH_TOKEN (or GITHUB_TOKEN) for both repositories; GITHUB_API_URL (default
 https://api.github.com); GITHUB_SERVER_URL (default: the API's server), whose git endpoint lists the
 release tags in one request; AWS credentials from the SDK's default chain (AWS_PROFILE, AWS_ACCESS_KEY_ID,
-SSO, ...); AWS_ENDPOINT_URL_ECR to reach another ECR endpoint. SOURCE_DATE_EPOCH fixes the image's
+SSO, ...); AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL_SSM to reach other ECR / SSM endpoints. SOURCE_DATE_EPOCH fixes the image's
 created time (default: the commit time).
 
 Without --yes the command asks before it reserves the tag and pushes, and before it changes the
@@ -306,6 +308,7 @@ function releaseConfigOf(
     allowDowngrade: settings.allowDowngrade,
     downgradeReason: settings.downgradeReason,
     pinDigest: settings.pinDigest,
+    checkParameters: settings.checkParameters,
     dryRun: settings.dryRun,
     serverUrl: where.env.GITHUB_SERVER_URL,
   };

@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { buildContextInside, dockerfileInside, type BuildPathBase } from '../docker/index.js';
 import { resolveEcrRegistry } from '../ecr/index.js';
+import { PARAMETER_CHECK_MODES, type ParameterCheckMode } from '../external-secrets/index.js';
 import {
   errorMessage,
   GitOpsError,
@@ -62,6 +63,7 @@ export const RELEASE_OPTIONS = {
   'start-at': { type: 'string' },
   'ignore-ecr-tags': { type: 'boolean' },
   'pin-digest': { type: 'boolean' },
+  'check-parameters': { type: 'string' },
   'allow-downgrade': { type: 'boolean' },
   reason: { type: 'string' },
   'dry-run': { type: 'boolean' },
@@ -118,6 +120,7 @@ export interface ReleaseSettings {
   readonly startAt: number;
   readonly ecrVersions: boolean;
   readonly pinDigest: boolean;
+  readonly checkParameters: ParameterCheckMode;
   readonly allowDowngrade: boolean;
   readonly downgradeReason: string | undefined;
   readonly dryRun: boolean;
@@ -304,6 +307,16 @@ function newestGreenOf(
   return { lookBack };
 }
 
+function parameterCheckMode(raw: string | undefined): ParameterCheckMode {
+  const mode = PARAMETER_CHECK_MODES.find((known) => known === (raw ?? 'error').toLowerCase());
+  if (mode === undefined) {
+    throw new UsageError(`"${raw ?? ''}" is not one of ${PARAMETER_CHECK_MODES.join(', ')}`, {
+      input: 'check-parameters',
+    });
+  }
+  return mode;
+}
+
 /** Flags over the config file's values, then checked and completed from the environment. */
 export function resolveReleaseSettings(
   flags: ReleaseFlags,
@@ -428,6 +441,7 @@ export function resolveReleaseSettings(
     startAt,
     ecrVersions: merged['ignore-ecr-tags'] !== true,
     pinDigest: merged['pin-digest'] === true,
+    checkParameters: parameterCheckMode(text(merged, 'check-parameters')),
     allowDowngrade,
     downgradeReason,
     dryRun: merged['dry-run'] === true,

@@ -31,6 +31,11 @@ export interface UpdateManifestsRequest extends ManifestEdit {
   /** Compute and report, write nothing. */
   readonly dryRun?: boolean;
   readonly logger: Logger;
+  /**
+   * Runs over the files read once the edit is planned, before anything is written (a dry run too);
+   * a throw stops the update with nothing changed. The parameter check of ExternalSecrets goes here.
+   */
+  readonly beforeWrite?: (sources: readonly ManifestSource[]) => Promise<void>;
 }
 
 export interface UpdateManifestsResult {
@@ -110,6 +115,7 @@ export async function updateManifests(
   const imageLeaf = edit.image.repository.slice(edit.image.repository.lastIndexOf('/') + 1);
   const read = await readSources(files, imageLeaf, edit.set.length > 0, logger);
   const plan = planManifestEdit(read.sources, edit, logger);
+  await request.beforeWrite?.(read.sources);
 
   const dryRun = request.dryRun === true;
   if (!dryRun) {

@@ -1,6 +1,7 @@
 /** What runRelease takes and gives: the whole chain as one request, for the CLI and the sandbox. */
 import type { Exec, PromotedSource, PublishOutcome, PublishResult } from '../docker/index.js';
 import type { EcrClient } from '../ecr/index.js';
+import type { ParameterCheckMode, ParameterLookup } from '../external-secrets/index.js';
 import type { GitHubClient, GitTagSource } from '../github/index.js';
 import type { Logger, RepositoryRef } from '../kit/index.js';
 import type { VersionFormat } from '../version/index.js';
@@ -84,6 +85,11 @@ export interface ReleaseConfig {
   readonly pinDigest?: boolean | undefined;
   /** Compute without reserving, build without pushing, edit without committing. */
   readonly dryRun: boolean;
+  /**
+   * The SSM parameters the manifests' ExternalSecrets name, looked up (in `image.region` unless a
+   * store names its own) before anything is reserved: `error` (default) stops, `warn` warns, `off`.
+   */
+  readonly checkParameters?: ParameterCheckMode | undefined;
   /** For the image's OCI source label; default https://github.com. */
   readonly serverUrl?: string | undefined;
 }
@@ -102,6 +108,8 @@ export interface ReleasePorts {
   readonly github: GitHubClient;
   readonly manifestsGithub?: GitHubClient | undefined;
   readonly ecr: EcrClient;
+  /** Parameter Store for the parameter check; default a client from the SDK's default chain. */
+  readonly parameterLookup?: ((region: string) => ParameterLookup) | undefined;
   /** Called with each secret (the registry password) the moment it exists. */
   readonly maskSecret?: ((secret: string) => void) | undefined;
   /** For the image's `created` label; a fixed time per commit lets a re-run rebuild the same image. */

@@ -7,6 +7,7 @@
  * the manifest edit is made in memory first, so a wrong manifests path, a refused downgrade or a
  * declined confirmation leaves no tag, no image and no branch behind.
  */
+import { checkParameters, createParameterLookup } from '../external-secrets/index.js';
 import { GitHubRepository, tagListerFor, type TagLister } from '../github/index.js';
 import type { Logger } from '../kit/index.js';
 import { formatImageName, prepareManifestEdit, type PreparedEdit } from '../manifest/index.js';
@@ -193,6 +194,18 @@ async function prepare(run: Run): Promise<Prepared> {
   logger.info(
     `${plural(plan.references.length, 'reference')} in ${plural(plan.files.length, 'file')} at ${run.base}@${short(read.baseSha)}; ${plural(plan.changes.length, 'file')} to change`,
   );
+  // Before anything is reserved or pushed: the new pods must find the secrets they are promised.
+  await checkParameters({
+    sources: read.sources,
+    mode: config.checkParameters ?? 'error',
+    region: config.image.region,
+    regionInput: 'region',
+    modeInput: 'check-parameters',
+    lookupFor:
+      run.ports.parameterLookup ??
+      ((region) => createParameterLookup({ region, logger, modeInput: 'check-parameters' })),
+    logger,
+  });
 
   const repository = config.image.repository;
   const what = config.build

@@ -103,8 +103,9 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     expect(fixture.checkouts.filter((call) => call.repository === MANIFESTS_REPOSITORY)).toEqual([
       expect.objectContaining({ job: 'manifests', token: MANIFESTS_TOKEN, path: 'manifests' }),
     ]);
-    // Each job's token held exactly its permissions; only the image job had an OIDC token. The
-    // image job writes the image's provenance record (the draft release): contents write.
+    // Each job's token held exactly its permissions. The image job writes the image's provenance
+    // record (the draft release): contents write. OIDC for the image, and for the manifests job's
+    // parameter check (check-parameters is on by default).
     const granted = [...fixture.tokens.values()].map(({ job, permissions }) => ({
       job,
       permissions,
@@ -112,7 +113,6 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     expect(granted).toEqual([
       { job: 'version', permissions: { contents: 'write', checks: 'read', statuses: 'read' } },
       { job: 'image', permissions: { contents: 'write', 'id-token': 'write' } },
-      // id-token only for manifests-token-parameter: this run's manifests job assumed no role.
       { job: 'manifests', permissions: { contents: 'write', 'id-token': 'write' } },
     ]);
     expect(
@@ -635,4 +635,48 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
       ]);
     }, 120_000);
   });
+
+  it('stops before any manifest commit when an ExternalSecret names a missing SSM parameter; goes on once it exists', async () => {
+    const secrets = `${MANIFESTS_PATH}/external-secret.yaml`;
+    const parameter = '/dsva-vagov/vsp-cms/drupal_db_password';
+    await fixture.manifests.commit('vsp-cms: database password from SSM', {
+      [secrets]: [
+        'apiVersion: kubernetes-client.io/v1',
+        'kind: ExternalSecret',
+        'metadata: {name: vsp-cms-secrets, namespace: vsp-cms}',
+        'spec:',
+        '  backendType: systemManager',
+        '  data:',
+        `    - key: ${parameter}`,
+        '      name: DB_PASSWORD',
+        '',
+      ].join('\n'),
+    });
+    const main = await fixture.manifests.head();
+    const sha = await fixture.app.commit('Add the news page (#421)', {
+      'news.html': '<h1>News</h1>\n',
+    });
+    const failed = await release(scheduledInputs(), sha);
+    expect(failed.result).toBe('failure');
+    const edit = failed.jobs.manifests?.legs[0]?.steps.find((step) => step.id === 'manifest');
+    expect(edit?.outcome).toBe('failure');
+    expect(edit?.errors.join('\n')).toContain(
+      `${secrets}:7: SSM parameter ${parameter} does not exist in ${REGION}`,
+    );
+    expect(await fixture.manifests.head()).toBe(main);
+    expect((await fixture.manifests.pulls()).map((pull) => pull.head)).not.toContain(
+      `release/${APP}/v0.0.421`,
+    );
+
+    fixture.ssm.putParameter({ name: parameter, value: 'correct-horse-battery-staple' });
+    const run = await release(scheduledInputs(), sha);
+    expectSucceeded(run);
+    expect(
+      await fixture.releaseProblems({ version: 'v0.0.421', sha, outputs: run.outputs }),
+    ).toEqual([]);
+    // Metadata only: no operation that returns a value was ever called.
+    expect(new Set(fixture.ssm.requests.map((request) => request.operation))).toEqual(
+      new Set(['DescribeParameters']),
+    );
+  }, 180_000);
 });

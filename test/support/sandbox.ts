@@ -27,6 +27,7 @@ import {
 import { startEcrServer, type EcrTestServer } from './ecr-server/index.js';
 import { startArgoCdServer, type ArgoCdTestServer } from './argocd-server/server.js';
 import { startGitHubServer, type GitHubTestServer, type TestRepo } from './github-server.js';
+import { startSsmServer, type SsmTestServer } from './ssm-server/index.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -111,6 +112,8 @@ export interface Sandbox {
   readonly daemon: DockerDaemon;
   readonly registry: TestRegistry;
   readonly ecr: EcrTestServer;
+  /** Parameter Store (AWS_ENDPOINT_URL_SSM): what ExternalSecrets in the manifests name. */
+  readonly ssm: SsmTestServer;
   readonly github: GitHubTestServer;
   /** Argo CD's REST API, with the sample's application (SAMPLE.app) following its manifests. */
   readonly argo: ArgoCdTestServer;
@@ -245,6 +248,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     cleanups.push(() => ecr.close());
     log(`ECR API at ${ecr.endpoint} (account ${ecr.accountId}, ${ecr.region})`);
+    const ssm = await startSsmServer({ accountId: SAMPLE.accountId, region: SAMPLE.region });
+    cleanups.push(() => ssm.close());
+    log(`SSM Parameter Store API at ${ssm.endpoint} (${ssm.region})`);
     const github = await startGitHubServer();
     cleanups.push(() => github.close());
     log(`GitHub API at ${github.url} (bare git repositories)`);
@@ -274,6 +280,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_SECRET_ACCESS_KEY: randomBytes(30).toString('base64'),
       AWS_REGION: SAMPLE.region,
       AWS_ENDPOINT_URL_ECR: ecr.endpoint,
+      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
       AWS_EC2_METADATA_DISABLED: 'true',
       // No shared config or credentials files: nothing of the machine's AWS setup leaks in.
       AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
@@ -288,6 +295,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       daemon,
       registry,
       ecr,
+      ssm,
       github,
       argo,
       token,

@@ -1,10 +1,16 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import {
+  parseEcrRegistryHost,
+  regionProblem,
   repositoryNameProblem,
   resolveEcrRegistry,
   type EcrRegistryTarget,
 } from '../../../packages/ecr/index.js';
+import {
+  PARAMETER_CHECK_MODES,
+  type ParameterCheckMode,
+} from '../../../packages/external-secrets/index.js';
 import {
   InputError,
   nonBlank,
@@ -36,6 +42,10 @@ export interface Inputs {
   readonly verifyImage: VerifyImageInputs | undefined;
   /** The released commit, for `{sha}` in `set` values. */
   readonly sha: string | undefined;
+  /** What a missing SSM parameter named by an ExternalSecret does: fail, warn, or nothing (no lookup). */
+  readonly checkParameters: ParameterCheckMode;
+  /** Where those parameters are looked up; undefined: none known (an error only if one is needed). */
+  readonly parameterRegion: string | undefined;
 }
 
 export type GetInput = (name: string) => string;
@@ -63,6 +73,35 @@ function checkoutPath(raw: string, workspace: string): string {
     );
   }
   return path;
+}
+
+function parameterCheckMode(raw: string): ParameterCheckMode {
+  const mode = raw.trim().toLowerCase() || 'error';
+  const known = PARAMETER_CHECK_MODES.find((candidate) => candidate === mode);
+  if (known === undefined) {
+    throw new InputError(
+      'check-parameters',
+      `"${raw.trim()}" is not one of ${PARAMETER_CHECK_MODES.join(', ')}`,
+    );
+  }
+  return known;
+}
+
+/** The `region` input, else the job's AWS region, else the region of the image's ECR host. */
+function parameterRegion(
+  raw: string,
+  image: ImageName,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  const region = [
+    raw.trim(),
+    env.AWS_REGION,
+    env.AWS_DEFAULT_REGION,
+    image.registry === undefined ? undefined : parseEcrRegistryHost(image.registry)?.region,
+  ].find((candidate) => candidate !== undefined && candidate !== '');
+  const problem = region === undefined ? undefined : regionProblem(region);
+  if (problem) throw new InputError('region', problem);
+  return region;
 }
 
 /** Reads and validates every input once; the first bad one throws a one-line InputError. */
@@ -100,6 +139,7 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
       ),
     };
   }
+  const checkParameters = parameterCheckMode(getInput('check-parameters'));
   return {
     path: checkoutPath(getInput('path'), workspace),
     files: files.length > 0 ? files : undefined,
@@ -119,5 +159,10 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
       getInput('sha').trim() === ''
         ? nonBlank(env.GITHUB_SHA)
         : parseShaInput('sha', getInput('sha')),
+    checkParameters,
+    parameterRegion:
+      checkParameters === 'off'
+        ? undefined
+        : (verifyImage?.region ?? parameterRegion(getInput('region'), imageName, env)),
   };
 }

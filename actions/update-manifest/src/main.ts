@@ -1,5 +1,9 @@
 import * as core from '@actions/core';
 import { createEcrClient } from '../../../packages/ecr/index.js';
+import {
+  checkParameters,
+  createParameterLookup,
+} from '../../../packages/external-secrets/index.js';
 import { markdownTable } from '../../../packages/kit/index.js';
 import { updateManifests, type UpdateManifestsResult } from '../../../packages/manifest/index.js';
 import { actionLogger as logger } from '../../run-action.js';
@@ -21,6 +25,19 @@ export async function run(): Promise<void> {
     downgradeReason: inputs.downgradeReason,
     dryRun: inputs.dryRun,
     logger,
+    // Before any file is written: a parameter the new pods need and SSM lacks stops the release.
+    beforeWrite: async (sources) => {
+      await checkParameters({
+        sources,
+        mode: inputs.checkParameters,
+        region: inputs.parameterRegion,
+        regionInput: 'region',
+        modeInput: 'check-parameters',
+        lookupFor: (region) =>
+          createParameterLookup({ region, logger, modeInput: 'check-parameters' }),
+        logger,
+      });
+    },
   });
   if (result.references.length === 0 && inputs.failIfNone) {
     throw new Error(

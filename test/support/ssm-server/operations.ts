@@ -23,6 +23,7 @@ export interface SsmState {
   /** What a SecureString's Value is without decryption: opaque, never derived from the value. */
   readonly ciphertexts: Map<string, string>;
   readonly decryptDenials: DecryptDenial[];
+  readonly describePageLimit?: number | undefined;
 }
 
 export const DEFAULT_KEY_ID = 'alias/aws/ssm';
@@ -252,7 +253,8 @@ export class SsmOperations {
     const matching = [...this.state.parameters.values()]
       .filter((record) => tests.every((test) => test(record)))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const end = offset + (maxResults ?? DEFAULT_DESCRIBE_PAGE);
+    const end =
+      offset + Math.min(maxResults ?? DEFAULT_DESCRIBE_PAGE, this.state.describePageLimit ?? 50);
     const parameters = matching.slice(offset, end).map((record) => ({
       Name: record.name,
       ARN: record.arn,

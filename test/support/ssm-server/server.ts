@@ -130,6 +130,7 @@ export async function startSsmServer(options: SsmServerOptions = {}): Promise<Ss
     parameters: new Map(),
     ciphertexts: new Map(),
     decryptDenials: [],
+    describePageLimit: options.describePageLimit,
   };
   const operations = new SsmOperations(state);
   const requests: RecordedSsmRequest[] = [];

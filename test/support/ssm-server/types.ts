@@ -88,6 +88,11 @@ export interface SsmServerOptions {
   readonly region?: string;
   /** The caller's identity named in AccessDeniedException messages. */
   readonly callerArn?: string;
+  /**
+   * At most this many parameters per DescribeParameters page, whatever MaxResults asks: AWS filters
+   * after paging, so a filtered page can be short and still carry a NextToken.
+   */
+  readonly describePageLimit?: number;
 }
 
 export interface SsmTestServer {

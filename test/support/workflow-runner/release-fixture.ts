@@ -119,7 +119,7 @@ export interface ReleaseFixture {
   readonly server: GitHubTestServer;
   readonly registry: TestRegistry;
   readonly ecr: EcrTestServer;
-  /** Parameter Store, holding MANIFESTS_TOKEN_PARAMETER; reached by the AWS credentials stand-in's env. */
+  /** Parameter Store: MANIFESTS_TOKEN_PARAMETER, and the parameters ExternalSecrets name (AWS_ENDPOINT_URL_SSM). */
   readonly ssm: SsmTestServer;
   /** git over smart HTTP for the manifests repository (https://github.com/ points here via HOME's git config). */
   readonly git: GitHttpServer;

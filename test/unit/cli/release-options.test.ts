@@ -94,6 +94,16 @@ describe('release settings', () => {
     expect(settings({}, config)).toMatchObject({ reviewers: ['alice', 'bob'], pinDigest: true });
   });
 
+  it('checks the ExternalSecrets parameters by default; --check-parameters takes warn or off only', () => {
+    expect(settings(BASE)).toMatchObject({ checkParameters: 'error' });
+    expect(settings({ ...BASE, 'check-parameters': 'warn' })).toMatchObject({
+      checkParameters: 'warn',
+    });
+    expect(() => settings({ ...BASE, 'check-parameters': 'no' })).toThrow(
+      /^--check-parameters: "no" is not one of error, warn, off$/,
+    );
+  });
+
   it('splits comma lists but never --set or --build-arg values', () => {
     expect(
       settings({

@@ -76,4 +76,25 @@ describe('update-manifest inputs', () => {
   ])('refuses %j with a line naming the input', (overrides, message) => {
     expect(() => inputs(overrides)).toThrow(message);
   });
+
+  it('checks ExternalSecrets parameters by default, in the region given, the job has, or the host names', () => {
+    expect(inputs()).toMatchObject({ checkParameters: 'error', parameterRegion: 'us-gov-west-1' });
+    expect(inputs({ region: 'us-gov-east-1' }).parameterRegion).toBe('us-gov-east-1');
+    expect(inputs({ image: 'dsva/cms-drupal' }, { AWS_REGION: 'us-east-1' }).parameterRegion).toBe(
+      'us-east-1',
+    );
+    expect(inputs({ image: 'dsva/cms-drupal' }).parameterRegion).toBeUndefined();
+    expect(inputs({ 'check-parameters': ' WARN ' }).checkParameters).toBe('warn');
+    // Off reads no region, so a bad one cannot stop a release that checks nothing.
+    expect(
+      inputs({ 'check-parameters': 'off', region: 'nowhere-1' }).parameterRegion,
+    ).toBeUndefined();
+  });
+
+  it('refuses an unknown check-parameters mode and a bad region, naming the input', () => {
+    expect(() => inputs({ 'check-parameters': 'true' })).toThrow(
+      /^input 'check-parameters': "true" is not one of error, warn, off$/,
+    );
+    expect(() => inputs({ region: 'nowhere-1' })).toThrow(/^input 'region': /);
+  });
 });
