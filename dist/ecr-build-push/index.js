@@ -58672,7 +58672,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3068);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6437);
 
 
 await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'ecr-build-push', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
@@ -58682,7 +58682,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3068:
+/***/ 6437:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -66425,51 +66425,324 @@ class GitHubRepository {
         return { status: data.status, aheadBy: data.ahead_by, behindBy: data.behind_by };
     }
     /**
-     * The state of each named check on a commit: a check run (latest of that name) or, failing that,
-     * a commit status context of that name.
+     * The state of each named check on a commit. A check run (the newest of that name: a re-run that
+     * succeeded after a failure counts as succeeded) decides its name; a commit status context of the
+     * same name is read only when no check run has that name (legacy CI), so a status posted by any
+     * writer can never turn a failed or pending check run green. One call for the check runs (up to
+     * 100 a page) and at most one for the statuses. With `stopOnFailure`, a commit the check runs
+     * already refuse is not looked up further: its names without a check run are left out.
      */
-    async checkStates(sha, names) {
+    async checkStates(sha, names, options = {}) {
         if (names.length === 0)
             return [];
+        const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
+            ...this.params,
+            ref: sha,
+            filter: 'latest',
+            per_page: 100,
+        });
+        const newestRun = new Map();
+        for (const run of runs) {
+            const known = newestRun.get(run.name);
+            if (!known || run.id > known.id)
+                newestRun.set(run.name, run);
+        }
+        const fromRuns = new Map();
+        for (const name of names) {
+            const run = newestRun.get(name);
+            if (!run)
+                continue;
+            const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
+            const pending = run.status !== 'completed';
+            fromRuns.set(name, {
+                name,
+                state: passing ? 'success' : pending ? 'pending' : 'failure',
+                detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
+            });
+        }
+        const unresolved = names.filter((name) => !fromRuns.has(name));
+        const refused = [...fromRuns.values()].some((result) => result.state !== 'success');
+        if (unresolved.length === 0 || (refused && options.stopOnFailure === true)) {
+            return names.flatMap((name) => fromRuns.get(name) ?? []);
+        }
         const combined = await this.client.rest.repos.getCombinedStatusForRef({
             ...this.params,
             ref: sha,
             per_page: 100,
         });
-        const results = [];
-        for (const name of names) {
-            const runs = await this.client.paginate(this.client.rest.checks.listForRef, {
-                ...this.params,
-                ref: sha,
-                check_name: name,
-                filter: 'latest',
-                per_page: 100,
-            });
-            const run = runs.find((candidate) => candidate.name === name);
-            if (run) {
-                const passing = run.status === 'completed' && PASSING_CONCLUSIONS.has(run.conclusion ?? '');
-                const pending = run.status !== 'completed';
-                results.push({
-                    name,
-                    state: passing ? 'success' : pending ? 'pending' : 'failure',
-                    detail: pending ? `status ${run.status}` : `conclusion ${run.conclusion ?? 'none'}`,
-                });
-                continue;
-            }
+        return names.map((name) => {
+            const fromRun = fromRuns.get(name);
+            if (fromRun)
+                return fromRun;
             const status = combined.data.statuses.find((candidate) => candidate.context === name);
-            if (status) {
-                const state = status.state === 'success'
-                    ? 'success'
-                    : status.state === 'pending'
-                        ? 'pending'
-                        : 'failure';
-                results.push({ name, state, detail: `status ${status.state}` });
-                continue;
-            }
-            results.push({ name, state: 'missing', detail: 'not reported' });
-        }
-        return results;
+            if (!status)
+                return { name, state: 'missing', detail: 'not reported' };
+            const state = status.state === 'success' ? 'success' : status.state === 'pending' ? 'pending' : 'failure';
+            return { name, state, detail: `status ${status.state}` };
+        });
     }
+    /**
+     * One page of the commits reachable from `branch`, newest first as GitHub lists them; undefined
+     * when the branch does not exist.
+     */
+    async listCommitsPage(branch, page, perPage) {
+        try {
+            const { data } = await this.client.rest.repos.listCommits({
+                ...this.params,
+                sha: branch,
+                per_page: perPage,
+                page,
+            });
+            return data.map(branchCommit);
+        }
+        catch (error) {
+            const status = client_httpStatus(error);
+            if (status === 404 || status === 409 || status === 422)
+                return undefined;
+            throw error;
+        }
+    }
+    /** One commit with its parents, for a first-parent walk that left the listed pages. */
+    async getBranchCommit(sha) {
+        const { data } = await this.client.rest.repos.getCommit({ ...this.params, ref: sha });
+        return branchCommit(data);
+    }
+}
+function branchCommit(data) {
+    return {
+        sha: data.sha,
+        parents: data.parents.map((parent) => parent.sha),
+        subject: data.commit.message.split('\n', 1)[0] ?? '',
+    };
+}
+
+;// CONCATENATED MODULE: ./packages/github/git-tags.ts
+/** The server does not answer git protocol v2 for this repository (or refused the token). */
+class GitProtocolUnavailable extends Error {
+    status;
+    constructor(message, status) {
+        super(message);
+        this.status = status;
+        this.name = 'GitProtocolUnavailable';
+    }
+}
+const DEFAULT_API_URL = 'https://api.github.com';
+const AGENT = 'git/gitops-release-actions';
+/**
+ * The smart-HTTP URL of a repository, `<server>/<owner>/<repo>.git`, when the server URL belongs to
+ * the API URL (same origin as on GHES and the test server, or `api.<host>` as on github.com and
+ * ghe.com); otherwise the reason, since the token of one host is never sent to another. Without a
+ * server URL (the CLI outside a runner) the server is the API's own.
+ */
+function gitRemoteUrl(repository, urls) {
+    const apiText = trimSlashes(given(urls.apiUrl) ?? DEFAULT_API_URL);
+    let api;
+    try {
+        api = new URL(apiText);
+    }
+    catch {
+        return { reason: `GITHUB_API_URL ${apiText} is not a URL` };
+    }
+    const serverText = trimSlashes(given(urls.serverUrl) ?? serverOf(api));
+    let server;
+    try {
+        server = new URL(serverText);
+    }
+    catch {
+        return { reason: `GITHUB_SERVER_URL ${serverText} is not a URL` };
+    }
+    const sameHost = api.origin === server.origin ||
+        (api.protocol === server.protocol && api.host === `api.${server.host}`);
+    if (!sameHost || (server.protocol !== 'https:' && server.protocol !== 'http:')) {
+        return {
+            reason: `GITHUB_SERVER_URL ${serverText} is not the server of GITHUB_API_URL ${apiText}`,
+        };
+    }
+    return { url: `${serverText}/${repository.owner}/${repository.repo}.git` };
+}
+/** `https://api.github.com` -> `https://github.com`; `https://ghes/api/v3` -> `https://ghes`. */
+function serverOf(api) {
+    if (api.host.startsWith('api.'))
+        return `${api.protocol}//${api.host.slice('api.'.length)}`;
+    return api.origin;
+}
+/** An environment variable set to '' counts as not set, as on a runner. */
+function given(value) {
+    return value === undefined || value.trim() === '' ? undefined : value;
+}
+function trimSlashes(url) {
+    return url.trim().replace(/\/+$/, '');
+}
+/** The value of `Authorization` GitHub's git endpoint takes for a token (as actions/checkout sends). */
+function gitAuthorization(token) {
+    return `Basic ${Buffer.from(`x-access-token:${token}`, 'utf8').toString('base64')}`;
+}
+/**
+ * Every tag under `refs/tags/<prefix>` in two HTTP requests (capabilities, then ls-refs), with
+ * annotated tags peeled. Throws GitProtocolUnavailable when the server does not speak v2 smart
+ * HTTP, refuses the token, or cannot be reached.
+ */
+async function listTagsOverGit(remoteUrl, prefix, source) {
+    const fetchPort = source.fetch ?? fetch;
+    const headers = {
+        authorization: gitAuthorization(source.token),
+        'git-protocol': 'version=2',
+        'user-agent': AGENT,
+    };
+    const timeoutMs = source.timeoutMs ?? 30_000;
+    const send = async (path, init, contentType) => {
+        let response;
+        let body;
+        try {
+            // A redirect could carry the header elsewhere: refused, like a host that is not the API's.
+            response = await fetchPort(`${remoteUrl}${path}`, {
+                ...init,
+                redirect: 'error',
+                signal: AbortSignal.timeout(timeoutMs),
+            });
+            body = Buffer.from(await response.arrayBuffer());
+        }
+        catch (error) {
+            throw new GitProtocolUnavailable(`${remoteUrl} did not answer (${causeOf(error)})`);
+        }
+        if (response.status !== 200) {
+            throw new GitProtocolUnavailable(`${remoteUrl} answered ${String(response.status)}${response.status === 401 ? ' (the token was refused)' : ''}`, response.status);
+        }
+        const type = response.headers.get('content-type') ?? '';
+        if (!type.startsWith(contentType)) {
+            throw new GitProtocolUnavailable(`${remoteUrl} answered ${type || 'no content type'}, not ${contentType}`);
+        }
+        return body;
+    };
+    const advertisement = await send('/info/refs?service=git-upload-pack', { method: 'GET', headers }, 'application/x-git-upload-pack-advertisement');
+    const capabilities = readPackets(advertisement, remoteUrl)
+        .filter((line) => typeof line === 'string')
+        .filter((line) => !line.startsWith('# service='));
+    if (capabilities[0] !== 'version 2') {
+        throw new GitProtocolUnavailable(`${remoteUrl} does not speak git protocol version 2`);
+    }
+    if (!capabilities.some((line) => line === 'ls-refs' || line.startsWith('ls-refs='))) {
+        throw new GitProtocolUnavailable(`${remoteUrl} does not offer ls-refs`);
+    }
+    const request = Buffer.concat([
+        packet('command=ls-refs\n'),
+        packet(`agent=${AGENT}\n`),
+        Buffer.from('0001'),
+        packet('peel\n'),
+        packet(`ref-prefix refs/tags/${prefix}\n`),
+        Buffer.from('0000'),
+    ]);
+    const answer = await send('/git-upload-pack', {
+        method: 'POST',
+        headers: {
+            ...headers,
+            'content-type': 'application/x-git-upload-pack-request',
+            accept: 'application/x-git-upload-pack-result',
+        },
+        body: request,
+    }, 'application/x-git-upload-pack-result');
+    const tags = [];
+    for (const line of readPackets(answer, remoteUrl)) {
+        if (typeof line !== 'string')
+            break;
+        const [objectSha = '', ref = '', ...attributes] = line.split(' ');
+        // The server filters by prefix; this keeps anything else out should one ignore ref-prefix.
+        if (!ref.startsWith(`refs/tags/${prefix}`))
+            continue;
+        const peeled = attributes.find((attribute) => attribute.startsWith('peeled:'));
+        tags.push({
+            name: ref.slice('refs/tags/'.length),
+            objectSha,
+            // ls-refs peels tag objects only: an unpeeled ref names its commit, as the API's `commit`.
+            objectType: peeled === undefined ? 'commit' : 'tag',
+            ...(peeled === undefined ? {} : { peeledSha: peeled.slice('peeled:'.length) }),
+        });
+    }
+    return tags;
+}
+const FLUSH = Symbol('flush');
+const DELIM = Symbol('delim');
+function packet(text) {
+    const payload = Buffer.from(text, 'utf8');
+    return Buffer.concat([Buffer.from((payload.length + 4).toString(16).padStart(4, '0')), payload]);
+}
+/** pkt-lines as text without the trailing newline; flush and delimiter packets as markers. */
+function readPackets(data, remoteUrl) {
+    const lines = [];
+    let offset = 0;
+    while (offset < data.length) {
+        const header = data.subarray(offset, offset + 4).toString('latin1');
+        if (!/^[0-9a-f]{4}$/.test(header)) {
+            throw new GitProtocolUnavailable(`${remoteUrl} sent a malformed git packet`);
+        }
+        const length = parseInt(header, 16);
+        if (length === 0 || length === 2)
+            lines.push(FLUSH);
+        else if (length === 1)
+            lines.push(DELIM);
+        else if (length < 4 || offset + length > data.length) {
+            throw new GitProtocolUnavailable(`${remoteUrl} sent a malformed git packet`);
+        }
+        else {
+            const text = data
+                .subarray(offset + 4, offset + length)
+                .toString('utf8')
+                .replace(/\n$/, '');
+            if (text.startsWith('ERR ')) {
+                throw new GitProtocolUnavailable(`${remoteUrl} answered: ${text.slice(4)}`);
+            }
+            lines.push(text);
+        }
+        offset += length < 4 ? 4 : length;
+    }
+    return lines;
+}
+function causeOf(error) {
+    if (error instanceof Error) {
+        const cause = error.cause;
+        const detail = cause instanceof Error ? cause.message : '';
+        return detail === '' ? error.message : `${error.message}: ${detail}`;
+    }
+    return String(error);
+}
+/** The matching-refs pages of the API: what every repository answers. */
+function apiTagLister(repository) {
+    return { source: () => 'api', listTags: (prefix) => repository.listTags(prefix) };
+}
+/**
+ * Git first, chosen once: when the first listing finds no v2 smart HTTP (or the URLs do not pair
+ * up), a line says why and this run lists through the API from then on. Without a source, the API.
+ */
+function tagListerFor(repository, source, logger) {
+    const api = apiTagLister(repository);
+    if (source === undefined)
+        return api;
+    const remote = gitRemoteUrl(repository, source);
+    let useApi = false;
+    const fallBack = (why) => {
+        useApi = true;
+        logger.info(`listing tags through the GitHub API: ${why}`);
+    };
+    if ('reason' in remote)
+        fallBack(remote.reason);
+    return {
+        source: () => (useApi ? 'api' : 'git'),
+        async listTags(prefix) {
+            if (useApi || 'reason' in remote)
+                return api.listTags(prefix);
+            try {
+                const tags = await listTagsOverGit(remote.url, prefix, source);
+                logger.debug(`${String(tags.length)} tags under refs/tags/${prefix} through git protocol v2`);
+                return tags;
+            }
+            catch (error) {
+                if (!(error instanceof GitProtocolUnavailable))
+                    throw error;
+                fallBack(error.message);
+                return api.listTags(prefix);
+            }
+        },
+    };
 }
 
 // EXTERNAL MODULE: external "node:buffer"
@@ -67714,6 +67987,7 @@ async function releaseNotes(appRepository, request) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/release/credentials.ts
 /**
  * The registry credentials of a run: a private DOCKER_CONFIG directory, and the clean-up that logs
@@ -67976,6 +68250,42 @@ async function removeCredentials() {
     logger.info(`removed the docker credentials (${configDir})`);
 }
 
+;// CONCATENATED MODULE: ./packages/deploy/inputs.ts
+
+/** The Argo CD server's root URL: http(s), no credentials, query or fragment; no trailing slash. */
+function parseArgoServer(name, raw) {
+    const value = raw.trim();
+    if (value === '') {
+        throw new InputError(name, 'is required and was empty: give the Argo CD server URL, e.g. https://argocd.example.org');
+    }
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new InputError(name, `"${value}" is not a URL: give https://<host>[:port][/path], e.g. https://argocd.example.org`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new InputError(name, `"${value}" is not an http(s) URL: give https://<host>, e.g. https://argocd.example.org`);
+    }
+    if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+        throw new InputError(name, 'must be the bare server URL, without credentials, query or fragment: pass the token as argocd-token');
+    }
+    return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+// Argo CD application names are Kubernetes object names (DNS-1123 subdomain).
+const inputs_ARGOCD_APPLICATION_NAME = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
+function parseArgoApplicationName(name, raw) {
+    const value = raw.trim();
+    if (value === '') {
+        throw new InputError(name, 'is required and was empty: give the Argo CD application name, e.g. vsp-cms-dev');
+    }
+    if (!inputs_ARGOCD_APPLICATION_NAME.test(value)) {
+        throw new InputError(name, `"${value}" is not an Argo CD application name: lower-case letters, digits, '-' and '.', e.g. vsp-cms-dev`);
+    }
+    return value;
+}
+
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./packages/manifest/errors.ts
@@ -68220,13 +68530,28 @@ async function writeAllOrNothing(writes) {
  * calls it in runRelease, the reusable workflow and the composite through compute-version (its
  * `app` input and the `environments` output).
  */
+// The module, not the package index: the name rule alone, without the Argo CD client.
+
 
 // The module, not the package index: compute-version bundles this without the YAML rewriter.
 
 const RELEASE_MODES = (/* unused pure expression or super */ null && (['pull-request', 'direct']));
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const ENVIRONMENT_KEYS = (/* unused pure expression or super */ null && (['path', 'mode', 'files', 'base']));
+const ENVIRONMENT_KEYS = (/* unused pure expression or super */ null && ([
+    'path',
+    'mode',
+    'files',
+    'base',
+    'environment',
+    'argocd-application',
+]));
+/**
+ * A GitHub environment name as a job's `environment:` takes it (at most 255 characters): letters,
+ * digits, spaces and `._-/`, starting with a letter or digit. Nothing that a YAML or expression
+ * context could read differently.
+ */
+const GITHUB_ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,254}$/;
 /**
  * The reason given with allow-downgrade, which lets a release go backwards (an older version in the
  * manifests, a commit that diverged from the newest release, a promoted image of another commit);
@@ -68278,6 +68603,14 @@ function globList(given, input) {
     }
     return globs.length > 0 ? globs : [...DEFAULT_FILE_PATTERNS];
 }
+/** '' (none) or a GitHub environment name; `input` names where it came from. */
+function checkGithubEnvironment(raw, input) {
+    const name = raw.trim();
+    if (name !== '' && !GITHUB_ENVIRONMENT_NAME.test(name)) {
+        throw new InputError(input, `GitHub environment "${raw}" must be letters, digits, spaces, '.', '_', '-' or '/' (at most 255, starting with a letter or digit), e.g. production`);
+    }
+    return name;
+}
 function parseEnvironments(json) {
     let parsed;
     try {
@@ -68323,14 +68656,21 @@ function planEnvironment(name, spec, request) {
     const path = within(() => normalizeManifestsPath(textOf(fields.path, 'environments', 'path'), 'environments'));
     const mode = within(() => checkMode(textOf(fields.mode ?? request.mode, 'environments', 'mode'), 'environments'));
     const files = within(() => globList(fields.files ?? request.manifestsFiles, 'environments'));
+    const argocdApplication = textOf(fields['argocd-application'], 'environments', 'argocd-application').trim();
+    if (argocdApplication !== '' && !ARGOCD_APPLICATION_NAME.test(argocdApplication)) {
+        fail(`argocd-application "${argocdApplication}" is not an Argo CD application name: lower-case letters, digits, '-' and '.'`);
+    }
     return {
         name,
         path,
         mode,
         files,
         base: within(() => textOf(fields.base ?? request.manifestsBase, 'environments', 'base')).trim(),
+        githubEnvironment: within(() => checkGithubEnvironment(textOf(fields.environment ?? request.githubEnvironment, 'environments', 'environment'), 'environments')),
         // Its own branch and label per named environment: prod's pull request never supersedes staging's.
         app: `${request.app}-${name}`,
+        argocdApplication,
+        awaitDeployment: mode === 'direct' && argocdApplication !== '',
     };
 }
 /** Checks a release request and plans its environments; the first problem throws an InputError. */
@@ -68350,6 +68690,7 @@ function checkReleaseRequest(request) {
     if (request.canBuild === true && promoteFrom !== '') {
         throw new InputError('promote-from', 'a promotion releases an existing image without a build: give a build or promote-from, not both');
     }
+    const githubEnvironment = checkGithubEnvironment(request.githubEnvironment ?? '', 'environment');
     const named = (request.environments ?? '').trim();
     if (named === '') {
         return {
@@ -68361,7 +68702,10 @@ function checkReleaseRequest(request) {
                     files: globList(request.manifestsFiles, 'manifests-files'),
                     base: request.manifestsBase?.trim() ?? '',
                     app: request.app,
+                    githubEnvironment,
                     last: true,
+                    argocdApplication: '',
+                    awaitDeployment: false,
                 },
             ],
         };

@@ -7,12 +7,15 @@ import {
   requireInput,
   type RepositoryRef,
 } from '../../../packages/kit/index.js';
+import { parameterNameProblem } from '../../../packages/ssm/index.js';
 import { parseArgoApplicationName, parseArgoServer } from '../../../packages/deploy/inputs.js';
 
 export interface Inputs {
   readonly server: string;
   readonly application: string;
+  /** Empty when `tokenParameter` names where to read it. */
   readonly token: string;
+  readonly tokenParameter: string | undefined;
   readonly revision: string;
   readonly image: string | undefined;
   readonly version: string;
@@ -34,13 +37,26 @@ export function getInputs(getInput: GetInput): Inputs {
     'argocd-application',
     getInput('argocd-application'),
   );
-  // The token-parameter seam: an SSM parameter read (packages/ssm readSecretParameter) would give
-  // this value when `argocd-token` is empty; until then the token comes as a secret input.
-  const token = requireInput(
-    'argocd-token',
-    getInput('argocd-token'),
-    '${{ secrets.ARGOCD_TOKEN }}',
-  );
+  // The token as a secret, or the Parameter Store SecureString holding it (read in main.ts).
+  const givenToken = getInput('argocd-token').trim();
+  const tokenParameter = getInput('argocd-token-parameter').trim();
+  if (givenToken === '' && tokenParameter === '') {
+    throw new InputError(
+      'argocd-token',
+      'is empty: pass an Argo CD API token (${{ secrets.ARGOCD_TOKEN }}), or name the SSM parameter holding it in argocd-token-parameter',
+    );
+  }
+  if (givenToken !== '' && tokenParameter !== '') {
+    throw new InputError(
+      'argocd-token-parameter',
+      'is given as well as argocd-token: pass one of them, the token or the SSM parameter holding it',
+    );
+  }
+  const parameterProblem = tokenParameter === '' ? undefined : parameterNameProblem(tokenParameter);
+  if (parameterProblem !== undefined) {
+    throw new InputError('argocd-token-parameter', parameterProblem);
+  }
+  const token = givenToken;
   const revision = parseShaInput(
     'revision',
     requireInput('revision', getInput('revision'), 'the manifests commit'),
@@ -70,6 +86,7 @@ export function getInputs(getInput: GetInput): Inputs {
     server,
     application,
     token,
+    tokenParameter: tokenParameter === '' ? undefined : tokenParameter,
     revision,
     image,
     version,

@@ -17,6 +17,14 @@ const read =
     inputs[name] ?? '';
 
 describe('await-deployment inputs', () => {
+  it('takes the token from a Parameter Store parameter instead of the secret', () => {
+    const inputs = getInputs(
+      read({ ...valid, 'argocd-token': '', 'argocd-token-parameter': ' /devops/ARGOCD_TOKEN ' }),
+    );
+    expect(inputs).toMatchObject({ token: '', tokenParameter: '/devops/ARGOCD_TOKEN' });
+    expect(getInputs(read(valid)).tokenParameter).toBeUndefined();
+  });
+
   it('reports to GitHub only with an environment; the server without its trailing slash', () => {
     const alone = getInputs(read(valid));
     expect(alone).toMatchObject({ server: 'https://argocd.example.org', github: undefined });
@@ -41,6 +49,15 @@ describe('await-deployment inputs', () => {
     [{ image: 'cms v1' }, "input 'image'"],
     [{ environment: 'dev', version: 'v1', 'app-repository': 'nope' }, "input 'app-repository'"],
     [{ 'poll-interval': '1.5' }, "input 'poll-interval'"],
+    [{ 'argocd-token': '' }, "input 'argocd-token': is empty"],
+    [
+      { 'argocd-token-parameter': '/devops/ARGOCD_TOKEN' },
+      "input 'argocd-token-parameter': is given as well as argocd-token",
+    ],
+    [
+      { 'argocd-token': '', 'argocd-token-parameter': 'no spaces allowed' },
+      "input 'argocd-token-parameter'",
+    ],
   ])('refuses %j', (change, message) => {
     expect(() => getInputs(read({ ...valid, ...change }))).toThrow(message);
   });
