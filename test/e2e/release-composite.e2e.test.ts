@@ -247,7 +247,7 @@ describeReal('action.yml (composite) in one job, run by the local workflow inter
       'search.html': '<h1>Search</h1>\n',
     });
     const ssmBefore = fixture.ssm.requests.length;
-    const gitBefore = fixture.git.requests.length;
+    const gitBefore = fixture.gitRequests().length;
     const run = await release(sha, {
       extra: { 'manifests-token-parameter': MANIFESTS_TOKEN_PARAMETER },
       secrets: {},
@@ -263,7 +263,7 @@ describeReal('action.yml (composite) in one job, run by the local workflow inter
         'Check out the manifests (token from Parameter Store): success',
       ]),
     );
-    expect(fixture.git.requests.slice(gitBefore).every((r) => r.token === PARAMETER_TOKEN)).toBe(
+    expect(fixture.gitRequests().slice(gitBefore).every((r) => r.token === PARAMETER_TOKEN)).toBe(
       true,
     );
     expect(

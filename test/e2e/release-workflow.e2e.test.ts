@@ -347,7 +347,7 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     });
     const checkoutsBefore = fixture.checkouts.length;
     const ssmBefore = fixture.ssm.requests.length;
-    const gitBefore = fixture.git.requests.length;
+    const gitBefore = fixture.gitRequests().length;
     const run = await release(
       { ...scheduledInputs(), 'manifests-token-parameter': MANIFESTS_TOKEN_PARAMETER },
       sha,
@@ -362,7 +362,7 @@ describeReal('release.yml, run by the local workflow interpreter', () => {
     expect(fixture.checkouts.slice(checkoutsBefore).map((call) => call.repository)).not.toContain(
       MANIFESTS_REPOSITORY,
     );
-    const fetched = fixture.git.requests.slice(gitBefore);
+    const fetched = fixture.gitRequests().slice(gitBefore);
     expect(fetched.length).toBeGreaterThan(0);
     expect(fetched.every((request) => request.token === PARAMETER_TOKEN)).toBe(true);
     expect(

@@ -13,7 +13,6 @@ import { processExec, type Exec } from '../../packages/docker/index.js';
 import { GitOpsError, recordingLogger } from '../../packages/kit/index.js';
 import { cloneRepository } from '../../packages/release/clone.js';
 import { readParameterSecret, SsmError } from '../../packages/ssm/index.js';
-import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server.js';
 import {
   startGitHubServer,
   type GitHubTestServer,
@@ -28,7 +27,6 @@ const MANIFESTS = 'department-of-veterans-affairs/vsp-infra-application-manifest
 
 describe('the manifests checkout with the token from Parameter Store', () => {
   let github: GitHubTestServer;
-  let git: GitHttpServer;
   let ssm: SsmTestServer;
   let manifests: TestRepo;
   let workDir: string;
@@ -47,10 +45,8 @@ describe('the manifests checkout with the token from Parameter Store', () => {
     await manifests.commit('vsp-cms at v0.0.417', {
       'apps/vsp-cms/values.yaml': 'tag: v0.0.417\n',
     });
-    git = await startGitHttpServer({
-      gitDirOf: (repository) => github.repo(repository)?.gitDir,
-      canRead: (repository, token) => repository === MANIFESTS && token === TOKEN,
-    });
+    // Any other token is refused by the repository, as a private one's is on GitHub.
+    manifests.setTokenPermissions('ghs_someone_elses_token', { contents: 'none' });
     ssm.putParameter({ name: PARAMETER, value: TOKEN });
     process.env.AWS_ENDPOINT_URL_SSM = ssm.endpoint;
     process.env.AWS_ACCESS_KEY_ID = 'ASIAGITOPSCHECKOUT01';
@@ -61,7 +57,7 @@ describe('the manifests checkout with the token from Parameter Store', () => {
 
   afterAll(async () => {
     process.env = savedEnv;
-    await Promise.all([github.close(), git.close(), ssm.close()]);
+    await Promise.all([github.close(), ssm.close()]);
     await rm(workDir, { recursive: true, force: true });
   });
 
@@ -82,7 +78,7 @@ describe('the manifests checkout with the token from Parameter Store', () => {
     // in GIT_CONFIG_* are kept, the token's are appended after them.
     const env = {
       GIT_CONFIG_COUNT: '1',
-      GIT_CONFIG_KEY_0: `url.${git.url}/.insteadOf`,
+      GIT_CONFIG_KEY_0: `url.${github.url}/.insteadOf`,
       GIT_CONFIG_VALUE_0: 'https://github.com/',
     };
     Object.assign(process.env, env);
@@ -107,8 +103,9 @@ describe('the manifests checkout with the token from Parameter Store', () => {
     expect(commit).toBe(await manifests.head());
     expect(readFileSync(join(dir, 'apps/vsp-cms/values.yaml'), 'utf8')).toBe('tag: v0.0.417\n');
     // Every request the fetch made carried the token; none was refused.
-    expect(git.requests.length).toBeGreaterThan(0);
-    expect(git.requests.every((request) => request.token === TOKEN && request.status === 200)).toBe(
+    const fetched = github.requests.filter((request) => request.path.includes('.git/'));
+    expect(fetched.length).toBeGreaterThan(0);
+    expect(fetched.every((request) => request.token === TOKEN && request.status === 200)).toBe(
       true,
     );
     for (const secret of secretForms) {
@@ -125,7 +122,7 @@ describe('the manifests checkout with the token from Parameter Store', () => {
   it('fails in one line, without prompting, when the token cannot read the repository', async () => {
     const dir = join(workDir, 'refused');
     const attempt = cloneRepository(recordingExec, {
-      serverUrl: git.url,
+      serverUrl: github.url,
       repository: {
         owner: 'department-of-veterans-affairs',
         repo: 'vsp-infra-application-manifests',
@@ -143,7 +140,7 @@ describe('the manifests checkout with the token from Parameter Store', () => {
 
   it('refuses a folder that is not empty', async () => {
     const attempt = cloneRepository(recordingExec, {
-      serverUrl: git.url,
+      serverUrl: github.url,
       repository: {
         owner: 'department-of-veterans-affairs',
         repo: 'vsp-infra-application-manifests',

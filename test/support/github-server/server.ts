@@ -155,7 +155,10 @@ class TestServer implements GitHubTestServer {
           gitPath,
           repo?.gitDir,
           url.searchParams,
-          (candidate) => !this.revokedTokens.has(candidate),
+          // Like a private repository: a token without contents read is not let in.
+          (candidate) =>
+            !this.revokedTokens.has(candidate) &&
+            (repo?.tokenPermissions.get(candidate)?.contents ?? 'read') !== 'none',
         );
         if (response.destroyed) return;
         writeSmartHttp(response, answer);

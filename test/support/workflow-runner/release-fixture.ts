@@ -21,7 +21,6 @@ import {
   type TestRegistry,
 } from '../docker/index.js';
 import { startEcrServer, type EcrTestServer } from '../ecr-server/index.js';
-import { startGitHttpServer, type GitHttpServer } from '../git-http-server.js';
 import { startSsmServer, type SsmTestServer } from '../ssm-server/index.js';
 import {
   startGitHubServer,
@@ -29,6 +28,7 @@ import {
   type PermissionName,
   type TestRepo,
   type TokenPermissions,
+  type RecordedRequest,
 } from '../github-server.js';
 import type { ExternalAction, Permissions, RunnerServices } from './types.js';
 
@@ -121,8 +121,8 @@ export interface ReleaseFixture {
   readonly ecr: EcrTestServer;
   /** Parameter Store: MANIFESTS_TOKEN_PARAMETER, and the parameters ExternalSecrets name (AWS_ENDPOINT_URL_SSM). */
   readonly ssm: SsmTestServer;
-  /** git over smart HTTP for the manifests repository (https://github.com/ points here via HOME's git config). */
-  readonly git: GitHttpServer;
+  /** The GitHub test server's smart-HTTP requests (https://github.com/ points there via HOME's git config). */
+  gitRequests(): RecordedRequest[];
   readonly app: TestRepo;
   readonly manifests: TestRepo;
   /** Unique per fixture: a registry shared by a CI run never mixes two tests' images. */
@@ -240,7 +240,6 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
   ]);
   let ecr: EcrTestServer | undefined;
   let ssm: SsmTestServer | undefined;
-  let gitHttp: GitHttpServer | undefined;
   try {
     await ensureBaseImage(daemon);
     ecr = await startEcrServer({ registry, accountId: ACCOUNT_ID, region: REGION });
@@ -263,14 +262,9 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
 
     ssm = await startSsmServer({ accountId: ACCOUNT_ID, region: REGION });
     ssm.putParameter({ name: MANIFESTS_TOKEN_PARAMETER, value: PARAMETER_TOKEN });
-    gitHttp = await startGitHttpServer({
-      gitDirOf: (repository) => server.repo(repository)?.gitDir,
-      canRead: (repository, token) =>
-        repository === MANIFESTS_REPOSITORY && [MANIFESTS_TOKEN, PARAMETER_TOKEN].includes(token),
-    });
     writeFileSync(
       join(home, '.gitconfig'),
-      `[url "${gitHttp.url}/"]\n\tinsteadOf = https://github.com/\n`,
+      `[url "${server.url}/"]\n\tinsteadOf = https://github.com/\n`,
     );
 
     const checkouts: CheckoutCall[] = [];
@@ -362,7 +356,7 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
       registry,
       ecr,
       ssm,
-      git: gitHttp,
+      gitRequests: () => server.requests.filter((request) => request.path.includes('.git/')),
       app,
       manifests,
       ecrRepository,
@@ -389,13 +383,13 @@ export async function startReleaseFixture(): Promise<ReleaseFixture> {
       manifestAt,
       releaseProblems,
       close: async () => {
-        await Promise.all([ecrServer.close(), ssm?.close(), gitHttp?.close()]);
+        await Promise.all([ecrServer.close(), ssm?.close()]);
         await Promise.all([server.close(), daemon.stop(), registry.stop()]);
         rmSync(workDir, { recursive: true, force: true });
       },
     };
   } catch (error: unknown) {
-    await Promise.all([ecr?.close(), ssm?.close(), gitHttp?.close()]);
+    await Promise.all([ecr?.close(), ssm?.close()]);
     await Promise.all([server.close(), daemon.stop(), registry.stop()]);
     rmSync(workDir, { recursive: true, force: true });
     throw error;
