@@ -7,6 +7,7 @@ import * as core from '@actions/core';
 import { randomUUID } from 'node:crypto';
 import { EOL } from 'node:os';
 import { failureLine, type Logger } from '../packages/kit/index.js';
+import { readTokenSource, type TokenSource } from '../packages/ssm/index.js';
 
 /** Marks a main step done, so the runner's post run of the same bundle knows it is the post. */
 const IS_POST = 'isPost';
@@ -84,6 +85,20 @@ export function maskInputs(...names: string[]): void {
     const secret = core.getInput(name).trim();
     if (secret !== '') core.setSecret(secret);
   }
+}
+
+/**
+ * The token of a token / token-parameter input pair: as given, or read from Parameter Store in this
+ * process only, masked as it arrives, never written.
+ */
+export function actionToken(source: TokenSource, parameterInput: string): Promise<string> {
+  return readTokenSource(source, parameterInput, {
+    env: process.env,
+    maskSecret: (secret) => {
+      core.setSecret(secret);
+    },
+    logger: actionLogger,
+  });
 }
 
 /** A markdown link to this workflow run, when the runner says which. */

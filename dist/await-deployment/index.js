@@ -65645,7 +65645,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1606);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9064);
 
 
 await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'await-deployment', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
@@ -65655,7 +65655,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1606:
+/***/ 9064:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71602,8 +71602,475 @@ function parseArgoApplicationName(name, raw) {
 
 
 
+// EXTERNAL MODULE: ./actions/run-action.ts
+var run_action = __nccwpck_require__(146);
+// EXTERNAL MODULE: ./packages/kit/index.ts + 2 modules
+var kit = __nccwpck_require__(3997);
+// EXTERNAL MODULE: ./packages/ssm/index.ts + 9 modules
+var ssm = __nccwpck_require__(4446);
+;// CONCATENATED MODULE: ./actions/await-deployment/src/inputs.ts
+
+
+
+function getInputs(getInput) {
+    const server = parseArgoServer('argocd-server', getInput('argocd-server'));
+    const application = parseArgoApplicationName('argocd-application', getInput('argocd-application'));
+    // The token as a secret, or the Parameter Store SecureString holding it (read in main.ts).
+    const { token, tokenParameter } = (0,ssm/* tokenSourceOf */.nc)(getInput, { token: 'argocd-token', parameter: 'argocd-token-parameter' }, 'an Argo CD API token (${{ secrets.ARGOCD_TOKEN }})');
+    const revision = (0,kit/* parseShaInput */.AW)('revision', (0,kit/* requireInput */.oN)('revision', getInput('revision'), 'the manifests commit'));
+    const environment = (0,kit/* nonBlank */.GT)(getInput('environment'));
+    // Reported to GitHub when there is an environment and a token to report with (the reusable
+    // workflow passes its optional deployments-token secret, empty when the caller gives none).
+    const appToken = getInput('app-token').trim();
+    const reports = environment !== undefined && appToken !== '';
+    const version = getInput('version').trim();
+    if (reports && version === '') {
+        throw new kit/* InputError */.dz('version', `is required to report the ${environment} deployment: give compute-version's version`);
+    }
+    const image = (0,kit/* nonBlank */.GT)(getInput('image'));
+    if (image !== undefined && /\s/.test(image)) {
+        throw new kit/* InputError */.dz('image', `"${image}" is not an image reference: give <registry>/<repository>:<tag>`);
+    }
+    const timeout = (0,kit/* parsePositiveIntegerInput */.Vm)('timeout', getInput('timeout'), 600);
+    const pollInterval = (0,kit/* parsePositiveIntegerInput */.Vm)('poll-interval', getInput('poll-interval'), 10);
+    return {
+        server,
+        application,
+        token,
+        tokenParameter,
+        revision,
+        image,
+        version,
+        environment,
+        github: reports
+            ? {
+                repository: (0,kit/* parseRepositoryInput */.mW)('app-repository', getInput('app-repository')),
+                token: appToken,
+                ref: (0,kit/* requireInput */.oN)('ref', getInput('ref'), "compute-version's sha"),
+            }
+            : undefined,
+        timeoutMs: timeout * 1000,
+        pollIntervalMs: pollInterval * 1000,
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/await-deployment/src/main.ts
+
+
+
+
+
+async function run() {
+    // Masked before anything else can print it.
+    (0,run_action/* maskInputs */.aY)('argocd-token', 'app-token');
+    const inputs = getInputs((name) => core/* getInput */.V4(name));
+    const token = await (0,run_action/* actionToken */.IV)(inputs, 'argocd-token-parameter');
+    const client = new ArgoCdClient({ server: inputs.server, token });
+    core/* setOutput */.uH('application-url', client.applicationUrl(inputs.application));
+    try {
+        const confirmed = await confirmDeployment({
+            client,
+            application: inputs.application,
+            revision: inputs.revision,
+            image: inputs.image,
+            version: inputs.version,
+            environment: inputs.environment ?? inputs.application,
+            pollIntervalMs: inputs.pollIntervalMs,
+            timeoutMs: inputs.timeoutMs,
+            logger: run_action/* actionLogger */.v0,
+            github: inputs.github === undefined
+                ? undefined
+                : {
+                    octokit: createGitHubClient({ token: inputs.github.token, logger: run_action/* actionLogger */.v0 }),
+                    repository: inputs.github.repository,
+                    ref: inputs.github.ref,
+                    logUrl: (0,run_action/* workflowRunUrl */.CX)(),
+                },
+        });
+        setOutputs(confirmed.state);
+        core/* setOutput */.uH('deployment-id', confirmed.deploymentId === undefined ? '' : String(confirmed.deploymentId));
+        await writeSummary(inputs, confirmed.state);
+    }
+    catch (error) {
+        // The summary shows the failed environment's line too; the error still fails the step.
+        if (error instanceof DeploymentFailedError) {
+            setOutputs(error.state);
+            await writeSummary(inputs, error.state);
+        }
+        throw error;
+    }
+}
+function setOutputs(state) {
+    core/* setOutput */.uH('health', state.health);
+    core/* setOutput */.uH('synced-revision', state.revision);
+    core/* setOutput */.uH('synced-at', state.syncedAt);
+    core/* setOutput */.uH('images', JSON.stringify(state.images));
+}
+async function writeSummary(inputs, state) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    await core/* summary */.z
+        .addHeading(`Deployment of ${inputs.application}`, 3)
+        .addRaw(deploymentSummary([
+        {
+            environment: inputs.environment ?? inputs.application,
+            version: inputs.version || '-',
+            state,
+        },
+    ]))
+        .write();
+}
+
+
+/***/ }),
+
+/***/ 146:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   CX: () => (/* binding */ workflowRunUrl),
+/* harmony export */   Cs: () => (/* binding */ runAction),
+/* harmony export */   IV: () => (/* binding */ actionToken),
+/* harmony export */   aY: () => (/* binding */ maskInputs),
+/* harmony export */   v0: () => (/* binding */ actionLogger)
+/* harmony export */ });
+/* unused harmony exports stopCommandsAround, workflowRunLink */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3997);
+/* harmony import */ var _packages_ssm_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4446);
+/**
+ * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
+ * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
+ * `actionLogger`: core's log (groups included), and build output kept from issuing workflow commands.
+ */
+
+
+
+
+
+/** Marks a main step done, so the runner's post run of the same bundle knows it is the post. */
+const IS_POST = 'isPost';
+/**
+ * The runner's way to print text that must not act as a workflow command: `::stop-commands::<token>`
+ * before it and the line `::<token>::` after; in between the runner honours no command but that end.
+ * The token is new for each stretch and unguessable (a random UUID), so the text cannot end it.
+ * Stretches that overlap (two streams at once) share one, ended when the last of them finishes.
+ */
+function stopCommandsAround(write, newToken = node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomUUID) {
+    let open = 0;
+    let token = '';
+    return async (work) => {
+        if (open === 0) {
+            token = newToken();
+            write(`::stop-commands::${token}${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+        }
+        open += 1;
+        try {
+            return await work();
+        }
+        finally {
+            open -= 1;
+            if (open === 0)
+                write(`::${token}::${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+        }
+    };
+}
+const actionLogger = {
+    debug: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz,
+    info: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
+    warning: (message) => {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message);
+    },
+    error: (message) => {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message);
+    },
+    startGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh,
+    endGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4,
+    untrusted: stopCommandsAround((text) => process.stdout.write(text)),
+};
+/**
+ * Runs the entry this process is for: with both entries, `post` once main has marked the state
+ * (one bundle for both, as actions/checkout does); with one, that one. A throw becomes the one
+ * failure line and exit code 1.
+ */
+async function runAction(entries) {
+    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(IS_POST) === 'true');
+    const entry = isPost ? entries.post : entries.main;
+    const name = isPost ? `${entries.action} (post)` : entries.action;
+    if (!isPost && entries.post !== undefined)
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(IS_POST, 'true');
+    try {
+        await entry?.();
+    }
+    catch (error) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__/* .failureLine */ .Pu)(name, error));
+    }
+}
+/** Masks every non-empty value before anything can print it. */
+function maskInputs(...names) {
+    for (const name of names) {
+        const secret = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name).trim();
+        if (secret !== '')
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(secret);
+    }
+}
+/**
+ * The token of a token / token-parameter input pair: as given, or read from Parameter Store in this
+ * process only, masked as it arrives, never written.
+ */
+function actionToken(source, parameterInput) {
+    return (0,_packages_ssm_index_js__WEBPACK_IMPORTED_MODULE_4__/* .readTokenSource */ .zE)(source, parameterInput, {
+        env: process.env,
+        maskSecret: (secret) => {
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(secret);
+        },
+        logger: actionLogger,
+    });
+}
+/** A markdown link to this workflow run, when the runner says which. */
+function workflowRunLink() {
+    const url = workflowRunUrl();
+    if (url === undefined)
+        return undefined;
+    return `[${process.env.GITHUB_WORKFLOW ?? 'workflow'} run ${process.env.GITHUB_RUN_ID ?? ''}](${url})`;
+}
+/** The URL of this workflow run, when the runner says where it is. */
+function workflowRunUrl() {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
+    if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID)
+        return undefined;
+    return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`;
+}
+
+
+/***/ }),
+
+/***/ 1038:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $D: () => (/* binding */ GitOpsError),
+/* harmony export */   Pu: () => (/* binding */ failureLine),
+/* harmony export */   dz: () => (/* binding */ InputError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage)
+/* harmony export */ });
+/* unused harmony export cliFailureLine */
+/**
+ * The base of every error the suite's packages throw. `input` names the input at fault (an action
+ * input such as `manifests-path`, which is also the CLI flag `--manifests-path`), so nothing ever has
+ * to read a message to learn which input to blame; `problem` is the message without that name.
+ */
+class GitOpsError extends Error {
+    name = 'GitOpsError';
+    /** The input at fault, e.g. `manifests-path`; undefined when the error blames none. */
+    input;
+    /** What is wrong and how to fix it, without the input's name (the message adds it). */
+    problem;
+    /** With an `input`, the message reads `input '<input>': <problem>`. */
+    constructor(problem, options = {}) {
+        super(options.input === undefined ? problem : `input '${options.input}': ${problem}`, options.cause === undefined ? undefined : { cause: options.cause });
+        this.problem = problem;
+        if (options.input !== undefined)
+            this.input = options.input;
+    }
+}
+/** Bad input: names the input, what is wrong and how to fix it, in one line. */
+class InputError extends GitOpsError {
+    name = 'InputError';
+    constructor(input, problem, options = {}) {
+        super(problem, { input, cause: options.cause });
+    }
+}
+/** The message of anything thrown, without a stack; non-Error throws become text. */
+function errorMessage(error) {
+    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
+    if (typeof error === 'object' && error !== null && 'message' in error) {
+        const { message } = error;
+        if (typeof message === 'string')
+            return message;
+    }
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+/**
+ * An error's one-line text with the input it blames named by `label`. Only a GitOpsError can blame
+ * an input: any other object's `input` (say the stdin of a failed command) is never printed.
+ */
+function blamingLine(error, label) {
+    if (error instanceof GitOpsError && error.input !== undefined) {
+        return `${label(error.input)}: ${oneLine(error.problem)}`;
+    }
+    return oneLine(errorMessage(error));
+}
+/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
+function failureLine(action, error) {
+    return `${action} failed: ${blamingLine(error, (input) => `input '${input}'`)}`;
+}
+/**
+ * The CLI's one line for a failure: the input at fault is named as its flag
+ * (`--manifests-path: ...` where an action says `input 'manifests-path': ...`).
+ */
+function cliFailureLine(error) {
+    return blamingLine(error, (input) => `--${input}`);
+}
+
+
+/***/ }),
+
+/***/ 3997:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  dz: () => (/* reexport */ errors/* InputError */.dz),
+  Pu: () => (/* reexport */ errors/* failureLine */.Pu),
+  GT: () => (/* reexport */ nonBlank),
+  Vm: () => (/* reexport */ parsePositiveIntegerInput),
+  mW: () => (/* reexport */ parseRepositoryInput),
+  AW: () => (/* reexport */ parseShaInput),
+  oN: () => (/* reexport */ requireInput)
+});
+
+// UNUSED EXPORTS: GitOpsError, cliFailureLine, errorMessage, escapeMarkdownCell, markdownTable, parseBooleanInput, parseListInput, recordingLogger, silentLogger, untrustedOutput
+
+;// CONCATENATED MODULE: ./packages/kit/logger.ts
+/** Runs `work`, whose info lines are untrusted text, through the logger's `untrusted` if it has one. */
+function untrustedOutput(logger, work) {
+    return logger.untrusted === undefined ? work() : logger.untrusted(work);
+}
+const silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+};
+/** A logger that keeps what it was told, for tests that assert on warnings. */
+function recordingLogger() {
+    const records = [];
+    const record = (level) => (message) => {
+        records.push({ level, message });
+    };
+    return {
+        records,
+        debug: record('debug'),
+        info: record('info'),
+        warning: record('warning'),
+        error: record('error'),
+    };
+}
+
+// EXTERNAL MODULE: ./packages/kit/errors.ts
+var errors = __nccwpck_require__(1038);
+;// CONCATENATED MODULE: ./packages/kit/inputs.ts
+
+/** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
+/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
+function requireInput(name, raw, example) {
+    const value = raw.trim();
+    if (value === '') {
+        throw new errors/* InputError */.dz(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
+    }
+    return value;
+}
+const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
+const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
+function parseBooleanInput(name, raw, fallback) {
+    const value = raw.trim().toLowerCase();
+    if (value === '')
+        return fallback;
+    if (TRUE_WORDS.has(value))
+        return true;
+    if (FALSE_WORDS.has(value))
+        return false;
+    throw new InputError(name, `"${raw}" is not a boolean: use true or false`);
+}
+function parsePositiveIntegerInput(name, raw, fallback) {
+    const value = raw.trim();
+    if (value === '')
+        return fallback;
+    const number = Number(value);
+    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+        throw new errors/* InputError */.dz(name, `"${raw}" is not a positive whole number: use 1, 2, 3, ...`);
+    }
+    return number;
+}
+/** A list given one item per line or comma-separated (both are common in workflows). */
+function parseListInput(raw) {
+    return raw
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+// GitHub's own rules: owners are alphanumeric with inner hyphens; names add '.', '_'.
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+function parseRepositoryInput(name, raw) {
+    const value = raw.trim();
+    const parts = value.split('/');
+    const [owner, repo] = parts;
+    if (parts.length !== 2 ||
+        !owner ||
+        !repo ||
+        !OWNER.test(owner) ||
+        !NAME.test(repo) ||
+        repo === '.' ||
+        repo === '..') {
+        throw new errors/* InputError */.dz(name, `"${raw}" is not a repository: use owner/name, e.g. octo-org/cms`);
+    }
+    return { owner, repo };
+}
+function parseShaInput(name, raw) {
+    const value = raw.trim().toLowerCase();
+    if (!/^[0-9a-f]{7,40}$/.test(value)) {
+        throw new errors/* InputError */.dz(name, `"${raw}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
+    }
+    return value;
+}
+/** The text trimmed, or undefined when nothing is left: optional values given as strings. */
+function nonBlank(text) {
+    const trimmed = text?.trim() ?? '';
+    return trimmed === '' ? undefined : trimmed;
+}
+
+;// CONCATENATED MODULE: ./packages/kit/index.ts
+
+
+
+
+
+
+/***/ }),
+
+/***/ 4446:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  zE: () => (/* reexport */ readTokenSource),
+  nc: () => (/* reexport */ tokenSourceOf)
+});
+
+// UNUSED EXPORTS: DEFAULT_MAX_ATTEMPTS, SsmError, createSsmClient, parameterAddress, parameterNameProblem, readParameterSecret, readSecretParameter, toSsmError
+
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ssm/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(4736);
+// EXTERNAL MODULE: ./packages/kit/errors.ts
+var errors = __nccwpck_require__(1038);
 ;// CONCATENATED MODULE: ./packages/ecr/errors.ts
 
 class errors_EcrError extends errors/* GitOpsError */.$D {
@@ -71613,14 +72080,14 @@ class errors_EcrError extends errors/* GitOpsError */.$D {
     awsError;
     attempts;
     constructor(kind, message, options = {}) {
-        super(errors_oneLine(message), { cause: options.cause });
+        super(oneLine(message), { cause: options.cause });
         this.kind = kind;
         this.operation = options.operation;
         this.awsError = options.awsError;
         this.attempts = options.attempts;
     }
 }
-function errors_oneLine(text) {
+function oneLine(text) {
     return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 // Access key ids are not secret, but they identify a principal; signatures and tokens would be.
@@ -71633,7 +72100,7 @@ const CREDENTIAL_PATTERNS = [
 ];
 /** Text from AWS made safe for a log line: one line, no credential material. */
 function sanitizeAwsMessage(text) {
-    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), errors_oneLine(text));
+    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), oneLine(text));
 }
 
 ;// CONCATENATED MODULE: ./packages/ecr/registry.ts
@@ -71945,13 +72412,12 @@ function createSsmClient(options) {
     return { sdk, region: options.region, partition };
 }
 
-;// CONCATENATED MODULE: ./packages/ssm/aws-errors.ts
-
-
+;// CONCATENATED MODULE: ./packages/kit/aws-errors.ts
 function field(value, key) {
     return value[key];
 }
-function shapeOf(error) {
+/** The fields an AWS SDK v3 error carries, whatever it is (a service error, a network error). */
+function awsErrorShape(error) {
     if (typeof error !== 'object' || error === null) {
         return {
             name: 'Error',
@@ -71975,7 +72441,8 @@ function shapeOf(error) {
         code: text(field(error, 'code')),
     };
 }
-const CREDENTIAL_ERRORS = new Set([
+/** Error names that mean the credentials (not the permissions) are wrong or expired. */
+const AWS_CREDENTIAL_ERRORS = new Set([
     'UnrecognizedClientException',
     'InvalidSignatureException',
     'IncompleteSignatureException',
@@ -71983,18 +72450,24 @@ const CREDENTIAL_ERRORS = new Set([
     'ExpiredTokenException',
     'InvalidClientTokenId',
 ]);
-const THROTTLING_ERRORS = new Set([
+const AWS_THROTTLING_ERRORS = new Set([
     'ThrottlingException',
     'TooManyRequestsException',
     'RequestLimitExceeded',
 ]);
-const NETWORK_CODES = new Set([
+/** Node error codes of a request that never reached AWS. */
+const AWS_NETWORK_CODES = new Set([
     'ECONNREFUSED',
     'ECONNRESET',
     'ENOTFOUND',
     'ETIMEDOUT',
     'EAI_AGAIN',
 ]);
+
+;// CONCATENATED MODULE: ./packages/ssm/aws-errors.ts
+
+
+
 function attemptsText(attempts) {
     return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
 }
@@ -72006,7 +72479,7 @@ function attemptsText(attempts) {
 function toSsmError(error, context) {
     if (error instanceof SsmError)
         return error;
-    const aws = shapeOf(error);
+    const aws = awsErrorShape(error);
     const awsMessage = sanitizeAwsMessage(aws.message);
     const options = {
         input: context.input,
@@ -72026,7 +72499,7 @@ function toSsmError(error, context) {
         return new SsmError('credentials', `no AWS credentials to read ${named} (${permission}): configure them before this step ` +
             `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
     }
-    if (CREDENTIAL_ERRORS.has(aws.name)) {
+    if (AWS_CREDENTIAL_ERRORS.has(aws.name)) {
         return new SsmError('credentials', `AWS rejected the credentials for ${permission} on ${named} in ${context.region} (${aws.name}): ${awsMessage}`, options);
     }
     if (aws.name === 'AccessDeniedException' && awsMessage.includes('kms:Decrypt')) {
@@ -72047,7 +72520,7 @@ function toSsmError(error, context) {
         return new SsmError('parameter-not-found', `${named} not found in Parameter Store in ${context.region}: check the name (it starts with / ` +
             'when it has a path) and the region, or create it as a SecureString', options);
     }
-    if (THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+    if (AWS_THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
         return new SsmError('throttled', `Parameter Store kept throttling ${context.operation} of ${named}${attemptsText(aws.attempts)} ` +
             `(${aws.name}); try again later`, options);
     }
@@ -72056,7 +72529,7 @@ function toSsmError(error, context) {
             `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`})` +
             (awsMessage === '' || awsMessage === 'UnknownError' ? '' : `: ${awsMessage}`), options);
     }
-    if (aws.code !== undefined && NETWORK_CODES.has(aws.code)) {
+    if (aws.code !== undefined && AWS_NETWORK_CODES.has(aws.code)) {
         return new SsmError('service', `could not reach Parameter Store in ${context.region} to read ${named}${attemptsText(aws.attempts)}: ${aws.code}`, options);
     }
     return new SsmError('unknown', `Parameter Store ${context.operation} of ${named} failed (${aws.name}): ${awsMessage}`, options);
@@ -72195,6 +72668,41 @@ async function readParameterSecret(options) {
     }
 }
 
+// EXTERNAL MODULE: ./packages/kit/index.ts + 2 modules
+var kit = __nccwpck_require__(3997);
+;// CONCATENATED MODULE: ./packages/ssm/token-source.ts
+/**
+ * A token given as a secret input, or the Parameter Store SecureString holding it: exactly one of
+ * the two, checked with the inputs, and read (masked as it arrives) by the step that uses it.
+ */
+
+
+
+/**
+ * The token input or the parameter input, never both, never neither. `wanted` completes the
+ * error for neither, e.g. `a token that can read the repository`.
+ */
+function tokenSourceOf(getInput, names, wanted) {
+    const token = getInput(names.token).trim();
+    const tokenParameter = getInput(names.parameter).trim();
+    if (token === '' && tokenParameter === '') {
+        throw new kit/* InputError */.dz(names.token, `is empty: pass ${wanted}, or name the SSM parameter holding it in ${names.parameter}`);
+    }
+    if (token !== '' && tokenParameter !== '') {
+        throw new kit/* InputError */.dz(names.parameter, `is given as well as ${names.token}: pass one of them, the token or the SSM parameter holding it`);
+    }
+    const problem = tokenParameter === '' ? undefined : parameterNameProblem(tokenParameter);
+    if (problem !== undefined)
+        throw new kit/* InputError */.dz(names.parameter, problem);
+    return { token, tokenParameter: tokenParameter === '' ? undefined : tokenParameter };
+}
+/** The token itself: as given, or read from Parameter Store (masked before anything else). */
+function readTokenSource(source, parameterInput, ports) {
+    return source.tokenParameter === undefined
+        ? Promise.resolve(source.token)
+        : readParameterSecret({ name: source.tokenParameter, input: parameterInput, ...ports });
+}
+
 ;// CONCATENATED MODULE: ./packages/ssm/index.ts
 /**
  * Parameter Store through `@aws-sdk/client-ssm`: one client factory for every SSM read, secrets read
@@ -72203,461 +72711,6 @@ async function readParameterSecret(options) {
  */
 
 
-
-
-
-
-// EXTERNAL MODULE: ./actions/run-action.ts
-var run_action = __nccwpck_require__(146);
-// EXTERNAL MODULE: ./packages/kit/index.ts + 2 modules
-var kit = __nccwpck_require__(3997);
-;// CONCATENATED MODULE: ./actions/await-deployment/src/inputs.ts
-
-
-
-function getInputs(getInput) {
-    const server = parseArgoServer('argocd-server', getInput('argocd-server'));
-    const application = parseArgoApplicationName('argocd-application', getInput('argocd-application'));
-    // The token as a secret, or the Parameter Store SecureString holding it (read in main.ts).
-    const givenToken = getInput('argocd-token').trim();
-    const tokenParameter = getInput('argocd-token-parameter').trim();
-    if (givenToken === '' && tokenParameter === '') {
-        throw new kit/* InputError */.dz('argocd-token', 'is empty: pass an Argo CD API token (${{ secrets.ARGOCD_TOKEN }}), or name the SSM parameter holding it in argocd-token-parameter');
-    }
-    if (givenToken !== '' && tokenParameter !== '') {
-        throw new kit/* InputError */.dz('argocd-token-parameter', 'is given as well as argocd-token: pass one of them, the token or the SSM parameter holding it');
-    }
-    const parameterProblem = tokenParameter === '' ? undefined : parameterNameProblem(tokenParameter);
-    if (parameterProblem !== undefined) {
-        throw new kit/* InputError */.dz('argocd-token-parameter', parameterProblem);
-    }
-    const token = givenToken;
-    const revision = (0,kit/* parseShaInput */.AW)('revision', (0,kit/* requireInput */.oN)('revision', getInput('revision'), 'the manifests commit'));
-    const environment = (0,kit/* nonBlank */.GT)(getInput('environment'));
-    // Reported to GitHub when there is an environment and a token to report with (the reusable
-    // workflow passes its optional deployments-token secret, empty when the caller gives none).
-    const appToken = getInput('app-token').trim();
-    const reports = environment !== undefined && appToken !== '';
-    const version = getInput('version').trim();
-    if (reports && version === '') {
-        throw new kit/* InputError */.dz('version', `is required to report the ${environment} deployment: give compute-version's version`);
-    }
-    const image = (0,kit/* nonBlank */.GT)(getInput('image'));
-    if (image !== undefined && /\s/.test(image)) {
-        throw new kit/* InputError */.dz('image', `"${image}" is not an image reference: give <registry>/<repository>:<tag>`);
-    }
-    const timeout = (0,kit/* parsePositiveIntegerInput */.Vm)('timeout', getInput('timeout'), 600);
-    const pollInterval = (0,kit/* parsePositiveIntegerInput */.Vm)('poll-interval', getInput('poll-interval'), 10);
-    return {
-        server,
-        application,
-        token,
-        tokenParameter: tokenParameter === '' ? undefined : tokenParameter,
-        revision,
-        image,
-        version,
-        environment,
-        github: reports
-            ? {
-                repository: (0,kit/* parseRepositoryInput */.mW)('app-repository', getInput('app-repository')),
-                token: appToken,
-                ref: (0,kit/* requireInput */.oN)('ref', getInput('ref'), "compute-version's sha"),
-            }
-            : undefined,
-        timeoutMs: timeout * 1000,
-        pollIntervalMs: pollInterval * 1000,
-    };
-}
-
-;// CONCATENATED MODULE: ./actions/await-deployment/src/main.ts
-
-
-
-
-
-
-async function run() {
-    // Masked before anything else can print it.
-    (0,run_action/* maskInputs */.aY)('argocd-token', 'app-token');
-    const inputs = getInputs((name) => core/* getInput */.V4(name));
-    // From Parameter Store it exists only in this process: masked as it arrives, never written.
-    const token = inputs.tokenParameter === undefined
-        ? inputs.token
-        : await readParameterSecret({
-            name: inputs.tokenParameter,
-            input: 'argocd-token-parameter',
-            env: process.env,
-            maskSecret: (secret) => {
-                core/* setSecret */.Pq(secret);
-            },
-            logger: run_action/* actionLogger */.v0,
-        });
-    const client = new ArgoCdClient({ server: inputs.server, token });
-    core/* setOutput */.uH('application-url', client.applicationUrl(inputs.application));
-    try {
-        const confirmed = await confirmDeployment({
-            client,
-            application: inputs.application,
-            revision: inputs.revision,
-            image: inputs.image,
-            version: inputs.version,
-            environment: inputs.environment ?? inputs.application,
-            pollIntervalMs: inputs.pollIntervalMs,
-            timeoutMs: inputs.timeoutMs,
-            logger: run_action/* actionLogger */.v0,
-            github: inputs.github === undefined
-                ? undefined
-                : {
-                    octokit: createGitHubClient({ token: inputs.github.token, logger: run_action/* actionLogger */.v0 }),
-                    repository: inputs.github.repository,
-                    ref: inputs.github.ref,
-                    logUrl: (0,run_action/* workflowRunUrl */.CX)(),
-                },
-        });
-        setOutputs(confirmed.state);
-        core/* setOutput */.uH('deployment-id', confirmed.deploymentId === undefined ? '' : String(confirmed.deploymentId));
-        await writeSummary(inputs, confirmed.state);
-    }
-    catch (error) {
-        // The summary shows the failed environment's line too; the error still fails the step.
-        if (error instanceof DeploymentFailedError) {
-            setOutputs(error.state);
-            await writeSummary(inputs, error.state);
-        }
-        throw error;
-    }
-}
-function setOutputs(state) {
-    core/* setOutput */.uH('health', state.health);
-    core/* setOutput */.uH('synced-revision', state.revision);
-    core/* setOutput */.uH('synced-at', state.syncedAt);
-    core/* setOutput */.uH('images', JSON.stringify(state.images));
-}
-async function writeSummary(inputs, state) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    await core/* summary */.z
-        .addHeading(`Deployment of ${inputs.application}`, 3)
-        .addRaw(deploymentSummary([
-        {
-            environment: inputs.environment ?? inputs.application,
-            version: inputs.version || '-',
-            state,
-        },
-    ]))
-        .write();
-}
-
-
-/***/ }),
-
-/***/ 146:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   CX: () => (/* binding */ workflowRunUrl),
-/* harmony export */   Cs: () => (/* binding */ runAction),
-/* harmony export */   aY: () => (/* binding */ maskInputs),
-/* harmony export */   v0: () => (/* binding */ actionLogger)
-/* harmony export */ });
-/* unused harmony exports stopCommandsAround, workflowRunLink */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3997);
-/**
- * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
- * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
- * `actionLogger`: core's log (groups included), and build output kept from issuing workflow commands.
- */
-
-
-
-
-/** Marks a main step done, so the runner's post run of the same bundle knows it is the post. */
-const IS_POST = 'isPost';
-/**
- * The runner's way to print text that must not act as a workflow command: `::stop-commands::<token>`
- * before it and the line `::<token>::` after; in between the runner honours no command but that end.
- * The token is new for each stretch and unguessable (a random UUID), so the text cannot end it.
- * Stretches that overlap (two streams at once) share one, ended when the last of them finishes.
- */
-function stopCommandsAround(write, newToken = node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomUUID) {
-    let open = 0;
-    let token = '';
-    return async (work) => {
-        if (open === 0) {
-            token = newToken();
-            write(`::stop-commands::${token}${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
-        }
-        open += 1;
-        try {
-            return await work();
-        }
-        finally {
-            open -= 1;
-            if (open === 0)
-                write(`::${token}::${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
-        }
-    };
-}
-const actionLogger = {
-    debug: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz,
-    info: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
-    warning: (message) => {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message);
-    },
-    error: (message) => {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message);
-    },
-    startGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh,
-    endGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4,
-    untrusted: stopCommandsAround((text) => process.stdout.write(text)),
-};
-/**
- * Runs the entry this process is for: with both entries, `post` once main has marked the state
- * (one bundle for both, as actions/checkout does); with one, that one. A throw becomes the one
- * failure line and exit code 1.
- */
-async function runAction(entries) {
-    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(IS_POST) === 'true');
-    const entry = isPost ? entries.post : entries.main;
-    const name = isPost ? `${entries.action} (post)` : entries.action;
-    if (!isPost && entries.post !== undefined)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(IS_POST, 'true');
-    try {
-        await entry?.();
-    }
-    catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__/* .failureLine */ .Pu)(name, error));
-    }
-}
-/** Masks every non-empty value before anything can print it. */
-function maskInputs(...names) {
-    for (const name of names) {
-        const secret = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name).trim();
-        if (secret !== '')
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(secret);
-    }
-}
-/** A markdown link to this workflow run, when the runner says which. */
-function workflowRunLink() {
-    const url = workflowRunUrl();
-    if (url === undefined)
-        return undefined;
-    return `[${process.env.GITHUB_WORKFLOW ?? 'workflow'} run ${process.env.GITHUB_RUN_ID ?? ''}](${url})`;
-}
-/** The URL of this workflow run, when the runner says where it is. */
-function workflowRunUrl() {
-    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
-    if (!GITHUB_SERVER_URL || !GITHUB_REPOSITORY || !GITHUB_RUN_ID)
-        return undefined;
-    return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`;
-}
-
-
-/***/ }),
-
-/***/ 1038:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $D: () => (/* binding */ GitOpsError),
-/* harmony export */   Pu: () => (/* binding */ failureLine),
-/* harmony export */   dz: () => (/* binding */ InputError),
-/* harmony export */   gJ: () => (/* binding */ errorMessage)
-/* harmony export */ });
-/* unused harmony export cliFailureLine */
-/**
- * The base of every error the suite's packages throw. `input` names the input at fault (an action
- * input such as `manifests-path`, which is also the CLI flag `--manifests-path`), so nothing ever has
- * to read a message to learn which input to blame; `problem` is the message without that name.
- */
-class GitOpsError extends Error {
-    name = 'GitOpsError';
-    /** The input at fault, e.g. `manifests-path`; undefined when the error blames none. */
-    input;
-    /** What is wrong and how to fix it, without the input's name (the message adds it). */
-    problem;
-    /** With an `input`, the message reads `input '<input>': <problem>`. */
-    constructor(problem, options = {}) {
-        super(options.input === undefined ? problem : `input '${options.input}': ${problem}`, options.cause === undefined ? undefined : { cause: options.cause });
-        this.problem = problem;
-        if (options.input !== undefined)
-            this.input = options.input;
-    }
-}
-/** Bad input: names the input, what is wrong and how to fix it, in one line. */
-class InputError extends GitOpsError {
-    name = 'InputError';
-    constructor(input, problem, options = {}) {
-        super(problem, { input, cause: options.cause });
-    }
-}
-/** The message of anything thrown, without a stack; non-Error throws become text. */
-function errorMessage(error) {
-    // Errors from another realm (vm contexts, some Node internals) fail instanceof, so go by shape.
-    if (typeof error === 'object' && error !== null && 'message' in error) {
-        const { message } = error;
-        if (typeof message === 'string')
-            return message;
-    }
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-function oneLine(text) {
-    return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-/**
- * An error's one-line text with the input it blames named by `label`. Only a GitOpsError can blame
- * an input: any other object's `input` (say the stdin of a failed command) is never printed.
- */
-function blamingLine(error, label) {
-    if (error instanceof GitOpsError && error.input !== undefined) {
-        return `${label(error.input)}: ${oneLine(error.problem)}`;
-    }
-    return oneLine(errorMessage(error));
-}
-/** The one failure shape of the suite: `<action> failed: <what and how to fix>`, on one line. */
-function failureLine(action, error) {
-    return `${action} failed: ${blamingLine(error, (input) => `input '${input}'`)}`;
-}
-/**
- * The CLI's one line for a failure: the input at fault is named as its flag
- * (`--manifests-path: ...` where an action says `input 'manifests-path': ...`).
- */
-function cliFailureLine(error) {
-    return blamingLine(error, (input) => `--${input}`);
-}
-
-
-/***/ }),
-
-/***/ 3997:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  dz: () => (/* reexport */ errors/* InputError */.dz),
-  Pu: () => (/* reexport */ errors/* failureLine */.Pu),
-  GT: () => (/* reexport */ nonBlank),
-  Vm: () => (/* reexport */ parsePositiveIntegerInput),
-  mW: () => (/* reexport */ parseRepositoryInput),
-  AW: () => (/* reexport */ parseShaInput),
-  oN: () => (/* reexport */ requireInput)
-});
-
-// UNUSED EXPORTS: GitOpsError, cliFailureLine, errorMessage, escapeMarkdownCell, markdownTable, parseBooleanInput, parseListInput, recordingLogger, silentLogger, untrustedOutput
-
-;// CONCATENATED MODULE: ./packages/kit/logger.ts
-/** Runs `work`, whose info lines are untrusted text, through the logger's `untrusted` if it has one. */
-function untrustedOutput(logger, work) {
-    return logger.untrusted === undefined ? work() : logger.untrusted(work);
-}
-const silentLogger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warning: () => undefined,
-    error: () => undefined,
-};
-/** A logger that keeps what it was told, for tests that assert on warnings. */
-function recordingLogger() {
-    const records = [];
-    const record = (level) => (message) => {
-        records.push({ level, message });
-    };
-    return {
-        records,
-        debug: record('debug'),
-        info: record('info'),
-        warning: record('warning'),
-        error: record('error'),
-    };
-}
-
-// EXTERNAL MODULE: ./packages/kit/errors.ts
-var errors = __nccwpck_require__(1038);
-;// CONCATENATED MODULE: ./packages/kit/inputs.ts
-
-/** Raw input values arrive as strings (GitHub trims them); these turn them into checked values. */
-/** `example` shows what to give, e.g. `v0.0.418`: an empty input's error then says how to fix it. */
-function requireInput(name, raw, example) {
-    const value = raw.trim();
-    if (value === '') {
-        throw new errors/* InputError */.dz(name, `is required and was empty${example === undefined ? '' : `: give it, e.g. ${example}`}`);
-    }
-    return value;
-}
-const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
-const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
-function parseBooleanInput(name, raw, fallback) {
-    const value = raw.trim().toLowerCase();
-    if (value === '')
-        return fallback;
-    if (TRUE_WORDS.has(value))
-        return true;
-    if (FALSE_WORDS.has(value))
-        return false;
-    throw new InputError(name, `"${raw}" is not a boolean: use true or false`);
-}
-function parsePositiveIntegerInput(name, raw, fallback) {
-    const value = raw.trim();
-    if (value === '')
-        return fallback;
-    const number = Number(value);
-    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
-        throw new errors/* InputError */.dz(name, `"${raw}" is not a positive whole number: use 1, 2, 3, ...`);
-    }
-    return number;
-}
-/** A list given one item per line or comma-separated (both are common in workflows). */
-function parseListInput(raw) {
-    return raw
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-// GitHub's own rules: owners are alphanumeric with inner hyphens; names add '.', '_'.
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const NAME = /^[A-Za-z0-9._-]{1,100}$/;
-function parseRepositoryInput(name, raw) {
-    const value = raw.trim();
-    const parts = value.split('/');
-    const [owner, repo] = parts;
-    if (parts.length !== 2 ||
-        !owner ||
-        !repo ||
-        !OWNER.test(owner) ||
-        !NAME.test(repo) ||
-        repo === '.' ||
-        repo === '..') {
-        throw new errors/* InputError */.dz(name, `"${raw}" is not a repository: use owner/name, e.g. octo-org/cms`);
-    }
-    return { owner, repo };
-}
-function parseShaInput(name, raw) {
-    const value = raw.trim().toLowerCase();
-    if (!/^[0-9a-f]{7,40}$/.test(value)) {
-        throw new errors/* InputError */.dz(name, `"${raw}" is not a commit SHA: use 7 to 40 hexadecimal characters`);
-    }
-    return value;
-}
-/** The text trimmed, or undefined when nothing is left: optional values given as strings. */
-function nonBlank(text) {
-    const trimmed = text?.trim() ?? '';
-    return trimmed === '' ? undefined : trimmed;
-}
-
-;// CONCATENATED MODULE: ./packages/kit/index.ts
 
 
 

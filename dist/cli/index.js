@@ -72168,7 +72168,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3547:
+/***/ 6000:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -72944,6 +72944,58 @@ function removeDockerConfigDir(dir) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(8249);
+;// CONCATENATED MODULE: ./packages/kit/aws-errors.ts
+function field(value, key) {
+    return value[key];
+}
+/** The fields an AWS SDK v3 error carries, whatever it is (a service error, a network error). */
+function awsErrorShape(error) {
+    if (typeof error !== 'object' || error === null) {
+        return {
+            name: 'Error',
+            message: String(error),
+            status: undefined,
+            attempts: undefined,
+            fault: undefined,
+            code: undefined,
+        };
+    }
+    const metadata = field(error, '$metadata');
+    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
+    const text = (value) => typeof value === 'string' ? value : undefined;
+    const count = (value) => typeof value === 'number' ? value : undefined;
+    return {
+        name: text(field(error, 'name')) ?? 'Error',
+        message: text(field(error, 'message')) ?? '',
+        status: count(field(meta, 'httpStatusCode')),
+        attempts: count(field(meta, 'attempts')),
+        fault: text(field(error, '$fault')),
+        code: text(field(error, 'code')),
+    };
+}
+/** Error names that mean the credentials (not the permissions) are wrong or expired. */
+const AWS_CREDENTIAL_ERRORS = new Set([
+    'UnrecognizedClientException',
+    'InvalidSignatureException',
+    'IncompleteSignatureException',
+    'MissingAuthenticationTokenException',
+    'ExpiredTokenException',
+    'InvalidClientTokenId',
+]);
+const AWS_THROTTLING_ERRORS = new Set([
+    'ThrottlingException',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+]);
+/** Node error codes of a request that never reached AWS. */
+const AWS_NETWORK_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+]);
+
 ;// CONCATENATED MODULE: ./packages/ecr/errors.ts
 
 class EcrError extends GitOpsError {
@@ -73236,53 +73288,7 @@ function formatImageUri(image) {
 ;// CONCATENATED MODULE: ./packages/ecr/aws-errors.ts
 
 
-function field(value, key) {
-    return value[key];
-}
-function shapeOf(error) {
-    if (typeof error !== 'object' || error === null) {
-        return {
-            name: 'Error',
-            message: String(error),
-            status: undefined,
-            attempts: undefined,
-            fault: undefined,
-            code: undefined,
-        };
-    }
-    const metadata = field(error, '$metadata');
-    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
-    const text = (value) => typeof value === 'string' ? value : undefined;
-    const count = (value) => typeof value === 'number' ? value : undefined;
-    return {
-        name: text(field(error, 'name')) ?? 'Error',
-        message: text(field(error, 'message')) ?? '',
-        status: count(field(meta, 'httpStatusCode')),
-        attempts: count(field(meta, 'attempts')),
-        fault: text(field(error, '$fault')),
-        code: text(field(error, 'code')),
-    };
-}
-const CREDENTIAL_ERRORS = new Set([
-    'UnrecognizedClientException',
-    'InvalidSignatureException',
-    'IncompleteSignatureException',
-    'MissingAuthenticationTokenException',
-    'ExpiredTokenException',
-    'InvalidClientTokenId',
-]);
-const THROTTLING_ERRORS = new Set([
-    'ThrottlingException',
-    'TooManyRequestsException',
-    'RequestLimitExceeded',
-]);
-const NETWORK_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ENOTFOUND',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-]);
+
 function registryText(context, awsMessage) {
     // ECR names the registry in its message ("... in the registry with id '008577686731'").
     const accountId = /registry with id '([0-9]{12})'/.exec(awsMessage)?.[1] ?? context.registryId;
@@ -73305,7 +73311,7 @@ function attemptsText(attempts) {
 function toEcrError(error, context) {
     if (error instanceof EcrError)
         return error;
-    const aws = shapeOf(error);
+    const aws = awsErrorShape(error);
     const awsMessage = sanitizeAwsMessage(aws.message);
     const options = {
         operation: context.operation,
@@ -73319,7 +73325,7 @@ function toEcrError(error, context) {
         return new EcrError('credentials', `no AWS credentials for ${permission}: configure them before this step ` +
             `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
     }
-    if (CREDENTIAL_ERRORS.has(aws.name)) {
+    if (AWS_CREDENTIAL_ERRORS.has(aws.name)) {
         return new EcrError('credentials', `AWS rejected the credentials for ${permission} in ${context.region} (${aws.name}): ${awsMessage}`, options);
     }
     if (aws.name === 'AccessDeniedException') {
@@ -73340,14 +73346,14 @@ function toEcrError(error, context) {
         return new EcrError('tag-immutable', `tag${context.tag === undefined ? '' : ` '${context.tag}'`} already exists in ECR repository${repository}, ` +
             'whose tags are immutable: use a new tag', options);
     }
-    if (THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+    if (AWS_THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
         return new EcrError('throttled', `ECR kept throttling ${context.operation}${attemptsText(aws.attempts)} (${aws.name}); try again later`, options);
     }
     if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
         return new EcrError('service', `ECR ${context.operation} failed with a service error${attemptsText(aws.attempts)} ` +
             `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`}): ${awsMessage}`, options);
     }
-    if (aws.code !== undefined && NETWORK_CODES.has(aws.code)) {
+    if (aws.code !== undefined && AWS_NETWORK_CODES.has(aws.code)) {
         return new EcrError('service', `could not reach the ECR API in ${context.region} for ${context.operation}${attemptsText(aws.attempts)}: ` +
             aws.code, options);
     }
@@ -83293,53 +83299,7 @@ function createSsmClient(options) {
 ;// CONCATENATED MODULE: ./packages/ssm/aws-errors.ts
 
 
-function aws_errors_field(value, key) {
-    return value[key];
-}
-function aws_errors_shapeOf(error) {
-    if (typeof error !== 'object' || error === null) {
-        return {
-            name: 'Error',
-            message: String(error),
-            status: undefined,
-            attempts: undefined,
-            fault: undefined,
-            code: undefined,
-        };
-    }
-    const metadata = aws_errors_field(error, '$metadata');
-    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
-    const text = (value) => typeof value === 'string' ? value : undefined;
-    const count = (value) => typeof value === 'number' ? value : undefined;
-    return {
-        name: text(aws_errors_field(error, 'name')) ?? 'Error',
-        message: text(aws_errors_field(error, 'message')) ?? '',
-        status: count(aws_errors_field(meta, 'httpStatusCode')),
-        attempts: count(aws_errors_field(meta, 'attempts')),
-        fault: text(aws_errors_field(error, '$fault')),
-        code: text(aws_errors_field(error, 'code')),
-    };
-}
-const aws_errors_CREDENTIAL_ERRORS = new Set([
-    'UnrecognizedClientException',
-    'InvalidSignatureException',
-    'IncompleteSignatureException',
-    'MissingAuthenticationTokenException',
-    'ExpiredTokenException',
-    'InvalidClientTokenId',
-]);
-const aws_errors_THROTTLING_ERRORS = new Set([
-    'ThrottlingException',
-    'TooManyRequestsException',
-    'RequestLimitExceeded',
-]);
-const aws_errors_NETWORK_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ENOTFOUND',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-]);
+
 function aws_errors_attemptsText(attempts) {
     return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
 }
@@ -83351,7 +83311,7 @@ function aws_errors_attemptsText(attempts) {
 function toSsmError(error, context) {
     if (error instanceof SsmError)
         return error;
-    const aws = aws_errors_shapeOf(error);
+    const aws = awsErrorShape(error);
     const awsMessage = sanitizeAwsMessage(aws.message);
     const options = {
         input: context.input,
@@ -83371,7 +83331,7 @@ function toSsmError(error, context) {
         return new SsmError('credentials', `no AWS credentials to read ${named} (${permission}): configure them before this step ` +
             `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
     }
-    if (aws_errors_CREDENTIAL_ERRORS.has(aws.name)) {
+    if (AWS_CREDENTIAL_ERRORS.has(aws.name)) {
         return new SsmError('credentials', `AWS rejected the credentials for ${permission} on ${named} in ${context.region} (${aws.name}): ${awsMessage}`, options);
     }
     if (aws.name === 'AccessDeniedException' && awsMessage.includes('kms:Decrypt')) {
@@ -83392,7 +83352,7 @@ function toSsmError(error, context) {
         return new SsmError('parameter-not-found', `${named} not found in Parameter Store in ${context.region}: check the name (it starts with / ` +
             'when it has a path) and the region, or create it as a SecureString', options);
     }
-    if (aws_errors_THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+    if (AWS_THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
         return new SsmError('throttled', `Parameter Store kept throttling ${context.operation} of ${named}${aws_errors_attemptsText(aws.attempts)} ` +
             `(${aws.name}); try again later`, options);
     }
@@ -83401,7 +83361,7 @@ function toSsmError(error, context) {
             `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`})` +
             (awsMessage === '' || awsMessage === 'UnknownError' ? '' : `: ${awsMessage}`), options);
     }
-    if (aws.code !== undefined && aws_errors_NETWORK_CODES.has(aws.code)) {
+    if (aws.code !== undefined && AWS_NETWORK_CODES.has(aws.code)) {
         return new SsmError('service', `could not reach Parameter Store in ${context.region} to read ${named}${aws_errors_attemptsText(aws.attempts)}: ${aws.code}`, options);
     }
     return new SsmError('unknown', `Parameter Store ${context.operation} of ${named} failed (${aws.name}): ${awsMessage}`, options);
@@ -83415,7 +83375,7 @@ function toSsmError(error, context) {
 const parameter_name_NAME = /^[a-zA-Z0-9_.\-/]{1,2048}$/;
 const ARN = /^arn:(aws|aws-us-gov|aws-cn|aws-iso[a-z-]*):ssm:([a-z0-9-]+):([0-9]{12}):parameter\/(.+)$/;
 /** Why `value` can't name a parameter, or undefined when it can. */
-function parameterNameProblem(value) {
+function parameter_name_parameterNameProblem(value) {
     const arn = ARN.exec(value);
     const name = arn ? `/${arn[4] ?? ''}` : value;
     if (!parameter_name_NAME.test(name)) {
@@ -83450,7 +83410,7 @@ function parameterAddress(value) {
  */
 async function readSecretParameter(client, request) {
     const { name, input } = request;
-    const problem = parameterNameProblem(name);
+    const problem = parameter_name_parameterNameProblem(name);
     if (problem !== undefined) {
         throw new SsmError('invalid-argument', problem, { input, parameter: name });
     }
@@ -83506,9 +83466,9 @@ async function readSecretParameter(client, request) {
  * (`AWS_REGION`, as aws-actions/configure-aws-credentials sets it): for an entry point that reads one
  * secret and is done.
  */
-async function readParameterSecret(options) {
+async function secret_parameter_readParameterSecret(options) {
     const { name, input, env } = options;
-    const problem = parameterNameProblem(name);
+    const problem = parameter_name_parameterNameProblem(name);
     if (problem !== undefined) {
         throw new SsmError('invalid-argument', problem, { input, parameter: name });
     }
@@ -83540,12 +83500,46 @@ async function readParameterSecret(options) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/ssm/token-source.ts
+/**
+ * A token given as a secret input, or the Parameter Store SecureString holding it: exactly one of
+ * the two, checked with the inputs, and read (masked as it arrives) by the step that uses it.
+ */
+
+
+
+/**
+ * The token input or the parameter input, never both, never neither. `wanted` completes the
+ * error for neither, e.g. `a token that can read the repository`.
+ */
+function tokenSourceOf(getInput, names, wanted) {
+    const token = getInput(names.token).trim();
+    const tokenParameter = getInput(names.parameter).trim();
+    if (token === '' && tokenParameter === '') {
+        throw new InputError(names.token, `is empty: pass ${wanted}, or name the SSM parameter holding it in ${names.parameter}`);
+    }
+    if (token !== '' && tokenParameter !== '') {
+        throw new InputError(names.parameter, `is given as well as ${names.token}: pass one of them, the token or the SSM parameter holding it`);
+    }
+    const problem = tokenParameter === '' ? undefined : parameterNameProblem(tokenParameter);
+    if (problem !== undefined)
+        throw new InputError(names.parameter, problem);
+    return { token, tokenParameter: tokenParameter === '' ? undefined : tokenParameter };
+}
+/** The token itself: as given, or read from Parameter Store (masked before anything else). */
+function readTokenSource(source, parameterInput, ports) {
+    return source.tokenParameter === undefined
+        ? Promise.resolve(source.token)
+        : readParameterSecret({ name: source.tokenParameter, input: parameterInput, ...ports });
+}
+
 ;// CONCATENATED MODULE: ./packages/ssm/index.ts
 /**
  * Parameter Store through `@aws-sdk/client-ssm`: one client factory for every SSM read, secrets read
  * with decryption and masked at once, and failures as one line naming the parameter and the IAM
  * action to grant.
  */
+
 
 
 
@@ -83623,7 +83617,7 @@ function lineOf(scope, node, fallback) {
 function keyNameProblem(name) {
     if (name === '')
         return 'the key is empty';
-    const problem = parameterNameProblem(name);
+    const problem = parameter_name_parameterNameProblem(name);
     if (problem !== undefined)
         return problem;
     if (/^(aws|ssm)/i.test(name))
@@ -84748,7 +84742,7 @@ function resolveReleaseSettings(flags, config, env) {
 function tokenParameterOf(value) {
     if (value === undefined)
         return undefined;
-    const problem = parameterNameProblem(value);
+    const problem = parameter_name_parameterNameProblem(value);
     if (problem !== undefined)
         throw new UsageError(`--token-parameter: ${problem}`);
     return value;
@@ -88706,7 +88700,7 @@ async function runReleaseCommand(args, io, secrets) {
     // From Parameter Store, the token is redacted from every output before it is used.
     const token = settings.tokenParameter === undefined
         ? tokenFromEnv(io.env)
-        : await readParameterSecret({
+        : await secret_parameter_readParameterSecret({
             name: settings.tokenParameter,
             input: 'token-parameter',
             env: { ...io.env, AWS_REGION: settings.region },
@@ -89156,7 +89150,7 @@ async function runCli(argv, io) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var node_readline_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6848);
 /* harmony import */ var node_readline_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_readline_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3547);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6000);
 
 
 async function readStdin() {

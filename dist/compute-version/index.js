@@ -58671,7 +58671,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
+/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6643);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1409);
 
 
@@ -67158,8 +67158,8 @@ async function assertHotfixContainsFixed(repository, sortedGitVersions, hotfix, 
     throw new Error(`commit ${version_short(sha)} does not contain release ${newest.tag} (commit ${version_short(fixedCommit)}, ${String(comparison.behindBy)} of its commits missing): a hotfix must be that release plus the fix; branch from its tag ${newest.ref.name}, add the fix, and release that commit`);
 }
 
-// EXTERNAL MODULE: ./actions/run-action.ts
-var run_action = __nccwpck_require__(146);
+// EXTERNAL MODULE: ./actions/run-action.ts + 6 modules
+var run_action = __nccwpck_require__(6643);
 // EXTERNAL MODULE: ./packages/ecr/client.ts
 var client = __nccwpck_require__(80);
 // EXTERNAL MODULE: ./packages/ecr/errors.ts
@@ -67436,26 +67436,317 @@ function greenSearchMarkdown(result) {
 
 /***/ }),
 
-/***/ 146:
+/***/ 6643:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cs: () => (/* binding */ runAction),
-/* harmony export */   aY: () => (/* binding */ maskInputs),
-/* harmony export */   v0: () => (/* binding */ actionLogger)
-/* harmony export */ });
-/* unused harmony exports stopCommandsAround, workflowRunLink, workflowRunUrl */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4586);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  v0: () => (/* binding */ actionLogger),
+  aY: () => (/* binding */ maskInputs),
+  Cs: () => (/* binding */ runAction)
+});
+
+// UNUSED EXPORTS: actionToken, stopCommandsAround, workflowRunLink, workflowRunUrl
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
+var lib_core = __nccwpck_require__(6257);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: ./packages/kit/index.ts + 3 modules
+var kit = __nccwpck_require__(4586);
+// EXTERNAL MODULE: ./packages/ecr/registry.ts
+var registry = __nccwpck_require__(7864);
+// EXTERNAL MODULE: ./packages/kit/errors.ts
+var errors = __nccwpck_require__(1038);
+// EXTERNAL MODULE: ./packages/ecr/errors.ts
+var ecr_errors = __nccwpck_require__(2484);
+;// CONCATENATED MODULE: ./packages/ssm/errors.ts
+
+
+class errors_SsmError extends errors/* GitOpsError */.$D {
+    name = 'SsmError';
+    kind;
+    parameter;
+    operation;
+    awsError;
+    attempts;
+    constructor(kind, problem, options = {}) {
+        super((0,ecr_errors/* sanitizeAwsMessage */.Y)(problem), {
+            ...(options.input === undefined ? {} : { input: options.input }),
+            cause: options.cause,
+        });
+        this.kind = kind;
+        this.parameter = options.parameter;
+        this.operation = options.operation;
+        this.awsError = options.awsError;
+        this.attempts = options.attempts;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/client.ts
+
+
+
+const DEFAULT_MAX_ATTEMPTS = 5;
+/**
+ * An SSM client with the SDK's standard retry strategy (throttling and 5xx retried with backoff, at
+ * most `maxAttempts` attempts, default 5). Credentials come from the SDK's default chain (environment,
+ * web identity, shared config): nothing here takes keys. Validates the region first.
+ */
+function client_createSsmClient(options) {
+    const problem = regionProblem(options.region);
+    if (problem !== undefined)
+        throw new SsmError('invalid-argument', problem);
+    const { partition } = regionInfo(options.region);
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
+        throw new SsmError('invalid-argument', `maxAttempts must be 1 to 10, got ${String(maxAttempts)}`);
+    }
+    const sdk = new SSMClient({
+        region: options.region,
+        maxAttempts,
+        retryMode: 'standard',
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.fips === true ? { useFipsEndpoint: true } : {}),
+    });
+    return { sdk, region: options.region, partition };
+}
+
+// EXTERNAL MODULE: ./packages/kit/aws-errors.ts
+var aws_errors = __nccwpck_require__(5486);
+;// CONCATENATED MODULE: ./packages/ssm/aws-errors.ts
+
+
+
+function attemptsText(attempts) {
+    return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
+}
+/**
+ * Turns whatever the SDK threw into an SsmError with one line naming the parameter and, for a denial,
+ * the IAM action to grant on which resource (`ssm:GetParameter` on the parameter, `kms:Decrypt` on
+ * its key). AWS text is sanitised; it never holds a parameter's value.
+ */
+function aws_errors_toSsmError(error, context) {
+    if (error instanceof SsmError)
+        return error;
+    const aws = awsErrorShape(error);
+    const awsMessage = sanitizeAwsMessage(aws.message);
+    const options = {
+        input: context.input,
+        parameter: context.parameter,
+        operation: context.operation,
+        awsError: aws.name,
+        attempts: aws.attempts,
+        cause: error,
+    };
+    const named = context.parameter === undefined ? 'the parameter' : `parameter ${context.parameter}`;
+    // AWS names the exact resource it refused; the caller's ARN or name otherwise.
+    const resource = /on resource: (\S+)/.exec(awsMessage)?.[1] ?? context.parameterArn ?? context.parameter ?? '*';
+    const permission = `ssm:${context.operation}`;
+    // KMS refusals come back through SSM: AccessDeniedException naming kms:Decrypt, or InvalidKeyId.
+    const keyArn = /(arn:[a-z-]+:kms:[^\s]+)/.exec(awsMessage)?.[1]?.replace(/[.,;]$/, '');
+    if (aws.name === 'CredentialsProviderError') {
+        return new SsmError('credentials', `no AWS credentials to read ${named} (${permission}): configure them before this step ` +
+            `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
+    }
+    if (AWS_CREDENTIAL_ERRORS.has(aws.name)) {
+        return new SsmError('credentials', `AWS rejected the credentials for ${permission} on ${named} in ${context.region} (${aws.name}): ${awsMessage}`, options);
+    }
+    if (aws.name === 'AccessDeniedException' && awsMessage.includes('kms:Decrypt')) {
+        return new SsmError('kms-denied', `cannot decrypt ${named}: the AWS credentials lack kms:Decrypt on its key ` +
+            `${keyArn ?? '(the key named in the parameter)'}; allow kms:Decrypt on that key in the role's policy ` +
+            '(and the key policy)', options);
+    }
+    if (aws.name === 'AccessDeniedException') {
+        const denied = /perform: (ssm:[A-Za-z]+)/.exec(awsMessage)?.[1] ?? permission;
+        return new SsmError('access-denied', `access denied reading ${named}: the AWS credentials lack ${denied} on ${resource}; ` +
+            `allow ${denied} on it in the role's policy`, options);
+    }
+    if (aws.name === 'InvalidKeyId') {
+        return new SsmError('kms-key-unusable', `cannot decrypt ${named}: its KMS key is unusable (${awsMessage.replace(/ \(Service: .*$/, '') || 'InvalidKeyId'}); ` +
+            'enable the key or store the parameter again under a usable key', options);
+    }
+    if (aws.name === 'ParameterNotFound' || aws.name === 'ParameterVersionNotFound') {
+        return new SsmError('parameter-not-found', `${named} not found in Parameter Store in ${context.region}: check the name (it starts with / ` +
+            'when it has a path) and the region, or create it as a SecureString', options);
+    }
+    if (AWS_THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+        return new SsmError('throttled', `Parameter Store kept throttling ${context.operation} of ${named}${attemptsText(aws.attempts)} ` +
+            `(${aws.name}); try again later`, options);
+    }
+    if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
+        return new SsmError('service', `Parameter Store ${context.operation} of ${named} failed with a service error${attemptsText(aws.attempts)} ` +
+            `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`})` +
+            (awsMessage === '' || awsMessage === 'UnknownError' ? '' : `: ${awsMessage}`), options);
+    }
+    if (aws.code !== undefined && AWS_NETWORK_CODES.has(aws.code)) {
+        return new SsmError('service', `could not reach Parameter Store in ${context.region} to read ${named}${attemptsText(aws.attempts)}: ${aws.code}`, options);
+    }
+    return new SsmError('unknown', `Parameter Store ${context.operation} of ${named} failed (${aws.name}): ${awsMessage}`, options);
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/secret-parameter.ts
+
+
+
+
+
+/**
+ * A secret's value from Parameter Store: `GetParameter` with decryption. The value is handed to
+ * `maskSecret` the instant it exists, before any check that could report on it. Only a SecureString is
+ * accepted: a `String` or `StringList` holding a secret is stored in plain text for anyone with
+ * `ssm:GetParameter` (no `kms:Decrypt` needed) and is refused with how to fix it. Surrounding
+ * whitespace (a value put from a file ends in a newline) is trimmed; an empty value is refused.
+ * Errors are SsmErrors naming the parameter and, for a denial, the IAM action to grant.
+ */
+async function readSecretParameter(client, request) {
+    const { name, input } = request;
+    const problem = parameterNameProblem(name);
+    if (problem !== undefined) {
+        throw new SsmError('invalid-argument', problem, { input, parameter: name });
+    }
+    const context = {
+        operation: 'GetParameter',
+        region: client.region,
+        parameter: name,
+        input,
+        withDecryption: true,
+    };
+    let output;
+    try {
+        output = await client.sdk.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    }
+    catch (error) {
+        throw toSsmError(error, context);
+    }
+    const parameter = output.Parameter;
+    const raw = parameter?.Value;
+    if (raw !== undefined) {
+        request.maskSecret(raw);
+        const trimmed = raw.trim();
+        if (trimmed !== raw && trimmed !== '')
+            request.maskSecret(trimmed);
+    }
+    if (parameter === undefined || raw === undefined) {
+        throw new SsmError('service', `Parameter Store returned no value for parameter ${name}`, {
+            input,
+            parameter: name,
+            operation: 'GetParameter',
+        });
+    }
+    if (parameter.Type !== 'SecureString') {
+        throw new SsmError('wrong-type', `parameter ${name} is a ${parameter.Type ?? 'parameter of unknown type'}, not a SecureString: a ` +
+            'secret in a String is readable without kms:Decrypt; store it again as a SecureString ' +
+            '(aws ssm put-parameter --type SecureString --overwrite)', { input, parameter: name, operation: 'GetParameter' });
+    }
+    const value = raw.trim();
+    if (value === '') {
+        throw new SsmError('empty-value', `parameter ${name} is empty: store the token in it`, {
+            input,
+            parameter: name,
+            operation: 'GetParameter',
+        });
+    }
+    const attempts = output.$metadata.attempts ?? 1;
+    request.logger.info(`Read parameter ${name} (SecureString, version ${String(parameter.Version ?? '?')})` +
+        (attempts > 1 ? ` after ${String(attempts)} attempts` : ''));
+    return value;
+}
+/**
+ * readSecretParameter with its own client, in the region the ARN names or else the job's
+ * (`AWS_REGION`, as aws-actions/configure-aws-credentials sets it): for an entry point that reads one
+ * secret and is done.
+ */
+async function secret_parameter_readParameterSecret(options) {
+    const { name, input, env } = options;
+    const problem = parameterNameProblem(name);
+    if (problem !== undefined) {
+        throw new SsmError('invalid-argument', problem, { input, parameter: name });
+    }
+    // Empty counts as unset, as the SDK treats it.
+    const fromEnv = [env.AWS_REGION, env.AWS_DEFAULT_REGION].find((value) => value !== undefined && value !== '');
+    const region = parameterAddress(name).region ?? fromEnv ?? '';
+    if (region === '') {
+        throw new SsmError('invalid-argument', `no AWS region to read ${name} in: run aws-actions/configure-aws-credentials (it sets ` +
+            "AWS_REGION) before this step, or give the parameter's ARN", { input, parameter: name });
+    }
+    let client;
+    try {
+        client = createSsmClient({ region, maxAttempts: options.maxAttempts });
+    }
+    catch (error) {
+        if (error instanceof SsmError) {
+            throw new SsmError(error.kind, `${error.problem} (the region of ${name})`, {
+                input,
+                parameter: name,
+            });
+        }
+        throw error;
+    }
+    try {
+        return await readSecretParameter(client, options);
+    }
+    finally {
+        client.sdk.destroy();
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/token-source.ts
+/**
+ * A token given as a secret input, or the Parameter Store SecureString holding it: exactly one of
+ * the two, checked with the inputs, and read (masked as it arrives) by the step that uses it.
+ */
+
+
+
+/**
+ * The token input or the parameter input, never both, never neither. `wanted` completes the
+ * error for neither, e.g. `a token that can read the repository`.
+ */
+function tokenSourceOf(getInput, names, wanted) {
+    const token = getInput(names.token).trim();
+    const tokenParameter = getInput(names.parameter).trim();
+    if (token === '' && tokenParameter === '') {
+        throw new InputError(names.token, `is empty: pass ${wanted}, or name the SSM parameter holding it in ${names.parameter}`);
+    }
+    if (token !== '' && tokenParameter !== '') {
+        throw new InputError(names.parameter, `is given as well as ${names.token}: pass one of them, the token or the SSM parameter holding it`);
+    }
+    const problem = tokenParameter === '' ? undefined : parameterNameProblem(tokenParameter);
+    if (problem !== undefined)
+        throw new InputError(names.parameter, problem);
+    return { token, tokenParameter: tokenParameter === '' ? undefined : tokenParameter };
+}
+/** The token itself: as given, or read from Parameter Store (masked before anything else). */
+function token_source_readTokenSource(source, parameterInput, ports) {
+    return source.tokenParameter === undefined
+        ? Promise.resolve(source.token)
+        : readParameterSecret({ name: source.tokenParameter, input: parameterInput, ...ports });
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/index.ts
+/**
+ * Parameter Store through `@aws-sdk/client-ssm`: one client factory for every SSM read, secrets read
+ * with decryption and masked at once, and failures as one line naming the parameter and the IAM
+ * action to grant.
+ */
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./actions/run-action.ts
 /**
  * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
  * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
  * `actionLogger`: core's log (groups included), and build output kept from issuing workflow commands.
  */
+
 
 
 
@@ -67468,13 +67759,13 @@ const IS_POST = 'isPost';
  * The token is new for each stretch and unguessable (a random UUID), so the text cannot end it.
  * Stretches that overlap (two streams at once) share one, ended when the last of them finishes.
  */
-function stopCommandsAround(write, newToken = node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomUUID) {
+function stopCommandsAround(write, newToken = external_node_crypto_.randomUUID) {
     let open = 0;
     let token = '';
     return async (work) => {
         if (open === 0) {
             token = newToken();
-            write(`::stop-commands::${token}${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+            write(`::stop-commands::${token}${external_node_os_.EOL}`);
         }
         open += 1;
         try {
@@ -67483,21 +67774,21 @@ function stopCommandsAround(write, newToken = node_crypto__WEBPACK_IMPORTED_MODU
         finally {
             open -= 1;
             if (open === 0)
-                write(`::${token}::${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+                write(`::${token}::${external_node_os_.EOL}`);
         }
     };
 }
 const actionLogger = {
-    debug: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz,
-    info: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
+    debug: lib_core/* debug */.Yz,
+    info: lib_core/* info */.pq,
     warning: (message) => {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message);
+        lib_core/* warning */.$e(message);
     },
     error: (message) => {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message);
+        lib_core/* error */.z3(message);
     },
-    startGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh,
-    endGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4,
+    startGroup: lib_core/* startGroup */.Oh,
+    endGroup: lib_core/* endGroup */.N4,
     untrusted: stopCommandsAround((text) => process.stdout.write(text)),
 };
 /**
@@ -67506,25 +67797,38 @@ const actionLogger = {
  * failure line and exit code 1.
  */
 async function runAction(entries) {
-    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(IS_POST) === 'true');
+    const isPost = entries.main === undefined || (entries.post !== undefined && lib_core/* getState */.Gu(IS_POST) === 'true');
     const entry = isPost ? entries.post : entries.main;
     const name = isPost ? `${entries.action} (post)` : entries.action;
     if (!isPost && entries.post !== undefined)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(IS_POST, 'true');
+        lib_core/* saveState */.LZ(IS_POST, 'true');
     try {
         await entry?.();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__/* .failureLine */ .Pu)(name, error));
+        lib_core/* setFailed */.C1((0,kit/* failureLine */.Pu)(name, error));
     }
 }
 /** Masks every non-empty value before anything can print it. */
 function maskInputs(...names) {
     for (const name of names) {
-        const secret = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name).trim();
+        const secret = lib_core/* getInput */.V4(name).trim();
         if (secret !== '')
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(secret);
+            lib_core/* setSecret */.Pq(secret);
     }
+}
+/**
+ * The token of a token / token-parameter input pair: as given, or read from Parameter Store in this
+ * process only, masked as it arrives, never written.
+ */
+function actionToken(source, parameterInput) {
+    return readTokenSource(source, parameterInput, {
+        env: process.env,
+        maskSecret: (secret) => {
+            core.setSecret(secret);
+        },
+        logger: actionLogger,
+    });
 }
 /** A markdown link to this workflow run, when the runner says which. */
 function workflowRunLink() {
@@ -67550,64 +67854,19 @@ function workflowRunUrl() {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   s: () => (/* binding */ toEcrError)
 /* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2484);
-/* harmony import */ var _registry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7864);
+/* harmony import */ var _kit_aws_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5486);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2484);
+/* harmony import */ var _registry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7864);
 
 
-function field(value, key) {
-    return value[key];
-}
-function shapeOf(error) {
-    if (typeof error !== 'object' || error === null) {
-        return {
-            name: 'Error',
-            message: String(error),
-            status: undefined,
-            attempts: undefined,
-            fault: undefined,
-            code: undefined,
-        };
-    }
-    const metadata = field(error, '$metadata');
-    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
-    const text = (value) => typeof value === 'string' ? value : undefined;
-    const count = (value) => typeof value === 'number' ? value : undefined;
-    return {
-        name: text(field(error, 'name')) ?? 'Error',
-        message: text(field(error, 'message')) ?? '',
-        status: count(field(meta, 'httpStatusCode')),
-        attempts: count(field(meta, 'attempts')),
-        fault: text(field(error, '$fault')),
-        code: text(field(error, 'code')),
-    };
-}
-const CREDENTIAL_ERRORS = new Set([
-    'UnrecognizedClientException',
-    'InvalidSignatureException',
-    'IncompleteSignatureException',
-    'MissingAuthenticationTokenException',
-    'ExpiredTokenException',
-    'InvalidClientTokenId',
-]);
-const THROTTLING_ERRORS = new Set([
-    'ThrottlingException',
-    'TooManyRequestsException',
-    'RequestLimitExceeded',
-]);
-const NETWORK_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ENOTFOUND',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-]);
+
 function registryText(context, awsMessage) {
     // ECR names the registry in its message ("... in the registry with id '008577686731'").
     const accountId = /registry with id '([0-9]{12})'/.exec(awsMessage)?.[1] ?? context.registryId;
     if (accountId === undefined)
         return `the credentials' own registry in ${context.region}`;
     try {
-        return `registry ${(0,_registry_js__WEBPACK_IMPORTED_MODULE_1__/* .registryHost */ .U$)({ accountId, region: context.region })} (${context.region})`;
+        return `registry ${(0,_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .registryHost */ .U$)({ accountId, region: context.region })} (${context.region})`;
     }
     catch {
         return `registry ${accountId} (${context.region})`;
@@ -67621,10 +67880,10 @@ function attemptsText(attempts) {
  * material: the SDK's messages don't, and what AWS sends back is sanitised on top.
  */
 function toEcrError(error, context) {
-    if (error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J)
+    if (error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J)
         return error;
-    const aws = shapeOf(error);
-    const awsMessage = (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .sanitizeAwsMessage */ .Y)(aws.message);
+    const aws = (0,_kit_aws_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .awsErrorShape */ .jX)(error);
+    const awsMessage = (0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .sanitizeAwsMessage */ .Y)(aws.message);
     const options = {
         operation: context.operation,
         awsError: aws.name,
@@ -67634,42 +67893,42 @@ function toEcrError(error, context) {
     const repository = context.repository === undefined ? '' : ` '${context.repository}'`;
     const permission = `ecr:${context.operation}`;
     if (aws.name === 'CredentialsProviderError') {
-        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('credentials', `no AWS credentials for ${permission}: configure them before this step ` +
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('credentials', `no AWS credentials for ${permission}: configure them before this step ` +
             `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
     }
-    if (CREDENTIAL_ERRORS.has(aws.name)) {
-        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('credentials', `AWS rejected the credentials for ${permission} in ${context.region} (${aws.name}): ${awsMessage}`, options);
+    if (_kit_aws_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .AWS_CREDENTIAL_ERRORS */ .OA.has(aws.name)) {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('credentials', `AWS rejected the credentials for ${permission} in ${context.region} (${aws.name}): ${awsMessage}`, options);
     }
     if (aws.name === 'AccessDeniedException') {
         const denied = /perform: (ecr:[A-Za-z]+)/.exec(awsMessage)?.[1] ?? permission;
-        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('access-denied', `access denied: the AWS credentials lack ${denied}` +
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('access-denied', `access denied: the AWS credentials lack ${denied}` +
             (context.repository === undefined ? '' : ` on repository '${context.repository}'`) +
             ` in ${context.region}; allow ${denied} in the role's policy`, options);
     }
     if (aws.name === 'RepositoryNotFoundException') {
-        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('repository-not-found', `ECR repository${repository} not found in ${registryText(context, awsMessage)}: ` +
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('repository-not-found', `ECR repository${repository} not found in ${registryText(context, awsMessage)}: ` +
             'create it, or check the repository name, account and region', options);
     }
     if (aws.name === 'ImageNotFoundException') {
-        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('image-not-found', `image${context.tag === undefined ? '' : ` tag '${context.tag}'`} not found in ECR repository${repository} ` +
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('image-not-found', `image${context.tag === undefined ? '' : ` tag '${context.tag}'`} not found in ECR repository${repository} ` +
             `(${context.region})`, options);
     }
     if (aws.name === 'ImageTagAlreadyExistsException') {
-        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('tag-immutable', `tag${context.tag === undefined ? '' : ` '${context.tag}'`} already exists in ECR repository${repository}, ` +
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('tag-immutable', `tag${context.tag === undefined ? '' : ` '${context.tag}'`} already exists in ECR repository${repository}, ` +
             'whose tags are immutable: use a new tag', options);
     }
-    if (THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
-        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('throttled', `ECR kept throttling ${context.operation}${attemptsText(aws.attempts)} (${aws.name}); try again later`, options);
+    if (_kit_aws_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .AWS_THROTTLING_ERRORS */ .iD.has(aws.name) || aws.status === 429) {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('throttled', `ECR kept throttling ${context.operation}${attemptsText(aws.attempts)} (${aws.name}); try again later`, options);
     }
     if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
-        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('service', `ECR ${context.operation} failed with a service error${attemptsText(aws.attempts)} ` +
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('service', `ECR ${context.operation} failed with a service error${attemptsText(aws.attempts)} ` +
             `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`}): ${awsMessage}`, options);
     }
-    if (aws.code !== undefined && NETWORK_CODES.has(aws.code)) {
-        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('service', `could not reach the ECR API in ${context.region} for ${context.operation}${attemptsText(aws.attempts)}: ` +
+    if (aws.code !== undefined && _kit_aws_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .AWS_NETWORK_CODES */ .UE.has(aws.code)) {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('service', `could not reach the ECR API in ${context.region} for ${context.operation}${attemptsText(aws.attempts)}: ` +
             aws.code, options);
     }
-    return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('unknown', `ECR ${context.operation}${repository} failed (${aws.name}): ${awsMessage}`, options);
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EcrError */ .J('unknown', `ECR ${context.operation}${repository} failed (${aws.name}): ${awsMessage}`, options);
 }
 
 
@@ -68323,6 +68582,69 @@ function formatImageUri(image) {
         (image.tag === undefined ? '' : `:${image.tag}`) +
         (image.digest === undefined ? '' : `@${image.digest}`));
 }
+
+
+/***/ }),
+
+/***/ 5486:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   OA: () => (/* binding */ AWS_CREDENTIAL_ERRORS),
+/* harmony export */   UE: () => (/* binding */ AWS_NETWORK_CODES),
+/* harmony export */   iD: () => (/* binding */ AWS_THROTTLING_ERRORS),
+/* harmony export */   jX: () => (/* binding */ awsErrorShape)
+/* harmony export */ });
+function field(value, key) {
+    return value[key];
+}
+/** The fields an AWS SDK v3 error carries, whatever it is (a service error, a network error). */
+function awsErrorShape(error) {
+    if (typeof error !== 'object' || error === null) {
+        return {
+            name: 'Error',
+            message: String(error),
+            status: undefined,
+            attempts: undefined,
+            fault: undefined,
+            code: undefined,
+        };
+    }
+    const metadata = field(error, '$metadata');
+    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
+    const text = (value) => typeof value === 'string' ? value : undefined;
+    const count = (value) => typeof value === 'number' ? value : undefined;
+    return {
+        name: text(field(error, 'name')) ?? 'Error',
+        message: text(field(error, 'message')) ?? '',
+        status: count(field(meta, 'httpStatusCode')),
+        attempts: count(field(meta, 'attempts')),
+        fault: text(field(error, '$fault')),
+        code: text(field(error, 'code')),
+    };
+}
+/** Error names that mean the credentials (not the permissions) are wrong or expired. */
+const AWS_CREDENTIAL_ERRORS = new Set([
+    'UnrecognizedClientException',
+    'InvalidSignatureException',
+    'IncompleteSignatureException',
+    'MissingAuthenticationTokenException',
+    'ExpiredTokenException',
+    'InvalidClientTokenId',
+]);
+const AWS_THROTTLING_ERRORS = new Set([
+    'ThrottlingException',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+]);
+/** Node error codes of a request that never reached AWS. */
+const AWS_NETWORK_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+]);
 
 
 /***/ }),
@@ -71877,18 +72199,6 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
+/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6802);
 /* harmony import */ var _credentials_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1474);
 
 
@@ -28964,8 +28964,8 @@ async function removeRegistryCredentials(credentials, ports) {
     }
 }
 
-// EXTERNAL MODULE: ./actions/run-action.ts
-var run_action = __nccwpck_require__(146);
+// EXTERNAL MODULE: ./actions/run-action.ts + 9 modules
+var run_action = __nccwpck_require__(6802);
 ;// CONCATENATED MODULE: ./actions/ecr-build-push/src/credentials.ts
 
 
@@ -28994,25 +28994,651 @@ async function removeCredentials() {
 
 /***/ }),
 
-/***/ 146:
+/***/ 6802:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cs: () => (/* binding */ runAction),
-/* harmony export */   v0: () => (/* binding */ actionLogger)
-/* harmony export */ });
-/* unused harmony exports stopCommandsAround, maskInputs, workflowRunLink, workflowRunUrl */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3997);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  v0: () => (/* binding */ actionLogger),
+  Cs: () => (/* binding */ runAction)
+});
+
+// UNUSED EXPORTS: actionToken, maskInputs, stopCommandsAround, workflowRunLink, workflowRunUrl
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
+var lib_core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: ./packages/kit/index.ts + 2 modules
+var kit = __nccwpck_require__(3997);
+// EXTERNAL MODULE: ./packages/kit/errors.ts
+var errors = __nccwpck_require__(1038);
+;// CONCATENATED MODULE: ./packages/ecr/errors.ts
+
+class errors_EcrError extends errors/* GitOpsError */.$D {
+    name = 'EcrError';
+    kind;
+    operation;
+    awsError;
+    attempts;
+    constructor(kind, message, options = {}) {
+        super(oneLine(message), { cause: options.cause });
+        this.kind = kind;
+        this.operation = options.operation;
+        this.awsError = options.awsError;
+        this.attempts = options.attempts;
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+// Access key ids are not secret, but they identify a principal; signatures and tokens would be.
+// AWS messages should contain none of them; this is a second line of defence.
+const CREDENTIAL_PATTERNS = [
+    /\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g,
+    /Signature=[0-9a-f]+/gi,
+    /Credential=[^\s,]+/gi,
+    /X-Amz-Security-Token=[^\s&]+/gi,
+];
+/** Text from AWS made safe for a log line: one line, no credential material. */
+function errors_sanitizeAwsMessage(text) {
+    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), oneLine(text));
+}
+
+;// CONCATENATED MODULE: ./packages/ecr/registry.ts
+/**
+ * Where ECR registries live: regions, partitions, registry hosts, repository names and image URIs.
+ * This module is the one place that knows these rules; everything else asks it.
+ */
+
+// From the AWS SDK's partition data (@aws-sdk/core util-endpoints, 2026-11). The isolated partitions
+// (aws-iso*, aws-eusc) are left out on purpose: their hosts and tooling differ and nothing here targets them.
+const PARTITIONS = [
+    {
+        partition: 'aws',
+        dnsSuffix: 'amazonaws.com',
+        regions: [
+            'af-south-1',
+            'ap-east-1',
+            'ap-east-2',
+            'ap-northeast-1',
+            'ap-northeast-2',
+            'ap-northeast-3',
+            'ap-south-1',
+            'ap-south-2',
+            'ap-southeast-1',
+            'ap-southeast-2',
+            'ap-southeast-3',
+            'ap-southeast-4',
+            'ap-southeast-5',
+            'ap-southeast-6',
+            'ap-southeast-7',
+            'ca-central-1',
+            'ca-west-1',
+            'eu-central-1',
+            'eu-central-2',
+            'eu-north-1',
+            'eu-south-1',
+            'eu-south-2',
+            'eu-west-1',
+            'eu-west-2',
+            'eu-west-3',
+            'il-central-1',
+            'me-central-1',
+            'me-south-1',
+            'me-west-1',
+            'mx-central-1',
+            'sa-east-1',
+            'sa-west-1',
+            'us-east-1',
+            'us-east-2',
+            'us-west-1',
+            'us-west-2',
+        ],
+    },
+    { partition: 'aws-cn', dnsSuffix: 'amazonaws.com.cn', regions: ['cn-north-1', 'cn-northwest-1'] },
+    {
+        partition: 'aws-us-gov',
+        dnsSuffix: 'amazonaws.com',
+        regions: ['us-gov-east-1', 'us-gov-west-1'],
+    },
+];
+/** Regions with `ecr-fips` endpoints (AWS's FIPS endpoint list). */
+const FIPS_REGIONS = new Set([
+    'us-east-1',
+    'us-east-2',
+    'us-west-1',
+    'us-west-2',
+    'us-gov-east-1',
+    'us-gov-west-1',
+]);
+const REGION_PATTERN = /^[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}$/;
+function findRegion(region) {
+    for (const data of PARTITIONS) {
+        if (data.regions.includes(region)) {
+            return {
+                region,
+                partition: data.partition,
+                dnsSuffix: data.dnsSuffix,
+                fipsAvailable: FIPS_REGIONS.has(region),
+            };
+        }
+    }
+    return undefined;
+}
+/** Every region this module knows, e.g. for documentation. */
+function knownRegions() {
+    return PARTITIONS.flatMap((data) => data.regions);
+}
+/** Why `region` can't be used, or undefined when it can. For callers that report input errors. */
+function registry_regionProblem(region) {
+    if (!REGION_PATTERN.test(region)) {
+        return `"${region}" is not an AWS region code: use a code like us-east-1 or us-gov-west-1`;
+    }
+    if (findRegion(region))
+        return undefined;
+    // Suggest the regions sharing the longest prefix: us-east-9 -> us-east-*, us-gov-north-1 -> us-gov-*.
+    const words = region.split('-').slice(0, -1);
+    let sameArea = [];
+    for (let length = words.length; length > 0 && sameArea.length === 0; length--) {
+        const prefix = `${words.slice(0, length).join('-')}-`;
+        sameArea = knownRegions().filter((known) => known.startsWith(prefix));
+    }
+    return (`"${region}" is not a known AWS region` +
+        (sameArea.length > 0 ? ` (did you mean ${sameArea.join(', ')}?)` : '') +
+        '; isolated partitions (aws-iso*) are not supported');
+}
+/** The region's partition and DNS suffix; throws EcrError for an unknown or malformed region. */
+function registry_regionInfo(region) {
+    const info = findRegion(region);
+    if (info)
+        return info;
+    throw new EcrError('invalid-argument', registry_regionProblem(region) ?? `unknown region "${region}"`);
+}
+function accountIdProblem(accountId) {
+    return /^[0-9]{12}$/.test(accountId)
+        ? undefined
+        : `"${accountId}" is not an AWS account id: use the 12 digits, e.g. 008577686731`;
+}
+// ECR's own rule (API model `RepositoryName`): lower case, '/'-separated parts, single '.', '_' or '-'
+// between alphanumerics, 2 to 256 characters.
+const REPOSITORY_PATTERN = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+function repositoryNameProblem(name) {
+    if (name.length < 2 || name.length > 256) {
+        return `repository name "${name}" must be 2 to 256 characters long`;
+    }
+    if (!REPOSITORY_PATTERN.test(name)) {
+        return (`"${name}" is not a valid ECR repository name: use lower-case letters and digits, ` +
+            `separated by single '.', '_' or '-', in '/'-separated parts (e.g. team/my-app)`);
+    }
+    return undefined;
+}
+// ECR accepts up to 300 characters without a pattern, but docker and every OCI client use this rule,
+// and a tag they can't parse can't be pulled.
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+function imageTagProblem(tag) {
+    return TAG_PATTERN.test(tag)
+        ? undefined
+        : `"${tag}" is not a valid image tag: use up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`;
+}
+const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+function imageDigestProblem(digest) {
+    return DIGEST_PATTERN.test(digest)
+        ? undefined
+        : `"${digest}" is not an image digest: use sha256: followed by 64 lower-case hex digits`;
+}
+/** Throws EcrError('invalid-argument') with the problem text, if there is one. */
+function assertValid(problem) {
+    if (problem !== undefined)
+        throw new EcrError('invalid-argument', problem);
+}
+/**
+ * The private registry host of an account in a region, e.g.
+ * `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com` or `123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn`.
+ */
+function registryHost(address) {
+    assertValid(accountIdProblem(address.accountId));
+    const info = registry_regionInfo(address.region);
+    if (address.fips === true && !info.fipsAvailable) {
+        throw new EcrError('invalid-argument', `ECR has no FIPS endpoint in ${address.region}: FIPS registries exist in ${[...FIPS_REGIONS].join(', ')}`);
+    }
+    const service = address.fips === true ? 'ecr-fips' : 'ecr';
+    return `${address.accountId}.dkr.${service}.${address.region}.${info.dnsSuffix}`;
+}
+/**
+ * Splits `[registry/]repository[:tag][@digest]` (docker's reference grammar; the first part is a registry
+ * when it has a '.' or ':' or is `localhost`). Validates the repository against ECR's rule.
+ */
+function parseImageReference(reference) {
+    const invalid = (why) => new EcrError('invalid-argument', `"${reference}" is not an image reference: ${why}`);
+    if (reference.includes('://'))
+        throw invalid('leave out the scheme (https://)');
+    let rest = reference;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        const problem = imageDigestProblem(digest);
+        if (problem)
+            throw invalid(problem);
+    }
+    let registry;
+    const slash = rest.indexOf('/');
+    if (slash >= 0) {
+        const first = rest.slice(0, slash);
+        if (first.includes('.') || first.includes(':') || first === 'localhost') {
+            registry = first;
+            rest = rest.slice(slash + 1);
+        }
+    }
+    let tag;
+    const colon = rest.lastIndexOf(':');
+    if (colon >= 0) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        const problem = imageTagProblem(tag);
+        if (problem)
+            throw invalid(problem);
+    }
+    const problem = repositoryNameProblem(rest);
+    if (problem)
+        throw invalid(problem);
+    return { registry, repository: rest, tag, digest };
+}
+// The host forms registryHost produces (and amazon-ecr-credential-helper accepts).
+const ECR_HOST_PATTERN = /^([0-9]{12})\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)$/;
+/**
+ * Parses an ECR image URI such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/team/app:1.2.3`
+ * (tag and/or `@sha256:` digest optional) into account, region, repository, tag and digest.
+ * The host must be a private ECR registry host consistent with the region's partition.
+ */
+function parseEcrImageUri(uri) {
+    const reference = parseImageReference(uri);
+    const match = reference.registry === undefined ? null : ECR_HOST_PATTERN.exec(reference.registry);
+    const [, accountId, fipsSuffix, region, dnsSuffix] = match ?? [];
+    if (reference.registry === undefined ||
+        accountId === undefined ||
+        region === undefined ||
+        dnsSuffix === undefined) {
+        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: expected <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]`);
+    }
+    const info = registry_regionInfo(region);
+    if (info.dnsSuffix !== dnsSuffix) {
+        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: registries in ${region} end in .${info.dnsSuffix}, not .${dnsSuffix}`);
+    }
+    const fips = fipsSuffix !== undefined;
+    // Validates FIPS availability as well.
+    registryHost({ accountId, region, fips });
+    return {
+        ...reference,
+        registry: reference.registry,
+        accountId,
+        region,
+        partition: info.partition,
+        fips,
+    };
+}
+/**
+ * Parses a private ECR registry host such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`, or
+ * returns undefined when `host` is not one (a local registry, Docker Hub, a malformed name).
+ */
+function parseEcrRegistryHost(host) {
+    const [, accountId, fipsSuffix, region, dnsSuffix] = ECR_HOST_PATTERN.exec(host) ?? [];
+    if (accountId === undefined || region === undefined || dnsSuffix === undefined)
+        return undefined;
+    const info = findRegion(region);
+    if (info?.dnsSuffix !== dnsSuffix)
+        return undefined;
+    const fips = fipsSuffix !== undefined;
+    if (fips && !info.fipsAvailable)
+        return undefined;
+    return { host, accountId, region, partition: info.partition, fips };
+}
+/** `registry/repository[:tag][@digest]`, the inverse of parseImageReference. */
+function formatImageUri(image) {
+    return (`${image.registry}/${image.repository}` +
+        (image.tag === undefined ? '' : `:${image.tag}`) +
+        (image.digest === undefined ? '' : `@${image.digest}`));
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/errors.ts
+
+
+class errors_SsmError extends errors/* GitOpsError */.$D {
+    name = 'SsmError';
+    kind;
+    parameter;
+    operation;
+    awsError;
+    attempts;
+    constructor(kind, problem, options = {}) {
+        super(errors_sanitizeAwsMessage(problem), {
+            ...(options.input === undefined ? {} : { input: options.input }),
+            cause: options.cause,
+        });
+        this.kind = kind;
+        this.parameter = options.parameter;
+        this.operation = options.operation;
+        this.awsError = options.awsError;
+        this.attempts = options.attempts;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/client.ts
+
+
+
+const DEFAULT_MAX_ATTEMPTS = 5;
+/**
+ * An SSM client with the SDK's standard retry strategy (throttling and 5xx retried with backoff, at
+ * most `maxAttempts` attempts, default 5). Credentials come from the SDK's default chain (environment,
+ * web identity, shared config): nothing here takes keys. Validates the region first.
+ */
+function client_createSsmClient(options) {
+    const problem = regionProblem(options.region);
+    if (problem !== undefined)
+        throw new SsmError('invalid-argument', problem);
+    const { partition } = regionInfo(options.region);
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
+        throw new SsmError('invalid-argument', `maxAttempts must be 1 to 10, got ${String(maxAttempts)}`);
+    }
+    const sdk = new SSMClient({
+        region: options.region,
+        maxAttempts,
+        retryMode: 'standard',
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.fips === true ? { useFipsEndpoint: true } : {}),
+    });
+    return { sdk, region: options.region, partition };
+}
+
+;// CONCATENATED MODULE: ./packages/kit/aws-errors.ts
+function field(value, key) {
+    return value[key];
+}
+/** The fields an AWS SDK v3 error carries, whatever it is (a service error, a network error). */
+function aws_errors_awsErrorShape(error) {
+    if (typeof error !== 'object' || error === null) {
+        return {
+            name: 'Error',
+            message: String(error),
+            status: undefined,
+            attempts: undefined,
+            fault: undefined,
+            code: undefined,
+        };
+    }
+    const metadata = field(error, '$metadata');
+    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
+    const text = (value) => typeof value === 'string' ? value : undefined;
+    const count = (value) => typeof value === 'number' ? value : undefined;
+    return {
+        name: text(field(error, 'name')) ?? 'Error',
+        message: text(field(error, 'message')) ?? '',
+        status: count(field(meta, 'httpStatusCode')),
+        attempts: count(field(meta, 'attempts')),
+        fault: text(field(error, '$fault')),
+        code: text(field(error, 'code')),
+    };
+}
+/** Error names that mean the credentials (not the permissions) are wrong or expired. */
+const aws_errors_AWS_CREDENTIAL_ERRORS = new Set([
+    'UnrecognizedClientException',
+    'InvalidSignatureException',
+    'IncompleteSignatureException',
+    'MissingAuthenticationTokenException',
+    'ExpiredTokenException',
+    'InvalidClientTokenId',
+]);
+const aws_errors_AWS_THROTTLING_ERRORS = new Set([
+    'ThrottlingException',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+]);
+/** Node error codes of a request that never reached AWS. */
+const aws_errors_AWS_NETWORK_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+]);
+
+;// CONCATENATED MODULE: ./packages/ssm/aws-errors.ts
+
+
+
+function attemptsText(attempts) {
+    return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
+}
+/**
+ * Turns whatever the SDK threw into an SsmError with one line naming the parameter and, for a denial,
+ * the IAM action to grant on which resource (`ssm:GetParameter` on the parameter, `kms:Decrypt` on
+ * its key). AWS text is sanitised; it never holds a parameter's value.
+ */
+function aws_errors_toSsmError(error, context) {
+    if (error instanceof SsmError)
+        return error;
+    const aws = awsErrorShape(error);
+    const awsMessage = sanitizeAwsMessage(aws.message);
+    const options = {
+        input: context.input,
+        parameter: context.parameter,
+        operation: context.operation,
+        awsError: aws.name,
+        attempts: aws.attempts,
+        cause: error,
+    };
+    const named = context.parameter === undefined ? 'the parameter' : `parameter ${context.parameter}`;
+    // AWS names the exact resource it refused; the caller's ARN or name otherwise.
+    const resource = /on resource: (\S+)/.exec(awsMessage)?.[1] ?? context.parameterArn ?? context.parameter ?? '*';
+    const permission = `ssm:${context.operation}`;
+    // KMS refusals come back through SSM: AccessDeniedException naming kms:Decrypt, or InvalidKeyId.
+    const keyArn = /(arn:[a-z-]+:kms:[^\s]+)/.exec(awsMessage)?.[1]?.replace(/[.,;]$/, '');
+    if (aws.name === 'CredentialsProviderError') {
+        return new SsmError('credentials', `no AWS credentials to read ${named} (${permission}): configure them before this step ` +
+            `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
+    }
+    if (AWS_CREDENTIAL_ERRORS.has(aws.name)) {
+        return new SsmError('credentials', `AWS rejected the credentials for ${permission} on ${named} in ${context.region} (${aws.name}): ${awsMessage}`, options);
+    }
+    if (aws.name === 'AccessDeniedException' && awsMessage.includes('kms:Decrypt')) {
+        return new SsmError('kms-denied', `cannot decrypt ${named}: the AWS credentials lack kms:Decrypt on its key ` +
+            `${keyArn ?? '(the key named in the parameter)'}; allow kms:Decrypt on that key in the role's policy ` +
+            '(and the key policy)', options);
+    }
+    if (aws.name === 'AccessDeniedException') {
+        const denied = /perform: (ssm:[A-Za-z]+)/.exec(awsMessage)?.[1] ?? permission;
+        return new SsmError('access-denied', `access denied reading ${named}: the AWS credentials lack ${denied} on ${resource}; ` +
+            `allow ${denied} on it in the role's policy`, options);
+    }
+    if (aws.name === 'InvalidKeyId') {
+        return new SsmError('kms-key-unusable', `cannot decrypt ${named}: its KMS key is unusable (${awsMessage.replace(/ \(Service: .*$/, '') || 'InvalidKeyId'}); ` +
+            'enable the key or store the parameter again under a usable key', options);
+    }
+    if (aws.name === 'ParameterNotFound' || aws.name === 'ParameterVersionNotFound') {
+        return new SsmError('parameter-not-found', `${named} not found in Parameter Store in ${context.region}: check the name (it starts with / ` +
+            'when it has a path) and the region, or create it as a SecureString', options);
+    }
+    if (AWS_THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+        return new SsmError('throttled', `Parameter Store kept throttling ${context.operation} of ${named}${attemptsText(aws.attempts)} ` +
+            `(${aws.name}); try again later`, options);
+    }
+    if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
+        return new SsmError('service', `Parameter Store ${context.operation} of ${named} failed with a service error${attemptsText(aws.attempts)} ` +
+            `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`})` +
+            (awsMessage === '' || awsMessage === 'UnknownError' ? '' : `: ${awsMessage}`), options);
+    }
+    if (aws.code !== undefined && AWS_NETWORK_CODES.has(aws.code)) {
+        return new SsmError('service', `could not reach Parameter Store in ${context.region} to read ${named}${attemptsText(aws.attempts)}: ${aws.code}`, options);
+    }
+    return new SsmError('unknown', `Parameter Store ${context.operation} of ${named} failed (${aws.name}): ${awsMessage}`, options);
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/secret-parameter.ts
+
+
+
+
+
+/**
+ * A secret's value from Parameter Store: `GetParameter` with decryption. The value is handed to
+ * `maskSecret` the instant it exists, before any check that could report on it. Only a SecureString is
+ * accepted: a `String` or `StringList` holding a secret is stored in plain text for anyone with
+ * `ssm:GetParameter` (no `kms:Decrypt` needed) and is refused with how to fix it. Surrounding
+ * whitespace (a value put from a file ends in a newline) is trimmed; an empty value is refused.
+ * Errors are SsmErrors naming the parameter and, for a denial, the IAM action to grant.
+ */
+async function readSecretParameter(client, request) {
+    const { name, input } = request;
+    const problem = parameterNameProblem(name);
+    if (problem !== undefined) {
+        throw new SsmError('invalid-argument', problem, { input, parameter: name });
+    }
+    const context = {
+        operation: 'GetParameter',
+        region: client.region,
+        parameter: name,
+        input,
+        withDecryption: true,
+    };
+    let output;
+    try {
+        output = await client.sdk.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    }
+    catch (error) {
+        throw toSsmError(error, context);
+    }
+    const parameter = output.Parameter;
+    const raw = parameter?.Value;
+    if (raw !== undefined) {
+        request.maskSecret(raw);
+        const trimmed = raw.trim();
+        if (trimmed !== raw && trimmed !== '')
+            request.maskSecret(trimmed);
+    }
+    if (parameter === undefined || raw === undefined) {
+        throw new SsmError('service', `Parameter Store returned no value for parameter ${name}`, {
+            input,
+            parameter: name,
+            operation: 'GetParameter',
+        });
+    }
+    if (parameter.Type !== 'SecureString') {
+        throw new SsmError('wrong-type', `parameter ${name} is a ${parameter.Type ?? 'parameter of unknown type'}, not a SecureString: a ` +
+            'secret in a String is readable without kms:Decrypt; store it again as a SecureString ' +
+            '(aws ssm put-parameter --type SecureString --overwrite)', { input, parameter: name, operation: 'GetParameter' });
+    }
+    const value = raw.trim();
+    if (value === '') {
+        throw new SsmError('empty-value', `parameter ${name} is empty: store the token in it`, {
+            input,
+            parameter: name,
+            operation: 'GetParameter',
+        });
+    }
+    const attempts = output.$metadata.attempts ?? 1;
+    request.logger.info(`Read parameter ${name} (SecureString, version ${String(parameter.Version ?? '?')})` +
+        (attempts > 1 ? ` after ${String(attempts)} attempts` : ''));
+    return value;
+}
+/**
+ * readSecretParameter with its own client, in the region the ARN names or else the job's
+ * (`AWS_REGION`, as aws-actions/configure-aws-credentials sets it): for an entry point that reads one
+ * secret and is done.
+ */
+async function secret_parameter_readParameterSecret(options) {
+    const { name, input, env } = options;
+    const problem = parameterNameProblem(name);
+    if (problem !== undefined) {
+        throw new SsmError('invalid-argument', problem, { input, parameter: name });
+    }
+    // Empty counts as unset, as the SDK treats it.
+    const fromEnv = [env.AWS_REGION, env.AWS_DEFAULT_REGION].find((value) => value !== undefined && value !== '');
+    const region = parameterAddress(name).region ?? fromEnv ?? '';
+    if (region === '') {
+        throw new SsmError('invalid-argument', `no AWS region to read ${name} in: run aws-actions/configure-aws-credentials (it sets ` +
+            "AWS_REGION) before this step, or give the parameter's ARN", { input, parameter: name });
+    }
+    let client;
+    try {
+        client = createSsmClient({ region, maxAttempts: options.maxAttempts });
+    }
+    catch (error) {
+        if (error instanceof SsmError) {
+            throw new SsmError(error.kind, `${error.problem} (the region of ${name})`, {
+                input,
+                parameter: name,
+            });
+        }
+        throw error;
+    }
+    try {
+        return await readSecretParameter(client, options);
+    }
+    finally {
+        client.sdk.destroy();
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/token-source.ts
+/**
+ * A token given as a secret input, or the Parameter Store SecureString holding it: exactly one of
+ * the two, checked with the inputs, and read (masked as it arrives) by the step that uses it.
+ */
+
+
+
+/**
+ * The token input or the parameter input, never both, never neither. `wanted` completes the
+ * error for neither, e.g. `a token that can read the repository`.
+ */
+function tokenSourceOf(getInput, names, wanted) {
+    const token = getInput(names.token).trim();
+    const tokenParameter = getInput(names.parameter).trim();
+    if (token === '' && tokenParameter === '') {
+        throw new InputError(names.token, `is empty: pass ${wanted}, or name the SSM parameter holding it in ${names.parameter}`);
+    }
+    if (token !== '' && tokenParameter !== '') {
+        throw new InputError(names.parameter, `is given as well as ${names.token}: pass one of them, the token or the SSM parameter holding it`);
+    }
+    const problem = tokenParameter === '' ? undefined : parameterNameProblem(tokenParameter);
+    if (problem !== undefined)
+        throw new InputError(names.parameter, problem);
+    return { token, tokenParameter: tokenParameter === '' ? undefined : tokenParameter };
+}
+/** The token itself: as given, or read from Parameter Store (masked before anything else). */
+function token_source_readTokenSource(source, parameterInput, ports) {
+    return source.tokenParameter === undefined
+        ? Promise.resolve(source.token)
+        : readParameterSecret({ name: source.tokenParameter, input: parameterInput, ...ports });
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/index.ts
+/**
+ * Parameter Store through `@aws-sdk/client-ssm`: one client factory for every SSM read, secrets read
+ * with decryption and masked at once, and failures as one line naming the parameter and the IAM
+ * action to grant.
+ */
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./actions/run-action.ts
 /**
  * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
  * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
  * `actionLogger`: core's log (groups included), and build output kept from issuing workflow commands.
  */
+
 
 
 
@@ -29025,13 +29651,13 @@ const IS_POST = 'isPost';
  * The token is new for each stretch and unguessable (a random UUID), so the text cannot end it.
  * Stretches that overlap (two streams at once) share one, ended when the last of them finishes.
  */
-function stopCommandsAround(write, newToken = node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomUUID) {
+function stopCommandsAround(write, newToken = external_node_crypto_.randomUUID) {
     let open = 0;
     let token = '';
     return async (work) => {
         if (open === 0) {
             token = newToken();
-            write(`::stop-commands::${token}${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+            write(`::stop-commands::${token}${external_node_os_.EOL}`);
         }
         open += 1;
         try {
@@ -29040,21 +29666,21 @@ function stopCommandsAround(write, newToken = node_crypto__WEBPACK_IMPORTED_MODU
         finally {
             open -= 1;
             if (open === 0)
-                write(`::${token}::${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+                write(`::${token}::${external_node_os_.EOL}`);
         }
     };
 }
 const actionLogger = {
-    debug: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz,
-    info: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
+    debug: lib_core/* debug */.Yz,
+    info: lib_core/* info */.pq,
     warning: (message) => {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message);
+        lib_core/* warning */.$e(message);
     },
     error: (message) => {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message);
+        lib_core/* error */.z3(message);
     },
-    startGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh,
-    endGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4,
+    startGroup: lib_core/* startGroup */.Oh,
+    endGroup: lib_core/* endGroup */.N4,
     untrusted: stopCommandsAround((text) => process.stdout.write(text)),
 };
 /**
@@ -29063,16 +29689,16 @@ const actionLogger = {
  * failure line and exit code 1.
  */
 async function runAction(entries) {
-    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(IS_POST) === 'true');
+    const isPost = entries.main === undefined || (entries.post !== undefined && lib_core/* getState */.Gu(IS_POST) === 'true');
     const entry = isPost ? entries.post : entries.main;
     const name = isPost ? `${entries.action} (post)` : entries.action;
     if (!isPost && entries.post !== undefined)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(IS_POST, 'true');
+        lib_core/* saveState */.LZ(IS_POST, 'true');
     try {
         await entry?.();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__/* .failureLine */ .Pu)(name, error));
+        lib_core/* setFailed */.C1((0,kit/* failureLine */.Pu)(name, error));
     }
 }
 /** Masks every non-empty value before anything can print it. */
@@ -29082,6 +29708,19 @@ function maskInputs(...names) {
         if (secret !== '')
             core.setSecret(secret);
     }
+}
+/**
+ * The token of a token / token-parameter input pair: as given, or read from Parameter Store in this
+ * process only, masked as it arrives, never written.
+ */
+function actionToken(source, parameterInput) {
+    return readTokenSource(source, parameterInput, {
+        env: process.env,
+        maskSecret: (secret) => {
+            core.setSecret(secret);
+        },
+        logger: actionLogger,
+    });
 }
 /** A markdown link to this workflow run, when the runner says which. */
 function workflowRunLink() {
@@ -32572,18 +33211,6 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

@@ -58671,8 +58671,8 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(146);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6437);
+/* harmony import */ var _run_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6643);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4226);
 
 
 await (0,_run_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ action: 'ecr-build-push', main: _main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e });
@@ -58682,7 +58682,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6437:
+/***/ 4226:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -59274,352 +59274,23 @@ function removeDockerConfigDir(dir) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(8249);
-;// CONCATENATED MODULE: ./packages/ecr/errors.ts
-
-class errors_EcrError extends errors/* GitOpsError */.$D {
-    name = 'EcrError';
-    kind;
-    operation;
-    awsError;
-    attempts;
-    constructor(kind, message, options = {}) {
-        super(oneLine(message), { cause: options.cause });
-        this.kind = kind;
-        this.operation = options.operation;
-        this.awsError = options.awsError;
-        this.attempts = options.attempts;
-    }
-}
-function oneLine(text) {
-    return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-// Access key ids are not secret, but they identify a principal; signatures and tokens would be.
-// AWS messages should contain none of them; this is a second line of defence.
-const CREDENTIAL_PATTERNS = [
-    /\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g,
-    /Signature=[0-9a-f]+/gi,
-    /Credential=[^\s,]+/gi,
-    /X-Amz-Security-Token=[^\s&]+/gi,
-];
-/** Text from AWS made safe for a log line: one line, no credential material. */
-function sanitizeAwsMessage(text) {
-    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), oneLine(text));
-}
-
-;// CONCATENATED MODULE: ./packages/ecr/registry.ts
-/**
- * Where ECR registries live: regions, partitions, registry hosts, repository names and image URIs.
- * This module is the one place that knows these rules; everything else asks it.
- */
-
-// From the AWS SDK's partition data (@aws-sdk/core util-endpoints, 2026-11). The isolated partitions
-// (aws-iso*, aws-eusc) are left out on purpose: their hosts and tooling differ and nothing here targets them.
-const PARTITIONS = [
-    {
-        partition: 'aws',
-        dnsSuffix: 'amazonaws.com',
-        regions: [
-            'af-south-1',
-            'ap-east-1',
-            'ap-east-2',
-            'ap-northeast-1',
-            'ap-northeast-2',
-            'ap-northeast-3',
-            'ap-south-1',
-            'ap-south-2',
-            'ap-southeast-1',
-            'ap-southeast-2',
-            'ap-southeast-3',
-            'ap-southeast-4',
-            'ap-southeast-5',
-            'ap-southeast-6',
-            'ap-southeast-7',
-            'ca-central-1',
-            'ca-west-1',
-            'eu-central-1',
-            'eu-central-2',
-            'eu-north-1',
-            'eu-south-1',
-            'eu-south-2',
-            'eu-west-1',
-            'eu-west-2',
-            'eu-west-3',
-            'il-central-1',
-            'me-central-1',
-            'me-south-1',
-            'me-west-1',
-            'mx-central-1',
-            'sa-east-1',
-            'sa-west-1',
-            'us-east-1',
-            'us-east-2',
-            'us-west-1',
-            'us-west-2',
-        ],
-    },
-    { partition: 'aws-cn', dnsSuffix: 'amazonaws.com.cn', regions: ['cn-north-1', 'cn-northwest-1'] },
-    {
-        partition: 'aws-us-gov',
-        dnsSuffix: 'amazonaws.com',
-        regions: ['us-gov-east-1', 'us-gov-west-1'],
-    },
-];
-/** Regions with `ecr-fips` endpoints (AWS's FIPS endpoint list). */
-const FIPS_REGIONS = new Set([
-    'us-east-1',
-    'us-east-2',
-    'us-west-1',
-    'us-west-2',
-    'us-gov-east-1',
-    'us-gov-west-1',
-]);
-const REGION_PATTERN = /^[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}$/;
-function findRegion(region) {
-    for (const data of PARTITIONS) {
-        if (data.regions.includes(region)) {
-            return {
-                region,
-                partition: data.partition,
-                dnsSuffix: data.dnsSuffix,
-                fipsAvailable: FIPS_REGIONS.has(region),
-            };
-        }
-    }
-    return undefined;
-}
-/** Every region this module knows, e.g. for documentation. */
-function knownRegions() {
-    return PARTITIONS.flatMap((data) => data.regions);
-}
-/** Why `region` can't be used, or undefined when it can. For callers that report input errors. */
-function registry_regionProblem(region) {
-    if (!REGION_PATTERN.test(region)) {
-        return `"${region}" is not an AWS region code: use a code like us-east-1 or us-gov-west-1`;
-    }
-    if (findRegion(region))
-        return undefined;
-    // Suggest the regions sharing the longest prefix: us-east-9 -> us-east-*, us-gov-north-1 -> us-gov-*.
-    const words = region.split('-').slice(0, -1);
-    let sameArea = [];
-    for (let length = words.length; length > 0 && sameArea.length === 0; length--) {
-        const prefix = `${words.slice(0, length).join('-')}-`;
-        sameArea = knownRegions().filter((known) => known.startsWith(prefix));
-    }
-    return (`"${region}" is not a known AWS region` +
-        (sameArea.length > 0 ? ` (did you mean ${sameArea.join(', ')}?)` : '') +
-        '; isolated partitions (aws-iso*) are not supported');
-}
-/** The region's partition and DNS suffix; throws EcrError for an unknown or malformed region. */
-function regionInfo(region) {
-    const info = findRegion(region);
-    if (info)
-        return info;
-    throw new errors_EcrError('invalid-argument', registry_regionProblem(region) ?? `unknown region "${region}"`);
-}
-function registry_accountIdProblem(accountId) {
-    return /^[0-9]{12}$/.test(accountId)
-        ? undefined
-        : `"${accountId}" is not an AWS account id: use the 12 digits, e.g. 008577686731`;
-}
-// ECR's own rule (API model `RepositoryName`): lower case, '/'-separated parts, single '.', '_' or '-'
-// between alphanumerics, 2 to 256 characters.
-const REPOSITORY_PATTERN = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-function repositoryNameProblem(name) {
-    if (name.length < 2 || name.length > 256) {
-        return `repository name "${name}" must be 2 to 256 characters long`;
-    }
-    if (!REPOSITORY_PATTERN.test(name)) {
-        return (`"${name}" is not a valid ECR repository name: use lower-case letters and digits, ` +
-            `separated by single '.', '_' or '-', in '/'-separated parts (e.g. team/my-app)`);
-    }
-    return undefined;
-}
-// ECR accepts up to 300 characters without a pattern, but docker and every OCI client use this rule,
-// and a tag they can't parse can't be pulled.
-const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-function imageTagProblem(tag) {
-    return TAG_PATTERN.test(tag)
-        ? undefined
-        : `"${tag}" is not a valid image tag: use up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`;
-}
-const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
-function imageDigestProblem(digest) {
-    return DIGEST_PATTERN.test(digest)
-        ? undefined
-        : `"${digest}" is not an image digest: use sha256: followed by 64 lower-case hex digits`;
-}
-/** Throws EcrError('invalid-argument') with the problem text, if there is one. */
-function assertValid(problem) {
-    if (problem !== undefined)
-        throw new errors_EcrError('invalid-argument', problem);
-}
-/**
- * The private registry host of an account in a region, e.g.
- * `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com` or `123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn`.
- */
-function registryHost(address) {
-    assertValid(registry_accountIdProblem(address.accountId));
-    const info = regionInfo(address.region);
-    if (address.fips === true && !info.fipsAvailable) {
-        throw new errors_EcrError('invalid-argument', `ECR has no FIPS endpoint in ${address.region}: FIPS registries exist in ${[...FIPS_REGIONS].join(', ')}`);
-    }
-    const service = address.fips === true ? 'ecr-fips' : 'ecr';
-    return `${address.accountId}.dkr.${service}.${address.region}.${info.dnsSuffix}`;
-}
-/**
- * Splits `[registry/]repository[:tag][@digest]` (docker's reference grammar; the first part is a registry
- * when it has a '.' or ':' or is `localhost`). Validates the repository against ECR's rule.
- */
-function parseImageReference(reference) {
-    const invalid = (why) => new EcrError('invalid-argument', `"${reference}" is not an image reference: ${why}`);
-    if (reference.includes('://'))
-        throw invalid('leave out the scheme (https://)');
-    let rest = reference;
-    let digest;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        const problem = imageDigestProblem(digest);
-        if (problem)
-            throw invalid(problem);
-    }
-    let registry;
-    const slash = rest.indexOf('/');
-    if (slash >= 0) {
-        const first = rest.slice(0, slash);
-        if (first.includes('.') || first.includes(':') || first === 'localhost') {
-            registry = first;
-            rest = rest.slice(slash + 1);
-        }
-    }
-    let tag;
-    const colon = rest.lastIndexOf(':');
-    if (colon >= 0) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        const problem = imageTagProblem(tag);
-        if (problem)
-            throw invalid(problem);
-    }
-    const problem = repositoryNameProblem(rest);
-    if (problem)
-        throw invalid(problem);
-    return { registry, repository: rest, tag, digest };
-}
-// The host forms registryHost produces (and amazon-ecr-credential-helper accepts).
-const ECR_HOST_PATTERN = /^([0-9]{12})\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)$/;
-/**
- * Parses an ECR image URI such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/team/app:1.2.3`
- * (tag and/or `@sha256:` digest optional) into account, region, repository, tag and digest.
- * The host must be a private ECR registry host consistent with the region's partition.
- */
-function registry_parseEcrImageUri(uri) {
-    const reference = parseImageReference(uri);
-    const match = reference.registry === undefined ? null : ECR_HOST_PATTERN.exec(reference.registry);
-    const [, accountId, fipsSuffix, region, dnsSuffix] = match ?? [];
-    if (reference.registry === undefined ||
-        accountId === undefined ||
-        region === undefined ||
-        dnsSuffix === undefined) {
-        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: expected <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]`);
-    }
-    const info = regionInfo(region);
-    if (info.dnsSuffix !== dnsSuffix) {
-        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: registries in ${region} end in .${info.dnsSuffix}, not .${dnsSuffix}`);
-    }
-    const fips = fipsSuffix !== undefined;
-    // Validates FIPS availability as well.
-    registryHost({ accountId, region, fips });
-    return {
-        ...reference,
-        registry: reference.registry,
-        accountId,
-        region,
-        partition: info.partition,
-        fips,
-    };
-}
-/**
- * Parses a private ECR registry host such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`, or
- * returns undefined when `host` is not one (a local registry, Docker Hub, a malformed name).
- */
-function parseEcrRegistryHost(host) {
-    const [, accountId, fipsSuffix, region, dnsSuffix] = ECR_HOST_PATTERN.exec(host) ?? [];
-    if (accountId === undefined || region === undefined || dnsSuffix === undefined)
-        return undefined;
-    const info = findRegion(region);
-    if (info?.dnsSuffix !== dnsSuffix)
-        return undefined;
-    const fips = fipsSuffix !== undefined;
-    if (fips && !info.fipsAvailable)
-        return undefined;
-    return { host, accountId, region, partition: info.partition, fips };
-}
-/** `registry/repository[:tag][@digest]`, the inverse of parseImageReference. */
-function formatImageUri(image) {
-    return (`${image.registry}/${image.repository}` +
-        (image.tag === undefined ? '' : `:${image.tag}`) +
-        (image.digest === undefined ? '' : `@${image.digest}`));
-}
-
+// EXTERNAL MODULE: ./packages/kit/aws-errors.ts
+var aws_errors = __nccwpck_require__(5486);
+// EXTERNAL MODULE: ./packages/ecr/errors.ts
+var ecr_errors = __nccwpck_require__(2484);
+// EXTERNAL MODULE: ./packages/ecr/registry.ts
+var ecr_registry = __nccwpck_require__(7864);
 ;// CONCATENATED MODULE: ./packages/ecr/aws-errors.ts
 
 
-function field(value, key) {
-    return value[key];
-}
-function shapeOf(error) {
-    if (typeof error !== 'object' || error === null) {
-        return {
-            name: 'Error',
-            message: String(error),
-            status: undefined,
-            attempts: undefined,
-            fault: undefined,
-            code: undefined,
-        };
-    }
-    const metadata = field(error, '$metadata');
-    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
-    const text = (value) => typeof value === 'string' ? value : undefined;
-    const count = (value) => typeof value === 'number' ? value : undefined;
-    return {
-        name: text(field(error, 'name')) ?? 'Error',
-        message: text(field(error, 'message')) ?? '',
-        status: count(field(meta, 'httpStatusCode')),
-        attempts: count(field(meta, 'attempts')),
-        fault: text(field(error, '$fault')),
-        code: text(field(error, 'code')),
-    };
-}
-const CREDENTIAL_ERRORS = new Set([
-    'UnrecognizedClientException',
-    'InvalidSignatureException',
-    'IncompleteSignatureException',
-    'MissingAuthenticationTokenException',
-    'ExpiredTokenException',
-    'InvalidClientTokenId',
-]);
-const THROTTLING_ERRORS = new Set([
-    'ThrottlingException',
-    'TooManyRequestsException',
-    'RequestLimitExceeded',
-]);
-const NETWORK_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ENOTFOUND',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-]);
+
 function registryText(context, awsMessage) {
     // ECR names the registry in its message ("... in the registry with id '008577686731'").
     const accountId = /registry with id '([0-9]{12})'/.exec(awsMessage)?.[1] ?? context.registryId;
     if (accountId === undefined)
         return `the credentials' own registry in ${context.region}`;
     try {
-        return `registry ${registryHost({ accountId, region: context.region })} (${context.region})`;
+        return `registry ${(0,ecr_registry/* registryHost */.U$)({ accountId, region: context.region })} (${context.region})`;
     }
     catch {
         return `registry ${accountId} (${context.region})`;
@@ -59633,10 +59304,10 @@ function attemptsText(attempts) {
  * material: the SDK's messages don't, and what AWS sends back is sanitised on top.
  */
 function toEcrError(error, context) {
-    if (error instanceof errors_EcrError)
+    if (error instanceof ecr_errors/* EcrError */.J)
         return error;
-    const aws = shapeOf(error);
-    const awsMessage = sanitizeAwsMessage(aws.message);
+    const aws = (0,aws_errors/* awsErrorShape */.jX)(error);
+    const awsMessage = (0,ecr_errors/* sanitizeAwsMessage */.Y)(aws.message);
     const options = {
         operation: context.operation,
         awsError: aws.name,
@@ -59646,42 +59317,42 @@ function toEcrError(error, context) {
     const repository = context.repository === undefined ? '' : ` '${context.repository}'`;
     const permission = `ecr:${context.operation}`;
     if (aws.name === 'CredentialsProviderError') {
-        return new errors_EcrError('credentials', `no AWS credentials for ${permission}: configure them before this step ` +
+        return new ecr_errors/* EcrError */.J('credentials', `no AWS credentials for ${permission}: configure them before this step ` +
             `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
     }
-    if (CREDENTIAL_ERRORS.has(aws.name)) {
-        return new errors_EcrError('credentials', `AWS rejected the credentials for ${permission} in ${context.region} (${aws.name}): ${awsMessage}`, options);
+    if (aws_errors/* AWS_CREDENTIAL_ERRORS */.OA.has(aws.name)) {
+        return new ecr_errors/* EcrError */.J('credentials', `AWS rejected the credentials for ${permission} in ${context.region} (${aws.name}): ${awsMessage}`, options);
     }
     if (aws.name === 'AccessDeniedException') {
         const denied = /perform: (ecr:[A-Za-z]+)/.exec(awsMessage)?.[1] ?? permission;
-        return new errors_EcrError('access-denied', `access denied: the AWS credentials lack ${denied}` +
+        return new ecr_errors/* EcrError */.J('access-denied', `access denied: the AWS credentials lack ${denied}` +
             (context.repository === undefined ? '' : ` on repository '${context.repository}'`) +
             ` in ${context.region}; allow ${denied} in the role's policy`, options);
     }
     if (aws.name === 'RepositoryNotFoundException') {
-        return new errors_EcrError('repository-not-found', `ECR repository${repository} not found in ${registryText(context, awsMessage)}: ` +
+        return new ecr_errors/* EcrError */.J('repository-not-found', `ECR repository${repository} not found in ${registryText(context, awsMessage)}: ` +
             'create it, or check the repository name, account and region', options);
     }
     if (aws.name === 'ImageNotFoundException') {
-        return new errors_EcrError('image-not-found', `image${context.tag === undefined ? '' : ` tag '${context.tag}'`} not found in ECR repository${repository} ` +
+        return new ecr_errors/* EcrError */.J('image-not-found', `image${context.tag === undefined ? '' : ` tag '${context.tag}'`} not found in ECR repository${repository} ` +
             `(${context.region})`, options);
     }
     if (aws.name === 'ImageTagAlreadyExistsException') {
-        return new errors_EcrError('tag-immutable', `tag${context.tag === undefined ? '' : ` '${context.tag}'`} already exists in ECR repository${repository}, ` +
+        return new ecr_errors/* EcrError */.J('tag-immutable', `tag${context.tag === undefined ? '' : ` '${context.tag}'`} already exists in ECR repository${repository}, ` +
             'whose tags are immutable: use a new tag', options);
     }
-    if (THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
-        return new errors_EcrError('throttled', `ECR kept throttling ${context.operation}${attemptsText(aws.attempts)} (${aws.name}); try again later`, options);
+    if (aws_errors/* AWS_THROTTLING_ERRORS */.iD.has(aws.name) || aws.status === 429) {
+        return new ecr_errors/* EcrError */.J('throttled', `ECR kept throttling ${context.operation}${attemptsText(aws.attempts)} (${aws.name}); try again later`, options);
     }
     if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
-        return new errors_EcrError('service', `ECR ${context.operation} failed with a service error${attemptsText(aws.attempts)} ` +
+        return new ecr_errors/* EcrError */.J('service', `ECR ${context.operation} failed with a service error${attemptsText(aws.attempts)} ` +
             `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`}): ${awsMessage}`, options);
     }
-    if (aws.code !== undefined && NETWORK_CODES.has(aws.code)) {
-        return new errors_EcrError('service', `could not reach the ECR API in ${context.region} for ${context.operation}${attemptsText(aws.attempts)}: ` +
+    if (aws.code !== undefined && aws_errors/* AWS_NETWORK_CODES */.UE.has(aws.code)) {
+        return new ecr_errors/* EcrError */.J('service', `could not reach the ECR API in ${context.region} for ${context.operation}${attemptsText(aws.attempts)}: ` +
             aws.code, options);
     }
-    return new errors_EcrError('unknown', `ECR ${context.operation}${repository} failed (${aws.name}): ${awsMessage}`, options);
+    return new ecr_errors/* EcrError */.J('unknown', `ECR ${context.operation}${repository} failed (${aws.name}): ${awsMessage}`, options);
 }
 
 ;// CONCATENATED MODULE: ./packages/ecr/client.ts
@@ -59702,10 +59373,10 @@ function selectorText(selector) {
 }
 function validateSelector(selector) {
     if ('tag' in selector) {
-        assertValid(imageTagProblem(selector.tag));
+        (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* imageTagProblem */.Zi)(selector.tag));
         return { imageTag: selector.tag };
     }
-    assertValid(imageDigestProblem(selector.digest));
+    (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* imageDigestProblem */.ZK)(selector.digest));
     return { imageDigest: selector.digest };
 }
 /**
@@ -59748,20 +59419,20 @@ class EcrClient {
         const token = data?.authorizationToken;
         const proxyEndpoint = data?.proxyEndpoint;
         if (token === undefined || proxyEndpoint === undefined) {
-            throw new errors_EcrError('service', 'ECR GetAuthorizationToken returned no authorization data (token or proxy endpoint missing)', { operation: 'GetAuthorizationToken' });
+            throw new ecr_errors/* EcrError */.J('service', 'ECR GetAuthorizationToken returned no authorization data (token or proxy endpoint missing)', { operation: 'GetAuthorizationToken' });
         }
         const decoded = Buffer.from(token, 'base64').toString('utf8');
         const separator = decoded.indexOf(':');
         if (separator <= 0) {
             // Never echo the token: it is the credential.
-            throw new errors_EcrError('service', 'ECR GetAuthorizationToken returned a token that is not base64 of user:password', { operation: 'GetAuthorizationToken' });
+            throw new ecr_errors/* EcrError */.J('service', 'ECR GetAuthorizationToken returned a token that is not base64 of user:password', { operation: 'GetAuthorizationToken' });
         }
         let registry;
         try {
             registry = new URL(proxyEndpoint).host;
         }
         catch {
-            throw new errors_EcrError('service', `ECR GetAuthorizationToken returned a proxy endpoint that is not a URL: "${proxyEndpoint}"`, { operation: 'GetAuthorizationToken' });
+            throw new ecr_errors/* EcrError */.J('service', `ECR GetAuthorizationToken returned a proxy endpoint that is not a URL: "${proxyEndpoint}"`, { operation: 'GetAuthorizationToken' });
         }
         return {
             username: decoded.slice(0, separator),
@@ -59773,7 +59444,7 @@ class EcrClient {
     }
     /** All tags in a repository, sorted; follows ListImages pagination (`pageSize` = maxResults, default ECR's 100). */
     async listImageTags(repository, options = {}) {
-        assertValid(repositoryNameProblem(repository));
+        (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* repositoryNameProblem */.LB)(repository));
         const tags = new Set();
         const pages = (0,dist_cjs/* paginateListImages */._Pg)({
             client: this.sdk,
@@ -59794,8 +59465,8 @@ class EcrClient {
     }
     /** The image a tag names, or undefined when the tag doesn't exist. */
     async describeImage(repository, tag) {
-        assertValid(repositoryNameProblem(repository));
-        assertValid(imageTagProblem(tag));
+        (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* repositoryNameProblem */.LB)(repository));
+        (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* imageTagProblem */.Zi)(tag));
         let output;
         try {
             output = await this.call({ operation: 'DescribeImages', repository, tag }, () => this.sdk.send(new dist_cjs/* DescribeImagesCommand */.ji5({
@@ -59805,7 +59476,7 @@ class EcrClient {
             })));
         }
         catch (error) {
-            if (error instanceof errors_EcrError && error.kind === 'image-not-found')
+            if (error instanceof ecr_errors/* EcrError */.J && error.kind === 'image-not-found')
                 return undefined;
             throw error;
         }
@@ -59832,7 +59503,7 @@ class EcrClient {
      * repository's exclusion filters) behave the other way.
      */
     async getTagMutability(repository) {
-        assertValid(repositoryNameProblem(repository));
+        (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* repositoryNameProblem */.LB)(repository));
         const output = await this.call({ operation: 'DescribeRepositories', repository }, () => this.sdk.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({
             repositoryNames: [repository],
             registryId: this.registryId,
@@ -59853,9 +59524,9 @@ class EcrClient {
      * the map.
      */
     async getImageManifests(repository, tags) {
-        assertValid(repositoryNameProblem(repository));
+        (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* repositoryNameProblem */.LB)(repository));
         for (const tag of tags)
-            assertValid(imageTagProblem(tag));
+            (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* imageTagProblem */.Zi)(tag));
         const output = await this.call({ operation: 'BatchGetImage', repository, tag: tags[0] }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
             repositoryName: repository,
             registryId: this.registryId,
@@ -59886,8 +59557,8 @@ class EcrClient {
      */
     async promoteImage(request) {
         const { repository, targetTag } = request;
-        assertValid(repositoryNameProblem(repository));
-        assertValid(imageTagProblem(targetTag));
+        (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* repositoryNameProblem */.LB)(repository));
+        (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* imageTagProblem */.Zi)(targetTag));
         const sourceId = validateSelector(request.source);
         // One call reads both: the source manifest and whatever the target tag names now.
         const output = await this.call({ operation: 'BatchGetImage', repository }, () => this.sdk.send(new dist_cjs/* BatchGetImageCommand */.P8n({
@@ -59906,7 +59577,7 @@ class EcrClient {
         const digest = source?.imageId?.imageDigest;
         if (source === undefined || manifest === undefined || digest === undefined) {
             const failure = output.failures?.find((f) => matches(f.imageId));
-            throw new errors_EcrError('image-not-found', `cannot promote: ${selectorText(request.source)} not found in ECR repository '${repository}' ` +
+            throw new ecr_errors/* EcrError */.J('image-not-found', `cannot promote: ${selectorText(request.source)} not found in ECR repository '${repository}' ` +
                 `(${this.region})` +
                 (failure?.failureCode === undefined || failure.failureCode === 'ImageNotFound'
                     ? ''
@@ -59931,8 +59602,8 @@ class EcrClient {
     async tagManifest(request) {
         const { repository, targetTag, currentDigest: previousDigest } = request;
         const { digest, mediaType, manifest } = request.manifest;
-        assertValid(repositoryNameProblem(repository));
-        assertValid(imageTagProblem(targetTag));
+        (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* repositoryNameProblem */.LB)(repository));
+        (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* imageTagProblem */.Zi)(targetTag));
         if (previousDigest === digest) {
             this.logger.info(`${repository}:${targetTag} already is ${digest}: nothing to promote`);
             return { digest, mediaType, alreadyPresent: true, previousDigest: undefined };
@@ -59948,7 +59619,7 @@ class EcrClient {
             })));
         }
         catch (error) {
-            if (!(error instanceof errors_EcrError))
+            if (!(error instanceof ecr_errors/* EcrError */.J))
                 throw error;
             // Someone else promoted the same image in between: that is the state we wanted.
             if (error.awsError === 'ImageAlreadyExistsException') {
@@ -59956,7 +59627,7 @@ class EcrClient {
             }
             if (error.kind === 'tag-immutable') {
                 const existing = previousDigest ?? (await this.getImageDigest(repository, targetTag));
-                throw new errors_EcrError('tag-immutable', `cannot promote ${digest} to '${repository}:${targetTag}': the tag already names ` +
+                throw new ecr_errors/* EcrError */.J('tag-immutable', `cannot promote ${digest} to '${repository}:${targetTag}': the tag already names ` +
                     `${existing ?? 'another image'} and the repository's tags are immutable; use a new tag`, { operation: 'PutImage', awsError: error.awsError, cause: error });
             }
             throw error;
@@ -59980,7 +59651,7 @@ function mediaTypeOf(manifest) {
     catch {
         // Not JSON: fall through to the error below.
     }
-    throw new errors_EcrError('service', 'ECR returned a manifest without a media type', {
+    throw new ecr_errors/* EcrError */.J('service', 'ECR returned a manifest without a media type', {
         operation: 'BatchGetImage',
     });
 }
@@ -59989,12 +59660,12 @@ function mediaTypeOf(manifest) {
  * most `maxAttempts` attempts, default 5). Validates the region and registry id first.
  */
 function createEcrClient(options) {
-    regionInfo(options.region);
+    (0,ecr_registry/* regionInfo */.PD)(options.region);
     if (options.registryId !== undefined)
-        assertValid(registry_accountIdProblem(options.registryId));
+        (0,ecr_registry/* assertValid */.pP)((0,ecr_registry/* accountIdProblem */.gN)(options.registryId));
     const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
-        throw new errors_EcrError('invalid-argument', `maxAttempts must be 1 to 10, got ${String(maxAttempts)}`);
+        throw new ecr_errors/* EcrError */.J('invalid-argument', `maxAttempts must be 1 to 10, got ${String(maxAttempts)}`);
     }
     const sdk = new dist_cjs/* ECRClient */.S70({
         region: options.region,
@@ -60136,7 +59807,7 @@ class PublishError extends Error {
 function chooseRegistryHost(tokenHost, expected) {
     if (expected === undefined || expected === tokenHost)
         return tokenHost;
-    return parseEcrRegistryHost(tokenHost) === undefined ? tokenHost : expected;
+    return (0,ecr_registry/* parseEcrRegistryHost */.Jl)(tokenHost) === undefined ? tokenHost : expected;
 }
 /** `config.digest` of a single-platform manifest: the image id docker reports for it. */
 function configDigestOf(manifest) {
@@ -60224,7 +59895,7 @@ async function tagRelease(request, ports, release, moveCacheTag, mutability, kno
             }
         }
         catch (error) {
-            if (tag !== 'cache' || !(error instanceof errors_EcrError))
+            if (tag !== 'cache' || !(error instanceof ecr_errors/* EcrError */.J))
                 throw error;
             logger.warning(`could not move ${repository}:cache: ${error.message}`);
         }
@@ -60569,7 +60240,7 @@ async function inspectPromotion(request, promoteFrom, ports) {
 /** The source to promote, as read from the registry, once checkPromotedSource accepts it. */
 async function acceptedSource(request, promoteFrom, ports, access, source) {
     if (source === undefined) {
-        throw new errors_EcrError('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${request.repository}' (${ports.ecr.region})`);
+        throw new ecr_errors/* EcrError */.J('image-not-found', `cannot promote: tag '${promoteFrom}' not found in ECR repository '${request.repository}' (${ports.ecr.region})`);
     }
     const promoted = {
         ...(await readPromotedSource(access, request.repository, promoteFrom, source)),
@@ -68223,8 +67894,8 @@ async function recordedImageFacts(appRepository, gitTag, given) {
     };
 }
 
-// EXTERNAL MODULE: ./actions/run-action.ts
-var run_action = __nccwpck_require__(146);
+// EXTERNAL MODULE: ./actions/run-action.ts + 6 modules
+var run_action = __nccwpck_require__(6643);
 ;// CONCATENATED MODULE: ./actions/ecr-build-push/src/credentials.ts
 
 
@@ -68780,7 +68451,7 @@ function parseRegion(getInput, env, hostRegion) {
         throw new kit/* InputError */.dz('region', 'is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set: give the region, e.g. us-gov-west-1 ' +
             '(aws-actions/configure-aws-credentials sets AWS_REGION)');
     }
-    const problem = registry_regionProblem(region);
+    const problem = (0,ecr_registry/* regionProblem */.Og)(region);
     if (problem !== undefined)
         throw new kit/* InputError */.dz('region', problem);
     if (hostRegion !== undefined && region !== hostRegion) {
@@ -68803,11 +68474,11 @@ function parseRegistry(getInput, env) {
         return {
             region,
             accountId: raw,
-            registryHost: registryHost({ accountId: raw, region }),
+            registryHost: (0,ecr_registry/* registryHost */.U$)({ accountId: raw, region }),
             fips: false,
         };
     }
-    const host = parseEcrRegistryHost(raw.replace(/^https?:\/\//, '').replace(/\/+$/, ''));
+    const host = (0,ecr_registry/* parseEcrRegistryHost */.Jl)(raw.replace(/^https?:\/\//, '').replace(/\/+$/, ''));
     if (host === undefined) {
         throw new kit/* InputError */.dz('registry', `"${raw}" is neither an AWS account id nor an ECR registry host: use the 12-digit account id, ` +
             'or <account>.dkr.ecr.<region>.amazonaws.com');
@@ -68822,7 +68493,7 @@ function parseTags(raw) {
         throw new kit/* InputError */.dz('tags', 'is empty: give at least the release tag, e.g. ${{ steps.version.outputs.version }}');
     }
     for (const tag of tags) {
-        const problem = imageTagProblem(tag);
+        const problem = (0,ecr_registry/* imageTagProblem */.Zi)(tag);
         if (problem !== undefined)
             throw new kit/* InputError */.dz('tags', problem);
     }
@@ -68928,7 +68599,7 @@ function getInputs(getInput, env) {
     if (/\.dkr\.ecr(-fips)?\./.test(repository)) {
         throw new kit/* InputError */.dz('repository', `"${repository}" names a registry: give the repository name only and the host in registry:`);
     }
-    const repositoryProblem = repositoryNameProblem(repository);
+    const repositoryProblem = (0,ecr_registry/* repositoryNameProblem */.LB)(repository);
     if (repositoryProblem !== undefined)
         throw new kit/* InputError */.dz('repository', repositoryProblem);
     const tags = parseTags(getInput('tags'));
@@ -68938,7 +68609,7 @@ function getInputs(getInput, env) {
     if (promoteFrom === undefined) {
         return { ...common, promoteFrom, promotion: undefined, build: parseBuild(getInput, env) };
     }
-    const tagProblem = imageTagProblem(promoteFrom);
+    const tagProblem = (0,ecr_registry/* imageTagProblem */.Zi)(promoteFrom);
     if (tagProblem !== undefined)
         throw new kit/* InputError */.dz('promote-from', tagProblem);
     const buildInputs = BUILD_INPUTS.filter((name) => getInput(name).trim() !== '');
@@ -69086,27 +68757,318 @@ async function writeSummary(result) {
 
 /***/ }),
 
-/***/ 146:
+/***/ 6643:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   CX: () => (/* binding */ workflowRunUrl),
-/* harmony export */   Cs: () => (/* binding */ runAction),
-/* harmony export */   aY: () => (/* binding */ maskInputs),
-/* harmony export */   v0: () => (/* binding */ actionLogger)
-/* harmony export */ });
-/* unused harmony exports stopCommandsAround, workflowRunLink */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4586);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  v0: () => (/* binding */ actionLogger),
+  aY: () => (/* binding */ maskInputs),
+  Cs: () => (/* binding */ runAction),
+  CX: () => (/* binding */ workflowRunUrl)
+});
+
+// UNUSED EXPORTS: actionToken, stopCommandsAround, workflowRunLink
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
+var lib_core = __nccwpck_require__(6257);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: ./packages/kit/index.ts + 3 modules
+var kit = __nccwpck_require__(4586);
+// EXTERNAL MODULE: ./packages/ecr/registry.ts
+var registry = __nccwpck_require__(7864);
+// EXTERNAL MODULE: ./packages/kit/errors.ts
+var errors = __nccwpck_require__(1038);
+// EXTERNAL MODULE: ./packages/ecr/errors.ts
+var ecr_errors = __nccwpck_require__(2484);
+;// CONCATENATED MODULE: ./packages/ssm/errors.ts
+
+
+class errors_SsmError extends errors/* GitOpsError */.$D {
+    name = 'SsmError';
+    kind;
+    parameter;
+    operation;
+    awsError;
+    attempts;
+    constructor(kind, problem, options = {}) {
+        super((0,ecr_errors/* sanitizeAwsMessage */.Y)(problem), {
+            ...(options.input === undefined ? {} : { input: options.input }),
+            cause: options.cause,
+        });
+        this.kind = kind;
+        this.parameter = options.parameter;
+        this.operation = options.operation;
+        this.awsError = options.awsError;
+        this.attempts = options.attempts;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/client.ts
+
+
+
+const DEFAULT_MAX_ATTEMPTS = 5;
+/**
+ * An SSM client with the SDK's standard retry strategy (throttling and 5xx retried with backoff, at
+ * most `maxAttempts` attempts, default 5). Credentials come from the SDK's default chain (environment,
+ * web identity, shared config): nothing here takes keys. Validates the region first.
+ */
+function client_createSsmClient(options) {
+    const problem = regionProblem(options.region);
+    if (problem !== undefined)
+        throw new SsmError('invalid-argument', problem);
+    const { partition } = regionInfo(options.region);
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) {
+        throw new SsmError('invalid-argument', `maxAttempts must be 1 to 10, got ${String(maxAttempts)}`);
+    }
+    const sdk = new SSMClient({
+        region: options.region,
+        maxAttempts,
+        retryMode: 'standard',
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.fips === true ? { useFipsEndpoint: true } : {}),
+    });
+    return { sdk, region: options.region, partition };
+}
+
+// EXTERNAL MODULE: ./packages/kit/aws-errors.ts
+var aws_errors = __nccwpck_require__(5486);
+;// CONCATENATED MODULE: ./packages/ssm/aws-errors.ts
+
+
+
+function attemptsText(attempts) {
+    return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
+}
+/**
+ * Turns whatever the SDK threw into an SsmError with one line naming the parameter and, for a denial,
+ * the IAM action to grant on which resource (`ssm:GetParameter` on the parameter, `kms:Decrypt` on
+ * its key). AWS text is sanitised; it never holds a parameter's value.
+ */
+function aws_errors_toSsmError(error, context) {
+    if (error instanceof SsmError)
+        return error;
+    const aws = awsErrorShape(error);
+    const awsMessage = sanitizeAwsMessage(aws.message);
+    const options = {
+        input: context.input,
+        parameter: context.parameter,
+        operation: context.operation,
+        awsError: aws.name,
+        attempts: aws.attempts,
+        cause: error,
+    };
+    const named = context.parameter === undefined ? 'the parameter' : `parameter ${context.parameter}`;
+    // AWS names the exact resource it refused; the caller's ARN or name otherwise.
+    const resource = /on resource: (\S+)/.exec(awsMessage)?.[1] ?? context.parameterArn ?? context.parameter ?? '*';
+    const permission = `ssm:${context.operation}`;
+    // KMS refusals come back through SSM: AccessDeniedException naming kms:Decrypt, or InvalidKeyId.
+    const keyArn = /(arn:[a-z-]+:kms:[^\s]+)/.exec(awsMessage)?.[1]?.replace(/[.,;]$/, '');
+    if (aws.name === 'CredentialsProviderError') {
+        return new SsmError('credentials', `no AWS credentials to read ${named} (${permission}): configure them before this step ` +
+            `(e.g. aws-actions/configure-aws-credentials): ${awsMessage}`, options);
+    }
+    if (AWS_CREDENTIAL_ERRORS.has(aws.name)) {
+        return new SsmError('credentials', `AWS rejected the credentials for ${permission} on ${named} in ${context.region} (${aws.name}): ${awsMessage}`, options);
+    }
+    if (aws.name === 'AccessDeniedException' && awsMessage.includes('kms:Decrypt')) {
+        return new SsmError('kms-denied', `cannot decrypt ${named}: the AWS credentials lack kms:Decrypt on its key ` +
+            `${keyArn ?? '(the key named in the parameter)'}; allow kms:Decrypt on that key in the role's policy ` +
+            '(and the key policy)', options);
+    }
+    if (aws.name === 'AccessDeniedException') {
+        const denied = /perform: (ssm:[A-Za-z]+)/.exec(awsMessage)?.[1] ?? permission;
+        return new SsmError('access-denied', `access denied reading ${named}: the AWS credentials lack ${denied} on ${resource}; ` +
+            `allow ${denied} on it in the role's policy`, options);
+    }
+    if (aws.name === 'InvalidKeyId') {
+        return new SsmError('kms-key-unusable', `cannot decrypt ${named}: its KMS key is unusable (${awsMessage.replace(/ \(Service: .*$/, '') || 'InvalidKeyId'}); ` +
+            'enable the key or store the parameter again under a usable key', options);
+    }
+    if (aws.name === 'ParameterNotFound' || aws.name === 'ParameterVersionNotFound') {
+        return new SsmError('parameter-not-found', `${named} not found in Parameter Store in ${context.region}: check the name (it starts with / ` +
+            'when it has a path) and the region, or create it as a SecureString', options);
+    }
+    if (AWS_THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+        return new SsmError('throttled', `Parameter Store kept throttling ${context.operation} of ${named}${attemptsText(aws.attempts)} ` +
+            `(${aws.name}); try again later`, options);
+    }
+    if (aws.fault === 'server' || (aws.status !== undefined && aws.status >= 500)) {
+        return new SsmError('service', `Parameter Store ${context.operation} of ${named} failed with a service error${attemptsText(aws.attempts)} ` +
+            `(${aws.name}${aws.status === undefined ? '' : `, HTTP ${String(aws.status)}`})` +
+            (awsMessage === '' || awsMessage === 'UnknownError' ? '' : `: ${awsMessage}`), options);
+    }
+    if (aws.code !== undefined && AWS_NETWORK_CODES.has(aws.code)) {
+        return new SsmError('service', `could not reach Parameter Store in ${context.region} to read ${named}${attemptsText(aws.attempts)}: ${aws.code}`, options);
+    }
+    return new SsmError('unknown', `Parameter Store ${context.operation} of ${named} failed (${aws.name}): ${awsMessage}`, options);
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/secret-parameter.ts
+
+
+
+
+
+/**
+ * A secret's value from Parameter Store: `GetParameter` with decryption. The value is handed to
+ * `maskSecret` the instant it exists, before any check that could report on it. Only a SecureString is
+ * accepted: a `String` or `StringList` holding a secret is stored in plain text for anyone with
+ * `ssm:GetParameter` (no `kms:Decrypt` needed) and is refused with how to fix it. Surrounding
+ * whitespace (a value put from a file ends in a newline) is trimmed; an empty value is refused.
+ * Errors are SsmErrors naming the parameter and, for a denial, the IAM action to grant.
+ */
+async function readSecretParameter(client, request) {
+    const { name, input } = request;
+    const problem = parameterNameProblem(name);
+    if (problem !== undefined) {
+        throw new SsmError('invalid-argument', problem, { input, parameter: name });
+    }
+    const context = {
+        operation: 'GetParameter',
+        region: client.region,
+        parameter: name,
+        input,
+        withDecryption: true,
+    };
+    let output;
+    try {
+        output = await client.sdk.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    }
+    catch (error) {
+        throw toSsmError(error, context);
+    }
+    const parameter = output.Parameter;
+    const raw = parameter?.Value;
+    if (raw !== undefined) {
+        request.maskSecret(raw);
+        const trimmed = raw.trim();
+        if (trimmed !== raw && trimmed !== '')
+            request.maskSecret(trimmed);
+    }
+    if (parameter === undefined || raw === undefined) {
+        throw new SsmError('service', `Parameter Store returned no value for parameter ${name}`, {
+            input,
+            parameter: name,
+            operation: 'GetParameter',
+        });
+    }
+    if (parameter.Type !== 'SecureString') {
+        throw new SsmError('wrong-type', `parameter ${name} is a ${parameter.Type ?? 'parameter of unknown type'}, not a SecureString: a ` +
+            'secret in a String is readable without kms:Decrypt; store it again as a SecureString ' +
+            '(aws ssm put-parameter --type SecureString --overwrite)', { input, parameter: name, operation: 'GetParameter' });
+    }
+    const value = raw.trim();
+    if (value === '') {
+        throw new SsmError('empty-value', `parameter ${name} is empty: store the token in it`, {
+            input,
+            parameter: name,
+            operation: 'GetParameter',
+        });
+    }
+    const attempts = output.$metadata.attempts ?? 1;
+    request.logger.info(`Read parameter ${name} (SecureString, version ${String(parameter.Version ?? '?')})` +
+        (attempts > 1 ? ` after ${String(attempts)} attempts` : ''));
+    return value;
+}
+/**
+ * readSecretParameter with its own client, in the region the ARN names or else the job's
+ * (`AWS_REGION`, as aws-actions/configure-aws-credentials sets it): for an entry point that reads one
+ * secret and is done.
+ */
+async function secret_parameter_readParameterSecret(options) {
+    const { name, input, env } = options;
+    const problem = parameterNameProblem(name);
+    if (problem !== undefined) {
+        throw new SsmError('invalid-argument', problem, { input, parameter: name });
+    }
+    // Empty counts as unset, as the SDK treats it.
+    const fromEnv = [env.AWS_REGION, env.AWS_DEFAULT_REGION].find((value) => value !== undefined && value !== '');
+    const region = parameterAddress(name).region ?? fromEnv ?? '';
+    if (region === '') {
+        throw new SsmError('invalid-argument', `no AWS region to read ${name} in: run aws-actions/configure-aws-credentials (it sets ` +
+            "AWS_REGION) before this step, or give the parameter's ARN", { input, parameter: name });
+    }
+    let client;
+    try {
+        client = createSsmClient({ region, maxAttempts: options.maxAttempts });
+    }
+    catch (error) {
+        if (error instanceof SsmError) {
+            throw new SsmError(error.kind, `${error.problem} (the region of ${name})`, {
+                input,
+                parameter: name,
+            });
+        }
+        throw error;
+    }
+    try {
+        return await readSecretParameter(client, options);
+    }
+    finally {
+        client.sdk.destroy();
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/token-source.ts
+/**
+ * A token given as a secret input, or the Parameter Store SecureString holding it: exactly one of
+ * the two, checked with the inputs, and read (masked as it arrives) by the step that uses it.
+ */
+
+
+
+/**
+ * The token input or the parameter input, never both, never neither. `wanted` completes the
+ * error for neither, e.g. `a token that can read the repository`.
+ */
+function tokenSourceOf(getInput, names, wanted) {
+    const token = getInput(names.token).trim();
+    const tokenParameter = getInput(names.parameter).trim();
+    if (token === '' && tokenParameter === '') {
+        throw new InputError(names.token, `is empty: pass ${wanted}, or name the SSM parameter holding it in ${names.parameter}`);
+    }
+    if (token !== '' && tokenParameter !== '') {
+        throw new InputError(names.parameter, `is given as well as ${names.token}: pass one of them, the token or the SSM parameter holding it`);
+    }
+    const problem = tokenParameter === '' ? undefined : parameterNameProblem(tokenParameter);
+    if (problem !== undefined)
+        throw new InputError(names.parameter, problem);
+    return { token, tokenParameter: tokenParameter === '' ? undefined : tokenParameter };
+}
+/** The token itself: as given, or read from Parameter Store (masked before anything else). */
+function token_source_readTokenSource(source, parameterInput, ports) {
+    return source.tokenParameter === undefined
+        ? Promise.resolve(source.token)
+        : readParameterSecret({ name: source.tokenParameter, input: parameterInput, ...ports });
+}
+
+;// CONCATENATED MODULE: ./packages/ssm/index.ts
+/**
+ * Parameter Store through `@aws-sdk/client-ssm`: one client factory for every SSM read, secrets read
+ * with decryption and masked at once, and failures as one line naming the parameter and the IAM
+ * action to grant.
+ */
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./actions/run-action.ts
 /**
  * The Actions edge every bundle shares: which entry runs (main, or the post step the runner calls
  * after the job), the one failure line, the exit code. Packages never see @actions/core; they get
  * `actionLogger`: core's log (groups included), and build output kept from issuing workflow commands.
  */
+
 
 
 
@@ -69119,13 +69081,13 @@ const IS_POST = 'isPost';
  * The token is new for each stretch and unguessable (a random UUID), so the text cannot end it.
  * Stretches that overlap (two streams at once) share one, ended when the last of them finishes.
  */
-function stopCommandsAround(write, newToken = node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomUUID) {
+function stopCommandsAround(write, newToken = external_node_crypto_.randomUUID) {
     let open = 0;
     let token = '';
     return async (work) => {
         if (open === 0) {
             token = newToken();
-            write(`::stop-commands::${token}${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+            write(`::stop-commands::${token}${external_node_os_.EOL}`);
         }
         open += 1;
         try {
@@ -69134,21 +69096,21 @@ function stopCommandsAround(write, newToken = node_crypto__WEBPACK_IMPORTED_MODU
         finally {
             open -= 1;
             if (open === 0)
-                write(`::${token}::${node_os__WEBPACK_IMPORTED_MODULE_2__.EOL}`);
+                write(`::${token}::${external_node_os_.EOL}`);
         }
     };
 }
 const actionLogger = {
-    debug: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz,
-    info: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq,
+    debug: lib_core/* debug */.Yz,
+    info: lib_core/* info */.pq,
     warning: (message) => {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message);
+        lib_core/* warning */.$e(message);
     },
     error: (message) => {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message);
+        lib_core/* error */.z3(message);
     },
-    startGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh,
-    endGroup: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4,
+    startGroup: lib_core/* startGroup */.Oh,
+    endGroup: lib_core/* endGroup */.N4,
     untrusted: stopCommandsAround((text) => process.stdout.write(text)),
 };
 /**
@@ -69157,25 +69119,38 @@ const actionLogger = {
  * failure line and exit code 1.
  */
 async function runAction(entries) {
-    const isPost = entries.main === undefined || (entries.post !== undefined && _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(IS_POST) === 'true');
+    const isPost = entries.main === undefined || (entries.post !== undefined && lib_core/* getState */.Gu(IS_POST) === 'true');
     const entry = isPost ? entries.post : entries.main;
     const name = isPost ? `${entries.action} (post)` : entries.action;
     if (!isPost && entries.post !== undefined)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(IS_POST, 'true');
+        lib_core/* saveState */.LZ(IS_POST, 'true');
     try {
         await entry?.();
     }
     catch (error) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_packages_kit_index_js__WEBPACK_IMPORTED_MODULE_3__/* .failureLine */ .Pu)(name, error));
+        lib_core/* setFailed */.C1((0,kit/* failureLine */.Pu)(name, error));
     }
 }
 /** Masks every non-empty value before anything can print it. */
 function maskInputs(...names) {
     for (const name of names) {
-        const secret = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name).trim();
+        const secret = lib_core/* getInput */.V4(name).trim();
         if (secret !== '')
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(secret);
+            lib_core/* setSecret */.Pq(secret);
     }
+}
+/**
+ * The token of a token / token-parameter input pair: as given, or read from Parameter Store in this
+ * process only, masked as it arrives, never written.
+ */
+function actionToken(source, parameterInput) {
+    return readTokenSource(source, parameterInput, {
+        env: process.env,
+        maskSecret: (secret) => {
+            core.setSecret(secret);
+        },
+        logger: actionLogger,
+    });
 }
 /** A markdown link to this workflow run, when the runner says which. */
 function workflowRunLink() {
@@ -69191,6 +69166,386 @@ function workflowRunUrl() {
         return undefined;
     return `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`;
 }
+
+
+/***/ }),
+
+/***/ 2484:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   J: () => (/* binding */ EcrError),
+/* harmony export */   Y: () => (/* binding */ sanitizeAwsMessage)
+/* harmony export */ });
+/* harmony import */ var _kit_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1038);
+
+class EcrError extends _kit_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .GitOpsError */ .$D {
+    name = 'EcrError';
+    kind;
+    operation;
+    awsError;
+    attempts;
+    constructor(kind, message, options = {}) {
+        super(oneLine(message), { cause: options.cause });
+        this.kind = kind;
+        this.operation = options.operation;
+        this.awsError = options.awsError;
+        this.attempts = options.attempts;
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+// Access key ids are not secret, but they identify a principal; signatures and tokens would be.
+// AWS messages should contain none of them; this is a second line of defence.
+const CREDENTIAL_PATTERNS = [
+    /\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g,
+    /Signature=[0-9a-f]+/gi,
+    /Credential=[^\s,]+/gi,
+    /X-Amz-Security-Token=[^\s&]+/gi,
+];
+/** Text from AWS made safe for a log line: one line, no credential material. */
+function sanitizeAwsMessage(text) {
+    return CREDENTIAL_PATTERNS.reduce((result, pattern) => result.replace(pattern, '[redacted]'), oneLine(text));
+}
+
+
+/***/ }),
+
+/***/ 7864:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Jl: () => (/* binding */ parseEcrRegistryHost),
+/* harmony export */   LB: () => (/* binding */ repositoryNameProblem),
+/* harmony export */   Og: () => (/* binding */ regionProblem),
+/* harmony export */   PD: () => (/* binding */ regionInfo),
+/* harmony export */   U$: () => (/* binding */ registryHost),
+/* harmony export */   ZK: () => (/* binding */ imageDigestProblem),
+/* harmony export */   Zi: () => (/* binding */ imageTagProblem),
+/* harmony export */   gN: () => (/* binding */ accountIdProblem),
+/* harmony export */   pP: () => (/* binding */ assertValid)
+/* harmony export */ });
+/* unused harmony exports knownRegions, parseImageReference, parseEcrImageUri, formatImageUri */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2484);
+/**
+ * Where ECR registries live: regions, partitions, registry hosts, repository names and image URIs.
+ * This module is the one place that knows these rules; everything else asks it.
+ */
+
+// From the AWS SDK's partition data (@aws-sdk/core util-endpoints, 2026-11). The isolated partitions
+// (aws-iso*, aws-eusc) are left out on purpose: their hosts and tooling differ and nothing here targets them.
+const PARTITIONS = [
+    {
+        partition: 'aws',
+        dnsSuffix: 'amazonaws.com',
+        regions: [
+            'af-south-1',
+            'ap-east-1',
+            'ap-east-2',
+            'ap-northeast-1',
+            'ap-northeast-2',
+            'ap-northeast-3',
+            'ap-south-1',
+            'ap-south-2',
+            'ap-southeast-1',
+            'ap-southeast-2',
+            'ap-southeast-3',
+            'ap-southeast-4',
+            'ap-southeast-5',
+            'ap-southeast-6',
+            'ap-southeast-7',
+            'ca-central-1',
+            'ca-west-1',
+            'eu-central-1',
+            'eu-central-2',
+            'eu-north-1',
+            'eu-south-1',
+            'eu-south-2',
+            'eu-west-1',
+            'eu-west-2',
+            'eu-west-3',
+            'il-central-1',
+            'me-central-1',
+            'me-south-1',
+            'me-west-1',
+            'mx-central-1',
+            'sa-east-1',
+            'sa-west-1',
+            'us-east-1',
+            'us-east-2',
+            'us-west-1',
+            'us-west-2',
+        ],
+    },
+    { partition: 'aws-cn', dnsSuffix: 'amazonaws.com.cn', regions: ['cn-north-1', 'cn-northwest-1'] },
+    {
+        partition: 'aws-us-gov',
+        dnsSuffix: 'amazonaws.com',
+        regions: ['us-gov-east-1', 'us-gov-west-1'],
+    },
+];
+/** Regions with `ecr-fips` endpoints (AWS's FIPS endpoint list). */
+const FIPS_REGIONS = new Set([
+    'us-east-1',
+    'us-east-2',
+    'us-west-1',
+    'us-west-2',
+    'us-gov-east-1',
+    'us-gov-west-1',
+]);
+const REGION_PATTERN = /^[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}$/;
+function findRegion(region) {
+    for (const data of PARTITIONS) {
+        if (data.regions.includes(region)) {
+            return {
+                region,
+                partition: data.partition,
+                dnsSuffix: data.dnsSuffix,
+                fipsAvailable: FIPS_REGIONS.has(region),
+            };
+        }
+    }
+    return undefined;
+}
+/** Every region this module knows, e.g. for documentation. */
+function knownRegions() {
+    return PARTITIONS.flatMap((data) => data.regions);
+}
+/** Why `region` can't be used, or undefined when it can. For callers that report input errors. */
+function regionProblem(region) {
+    if (!REGION_PATTERN.test(region)) {
+        return `"${region}" is not an AWS region code: use a code like us-east-1 or us-gov-west-1`;
+    }
+    if (findRegion(region))
+        return undefined;
+    // Suggest the regions sharing the longest prefix: us-east-9 -> us-east-*, us-gov-north-1 -> us-gov-*.
+    const words = region.split('-').slice(0, -1);
+    let sameArea = [];
+    for (let length = words.length; length > 0 && sameArea.length === 0; length--) {
+        const prefix = `${words.slice(0, length).join('-')}-`;
+        sameArea = knownRegions().filter((known) => known.startsWith(prefix));
+    }
+    return (`"${region}" is not a known AWS region` +
+        (sameArea.length > 0 ? ` (did you mean ${sameArea.join(', ')}?)` : '') +
+        '; isolated partitions (aws-iso*) are not supported');
+}
+/** The region's partition and DNS suffix; throws EcrError for an unknown or malformed region. */
+function regionInfo(region) {
+    const info = findRegion(region);
+    if (info)
+        return info;
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('invalid-argument', regionProblem(region) ?? `unknown region "${region}"`);
+}
+function accountIdProblem(accountId) {
+    return /^[0-9]{12}$/.test(accountId)
+        ? undefined
+        : `"${accountId}" is not an AWS account id: use the 12 digits, e.g. 008577686731`;
+}
+// ECR's own rule (API model `RepositoryName`): lower case, '/'-separated parts, single '.', '_' or '-'
+// between alphanumerics, 2 to 256 characters.
+const REPOSITORY_PATTERN = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+function repositoryNameProblem(name) {
+    if (name.length < 2 || name.length > 256) {
+        return `repository name "${name}" must be 2 to 256 characters long`;
+    }
+    if (!REPOSITORY_PATTERN.test(name)) {
+        return (`"${name}" is not a valid ECR repository name: use lower-case letters and digits, ` +
+            `separated by single '.', '_' or '-', in '/'-separated parts (e.g. team/my-app)`);
+    }
+    return undefined;
+}
+// ECR accepts up to 300 characters without a pattern, but docker and every OCI client use this rule,
+// and a tag they can't parse can't be pulled.
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+function imageTagProblem(tag) {
+    return TAG_PATTERN.test(tag)
+        ? undefined
+        : `"${tag}" is not a valid image tag: use up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`;
+}
+const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+function imageDigestProblem(digest) {
+    return DIGEST_PATTERN.test(digest)
+        ? undefined
+        : `"${digest}" is not an image digest: use sha256: followed by 64 lower-case hex digits`;
+}
+/** Throws EcrError('invalid-argument') with the problem text, if there is one. */
+function assertValid(problem) {
+    if (problem !== undefined)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('invalid-argument', problem);
+}
+/**
+ * The private registry host of an account in a region, e.g.
+ * `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com` or `123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn`.
+ */
+function registryHost(address) {
+    assertValid(accountIdProblem(address.accountId));
+    const info = regionInfo(address.region);
+    if (address.fips === true && !info.fipsAvailable) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .EcrError */ .J('invalid-argument', `ECR has no FIPS endpoint in ${address.region}: FIPS registries exist in ${[...FIPS_REGIONS].join(', ')}`);
+    }
+    const service = address.fips === true ? 'ecr-fips' : 'ecr';
+    return `${address.accountId}.dkr.${service}.${address.region}.${info.dnsSuffix}`;
+}
+/**
+ * Splits `[registry/]repository[:tag][@digest]` (docker's reference grammar; the first part is a registry
+ * when it has a '.' or ':' or is `localhost`). Validates the repository against ECR's rule.
+ */
+function parseImageReference(reference) {
+    const invalid = (why) => new EcrError('invalid-argument', `"${reference}" is not an image reference: ${why}`);
+    if (reference.includes('://'))
+        throw invalid('leave out the scheme (https://)');
+    let rest = reference;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        const problem = imageDigestProblem(digest);
+        if (problem)
+            throw invalid(problem);
+    }
+    let registry;
+    const slash = rest.indexOf('/');
+    if (slash >= 0) {
+        const first = rest.slice(0, slash);
+        if (first.includes('.') || first.includes(':') || first === 'localhost') {
+            registry = first;
+            rest = rest.slice(slash + 1);
+        }
+    }
+    let tag;
+    const colon = rest.lastIndexOf(':');
+    if (colon >= 0) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        const problem = imageTagProblem(tag);
+        if (problem)
+            throw invalid(problem);
+    }
+    const problem = repositoryNameProblem(rest);
+    if (problem)
+        throw invalid(problem);
+    return { registry, repository: rest, tag, digest };
+}
+// The host forms registryHost produces (and amazon-ecr-credential-helper accepts).
+const ECR_HOST_PATTERN = /^([0-9]{12})\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)$/;
+/**
+ * Parses an ECR image URI such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com/team/app:1.2.3`
+ * (tag and/or `@sha256:` digest optional) into account, region, repository, tag and digest.
+ * The host must be a private ECR registry host consistent with the region's partition.
+ */
+function parseEcrImageUri(uri) {
+    const reference = parseImageReference(uri);
+    const match = reference.registry === undefined ? null : ECR_HOST_PATTERN.exec(reference.registry);
+    const [, accountId, fipsSuffix, region, dnsSuffix] = match ?? [];
+    if (reference.registry === undefined ||
+        accountId === undefined ||
+        region === undefined ||
+        dnsSuffix === undefined) {
+        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: expected <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]`);
+    }
+    const info = regionInfo(region);
+    if (info.dnsSuffix !== dnsSuffix) {
+        throw new EcrError('invalid-argument', `"${uri}" is not an ECR image URI: registries in ${region} end in .${info.dnsSuffix}, not .${dnsSuffix}`);
+    }
+    const fips = fipsSuffix !== undefined;
+    // Validates FIPS availability as well.
+    registryHost({ accountId, region, fips });
+    return {
+        ...reference,
+        registry: reference.registry,
+        accountId,
+        region,
+        partition: info.partition,
+        fips,
+    };
+}
+/**
+ * Parses a private ECR registry host such as `008577686731.dkr.ecr.us-gov-west-1.amazonaws.com`, or
+ * returns undefined when `host` is not one (a local registry, Docker Hub, a malformed name).
+ */
+function parseEcrRegistryHost(host) {
+    const [, accountId, fipsSuffix, region, dnsSuffix] = ECR_HOST_PATTERN.exec(host) ?? [];
+    if (accountId === undefined || region === undefined || dnsSuffix === undefined)
+        return undefined;
+    const info = findRegion(region);
+    if (info?.dnsSuffix !== dnsSuffix)
+        return undefined;
+    const fips = fipsSuffix !== undefined;
+    if (fips && !info.fipsAvailable)
+        return undefined;
+    return { host, accountId, region, partition: info.partition, fips };
+}
+/** `registry/repository[:tag][@digest]`, the inverse of parseImageReference. */
+function formatImageUri(image) {
+    return (`${image.registry}/${image.repository}` +
+        (image.tag === undefined ? '' : `:${image.tag}`) +
+        (image.digest === undefined ? '' : `@${image.digest}`));
+}
+
+
+/***/ }),
+
+/***/ 5486:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   OA: () => (/* binding */ AWS_CREDENTIAL_ERRORS),
+/* harmony export */   UE: () => (/* binding */ AWS_NETWORK_CODES),
+/* harmony export */   iD: () => (/* binding */ AWS_THROTTLING_ERRORS),
+/* harmony export */   jX: () => (/* binding */ awsErrorShape)
+/* harmony export */ });
+function field(value, key) {
+    return value[key];
+}
+/** The fields an AWS SDK v3 error carries, whatever it is (a service error, a network error). */
+function awsErrorShape(error) {
+    if (typeof error !== 'object' || error === null) {
+        return {
+            name: 'Error',
+            message: String(error),
+            status: undefined,
+            attempts: undefined,
+            fault: undefined,
+            code: undefined,
+        };
+    }
+    const metadata = field(error, '$metadata');
+    const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
+    const text = (value) => typeof value === 'string' ? value : undefined;
+    const count = (value) => typeof value === 'number' ? value : undefined;
+    return {
+        name: text(field(error, 'name')) ?? 'Error',
+        message: text(field(error, 'message')) ?? '',
+        status: count(field(meta, 'httpStatusCode')),
+        attempts: count(field(meta, 'attempts')),
+        fault: text(field(error, '$fault')),
+        code: text(field(error, 'code')),
+    };
+}
+/** Error names that mean the credentials (not the permissions) are wrong or expired. */
+const AWS_CREDENTIAL_ERRORS = new Set([
+    'UnrecognizedClientException',
+    'InvalidSignatureException',
+    'IncompleteSignatureException',
+    'MissingAuthenticationTokenException',
+    'ExpiredTokenException',
+    'InvalidClientTokenId',
+]);
+const AWS_THROTTLING_ERRORS = new Set([
+    'ThrottlingException',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+]);
+/** Node error codes of a request that never reached AWS. */
+const AWS_NETWORK_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+]);
 
 
 /***/ }),
@@ -72743,18 +73098,6 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

@@ -1,3 +1,9 @@
+import {
+  AWS_CREDENTIAL_ERRORS,
+  AWS_NETWORK_CODES,
+  AWS_THROTTLING_ERRORS,
+  awsErrorShape,
+} from '../kit/aws-errors.js';
 import { EcrError, sanitizeAwsMessage } from './errors.js';
 import { registryHost } from './registry.js';
 
@@ -11,69 +17,6 @@ export interface EcrCallContext {
   readonly repository?: string | undefined;
   readonly tag?: string | undefined;
 }
-
-interface AwsErrorShape {
-  readonly name: string;
-  readonly message: string;
-  readonly status: number | undefined;
-  readonly attempts: number | undefined;
-  readonly fault: string | undefined;
-  readonly code: string | undefined;
-}
-
-function field(value: object, key: string): unknown {
-  return (value as Record<string, unknown>)[key];
-}
-
-function shapeOf(error: unknown): AwsErrorShape {
-  if (typeof error !== 'object' || error === null) {
-    return {
-      name: 'Error',
-      message: String(error),
-      status: undefined,
-      attempts: undefined,
-      fault: undefined,
-      code: undefined,
-    };
-  }
-  const metadata = field(error, '$metadata');
-  const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
-  const text = (value: unknown): string | undefined =>
-    typeof value === 'string' ? value : undefined;
-  const count = (value: unknown): number | undefined =>
-    typeof value === 'number' ? value : undefined;
-  return {
-    name: text(field(error, 'name')) ?? 'Error',
-    message: text(field(error, 'message')) ?? '',
-    status: count(field(meta, 'httpStatusCode')),
-    attempts: count(field(meta, 'attempts')),
-    fault: text(field(error, '$fault')),
-    code: text(field(error, 'code')),
-  };
-}
-
-const CREDENTIAL_ERRORS = new Set([
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'IncompleteSignatureException',
-  'MissingAuthenticationTokenException',
-  'ExpiredTokenException',
-  'InvalidClientTokenId',
-]);
-
-const THROTTLING_ERRORS = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-]);
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-]);
 
 function registryText(context: EcrCallContext, awsMessage: string): string {
   // ECR names the registry in its message ("... in the registry with id '008577686731'").
@@ -96,7 +39,7 @@ function attemptsText(attempts: number | undefined): string {
  */
 export function toEcrError(error: unknown, context: EcrCallContext): EcrError {
   if (error instanceof EcrError) return error;
-  const aws = shapeOf(error);
+  const aws = awsErrorShape(error);
   const awsMessage = sanitizeAwsMessage(aws.message);
   const options = {
     operation: context.operation,
@@ -115,7 +58,7 @@ export function toEcrError(error: unknown, context: EcrCallContext): EcrError {
       options,
     );
   }
-  if (CREDENTIAL_ERRORS.has(aws.name)) {
+  if (AWS_CREDENTIAL_ERRORS.has(aws.name)) {
     return new EcrError(
       'credentials',
       `AWS rejected the credentials for ${permission} in ${context.region} (${aws.name}): ${awsMessage}`,
@@ -156,7 +99,7 @@ export function toEcrError(error: unknown, context: EcrCallContext): EcrError {
       options,
     );
   }
-  if (THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+  if (AWS_THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
     return new EcrError(
       'throttled',
       `ECR kept throttling ${context.operation}${attemptsText(aws.attempts)} (${aws.name}); try again later`,
@@ -171,7 +114,7 @@ export function toEcrError(error: unknown, context: EcrCallContext): EcrError {
       options,
     );
   }
-  if (aws.code !== undefined && NETWORK_CODES.has(aws.code)) {
+  if (aws.code !== undefined && AWS_NETWORK_CODES.has(aws.code)) {
     return new EcrError(
       'service',
       `could not reach the ECR API in ${context.region} for ${context.operation}${attemptsText(aws.attempts)}: ` +

@@ -1,3 +1,9 @@
+import {
+  AWS_CREDENTIAL_ERRORS,
+  AWS_NETWORK_CODES,
+  AWS_THROTTLING_ERRORS,
+  awsErrorShape,
+} from '../kit/aws-errors.js';
 import { sanitizeAwsMessage } from '../ecr/errors.js';
 import { SsmError } from './errors.js';
 
@@ -15,69 +21,6 @@ export interface SsmCallContext {
   readonly withDecryption?: boolean | undefined;
 }
 
-interface AwsErrorShape {
-  readonly name: string;
-  readonly message: string;
-  readonly status: number | undefined;
-  readonly attempts: number | undefined;
-  readonly fault: string | undefined;
-  readonly code: string | undefined;
-}
-
-function field(value: object, key: string): unknown {
-  return (value as Record<string, unknown>)[key];
-}
-
-function shapeOf(error: unknown): AwsErrorShape {
-  if (typeof error !== 'object' || error === null) {
-    return {
-      name: 'Error',
-      message: String(error),
-      status: undefined,
-      attempts: undefined,
-      fault: undefined,
-      code: undefined,
-    };
-  }
-  const metadata = field(error, '$metadata');
-  const meta = typeof metadata === 'object' && metadata !== null ? metadata : {};
-  const text = (value: unknown): string | undefined =>
-    typeof value === 'string' ? value : undefined;
-  const count = (value: unknown): number | undefined =>
-    typeof value === 'number' ? value : undefined;
-  return {
-    name: text(field(error, 'name')) ?? 'Error',
-    message: text(field(error, 'message')) ?? '',
-    status: count(field(meta, 'httpStatusCode')),
-    attempts: count(field(meta, 'attempts')),
-    fault: text(field(error, '$fault')),
-    code: text(field(error, 'code')),
-  };
-}
-
-const CREDENTIAL_ERRORS = new Set([
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'IncompleteSignatureException',
-  'MissingAuthenticationTokenException',
-  'ExpiredTokenException',
-  'InvalidClientTokenId',
-]);
-
-const THROTTLING_ERRORS = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-]);
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-]);
-
 function attemptsText(attempts: number | undefined): string {
   return attempts === undefined || attempts <= 1 ? '' : ` after ${String(attempts)} attempts`;
 }
@@ -89,7 +32,7 @@ function attemptsText(attempts: number | undefined): string {
  */
 export function toSsmError(error: unknown, context: SsmCallContext): SsmError {
   if (error instanceof SsmError) return error;
-  const aws = shapeOf(error);
+  const aws = awsErrorShape(error);
   const awsMessage = sanitizeAwsMessage(aws.message);
   const options = {
     input: context.input,
@@ -116,7 +59,7 @@ export function toSsmError(error: unknown, context: SsmCallContext): SsmError {
       options,
     );
   }
-  if (CREDENTIAL_ERRORS.has(aws.name)) {
+  if (AWS_CREDENTIAL_ERRORS.has(aws.name)) {
     return new SsmError(
       'credentials',
       `AWS rejected the credentials for ${permission} on ${named} in ${context.region} (${aws.name}): ${awsMessage}`,
@@ -157,7 +100,7 @@ export function toSsmError(error: unknown, context: SsmCallContext): SsmError {
       options,
     );
   }
-  if (THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
+  if (AWS_THROTTLING_ERRORS.has(aws.name) || aws.status === 429) {
     return new SsmError(
       'throttled',
       `Parameter Store kept throttling ${context.operation} of ${named}${attemptsText(aws.attempts)} ` +
@@ -174,7 +117,7 @@ export function toSsmError(error: unknown, context: SsmCallContext): SsmError {
       options,
     );
   }
-  if (aws.code !== undefined && NETWORK_CODES.has(aws.code)) {
+  if (aws.code !== undefined && AWS_NETWORK_CODES.has(aws.code)) {
     return new SsmError(
       'service',
       `could not reach Parameter Store in ${context.region} to read ${named}${attemptsText(aws.attempts)}: ${aws.code}`,

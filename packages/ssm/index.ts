@@ -13,3 +13,5 @@ export { parameterAddress, parameterNameProblem } from './parameter-name.js';
 export type { ParameterAddress } from './parameter-name.js';
 export { readParameterSecret, readSecretParameter } from './secret-parameter.js';
 export type { ParameterSecretOptions, SecretParameterRequest } from './secret-parameter.js';
+export { readTokenSource, tokenSourceOf } from './token-source.js';
+export type { TokenSource } from './token-source.js';

@@ -7,7 +7,7 @@ import {
   requireInput,
   type RepositoryRef,
 } from '../../../packages/kit/index.js';
-import { parameterNameProblem } from '../../../packages/ssm/index.js';
+import { tokenSourceOf } from '../../../packages/ssm/index.js';
 import { parseArgoApplicationName, parseArgoServer } from '../../../packages/deploy/inputs.js';
 
 export interface Inputs {
@@ -38,25 +38,11 @@ export function getInputs(getInput: GetInput): Inputs {
     getInput('argocd-application'),
   );
   // The token as a secret, or the Parameter Store SecureString holding it (read in main.ts).
-  const givenToken = getInput('argocd-token').trim();
-  const tokenParameter = getInput('argocd-token-parameter').trim();
-  if (givenToken === '' && tokenParameter === '') {
-    throw new InputError(
-      'argocd-token',
-      'is empty: pass an Argo CD API token (${{ secrets.ARGOCD_TOKEN }}), or name the SSM parameter holding it in argocd-token-parameter',
-    );
-  }
-  if (givenToken !== '' && tokenParameter !== '') {
-    throw new InputError(
-      'argocd-token-parameter',
-      'is given as well as argocd-token: pass one of them, the token or the SSM parameter holding it',
-    );
-  }
-  const parameterProblem = tokenParameter === '' ? undefined : parameterNameProblem(tokenParameter);
-  if (parameterProblem !== undefined) {
-    throw new InputError('argocd-token-parameter', parameterProblem);
-  }
-  const token = givenToken;
+  const { token, tokenParameter } = tokenSourceOf(
+    getInput,
+    { token: 'argocd-token', parameter: 'argocd-token-parameter' },
+    'an Argo CD API token (${{ secrets.ARGOCD_TOKEN }})',
+  );
   const revision = parseShaInput(
     'revision',
     requireInput('revision', getInput('revision'), 'the manifests commit'),
@@ -86,7 +72,7 @@ export function getInputs(getInput: GetInput): Inputs {
     server,
     application,
     token,
-    tokenParameter: tokenParameter === '' ? undefined : tokenParameter,
+    tokenParameter,
     revision,
     image,
     version,

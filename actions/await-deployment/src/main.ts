@@ -7,27 +7,19 @@ import {
   type DeploymentState,
 } from '../../../packages/deploy/index.js';
 import { createGitHubClient } from '../../../packages/github/client.js';
-import { readParameterSecret } from '../../../packages/ssm/index.js';
-import { actionLogger as logger, maskInputs, workflowRunUrl } from '../../run-action.js';
+import {
+  actionToken,
+  actionLogger as logger,
+  maskInputs,
+  workflowRunUrl,
+} from '../../run-action.js';
 import { getInputs, type Inputs } from './inputs.js';
 
 export async function run(): Promise<void> {
   // Masked before anything else can print it.
   maskInputs('argocd-token', 'app-token');
   const inputs = getInputs((name) => core.getInput(name));
-  // From Parameter Store it exists only in this process: masked as it arrives, never written.
-  const token =
-    inputs.tokenParameter === undefined
-      ? inputs.token
-      : await readParameterSecret({
-          name: inputs.tokenParameter,
-          input: 'argocd-token-parameter',
-          env: process.env,
-          maskSecret: (secret) => {
-            core.setSecret(secret);
-          },
-          logger,
-        });
+  const token = await actionToken(inputs, 'argocd-token-parameter');
   const client = new ArgoCdClient({ server: inputs.server, token });
   core.setOutput('application-url', client.applicationUrl(inputs.application));
   try {

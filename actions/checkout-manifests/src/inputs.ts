@@ -5,7 +5,7 @@ import {
   requireInput,
   type RepositoryRef,
 } from '../../../packages/kit/index.js';
-import { parameterNameProblem } from '../../../packages/ssm/index.js';
+import { tokenSourceOf } from '../../../packages/ssm/index.js';
 
 export interface Inputs {
   readonly repository: RepositoryRef;
@@ -23,22 +23,11 @@ export type GetInput = (name: string) => string;
 const REF = /^(?!-|\/|.*\/\/|.*\/$|.*\.\.|.*\.lock$|.*@\{)[A-Za-z0-9._/-]{1,200}$/;
 
 export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.env): Inputs {
-  const token = getInput('token').trim();
-  const tokenParameter = getInput('token-parameter').trim();
-  if (token === '' && tokenParameter === '') {
-    throw new InputError(
-      'token',
-      'is empty: pass a token that can read the repository, or name the SSM parameter holding it in token-parameter',
-    );
-  }
-  if (token !== '' && tokenParameter !== '') {
-    throw new InputError(
-      'token-parameter',
-      'is given as well as token: pass one of them, the token or the SSM parameter holding it',
-    );
-  }
-  const parameterProblem = tokenParameter === '' ? undefined : parameterNameProblem(tokenParameter);
-  if (parameterProblem !== undefined) throw new InputError('token-parameter', parameterProblem);
+  const { token, tokenParameter } = tokenSourceOf(
+    getInput,
+    { token: 'token', parameter: 'token-parameter' },
+    'a token that can read the repository',
+  );
   const ref = getInput('ref').trim();
   if (ref !== '' && !REF.test(ref)) {
     throw new InputError('ref', `"${ref}" is not a branch, tag or commit name`);
@@ -60,6 +49,6 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
     ref,
     path,
     token,
-    tokenParameter: tokenParameter === '' ? undefined : tokenParameter,
+    tokenParameter,
   };
 }

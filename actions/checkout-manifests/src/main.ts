@@ -1,26 +1,13 @@
 import * as core from '@actions/core';
 import { processExec } from '../../../packages/docker/index.js';
 import { cloneRepository } from '../../../packages/release/clone.js';
-import { readParameterSecret } from '../../../packages/ssm/index.js';
-import { actionLogger as logger, maskInputs } from '../../run-action.js';
+import { actionToken, actionLogger as logger, maskInputs } from '../../run-action.js';
 import { getInputs } from './inputs.js';
 
 export async function run(): Promise<void> {
   maskInputs('token');
   const inputs = getInputs((name) => core.getInput(name));
-  // From Parameter Store it exists only in this process: masked as it arrives, never written.
-  const token =
-    inputs.tokenParameter === undefined
-      ? inputs.token
-      : await readParameterSecret({
-          name: inputs.tokenParameter,
-          input: 'token-parameter',
-          env: process.env,
-          maskSecret: (secret) => {
-            core.setSecret(secret);
-          },
-          logger,
-        });
+  const token = await actionToken(inputs, 'token-parameter');
   const commit = await cloneRepository(processExec, {
     serverUrl: process.env.GITHUB_SERVER_URL ?? 'https://github.com',
     repository: inputs.repository,

@@ -10,7 +10,7 @@ import {
 } from '../../../packages/kit/index.js';
 import { parseManifestEdit, type PreparedEdit } from '../../../packages/manifest/index.js';
 import { checkedCheckoutFile } from '../../../packages/release/checkout.js';
-import { parameterNameProblem } from '../../../packages/ssm/index.js';
+import { tokenSourceOf } from '../../../packages/ssm/index.js';
 import { DEFAULT_FORMAT, VersionError, VersionFormat } from '../../../packages/version/index.js';
 
 export type Mode = 'pull-request' | 'direct';
@@ -134,23 +134,11 @@ function parseFormat(raw: string): VersionFormat {
 }
 
 export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.env): Inputs {
-  const token = getInput('token').trim();
-  const tokenParameter = getInput('token-parameter').trim();
-  if (token === '' && tokenParameter === '') {
-    throw new InputError(
-      'token',
-      'is empty: pass a token for the manifests repository with contents: write and pull-requests: write, ' +
-        'or name the SSM parameter holding it in token-parameter',
-    );
-  }
-  if (token !== '' && tokenParameter !== '') {
-    throw new InputError(
-      'token-parameter',
-      'is given as well as token: pass one of them, the token or the SSM parameter holding it',
-    );
-  }
-  const parameterProblem = tokenParameter === '' ? undefined : parameterNameProblem(tokenParameter);
-  if (parameterProblem !== undefined) throw new InputError('token-parameter', parameterProblem);
+  const { token, tokenParameter } = tokenSourceOf(
+    getInput,
+    { token: 'token', parameter: 'token-parameter' },
+    'a token for the manifests repository with contents: write and pull-requests: write',
+  );
   const app = requireInput('app', getInput('app'));
   if (!APP.test(app)) {
     throw new InputError(
@@ -199,7 +187,7 @@ export function getInputs(getInput: GetInput, env: NodeJS.ProcessEnv = process.e
   }
   return {
     token,
-    tokenParameter: tokenParameter === '' ? undefined : tokenParameter,
+    tokenParameter,
     repository: parseRepositoryInput(
       'repository',
       requireInput('repository', getInput('repository')),

@@ -18,27 +18,19 @@ import {
 } from '../../../packages/release/facts.js';
 import { markReleased } from '../../../packages/release/mark-released.js';
 import { recordedImageFacts } from '../../../packages/release/provenance.js';
-import { readParameterSecret } from '../../../packages/ssm/index.js';
-import { actionLogger as logger, maskInputs, workflowRunLink } from '../../run-action.js';
+import {
+  actionToken,
+  actionLogger as logger,
+  maskInputs,
+  workflowRunLink,
+} from '../../run-action.js';
 import { getInputs, type Inputs } from './inputs.js';
 
 export async function run(): Promise<void> {
   // Both tokens are masked before anything else can print them.
   maskInputs('token', 'app-token');
   const inputs = getInputs((name) => core.getInput(name));
-  // From Parameter Store it exists only in this process: masked as it arrives, never written.
-  const token =
-    inputs.tokenParameter === undefined
-      ? inputs.token
-      : await readParameterSecret({
-          name: inputs.tokenParameter,
-          input: 'token-parameter',
-          env: process.env,
-          maskSecret: (secret) => {
-            core.setSecret(secret);
-          },
-          logger,
-        });
+  const token = await actionToken(inputs, 'token-parameter');
   const manifests = new GitHubRepository(createGitHubClient({ token, logger }), inputs.repository);
   const base = inputs.base || (await manifests.defaultBranch());
   const files = inputs.files ?? (await filesChangedInCheckout(processExec, inputs.path));
