@@ -77988,7 +77988,7 @@ function pullRequestBody(facts, text = {}) {
     }
     if (facts.hotfix) {
         const fixed = facts.version.replace(/-[0-9]+$/, '');
-        parts.push(`> [!IMPORTANT]\n> **Hotfix** of ${fixed}: ${facts.version} is ${fixed} plus the fix, for the environments that run ${fixed} (or older). Merge it before any newer release pull request of this app: once a newer one is merged, this one conflicts with it and the next run closes it as superseded.`);
+        parts.push(`> [!IMPORTANT]\n> **Hotfix** of ${fixed}: ${facts.version} is ${fixed} plus the fix, for the environments that run ${fixed} (or older). Merge it before any newer release of this app.`);
     }
     if (text.body?.trim())
         parts.push(text.body.trim());
