@@ -263,9 +263,12 @@ describeReal('action.yml (composite) in one job, run by the local workflow inter
         'Check out the manifests (token from Parameter Store): success',
       ]),
     );
-    expect(fixture.gitRequests().slice(gitBefore).every((r) => r.token === PARAMETER_TOKEN)).toBe(
-      true,
-    );
+    expect(
+      fixture
+        .gitRequests()
+        .slice(gitBefore)
+        .every((r) => r.token === PARAMETER_TOKEN),
+    ).toBe(true);
     expect(
       fixture.ssm.requests.slice(ssmBefore).map((r) => [r.operation, r.names, r.withDecryption]),
     ).toEqual([
