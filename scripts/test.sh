@@ -9,7 +9,9 @@
 #   6. dependencies               node scripts/check-deps.mjs: npm audit of the production
 #                                 dependencies (high/critical fail), no dev dependency in a bundle
 #   7. jest, all projects         unit, integration, e2e (e2e runs the bundles under $NODE24)
-# Extra arguments go to jest, e.g. `npm test -- --selectProjects unit`.
+# Extra arguments go to jest, e.g. `npm test -- --selectProjects unit`. Two workers on two cores:
+# most tests wait on docker builds and throttled GitHub writes, so two files overlap well (jest's
+# default there is one, in band).
 # The last line is always `tests: N passed, N failed[, N skipped]` once jest has run.
 set -euo pipefail
 
@@ -70,7 +72,7 @@ echo
 echo "==> [$step_no/$steps] jest (unit, integration, e2e)"
 start=$SECONDS
 NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--experimental-vm-modules" \
-  npx jest --ci --json --outputFile="$results" "$@" || jest_status=$?
+  npx jest --ci --maxWorkers=2 --json --outputFile="$results" "$@" || jest_status=$?
 echo "==> [$step_no/$steps] jest: exit $jest_status ($((SECONDS - start)) s)"
 
 if [[ ! -s "$results" ]]; then
