@@ -77707,10 +77707,13 @@ async function openPullRequest(repository, request) {
         // Nothing to propose (the base holds the version, or a hotfix skips an environment that is
         // ahead): the other release pull requests are still settled against what the base deploys.
         const tip = await readBranchTip(repository, request.base);
+        if (tip === undefined) {
+            throw new Error(`branch ${request.base} was not found in ${repository.fullName}: check the base branch and that the token can read the repository`);
+        }
         const settled = await settle(undefined);
         return {
             operation: 'unchanged',
-            commitSha: tip?.sha ?? '',
+            commitSha: tip.sha,
             branch: request.base,
             changed: false,
             superseded: settled.closed,
